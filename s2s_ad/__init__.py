@@ -1,0 +1,21 @@
+"""s2s_ad: source-to-source automatic differentiation for Python.
+
+>>> import math, s2s_ad
+>>> s2s_ad.grad(lambda x: math.sin(x) * x)(0.0)
+0.0
+"""
+
+from . import primitives as _primitives  # noqa: F401  (fills the registry)
+from .api import grad, stats, value_and_grad, vjp
+from .errors import (
+    DifferentiationError,
+    NoDerivativeRuleError,
+    NoSourceError,
+    UnsupportedSyntaxError,
+)
+
+__all__ = [
+    "DifferentiationError", "NoDerivativeRuleError", "NoSourceError", "UnsupportedSyntaxError",
+    "grad", "stats", "value_and_grad", "vjp",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,69 @@
+"""Errors for humans: what went wrong, where, and what to do instead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Loc:
+    """A span of user source: ``file:line:col`` plus the line's text for the caret."""
+
+    file: str
+    line: int
+    col: int  # 0-based, like ast
+    end_col: int
+    text: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col + 1}"
+
+
+class DifferentiationError(Exception):
+    """Base class of every error s2s_ad raises about a user's function.
+
+    The message names the file, line and column, shows the offending line with a caret
+    under the construct, and says what to do instead::
+
+        model.py:12:9: cannot differentiate a set display
+            s = {a, b}
+                ^^^^^^
+        hint: use a tuple or a list
+        (while lowering 'loss')
+    """
+
+    def __init__(self, message: str, *, loc: Loc | None = None, hint: str | None = None,
+                 stage: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.loc = loc
+        self.hint = hint
+        self.stage = stage
+
+    def __str__(self) -> str:
+        lines = [f"{self.loc}: {self.message}" if self.loc else self.message]
+        if self.loc and self.loc.text:
+            raw = self.loc.text.rstrip("\n")
+            text = raw.lstrip()
+            indent = len(raw) - len(text)
+            start = max(self.loc.col - indent, 0)
+            width = max(min(self.loc.end_col, len(raw)) - self.loc.col, 1)
+            lines.append("    " + text)
+            lines.append("    " + " " * start + "^" * width)
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        if self.stage:
+            lines.append(f"({self.stage})")
+        return "\n".join(lines)
+
+
+class UnsupportedSyntaxError(DifferentiationError):
+    """The function uses a Python construct that s2s_ad cannot differentiate."""
+
+
+class NoDerivativeRuleError(DifferentiationError):
+    """The function calls something that has no derivative rule and no visible source."""
+
+
+class NoSourceError(DifferentiationError):
+    """The function's source is not available (a builtin, a C extension, a REPL line)."""

@@ -1,0 +1,82 @@
+"""Reject what s2s_ad cannot differentiate, before lowering, with a located hint."""
+
+from __future__ import annotations
+
+import ast
+
+from ..errors import UnsupportedSyntaxError
+from .source import Source
+
+# node type -> (what to call it, what to do instead)
+UNSUPPORTED: dict[type, tuple[str, str]] = {
+    ast.Try: ("a try statement", "move error handling outside the differentiated function"),
+    ast.With: ("a with statement", "open resources outside the differentiated function"),
+    ast.AsyncWith: ("an async with statement", "differentiate synchronous code"),
+    ast.AsyncFor: ("an async for loop", "differentiate synchronous code"),
+    ast.Await: ("an await expression", "differentiate synchronous code"),
+    ast.Yield: ("a yield expression (generator)", "return a value, e.g. a list"),
+    ast.YieldFrom: ("a yield from expression (generator)", "return a value, e.g. a list"),
+    ast.Global: ("a global statement", "pass the value in as an argument and return the new "
+                 "value"),
+    ast.Nonlocal: ("a nonlocal statement", "pass the value in as an argument and return the "
+                   "new value"),
+    ast.ClassDef: ("a class definition", "define classes outside the differentiated function"),
+    ast.FunctionDef: ("a nested function definition", "define the helper at module level; "
+                      "s2s_ad differentiates calls to it"),
+    ast.AsyncFunctionDef: ("an async function definition", "define helpers at module level"),
+    ast.Lambda: ("a lambda inside the function", "define the helper with `def` at module level"),
+    ast.Import: ("an import inside the function", "import at module level"),
+    ast.ImportFrom: ("an import inside the function", "import at module level"),
+    ast.Raise: ("a raise statement", "check inputs before calling the gradient"),
+    ast.Assert: ("an assert statement", "check inputs before calling the gradient"),
+    ast.ListComp: ("a list comprehension", "build the list with a for loop and append"),
+    ast.SetComp: ("a set comprehension", "use a list or a tuple"),
+    ast.DictComp: ("a dict comprehension", "build the dict with a for loop"),
+    ast.GeneratorExp: ("a generator expression", "build a list with a for loop"),
+    ast.Set: ("a set display", "use a tuple or a list"),
+    ast.JoinedStr: ("an f-string", "strings carry no derivative; build them outside"),
+    ast.NamedExpr: ("an assignment expression (:=)", "assign in a separate statement"),
+    ast.Starred: ("a starred expression", "pass or unpack the items one by one"),
+    ast.Match: ("a match statement", "use if/elif/else"),
+    ast.If: ("an if statement", "not supported yet; use a conditional-free formula"),
+    ast.IfExp: ("a conditional expression", "not supported yet"),
+    ast.For: ("a for loop", "not supported yet; unroll the loop"),
+    ast.While: ("a while loop", "not supported yet; unroll the loop"),
+    ast.BoolOp: ("an and/or expression", "not supported yet"),
+    ast.Subscript: ("a subscript", "not supported yet: only constant indexing of tuples"),
+}
+
+
+def fence(source: Source, allowed: frozenset[type] = frozenset()) -> None:
+    """Raise ``UnsupportedSyntaxError`` at the first construct outside the subset.
+
+    ``allowed`` lifts entries of ``UNSUPPORTED`` for the caller (a later stage that handles
+    them).
+    """
+    fn = source.node
+    roots = [fn.body] if isinstance(fn, ast.Lambda) else list(fn.body)
+    stack: list[ast.AST] = list(reversed(roots))
+    args = fn.args
+    if args.vararg or args.kwarg:
+        bad = args.vararg or args.kwarg
+        raise UnsupportedSyntaxError(
+            f"cannot differentiate a function with *{'' if args.vararg else '*'}{bad.arg}",
+            loc=source.loc(bad), hint="name each parameter", stage=_stage(source))
+    while stack:
+        node = stack.pop()
+        entry = UNSUPPORTED.get(type(node))
+        if entry is not None and type(node) not in allowed:
+            what, hint = entry
+            raise UnsupportedSyntaxError(f"cannot differentiate {what}", loc=source.loc(node),
+                                         hint=hint, stage=_stage(source))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("eval", "exec"):
+            raise UnsupportedSyntaxError(
+                f"cannot differentiate a call to {node.func.id}()", loc=source.loc(node),
+                hint="write the code out in the function", stage=_stage(source))
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _stage(source: Source) -> str:
+    name = "<lambda>" if isinstance(source.node, ast.Lambda) else source.node.name
+    return f"while lowering {name!r}"

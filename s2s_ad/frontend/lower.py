@@ -1,0 +1,377 @@
+"""Lift a Python function into SSA IR.
+
+Names resolve as Python resolves them in the function: parameters and assigned locals,
+then closure cells, then module globals, then builtins. Everything that is not a local is
+read once, at transform time (a snapshot), and becomes a constant of the IR.
+Calls to the user's own functions are inlined, so the whole computation is one IR body.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import math
+import types
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import DifferentiationError, NoDerivativeRuleError, UnsupportedSyntaxError
+from ..ir.builder import Emitter
+from ..ir.core import Function, Region, Value
+from ..primitives import primitive_for
+from .fence import fence
+from .source import Source, parse_function
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
+           ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
+_UNARY = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not_"}
+_CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq",
+           ast.NotEq: "ne"}
+_NUMBERS = (bool, int, float, complex)
+
+
+@dataclass(frozen=True, slots=True)
+class Static:
+    """A Python object known at transform time: a module, a function, a global number."""
+
+    obj: Any
+    name: str = ""
+
+
+# An entry of the environment: an IR value, a static object, or a tuple/list of entries.
+Entry = Value | Static | tuple | list
+
+
+def lift(fn: Any) -> Function:
+    """The IR of ``fn``: a Python function, a lambda, or a function s2s_ad generated."""
+    generated = getattr(fn, "__s2s__", None)
+    if generated is not None:
+        return generated.ir
+    if not isinstance(fn, types.FunctionType):
+        raise NoDerivativeRuleError(
+            f"cannot differentiate {fn!r}: it is not a Python function",
+            hint="pass a function defined with `def`; for a builtin or C function register a "
+                 "rule with s2s_ad.defvjp")
+    fn = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__s2s__"))
+    source = parse_function(fn)
+    fence(source)
+    e = Emitter()
+    lowerer = _Lowerer(fn, source, e, (fn,))
+    params, kinds, env = lowerer.bind_parameters()
+    result = lowerer.lower_body(env)
+    leaves: list[Value] = []
+    tree = lowerer.flatten(result, leaves, source.node)
+    return Function(fn.__name__, params, kinds, Region(list(params), e.region.ops, leaves),
+                    tree, fn.__defaults__, fn.__kwdefaults__, source.file, fn.__globals__)
+
+
+class _Lowerer:
+    """Lowers one function body (the top-level one, or a helper being inlined)."""
+
+    def __init__(self, fn: types.FunctionType, source: Source, e: Emitter,
+                 inlining: tuple[types.FunctionType, ...]) -> None:
+        self.fn = fn
+        self.source = source
+        self.e = e
+        self.inlining = inlining
+        self.locals = _assigned_names(source.node)
+        code = fn.__code__
+        self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
+
+    # --- errors ---------------------------------------------------------------------------
+    def error(self, node: ast.AST, message: str, hint: str | None = None,
+              kind: type[DifferentiationError] = UnsupportedSyntaxError) -> DifferentiationError:
+        return kind(message, loc=self.source.loc(node), hint=hint,
+                    stage=f"while lowering {self.fn.__name__!r}")
+
+    # --- parameters and body ----------------------------------------------------------------
+    def bind_parameters(self) -> tuple[list[Value], list[inspect._ParameterKind], dict]:
+        a = self.source.node.args
+        params: list[Value] = []
+        kinds: list[inspect._ParameterKind] = []
+        for arg in a.posonlyargs:
+            params.append(Value(arg.arg))
+            kinds.append(inspect.Parameter.POSITIONAL_ONLY)
+        for arg in a.args:
+            params.append(Value(arg.arg))
+            kinds.append(inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        for arg in a.kwonlyargs:
+            params.append(Value(arg.arg))
+            kinds.append(inspect.Parameter.KEYWORD_ONLY)
+        env: dict[str, Entry] = {p.hint: p for p in params}
+        return params, kinds, env
+
+    def lower_body(self, env: dict[str, Entry]) -> Entry:
+        """Lower the statements; the returned entry is what the function returns."""
+        node = self.source.node
+        if isinstance(node, ast.Lambda):
+            return self.expr(node.body, env)
+        body = node.body
+        for i, stmt in enumerate(body):
+            if isinstance(stmt, ast.Return):
+                if i != len(body) - 1:
+                    raise self.error(body[i + 1], "cannot differentiate code after a return")
+                if stmt.value is None:
+                    return Static(None)
+                return self.expr(stmt.value, env)
+            self.stmt(stmt, env)
+        return Static(None)
+
+    def stmt(self, node: ast.stmt, env: dict[str, Entry]) -> None:
+        with self.e.at(self.source.loc(node)):
+            if isinstance(node, ast.Assign):
+                value = self.expr(node.value, env)
+                for target in node.targets:
+                    self.assign(target, value, env)
+            elif isinstance(node, ast.AnnAssign):
+                if node.value is not None:
+                    self.assign(node.target, self.expr(node.value, env), env)
+            elif isinstance(node, ast.AugAssign):
+                if not isinstance(node.target, ast.Name):
+                    raise self.error(node.target, "cannot differentiate an in-place update of "
+                                     "an item or attribute",
+                                     hint="build a new value: `x = x + ...`")
+                current = self.name(node.target, env)
+                self.assign(node.target, self.binop(node.op, current,
+                                                    self.expr(node.value, env), node), env)
+            elif isinstance(node, ast.Expr):
+                if not (isinstance(node.value, ast.Constant)
+                        and isinstance(node.value.value, str)):  # docstrings are fine
+                    self.expr(node.value, env)
+            elif isinstance(node, ast.Pass):
+                pass
+            elif isinstance(node, ast.Delete):
+                for target in node.targets:
+                    if not isinstance(target, ast.Name):
+                        raise self.error(target, "cannot differentiate `del` of an item",
+                                         hint="build a new container without it")
+                    env.pop(target.id, None)
+            else:
+                raise self.error(node, f"cannot differentiate a {type(node).__name__} "
+                                 "statement here")
+
+    def assign(self, target: ast.expr, value: Entry, env: dict[str, Entry]) -> None:
+        if isinstance(target, ast.Name):
+            if isinstance(value, Value) and not value.hint:
+                value.hint = target.id
+            env[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            if not isinstance(value, (tuple, list)):
+                raise self.error(target, "cannot unpack a value computed at run time",
+                                 hint="unpack a tuple or list built in this function")
+            if len(value) != len(target.elts):
+                raise self.error(target, f"cannot unpack {len(value)} values into "
+                                 f"{len(target.elts)} names")
+            for sub, item in zip(target.elts, value):
+                self.assign(sub, item, env)
+        else:
+            raise self.error(target, "cannot differentiate an assignment to an item or "
+                             "attribute", hint="build a new value instead of updating in place")
+
+    # --- expressions ---------------------------------------------------------------------
+    def expr(self, node: ast.expr, env: dict[str, Entry]) -> Entry:
+        with self.e.at(self.source.loc(node)):
+            if isinstance(node, ast.Constant):
+                return Static(node.value)
+            if isinstance(node, ast.Name):
+                return self.name(node, env)
+            if isinstance(node, ast.BinOp):
+                return self.binop(node.op, self.expr(node.left, env),
+                                  self.expr(node.right, env), node)
+            if isinstance(node, ast.UnaryOp):
+                prim = _UNARY.get(type(node.op))
+                if prim is None:
+                    raise self.error(node, "cannot differentiate the ~ operator")
+                return self.e.emit(prim, self.operand(self.expr(node.operand, env), node))[0]
+            if isinstance(node, ast.Compare):
+                if len(node.ops) != 1:
+                    raise self.error(node, "cannot differentiate a chained comparison yet",
+                                     hint="compare two values at a time")
+                left = self.operand(self.expr(node.left, env), node)
+                right = self.operand(self.expr(node.comparators[0], env), node)
+                prim = _CMPOPS.get(type(node.ops[0]))
+                if prim is None:
+                    raise self.error(node, "cannot differentiate `is`/`in` comparisons",
+                                     hint="compare values with == or !=")
+                return self.e.emit(prim, left, right)[0]
+            if isinstance(node, ast.Attribute):
+                base = self.expr(node.value, env)
+                if isinstance(base, Static):
+                    try:
+                        return Static(getattr(base.obj, node.attr), node.attr)
+                    except AttributeError:
+                        raise self.error(node, f"{base.name or base.obj!r} has no attribute "
+                                         f"{node.attr!r}", kind=DifferentiationError) from None
+                raise self.error(node, f"cannot differentiate attribute access .{node.attr} "
+                                 "on a value computed at run time")
+            if isinstance(node, ast.Call):
+                return self.call(node, env)
+            if isinstance(node, ast.Tuple):
+                return tuple(self.expr(elt, env) for elt in node.elts)
+            if isinstance(node, ast.List):
+                return [self.expr(elt, env) for elt in node.elts]
+            raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
+
+    def name(self, node: ast.Name, env: dict[str, Entry]) -> Entry:
+        name = node.id
+        if name in self.locals:
+            if name not in env:
+                raise self.error(node, f"local variable {name!r} is used before it is "
+                                 "assigned", kind=DifferentiationError)
+            return env[name]
+        if name in self.closure:
+            try:
+                return Static(self.closure[name].cell_contents, name)
+            except ValueError:
+                raise self.error(node, f"closure variable {name!r} is not yet assigned",
+                                 kind=DifferentiationError) from None
+        if name in self.fn.__globals__:
+            return Static(self.fn.__globals__[name], name)
+        if hasattr(builtins, name):
+            return Static(getattr(builtins, name), name)
+        raise self.error(node, f"name {name!r} is not defined", kind=DifferentiationError)
+
+    def operand(self, entry: Entry, node: ast.AST) -> Value:
+        """``entry`` as an IR value (constants become ``const`` ops)."""
+        if isinstance(entry, Value):
+            return entry
+        if isinstance(entry, Static):
+            obj = entry.obj
+            if isinstance(obj, (types.ModuleType, types.FunctionType, type)) or callable(obj):
+                raise self.error(node, f"cannot use {entry.name or obj!r} as a value here",
+                                 kind=DifferentiationError)
+            return self.e.const(obj, "" if isinstance(obj, _NUMBERS) else entry.name)
+        raise self.error(node, "cannot use a tuple or list as a number",
+                         hint="index it or unpack it first")
+
+    def binop(self, op: ast.operator, left: Entry, right: Entry, node: ast.AST) -> Entry:
+        prim = _BINOPS[type(op)]
+        if isinstance(left, (tuple, list)) and isinstance(right, type(left)) and prim == "add":
+            return left + right  # concatenating displays known at transform time
+        return self.e.emit(prim, self.operand(left, node), self.operand(right, node))[0]
+
+    # --- calls -----------------------------------------------------------------------------
+    def call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
+        callee = self.expr(node.func, env)
+        if not isinstance(callee, Static):
+            raise self.error(node.func, "cannot differentiate a call to a function chosen at "
+                             "run time", hint="call a function known where it is defined")
+        args = [self.expr(a, env) for a in node.args]
+        kwargs = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.error(kw.value, "cannot differentiate a call with **kwargs",
+                                 hint="pass the keyword arguments by name")
+            kwargs[kw.arg] = self.expr(kw.value, env)
+        obj = callee.obj
+        if hasattr(obj, "__s2s__") or (isinstance(obj, types.FunctionType)
+                                       and primitive_for(obj) is None):
+            return self.inline(obj, args, kwargs, node)
+        prim = primitive_for(obj)
+        if prim is None:
+            label = _callable_name(obj, callee.name)
+            raise self.error(node, f"no derivative rule for {label}",
+                             hint=f"register one with s2s_ad.defvjp({label.strip('`')}, ...) "
+                                  "or compute it outside the differentiated function",
+                             kind=NoDerivativeRuleError)
+        if kwargs:
+            raise self.error(node, f"cannot pass keyword arguments to {_callable_name(obj)}",
+                             hint="pass them by position")
+        return self.apply(prim, obj, [self.operand(a, node) for a in args], node)
+
+    def apply(self, prim: str, obj: Any, args: list[Value], node: ast.AST) -> Value:
+        """Emit a call of ``obj`` (lowering to ``prim``), normalising its variants."""
+        e = self.e
+        if obj is math.log and len(args) == 2:  # log(x, base) = log(x) / log(base)
+            return e.truediv(e.log(args[0]), e.log(args[1]))
+        if prim in ("max", "min") and len(args) >= 2:  # n-ary max/min as a left fold
+            acc = args[0]
+            for arg in args[1:]:
+                acc = e.emit(prim, acc, arg)[0]
+            return acc
+        arity = _ARITY.get(prim, 1)
+        if len(args) != arity:
+            raise self.error(node, f"{_callable_name(obj)} takes {arity} argument(s) here, "
+                             f"got {len(args)}", hint="differentiable forms: " + _FORMS.get(
+                                 prim, f"{_callable_name(obj)}(x)"))
+        return e.emit(prim, *args)[0]
+
+    def inline(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
+               node: ast.Call) -> Entry:
+        """Lower a call to the user's own function into the current body."""
+        generated = getattr(fn, "__s2s__", None)
+        if generated is not None:
+            return self.inline_ir(generated.ir, fn, args, kwargs, node)
+        if fn in self.inlining:
+            raise self.error(node, f"cannot differentiate the recursive call to "
+                             f"{fn.__name__!r}", hint="write the recursion as a loop")
+        try:
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"bad call to {fn.__name__!r}: {exc}",
+                             kind=DifferentiationError) from None
+        bound.apply_defaults()
+        source = parse_function(fn)
+        fence(source)
+        inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
+        env = {name: (v if isinstance(v, (Value, tuple, list, Static)) else Static(v))
+               for name, v in bound.arguments.items()}
+        return inner.lower_body(env)
+
+    def inline_ir(self, ir: Function, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
+                  node: ast.Call) -> Entry:
+        """Splice an already generated function's IR into the body (values renamed)."""
+        try:
+            bound = inspect.signature(fn).bind(*args, **kwargs)
+        except TypeError as exc:
+            raise self.error(node, f"bad call to {fn.__name__!r}: {exc}",
+                             kind=DifferentiationError) from None
+        bound.apply_defaults()
+        mapping = {p: self.operand(bound.arguments[p.hint], node) for p in ir.params}
+        from ..ir.clone import clone_ops  # local: only needed for nested transforms
+        self.e.region.ops.extend(clone_ops(ir.body.ops, mapping))
+        leaves = [mapping.get(v, v) for v in ir.body.results]
+        return _unflatten(ir.out_tree, leaves)
+
+    # --- results -----------------------------------------------------------------------------
+    def flatten(self, entry: Entry, leaves: list[Value], node: ast.AST) -> Any:
+        """Leaves of a returned entry, and the tree that rebuilds it."""
+        if isinstance(entry, (tuple, list)):
+            return type(entry)(self.flatten(item, leaves, node) for item in entry)
+        leaves.append(self.operand(entry, node))
+        return len(leaves) - 1
+
+
+def _unflatten(tree: Any, leaves: list[Value]) -> Entry:
+    if isinstance(tree, int):
+        return leaves[tree]
+    if isinstance(tree, dict):
+        return {k: _unflatten(v, leaves) for k, v in tree.items()}  # type: ignore[return-value]
+    return type(tree)(_unflatten(t, leaves) for t in tree)
+
+
+def _assigned_names(fn: ast.FunctionDef | ast.Lambda) -> set[str]:
+    """Python's rule: a name assigned anywhere in the function is local to it."""
+    a = fn.args
+    names = {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs}
+    if isinstance(fn, ast.Lambda):
+        return names
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+    return names
+
+
+def _callable_name(obj: Any, fallback: str = "") -> str:
+    module = getattr(obj, "__module__", None)
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or fallback
+    if module in (None, "builtins"):
+        return f"`{name}`"
+    return f"`{module}.{name}`"
+
+
+_ARITY = {**dict.fromkeys("add sub mul truediv floordiv mod lt le gt ge eq ne".split(), 2),
+          "select": 3, "atan2": 2, "hypot": 2, "pow": 2, "math_pow": 2, "max": 2, "min": 2}
+_FORMS = {"pow": "pow(x, y)", "hypot": "math.hypot(x, y)", "max": "max(x, y, ...)",
+          "min": "min(x, y, ...)", "log": "math.log(x) or math.log(x, base)"}

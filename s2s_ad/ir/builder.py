@@ -1,0 +1,66 @@
+"""The emitter ``e`` through which the frontend, the transforms and every rule build IR.
+
+``e.mul(g, e.cos(x))`` appends a ``cos`` op and a ``mul`` op to the current region and
+returns the ``mul``'s value. Plain numbers become ``const`` ops, so rules can say
+``e.mul(g, 2.0)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..errors import Loc
+from .core import Op, Region, Value
+
+_NUMBERS = (bool, int, float, complex)
+
+
+class Emitter:
+    """Appends ops to ``region``; attribute access names a primitive: ``e.sin(x)``."""
+
+    def __init__(self, region: Region | None = None, loc: Loc | None = None) -> None:
+        self.region = region if region is not None else Region()
+        self.loc = loc
+
+    def emit(self, prim: str, *args: Value | Any, nouts: int = 1, hint: str = "",
+             regions: tuple[Region, ...] = (), **attrs: Any) -> tuple[Value, ...]:
+        """Append ``prim(*args)`` and return its ``nouts`` result values."""
+        operands = tuple(a if isinstance(a, Value) else self.const(a) for a in args)
+        outs = tuple(Value(hint) for _ in range(nouts))
+        self.region.ops.append(Op(prim, operands, outs, tuple(attrs.items()), regions, self.loc))
+        return outs
+
+    def const(self, value: Any, hint: str = "") -> Value:
+        out = Value(hint)
+        self.region.ops.append(Op("const", (), (out,), (("value", value),), (), self.loc))
+        return out
+
+    def __getattr__(self, prim: str):
+        if prim.startswith("_"):
+            raise AttributeError(prim)
+
+        def build(*args: Value | Any, **attrs: Any) -> Value:
+            return self.emit(prim, *args, **attrs)[0]
+
+        build.__name__ = prim
+        return build
+
+    @contextmanager
+    def at(self, loc: Loc | None) -> Iterator[Emitter]:
+        """Ops emitted inside carry ``loc`` (the user's line they come from)."""
+        saved, self.loc = self.loc, loc
+        try:
+            yield self
+        finally:
+            self.loc = saved
+
+    @contextmanager
+    def into(self, region: Region) -> Iterator[Emitter]:
+        """Ops emitted inside go to ``region`` (a branch or loop body)."""
+        saved, self.region = self.region, region
+        try:
+            yield self
+        finally:
+            self.region = saved

@@ -1,0 +1,122 @@
+"""The SSA IR: values defined once, ops over them, structured regions for control flow.
+
+A ``Function`` owns a ``Region`` (its body); a region is a list of ops plus the values it
+yields. Ops that carry regions (``if``, loops) nest further regions, so the IR keeps the
+user's program shape and codegen can write it back as ``if``/``for``/``while``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import Loc
+
+Attrs = tuple[tuple[str, Any], ...]
+
+
+@dataclass(slots=True, eq=False)
+class Value:
+    """An SSA value. Compared by identity; ``hint`` is the user's name for it, if any."""
+
+    hint: str = ""
+
+    def __repr__(self) -> str:
+        return f"<Value {self.hint or '_'} at {id(self):#x}>"
+
+
+@dataclass(slots=True, eq=False)
+class Region:
+    """A block of ops. ``params`` are bound on entry, ``results`` are yielded on exit."""
+
+    params: list[Value] = field(default_factory=list)
+    ops: list[Op] = field(default_factory=list)
+    results: list[Value] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Op:
+    """One primitive application: ``outs = prim[attrs](*args)``, with nested regions."""
+
+    prim: str
+    args: tuple[Value, ...]
+    outs: tuple[Value, ...]
+    attrs: Attrs = ()
+    regions: tuple[Region, ...] = ()
+    loc: Loc | None = None
+
+    @property
+    def out(self) -> Value:
+        assert len(self.outs) == 1, f"{self.prim} has {len(self.outs)} results"
+        return self.outs[0]
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        for key, value in self.attrs:
+            if key == name:
+                return value
+        return default
+
+
+@dataclass(slots=True, eq=False)
+class Function:
+    """A function in IR.
+
+    ``params`` are the Python parameters in order (``kinds`` says positional or
+    keyword-only); ``body.results`` are the returned leaves and ``out_tree`` nests them
+    back into the Python structure that is returned: an ``int`` is a leaf index, and
+    tuples, lists and dicts of trees are themselves.
+    """
+
+    name: str
+    params: list[Value]
+    kinds: list[inspect._ParameterKind]
+    body: Region
+    out_tree: Any
+    defaults: tuple[Any, ...] | None = None
+    kwdefaults: dict[str, Any] | None = None
+    file: str = "<s2s_ad>"
+    globals_ns: dict[str, Any] | None = None  # the user's globals, for codegen's names
+
+    @property
+    def param_names(self) -> list[str]:
+        return [p.hint for p in self.params]
+
+    def __repr__(self) -> str:
+        from .printer import format_function
+
+        return format_function(self)
+
+
+def const_value(op: Op) -> Any:
+    """The Python value of a ``const`` op."""
+    return op.attrs[0][1]
+
+
+def walk(region: Region) -> Iterator[Op]:
+    """Every op in ``region`` and its nested regions, in program order (no recursion)."""
+    stack: list[Iterator[Op]] = [iter(region.ops)]
+    while stack:
+        op = next(stack[-1], None)
+        if op is None:
+            stack.pop()
+            continue
+        yield op
+        for inner in reversed(op.regions):
+            stack.append(iter(inner.ops))
+
+
+def tree_leaves(tree: Any) -> list[int]:
+    """Leaf indices of an ``out_tree`` in order."""
+    leaves: list[int] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, int):
+            leaves.append(node)
+        elif isinstance(node, dict):
+            stack.extend(reversed(list(node.values())))
+        else:
+            stack.extend(reversed(node))
+    return leaves

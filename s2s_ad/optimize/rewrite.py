@@ -1,0 +1,61 @@
+"""The one mechanism every pass shares: rebuild a function with ops replaced or dropped.
+
+A pass gives ``rewrite`` a function ``visit(op, subst) -> Op | Value | None``: an ``Op``
+to keep (the same or a replacement), a ``Value`` that the op's single result becomes
+(the op is dropped and its uses read that value), or ``None`` to drop the op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from ..ir.core import Function, Op, Region, Value, walk
+
+Visit = Callable[[Op, dict[Value, Value]], "Op | Value | None"]
+
+
+def rewrite(fn: Function, visit: Visit) -> Function:
+    subst: dict[Value, Value] = {}
+    body = _rewrite_region(fn.body, visit, subst)
+    return replace(fn, body=body)
+
+
+def _rewrite_region(region: Region, visit: Visit, subst: dict[Value, Value]) -> Region:
+    ops: list[Op] = []
+    for op in region.ops:
+        args = tuple(resolve(a, subst) for a in op.args)
+        regions = tuple(_rewrite_region(r, visit, subst) for r in op.regions)
+        if args != op.args or regions != op.regions:
+            op = replace(op, args=args, regions=regions)
+        result = visit(op, subst)
+        if isinstance(result, Op):
+            ops.append(result)
+        elif isinstance(result, Value):
+            subst[op.out] = resolve(result, subst)
+    return Region(region.params, ops, [resolve(v, subst) for v in region.results])
+
+
+def resolve(v: Value, subst: dict[Value, Value]) -> Value:
+    while v in subst:
+        v = subst[v]
+    return v
+
+
+def op_count(fn: Function) -> int:
+    """Ops that do work (constants are free)."""
+    return sum(1 for op in walk(fn.body) if op.prim != "const")
+
+
+def use_counts(fn: Function) -> dict[Value, int]:
+    """How many times each value is read: by ops, by region yields, by the return."""
+    uses: dict[Value, int] = {}
+    for op in walk(fn.body):
+        for v in op.args:
+            uses[v] = uses.get(v, 0) + 1
+        for region in op.regions:
+            for v in region.results:
+                uses[v] = uses.get(v, 0) + 1
+    for v in fn.body.results:
+        uses[v] = uses.get(v, 0) + 1
+    return uses

@@ -1,0 +1,138 @@
+"""Algebraic identities, one row each, all exact in IEEE arithmetic for finite inputs.
+
+Each rule sees an op whose operands are already simplified and returns a value that the
+op's result becomes, a replacement op, or ``None`` to keep it. ``x + 0 -> x`` changes
+only the sign of a zero result (``-0.0 + 0 == 0.0``); none of these rules applies to
+``0 * x`` (``0 * inf`` is ``nan``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from ..ir.core import Function, Op, Value, const_value
+from .rewrite import rewrite, use_counts
+
+_MISSING = object()
+
+
+class _Facts:
+    """What the rules may ask about an operand: its constant value, its defining op."""
+
+    def __init__(self, uses: dict[Value, int]) -> None:
+        self.consts: dict[Value, Any] = {}
+        self.defs: dict[Value, Op] = {}
+        self.uses = uses
+
+    def const(self, v: Value) -> Any:
+        return self.consts.get(v, _MISSING)
+
+    def is_const(self, v: Value, number: float) -> bool:
+        c = self.consts.get(v, _MISSING)
+        return type(c) in (int, float) and c == number
+
+    def defined_by(self, v: Value, prim: str) -> Op | None:
+        op = self.defs.get(v)
+        return op if op is not None and op.prim == prim else None
+
+
+def _as(op: Op, prim: str, *args: Value) -> Op:
+    return replace(op, prim=prim, args=args)
+
+
+def _add(op: Op, f: _Facts) -> Value | Op | None:
+    x, y = op.args
+    if f.is_const(y, 0):
+        return x  # x + 0 -> x
+    if f.is_const(x, 0):
+        return y  # 0 + x -> x
+    if (n := f.defined_by(y, "neg")) is not None:
+        return _as(op, "sub", x, n.args[0])  # x + -y -> x - y
+    if (n := f.defined_by(x, "neg")) is not None:
+        return _as(op, "sub", y, n.args[0])  # -x + y -> y - x
+    return None
+
+
+def _sub(op: Op, f: _Facts) -> Value | Op | None:
+    x, y = op.args
+    if f.is_const(y, 0):
+        return x  # x - 0 -> x
+    if f.is_const(x, 0):
+        return _as(op, "neg", y)  # 0 - y -> -y
+    if (n := f.defined_by(y, "neg")) is not None:
+        return _as(op, "add", x, n.args[0])  # x - -y -> x + y
+    return None
+
+
+def _mul(op: Op, f: _Facts) -> Value | Op | None:
+    x, y = op.args
+    if f.is_const(y, 1):
+        return x  # x * 1 -> x
+    if f.is_const(x, 1):
+        return y  # 1 * x -> x
+    if f.is_const(y, -1):
+        return _as(op, "neg", x)  # x * -1 -> -x
+    if f.is_const(x, -1):
+        return _as(op, "neg", y)  # -1 * x -> -x
+    nx, ny = f.defined_by(x, "neg"), f.defined_by(y, "neg")
+    if nx is not None and ny is not None:
+        return _as(op, "mul", nx.args[0], ny.args[0])  # -x * -y -> x * y
+    return None
+
+
+def _truediv(op: Op, f: _Facts) -> Value | Op | None:
+    x, y = op.args
+    if f.is_const(y, 1):
+        return x  # x / 1 -> x
+    if f.is_const(y, -1):
+        return _as(op, "neg", x)  # x / -1 -> -x
+    return None
+
+
+def _neg(op: Op, f: _Facts) -> Value | Op | None:
+    (x,) = op.args
+    if (n := f.defined_by(x, "neg")) is not None:
+        return n.args[0]  # --x -> x
+    if (s := f.defined_by(x, "sub")) is not None and f.uses.get(x, 0) == 1:
+        return _as(op, "sub", s.args[1], s.args[0])  # -(a - b) -> b - a
+    return None
+
+
+def _pow(op: Op, f: _Facts) -> Value | Op | None:
+    x, y = op.args
+    if f.is_const(y, 1):
+        return x  # x ** 1 -> x
+    if f.is_const(y, 2):
+        return _as(op, "mul", x, x)  # x ** 2 -> x * x: one rounding, and faster
+    return None
+
+
+def _pos(op: Op, f: _Facts) -> Value | Op | None:
+    return op.args[0]  # +x -> x
+
+
+RULES: dict[str, Callable[[Op, _Facts], Value | Op | None]] = {
+    "add": _add, "sub": _sub, "mul": _mul, "truediv": _truediv, "neg": _neg, "pow": _pow,
+    "pos": _pos,
+}
+
+
+def simplify(fn: Function) -> Function:
+    """Apply ``RULES`` once over ``fn`` (the pipeline repeats passes to a fixed point)."""
+    facts = _Facts(use_counts(fn))
+
+    def visit(op: Op, subst: dict[Value, Value]) -> Op | Value:
+        rule = RULES.get(op.prim)
+        result = rule(op, facts) if rule is not None else None
+        if result is None:
+            result = op
+        if isinstance(result, Op):
+            if result.prim == "const":
+                facts.consts[result.out] = const_value(result)
+            for out in result.outs:
+                facts.defs[out] = result
+        return result
+
+    return rewrite(fn, visit)

@@ -1,0 +1,127 @@
+"""One registry of primitives: how each is written in Python, folded, and differentiated.
+
+Domain tables (``scalar.py``, ``numpy.py``, ``structures.py``) fill it with one row per
+primitive. A VJP rule is ``rule(e, g, *args, **attrs) -> Value`` building IR through the
+emitter ``e``; a JVP rule is ``rule(e, dx, *args, **attrs)`` for one tangent input.
+``None`` in a rule slot means that operand gets no gradient.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+VJPRule = Callable[..., Any]
+JVPRule = Callable[..., Any]
+
+
+# --- how a primitive reads in Python -------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Infix:
+    """``a <op> b``"""
+
+    op: type[ast.operator]
+
+
+@dataclass(frozen=True, slots=True)
+class Prefix:
+    """``<op>a``"""
+
+    op: type[ast.unaryop]
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    """``a <cmp> b``"""
+
+    op: type[ast.cmpop]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """``obj(*args)``, where ``obj`` is bound as a global of the generated module.
+
+    ``module``/``attr`` say how it is spelled: ``math.cos`` (``module="math"``) or a bare
+    name (``module=None``, ``attr="abs"``).
+    """
+
+    obj: Any
+    attr: str
+    module: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    """``a if cond else b`` (scalar select; arguments ``cond, a, b``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The value itself (no code)."""
+
+
+Emission = Infix | Prefix | Compare | Call | Select | Identity
+
+
+@dataclass(slots=True)
+class Primitive:
+    name: str
+    emission: Emission | None
+    evaluate: Callable[..., Any] | None = None  # the Python meaning, used to fold constants
+    vjp: tuple[VJPRule | None, ...] | None = None
+    jvp: tuple[JVPRule | None, ...] | None = None
+    differentiable: bool = True
+    commutative: bool = False
+    pure: bool = True
+    doc: str = ""
+    callables: list[Any] = field(default_factory=list)
+
+
+PRIMITIVES: dict[str, Primitive] = {}
+_BY_CALLABLE: dict[int, tuple[Any, str]] = {}
+
+
+def defprim(name: str, emission: Emission | None, evaluate: Callable[..., Any] | None = None,
+            *, commutative: bool = False, pure: bool = True, callables: tuple[Any, ...] = (),
+            doc: str = "") -> Primitive:
+    """Declare primitive ``name``; ``callables`` are the Python objects that lower to it."""
+    prim = Primitive(name, emission, evaluate, commutative=commutative, pure=pure, doc=doc)
+    PRIMITIVES[name] = prim
+    for obj in callables:
+        register_callable(obj, name)
+    return prim
+
+
+def register_callable(obj: Any, name: str) -> None:
+    """Calls to ``obj`` in user code lower to primitive ``name``."""
+    _BY_CALLABLE[id(obj)] = (obj, name)
+    PRIMITIVES[name].callables.append(obj)
+
+
+def primitive_for(obj: Any) -> str | None:
+    """The primitive that a call to ``obj`` lowers to, if any."""
+    hit = _BY_CALLABLE.get(id(obj))
+    return hit[1] if hit is not None and hit[0] is obj else None
+
+
+def get(name: str) -> Primitive:
+    return PRIMITIVES[name]
+
+
+def defvjp(name: str, *rules: VJPRule | None) -> None:
+    """One VJP rule per operand: ``defvjp("mul", lambda e, g, x, y: e.mul(g, y), ...)``."""
+    PRIMITIVES[name].vjp = rules
+
+
+def defjvp(name: str, *rules: JVPRule | None) -> None:
+    """One JVP rule per operand: ``defjvp("sin", lambda e, dx, x: e.mul(dx, e.cos(x)))``."""
+    PRIMITIVES[name].jvp = rules
+
+
+def nondifferentiable(*names: str) -> None:
+    """These primitives' results carry no derivative (comparisons, rounding, ...)."""
+    for name in names:
+        PRIMITIVES[name].differentiable = False

@@ -1,0 +1,134 @@
+"""Python operators, ``math`` and scalar builtins: emission, folding, and VJP rules.
+
+Subgradient convention (the seeds'): ``max(x, y)`` sends the cotangent to ``x`` when
+``x >= y`` and to ``y`` when ``y >= x`` -- at a tie, *both* get it. ``min`` likewise with
+``<=``; ``abs(x)`` and ``fabs(x)`` have derivative ``+1`` at ``x == 0``.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import operator
+
+from .registry import (
+    Call,
+    Compare,
+    Identity,
+    Infix,
+    Prefix,
+    Select,
+    defprim,
+    defvjp,
+    nondifferentiable,
+)
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _select(cond, a, b):
+    return a if cond else b
+
+
+def _fn(obj, attr=None, module=None):
+    return Call(obj, attr or obj.__name__, module)
+
+
+# --- operators --------------------------------------------------------------------------------
+defprim("add", Infix(ast.Add), operator.add, commutative=True, callables=(operator.add,))
+defprim("sub", Infix(ast.Sub), operator.sub, callables=(operator.sub,))
+defprim("mul", Infix(ast.Mult), operator.mul, commutative=True, callables=(operator.mul,))
+defprim("truediv", Infix(ast.Div), operator.truediv, callables=(operator.truediv,))
+defprim("floordiv", Infix(ast.FloorDiv), operator.floordiv, callables=(operator.floordiv,))
+defprim("mod", Infix(ast.Mod), operator.mod, callables=(operator.mod,))
+defprim("pow", Infix(ast.Pow), operator.pow, callables=(operator.pow, builtins.pow))
+defprim("neg", Prefix(ast.USub), operator.neg, callables=(operator.neg,))
+defprim("pos", Prefix(ast.UAdd), operator.pos, callables=(operator.pos,))
+defprim("not_", Prefix(ast.Not), operator.not_, callables=(operator.not_,))
+for _name, _cmp in [("lt", ast.Lt), ("le", ast.LtE), ("gt", ast.Gt), ("ge", ast.GtE),
+                    ("eq", ast.Eq), ("ne", ast.NotEq)]:
+    defprim(_name, Compare(_cmp), getattr(operator, _name), callables=(getattr(operator, _name),))
+defprim("const", None, doc="a constant; its value is the attribute `value`")
+defprim("select", Select(), _select, doc="select(c, a, b) is `a if c else b`")
+defprim("copy", Identity(), lambda x: x, doc="the value itself; copy propagation removes it")
+
+# --- math ---------------------------------------------------------------------------------
+_UNARY_MATH = ("sin cos tan asin acos atan sinh cosh tanh exp expm1 log log2 log10 log1p "
+               "sqrt erf erfc fabs floor ceil trunc").split()
+for _name in _UNARY_MATH:
+    defprim(_name, _fn(getattr(math, _name), module=math), getattr(math, _name),
+            callables=(getattr(math, _name),))
+defprim("atan2", _fn(math.atan2, module=math), math.atan2, callables=(math.atan2,))
+defprim("hypot", _fn(math.hypot, module=math), math.hypot, callables=(math.hypot,))
+defprim("math_pow", _fn(math.pow, module=math), math.pow, callables=(math.pow,))
+
+# --- builtins -----------------------------------------------------------------------------
+defprim("abs", _fn(builtins.abs), builtins.abs, callables=(builtins.abs,))
+defprim("max", _fn(builtins.max), builtins.max)  # not commutative: max(nan, 1) != max(1, nan)
+defprim("min", _fn(builtins.min), builtins.min)
+defprim("float", _fn(builtins.float), builtins.float, callables=(builtins.float,))
+defprim("int", _fn(builtins.int), builtins.int, callables=(builtins.int,))
+defprim("round", _fn(builtins.round), builtins.round, callables=(builtins.round,))
+defprim("bool", _fn(builtins.bool), builtins.bool, callables=(builtins.bool,))
+
+nondifferentiable("const", "floordiv", "not_", "lt", "le", "gt", "ge", "eq", "ne",
+                  "floor", "ceil", "trunc", "int", "round", "bool")
+
+
+# --- VJP rules: one row per primitive, one rule per operand ---------------------------------
+def _vjp_pow_exponent(e, g, x, y):
+    # d(x**y)/dy = x**y * log(x): defined for x > 0 only (documented in README).
+    return e.mul(g, e.mul(e.pow(x, y), e.log(x)))
+
+
+def _vjp_atan2(e, g, y, x, wrt_y):
+    r2 = e.add(e.mul(x, x), e.mul(y, y))
+    return e.truediv(e.mul(g, x), r2) if wrt_y else e.neg(e.truediv(e.mul(g, y), r2))
+
+
+defvjp("add", lambda e, g, x, y: g, lambda e, g, x, y: g)
+defvjp("sub", lambda e, g, x, y: g, lambda e, g, x, y: e.neg(g))
+defvjp("mul", lambda e, g, x, y: e.mul(g, y), lambda e, g, x, y: e.mul(g, x))
+defvjp("truediv", lambda e, g, x, y: e.truediv(g, y),
+       lambda e, g, x, y: e.neg(e.mul(g, e.truediv(e.truediv(x, y), y))))
+defvjp("pow", lambda e, g, x, y: e.mul(g, e.mul(y, e.pow(x, e.sub(y, 1)))), _vjp_pow_exponent)
+defvjp("math_pow", lambda e, g, x, y: e.mul(g, e.mul(y, e.math_pow(x, e.sub(y, 1)))),
+       lambda e, g, x, y: e.mul(g, e.mul(e.math_pow(x, y), e.log(x))))
+defvjp("mod", lambda e, g, x, y: g, lambda e, g, x, y: e.neg(e.mul(g, e.floordiv(x, y))))
+defvjp("neg", lambda e, g, x: e.neg(g))
+defvjp("pos", lambda e, g, x: g)
+defvjp("float", lambda e, g, x: g)
+defvjp("copy", lambda e, g, x: g)
+defvjp("select", None, lambda e, g, c, a, b: e.select(c, g, 0.0),
+       lambda e, g, c, a, b: e.select(c, 0.0, g))
+
+defvjp("sin", lambda e, g, x: e.mul(g, e.cos(x)))
+defvjp("cos", lambda e, g, x: e.neg(e.mul(g, e.sin(x))))
+defvjp("tan", lambda e, g, x: e.mul(g, e.add(1.0, e.mul(e.tan(x), e.tan(x)))))
+defvjp("asin", lambda e, g, x: e.truediv(g, e.sqrt(e.sub(1.0, e.mul(x, x)))))
+defvjp("acos", lambda e, g, x: e.neg(e.truediv(g, e.sqrt(e.sub(1.0, e.mul(x, x))))))
+defvjp("atan", lambda e, g, x: e.truediv(g, e.add(1.0, e.mul(x, x))))
+defvjp("atan2", lambda e, g, y, x: _vjp_atan2(e, g, y, x, True),
+       lambda e, g, y, x: _vjp_atan2(e, g, y, x, False))
+defvjp("sinh", lambda e, g, x: e.mul(g, e.cosh(x)))
+defvjp("cosh", lambda e, g, x: e.mul(g, e.sinh(x)))
+defvjp("tanh", lambda e, g, x: e.mul(g, e.sub(1.0, e.mul(e.tanh(x), e.tanh(x)))))
+defvjp("exp", lambda e, g, x: e.mul(g, e.exp(x)))
+defvjp("expm1", lambda e, g, x: e.mul(g, e.add(e.expm1(x), 1.0)))
+defvjp("log", lambda e, g, x: e.truediv(g, x))
+defvjp("log2", lambda e, g, x: e.truediv(g, e.mul(x, math.log(2.0))))
+defvjp("log10", lambda e, g, x: e.truediv(g, e.mul(x, math.log(10.0))))
+defvjp("log1p", lambda e, g, x: e.truediv(g, e.add(1.0, x)))
+defvjp("sqrt", lambda e, g, x: e.truediv(e.mul(g, 0.5), e.sqrt(x)))
+defvjp("erf", lambda e, g, x: e.mul(g, e.mul(_TWO_OVER_SQRT_PI, e.exp(e.neg(e.mul(x, x))))))
+defvjp("erfc", lambda e, g, x: e.neg(e.mul(g, e.mul(_TWO_OVER_SQRT_PI,
+                                                     e.exp(e.neg(e.mul(x, x)))))))
+defvjp("hypot", lambda e, g, x, y: e.mul(g, e.truediv(x, e.hypot(x, y))),
+       lambda e, g, x, y: e.mul(g, e.truediv(y, e.hypot(x, y))))
+defvjp("abs", lambda e, g, x: e.select(e.ge(x, 0.0), g, e.neg(g)))
+defvjp("fabs", lambda e, g, x: e.select(e.ge(x, 0.0), g, e.neg(g)))
+defvjp("max", lambda e, g, x, y: e.select(e.ge(x, y), g, 0.0),
+       lambda e, g, x, y: e.select(e.ge(y, x), g, 0.0))
+defvjp("min", lambda e, g, x, y: e.select(e.le(x, y), g, 0.0),
+       lambda e, g, x, y: e.select(e.le(y, x), g, 0.0))
