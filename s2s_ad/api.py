@@ -156,16 +156,17 @@ def resolve_wrt(fn: Function, wrt: Wrt) -> tuple[tuple[int, ...], bool]:
     items = [0 if wrt is None else wrt] if single else list(wrt)  # type: ignore[arg-type]
     if not names:
         raise DifferentiationError(f"{fn.name!r} has no parameters to differentiate")
+    position = {name: i for i, name in enumerate(names)}
     indices = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (int, str)):
             raise DifferentiationError(f"wrt must be parameter indices or names, not {item!r}")
         if isinstance(item, str):
-            if item not in names:
+            if item not in position:
                 raise DifferentiationError(
                     f"wrt names {item!r}, which is not a parameter of "
                     f"{fn.name}({', '.join(names)})", hint=f"choose from {names}")
-            indices.append(names.index(item))
+            indices.append(position[item])
         else:
             if not -len(names) <= item < len(names):
                 raise DifferentiationError(
