@@ -161,9 +161,10 @@ class _Codegen:
                 kw_defaults.append(self.default(p.hint, kwd[p.hint]) if p.hint in kwd else None)
             else:
                 positional.append(arg)
-        defaults = [self.default(p.hint, d) for p, d in
-                    zip((posonly + positional)[len(posonly + positional) - len(fn.defaults or ()):],
-                        fn.defaults or ())]
+        ordered = posonly + positional
+        given = fn.defaults or ()
+        defaults = [self.default(a.arg, d)
+                    for a, d in zip(ordered[len(ordered) - len(given):], given)]
         return ast.arguments(posonlyargs=posonly, args=positional, vararg=None,
                              kwonlyargs=kwonly, kw_defaults=kw_defaults, kwarg=None,
                              defaults=defaults)

@@ -43,7 +43,6 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.For: ("a for loop", "not supported yet; unroll the loop"),
     ast.While: ("a while loop", "not supported yet; unroll the loop"),
     ast.BoolOp: ("an and/or expression", "not supported yet"),
-    ast.Subscript: ("a subscript", "not supported yet: only constant indexing of tuples"),
 }
 
 

@@ -211,7 +211,23 @@ class _Lowerer:
                 return tuple(self.expr(elt, env) for elt in node.elts)
             if isinstance(node, ast.List):
                 return [self.expr(elt, env) for elt in node.elts]
+            if isinstance(node, ast.Subscript):
+                return self.subscript(node, env)
             raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
+
+    def subscript(self, node: ast.Subscript, env: dict[str, Entry]) -> Entry:
+        """Indexing a tuple or list built in this function, with a constant index."""
+        base = self.expr(node.value, env)
+        index = self.expr(node.slice, env)
+        if isinstance(base, (tuple, list)) and isinstance(index, Static) \
+                and isinstance(index.obj, (int, slice)):
+            try:
+                return base[index.obj]
+            except IndexError:
+                raise self.error(node, "index out of range", kind=DifferentiationError) from None
+        raise self.error(node, "cannot differentiate indexing of a value computed at run time "
+                         "yet", hint="index tuples or lists built in this function with "
+                         "constant indices")
 
     def name(self, node: ast.Name, env: dict[str, Entry]) -> Entry:
         name = node.id

@@ -1,8 +1,9 @@
 """The one mechanism every pass shares: rebuild a function with ops replaced or dropped.
 
-A pass gives ``rewrite`` a function ``visit(op, subst) -> Op | Value | None``: an ``Op``
-to keep (the same or a replacement), a ``Value`` that the op's single result becomes
-(the op is dropped and its uses read that value), or ``None`` to drop the op.
+A pass gives ``rewrite`` a function ``visit(op, subst)`` returning an ``Op`` to keep (the
+same or a replacement), a list of ops to put in its place (the last defines the op's
+results), a ``Value`` that the op's single result becomes (the op is dropped and its uses
+read that value), or ``None`` to drop the op.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import replace
 
 from ..ir.core import Function, Op, Region, Value, walk
 
-Visit = Callable[[Op, dict[Value, Value]], "Op | Value | None"]
+Visit = Callable[[Op, dict[Value, Value]], "Op | list[Op] | Value | None"]
 
 
 def rewrite(fn: Function, visit: Visit) -> Function:
@@ -31,6 +32,8 @@ def _rewrite_region(region: Region, visit: Visit, subst: dict[Value, Value]) -> 
         result = visit(op, subst)
         if isinstance(result, Op):
             ops.append(result)
+        elif isinstance(result, list):
+            ops.extend(result)
         elif isinstance(result, Value):
             subst[op.out] = resolve(result, subst)
     return Region(region.params, ops, [resolve(v, subst) for v in region.results])

@@ -25,6 +25,7 @@ class _Facts:
         self.consts: dict[Value, Any] = {}
         self.defs: dict[Value, Op] = {}
         self.uses = uses
+        self.pending: list[Op] = []  # ops a rule creates, emitted just before its result
 
     def const(self, v: Value) -> Any:
         return self.consts.get(v, _MISSING)
@@ -32,6 +33,22 @@ class _Facts:
     def is_const(self, v: Value, number: float) -> bool:
         c = self.consts.get(v, _MISSING)
         return type(c) in (int, float) and c == number
+
+    def is_negative(self, v: Value) -> bool:
+        c = self.consts.get(v, _MISSING)
+        return type(c) in (int, float) and c < 0
+
+    def negated(self, v: Value, at: Op) -> Value:
+        """A new constant ``-c`` for the negative constant ``v`` (emitted before ``at``)."""
+        out = Value()
+        self.pending.append(Op("const", (), (out,), (("value", -self.consts[v]),), (), at.loc))
+        return out
+
+    def negate(self, at: Op, inner: Op) -> Op:
+        """``-(inner)``: ``inner`` gets a fresh result and is emitted before ``at``."""
+        fresh = Value()
+        self.pending.append(replace(inner, outs=(fresh,)))
+        return replace(at, prim="neg", args=(fresh,))
 
     def defined_by(self, v: Value, prim: str) -> Op | None:
         op = self.defs.get(v)
@@ -48,6 +65,10 @@ def _add(op: Op, f: _Facts) -> Value | Op | None:
         return x  # x + 0 -> x
     if f.is_const(x, 0):
         return y  # 0 + x -> x
+    if f.is_negative(x):
+        return _as(op, "sub", y, f.negated(x, op))  # -c + y -> y - c
+    if f.is_negative(y):
+        return _as(op, "sub", x, f.negated(y, op))  # x + -c -> x - c
     if (n := f.defined_by(y, "neg")) is not None:
         return _as(op, "sub", x, n.args[0])  # x + -y -> x - y
     if (n := f.defined_by(x, "neg")) is not None:
@@ -79,6 +100,11 @@ def _mul(op: Op, f: _Facts) -> Value | Op | None:
     nx, ny = f.defined_by(x, "neg"), f.defined_by(y, "neg")
     if nx is not None and ny is not None:
         return _as(op, "mul", nx.args[0], ny.args[0])  # -x * -y -> x * y
+    # x * -y -> -(x * y): moves the sign outward, where `a - -b` and `--a` absorb it
+    if ny is not None and f.uses.get(y, 0) == 1:
+        return f.negate(op, _as(op, "mul", x, ny.args[0]))
+    if nx is not None and f.uses.get(x, 0) == 1:
+        return f.negate(op, _as(op, "mul", nx.args[0], y))
     return None
 
 
@@ -123,16 +149,20 @@ def simplify(fn: Function) -> Function:
     """Apply ``RULES`` once over ``fn`` (the pipeline repeats passes to a fixed point)."""
     facts = _Facts(use_counts(fn))
 
-    def visit(op: Op, subst: dict[Value, Value]) -> Op | Value:
+    def visit(op: Op, subst: dict[Value, Value]) -> Op | list[Op] | Value:
         rule = RULES.get(op.prim)
         result = rule(op, facts) if rule is not None else None
         if result is None:
             result = op
-        if isinstance(result, Op):
-            if result.prim == "const":
-                facts.consts[result.out] = const_value(result)
-            for out in result.outs:
-                facts.defs[out] = result
-        return result
+        if isinstance(result, Value):
+            return result
+        emitted = [*facts.pending, result]
+        facts.pending.clear()
+        for new in emitted:
+            if new.prim == "const":
+                facts.consts[new.out] = const_value(new)
+            for out in new.outs:
+                facts.defs[out] = new
+        return emitted if len(emitted) > 1 else result
 
     return rewrite(fn, visit)

@@ -65,8 +65,9 @@ defprim("math_pow", _fn(math.pow, module=math), math.pow, callables=(math.pow,))
 
 # --- builtins -----------------------------------------------------------------------------
 defprim("abs", _fn(builtins.abs), builtins.abs, callables=(builtins.abs,))
-defprim("max", _fn(builtins.max), builtins.max)  # not commutative: max(nan, 1) != max(1, nan)
-defprim("min", _fn(builtins.min), builtins.min)
+# max/min are not commutative: max(nan, 1) is nan but max(1, nan) is 1
+defprim("max", _fn(builtins.max), builtins.max, callables=(builtins.max,))
+defprim("min", _fn(builtins.min), builtins.min, callables=(builtins.min,))
 defprim("float", _fn(builtins.float), builtins.float, callables=(builtins.float,))
 defprim("int", _fn(builtins.int), builtins.int, callables=(builtins.int,))
 defprim("round", _fn(builtins.round), builtins.round, callables=(builtins.round,))

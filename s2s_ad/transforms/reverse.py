@@ -15,6 +15,7 @@ from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Region, Value
+from ..ir.names import Namer
 from ..primitives import get
 from .activity import active_values
 
@@ -50,8 +51,10 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
                 contribution.hint = hint
             adjoint[x] = contribution
 
+    # Cotangent parameters are named after the results (``dy``), unique among parameters.
+    namer = Namer(reserved={p.hint for p in params})
     for leaf in results:
-        ct = Value("d" + (leaf.hint or "out")) if seed is None else e.const(seed)
+        ct = Value(namer.fresh("d" + (leaf.hint or "out"))) if seed is None else e.const(seed)
         cotangents.append(ct)
         if leaf in active:
             accumulate(leaf, ct)

@@ -1,0 +1,216 @@
+"""The public API: wrt forms, decorators, caching, attributes, signatures, name resolution."""
+
+import inspect
+import linecache
+import math
+import math as m
+import traceback
+from math import sin
+
+import pytest
+
+import s2s_ad
+from s2s_ad import DifferentiationError, grad, value_and_grad, vjp
+
+SCALE = 3.0
+
+
+def f(x1, x2):
+    y = math.log(x1) + x1 * x2 - math.sin(x2)
+    return y
+
+
+def test_wrt_forms():
+    assert grad(f)(2.0, 5.0) == pytest.approx(5.5)
+    assert grad(f, wrt=1)(2.0, 5.0) == pytest.approx(2 - math.cos(5))
+    assert grad(f, wrt="x2")(2.0, 5.0) == pytest.approx(2 - math.cos(5))
+    assert grad(f, wrt=("x2", 0))(2.0, 5.0) == pytest.approx((2 - math.cos(5), 5.5))
+    assert grad(f, wrt=-1)(2.0, 5.0) == pytest.approx(2 - math.cos(5))
+
+
+def test_decorator_forms():
+    @grad
+    def square(x):
+        return x * x
+
+    @grad(wrt=("x", "y"))
+    def both(x, y):
+        return x * y
+
+    assert square(3.0) == 6.0
+    assert both(2.0, 5.0) == (5.0, 2.0)
+
+
+def test_value_and_grad_value_is_exact():
+    value, g = value_and_grad(f, wrt=("x1", "x2"))(2.0, 5.0)
+    assert value == f(2.0, 5.0)
+    assert g == pytest.approx((5.5, 2 - math.cos(5)))
+
+
+def test_vjp_of_tuple_output():
+    def pair(x, y):
+        return x * y, x + y
+
+    assert vjp(pair, wrt=("x", "y"))(2.0, 3.0, 1.0, 10.0) == (13.0, 12.0)
+
+
+def test_vjp_with_defaults_takes_keyword_cotangent():
+    def scaled(x, k=2.0):
+        return k * x * x
+
+    back = vjp(scaled)
+    assert back(3.0, dout=1.0) == 12.0
+    assert back(3.0, 1.0, dout=2.0) == 12.0
+
+
+def test_attributes_and_cache():
+    g = grad(f, wrt=("x1", "x2"))
+    assert g is grad(f, wrt=("x1", "x2"))
+    assert g.__wrapped__ is f
+    assert g.source.startswith("def f_grad(x1, x2):")
+    assert "fn f_grad(x1, x2):" in repr(g.ir)
+    assert g.stats.optimized.total < g.stats.unoptimized.total
+    assert s2s_ad.stats(g) is g.stats
+
+
+def test_signature_defaults_and_keyword_only():
+    def h(x, y=2.0, *, z=3.0):
+        return x * y * z
+
+    g = grad(h)
+    assert str(inspect.signature(g)) == str(inspect.signature(h))
+    assert g(1.0) == 6.0
+    assert g(1.0, 4.0, z=0.5) == 2.0
+
+
+def test_generated_source_is_in_linecache_for_tracebacks():
+    def div(x, y):
+        return x / y
+
+    g = grad(div, wrt="y")
+    filename = g.__code__.co_filename
+    assert linecache.getlines(filename) == g.source.splitlines(True)
+    assert inspect.getsource(g.__code__) == g.source
+    try:
+        g(1.0, 0.0)
+    except ZeroDivisionError:
+        text = traceback.format_exc()
+    assert "/ y" in text  # the generated line is shown
+
+
+def test_names_resolve_like_python():
+    def aliases(x):
+        return m.exp(x) + sin(x) * SCALE
+
+    expected = math.exp(0.5) + math.cos(0.5) * SCALE
+    assert grad(aliases)(0.5) == pytest.approx(expected)
+
+
+def test_closure_cells_are_read():
+    k = 4.0
+
+    def closure(x):
+        return k * x * x
+
+    assert grad(closure)(1.5) == 12.0
+
+
+def test_globals_are_snapshot_when_the_gradient_is_built():
+    namespace = {"math": math, "K": 2.0}
+    exec("def scaled(x):\n    return K * x\n", namespace)
+    linecache.cache["<test-snapshot>"] = (1, None, ["def scaled(x):\n", "    return K * x\n"],
+                                          "<test-snapshot>")
+    scaled = namespace["scaled"]
+    scaled.__code__ = scaled.__code__.replace(co_filename="<test-snapshot>")
+    g = grad(scaled)
+    namespace["K"] = 10.0
+    assert g(1.0) == 2.0  # documented: rebinding a global later needs a new grad()
+
+
+def _helper(a, b=1.0, *, c=2.0):
+    return a * b + c * a
+
+
+def test_helper_functions_are_inlined_with_keywords_and_defaults():
+    def outer(x, y):
+        return _helper(x, b=y) + _helper(y, c=x)
+
+    # d/dx = y + 2 + y ; d/dy = x + 1 + x
+    assert grad(outer, wrt=("x", "y"))(2.0, 3.0) == (8.0, 5.0)
+
+
+def test_grad_of_grad():
+    def cube(x):
+        return x * x * x
+
+    assert grad(grad(cube))(2.0) == pytest.approx(12.0)
+    assert grad(grad(grad(cube)))(2.0) == pytest.approx(6.0)
+
+
+def test_seed_example_4_second_derivative():
+    def g(v):
+        return (math.exp(v) + 1) * math.exp(v)
+
+    assert grad(g)(0.3) == pytest.approx(4.994096408357021, rel=1e-12)
+    assert grad(grad(g))(0.3) == pytest.approx(8.638334009138038, rel=1e-12)
+
+
+def test_parameter_named_like_a_module_does_not_break_codegen():
+    def shadow(math_, math):
+        return m.sin(math_) * math
+
+    g = grad(shadow, wrt=(0, 1))
+    assert g(0.5, 2.0) == pytest.approx((math.cos(0.5) * 2.0, math.sin(0.5)))
+
+
+def test_variables_named_like_adjoints():
+    def named(x, dx, d, _t1):
+        dx = dx * x
+        d = d + dx
+        return d * _t1 * x
+
+    g = grad(named, wrt=(0, 1, 2, 3))
+    x, dx, d, t = 1.5, 2.0, 3.0, 0.5
+    # f = (d + dx*x) * t * x
+    expected = (dx * t * x + (d + dx * x) * t, x * t * x, t * x, (d + dx * x) * x)
+    assert g(x, dx, d, t) == pytest.approx(expected)
+
+
+def test_unused_parameter_gets_zero_gradient():
+    def only_x(x, y):
+        return x * 2.0
+
+    assert grad(only_x, wrt="y")(1.0, 2.0) == 0.0
+
+
+def test_integer_inputs_give_correct_gradients():
+    def poly(x):
+        return x ** 3 + 2 * x
+
+    assert grad(poly)(3) == 29
+
+
+def test_lambda():
+    assert grad(lambda x: x * math.sin(x))(0.0) == 0.0
+
+
+def test_max_tie_convention():
+    g = grad(lambda x, y: max(x, y), wrt=(0, 1))
+    assert g(3.0, 1.0) == (1.0, 0.0)
+    assert g(1.0, 3.0) == (0.0, 1.0)
+    assert g(2.0, 2.0) == (1.0, 1.0)  # documented: both sides get the cotangent at a tie
+
+
+def test_non_scalar_output_needs_vjp():
+    def pair(x):
+        return x, x
+
+    with pytest.raises(DifferentiationError, match="vjp"):
+        grad(pair)
+
+
+def test_bad_wrt():
+    with pytest.raises(DifferentiationError, match="not a parameter"):
+        grad(f, wrt="z")
+    with pytest.raises(DifferentiationError, match="out of range"):
+        grad(f, wrt=5)
