@@ -6,7 +6,7 @@
 """
 
 from . import primitives as _primitives  # noqa: F401  (fills the registry)
-from .api import grad, stats, value_and_grad, vjp
+from .api import grad, hessian, hvp, jacobian, jvp, stats, value_and_grad, vjp
 from .errors import (
     DifferentiationError,
     NoDerivativeRuleError,
@@ -16,6 +16,6 @@ from .errors import (
 
 __all__ = [
     "DifferentiationError", "NoDerivativeRuleError", "NoSourceError", "UnsupportedSyntaxError",
-    "grad", "stats", "value_and_grad", "vjp",
+    "grad", "hessian", "hvp", "jacobian", "jvp", "stats", "value_and_grad", "vjp",
 ]
 __version__ = "0.1.0"

@@ -1,4 +1,5 @@
-"""The public transforms: ``grad``, ``value_and_grad``, ``vjp``.
+"""The public transforms: ``grad``, ``value_and_grad``, ``vjp``, ``jvp``, ``jacobian``,
+``hessian``, ``hvp``.
 
 Each returns the generated Python function itself -- no wrapper, no dispatch per call --
 with ``.source`` (its code), ``.ir`` (its IR), ``.stats`` (op counts before and after
@@ -20,7 +21,9 @@ from .frontend.lower import lift
 from .ir.core import Function, tree_leaves
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
+from .transforms.forward import jvp as forward_jvp
 from .transforms.reverse import vjp as reverse_vjp
+from .transforms.trees import map_leaves, project, stack
 
 F = TypeVar("F", bound=Callable[..., Any])
 Wrt = int | str | tuple[int | str, ...] | None
@@ -68,8 +71,8 @@ def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     (5.5, 1.7163378145367738)
     >>> print(df.source)
     def f_grad(x1, x2):
-        dx1 = x2 + 1.0 / x1
         dx2 = x1 - math.cos(x2)
+        dx1 = 1.0 / x1 + x2
         return dx1, dx2
     <BLANKLINE>
     """
@@ -108,8 +111,79 @@ def vjp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     return _transform(f, "vjp", wrt, optimize)
 
 
-def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool) -> Any:
-    key = (kind, wrt, optimize)
+def jvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+    """The Jacobian-vector product (forward mode): a function of ``(*args, *tangents)``.
+
+    It returns ``(f(*args), tangent)``: the directional derivative of ``f`` along the
+    tangents of the ``wrt`` parameters, shaped like ``f``'s value. Tangent arguments follow
+    the parameters, one per ``wrt`` entry, named ``d`` + the parameter (``dx``); they are
+    keyword-only when ``f`` has default or keyword-only parameters.
+
+    >>> def f(x1, x2, x3):
+    ...     return (x1 + x2) * x3
+    >>> jvp(f, wrt="x1")(1.0, 2.0, 3.0, 1.0)
+    (9.0, 3.0)
+    """
+    if f is None:
+        return functools.partial(jvp, wrt=wrt, optimize=optimize)
+    return _transform(f, "jvp", wrt, optimize)
+
+
+def jacobian(f: F | None = None, wrt: Wrt = None, *, mode: str = "auto",
+             optimize: bool = True) -> Any:
+    """The Jacobian of ``f``: one function that returns every partial derivative.
+
+    The result has ``f``'s output structure, with each output replaced by its derivatives
+    with respect to ``wrt`` (a single one, or a tuple for a tuple ``wrt``).
+    ``mode="rev"`` builds one VJP per output, ``"fwd"`` one JVP per input, and ``"auto"``
+    (the default) picks the one with fewer sweeps, as seed 001's table explains: forward
+    when there are no more inputs than outputs. All sweeps live in one generated function,
+    so they share the forward computation.
+
+    >>> def f(x0, x1, x2):
+    ...     return [x0 * x0 + x1, x1 * x2]
+    >>> jacobian(f, wrt=(0, 1, 2))(1.0, 2.0, 3.0)
+    [(2.0, 1.0, 0.0), (0.0, 3.0, 2.0)]
+    """
+    if mode not in ("auto", "fwd", "rev"):
+        raise ValueError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}")
+    if f is None:
+        return functools.partial(jacobian, wrt=wrt, mode=mode, optimize=optimize)
+    return _transform(f, "jacobian", wrt, optimize, mode)
+
+
+def hessian(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+    """The Hessian of a scalar ``f`` (forward mode over the reverse-mode gradient).
+
+    A single ``wrt`` gives the second derivative; a tuple gives a tuple of rows.
+
+    >>> def f(x, y):
+    ...     return x * x * y
+    >>> hessian(f, wrt=("x", "y"))(3.0, 2.0)
+    ((4.0, 6.0), (6.0, 0.0))
+    """
+    if f is None:
+        return functools.partial(hessian, wrt=wrt, optimize=optimize)
+    return _transform(f, "hessian", wrt, optimize)
+
+
+def hvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+    """Hessian-vector product without forming the Hessian: ``(*args, *v) -> H v``.
+
+    ``v`` has one entry per ``wrt`` parameter (named ``d`` + the parameter).
+
+    >>> def f(x, y):
+    ...     return x * x * y
+    >>> hvp(f, wrt=("x", "y"))(3.0, 2.0, 1.0, 0.0)
+    (4.0, 6.0)
+    """
+    if f is None:
+        return functools.partial(hvp, wrt=wrt, optimize=optimize)
+    return _transform(f, "hvp", wrt, optimize)
+
+
+def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> Any:
+    key = (kind, wrt, optimize, mode)
     try:
         per_function = _CACHE.setdefault(f, {})
     except TypeError:  # not weak-referenceable (a builtin): lift() explains
@@ -117,27 +191,29 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool) -> Any:
     if key in per_function:
         return per_function[key]
     try:
-        generated = _build(f, kind, wrt, optimize)
+        generated = _build(f, kind, wrt, optimize, mode)
     except DifferentiationError as err:
         raise err.with_traceback(None) from None  # users never see our frames
     per_function[key] = generated
     return generated
 
 
-def _build(f: Any, kind: str, wrt: Wrt, optimize: bool) -> Any:
+_SCALAR_ONLY = ("grad", "value_and_grad", "hessian", "hvp")
+
+
+def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> Any:
     primal = lift(f)
     indices, single = resolve_wrt(primal, wrt)
-    scalar_out = isinstance(primal.out_tree, int)
-    if kind != "vjp" and not scalar_out:
+    if kind in _SCALAR_ONLY and not isinstance(primal.out_tree, int):
         raise DifferentiationError(
             f"{kind} needs a function that returns one number; {primal.name!r} returns "
             f"{len(tree_leaves(primal.out_tree))} values",
-            hint="use s2s_ad.vjp (or s2s_ad.jacobian) for functions with several outputs")
-    seed = None if kind == "vjp" else 1.0
-    name = f"{primal.name}_{kind}"
-    raw = reverse_vjp(primal, indices, seed=seed, keep_value=kind == "value_and_grad",
-                      single=single, name=name)
-    final = run_optimizer(raw) if optimize else raw
+            hint="use s2s_ad.vjp, s2s_ad.jvp or s2s_ad.jacobian for functions with several "
+                 "outputs")
+    name = f"{primal.name.strip('<>')}_{kind}"  # "<lambda>" -> "lambda_grad"
+    polish = run_optimizer if optimize else (lambda fn: fn)
+    raw = _derive(primal, kind, indices, single, mode, name, polish)
+    final = polish(raw)
     fn, source = load(final, name)
     fn.__s2s__ = Generated(final, raw, primal, indices)
     fn.source = source
@@ -147,6 +223,48 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool) -> Any:
     fn.__doc__ = f"{kind} of {primal.name} with respect to " + ", ".join(
         primal.params[i].hint for i in indices) + " (generated by s2s_ad)."
     return fn
+
+
+def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,
+            name: str, polish: Callable[[Function], Function]) -> Function:
+    """The raw (unoptimized) IR of derivative ``kind`` of ``primal``."""
+    if kind in ("grad", "value_and_grad", "vjp"):
+        return reverse_vjp(primal, indices, seed=None if kind == "vjp" else 1.0,
+                           keep_value=kind == "value_and_grad", single=single, name=name)
+    if kind == "jvp":
+        out = forward_jvp(primal, indices, name=name)
+        return out
+    if kind == "jacobian":
+        outputs = len(primal.body.results)
+        if mode == "auto":
+            mode = "fwd" if len(indices) <= outputs else "rev"
+        return _jacobian(primal, indices, single, mode, name)
+    gradient = polish(reverse_vjp(primal, indices, seed=1.0, single=single, name=name))
+    if kind == "hessian":
+        return _jacobian(gradient, indices, single, "fwd", name)
+    assert kind == "hvp", kind
+    tangent = forward_jvp(gradient, indices, name=name)
+    return project(tangent, tangent.out_tree[1])
+
+
+def _jacobian(fn: Function, indices: tuple[int, ...], single: bool, mode: str,
+              name: str) -> Function:
+    """All partials of ``fn`` in one function: one sweep per output (rev) or input (fwd)."""
+    m, n = len(fn.body.results), len(indices)
+    if mode == "rev":
+        rows = [reverse_vjp(fn, indices, seed=[1.0 if k == i else None for k in range(m)],
+                            single=single) for i in range(m)]
+        return stack(rows, fn, lambda trees: map_leaves(fn.out_tree, trees.__getitem__), name)
+    columns = [forward_jvp(fn, indices, seeds=[1.0 if k == j else None for k in range(n)])
+               for j in range(n)]
+
+    def tree_of(trees: list[Any]) -> Any:
+        cols = [tree_leaves(t[1]) for t in trees]  # cols[j][i]: d output i / d wrt j
+        return map_leaves(fn.out_tree, lambda i: cols[0][i] if single
+                          else tuple(col[i] for col in cols))
+
+    stacked = stack(columns, fn, tree_of, name)
+    return project(stacked, stacked.out_tree)
 
 
 def resolve_wrt(fn: Function, wrt: Wrt) -> tuple[tuple[int, ...], bool]:

@@ -133,3 +133,19 @@ defvjp("max", lambda e, g, x, y: e.select(e.ge(x, y), g, 0.0),
        lambda e, g, x, y: e.select(e.ge(y, x), g, 0.0))
 defvjp("min", lambda e, g, x, y: e.select(e.le(x, y), g, 0.0),
        lambda e, g, x, y: e.select(e.le(y, x), g, 0.0))
+
+
+# --- JVP rules ----------------------------------------------------------------------------
+# A scalar primitive maps numbers to a number, so each partial derivative is a number and
+# multiplies a tangent exactly as it multiplies a cotangent: the JVP rule of an operand is
+# its VJP rule with the tangent in place of the cotangent. (Array primitives need their
+# own JVP rows: there the two rules differ, e.g. sum vs broadcast.)
+def _jvp_rows_from_vjp_rows() -> None:
+    from .registry import PRIMITIVES, defjvp
+
+    for prim in PRIMITIVES.values():
+        if prim.vjp is not None and prim.jvp is None:
+            defjvp(prim.name, *prim.vjp)
+
+
+_jvp_rows_from_vjp_rows()

@@ -26,7 +26,8 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
 
     With ``seed=None`` the result takes one cotangent parameter per returned leaf (after
     the original parameters); otherwise every cotangent is the constant ``seed`` (``1.0``
-    makes a gradient). It returns the gradients (one, or a tuple when ``single`` is false),
+    makes a gradient), or, for a list, leaf ``i``'s cotangent is ``seed[i]`` (``None``:
+    zero). It returns the gradients (one, or a tuple when ``single`` is false),
     preceded by the original value when ``keep_value``.
     """
     mapping = {p: Value(p.hint) for p in fn.params}
@@ -53,9 +54,15 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
 
     # Cotangent parameters are named after the results (``dy``), unique among parameters.
     namer = Namer(reserved={p.hint for p in params})
-    for leaf in results:
-        ct = Value(namer.fresh("d" + (leaf.hint or "out"))) if seed is None else e.const(seed)
-        cotangents.append(ct)
+    per_leaf = list(seed) if isinstance(seed, (list, tuple)) else [seed] * len(results)
+    for leaf, leaf_seed in zip(results, per_leaf):
+        if seed is None:
+            ct = Value(namer.fresh("d" + (leaf.hint or "out")))
+            cotangents.append(ct)
+        elif leaf_seed is None:
+            continue  # a zero cotangent: this result contributes nothing
+        else:
+            ct = e.const(leaf_seed)
         if leaf in active:
             accumulate(leaf, ct)
 

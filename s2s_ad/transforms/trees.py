@@ -1,0 +1,66 @@
+"""Helpers for ``out_tree`` structures and for stacking several functions into one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..ir.clone import clone_ops
+from ..ir.core import Function, Region, Value, tree_leaves
+
+
+def shift_tree(tree: Any, offset: int) -> Any:
+    """``tree`` with every leaf index moved by ``offset``."""
+    if isinstance(tree, int):
+        return tree + offset
+    if isinstance(tree, dict):
+        return {k: shift_tree(v, offset) for k, v in tree.items()}
+    return type(tree)(shift_tree(t, offset) for t in tree)
+
+
+def stack(fns: list[Function], template: Function, tree_of: Any, name: str) -> Function:
+    """One function computing every ``fns[i]`` over ``template``'s parameters.
+
+    All ``fns`` must share ``template``'s parameter list (by position). Their results are
+    concatenated; ``tree_of(trees_shifted)`` builds the returned structure from their
+    ``out_tree``s (each already shifted to the concatenated leaf positions). Repeated work
+    (each function's copy of the forward sweep) is left for CSE to merge.
+    """
+    params = [Value(p.hint) for p in template.params]
+    ops = []
+    leaves: list[Value] = []
+    trees = []
+    for fn in fns:
+        mapping = dict(zip(fn.params, params))
+        ops.extend(clone_ops(fn.body.ops, mapping))
+        trees.append(shift_tree(fn.out_tree, len(leaves)))
+        leaves.extend(mapping.get(v, v) for v in fn.body.results)
+    return Function(name, params, list(template.kinds), Region(list(params), ops, leaves),
+                    tree_of(trees), template.defaults, template.kwdefaults, template.file,
+                    template.globals_ns)
+
+
+def project(fn: Function, tree: Any) -> Function:
+    """``fn`` returning only ``tree`` (a part of its ``out_tree``), leaves renumbered."""
+    used = tree_leaves(tree)
+    renumber = {old: new for new, old in enumerate(dict.fromkeys(used))}
+    results = [fn.body.results[old] for old in renumber]
+
+    def remap(node: Any) -> Any:
+        if isinstance(node, int):
+            return renumber[node]
+        if isinstance(node, dict):
+            return {k: remap(v) for k, v in node.items()}
+        return type(node)(remap(t) for t in node)
+
+    body = Region(fn.body.params, fn.body.ops, results)
+    return Function(fn.name, fn.params, fn.kinds, body, remap(tree), fn.defaults,
+                    fn.kwdefaults, fn.file, fn.globals_ns)
+
+
+def map_leaves(tree: Any, leaf: Any) -> Any:
+    """``tree`` with each leaf index ``i`` replaced by ``leaf(i)``."""
+    if isinstance(tree, int):
+        return leaf(tree)
+    if isinstance(tree, dict):
+        return {k: map_leaves(v, leaf) for k, v in tree.items()}
+    return type(tree)(map_leaves(t, leaf) for t in tree)
