@@ -9,6 +9,7 @@ after the whole body is built: parameters keep theirs, the globals the code need
 from __future__ import annotations
 
 import ast
+import builtins
 import inspect
 import math
 import types
@@ -19,7 +20,9 @@ from ..ir.core import Function, Op, Region, Value, const_value
 from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
 from ..primitives import get
-from ..primitives.registry import Call, Compare, Identity, Infix, Prefix, Select
+from ..primitives.registry import (
+    Call, Compare, EmptyList, Identity, Infix, Method, Prefix, Select,
+)
 
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
@@ -50,12 +53,29 @@ class _Codegen:
         self.inline: dict[Value, tuple[ast.expr, int]] = {}
         self.names: list[tuple[ast.Name | ast.arg, tuple]] = []
         self.global_objs: dict[int, tuple[Any, str]] = {}
+        self.alias: dict[Value, Value] = {}
+        self.params = set(fn.params)
 
     # --- names, resolved at the end --------------------------------------------------------
     def local(self, v: Value) -> ast.Name:
         node = ast.Name(id="", ctx=ast.Load())
         self.names.append((node, ("v", v)))
         return node
+
+    def variable(self, v: Value) -> Value:
+        """The value whose Python variable ``v`` lives in (loop-carried values share one)."""
+        while v in self.alias:
+            v = self.alias[v]
+        return v
+
+    def share(self, a: Value, b: Value) -> None:
+        """``a`` and ``b`` live in one Python variable (a parameter's name wins)."""
+        a, b = self.variable(a), self.variable(b)
+        if a is b:
+            return
+        if b in self.params:
+            a, b = b, a
+        self.alias[b] = a
 
     def global_ref(self, obj: Any, preferred: str) -> ast.Name:
         node = ast.Name(id="", ctx=ast.Load())
@@ -95,16 +115,105 @@ class _Codegen:
                 self.constant(op)
                 continue
             if op.regions:
-                raise NotImplementedError(f"codegen of {op.prim!r} regions")  # control flow
+                stmts.extend(self.structured(op))
+                continue
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
             expr = self.expression(op)
             if self.inlinable(op, region) and size <= INLINE_LIMIT:
                 self.inline[op.out] = (expr, size)
                 continue
-            targets: list[ast.expr] = [self.store(v) for v in op.outs]
-            target = targets[0] if len(targets) == 1 else ast.Tuple(elts=targets,
-                                                                   ctx=ast.Store())
-            stmts.append(ast.Assign(targets=[target], value=expr, type_comment=None))
+            if not op.outs:
+                stmts.append(ast.Expr(value=expr))
+                continue
+            stmts.append(_assign([self.store(v) for v in op.outs], expr))
+        return stmts
+
+    # --- control flow ---------------------------------------------------------------------
+    def structured(self, op: Op) -> list[ast.stmt]:
+        if op.prim == "if":
+            return [self.if_statement(op)]
+        if op.prim == "for_range":
+            return self.for_statement(op)
+        if op.prim == "while":
+            return self.while_statement(op)
+        raise AssertionError(f"no codegen for {op.prim!r} regions\n{self.fn}")
+
+    def if_statement(self, op: Op) -> ast.If:
+        cond = self.ref(op.args[0])
+        branches = []
+        for region in op.regions:
+            stmts = self.region(region)
+            for out, result in zip(op.outs, region.results):
+                stmts.append(_assign([self.store(out)], self.ref(result)))
+            branches.append(stmts)
+        then, other = branches
+        return ast.If(test=cond, body=then or [ast.Pass()], orelse=other)
+
+    def carry(self, op: Op, params: list[Value]) -> list[ast.stmt]:
+        """Before a loop: each carried value's variable holds its initial value."""
+        n = len(op.outs)
+        inits = op.args[len(op.args) - n:]
+        stmts = []
+        for init, param, out in zip(inits, params, op.outs):
+            self.share(param, out)
+            if (init not in self.inline and init not in self.literals
+                    and init not in self.objects and self.uses.get(init, 0) == 1
+                    and (not init.hint or init.hint == param.hint)):
+                self.share(param, init)  # the loop takes over the variable of `x` in `x = ...`
+            else:
+                stmts.append(_assign([self.store(param)], self.ref(init)))
+        return stmts
+
+    def next_values(self, op: Op, body: Region, params: list[Value]) -> list[ast.stmt]:
+        """At the end of an iteration: all carried variables updated at once."""
+        pairs = [(p, v) for p, v in zip(params, body.results)
+                 if self.variable(v) is not self.variable(p)]
+        stmts = []
+        if pairs:
+            targets = [self.store(p) for p, _ in pairs]
+            values = [self.ref(v) for _, v in pairs]
+            stmts.append(_assign(targets, values[0] if len(values) == 1
+                                 else ast.Tuple(elts=values, ctx=ast.Load())))
+        if len(body.results) > len(op.outs):  # the loop can break
+            stmts.append(ast.If(test=self.ref(body.results[-1]), body=[ast.Break()], orelse=[]))
+        return stmts
+
+    def for_statement(self, op: Op) -> list[ast.stmt]:
+        body = op.regions[0]
+        params = body.params[1:]
+        stmts = self.carry(op, params)
+        start, stop, step = op.args[:3]
+        if self.literals.get(step) == 1 and type(self.literals.get(step)) is int:
+            bounds = [stop] if self.literals.get(start) == 0 and type(
+                self.literals.get(start)) is int else [start, stop]
+        else:
+            bounds = [start, stop, step]
+        iterable: ast.expr = ast.Call(func=self.global_ref(builtins.range, "range"),
+                                      args=[self.ref(b) for b in bounds], keywords=[])
+        if op.attr("reverse"):
+            iterable = ast.Call(func=self.global_ref(builtins.reversed, "reversed"),
+                                args=[iterable], keywords=[])
+        index = self.store(body.params[0])
+        inner = self.region(body) + self.next_values(op, body, params)
+        stmts.append(ast.For(target=index, iter=iterable, body=inner or [ast.Pass()],
+                             orelse=[], type_comment=None))
+        return stmts
+
+    def while_statement(self, op: Op) -> list[ast.stmt]:
+        cond_region, body = op.regions
+        params = body.params
+        stmts = self.carry(op, params)
+        for p, q in zip(cond_region.params, params):
+            self.share(q, p)
+        cond_stmts = self.region(cond_region)
+        test = self.ref(cond_region.results[0])
+        inner = self.region(body) + self.next_values(op, body, params)
+        if cond_stmts:  # the condition needs statements: test it at the top of the body
+            exit_ = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=[ast.Break()],
+                           orelse=[])
+            inner = [*cond_stmts, exit_, *inner]
+            test = ast.Constant(True)
+        stmts.append(ast.While(test=test, body=inner or [ast.Pass()], orelse=[]))
         return stmts
 
     def constant(self, op: Op) -> None:
@@ -146,6 +255,14 @@ class _Codegen:
             return ast.IfExp(test=args[0], body=args[1], orelse=args[2])
         if isinstance(spec, Identity):
             return args[0]
+        if isinstance(spec, Method):
+            rest = args[1:]
+            if spec.pack and len(rest) > 1:
+                rest = [ast.Tuple(elts=rest, ctx=ast.Load())]
+            return ast.Call(func=ast.Attribute(value=args[0], attr=spec.name, ctx=ast.Load()),
+                            args=rest, keywords=[])
+        if isinstance(spec, EmptyList):
+            return ast.List(elts=[], ctx=ast.Load())
         raise AssertionError(f"primitive {op.prim!r} has no emission\n{self.fn}")
 
     def arguments(self) -> ast.arguments:
@@ -185,11 +302,18 @@ class _Codegen:
             chosen[("g", key)] = name
             module.globals[name] = obj
         for node, key in self.names:
+            if key[0] == "v":
+                key = ("v", self.variable(key[1]))
             if key not in chosen:
                 v = key[1]
-                chosen[key] = v.hint if v in self.fn.params else namer.fresh(v.hint)
+                chosen[key] = v.hint if v in self.params else namer.fresh(v.hint)
             node.id = chosen[key]
         return fname
+
+
+def _assign(targets: list[ast.expr], value: ast.expr) -> ast.Assign:
+    target = targets[0] if len(targets) == 1 else ast.Tuple(elts=targets, ctx=ast.Store())
+    return ast.Assign(targets=[target], value=value, type_comment=None)
 
 
 def _literal(value: Any, gen: _Codegen) -> ast.expr:

@@ -38,11 +38,6 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.NamedExpr: ("an assignment expression (:=)", "assign in a separate statement"),
     ast.Starred: ("a starred expression", "pass or unpack the items one by one"),
     ast.Match: ("a match statement", "use if/elif/else"),
-    ast.If: ("an if statement", "not supported yet; use a conditional-free formula"),
-    ast.IfExp: ("a conditional expression", "not supported yet"),
-    ast.For: ("a for loop", "not supported yet; unroll the loop"),
-    ast.While: ("a while loop", "not supported yet; unroll the loop"),
-    ast.BoolOp: ("an and/or expression", "not supported yet"),
 }
 
 

@@ -20,6 +20,7 @@ from ..errors import DifferentiationError, NoDerivativeRuleError, UnsupportedSyn
 from ..ir.builder import Emitter
 from ..ir.core import Function, Region, Value
 from ..primitives import primitive_for
+from .control import ControlFlow, make_range
 from .fence import fence
 from .source import Source, parse_function
 
@@ -66,7 +67,7 @@ def lift(fn: Any) -> Function:
                     tree, fn.__defaults__, fn.__kwdefaults__, source.file, fn.__globals__)
 
 
-class _Lowerer:
+class _Lowerer(ControlFlow):
     """Lowers one function body (the top-level one, or a helper being inlined)."""
 
     def __init__(self, fn: types.FunctionType, source: Source, e: Emitter,
@@ -107,16 +108,16 @@ class _Lowerer:
         node = self.source.node
         if isinstance(node, ast.Lambda):
             return self.expr(node.body, env)
-        body = node.body
-        for i, stmt in enumerate(body):
-            if isinstance(stmt, ast.Return):
-                if i != len(body) - 1:
-                    raise self.error(body[i + 1], "cannot differentiate code after a return")
-                if stmt.value is None:
-                    return Static(None)
-                return self.expr(stmt.value, env)
-            self.stmt(stmt, env)
-        return Static(None)
+        kind, result = self.block(node.body, env)
+        return result if kind == "returns" else Static(None)
+
+    @staticmethod
+    def static(obj: Any) -> Static:
+        return Static(obj)
+
+    @staticmethod
+    def is_static(entry: Entry) -> bool:
+        return isinstance(entry, Static)
 
     def stmt(self, node: ast.stmt, env: dict[str, Entry]) -> None:
         with self.e.at(self.source.loc(node)):
@@ -185,16 +186,11 @@ class _Lowerer:
                     raise self.error(node, "cannot differentiate the ~ operator")
                 return self.e.emit(prim, self.operand(self.expr(node.operand, env), node))[0]
             if isinstance(node, ast.Compare):
-                if len(node.ops) != 1:
-                    raise self.error(node, "cannot differentiate a chained comparison yet",
-                                     hint="compare two values at a time")
-                left = self.operand(self.expr(node.left, env), node)
-                right = self.operand(self.expr(node.comparators[0], env), node)
-                prim = _CMPOPS.get(type(node.ops[0]))
-                if prim is None:
-                    raise self.error(node, "cannot differentiate `is`/`in` comparisons",
-                                     hint="compare values with == or !=")
-                return self.e.emit(prim, left, right)[0]
+                return self.compare(node, env)
+            if isinstance(node, ast.IfExp):
+                return self.if_expression(node, env)
+            if isinstance(node, ast.BoolOp):
+                return self.bool_operation(node, env)
             if isinstance(node, ast.Attribute):
                 base = self.expr(node.value, env)
                 if isinstance(base, Static):
@@ -214,6 +210,22 @@ class _Lowerer:
             if isinstance(node, ast.Subscript):
                 return self.subscript(node, env)
             raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
+
+    def compare(self, node: ast.Compare, env: dict[str, Entry]) -> Entry:
+        """``a < b``; a chain ``a < b < c`` is ``a < b and b < c`` (``b`` evaluated once)."""
+        operands = [self.expr(node.left, env)] + [self.expr(c, env) for c in node.comparators]
+        results = []
+        for op, left, right in zip(node.ops, operands, operands[1:]):
+            prim = _CMPOPS.get(type(op))
+            if prim is None:
+                raise self.error(node, "cannot differentiate `is`/`in` comparisons",
+                                 hint="compare values with == or !=")
+            results.append(self.e.emit(prim, self.operand(left, node),
+                                       self.operand(right, node))[0])
+        acc = results[0]
+        for more in results[1:]:  # all operands are evaluated: comparisons are pure
+            acc = self.e.select(acc, more, acc)
+        return acc
 
     def subscript(self, node: ast.Subscript, env: dict[str, Entry]) -> Entry:
         """Indexing a tuple or list built in this function, with a constant index."""
@@ -281,6 +293,8 @@ class _Lowerer:
                                  hint="pass the keyword arguments by name")
             kwargs[kw.arg] = self.expr(kw.value, env)
         obj = callee.obj
+        if obj in _STATIC_BUILTINS:
+            return self.static_builtin(obj, args, kwargs, node)
         if hasattr(obj, "__s2s__") or (isinstance(obj, types.FunctionType)
                                        and primitive_for(obj) is None):
             return self.inline(obj, args, kwargs, node)
@@ -295,6 +309,34 @@ class _Lowerer:
             raise self.error(node, f"cannot pass keyword arguments to {_callable_name(obj)}",
                              hint="pass them by position")
         return self.apply(prim, obj, [self.operand(a, node) for a in args], node)
+
+    def static_builtin(self, obj: Any, args: list[Entry], kwargs: dict[str, Entry],
+                       node: ast.Call) -> Entry:
+        """Builtins evaluated when the derivative is built: range, len, enumerate, zip..."""
+        if kwargs:
+            raise self.error(node, f"cannot pass keyword arguments to {obj.__name__}()")
+        if obj is builtins.range:
+            return Static(make_range(self, node, [self.operand(a, node) for a in args]))
+        if not all(isinstance(a, (tuple, list)) for a in args):
+            raise self.error(node, f"cannot differentiate {obj.__name__}() of a value computed "
+                             "at run time yet", hint="apply it to a tuple or list built in "
+                             "this function")
+        if obj is builtins.len:
+            return Static(len(args[0]))
+        if obj is builtins.sum:
+            if not args[0]:
+                return Static(0)
+            acc = self.operand(args[0][0], node)
+            for item in args[0][1:]:
+                acc = self.e.add(acc, self.operand(item, node))
+            return acc
+        if obj is builtins.enumerate:
+            return [(Static(i), item) for i, item in enumerate(args[0])]
+        if obj is builtins.zip:
+            return [tuple(items) for items in zip(*args)]
+        if obj is builtins.reversed:
+            return list(reversed(args[0]))
+        return type(args[0])(args[0]) if obj in (builtins.tuple, builtins.list) else list(args[0])
 
     def apply(self, prim: str, obj: Any, args: list[Value], node: ast.AST) -> Value:
         """Emit a call of ``obj`` (lowering to ``prim``), normalising its variants."""
@@ -387,6 +429,8 @@ def _callable_name(obj: Any, fallback: str = "") -> str:
     return f"`{module}.{name}`"
 
 
+_STATIC_BUILTINS = {builtins.range, builtins.len, builtins.enumerate, builtins.zip,
+                    builtins.reversed, builtins.sum, builtins.tuple, builtins.list}
 _ARITY = {**dict.fromkeys("add sub mul truediv floordiv mod lt le gt ge eq ne".split(), 2),
           "select": 3, "atan2": 2, "hypot": 2, "pow": 2, "math_pow": 2, "max": 2, "min": 2}
 _FORMS = {"pow": "pow(x, y)", "hypot": "math.hypot(x, y)", "max": "max(x, y, ...)",

@@ -1,4 +1,9 @@
-"""Dead-code elimination: drop pure ops whose results nothing reads (one backward walk)."""
+"""Dead-code elimination: drop pure ops whose results nothing reads (one backward walk).
+
+Inside control flow: an ``if`` loses the results nobody reads; a loop loses the carried
+values that neither a later op nor the loop itself needs (a fixpoint over the body). Ops
+holding tape pushes or pops are never dropped.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,9 @@ from dataclasses import replace
 
 from ..ir.core import Function, Op, Region, Value
 from ..primitives import get
+from ..primitives.registry import pure_op
+
+_LOOPS = ("for_range", "while")
 
 
 def dce(fn: Function) -> Function:
@@ -17,11 +25,72 @@ def _dce_region(region: Region, live: set[Value]) -> Region:
     live.update(region.results)
     kept: list[Op] = []
     for op in reversed(region.ops):
-        if get(op.prim).pure and not any(o in live for o in op.outs):
-            continue
         if op.regions:
-            op = replace(op, regions=tuple(_dce_region(r, live) for r in op.regions))
+            op = _dce_structured(op, live)
+            if op is None:
+                continue
+        elif get(op.prim).pure and not any(o in live for o in op.outs):
+            continue
         live.update(op.args)
         kept.append(op)
     kept.reverse()
     return Region(region.params, kept, region.results)
+
+
+def _dce_structured(op: Op, live: set[Value]) -> Op | None:
+    effects = not pure_op(op)
+    if op.prim == "if":
+        keep = [k for k, o in enumerate(op.outs) if o in live]
+        if not keep and not effects:
+            return None
+        regions = tuple(_dce_region(Region(r.params, r.ops, [r.results[k] for k in keep]),
+                                    live) for r in op.regions)
+        return replace(op, outs=tuple(op.outs[k] for k in keep), regions=regions)
+    if op.prim in _LOOPS:
+        return _dce_loop(op, live, effects)
+    return op
+
+
+def _dce_loop(op: Op, live: set[Value], effects: bool) -> Op | None:
+    n = len(op.outs)
+    body = op.regions[-1]
+    extra = len(body.results) - n  # the `broke` flag, when the loop can break
+    keep = {k for k in range(n) if op.outs[k] in live}
+    while True:  # a carried value the body reads to compute a kept one is kept too
+        needed = set()
+        for region in op.regions:
+            seeds = set(region.results[n:]) | ({region.results[k] for k in keep}
+                                                if region is body else set(region.results))
+            needed |= _reads(region, seeds)
+        grown = keep | {k for k in range(n)
+                        if any(r.params[len(r.params) - n + k] in needed for r in op.regions)}
+        if grown == keep:
+            break
+        keep = grown
+    if not keep and not effects:
+        return None
+    order = sorted(keep)
+    bounds = op.args[:len(op.args) - n]
+    regions = []
+    for region in op.regions:
+        fixed = len(region.params) - n
+        params = region.params[:fixed] + [region.params[fixed + k] for k in order]
+        if region is body:
+            results = [region.results[k] for k in order] + region.results[n:n + extra]
+        else:
+            results = region.results
+        regions.append(_dce_region(Region(params, region.ops, results), live))
+    return replace(op, args=(*bounds, *(op.args[len(bounds) + k] for k in order)),
+                   outs=tuple(op.outs[k] for k in order), regions=tuple(regions))
+
+
+def _reads(region: Region, seeds: set[Value]) -> set[Value]:
+    """Values read by the ops of ``region`` that ``seeds`` (or side effects) need."""
+    live = set(seeds)
+    for op in reversed(region.ops):
+        if any(o in live for o in op.outs) or (op.regions and not pure_op(op)) or \
+                not get(op.prim).pure:
+            live.update(op.args)
+            for inner in op.regions:
+                live |= _reads(inner, set(inner.results))
+    return live

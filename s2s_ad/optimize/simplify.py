@@ -139,6 +139,28 @@ def _pos(op: Op, f: _Facts) -> Value | Op | None:
     return op.args[0]  # +x -> x
 
 
+def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
+    """Results that need no branch: the same value on both sides, or the condition itself."""
+    then, other = op.regions
+    keep: list[int] = []
+    replacements: list[Op] = []
+    for k, out in enumerate(op.outs):
+        a, b = then.results[k], other.results[k]
+        if a is b:
+            subst[out] = a  # if c: y = v else: y = v  ->  y = v
+        elif f.const(a) is True and f.const(b) is False:
+            subst[out] = op.args[0]  # if c: y = True else: y = False  ->  y = c
+        elif f.const(a) is False and f.const(b) is True:
+            replacements.append(replace(op, prim="not_", outs=(out,), regions=()))
+        else:
+            keep.append(k)
+    if len(keep) == len(op.outs):
+        return None
+    pruned = replace(op, outs=tuple(op.outs[k] for k in keep), regions=tuple(
+        replace(r, results=[r.results[k] for k in keep]) for r in op.regions))
+    return [pruned, *replacements]
+
+
 RULES: dict[str, Callable[[Op, _Facts], Value | Op | None]] = {
     "add": _add, "sub": _sub, "mul": _mul, "truediv": _truediv, "neg": _neg, "pow": _pow,
     "pos": _pos,
@@ -150,6 +172,8 @@ def simplify(fn: Function) -> Function:
     facts = _Facts(use_counts(fn))
 
     def visit(op: Op, subst: dict[Value, Value]) -> Op | list[Op] | Value:
+        if op.prim == "if":
+            return _if(op, facts, subst) or op
         rule = RULES.get(op.prim)
         result = rule(op, facts) if rule is not None else None
         if result is None:

@@ -63,7 +63,25 @@ class Identity:
     """The value itself (no code)."""
 
 
-Emission = Infix | Prefix | Compare | Call | Select | Identity
+@dataclass(frozen=True, slots=True)
+class Method:
+    """``args[0].name(*args[1:])``; with ``pack``, several arguments go as one tuple."""
+
+    name: str
+    pack: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyList:
+    """``[]``"""
+
+
+@dataclass(frozen=True, slots=True)
+class Structured:
+    """A control-flow op with regions; codegen writes it as a Python statement."""
+
+
+Emission = Infix | Prefix | Compare | Call | Select | Identity | Method | EmptyList | Structured
 
 
 @dataclass(slots=True)
@@ -119,6 +137,18 @@ def defvjp(name: str, *rules: VJPRule | None) -> None:
 def defjvp(name: str, *rules: JVPRule | None) -> None:
     """One JVP rule per operand: ``defjvp("sin", lambda e, dx, x: e.mul(dx, e.cos(x)))``."""
     PRIMITIVES[name].jvp = rules
+
+
+def pure_op(op: Any) -> bool:
+    """Is ``op``, with every op inside its regions, free of side effects?"""
+    stack = [op]
+    while stack:
+        current = stack.pop()
+        if not PRIMITIVES[current.prim].pure:
+            return False
+        for region in current.regions:
+            stack.extend(region.ops)
+    return True
 
 
 def nondifferentiable(*names: str) -> None:

@@ -1,22 +1,84 @@
-"""Which values carry a derivative: those that depend on ``wrt`` and reach a result."""
+"""Which values carry a derivative: those that depend on ``wrt`` and reach a result.
+
+Dependence flows through differentiable ops, into regions (a branch reads outer values),
+out of them (an ``if`` result varies when either branch yields a varying value) and
+around loops (a carried value varies when its initial or its next value does: a fixpoint).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..ir.core import Function, Value, walk
+from ..ir.core import Function, Op, Region, Value, walk
 from ..primitives import get
+
+LOOPS = ("for_range", "while")
 
 
 def active_values(fn: Function, wrt: Iterable[Value]) -> set[Value]:
-    """Values that vary with ``wrt`` (through differentiable ops) and are useful to a result."""
-    ops = list(walk(fn.body))
+    """Values that vary with ``wrt`` and may be useful to a result."""
     varied = set(wrt)
-    for op in ops:
-        if get(op.prim).differentiable and any(a in varied for a in op.args):
-            varied.update(op.outs)
+    _vary(fn.body, varied)
     useful = set(fn.body.results)
-    for op in reversed(ops):
-        if any(o in useful for o in op.outs):
+    for op in reversed(fn.body.ops):
+        if op.regions:  # conservatively: everything a useful region op reads is useful
+            if any(o in useful for o in op.outs):
+                useful.update(op.args)
+                for inner in walk(Region(ops=[op])):
+                    useful.update(inner.args)
+                    useful.update(inner.outs)
+                for region in _regions(op):
+                    useful.update(region.params)
+                    useful.update(region.results)
+        elif any(o in useful for o in op.outs):
             useful.update(op.args)
     return varied & useful
+
+
+def _regions(op: Op) -> list[Region]:
+    out, stack = [], list(op.regions)
+    while stack:
+        region = stack.pop()
+        out.append(region)
+        for inner in region.ops:
+            stack.extend(inner.regions)
+    return out
+
+
+def _vary(region: Region, varied: set[Value]) -> None:
+    for op in region.ops:
+        if op.prim == "if":
+            for branch in op.regions:
+                _vary(branch, varied)
+            for k, out in enumerate(op.outs):
+                if any(branch.results[k] in varied for branch in op.regions):
+                    varied.add(out)
+        elif op.prim in LOOPS:
+            _vary_loop(op, varied)
+        elif get(op.prim).differentiable and any(a in varied for a in op.args):
+            varied.update(op.outs)
+
+
+def _vary_loop(op: Op, varied: set[Value]) -> None:
+    body = op.regions[-1]
+    inits = op.args[len(op.args) - len(op.outs):]
+    carried = body.params[len(body.params) - len(op.outs):]
+    for init, param in zip(inits, carried):
+        if init in varied:
+            varied.add(param)
+    while True:
+        before = len(varied)
+        for region in op.regions:
+            if region is not body:  # a while condition shares the carried values
+                for p, q in zip(region.params, carried):
+                    if q in varied:
+                        varied.add(p)
+            _vary(region, varied)
+        for param, nxt in zip(carried, body.results):
+            if nxt in varied:
+                varied.add(param)
+        if len(varied) == before:
+            break
+    for out, param in zip(op.outs, carried):
+        if param in varied:
+            varied.add(out)

@@ -3,6 +3,10 @@
 Adjoints are created on first write and added to after that -- never zero-initialised.
 Rules come from the registry and build IR through the emitter, so the result is an
 ordinary ``Function``: the optimizer simplifies it and the transforms accept it again.
+
+Control flow (see ``tape.py`` for loops): the backward sweep of an ``if`` is an ``if`` on
+the same condition, which recomputes the branch that was taken and runs its backward
+sweep; results are the adjoints of the outer values the branch read.
 """
 
 from __future__ import annotations
@@ -11,13 +15,13 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
+from ..errors import NoDerivativeRuleError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Region, Value
+from ..ir.core import Function, Op, Region, Value
 from ..ir.names import Namer
 from ..primitives import get
-from .activity import active_values
+from .activity import LOOPS, active_values
 
 
 def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool = False,
@@ -27,33 +31,21 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     With ``seed=None`` the result takes one cotangent parameter per returned leaf (after
     the original parameters); otherwise every cotangent is the constant ``seed`` (``1.0``
     makes a gradient), or, for a list, leaf ``i``'s cotangent is ``seed[i]`` (``None``:
-    zero). It returns the gradients (one, or a tuple when ``single`` is false),
-    preceded by the original value when ``keep_value``.
+    zero). It returns the gradients (one, or a tuple when ``single`` is false), preceded
+    by the original value when ``keep_value``.
     """
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
-    e = Emitter(Region(list(params), clone_ops(fn.body.ops, mapping)))
-    forward = list(e.region.ops)
+    forward = clone_ops(fn.body.ops, mapping)
     results = [mapping.get(v, v) for v in fn.body.results]
     wrt_params = [params[i] for i in wrt]
     clone = Function(fn.name, params, fn.kinds, Region(params, forward, results), fn.out_tree)
-    active = active_values(clone, wrt_params)
-
-    cotangents: list[Value] = []
-    adjoint: dict[Value, Value] = {}
-
-    def accumulate(x: Value, contribution: Value) -> None:
-        hint = "d" + x.hint if x.hint else ""
-        if x in adjoint:
-            # new contributions come from earlier ops: first, so sums read in program order
-            adjoint[x] = e.emit("add", contribution, adjoint[x], hint=hint)[0]
-        else:
-            if not contribution.hint:
-                contribution.hint = hint
-            adjoint[x] = contribution
+    e = Emitter(Region(list(params), forward))
+    sweep = Reverse(e, active_values(clone, wrt_params))
 
     # Cotangent parameters are named after the results (``dy``), unique among parameters.
     namer = Namer(reserved={p.hint for p in params})
+    cotangents: list[Value] = []
     per_leaf = list(seed) if isinstance(seed, (list, tuple)) else [seed] * len(results)
     for leaf, leaf_seed in zip(results, per_leaf):
         if seed is None:
@@ -63,37 +55,21 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
             continue  # a zero cotangent: this result contributes nothing
         else:
             ct = e.const(leaf_seed)
-        if leaf in active:
-            accumulate(leaf, ct)
+        sweep.seed(leaf, ct)
+    sweep.backward(e.region.ops, len(e.region.ops))
 
-    for op in reversed(forward):
-        if not any(o in adjoint for o in op.outs):
-            continue
-        if op.regions:
-            raise UnsupportedSyntaxError(f"reverse mode of {op.prim!r} regions is not "
-                                         "supported yet", loc=op.loc)
-        prim = get(op.prim)
-        if prim.vjp is None:
-            raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",
-                                        loc=op.loc, hint="register one with s2s_ad.defvjp",
-                                        stage="while differentiating (reverse mode)")
-        g = adjoint[op.out]
-        attrs = dict(op.attrs)
-        with e.at(op.loc):
-            for x, rule in zip(op.args, prim.vjp):
-                if rule is not None and x in active:
-                    accumulate(x, rule(e, g, *op.args, **attrs))
-
-    grads = [adjoint[p] if p in adjoint else e.const(0.0, "d" + p.hint) for p in wrt_params]
-    leaves: list[Value] = []
-    tree: Any
-    if keep_value:
-        leaves.extend(results)
-        value_tree = fn.out_tree
-    grad_tree: Any = len(leaves) if single else tuple(range(len(leaves),
-                                                           len(leaves) + len(grads)))
+    grads = []
+    for p in wrt_params:
+        g = sweep.adjoint.get(p)
+        if g is None:
+            g = e.const(0.0, "d" + p.hint)
+        elif not g.hint or g in results:
+            g = e.copy(g, hint="d" + p.hint)  # the gradient reads as `dx` (copyprop merges)
+        grads.append(g)
+    leaves: list[Value] = list(results) if keep_value else []
+    grad_tree: Any = len(leaves) if single else tuple(range(len(leaves), len(leaves) + len(grads)))
     leaves.extend(grads)
-    tree = (value_tree, grad_tree) if keep_value else grad_tree
+    tree = (fn.out_tree, grad_tree) if keep_value else grad_tree
 
     kinds = list(fn.kinds)
     if seed is None:
@@ -105,3 +81,101 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     body = Region(list(params), e.region.ops, leaves)
     return Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
                     fn.file, fn.globals_ns)
+
+
+class Reverse:
+    """The backward sweep over one region; nested regions get a ``Reverse`` of their own."""
+
+    def __init__(self, e: Emitter, active: set[Value]) -> None:
+        self.e = e
+        self.active = active
+        self.adjoint: dict[Value, Value] = {}
+
+    def seed(self, value: Value, cotangent: Value) -> None:
+        if value in self.active:
+            self.accumulate(value, cotangent)
+
+    def accumulate(self, x: Value, contribution: Value) -> None:
+        hint = "d" + x.hint if x.hint else ""
+        if x in self.adjoint:
+            # new contributions come from earlier ops: first, so sums read in program order
+            self.adjoint[x] = self.e.emit("add", contribution, self.adjoint[x], hint=hint)[0]
+        else:
+            if not contribution.hint:
+                contribution.hint = hint
+            self.adjoint[x] = contribution
+
+    def child(self) -> Reverse:
+        return Reverse(self.e, self.active)
+
+    def recompute(self, ops: list[Op], mapping: dict[Value, Value]) -> list[Op]:
+        """Copies of ``ops`` emitted here (a branch or loop body run again backward)."""
+        copies = clone_ops(ops, mapping)
+        self.e.region.ops.extend(copies)
+        for old, new in list(mapping.items()):
+            if old in self.active:
+                self.active.add(new)
+        return copies
+
+    def backward(self, ops: list[Op], end: int) -> None:
+        """Adjoints of ``ops[:end]``'s operands, from the adjoints of their results."""
+        for index in range(end - 1, -1, -1):
+            op = ops[index]
+            if not any(o in self.adjoint for o in op.outs):
+                continue
+            if op.prim == "if":
+                self.backward_if(op)
+            elif op.prim in LOOPS:
+                from .tape import backward_loop
+
+                backward_loop(self, ops, index)
+            else:
+                self.backward_op(op)
+
+    def backward_op(self, op: Op) -> None:
+        prim = get(op.prim)
+        if not prim.differentiable:
+            return
+        if prim.vjp is None:
+            raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",
+                                        loc=op.loc, hint="register one with s2s_ad.defvjp",
+                                        stage="while differentiating (reverse mode)")
+        g = self.adjoint[op.out]
+        attrs = dict(op.attrs)
+        with self.e.at(op.loc):
+            for x, rule in zip(op.args, prim.vjp):
+                if rule is not None and x in self.active:
+                    self.accumulate(x, rule(self.e, g, *op.args, **attrs))
+
+    def backward_if(self, op: Op) -> None:
+        """``if c: (recompute then; its backward) else: (recompute else; its backward)``."""
+        branches = []
+        for region in op.regions:
+            inner = Region()
+            with self.e.into(inner), self.e.at(op.loc):
+                sweep = self.child()
+                mapping: dict[Value, Value] = {}
+                copies = sweep.recompute(region.ops, mapping)
+                for out, result in zip(op.outs, region.results):
+                    if out in self.adjoint:
+                        sweep.seed(mapping.get(result, result), self.adjoint[out])
+                sweep.backward(copies, len(copies))
+            defined = set(mapping.values())
+            outer = {v: g for v, g in sweep.adjoint.items() if v not in defined}
+            branches.append((inner, outer))
+        self.emit_join(op, branches)
+
+    def emit_join(self, op: Op, branches: list[tuple[Region, dict[Value, Value]]]) -> None:
+        """An ``if`` yielding, per outer value, its adjoint from each branch (0.0 if none)."""
+        targets = list(dict.fromkeys(v for _, outer in branches for v in outer))
+        if not targets:
+            return
+        for region, outer in branches:
+            with self.e.into(region):
+                region.results = [outer[v] if v in outer else self.e.const(0.0)
+                                  for v in targets]
+        outs = tuple(Value("d" + v.hint if v.hint else "") for v in targets)
+        self.e.region.ops.append(Op("if", op.args, outs, (), tuple(r for r, _ in branches),
+                                    op.loc))
+        for v, out in zip(targets, outs):
+            self.accumulate(v, out)

@@ -1,0 +1,358 @@
+"""Lowering of control flow into structured regions: ``if``, ``for``, ``while``.
+
+A block of statements lowers to one of two outcomes: it *returns* an entry, or it *ends*
+(falls through, or leaves a loop iteration by ``break``/``continue``) with an environment.
+A branch that can return, break or continue takes the rest of the block with it (the rest
+is lowered into the other branch as well), so every early exit becomes an ordinary join of
+two regions, and the IR stays structured: no gotos, no flags the user did not write --
+except one: a loop whose body can ``break`` yields a ``broke`` flag that ends the loop.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from typing import Any
+
+from ..errors import UnsupportedSyntaxError
+from ..ir.core import Op, Region, Value
+
+RETURNS, ENDS = "returns", "ends"
+BREAK = "<break>"  # pseudo-variable of a loop body: has this iteration executed `break`?
+
+
+class ControlFlow:
+    """Mixin of the lowerer: needs ``e``, ``expr``, ``stmt``, ``operand``, ``error``."""
+
+    loop_depth = 0
+
+    # --- blocks ---------------------------------------------------------------------------
+    def block(self, stmts: list[ast.stmt], env: dict) -> tuple[str, Any]:
+        for index, node in enumerate(stmts):
+            rest = stmts[index + 1:]
+            if isinstance(node, ast.Return):
+                if self.loop_depth:
+                    raise self.error(node, "cannot differentiate a return inside a loop yet",
+                                     hint="break out of the loop and return after it")
+                with self.e.at(self.source.loc(node)):
+                    value = self.static(None) if node.value is None else self.expr(
+                        node.value, env)
+                return RETURNS, value
+            if isinstance(node, ast.Break):
+                env[BREAK] = self.static(True)
+                return ENDS, env
+            if isinstance(node, ast.Continue):
+                return ENDS, env
+            if isinstance(node, ast.If):
+                return self.if_statement(node, rest, env)
+            if isinstance(node, ast.For):
+                self.for_loop(node, env)
+            elif isinstance(node, ast.While):
+                self.while_loop(node, env)
+            else:
+                self.stmt(node, env)
+        return ENDS, env
+
+    def if_statement(self, node: ast.If, rest: list[ast.stmt], env: dict) -> tuple[str, Any]:
+        with self.e.at(self.source.loc(node.test)):
+            test = self.expr(node.test, env)
+        if self.is_static(test):  # decided when the derivative is built
+            return self.block((node.body if test.obj else node.orelse) + rest, env)
+        exits = _can_exit(node.body) or _can_exit(node.orelse)
+        then_stmts = node.body + rest if exits else node.body
+        else_stmts = node.orelse + rest if exits else node.orelse
+        cond = self.operand(test, node.test)
+        then_region, else_region = Region(), Region()
+        with self.e.into(then_region):
+            then = self.block(then_stmts, dict(env))
+        with self.e.into(else_region):
+            other = self.block(else_stmts, dict(env))
+        with self.e.at(self.source.loc(node)):
+            kind, joined = self.join(node, cond, (then_region, then), (else_region, other))
+        if kind == RETURNS or exits:
+            return kind, joined
+        return self.block(rest, joined)
+
+    def join(self, node: ast.AST, cond: Value, then: tuple[Region, tuple[str, Any]],
+             other: tuple[Region, tuple[str, Any]]) -> tuple[str, Any]:
+        """An ``if`` op whose results are what differs between the two outcomes."""
+        (r1, (kind1, out1)), (r2, (kind2, out2)) = then, other
+        if kind1 != kind2:
+            raise self.error(node, "cannot differentiate an if where one branch returns and "
+                             "the other does not",
+                             hint="return on every path, or return after the if")
+        if kind1 == RETURNS:
+            slots = self.merge_entries(node, "result", out1, out2, r1, r2)
+            return RETURNS, self.emit_if(cond, r1, r2, [slots])[0]
+        names = [n for n in out1 if n in out2]
+        merged = [self.merge_entries(node, n, out1[n], out2[n], r1, r2) for n in names]
+        return ENDS, dict(zip(names, self.emit_if(cond, r1, r2, merged)))
+
+    def merge_entries(self, node: ast.AST, name: str, a: Any, b: Any, r1: Region,
+                      r2: Region) -> Any:
+        """A template for the joined entry: leaves equal on both sides stay, others become
+        ``(value_in_then, value_in_else)`` slots for the ``if`` to yield."""
+        if a is b:
+            return a
+        if self.is_static(a) and self.is_static(b) and type(a.obj) is type(b.obj) \
+                and _same_constant(a.obj, b.obj):
+            return a
+        if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+            if type(a) is not type(b) or len(a) != len(b):
+                raise self.error(node, f"{name!r} has a different structure in the two "
+                                 "branches", hint="give it the same shape on every path")
+            return type(a)(self.merge_entries(node, name, x, y, r1, r2) for x, y in zip(a, b))
+        with self.e.into(r1):
+            va = self.operand(a, node)
+        with self.e.into(r2):
+            vb = self.operand(b, node)
+        return _Slot(va, vb, name)
+
+    def emit_if(self, cond: Value, r1: Region, r2: Region, templates: list[Any]) -> list[Any]:
+        slots: list[_Slot] = []
+        for template in templates:
+            _collect_slots(template, slots)
+        r1.results = [s.then for s in slots]
+        r2.results = [s.other for s in slots]
+        outs = tuple(Value(s.name if s.name != BREAK else "broke") for s in slots)
+        self.e.region.ops.append(Op("if", (cond,), outs, (), (r1, r2), self.e.loc))
+        filled = dict(zip(map(id, slots), outs))
+        return [_fill(t, filled) for t in templates]
+
+    # --- loops ---------------------------------------------------------------------------
+    def for_loop(self, node: ast.For, env: dict) -> None:
+        if node.orelse:
+            raise self.error(node, "cannot differentiate a for ... else loop",
+                             hint="use a flag variable")
+        with self.e.at(self.source.loc(node.iter)):
+            iterable = self.expr(node.iter, env)
+        if isinstance(iterable, (tuple, list)):  # known length: unrolled
+            return self.unrolled(node, list(iterable), env)
+        if self.is_static(iterable) and isinstance(iterable.obj, _Range):
+            bounds = iterable.obj.bounds
+            if not isinstance(node.target, ast.Name):
+                raise self.error(node.target, "cannot unpack a range item")
+            return self.loop(node, env, "for_range", bounds, node.target.id)
+        raise self.error(node.iter, "cannot differentiate a for loop over a value computed at "
+                         "run time yet", hint="loop over range(...), or over a tuple or list "
+                         "built in this function")
+
+    def unrolled(self, node: ast.For, items: list[Any], env: dict) -> None:
+        if _has(node.body, (ast.Break, ast.Continue)):
+            raise self.error(node, "cannot differentiate break/continue in a loop over a "
+                             "tuple or list yet", hint="loop over range(len(...))")
+        self.loop_depth += 1  # a return here would skip the remaining items
+        try:
+            for item in items:
+                self.assign(node.target, item, env)
+                self.block(node.body, env)
+        finally:
+            self.loop_depth -= 1
+
+    def while_loop(self, node: ast.While, env: dict) -> None:
+        if node.orelse:
+            raise self.error(node, "cannot differentiate a while ... else loop",
+                             hint="use a flag variable")
+        self.loop(node, env, "while", (), None)
+
+    def loop(self, node: ast.For | ast.While, env: dict, prim: str, bounds: tuple,
+             index: str | None) -> None:
+        """A loop op: carried values are the names the body assigns that exist before it."""
+        assigned = _assigned_in(node.body)
+        carried = [n for n in assigned if n in env and n != index]
+        breaks = _has(node.body, (ast.Break,))
+        with self.e.at(self.source.loc(node)):
+            templates = [self.carry_template(node, n, env[n]) for n in carried]
+        inits = [leaf for t in templates for leaf in _template_leaves(t)]
+
+        def fresh_env() -> tuple[dict, list[Value]]:
+            params = [Value(v.hint) for v in inits]
+            bound = dict(zip(map(id, inits), params))
+            inner = dict(env)
+            for n, t in zip(carried, templates):
+                inner[n] = _rebind(t, bound)
+            return inner, params
+
+        regions = []
+        if prim == "while":
+            cond_env, cond_params = fresh_env()
+            cond_region = Region(cond_params)
+            with self.e.into(cond_region), self.e.at(self.source.loc(node.test)):
+                cond_region.results = [self.operand(self.expr(node.test, cond_env), node.test)]
+            regions.append(cond_region)
+        body_env, params = fresh_env()
+        body = Region(params)
+        if index is not None:
+            i = Value(index)
+            body.params.insert(0, i)
+            body_env[index] = i
+        if breaks:
+            body_env[BREAK] = self.static(False)
+        self.loop_depth += 1
+        try:
+            with self.e.into(body):
+                _, end = self.block(node.body, body_env)
+                for n, t in zip(carried, templates):
+                    body.results.extend(self.carried_leaves(node, n, t, end[n]))
+                if breaks:
+                    body.results.append(self.operand(end[BREAK], node))
+        finally:
+            self.loop_depth -= 1
+        regions.append(body)
+        outs = tuple(Value(v.hint) for v in inits)
+        with self.e.at(self.source.loc(node)):
+            self.e.region.ops.append(Op(prim, (*bounds, *inits), outs, (("breaks", breaks),),
+                                        tuple(regions), self.e.loc))
+        bound = dict(zip(map(id, inits), outs))
+        for n, t in zip(carried, templates):
+            env[n] = _rebind(t, bound)
+
+    def carry_template(self, node: ast.AST, name: str, entry: Any) -> Any:
+        """``entry`` with every leaf an IR value (statics become constants), hinted ``name``."""
+        if isinstance(entry, (tuple, list)):
+            return type(entry)(self.carry_template(node, name, x) for x in entry)
+        value = self.operand(entry, node)
+        if not value.hint:
+            value.hint = name
+        return value
+
+    def carried_leaves(self, node: ast.AST, name: str, template: Any, entry: Any) -> list:
+        if isinstance(template, (tuple, list)):
+            if type(entry) is not type(template) or len(entry) != len(template):
+                raise self.error(node, f"{name!r} changes structure inside the loop",
+                                 hint="keep tuples and lists the same length in loops")
+            return [leaf for t, x in zip(template, entry)
+                    for leaf in self.carried_leaves(node, name, t, x)]
+        return [self.operand(entry, node)]
+
+    # --- expressions with regions --------------------------------------------------------
+    def if_expression(self, node: ast.IfExp, env: dict) -> Any:
+        test = self.expr(node.test, env)
+        if self.is_static(test):
+            return self.expr(node.body if test.obj else node.orelse, env)
+        return self.branches(node, self.operand(test, node.test),
+                             lambda: self.expr(node.body, env),
+                             lambda: self.expr(node.orelse, env))
+
+    def bool_operation(self, node: ast.BoolOp, env: dict) -> Any:
+        """``a and b`` is ``b if a else a``; ``a or b`` is ``a if a else b`` (short-circuit)."""
+        left = self.expr(node.values[0], env)
+        for operand in node.values[1:]:
+            if self.is_static(left):
+                if bool(left.obj) == isinstance(node.op, ast.And):
+                    left = self.expr(operand, env)
+                continue
+            cond = self.operand(left, node)
+            kept = left
+            rhs = operand
+            if isinstance(node.op, ast.And):
+                left = self.branches(node, cond, lambda rhs=rhs: self.expr(rhs, env),
+                                     lambda kept=kept: kept)
+            else:
+                left = self.branches(node, cond, lambda kept=kept: kept,
+                                     lambda rhs=rhs: self.expr(rhs, env))
+        return left
+
+    def branches(self, node: ast.AST, cond: Value, then_fn, else_fn) -> Any:
+        r1, r2 = Region(), Region()
+        with self.e.into(r1):
+            a = then_fn()
+        with self.e.into(r2):
+            b = else_fn()
+        template = self.merge_entries(node, "", a, b, r1, r2)
+        return self.emit_if(cond, r1, r2, [template])[0]
+
+
+class _Range:
+    """``range(...)`` seen at transform time: its bounds are IR values."""
+
+    def __init__(self, bounds: tuple[Value, Value, Value]) -> None:
+        self.bounds = bounds
+
+
+class _Slot:
+    def __init__(self, then: Value, other: Value, name: str) -> None:
+        self.then, self.other, self.name = then, other, name
+
+
+def _collect_slots(template: Any, out: list[_Slot]) -> None:
+    if isinstance(template, _Slot):
+        out.append(template)
+    elif isinstance(template, (tuple, list)):
+        for t in template:
+            _collect_slots(t, out)
+
+
+def _fill(template: Any, filled: dict[int, Value]) -> Any:
+    if isinstance(template, _Slot):
+        return filled[id(template)]
+    if isinstance(template, (tuple, list)):
+        return type(template)(_fill(t, filled) for t in template)
+    return template
+
+
+def _template_leaves(template: Any) -> list[Value]:
+    if isinstance(template, (tuple, list)):
+        return [leaf for t in template for leaf in _template_leaves(t)]
+    return [template]
+
+
+def _rebind(template: Any, bound: dict[int, Value]) -> Any:
+    if isinstance(template, (tuple, list)):
+        return type(template)(_rebind(t, bound) for t in template)
+    return bound[id(template)]
+
+
+def _same_constant(a: Any, b: Any) -> bool:
+    if isinstance(a, (bool, int, float, complex, str, type(None))):
+        return a == b and repr(a) == repr(b)
+    return a is b
+
+
+def _walk_same_function(stmts: list[ast.stmt], stop_at_loops: bool):
+    """Nodes of ``stmts``, not entering nested loops when ``stop_at_loops``."""
+    stack: list[ast.AST] = list(stmts)
+    while stack:
+        node = stack.pop()
+        yield node
+        if stop_at_loops and isinstance(node, (ast.For, ast.While)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _can_exit(stmts: list[ast.stmt]) -> bool:
+    """Can ``stmts`` leave the enclosing block early (return, or break/continue of it)?"""
+    return any(isinstance(n, (ast.Return, ast.Break, ast.Continue))
+               for n in _walk_same_function(stmts, stop_at_loops=True)) or any(
+        isinstance(n, ast.Return) for n in _walk_same_function(stmts, stop_at_loops=False))
+
+
+def _has(stmts: list[ast.stmt], kinds: tuple[type, ...]) -> bool:
+    return any(isinstance(n, kinds) for n in _walk_same_function(stmts, stop_at_loops=True))
+
+
+def _assigned_in(stmts: list[ast.stmt]) -> list[str]:
+    """Names stored anywhere in ``stmts``, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for stmt in stmts:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                seen.setdefault(node.id)
+    return list(seen)
+
+
+def make_range(lowerer: Any, node: ast.Call, args: list[Value]) -> _Range:
+    """``range(stop)``, ``range(start, stop)`` or ``range(start, stop, step)``."""
+    if not 1 <= len(args) <= 3:
+        raise lowerer.error(node, "range takes 1 to 3 arguments")
+    e = lowerer.e
+    if len(args) == 1:
+        return _Range((e.const(0), args[0], e.const(1)))
+    if len(args) == 2:
+        return _Range((args[0], args[1], e.const(1)))
+    return _Range(tuple(args))  # type: ignore[arg-type]
+
+
+RANGE = builtins.range
+__all__ = ["BREAK", "ENDS", "RETURNS", "ControlFlow", "RANGE", "UnsupportedSyntaxError",
+           "make_range"]

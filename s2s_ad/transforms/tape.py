@@ -1,0 +1,122 @@
+"""The backward sweep of a loop, and the tape that feeds it.
+
+The reversed loop runs the iterations backward. Each reversed iteration pops the carried
+values that iteration started with, recomputes the body from them, and runs the body's
+backward sweep; adjoints of the carried values are carried backward, and adjoints of
+outer values the body reads (``w`` in ``x = x + dt*sin(w*x)``) are accumulated.
+
+The forward loop pushes only the carried values the reversed body actually reads, found
+after building it: ``s = s + x*i`` pushes nothing, the recurrence above one float a step.
+Loops that can ``break``, and ``while`` loops, also count their iterations, so the
+reversed loop knows how many to run.
+"""
+
+from __future__ import annotations
+
+from ..ir.core import Op, Region, Value
+from ..primitives.registry import pure_op
+from .reverse import Reverse
+
+
+def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
+    loop = ops[index]
+    e = sweep.e
+    body = loop.regions[-1]
+    n = len(loop.outs)
+    inits = loop.args[len(loop.args) - n:]
+    carried = body.params[len(body.params) - n:]
+    nexts = body.results[:n]
+    is_for = loop.prim == "for_range"
+    slots = [k for k in range(n) if carried[k] in sweep.active]
+
+    # The reversed body: pop, recompute, backward.
+    index_param = Value(body.params[0].hint if is_for else "_")
+    d_carried = [Value("d" + carried[k].hint) for k in slots]
+    reversed_body = Region([index_param, *d_carried])
+    popped = [Value(p.hint) for p in carried]
+    pop = Op("pop", (), tuple(popped), (), (), loop.loc)
+    reversed_body.ops.append(pop)
+    with e.into(reversed_body), e.at(loop.loc):
+        inner = sweep.child()
+        mapping = dict(zip(carried, popped))
+        if is_for:
+            mapping[body.params[0]] = index_param
+        copies = inner.recompute(body.ops, mapping)
+        for k, dk in zip(slots, d_carried):
+            inner.seed(mapping.get(nexts[k], nexts[k]), dk)
+        inner.backward(copies, len(copies))
+        next_d = [inner.adjoint.get(popped[k]) or e.const(0.0) for k in slots]
+        local = set(mapping.values())
+        outer = [(v, g) for v, g in inner.adjoint.items() if v not in local]
+        accumulators = [Value("d" + v.hint if v.hint else "") for v, _ in outer]
+        reversed_body.params.extend(accumulators)
+        reversed_body.results = next_d + [e.add(acc, g) for acc, (_, g) in
+                                          zip(accumulators, outer)]
+
+    # Push exactly what the reversed body reads.
+    read = _live_reads(reversed_body)
+    keep = [k for k in range(n) if popped[k] in read]
+    if keep:
+        tape = Value((carried[keep[0]].hint or "") + "_tape")
+        pop.args = (tape,)
+        pop.outs = tuple(popped[k] for k in keep)
+        body.ops.insert(0, Op("push", (tape, *(carried[k] for k in keep)), (), (), (),
+                              loop.loc))
+        ops.insert(index, Op("tape_new", (), (tape,), (), (), loop.loc))
+    else:
+        reversed_body.ops.remove(pop)
+
+    # The reversed loop itself.
+    count = None
+    if not is_for or loop.attr("breaks"):
+        count = _count_iterations(loop, ops, index)
+    with e.at(loop.loc):
+        if is_for and count is None:
+            bounds = loop.args[:3]
+        elif is_for:
+            start, _, step = loop.args[:3]
+            bounds = (start, e.add(start, e.mul(count, step)), step)
+        else:
+            bounds = (e.const(0), count, e.const(1))
+        d_inits = [sweep.adjoint.get(loop.outs[k]) or e.const(0.0) for k in slots]
+        acc_inits = [sweep.adjoint.get(v) or e.const(0.0) for v, _ in outer]
+    finals = tuple(Value(v.hint) for v in (*d_carried, *accumulators))
+    e.region.ops.append(Op("for_range", (*bounds, *d_inits, *acc_inits), finals,
+                           (("reverse", True),), (reversed_body,), loop.loc))
+    for (v, _), final in zip(outer, finals[len(slots):]):
+        sweep.adjoint[v] = final  # it started from v's adjoint so far
+    for k, final in zip(slots, finals):  # after: an initial value may be an outer value too
+        if inits[k] in sweep.active:
+            sweep.accumulate(inits[k], final)
+
+
+def _count_iterations(loop: Op, ops: list[Op], index: int) -> Value:
+    """Give ``loop`` one more carried value counting its iterations; return the count."""
+    body = loop.regions[-1]
+    n = len(loop.outs)
+    zero = Value()
+    ops.insert(index, Op("const", (), (zero,), (("value", 0),), (), loop.loc))
+    counter = Value("trips")
+    one = Value()
+    bumped = Value("trips")
+    body.ops.append(Op("const", (), (one,), (("value", 1),), (), loop.loc))
+    body.ops.append(Op("add", (counter, one), (bumped,), (), (), loop.loc))
+    body.params.append(counter)
+    body.results.insert(n, bumped)
+    for region in loop.regions[:-1]:  # a while condition sees the carried values too
+        region.params.append(Value("trips"))
+    total = Value("trips")
+    loop.args = (*loop.args, zero)
+    loop.outs = (*loop.outs, total)
+    return total
+
+
+def _live_reads(region: Region) -> set[Value]:
+    """Values that the live ops of ``region`` (and of regions inside them) read."""
+    live: set[Value] = set(region.results)
+    for op in reversed(region.ops):
+        if not pure_op(op) or any(o in live for o in op.outs):
+            live.update(op.args)
+            for inner in op.regions:
+                live.update(_live_reads(inner))
+    return live
