@@ -21,7 +21,14 @@ from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
 from ..primitives import get
 from ..primitives.registry import (
-    Call, Compare, EmptyList, Identity, Infix, Method, Prefix, Select,
+    Call,
+    Compare,
+    EmptyList,
+    Identity,
+    Infix,
+    Method,
+    Prefix,
+    Select,
 )
 
 INLINE_LIMIT = 8  # ops in one inlined expression, at most

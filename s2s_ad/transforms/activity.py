@@ -18,7 +18,7 @@ LOOPS = ("for_range", "while")
 def active_values(fn: Function, wrt: Iterable[Value]) -> set[Value]:
     """Values that vary with ``wrt`` and may be useful to a result."""
     varied = set(wrt)
-    _vary(fn.body, varied)
+    vary(fn.body, varied)
     useful = set(fn.body.results)
     for op in reversed(fn.body.ops):
         if op.regions:  # conservatively: everything a useful region op reads is useful
@@ -45,11 +45,12 @@ def _regions(op: Op) -> list[Region]:
     return out
 
 
-def _vary(region: Region, varied: set[Value]) -> None:
+def vary(region: Region, varied: set[Value]) -> None:
+    """Add to ``varied`` every value of ``region`` that depends on one already in it."""
     for op in region.ops:
         if op.prim == "if":
             for branch in op.regions:
-                _vary(branch, varied)
+                vary(branch, varied)
             for k, out in enumerate(op.outs):
                 if any(branch.results[k] in varied for branch in op.regions):
                     varied.add(out)
@@ -73,7 +74,7 @@ def _vary_loop(op: Op, varied: set[Value]) -> None:
                 for p, q in zip(region.params, carried):
                     if q in varied:
                         varied.add(p)
-            _vary(region, varied)
+            vary(region, varied)
         for param, nxt in zip(carried, body.results):
             if nxt in varied:
                 varied.add(param)

@@ -1,8 +1,10 @@
 """Forward mode: every active value gets a tangent computed right beside it.
 
 This is seed 001's dual-number construction done on the program text: ``y = x1 * x2``
-gains ``dy = dx1 * x2 + x1 * dx2``. The result is an ordinary ``Function`` returning
-``(value, tangent)``, which the optimizer simplifies and the transforms accept again.
+gains ``dy = dx1 * x2 + x1 * dx2``. An ``if`` yields the tangents of its results too, and
+a loop carries the tangents of its carried values. The result is an ordinary
+``Function`` returning ``(value, tangent)``, which the optimizer simplifies and the
+transforms accept again.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
+from ..errors import NoDerivativeRuleError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Region, Value
+from ..ir.core import Function, Op, Region, Value
 from ..ir.names import Namer
 from ..primitives import get
+from .activity import LOOPS, vary
 from .trees import shift_tree
 
 
@@ -26,54 +29,32 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
 
     With ``seeds=None`` the result takes one tangent parameter per ``wrt`` entry (after the
     original parameters; keyword-only when ``fn`` has defaults), else the tangents are those
-    constants. It returns ``(value, tangent)``, the tangent shaped like the value.
+    constants (``None``: zero). It returns ``(value, tangent)``, the tangent shaped like the
+    value.
     """
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
-    e = Emitter(Region(list(params)))
+    ops = clone_ops(fn.body.ops, mapping)
+    varied = {params[i] for i in wrt}
+    vary(Region(params, ops), varied)
+    sweep = _Forward(Emitter(Region(list(params))), varied)
     namer = Namer(reserved={p.hint for p in params})
-    tangent: dict[Value, Value] = {}
     new_params: list[Value] = []
     for k, i in enumerate(wrt):
         p = params[i]
         if seeds is None:
             t = Value(namer.fresh("d" + p.hint))
             new_params.append(t)
+        elif seeds[k] is None:
+            continue
         else:
-            if seeds[k] is None:
-                continue
-            t = e.const(seeds[k])
-        tangent[p] = e.emit("add", tangent[p], t)[0] if p in tangent else t
-
-    for op in clone_ops(fn.body.ops, mapping):
-        e.region.ops.append(op)
-        if not any(a in tangent for a in op.args):
-            continue
-        prim = get(op.prim)
-        if not prim.differentiable:
-            continue
-        if op.regions:
-            raise UnsupportedSyntaxError(f"forward mode of {op.prim!r} regions is not "
-                                         "supported yet", loc=op.loc)
-        if prim.jvp is None:
-            raise NoDerivativeRuleError(f"no JVP rule for the primitive {op.prim!r}",
-                                        loc=op.loc, hint="register one with s2s_ad.defjvp",
-                                        stage="while differentiating (forward mode)")
-        attrs = dict(op.attrs)
-        total: Value | None = None
-        with e.at(op.loc):
-            for x, rule in zip(op.args, prim.jvp):
-                if rule is None or x not in tangent:
-                    continue
-                part = rule(e, tangent[x], *op.args, **attrs)
-                total = part if total is None else e.add(total, part)
-        if total is not None:
-            if not total.hint and op.out.hint:
-                total.hint = "d" + op.out.hint
-            tangent[op.out] = total
+            t = sweep.e.const(seeds[k])
+        sweep.add_tangent(p, t)
+    sweep.process(ops)
+    e = sweep.e
 
     values = [mapping.get(v, v) for v in fn.body.results]
-    tangents = [tangent[v] if v in tangent else e.const(0.0) for v in values]
+    tangents = [sweep.tangent.get(v) or e.const(0.0) for v in values]
     tree = (fn.out_tree, shift_tree(fn.out_tree, len(values)))
     kinds = list(fn.kinds)
     params.extend(new_params)
@@ -83,3 +64,124 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     body = Region(list(params), e.region.ops, values + tangents)
     return Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
                     fn.file, fn.globals_ns)
+
+
+class _Forward:
+    def __init__(self, e: Emitter, varied: set[Value]) -> None:
+        self.e = e
+        self.varied = varied
+        self.tangent: dict[Value, Value] = {}
+        self.tape_tangents: dict[Value, list[bool]] = {}  # tape -> which pushed items have one
+
+    def add_tangent(self, x: Value, t: Value) -> None:
+        self.tangent[x] = self.e.add(self.tangent[x], t) if x in self.tangent else t
+
+    def process(self, ops: list[Op]) -> None:
+        """Emit ``ops`` into the current region, each followed by its tangent."""
+        for op in ops:
+            if op.prim == "if":
+                self.branches(op)
+            elif op.prim in LOOPS:
+                self.loop(op)
+            elif op.prim in ("push", "pop"):
+                self.tape_op(op)
+                self.e.region.ops.append(op)
+            else:
+                self.e.region.ops.append(op)
+                self.op_tangent(op)
+
+    def op_tangent(self, op: Op) -> None:
+        if not any(a in self.tangent for a in op.args):
+            return
+        prim = get(op.prim)
+        if not prim.differentiable:
+            return
+        if prim.jvp is None:
+            raise NoDerivativeRuleError(f"no JVP rule for the primitive {op.prim!r}",
+                                        loc=op.loc, hint="register one with s2s_ad.defjvp",
+                                        stage="while differentiating (forward mode)")
+        attrs = dict(op.attrs)
+        total: Value | None = None
+        with self.e.at(op.loc):
+            for x, rule in zip(op.args, prim.jvp):
+                if rule is not None and x in self.tangent:
+                    part = rule(self.e, self.tangent[x], *op.args, **attrs)
+                    total = part if total is None else self.e.add(total, part)
+        if total is not None:
+            if not total.hint and op.out.hint:
+                total.hint = "d" + op.out.hint
+            self.tangent[op.out] = total
+
+    def tape_op(self, op: Op) -> None:
+        """A tape entry carries the tangents of its values, so the pop gets them back."""
+        tape = op.args[0]
+        if op.prim == "push":
+            items = op.args[1:]
+            has = [v in self.tangent for v in items]
+            if any(has):
+                self.tape_tangents[tape] = has
+                op.args = (*op.args, *(self.tangent[v] for v, h in zip(items, has) if h))
+            return
+        has = self.tape_tangents.get(tape)
+        if has:
+            extra = tuple(Value("d" + v.hint if v.hint else "") for v, h in zip(op.outs, has)
+                          if h)
+            for v, t in zip([v for v, h in zip(op.outs, has) if h], extra):
+                self.tangent[v] = t
+            op.outs = (*op.outs, *extra)
+
+    def region(self, region: Region, params: list[Value]) -> Region:
+        new = Region(params)
+        with self.e.into(new):
+            self.process(region.ops)
+        new.results = list(region.results)
+        return new
+
+    def branches(self, op: Op) -> None:
+        regions = [self.region(r, r.params) for r in op.regions]
+        outs = list(op.outs)
+        for k, out in enumerate(op.outs):
+            if any(r.results[k] in self.tangent for r in regions):
+                for r in regions:
+                    with self.e.into(r):
+                        r.results.append(self.tangent.get(r.results[k]) or self.e.const(0.0))
+                t = Value("d" + out.hint if out.hint else "")
+                outs.append(t)
+                self.tangent[out] = t
+        op.regions, op.outs = tuple(regions), tuple(outs)
+        self.e.region.ops.append(op)
+
+    def loop(self, op: Op) -> None:
+        """The loop carries, beside each varying carried value, its tangent."""
+        n = len(op.outs)
+        body = op.regions[-1]
+        carried = body.params[len(body.params) - n:]
+        inits = op.args[len(op.args) - n:]
+        slots = [k for k in range(n) if carried[k] in self.varied]
+        tangent_params = [Value("d" + carried[k].hint) for k in slots]
+        for k, t in zip(slots, tangent_params):
+            self.tangent[carried[k]] = t
+        regions = []
+        for region in op.regions:
+            params = list(region.params)
+            if region is not body:  # a while condition: its own copies of the carried values
+                extra = [Value(t.hint) for t in tangent_params]
+                params += extra
+            else:
+                params += tangent_params
+            new = self.region(region, params)
+            if region is body:
+                with self.e.into(new):
+                    nexts = [self.tangent.get(new.results[k]) or self.e.const(0.0)
+                             for k in slots]
+                new.results[n:n] = nexts  # before the `broke` flag
+            regions.append(new)
+        with self.e.at(op.loc):
+            tangent_inits = [self.tangent.get(inits[k]) or self.e.const(0.0) for k in slots]
+        outs = [Value("d" + op.outs[k].hint if op.outs[k].hint else "") for k in slots]
+        for k, t in zip(slots, outs):
+            self.tangent[op.outs[k]] = t
+        op.args = (*op.args, *tangent_inits)
+        op.outs = (*op.outs, *outs)
+        op.regions = tuple(regions)
+        self.e.region.ops.append(op)
