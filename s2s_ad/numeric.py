@@ -294,6 +294,10 @@ def check_grad(f: Callable[..., Any], args: Sequence[Any], wrt: Wrt = None, *,
         raise ValueError(f"the gradient returned {len(parts)} partials for {len(indices)} "
                          "wrt arguments")
     shapes = [np.shape(args[i]) for i in indices]
+    for i, shape, part in zip(indices, shapes, parts):
+        if np.shape(part) != shape:
+            raise ValueError(f"the gradient returned a partial of shape {np.shape(part)} for "
+                             f"argument {i} of shape {shape}")
     sizes = [math.prod(shape) for shape in shapes]
     rng = np.random.default_rng(seed)
     analytic, numeric, errors = [], [], []

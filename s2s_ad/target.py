@@ -3,8 +3,9 @@ or ``-`` (source on standard input).
 
 Loading a file runs it as a module (not as ``__main__``, so its ``if __name__ ==
 "__main__":`` block does not run), with the file's folder first on ``sys.path`` as
-``python PATH.py`` would have it. Every problem is a :class:`TargetError` with a one-line
-message: the command line is wrong, not the function.
+``python PATH.py`` would have it. Modules are imported from ``sys.path`` (the command line
+puts the current folder first, as ``python -m`` does). Every problem is a
+:class:`TargetError` with a one-line message: the command line is wrong, not the function.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def load_target(spec: str, stdin: TextIO | None = None) -> Target:
                           "or - (source on standard input)")
     functions = _functions(module)
     if not name:
-        if spec.startswith(STDIN) and len(functions) == 1:
+        if where == STDIN and len(functions) == 1:
             name = functions[0]
         else:
             raise TargetError(f"name the function in {label}: {where or spec}:FUNC"
@@ -115,8 +116,6 @@ def _load_stdin(stdin: TextIO) -> types.ModuleType:
 
 
 def _import(name: str) -> types.ModuleType:
-    if os.getcwd() not in sys.path:  # as `python -m` has it: modules under the current folder
-        sys.path.insert(0, os.getcwd())
     try:
         return importlib.import_module(name)
     except ModuleNotFoundError as err:

@@ -164,9 +164,10 @@ class ControlFlow:
         with self.e.at(self.source.loc(node)):
             templates = [self.carry_template(node, n, env[n]) for n in carried]
         inits = [leaf for t in templates for leaf in _template_leaves(t)]
+        names = [n for n, t in zip(carried, templates) for _ in _template_leaves(t)]
 
         def fresh_env() -> tuple[dict, list[Value]]:
-            params = [Value(v.hint) for v in inits]
+            params = [Value(name) for name in names]  # named after the user's variable
             bound = dict(zip(map(id, inits), params))
             inner = dict(env)
             for n, t in zip(carried, templates):
@@ -199,7 +200,7 @@ class ControlFlow:
         finally:
             self.loop_depth -= 1
         regions.append(body)
-        outs = tuple(Value(v.hint) for v in inits)
+        outs = tuple(Value(name) for name in names)
         with self.e.at(self.source.loc(node)):
             self.e.region.ops.append(Op(prim, (*bounds, *inits), outs, (("breaks", breaks),),
                                         tuple(regions), self.e.loc))

@@ -93,8 +93,15 @@ defvjp("sub", lambda e, g, x, y: g, lambda e, g, x, y: e.neg(g))
 defvjp("mul", lambda e, g, x, y: e.mul(g, y), lambda e, g, x, y: e.mul(g, x))
 defvjp("truediv", lambda e, g, x, y: e.truediv(g, y),
        lambda e, g, x, y: e.neg(e.mul(g, e.truediv(e.truediv(x, y), y))))
-defvjp("pow", lambda e, g, x, y: e.mul(g, e.mul(y, e.pow(x, e.sub(y, 1)))), _vjp_pow_exponent)
-defvjp("math_pow", lambda e, g, x, y: e.mul(g, e.mul(y, e.math_pow(x, e.sub(y, 1)))),
+def _vjp_pow_base(e, g, x, y, power="pow"):
+    # y * x**(y-1); for y == 0 the exponent is 1, so 0 ** -1 is never evaluated (the
+    # product is 0 anyway). For a constant y the select folds away.
+    exponent = e.select(e.eq(y, 0), 1, e.sub(y, 1))
+    return e.mul(g, e.mul(y, e.emit(power, x, exponent)[0]))
+
+
+defvjp("pow", _vjp_pow_base, _vjp_pow_exponent)
+defvjp("math_pow", lambda e, g, x, y: _vjp_pow_base(e, g, x, y, "math_pow"),
        lambda e, g, x, y: e.mul(g, e.mul(e.math_pow(x, y), e.log(x))))
 defvjp("mod", lambda e, g, x, y: g, lambda e, g, x, y: e.neg(e.mul(g, e.floordiv(x, y))))
 defvjp("neg", lambda e, g, x: e.neg(g))

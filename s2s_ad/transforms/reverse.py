@@ -108,14 +108,12 @@ class Reverse:
     def child(self) -> Reverse:
         return Reverse(self.e, self.active)
 
-    def recompute(self, ops: list[Op], mapping: dict[Value, Value]) -> list[Op]:
-        """Copies of ``ops`` emitted here (a branch or loop body run again backward)."""
-        copies = clone_ops(ops, mapping)
-        self.e.region.ops.extend(copies)
+    def recompute(self, ops: list[Op], mapping: dict[Value, Value]) -> None:
+        """Emit copies of ``ops`` here (a branch or loop body run again, backward)."""
+        self.e.region.ops.extend(clone_ops(ops, mapping))
         for old, new in list(mapping.items()):
             if old in self.active:
                 self.active.add(new)
-        return copies
 
     def backward(self, ops: list[Op], end: int) -> None:
         """Adjoints of ``ops[:end]``'s operands, from the adjoints of their results."""
@@ -155,11 +153,11 @@ class Reverse:
             with self.e.into(inner), self.e.at(op.loc):
                 sweep = self.child()
                 mapping: dict[Value, Value] = {}
-                copies = sweep.recompute(region.ops, mapping)
+                sweep.recompute(region.ops, mapping)
                 for out, result in zip(op.outs, region.results):
                     if out in self.adjoint:
                         sweep.seed(mapping.get(result, result), self.adjoint[out])
-                sweep.backward(copies, len(copies))
+                sweep.backward(inner.ops, len(inner.ops))
             defined = set(mapping.values())
             outer = {v: g for v, g in sweep.adjoint.items() if v not in defined}
             branches.append((inner, outer))

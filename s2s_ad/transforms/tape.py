@@ -41,10 +41,10 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
         mapping = dict(zip(carried, popped))
         if is_for:
             mapping[body.params[0]] = index_param
-        copies = inner.recompute(body.ops, mapping)
+        inner.recompute(body.ops, mapping)
         for k, dk in zip(slots, d_carried):
             inner.seed(mapping.get(nexts[k], nexts[k]), dk)
-        inner.backward(copies, len(copies))
+        inner.backward(reversed_body.ops, len(reversed_body.ops))
         next_d = [inner.adjoint.get(popped[k]) or e.const(0.0) for k in slots]
         local = set(mapping.values())
         outer = [(v, g) for v, g in inner.adjoint.items() if v not in local]
@@ -53,7 +53,9 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
         reversed_body.results = next_d + [e.add(acc, g) for acc, (_, g) in
                                           zip(accumulators, outer)]
 
-    # Push exactly what the reversed body reads.
+    # Push exactly what the reversed body reads; recomputation nothing reads goes (it may
+    # read carried values that are not pushed).
+    _prune(reversed_body)
     read = _live_reads(reversed_body)
     keep = [k for k in range(n) if popped[k] in read]
     if keep:
@@ -109,6 +111,20 @@ def _count_iterations(loop: Op, ops: list[Op], index: int) -> Value:
     loop.args = (*loop.args, zero)
     loop.outs = (*loop.outs, total)
     return total
+
+
+def _prune(region: Region) -> None:
+    """Drop the pure ops of ``region`` whose results nothing live reads."""
+    live: set[Value] = set(region.results)
+    kept = []
+    for op in reversed(region.ops):
+        if not pure_op(op) or any(o in live for o in op.outs):
+            live.update(op.args)
+            for inner in op.regions:
+                _prune(inner)
+                live |= _live_reads(inner)
+            kept.append(op)
+    region.ops[:] = reversed(kept)
 
 
 def _live_reads(region: Region) -> set[Value]:

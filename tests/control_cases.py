@@ -1,0 +1,220 @@
+"""Rows of functions with control flow: (name, fn, args strategy, wrt, smooth-at predicate).
+
+The predicate keeps drawn points away from kinks (a branch switching within a finite
+difference step), where no derivative exists to compare against.
+"""
+
+import math
+
+from hypothesis import strategies as st
+
+floats = st.floats
+
+
+def recurrence(x, w, n):
+    dt = 0.1
+    for i in range(n):
+        x = x + dt * math.sin(w * x)
+    return x
+
+
+def branch_join(x, y):
+    if x > y:
+        z = x * y
+    else:
+        z = x + math.sin(y)
+    return z * z
+
+
+def elif_chain(x):
+    if x < -1:
+        y = -x * x
+    elif x < 1:
+        y = math.sin(x)
+    else:
+        y = math.log(x) + math.sin(1.0)
+    return y * x
+
+
+def early_return(x, y):
+    if x < 0:
+        return -x * y
+    t = x * x
+    if t > 4:
+        return t * y
+    return t + y
+
+
+def fibonacci_like(x, n):
+    a, b = 1.0, x
+    for i in range(n):
+        a, b = b, a + b * x
+    return b
+
+
+def accumulate(x, n):
+    s = 0.0
+    for i in range(n):
+        s += x * i
+    return s * x
+
+
+def with_break(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x * i
+        if s > 10:
+            break
+    return s * x
+
+
+def with_continue(x, n):
+    s = 0.0
+    for i in range(n):
+        if i % 2 == 0:
+            continue
+        s = s + math.sin(x * i)
+    return s
+
+
+def while_loop(x):
+    y = x
+    while y < 100:
+        y = y * 1.5 + x
+    return y
+
+
+def nested_loops(x, n):
+    s = x
+    for i in range(n):
+        for j in range(i):
+            s = s * 0.9 + math.cos(x * j)
+    return s
+
+
+def break_in_nested(x):
+    total = 0.0
+    for i in range(4):
+        for j in range(4):
+            if j > i:
+                break
+            total = total + x ** (i + j) / (1 + j)
+    return total
+
+
+def ternary_in_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + (x * i if i % 3 else -x)
+    return s
+
+
+def and_or(x, y):
+    return (x * y if x > 0 and y > 0 else x - y) + (x if x > 1 or y > 1 else y * y)
+
+
+def horner(x, c0, c1, c2, c3):
+    acc = 0.0
+    for c in (c3, c2, c1, c0):
+        acc = acc * x + c
+    return acc
+
+
+def enumerate_zip(x, y):
+    total = 0.0
+    for k, (a, b) in enumerate(zip((x, y, x * y), (y, x, 1.0))):
+        total = total + k * a * b
+    return total
+
+
+def range_with_step(x, lo, hi):
+    s = 1.0
+    for i in range(hi, lo, -2):
+        s = s * (1 + x / i)
+    return s
+
+
+def _step(state, w):
+    a, b = state
+    return b, a * w + math.tanh(b)
+
+
+def helper_in_loop(x, w, n):
+    state = (x, 0.5)
+    for _ in range(n):
+        state = _step(state, w)
+    return state[0] + state[1]
+
+
+def _sign_split(v):
+    if v > 0:
+        return v * v
+    return -v
+
+
+def helper_with_branch(x, y):
+    return _sign_split(x) + _sign_split(y) * x
+
+
+def while_with_break(x):
+    y = x
+    k = 0
+    while True:
+        y = y * 1.1 + 0.1
+        k += 1
+        if y > 5 or k > 50:
+            break
+    return y * x
+
+
+_away = floats(0.2, 2.0)
+
+CASES = [
+    ("recurrence", recurrence, st.tuples(floats(-1, 1), floats(0.5, 2), st.integers(0, 15)),
+     (0, 1), None),
+    ("branch_join", branch_join, st.tuples(floats(-2, 2), floats(-2, 2)), (0, 1),
+     lambda x, y: abs(x - y) > 0.01),
+    ("elif_chain", elif_chain, st.tuples(floats(-3, 3)), (0,),
+     lambda x: abs(abs(x) - 1) > 0.01),
+    ("early_return", early_return, st.tuples(floats(-3, 3), floats(-2, 2)), (0, 1),
+     lambda x, y: abs(x) > 0.01 and abs(x * x - 4) > 0.01),
+    ("fibonacci_like", fibonacci_like, st.tuples(floats(-1.2, 1.2), st.integers(0, 8)), (0,),
+     None),
+    ("accumulate", accumulate, st.tuples(floats(-2, 2), st.integers(0, 20)), (0,), None),
+    ("with_break", with_break, st.tuples(floats(0.01, 2), st.integers(0, 30)), (0,),
+     lambda x, n: all(abs(x - 20 / (k * (k + 1))) > 0.01 for k in range(1, n))),
+    ("with_continue", with_continue, st.tuples(floats(-2, 2), st.integers(0, 12)), (0,), None),
+    ("while_loop", while_loop, st.tuples(floats(0.5, 5)), (0,),
+     lambda x: all(abs(v - 100) > 0.05 for v in _while_trajectory(x))),
+    ("nested_loops", nested_loops, st.tuples(floats(-1, 1), st.integers(0, 6)), (0,), None),
+    ("break_in_nested", break_in_nested, st.tuples(floats(-1.5, 1.5)), (0,), None),
+    ("ternary_in_loop", ternary_in_loop, st.tuples(floats(-2, 2), st.integers(0, 10)), (0,),
+     None),
+    ("and_or", and_or, st.tuples(floats(-2, 2), floats(-2, 2)), (0, 1),
+     lambda x, y: min(abs(x), abs(y), abs(x - 1), abs(y - 1)) > 0.01),
+    ("horner", horner, st.tuples(*[floats(-2, 2)] * 5), (0, 1, 2, 3, 4), None),
+    ("enumerate_zip", enumerate_zip, st.tuples(floats(-2, 2), floats(-2, 2)), (0, 1), None),
+    ("range_with_step", range_with_step, st.tuples(_away, st.integers(1, 3),
+                                                   st.integers(5, 11)), (0,), None),
+    ("helper_in_loop", helper_in_loop, st.tuples(floats(-1, 1), floats(-1, 1),
+                                                 st.integers(0, 6)), (0, 1), None),
+    ("helper_with_branch", helper_with_branch, st.tuples(floats(-2, 2), floats(-2, 2)), (0, 1),
+     lambda x, y: min(abs(x), abs(y)) > 0.01),
+    ("while_with_break", while_with_break, st.tuples(floats(0.1, 3)), (0,),
+     lambda x: all(abs(v - 5) > 0.01 for v in _while_break_trajectory(x))),
+]
+
+
+def _while_trajectory(x):
+    y = x
+    while y < 100:
+        yield y
+        y = y * 1.5 + x
+    yield y
+
+
+def _while_break_trajectory(x):
+    y = x
+    for _ in range(52):
+        y = y * 1.1 + 0.1
+        yield y

@@ -1,0 +1,167 @@
+"""Control flow differentiated in both modes, against central differences."""
+
+import math
+
+import pytest
+from hypothesis import assume, given
+
+import s2s_ad
+from s2s_ad.numeric import numerical_grad, relative_error
+
+from control_cases import CASES, accumulate, fibonacci_like, recurrence, with_break
+
+IDS = [row[0] for row in CASES]
+
+
+def _as_tuple(g):
+    return g if isinstance(g, tuple) else (g,)
+
+
+@pytest.mark.parametrize("name, fn, args, wrt, smooth", CASES, ids=IDS)
+def test_reverse_mode_matches_central_differences(name, fn, args, wrt, smooth):
+    @given(args)
+    def check(point):
+        assume(smooth is None or smooth(*point))
+        expected = _as_tuple(numerical_grad(fn, point, wrt=wrt, method="richardson"))
+        for optimize in (True, False):
+            got = _as_tuple(s2s_ad.grad(fn, wrt=wrt, optimize=optimize)(*point))
+            for a, b in zip(got, expected):
+                assert relative_error(a, b) < 1e-5, (name, point, optimize, got, expected)
+
+    check()
+
+
+@pytest.mark.parametrize("name, fn, args, wrt, smooth", CASES, ids=IDS)
+def test_forward_mode_and_value_agree_with_reverse(name, fn, args, wrt, smooth):
+    @given(args)
+    def check(point):
+        value, rev = s2s_ad.value_and_grad(fn, wrt=wrt)(*point)
+        assert value == fn(*point)
+        fwd = s2s_ad.jacobian(fn, wrt=wrt, mode="fwd")(*point)
+        for a, b in zip(_as_tuple(rev), _as_tuple(fwd)):
+            assert relative_error(a, b) < 1e-12
+
+    check()
+
+
+@pytest.mark.parametrize("name, fn, args, wrt, smooth", CASES, ids=IDS)
+def test_hessian_matches_differences_of_the_gradient(name, fn, args, wrt, smooth):
+    @given(args)
+    def check(point):
+        assume(smooth is None or smooth(*point))
+        hessian = s2s_ad.hessian(fn, wrt=wrt)(*point)
+        rows = [_as_tuple(r) for r in _as_tuple(hessian)]
+        gradient = s2s_ad.grad(fn, wrt=wrt)
+        for j, i in enumerate(wrt):
+            def partial_j(t, i=i, j=j):
+                shifted = list(point)
+                shifted[i] = t
+                return _as_tuple(gradient(*shifted))
+
+            h = 1e-5 * max(1.0, abs(point[i]))
+            plus, minus = partial_j(point[i] + h), partial_j(point[i] - h)
+            for k in range(len(wrt)):
+                fd = (plus[k] - minus[k]) / (2 * h)
+                assert relative_error(rows[k][j], fd) < 1e-4, (name, point, k, j)
+
+    check()
+
+
+def test_loop_keeps_the_users_shape():
+    source = s2s_ad.grad(recurrence, wrt=("x", "w")).source
+    assert "for i in range(n):" in source
+    assert "x = x + 0.1 * math.sin(w * x)" in source
+    assert "for i_2 in reversed(range(n)):" in source
+    assert source.count(".append(") == 1  # one float a step: x
+
+
+def test_accumulating_loop_saves_nothing():
+    g = s2s_ad.grad(accumulate)
+    assert "append" not in g.source and "pop" not in g.source
+    assert g(1.5, 4) == pytest.approx(2 * 1.5 * 6)
+
+
+def test_break_loop_counts_its_iterations():
+    g = s2s_ad.grad(with_break)
+    assert "trips" in g.source and "break" in g.source
+    assert "append" not in g.source  # s is never needed backward
+
+
+def test_tuple_carried_loop_reads_like_the_user():
+    source = s2s_ad.value_and_grad(fibonacci_like).source
+    assert "a, b = b, a + b * x" in source
+
+
+def test_branches_replay_the_taken_branch():
+    def f(x):
+        if x > 0:
+            y = math.exp(x)
+        else:
+            y = math.cos(x)
+        return y
+
+    g = s2s_ad.grad(f)
+    assert g(1.0) == pytest.approx(math.exp(1.0))
+    assert g(-1.0) == pytest.approx(math.sin(1.0))
+    assert g.source.count("if ") == 1
+
+
+SQUARED = True
+
+
+def test_static_conditions_are_decided_at_transform_time():
+    def f(x):
+        if SQUARED:  # a module global: read when the gradient is built
+            return x * x
+        return x
+
+    assert "if" not in s2s_ad.grad(f).source
+
+
+def test_return_inside_loop_is_a_clear_error():
+    def f(x):
+        for i in range(3):
+            if x > i:
+                return x
+        return x * 2
+
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="return inside a loop"):
+        s2s_ad.grad(f)
+
+
+def test_one_branch_returning_is_a_clear_error():
+    def f(x):
+        if x > 0:
+            y = x
+        else:
+            return x
+        y = y * 2
+        return y
+
+    assert s2s_ad.grad(f)(2.0) == 2.0  # the rest of the block joins the branch that did not return
+    assert s2s_ad.grad(f)(-2.0) == 1.0
+
+
+def test_variable_defined_only_in_loop_is_not_visible_after():
+    def f(x):
+        for i in range(3):
+            t = x * i
+        return t
+
+    with pytest.raises(s2s_ad.DifferentiationError, match="used before it is assigned"):
+        s2s_ad.grad(f)
+
+
+def test_sigmoid_loop_with_math():
+    def f(x, n):
+        for _ in range(n):
+            x = 1 / (1 + math.exp(-x))
+        return x
+
+    g = s2s_ad.grad(f)
+    s = 0.3
+    expected = 1.0
+    for _ in range(5):
+        s = 1 / (1 + math.exp(-s))
+        expected *= s * (1 - s)
+    assert g(0.3, 5) == pytest.approx(expected, rel=1e-12)
