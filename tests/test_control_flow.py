@@ -3,12 +3,11 @@
 import math
 
 import pytest
+from control_cases import CASES, accumulate, fibonacci_like, recurrence, with_break
 from hypothesis import assume, given
 
 import s2s_ad
 from s2s_ad.numeric import numerical_grad, relative_error
-
-from control_cases import CASES, accumulate, fibonacci_like, recurrence, with_break
 
 IDS = [row[0] for row in CASES]
 
