@@ -26,7 +26,7 @@ from .ir.printer import _short
 from .primitives import get
 
 FORMATS = ("dot", "svg", "png", "pdf")
-_SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "truediv": "÷", "neg": "−", "pos": "+",
+_SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "truediv": "÷",
             "pow": "**", "matmul": "@", "floordiv": "//", "mod": "%"}
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
 # (fill, border) per kind of node

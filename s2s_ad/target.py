@@ -43,10 +43,13 @@ def load_target(spec: str, stdin: TextIO | None = None) -> Target:
     'f'
     """
     where, _, name = spec.rpartition(":") if ":" in spec else (spec, "", "")
-    if spec == STDIN or where == STDIN:
+    is_file = where.endswith(".py") or os.sep in where or "/" in where
+    if not name and not is_file and where != STDIN:
+        where = ""  # a module needs :FUNC
+    if where == STDIN:
         module = _load_stdin(stdin or sys.stdin)
         label = "standard input"
-    elif where.endswith(".py") or os.sep in where or "/" in where:
+    elif is_file:
         module = _load_file(where)
         label = where
     elif where and all(part.isidentifier() for part in where.split(".")):

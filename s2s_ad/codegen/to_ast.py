@@ -29,6 +29,7 @@ from ..primitives.registry import (
     Method,
     Prefix,
     Select,
+    Subscript,
 )
 
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
@@ -270,6 +271,8 @@ class _Codegen:
                             args=rest, keywords=[])
         if isinstance(spec, EmptyList):
             return ast.List(elts=[], ctx=ast.Load())
+        if isinstance(spec, Subscript):
+            return ast.Subscript(value=args[0], slice=args[1], ctx=ast.Load())
         raise AssertionError(f"primitive {op.prim!r} has no emission\n{self.fn}")
 
     def arguments(self) -> ast.arguments:

@@ -24,7 +24,8 @@ BREAK = "<break>"  # pseudo-variable of a loop body: has this iteration executed
 class ControlFlow:
     """Mixin of the lowerer: needs ``e``, ``expr``, ``stmt``, ``operand``, ``error``."""
 
-    loop_depth = 0
+    loop_depth = 0  # loops around the statement being lowered
+    runtime_loops = 0  # of those, the ones that stay loops (not unrolled)
 
     # --- blocks ---------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], env: dict) -> tuple[str, Any]:
@@ -133,9 +134,47 @@ class ControlFlow:
             if not isinstance(node.target, ast.Name):
                 raise self.error(node.target, "cannot unpack a range item")
             return self.loop(node, env, "for_range", bounds, node.target.id)
-        raise self.error(node.iter, "cannot differentiate a for loop over a value computed at "
-                         "run time yet", hint="loop over range(...), or over a tuple or list "
-                         "built in this function")
+        items = self.iteration(node.iter, iterable)
+        if items is None:
+            raise self.error(node.iter, "cannot differentiate a for loop over this value",
+                             hint="loop over range(...), a tuple, list or dict (with .items(), "
+                                  ".keys() or .values()), enumerate(...) or zip(...)")
+        count, item = items
+        with self.e.at(self.source.loc(node.iter)):
+            bounds = (self.e.const(0), count, self.e.const(1))
+        self.loop(node, env, "for_range", bounds, None, item)
+
+    def iteration(self, node: ast.AST, iterable: Any):
+        """``(count, item(i))`` for a run-time sequence, dict view, enumerate or zip."""
+        e = self.e
+        if isinstance(iterable, Value):  # a list or tuple argument
+            return e.len(iterable), lambda i: e.getitem(iterable, i)
+        if not self.is_static(iterable):
+            return None
+        obj = iterable.obj
+        if isinstance(obj, DictView):
+            keys = e.keys(obj.d)
+            d = obj.d
+            item = {"keys": lambda i: e.getitem(keys, i),
+                    "values": lambda i: e.getitem(d, e.getitem(keys, i)),
+                    "items": lambda i: (e.getitem(keys, i), e.getitem(d, e.getitem(keys, i))),
+                    }[obj.kind]
+            return e.len(keys), item
+        if isinstance(obj, Enumerate):
+            inner = self.iteration(node, obj.inner)
+            if inner is None:
+                return None
+            count, item = inner
+            return count, lambda i: (i, item(i))
+        if isinstance(obj, Zip):
+            parts = [self.iteration(node, x) for x in obj.inners]
+            if any(p is None for p in parts):
+                return None
+            count = parts[0][0]
+            for other, _ in parts[1:]:
+                count = e.min(count, other)
+            return count, lambda i: tuple(item(i) for _, item in parts)
+        return None
 
     def unrolled(self, node: ast.For, items: list[Any], env: dict) -> None:
         if _has(node.body, (ast.Break, ast.Continue)):
@@ -156,10 +195,12 @@ class ControlFlow:
         self.loop(node, env, "while", (), None)
 
     def loop(self, node: ast.For | ast.While, env: dict, prim: str, bounds: tuple,
-             index: str | None) -> None:
+             index: str | None, item: Any = None) -> None:
         """A loop op: carried values are the names the body assigns that exist before it."""
         assigned = _assigned_in(node.body)
-        carried = [n for n in assigned if n in env and n != index]
+        targets = set(_assigned_in([ast.Assign(targets=[node.target], value=ast.Constant(0))])
+                      ) if isinstance(node, ast.For) else set()
+        carried = [n for n in assigned if n in env and n != index and n not in targets]
         breaks = _has(node.body, (ast.Break,))
         with self.e.at(self.source.loc(node)):
             templates = [self.carry_template(node, n, env[n]) for n in carried]
@@ -183,15 +224,20 @@ class ControlFlow:
             regions.append(cond_region)
         body_env, params = fresh_env()
         body = Region(params)
-        if index is not None:
-            i = Value(index)
+        if prim == "for_range":
+            i = Value(index or "i")
             body.params.insert(0, i)
-            body_env[index] = i
+            if index is not None:
+                body_env[index] = i
         if breaks:
             body_env[BREAK] = self.static(False)
         self.loop_depth += 1
+        self.runtime_loops += 1
         try:
             with self.e.into(body):
+                if item is not None:
+                    with self.e.at(self.source.loc(node.target)):
+                        self.assign(node.target, item(i), body_env)
                 _, end = self.block(node.body, body_env)
                 for n, t in zip(carried, templates):
                     body.results.extend(self.carried_leaves(node, n, t, end[n]))
@@ -199,6 +245,7 @@ class ControlFlow:
                     body.results.append(self.operand(end[BREAK], node))
         finally:
             self.loop_depth -= 1
+            self.runtime_loops -= 1
         regions.append(body)
         outs = tuple(Value(name) for name in names)
         with self.e.at(self.source.loc(node)):
@@ -262,6 +309,23 @@ class ControlFlow:
             b = else_fn()
         template = self.merge_entries(node, "", a, b, r1, r2)
         return self.emit_if(cond, r1, r2, [template])[0]
+
+
+class DictView:
+    """``d.items()``, ``d.keys()`` or ``d.values()`` of a run-time dict."""
+
+    def __init__(self, kind: str, d: Value) -> None:
+        self.kind, self.d = kind, d
+
+
+class Enumerate:
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+
+class Zip:
+    def __init__(self, inners: list[Any]) -> None:
+        self.inners = inners
 
 
 class _Range:
@@ -355,5 +419,5 @@ def make_range(lowerer: Any, node: ast.Call, args: list[Value]) -> _Range:
 
 
 RANGE = builtins.range
-__all__ = ["BREAK", "ENDS", "RETURNS", "ControlFlow", "RANGE", "UnsupportedSyntaxError",
-           "make_range"]
+__all__ = ["BREAK", "ENDS", "RETURNS", "ControlFlow", "DictView", "Enumerate", "RANGE",
+           "UnsupportedSyntaxError", "Zip", "make_range"]

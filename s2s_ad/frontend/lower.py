@@ -18,9 +18,9 @@ from typing import Any
 
 from ..errors import DifferentiationError, NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir.builder import Emitter
-from ..ir.core import Function, Region, Value
+from ..ir.core import Function, Op, Region, Value
 from ..primitives import primitive_for
-from .control import ControlFlow, make_range
+from .control import ControlFlow, DictView, Enumerate, Zip, make_range
 from .fence import fence
 from .source import Source, parse_function
 
@@ -79,6 +79,7 @@ class _Lowerer(ControlFlow):
         self.locals = _assigned_names(source.node)
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
+        self.list_loops: dict[int, int] = {}  # list built here -> run-time loops around it
 
     # --- errors ---------------------------------------------------------------------------
     def error(self, node: ast.AST, message: str, hint: str | None = None,
@@ -206,10 +207,50 @@ class _Lowerer(ControlFlow):
             if isinstance(node, ast.Tuple):
                 return tuple(self.expr(elt, env) for elt in node.elts)
             if isinstance(node, ast.List):
-                return [self.expr(elt, env) for elt in node.elts]
+                built = [self.expr(elt, env) for elt in node.elts]
+                self.list_loops[id(built)] = self.runtime_loops
+                return built
             if isinstance(node, ast.Subscript):
                 return self.subscript(node, env)
+            if isinstance(node, ast.Dict):
+                return self.dict_display(node, env)
             raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
+
+    def dict_display(self, node: ast.Dict, env: dict[str, Entry]) -> dict:
+        """A dict built here: its keys must be known when the derivative is built."""
+        out: dict = {}
+        for key, value in zip(node.keys, node.values):
+            if key is None:
+                raise self.error(value, "cannot differentiate ** in a dict display",
+                                 hint="write the items out")
+            k = self.expr(key, env)
+            if not isinstance(k, Static):
+                raise self.error(key, "dict keys must be constants here",
+                                 hint="use string or number literals as keys")
+            out[k.obj] = self.expr(value, env)
+        return out
+
+    def method_call(self, node: ast.Call, base: Entry, name: str, args: list[Entry],
+                    kwargs: dict) -> Entry:
+        """``d.items()``/``.keys()``/``.values()`` of an argument, ``xs.append(v)`` of a list
+        built here."""
+        if isinstance(base, Value) and name in ("items", "keys", "values") and not args:
+            return Static(DictView(name, base))
+        if isinstance(base, list) and name in ("append", "extend") and len(args) == 1:
+            if self.runtime_loops > self.list_loops.get(id(base), 0):
+                raise self.error(node, f"cannot differentiate {name} to a list inside a loop "
+                                 "that runs a number of times known only at run time",
+                                 hint="build the list before the loop, or loop over a tuple")
+            if name == "append":
+                base.append(args[0])
+            elif isinstance(args[0], (tuple, list)):
+                base.extend(args[0])
+            else:
+                raise self.error(node, "extend needs a tuple or list built here")
+            return Static(None)
+        raise self.error(node, f"cannot differentiate the method call .{name}(...) here",
+                         hint="supported: d.items(), d.keys(), d.values() of a dict argument "
+                              "and append/extend of a list built in this function")
 
     def compare(self, node: ast.Compare, env: dict[str, Entry]) -> Entry:
         """``a < b``; a chain ``a < b < c`` is ``a < b and b < c`` (``b`` evaluated once)."""
@@ -230,16 +271,21 @@ class _Lowerer(ControlFlow):
     def subscript(self, node: ast.Subscript, env: dict[str, Entry]) -> Entry:
         """Indexing a tuple or list built in this function, with a constant index."""
         base = self.expr(node.value, env)
+        if isinstance(node.slice, ast.Slice):
+            raise self.error(node.slice, "cannot differentiate slicing yet",
+                             hint="index items one by one")
         index = self.expr(node.slice, env)
-        if isinstance(base, (tuple, list)) and isinstance(index, Static) \
-                and isinstance(index.obj, (int, slice)):
+        if isinstance(base, (tuple, list, dict)) and isinstance(index, Static):
             try:
                 return base[index.obj]
-            except IndexError:
-                raise self.error(node, "index out of range", kind=DifferentiationError) from None
-        raise self.error(node, "cannot differentiate indexing of a value computed at run time "
-                         "yet", hint="index tuples or lists built in this function with "
-                         "constant indices")
+            except (IndexError, KeyError, TypeError):
+                raise self.error(node, f"no item {index.obj!r} in this "
+                                 f"{type(base).__name__}", kind=DifferentiationError) from None
+        if isinstance(base, Value):
+            return self.e.getitem(base, self.operand(index, node.slice))
+        raise self.error(node, "cannot differentiate indexing a tuple, list or dict built in "
+                         "this function with an index computed at run time",
+                         hint="pass the container in as an argument, or use a constant index")
 
     def name(self, node: ast.Name, env: dict[str, Entry]) -> Entry:
         name = node.id
@@ -281,6 +327,11 @@ class _Lowerer(ControlFlow):
 
     # --- calls -----------------------------------------------------------------------------
     def call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
+        if isinstance(node.func, ast.Attribute):
+            base = self.expr(node.func.value, env)
+            if not isinstance(base, Static):
+                args = [self.expr(a, env) for a in node.args]
+                return self.method_call(node, base, node.func.attr, args, {})
         callee = self.expr(node.func, env)
         if not isinstance(callee, Static):
             raise self.error(node.func, "cannot differentiate a call to a function chosen at "
@@ -317,6 +368,15 @@ class _Lowerer(ControlFlow):
             raise self.error(node, f"cannot pass keyword arguments to {obj.__name__}()")
         if obj is builtins.range:
             return Static(make_range(self, node, [self.operand(a, node) for a in args]))
+        if obj is builtins.enumerate and len(args) == 1 and not isinstance(args[0], (tuple,
+                                                                                    list)):
+            return Static(Enumerate(args[0]))
+        if obj is builtins.zip and not all(isinstance(a, (tuple, list)) for a in args):
+            return Static(Zip(args))
+        if obj is builtins.len and isinstance(args[0], Value):
+            return self.e.len(args[0])
+        if obj is builtins.sum and len(args) == 1 and isinstance(args[0], Value):
+            return self.runtime_sum(args[0])
         if not all(isinstance(a, (tuple, list)) for a in args):
             raise self.error(node, f"cannot differentiate {obj.__name__}() of a value computed "
                              "at run time yet", hint="apply it to a tuple or list built in "
@@ -337,6 +397,18 @@ class _Lowerer(ControlFlow):
         if obj is builtins.reversed:
             return list(reversed(args[0]))
         return type(args[0])(args[0]) if obj in (builtins.tuple, builtins.list) else list(args[0])
+
+    def runtime_sum(self, c: Value) -> Value:
+        """``sum(c)`` of a run-time sequence: a loop adding its items."""
+        e = self.e
+        i, acc = Value("i"), Value("total")
+        body = Region([i, acc])
+        with e.into(body):
+            body.results = [e.add(acc, e.getitem(c, i))]
+        out = Value("total")
+        e.region.ops.append(Op("for_range", (e.const(0), e.len(c), e.const(1), e.const(0)),
+                               (out,), (("breaks", False),), (body,), e.loc))
+        return out
 
     def apply(self, prim: str, obj: Any, args: list[Value], node: ast.AST) -> Value:
         """Emit a call of ``obj`` (lowering to ``prim``), normalising its variants."""

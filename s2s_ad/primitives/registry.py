@@ -72,6 +72,11 @@ class Method:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscript:
+    """``args[0][args[1]]``"""
+
+
+@dataclass(frozen=True, slots=True)
 class EmptyList:
     """``[]``"""
 
@@ -81,7 +86,8 @@ class Structured:
     """A control-flow op with regions; codegen writes it as a Python statement."""
 
 
-Emission = Infix | Prefix | Compare | Call | Select | Identity | Method | EmptyList | Structured
+Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | EmptyList | Subscript
+            | Structured)
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ from typing import Any
 from ..errors import NoDerivativeRuleError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Op, Region, Value
+from ..ir.core import Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
 from .activity import LOOPS, active_values
@@ -58,10 +58,14 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
         sweep.seed(leaf, ct)
     sweep.backward(e.region.ops, len(e.region.ops))
 
+    containers = {op.args[0] for op in walk(clone.body) if op.prim == "getitem"}
     grads = []
     for p in wrt_params:
         g = sweep.adjoint.get(p)
-        if g is None:
+        if p in containers:  # the gradient has p's structure, zeros where unused
+            dc = sweep.containers.get(p) or e.emit("zeros_like", p, hint="d" + p.hint)[0]
+            g = e.emit("like", dc, p, hint="d" + p.hint)[0]
+        elif g is None:
             g = e.const(0.0, "d" + p.hint)
         elif not g.hint or g in results:
             g = e.copy(g, hint="d" + p.hint)  # the gradient reads as `dx` (copyprop merges)
@@ -86,10 +90,14 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
 class Reverse:
     """The backward sweep over one region; nested regions get a ``Reverse`` of their own."""
 
-    def __init__(self, e: Emitter, active: set[Value]) -> None:
+    def __init__(self, e: Emitter, active: set[Value], parent: Reverse | None = None) -> None:
         self.e = e
         self.active = active
         self.adjoint: dict[Value, Value] = {}
+        self.parent = parent
+        self.region = e.region  # where this sweep's ops go
+        self.defines: set[Value] = set()  # values of this sweep's region (not the top one)
+        self.containers: dict[Value, Value] = {}  # container -> its (mutable) adjoint
 
     def seed(self, value: Value, cotangent: Value) -> None:
         if value in self.active:
@@ -106,11 +114,32 @@ class Reverse:
             self.adjoint[x] = contribution
 
     def child(self) -> Reverse:
-        return Reverse(self.e, self.active)
+        """The sweep of a nested region (call with ``e`` already in that region)."""
+        return Reverse(self.e, self.active, self)
+
+    def container_adjoint(self, c: Value) -> Value | None:
+        owner = self
+        while owner.parent is not None and c not in owner.defines:
+            owner = owner.parent
+        return owner.containers.get(c)
+
+    def accumulate_item(self, c: Value, index: Value, g: Value) -> None:
+        """``dc[index] += g`` in place; ``dc`` is made once, where ``c`` is defined, so loops
+        over ``c`` add into the same container."""
+        owner = self
+        while owner.parent is not None and c not in owner.defines:
+            owner = owner.parent
+        dc = owner.containers.get(c)
+        if dc is None:
+            dc = Value("d" + c.hint if c.hint else "")
+            owner.region.ops.append(Op("zeros_like", (c,), (dc,), (), (), self.e.loc))
+            owner.containers[c] = dc
+        self.e.emit("add_at", dc, index, g, nouts=0)
 
     def recompute(self, ops: list[Op], mapping: dict[Value, Value]) -> None:
         """Emit copies of ``ops`` here (a branch or loop body run again, backward)."""
         self.e.region.ops.extend(clone_ops(ops, mapping))
+        self.defines.update(mapping.values())
         for old, new in list(mapping.items()):
             if old in self.active:
                 self.active.add(new)
@@ -119,7 +148,8 @@ class Reverse:
         """Adjoints of ``ops[:end]``'s operands, from the adjoints of their results."""
         for index in range(end - 1, -1, -1):
             op = ops[index]
-            if not any(o in self.adjoint for o in op.outs):
+            if not any(o in self.adjoint or self.container_adjoint(o) is not None
+                       for o in op.outs):
                 continue
             if op.prim == "if":
                 self.backward_if(op)
@@ -133,6 +163,13 @@ class Reverse:
     def backward_op(self, op: Op) -> None:
         prim = get(op.prim)
         if not prim.differentiable:
+            return
+        if op.prim == "getitem":  # into the container's adjoint, in place
+            c, index = op.args
+            g = self.adjoint.get(op.out) or self.container_adjoint(op.out)
+            if c in self.active:
+                with self.e.at(op.loc):
+                    self.accumulate_item(c, index, g)
             return
         if prim.vjp is None:
             raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",

@@ -38,6 +38,8 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     reversed_body.ops.append(pop)
     with e.into(reversed_body), e.at(loop.loc):
         inner = sweep.child()
+        inner.defines.update(popped)
+        inner.defines.add(index_param)
         mapping = dict(zip(carried, popped))
         if is_for:
             mapping[body.params[0]] = index_param
