@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from .codegen.load import load
 from .errors import DifferentiationError
 from .frontend.lower import lift
-from .ir.core import Function, tree_leaves
+from .ir.core import Function, tree_leaves, walk
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
 from .transforms.forward import jvp as forward_jvp
@@ -212,7 +212,9 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> Any:
                  "outputs")
     name = f"{primal.name.strip('<>')}_{kind}"  # "<lambda>" -> "lambda_grad"
     polish = run_optimizer if optimize else (lambda fn: fn)
-    raw = _derive(primal, kind, indices, single, mode, name, polish)
+    # Optimizing f first lets repeated subexpressions share one adjoint (all rewrites are
+    # exact, so values do not change).
+    raw = _derive(polish(primal), kind, indices, single, mode, name, polish)
     final = polish(raw)
     fn, source = load(final, name)
     fn.__s2s__ = Generated(final, raw, primal, indices)
@@ -234,17 +236,32 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
     if kind == "jvp":
         out = forward_jvp(primal, indices, name=name)
         return out
+    containers = _container_params(primal, indices)
     if kind == "jacobian":
         outputs = len(primal.body.results)
         if mode == "auto":
-            mode = "fwd" if len(indices) <= outputs else "rev"
+            mode = "fwd" if len(indices) <= outputs and not containers else "rev"
+        if mode == "fwd" and containers:
+            raise DifferentiationError(
+                f"forward-mode jacobian with respect to the tuple/list/dict argument "
+                f"{containers[0]!r} is not supported yet", hint="use mode='rev'")
         return _jacobian(primal, indices, single, mode, name)
+    if containers and kind in ("hessian", "hvp"):
+        raise DifferentiationError(
+            f"{kind} with respect to the tuple/list/dict argument {containers[0]!r} is not "
+            "supported yet", hint="pass the items as separate arguments")
     gradient = polish(reverse_vjp(primal, indices, seed=1.0, single=single, name=name))
     if kind == "hessian":
         return _jacobian(gradient, indices, single, "fwd", name)
     assert kind == "hvp", kind
     tangent = forward_jvp(gradient, indices, name=name)
     return project(tangent, tangent.out_tree[1])
+
+
+def _container_params(fn: Function, indices: tuple[int, ...]) -> list[str]:
+    """Names of the ``wrt`` parameters that the function indexes (tuples, lists, dicts)."""
+    indexed = {op.args[0] for op in walk(fn.body) if op.prim == "getitem"}
+    return [fn.params[i].hint for i in indices if fn.params[i] in indexed]
 
 
 def _jacobian(fn: Function, indices: tuple[int, ...], single: bool, mode: str,

@@ -18,11 +18,10 @@ import argparse
 import inspect
 import os
 import sys
+import textwrap
 import traceback
 from collections.abc import Callable
 from typing import Any
-
-import numpy as np
 
 from . import __version__
 from .api import grad as reverse_grad
@@ -34,7 +33,6 @@ from .graph import RenderError, output_format, render, to_dot
 from .highlight import DOT, IR, PYTHON, highlight
 from .ir.core import Function
 from .ir.printer import format_function
-from .numeric import numerical_grad, relative_error
 from .target import Target, TargetError, load_target, parse_point, parse_wrt
 
 PROG = "s2s-ad"
@@ -132,15 +130,10 @@ def cmd_stats(opts: argparse.Namespace) -> None:
     else:
         columns.append((f"{g.__name__}, unoptimized", stats.unoptimized))
     kinds = sorted({k for _, counts in columns for k in counts.by_kind()})
-    rows = [["op kind", *(title for title, _ in columns)]]
+    rows: list[list[str] | None] = [["op kind", *(title for title, _ in columns)], None]
     rows += [[kind, *(str(c.by_kind().get(kind, "-")) for _, c in columns)] for kind in kinds]
-    rows.append(["total", *(str(c.total) for _, c in columns)])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                       for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
-             for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    lines.insert(-1, lines[1])
+    rows += [None, ["total", *(str(c.total) for _, c in columns)]]
+    lines = _table(rows, numbers_right=True)
     derived, base = columns[-1][1].total, stats.function.total
     ratio = f"{derived / base:.2f}" if base else "n/a"
     lines.append("")
@@ -199,9 +192,14 @@ def cmd_export(opts: argparse.Namespace) -> None:
 
 
 def cmd_check(opts: argparse.Namespace) -> None:
+    import numpy as np  # only check needs NumPy: the other commands start faster without it
+
+    from .numeric import central_difference, numerical_grad, relative_error
+
     command = _Command(opts)
     primal = command.primal
-    point = list(parse_point(opts.at))
+    given = parse_point(opts.at)
+    point = list(given)
     positional = [n for n, k in zip(primal.param_names, primal.kinds)
                   if k in (inspect.Parameter.POSITIONAL_ONLY,
                            inspect.Parameter.POSITIONAL_OR_KEYWORD)]
@@ -221,8 +219,12 @@ def cmd_check(opts: argparse.Namespace) -> None:
         analytic = g(*point)
         numeric = numerical_grad(command.target.fn, point, wrt=tuple(indices), eps=opts.eps)
     except Exception as err:
+        hint = ""
+        if isinstance(err, TypeError) and any(isinstance(given[i], int) for i in indices):
+            hint = (" (integers become floats for the --wrt parameters; leave integer "
+                    "parameters out of --wrt)")
         raise Failure(f"evaluating {primal.name} at {tuple(point)} failed: "
-                      f"{type(err).__name__}: {err}") from err
+                      f"{type(err).__name__}: {err}{hint}") from err
     analytic = (analytic,) if single else tuple(analytic)
     out = primal.body.results[0].hint if len(primal.body.results) == 1 else ""
     out = out or primal.name
@@ -236,11 +238,11 @@ def cmd_check(opts: argparse.Namespace) -> None:
             where = f"[{', '.join(map(str, k))}]" if k else ""
             rows.append([f"d{out}/d{primal.param_names[i]}{where}", repr(float(a[k])),
                          repr(float(n[k])), f"{err:.1e}"])
-    widths = [max(len(row[c]) for row in rows) for c in range(4)]
-    lines = [f"{primal.name} at ({', '.join(map(repr, point))})"]
-    lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    at = ", ".join(f"{name}={value!r}" for name, value in zip(positional, given))
+    lines = [f"{primal.name}({at})", *_table(rows)]
     passed = worst <= opts.tol
-    step = opts.eps if opts.eps is not None else 6e-6
+    step = opts.eps if opts.eps is not None else \
+        inspect.signature(central_difference).parameters["h"].default
     lines.append(f"{'ok' if passed else 'FAILED'}: largest relative error {worst:.1e} "
                  f"{'<=' if passed else '>'} {opts.tol:g} (central differences, step {step:g})")
     _write(opts, "\n".join(lines) + "\n", frozenset())
@@ -278,11 +280,24 @@ def cmd_demo(opts: argparse.Namespace) -> None:
     sys.stdout.write(text)
 
 
+def _table(rows: list[list[str] | None], numbers_right: bool = False) -> list[str]:
+    """Rows as aligned columns (the first column left, the others right if asked);
+    ``None`` is a rule."""
+    cells = [row for row in rows if row is not None]
+    widths = [max(len(row[c]) for row in cells) for c in range(len(cells[0]))]
+    return ["  ".join("-" * w for w in widths) if row is None else
+            "  ".join(cell.rjust(w) if numbers_right and c else cell.ljust(w)
+                      for c, (cell, w) in enumerate(zip(row, widths))).rstrip()
+            for row in rows]
+
+
 def _as_real(value: Any, name: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, (int, float, list, tuple)):
         raise UsageError(f"--at: the value of {name} must be a number or a list of numbers, "
                          f"not {value!r}")
     if isinstance(value, (list, tuple)):
+        import numpy as np
+
         return np.asarray(value, dtype=float)
     return float(value)
 
@@ -343,18 +358,19 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``s2s-ad``: a subcommand per job."""
     parser = argparse.ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Source-to-source automatic differentiation for Python: show, count, "
-                    "draw, export and check the derivative code s2s_ad generates.",
-        epilog="targets: PATH.py:FUNC, package.module:FUNC, or - (source on standard input; "
-               "-:FUNC picks one of several functions)\n"
-               "exit codes: 0 ok, 1 cannot differentiate/export/render or check failed, "
+        description=textwrap.fill("Source-to-source automatic differentiation for Python: "
+                                  "show, count, draw, export and check the derivative code "
+                                  "s2s_ad generates. With no command: the demo.", 79),
+        epilog="targets:\n  PATH.py:FUNC, package.module:FUNC, or - (source on standard "
+               "input;\n  -:FUNC picks one of several functions)\n\nexit codes:\n"
+               "  0 ok, 1 cannot differentiate/export/render or the check failed, "
                "2 usage error\n\nexamples:\n"
                + "\n".join(f"  {example}" for _, _, example in _COMMANDS.values()))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_output_flags(parser, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, summary, example) in _COMMANDS.items():
-        cmd = sub.add_parser(name, help=summary, description=summary,
+        cmd = sub.add_parser(name, help=summary, description=textwrap.fill(summary, 79),
                              epilog=f"example:\n  {example}",
                              formatter_class=argparse.RawDescriptionHelpFormatter)
         _add_output_flags(cmd, argparse.SUPPRESS)
@@ -393,9 +409,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_output_flags(parser: argparse.ArgumentParser, default: Any) -> None:
     parser.add_argument("--color", dest="color", action="store_const", const="always",
-                        default=default, help="colour the output even when piped")
+                        default=default, help="color the output even when piped")
     parser.add_argument("--no-color", dest="color", action="store_const", const="never",
-                        default=default, help="never colour the output (also: NO_COLOR=1)")
+                        default=default, help="never color the output (also: NO_COLOR=1)")
     parser.add_argument("--traceback", action="store_true", default=default,
                         help="show Python tracebacks of errors")
 

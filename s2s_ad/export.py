@@ -70,6 +70,8 @@ def module_source(g: Any, origin: str = "") -> str:
                          "Regenerate it rather than editing it.", 88)
     header = f"{doc}\n\n{note}\n"
     parts = [f"'''{header}'''\n"]
+    if writer.helpers:  # copied helpers keep their annotations as text
+        parts.append("from __future__ import annotations\n")
     if writer.imports:
         parts.append("\n".join(sorted(writer.imports)) + "\n")
     if writer.constants:
@@ -89,6 +91,7 @@ class _Writer:
         self.helpers: list[str] = []
         self.taken = taken
         self.numpy_name = ""
+        self.copied: dict[int, str] = {}  # id(helper) -> its name in the module
 
     def define(self, key: str, obj: Any, fname: str) -> list[tuple[str, Any]]:
         """Bind ``key`` to ``obj``; returns further globals that a copied helper reads."""
@@ -105,9 +108,13 @@ class _Writer:
         return []
 
     def copy_helper(self, key: str, fn: types.FunctionType) -> list[tuple[str, Any]]:
+        if id(fn) in self.copied:  # already copied: another name for it
+            self.helpers.append(f"{key} = {self.copied[id(fn)]}\n")
+            return []
+        self.copied[id(fn)] = key
         source = textwrap.dedent(inspect.getsource(fn))
         if fn.__name__ != key:
-            source += f"\n{key} = {fn.__name__}\n"
+            source += f"\n\n{key} = {fn.__name__}\n"
         self.helpers.append(source)
         names = set()
         codes = [fn.__code__]

@@ -45,8 +45,6 @@ __all__ = [
 Scalar = Callable[[Any], Any]
 Wrt = int | str | Sequence[int | str] | None
 
-_EPS_MACH = np.finfo(float).eps
-
 
 # --- derivatives of a function of one variable ------------------------------------------------
 def forward_difference(f: Scalar, x: Any, h: float = 1e-8) -> Any:

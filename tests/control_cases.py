@@ -187,7 +187,9 @@ CASES = [
     ("while_loop", while_loop, st.tuples(floats(0.5, 5)), (0,),
      lambda x: _trips(x - 0.01) == _trips(x + 0.01)),
     ("nested_loops", nested_loops, st.tuples(floats(-1, 1), st.integers(0, 6)), (0,), None),
-    ("break_in_nested", break_in_nested, st.tuples(floats(-1.5, 1.5)), (0,), None),
+    # |x| >= 1e-3: x ** 0 with a run-time exponent overflows at subnormal x (see README)
+    ("break_in_nested", break_in_nested, st.tuples(floats(-1.5, 1.5).filter(
+        lambda x: abs(x) >= 1e-3)), (0,), None),
     ("ternary_in_loop", ternary_in_loop, st.tuples(floats(-2, 2), st.integers(0, 10)), (0,),
      None),
     ("and_or", and_or, st.tuples(floats(-2, 2), floats(-2, 2)), (0, 1),

@@ -24,6 +24,7 @@ class Namer:
     def __init__(self, reserved: tuple[str, ...] | set[str] = ()) -> None:
         self._taken: set[str] = set(_SOFT_RESERVED) | set(reserved)
         self._temps = 0
+        self._next: dict[str, int] = {}
 
     def reserve(self, name: str) -> str:
         """Claim ``name`` exactly (a parameter's name cannot change)."""
@@ -43,9 +44,10 @@ class Namer:
                     return self.reserve(name)
         if base not in self._taken:
             return self.reserve(base)
-        n = 2
+        n = self._next.get(base, 2)  # resume where the last search for base stopped
         while f"{base}_{n}" in self._taken:
             n += 1
+        self._next[base] = n + 1
         return self.reserve(f"{base}_{n}")
 
 

@@ -35,7 +35,10 @@ def _rewrite_region(region: Region, visit: Visit, subst: dict[Value, Value]) -> 
         elif isinstance(result, list):
             ops.extend(result)
         elif isinstance(result, Value):
-            subst[op.out] = resolve(result, subst)
+            target = resolve(result, subst)
+            if not target.hint and op.out.hint:
+                target.hint = op.out.hint  # the value that takes its place takes its name
+            subst[op.out] = target
     return Region(region.params, ops, [resolve(v, subst) for v in region.results])
 
 

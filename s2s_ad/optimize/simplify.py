@@ -130,8 +130,16 @@ def _pow(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
     if f.is_const(y, 1):
         return x  # x ** 1 -> x
-    if f.is_const(y, 2):
-        return _as(op, "mul", x, x)  # x ** 2 -> x * x: one rounding, and faster
+    # not x ** 2 -> x * x: pow may round differently, and overflows with an error
+    return None
+
+
+def _select(op: Op, f: _Facts) -> Value | Op | None:
+    c, a, b = op.args
+    if a is b:
+        return a  # a if c else a -> a
+    if (known := f.const(c)) is not _MISSING:
+        return a if known else b  # a condition known when transforming
     return None
 
 
@@ -163,7 +171,7 @@ def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
 
 RULES: dict[str, Callable[[Op, _Facts], Value | Op | None]] = {
     "add": _add, "sub": _sub, "mul": _mul, "truediv": _truediv, "neg": _neg, "pow": _pow,
-    "pos": _pos,
+    "pos": _pos, "select": _select,
 }
 
 

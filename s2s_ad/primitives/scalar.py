@@ -94,9 +94,11 @@ defvjp("mul", lambda e, g, x, y: e.mul(g, y), lambda e, g, x, y: e.mul(g, x))
 defvjp("truediv", lambda e, g, x, y: e.truediv(g, y),
        lambda e, g, x, y: e.neg(e.mul(g, e.truediv(e.truediv(x, y), y))))
 def _vjp_pow_base(e, g, x, y, power="pow"):
-    # y * x**(y-1); for y == 0 the exponent is 1, so 0 ** -1 is never evaluated (the
-    # product is 0 anyway). For a constant y the select folds away.
-    exponent = e.select(e.eq(y, 0), 1, e.sub(y, 1))
+    # y * x**(y-1). At x == 0 and y == 0 alone the exponent is 1, so 0 ** -1 is never
+    # evaluated (the product is 0 anyway); everywhere else the rule stays differentiable
+    # in y. For a constant y the selects fold away.
+    y_minus_1 = e.sub(y, 1)
+    exponent = e.select(e.eq(x, 0), e.select(e.eq(y, 0), 1, y_minus_1), y_minus_1)
     return e.mul(g, e.mul(y, e.emit(power, x, exponent)[0]))
 
 

@@ -1,0 +1,260 @@
+"""Seed example 2: the product of theta, f(θ) = θ0·θ1·…·θ(n-1), and the cost of its gradient.
+
+The lecture's point: differentiating each ∂f/∂θk = ∏_{j≠k} θj symbolically on its own costs
+n(n-2) multiplications, while reverse mode shares the prefix and suffix products and needs
+about 3(n-1). This bench generates the straight-line function
+
+    def prod(t0, t1, ..., t{n-1}):
+        p = t0
+        p = p * t1
+        ...
+        p = p * t{n-1}
+        return p
+
+into a temporary module file (so ``inspect.getsource`` can read it), and for each n prints:
+
+* the multiplications of the naive symbolic partials, n(n-2) (by formula, not executed);
+* the multiplications in s2s_ad's unoptimized adjoint (``g.stats.unoptimized['mul']``) and
+  in the optimized gradient (``g.stats.optimized['mul']``), with the bound 3(n-1);
+* the transform time of ``grad(prod, wrt=tuple(range(n)))`` (parse, IR, adjoint, optimize,
+  compile; min of a few builds on fresh function objects for small n, one build for large
+  n), and the ratio t(10000)/t(1000), which is <= 15 when the transform is linear;
+* the time per call of f, of the generated gradient and of a hand-written O(n) gradient
+  (prefix and suffix products), side by side, and the largest relative difference between
+  the two gradients.
+
+Times are per call, the MINIMUM over 15 interleaved repeats (5 with ``--quick``) of loops
+auto-ranged to last at least 30 ms (10 ms), as in ``bench/scalar.py``; all times, the
+transform's too, are CPU time of this process (``time.process_time``), so a busy machine
+does not inflate them. Nothing asserts on
+time; a wrong gradient or a multiplication count above the bound gives exit status 1.
+``--profile`` runs cProfile on the transform at the largest n and prints the functions with
+the most own time.
+
+The ``for``-loop form of the product (``for t in theta: p = p * t``) will be added here
+when loops land in s2s_ad.
+
+    python bench/product_theta.py [--quick] [--json PATH] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import importlib.util
+import io
+import json
+import platform
+import pstats
+import random
+import statistics
+import sys
+import tempfile
+import time
+import timeit
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import s2s_ad
+
+SIZES = (10, 100, 1000, 10000)
+QUICK_SIZES = (10, 100, 1000)
+LINEAR_RATIO = 15.0  # t(10n)/t(n) above this means the transform is super-linear
+
+
+def product_source(n: int) -> str:
+    """The straight-line ``prod`` of n parameters: one statement per multiplication."""
+    params = ", ".join(f"t{i}" for i in range(n))
+    body = ["    p = t0"] + [f"    p = p * t{i}" for i in range(1, n)] + ["    return p"]
+    return f"def prod({params}):\n" + "\n".join(body) + "\n"
+
+
+def load_product(n: int, folder: Path) -> types.FunctionType:
+    """``prod`` of n parameters, imported from a generated file in ``folder``."""
+    path = folder / f"prod_{n}.py"
+    path.write_text(product_source(n))
+    spec = importlib.util.spec_from_file_location(f"s2s_ad_bench_prod_{n}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.prod
+
+
+def product_grad_hand(*t: float) -> tuple[float, ...]:
+    """∂f/∂θk = (θ0⋯θ(k-1)) · (θ(k+1)⋯θ(n-1)): prefix and suffix products, O(n)."""
+    n = len(t)
+    prefix = [1.0] * n  # prefix[k] = t0 * ... * t(k-1)
+    acc = t[0]
+    for k in range(1, n):
+        prefix[k] = acc
+        acc *= t[k]
+    grads = [0.0] * n
+    acc = t[n - 1]  # suffix product t(k+1) * ... * t(n-1)
+    grads[n - 1] = prefix[n - 1]
+    for k in range(n - 2, 0, -1):
+        grads[k] = prefix[k] * acc
+        acc *= t[k]
+    grads[0] = acc
+    return tuple(grads)
+
+
+def fresh(fn: types.FunctionType) -> types.FunctionType:
+    """A new function object with ``fn``'s code: s2s_ad's cache has never seen it."""
+    return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
+                              fn.__closure__)
+
+
+def transform_time(f: types.FunctionType, n: int, builds: int) -> tuple[float, Any]:
+    """Min seconds over ``builds`` builds of the gradient, and the last gradient built."""
+    best, g = float("inf"), None
+    for _ in range(builds):
+        f = fresh(f)
+        start = time.process_time()
+        g = s2s_ad.grad(f, wrt=tuple(range(n)))
+        best = min(best, time.process_time() - start)
+    return best, g
+
+
+def _number(timer: timeit.Timer, target: float) -> int:
+    """timeit's auto-ranging: the smallest 1, 2, 5, 10, 20, ... loops lasting ``target`` s."""
+    number = 1
+    while True:
+        for step in (1, 2, 5):
+            if timer.timeit(number * step) >= target:
+                return number * step
+        number *= 10
+
+
+def time_side_by_side(fns: dict[str, Callable[..., Any]], args: tuple[float, ...],
+                      repeats: int, target: float) -> dict[str, dict[str, float]]:
+    """Seconds per call of each ``fn(*args)``: min and median over interleaved repeats."""
+    timers = {}
+    for label, fn in fns.items():
+        for _ in range(3):  # warm-up
+            fn(*args)
+        timer = timeit.Timer("fn(*args)", setup="fn = _fn; args = _args",
+                             globals={"_fn": fn, "_args": args},
+                             timer=time.process_time)
+        timers[label] = (timer, _number(timer, target))
+    samples: dict[str, list[float]] = {label: [] for label in fns}
+    for _ in range(repeats):
+        for label, (timer, number) in timers.items():
+            samples[label].append(timer.timeit(number) / number)
+    return {label: {"min": min(s), "median": statistics.median(s)}
+            for label, s in samples.items()}
+
+
+def max_relative_error(ours: tuple[float, ...], theirs: tuple[float, ...]) -> float:
+    assert len(ours) == len(theirs), (len(ours), len(theirs))
+    return max((0.0 if a == b else abs(a - b) / max(abs(a), abs(b)))
+               for a, b in zip(ours, theirs))
+
+
+def measure(n: int, folder: Path, repeats: int, target: float) -> dict[str, Any]:
+    f = load_product(n, folder)
+    seconds, g = transform_time(f, n, builds=3 if n <= 1000 else 1)
+    rng = random.Random(f"s2s_ad product {n}")
+    theta = tuple(rng.uniform(0.9, 1.1) for _ in range(n))  # product stays near 1
+    times = time_side_by_side({"f": f, "grad": g, "hand": product_grad_hand}, theta,
+                              repeats, target)
+    return {
+        "n": n,
+        "naive_mul": n * (n - 2),
+        "unoptimized_mul": g.stats.unoptimized["mul"],
+        "optimized_mul": g.stats.optimized["mul"],
+        "bound_mul": 3 * (n - 1),
+        "transform_seconds": seconds,
+        "time_f": times["f"],
+        "time_grad": times["grad"],
+        "time_hand": times["hand"],
+        "max_rel_error": max_relative_error(g(*theta), product_grad_hand(*theta)),
+    }
+
+
+def profile_transform(n: int, folder: Path, top: int = 15) -> str:
+    """cProfile of one ``grad(prod)`` build at size n: the functions with most own time."""
+    f = fresh(load_product(n, folder))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    s2s_ad.grad(f, wrt=tuple(range(n)))
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def _time(seconds: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def tables(rows: list[dict[str, Any]]) -> str:
+    lines = ["| n | naive n(n-2) | unoptimized mul | optimized mul | bound 3(n-1) | transform |",
+             "|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['n']} | {r['naive_mul']} | {r['unoptimized_mul']} "
+                     f"| {r['optimized_mul']} | {r['bound_mul']} "
+                     f"| {_time(r['transform_seconds'])} |")
+    lines += ["", "| n | t(f) | t(grad) | t(hand O(n)) | grad/f | grad/hand | max rel err |",
+              "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        f, g, h = r["time_f"]["min"], r["time_grad"]["min"], r["time_hand"]["min"]
+        lines.append(f"| {r['n']} | {_time(f)} | {_time(g)} | {_time(h)} | {g / f:.2f} "
+                     f"| {g / h:.2f} | {r['max_rel_error']:.1e} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help=f"n up to {QUICK_SIZES[-1]}, fewer repeats")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    parser.add_argument("--profile", action="store_true",
+                        help="cProfile the transform at the largest n")
+    opts = parser.parse_args(argv)
+    sizes, repeats, target = (QUICK_SIZES, 5, 0.01) if opts.quick else (SIZES, 15, 0.03)
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="s2s_ad_prod_") as tmp:
+        folder = Path(tmp)
+        for n in sizes:
+            print(f"n = {n} ...", file=sys.stderr, flush=True)
+            rows.append(measure(n, folder, repeats, target))
+        profile = profile_transform(sizes[-1], folder) if opts.profile else ""
+
+    print(f"Product of theta (seed 2): straight-line prod(t0, ..., t(n-1)), "
+          f"grad wrt all n parameters. CPU times; calls: min of {repeats} interleaved repeats, "
+          f"each >= {target} s; transform: min of 3 builds (n <= 1000) or 1 build.")
+    print(f"Python {platform.python_version()} ({platform.python_implementation()}), "
+          f"{platform.machine()}, s2s_ad {s2s_ad.__version__}")
+    print()
+    print(tables(rows))
+    print()
+    by_n = {r["n"]: r["transform_seconds"] for r in rows}
+    ratios = {}
+    for small, large in ((n, 10 * n) for n in sorted(by_n) if 10 * n in by_n):
+        ratios[f"{large}/{small}"] = ratio = by_n[large] / by_n[small]
+        print(f"transform time t({large})/t({small}) = {ratio:.1f} "
+              f"({'linear' if ratio <= LINEAR_RATIO else 'SUPER-LINEAR'}: "
+              f"<= {LINEAR_RATIO:g} expected)")
+    within = all(r["optimized_mul"] <= r["bound_mul"] for r in rows)
+    correct = all(r["max_rel_error"] <= 1e-12 for r in rows)
+    print(f"optimized multiplications <= 3(n-1): {'OK' if within else 'FAIL'}; "
+          f"gradient vs hand-written to 1e-12 rel: {'OK' if correct else 'FAIL'}")
+    if profile:
+        print()
+        print(f"cProfile of grad(prod) at n = {sizes[-1]}, by own time:")
+        print(profile)
+    if opts.json:
+        with open(opts.json, "w") as out:
+            json.dump({"bench": "product_theta", "statistic": "min", "repeats": repeats,
+                       "target_seconds": target, "python": platform.python_version(),
+                       "rows": rows, "transform_ratios": ratios}, out, indent=2)
+    return 0 if within and correct else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

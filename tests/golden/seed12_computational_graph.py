@@ -1,0 +1,9 @@
+# Golden file: s2s_ad.grad(f, wrt=('a', 'b')).source, where f is
+# defined in examples/computational_graph.py. Checked by tests/test_golden.py; to accept a
+# change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.
+# ruff: noqa
+
+def f_grad(a, b):
+    d = b + 1
+    db = d + (a + b)
+    return d, db

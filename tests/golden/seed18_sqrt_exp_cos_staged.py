@@ -1,0 +1,12 @@
+# Golden file: s2s_ad.grad(f_staged, wrt='x').source, where f_staged is
+# defined in examples/sqrt_exp_cos.py. Checked by tests/test_golden.py; to accept a
+# change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.
+# ruff: noqa
+
+def f_staged_grad(x):
+    a = x ** 2
+    b = math.exp(a)
+    c = a + b
+    dc = 0.5 / math.sqrt(c) - math.sin(c)
+    dx = (dc * b + dc) * (2 * x)
+    return dx
