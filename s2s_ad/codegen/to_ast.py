@@ -16,7 +16,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..ir.core import Function, Op, Region, Value, const_value
+from ..ir.core import Function, Op, Region, Value, const_value, walk
 from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
 from ..primitives import get
@@ -56,6 +56,7 @@ class _Codegen:
         self.uses = use_counts(fn)
         self.use_region = _use_regions(fn)
         self.returned = set(fn.body.results)  # returned values keep a name: `return dx, dy`
+        self.yielded = {v for op in walk(fn.body) for r in op.regions for v in r.results}
         self.literals: dict[Value, Any] = {}
         self.objects: dict[Value, tuple[Any, str]] = {}  # non-literal constants
         self.inline: dict[Value, tuple[ast.expr, int]] = {}
@@ -233,8 +234,12 @@ class _Codegen:
             self.objects[op.out] = (value, op.out.hint or _object_hint(value))
 
     def inlinable(self, op: Op, region: Region) -> bool:
-        return (len(op.outs) == 1 and self.uses.get(op.out, 0) == 1 and get(op.prim).pure
-                and self.use_region.get(op.out) is region and op.out not in self.returned)
+        v = op.out if len(op.outs) == 1 else None
+        return (v is not None and self.uses.get(v, 0) == 1 and get(op.prim).pure
+                and self.use_region.get(v) is region and v not in self.returned
+                # a value the user named keeps its line, unless it is the next value of a
+                # loop or branch variable: there it reads `x = x + ...` inlined
+                and (not v.user or v in self.yielded))
 
     def store(self, v: Value) -> ast.Name:
         node = ast.Name(id="", ctx=ast.Store())

@@ -157,6 +157,7 @@ class _Lowerer(ControlFlow):
         if isinstance(target, ast.Name):
             if isinstance(value, Value) and not value.hint:
                 value.hint = target.id
+                value.user = True
             env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             if not isinstance(value, (tuple, list)):

@@ -26,6 +26,6 @@ def clone_region(region: Region, mapping: dict[Value, Value]) -> Region:
 
 
 def _fresh(v: Value, mapping: dict[Value, Value]) -> Value:
-    new = Value(v.hint)
+    new = Value(v.hint, v.user)
     mapping[v] = new
     return new

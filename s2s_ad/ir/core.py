@@ -22,6 +22,7 @@ class Value:
     """An SSA value. Compared by identity; ``hint`` is the user's name for it, if any."""
 
     hint: str = ""
+    user: bool = False  # the hint is a variable name from the user's source
 
     def __repr__(self) -> str:
         return f"<Value {self.hint or '_'} at {id(self):#x}>"

@@ -4,6 +4,7 @@
 # ruff: noqa
 
 def f_grad(a, b):
+    c = a + b
     d = b + 1
-    db = d + (a + b)
+    db = d + c
     return d, db

@@ -7,6 +7,7 @@ def f_staged_grad(x):
     a = x ** 2
     b = math.exp(a)
     c = a + b
-    dc = 0.5 / math.sqrt(c) - math.sin(c)
+    d = math.sqrt(c)
+    dc = 0.5 / d - math.sin(c)
     dx = (dc * b + dc) * (2 * x)
     return dx
