@@ -55,6 +55,11 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
 
     values = [mapping.get(v, v) for v in fn.body.results]
     tangents = [sweep.tangent.get(v) or e.const(0.0) for v in values]
+    for v, t in zip(values, tangents):  # results read `return y, dy` (`out, dout` unnamed)
+        if not v.hint and v not in params:
+            v.hint = "out"
+        if not t.hint:
+            t.hint = "d" + v.hint
     tree = (fn.out_tree, shift_tree(fn.out_tree, len(values)))
     kinds = list(fn.kinds)
     params.extend(new_params)
