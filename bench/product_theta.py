@@ -31,8 +31,29 @@ time; a wrong gradient or a multiplication count above the bound gives exit stat
 ``--profile`` runs cProfile on the transform at the largest n and prints the functions with
 the most own time.
 
-The ``for``-loop form of the product (``for t in theta: p = p * t``) will be added here
-when loops land in s2s_ad.
+The ``for``-loop form of the same product is measured next to it, for the same n::
+
+    def prod(theta):
+        p = 1.0
+        for t in theta:
+            p = p * t
+        return p
+
+with ``theta`` a Python list of n floats and ``grad(prod, wrt="theta")`` returning a list.
+Its generated program has a fixed size whatever n is, so its second table reports:
+
+* the multiplications of the optimized gradient counted two ways: the static count
+  ``g.stats.optimized['mul']`` (each loop body counted once, as written), and the dynamic
+  count actually executed for n items, (multiplications outside loops) + (multiplications
+  in the loop bodies) * n, next to the same 3(n-1) bound. The loop form runs 3n, 3 over
+  the bound: its first and last iterations multiply by 1.0 (``p = 1.0``, the seed
+  ``dp = 1.0``) or form ``dp * θ0`` that nothing reads, which one loop body cannot drop;
+* the transform time (min of 3 builds on fresh function objects), constant in n because
+  the transform never sees n;
+* the time per call of f, of the generated gradient and of the hand-written prefix/suffix
+  gradient taking and returning a list, and the largest relative difference of the two.
+
+A wrong loop-form gradient also gives exit status 1.
 
     python bench/product_theta.py [--quick] [--json PATH] [--profile]
 """
@@ -58,6 +79,7 @@ from pathlib import Path
 from typing import Any
 
 import s2s_ad
+from s2s_ad.ir.core import walk
 
 SIZES = (10, 100, 1000, 10000)
 QUICK_SIZES = (10, 100, 1000)
@@ -99,19 +121,63 @@ def product_grad_hand(*t: float) -> tuple[float, ...]:
     return tuple(grads)
 
 
+def prod(theta):
+    p = 1.0
+    for t in theta:
+        p = p * t
+    return p
+
+
+def prod_grad_hand(theta: list[float]) -> list[float]:
+    """``product_grad_hand`` for a list: prefix and suffix products, O(n), a list back."""
+    n = len(theta)
+    prefix = [1.0] * n  # prefix[k] = t0 * ... * t(k-1)
+    acc = theta[0]
+    for k in range(1, n):
+        prefix[k] = acc
+        acc *= theta[k]
+    grads = [0.0] * n
+    acc = theta[n - 1]  # suffix product t(k+1) * ... * t(n-1)
+    grads[n - 1] = prefix[n - 1]
+    for k in range(n - 2, 0, -1):
+        grads[k] = prefix[k] * acc
+        acc *= theta[k]
+    grads[0] = acc
+    return grads
+
+
+LOOPS = ("for_range", "while")  # the IR's loop primitives
+
+
+def loop_multiplications(g: Any) -> tuple[int, int]:
+    """Multiplications in ``g``'s optimized IR: (outside any loop, in the loop bodies).
+
+    For the loop form each top-level loop runs n times, so (outside) + (in loops) * n
+    multiplications are executed (nested loops would need their own trip counts).
+    """
+    outside = inside = 0
+    for op in g.ir.body.ops:
+        nested = sum(inner.prim == "mul" for region in op.regions for inner in walk(region))
+        if op.prim in LOOPS:
+            inside += nested
+        else:
+            outside += (op.prim == "mul") + nested
+    return outside, inside
+
+
 def fresh(fn: types.FunctionType) -> types.FunctionType:
     """A new function object with ``fn``'s code: s2s_ad's cache has never seen it."""
     return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
                               fn.__closure__)
 
 
-def transform_time(f: types.FunctionType, n: int, builds: int) -> tuple[float, Any]:
+def transform_time(f: types.FunctionType, wrt: Any, builds: int) -> tuple[float, Any]:
     """Min seconds over ``builds`` builds of the gradient, and the last gradient built."""
     best, g = float("inf"), None
     for _ in range(builds):
         f = fresh(f)
         start = time.process_time()
-        g = s2s_ad.grad(f, wrt=tuple(range(n)))
+        g = s2s_ad.grad(f, wrt=wrt)
         best = min(best, time.process_time() - start)
     return best, g
 
@@ -153,7 +219,7 @@ def max_relative_error(ours: tuple[float, ...], theirs: tuple[float, ...]) -> fl
 
 def measure(n: int, folder: Path, repeats: int, target: float) -> dict[str, Any]:
     f = load_product(n, folder)
-    seconds, g = transform_time(f, n, builds=3 if n <= 1000 else 1)
+    seconds, g = transform_time(f, tuple(range(n)), builds=3 if n <= 1000 else 1)
     rng = random.Random(f"s2s_ad product {n}")
     theta = tuple(rng.uniform(0.9, 1.1) for _ in range(n))  # product stays near 1
     times = time_side_by_side({"f": f, "grad": g, "hand": product_grad_hand}, theta,
@@ -169,6 +235,33 @@ def measure(n: int, folder: Path, repeats: int, target: float) -> dict[str, Any]
         "time_grad": times["grad"],
         "time_hand": times["hand"],
         "max_rel_error": max_relative_error(g(*theta), product_grad_hand(*theta)),
+    }
+
+
+def measure_loop(n: int, repeats: int, target: float) -> dict[str, Any]:
+    """The ``for``-loop form at size n: op counts, transform time, calls side by side."""
+    seconds, g = transform_time(prod, "theta", builds=3)
+    rng = random.Random(f"s2s_ad product {n}")
+    theta = [rng.uniform(0.9, 1.1) for _ in range(n)]  # the straight-line form's values
+    times = time_side_by_side({"f": prod, "grad": g, "hand": prod_grad_hand}, (theta,),
+                              repeats, target)
+    ours = g(theta)
+    outside, inside = loop_multiplications(g)
+    return {
+        "n": n,
+        "naive_mul": n * (n - 2),
+        "static_mul": g.stats.optimized["mul"],
+        "unoptimized_static_mul": g.stats.unoptimized["mul"],
+        "mul_outside_loops": outside,
+        "mul_per_iteration": inside,
+        "dynamic_mul": outside + inside * n,
+        "bound_mul": 3 * (n - 1),
+        "transform_seconds": seconds,
+        "time_f": times["f"],
+        "time_grad": times["grad"],
+        "time_hand": times["hand"],
+        "gradient_type": type(ours).__name__,
+        "max_rel_error": max_relative_error(ours, prod_grad_hand(theta)),
     }
 
 
@@ -198,13 +291,31 @@ def tables(rows: list[dict[str, Any]]) -> str:
         lines.append(f"| {r['n']} | {r['naive_mul']} | {r['unoptimized_mul']} "
                      f"| {r['optimized_mul']} | {r['bound_mul']} "
                      f"| {_time(r['transform_seconds'])} |")
-    lines += ["", "| n | t(f) | t(grad) | t(hand O(n)) | grad/f | grad/hand | max rel err |",
-              "|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += ["", *_time_table(rows)]
+    return "\n".join(lines)
+
+
+def _time_table(rows: list[dict[str, Any]]) -> list[str]:
+    lines = ["| n | t(f) | t(grad) | t(hand O(n)) | grad/f | grad/hand | max rel err |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         f, g, h = r["time_f"]["min"], r["time_grad"]["min"], r["time_hand"]["min"]
         lines.append(f"| {r['n']} | {_time(f)} | {_time(g)} | {_time(h)} | {g / f:.2f} "
                      f"| {g / h:.2f} | {r['max_rel_error']:.1e} |")
-    return "\n".join(lines)
+    return lines
+
+
+def loop_tables(rows: list[dict[str, Any]]) -> str:
+    lines = ["| n | naive n(n-2) | static mul (per loop body) | mul per iteration "
+             "| dynamic mul | bound 3(n-1) | transform |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['n']} | {r['naive_mul']} | {r['static_mul']} "
+                     f"| {r['mul_per_iteration']} "
+                     f"| {r['mul_outside_loops']} + {r['mul_per_iteration']}·{r['n']} "
+                     f"= {r['dynamic_mul']} | {r['bound_mul']} "
+                     f"| {_time(r['transform_seconds'])} |")
+    return "\n".join([*lines, "", *_time_table(rows)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,12 +328,13 @@ def main(argv: list[str] | None = None) -> int:
     opts = parser.parse_args(argv)
     sizes, repeats, target = (QUICK_SIZES, 5, 0.01) if opts.quick else (SIZES, 15, 0.03)
 
-    rows = []
+    rows, loop_rows = [], []
     with tempfile.TemporaryDirectory(prefix="s2s_ad_prod_") as tmp:
         folder = Path(tmp)
         for n in sizes:
             print(f"n = {n} ...", file=sys.stderr, flush=True)
             rows.append(measure(n, folder, repeats, target))
+            loop_rows.append(measure_loop(n, repeats, target))
         profile = profile_transform(sizes[-1], folder) if opts.profile else ""
 
     print(f"Product of theta (seed 2): straight-line prod(t0, ..., t(n-1)), "
@@ -244,6 +356,21 @@ def main(argv: list[str] | None = None) -> int:
     correct = all(r["max_rel_error"] <= 1e-12 for r in rows)
     print(f"optimized multiplications <= 3(n-1): {'OK' if within else 'FAIL'}; "
           f"gradient vs hand-written to 1e-12 rel: {'OK' if correct else 'FAIL'}")
+    print()
+    print("for-loop form: prod(theta), theta a list of n floats, grad wrt theta (a "
+          f"{loop_rows[0]['gradient_type']}). The static count is the optimized program's "
+          "multiplications as written, each loop body once; the dynamic count is the "
+          "multiplications executed for n items. Transform: min of 3 builds.")
+    print()
+    print(loop_tables(loop_rows))
+    print()
+    transforms = [r["transform_seconds"] for r in loop_rows]
+    loop_correct = all(r["max_rel_error"] <= 1e-12 and r["gradient_type"] == "list"
+                       for r in loop_rows)
+    print(f"transform time of the loop form: {_time(min(transforms))} to "
+          f"{_time(max(transforms))} over n = {sizes[0]}..{sizes[-1]} (independent of n); "
+          f"gradient is a list equal to the hand-written one to 1e-12 rel: "
+          f"{'OK' if loop_correct else 'FAIL'}")
     if profile:
         print()
         print(f"cProfile of grad(prod) at n = {sizes[-1]}, by own time:")
@@ -252,8 +379,9 @@ def main(argv: list[str] | None = None) -> int:
         with open(opts.json, "w") as out:
             json.dump({"bench": "product_theta", "statistic": "min", "repeats": repeats,
                        "target_seconds": target, "python": platform.python_version(),
-                       "rows": rows, "transform_ratios": ratios}, out, indent=2)
-    return 0 if within and correct else 1
+                       "rows": rows, "transform_ratios": ratios, "loop_rows": loop_rows},
+                      out, indent=2)
+    return 0 if within and correct and loop_correct else 1
 
 
 if __name__ == "__main__":

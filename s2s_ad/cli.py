@@ -25,7 +25,7 @@ from typing import Any
 
 from . import __version__
 from .api import grad as reverse_grad
-from .api import resolve_wrt, value_and_grad
+from .api import hessian, jvp, resolve_wrt, value_and_grad
 from .errors import DifferentiationError
 from .export import ExportError, module_source
 from .frontend.lower import lift
@@ -52,18 +52,24 @@ def _reverse(fn: Callable[..., Any], wrt: Any, opts: argparse.Namespace) -> Any:
     return transform(fn, wrt, optimize=opts.optimize)
 
 
-# (mode, order) -> maker; add forward mode or second order with a row here
-DERIVATIVES: dict[tuple[str, int], Callable[..., Any]] = {("reverse", 1): _reverse}
+def _forward(fn: Callable[..., Any], wrt: Any, opts: argparse.Namespace) -> Any:
+    return jvp(fn, wrt, optimize=opts.optimize)  # (value, tangent): --value is implied
+
+
+def _second(fn: Callable[..., Any], wrt: Any, opts: argparse.Namespace) -> Any:
+    return hessian(fn, wrt, optimize=opts.optimize)  # forward over reverse
+
+
+# (mode, order) -> maker; a new mode or order is a function and a row here
+DERIVATIVES: dict[tuple[str, int], Callable[..., Any]] = {
+    ("reverse", 1): _reverse, ("forward", 1): _forward,
+    ("reverse", 2): _second, ("forward", 2): _second,
+}
 
 
 def derivative(fn: Callable[..., Any], wrt: Any, opts: argparse.Namespace) -> Any:
     """The generated function that ``--mode``/``--order``/``--value`` ask for."""
-    make = DERIVATIVES.get((opts.mode, opts.order))
-    if make is None:
-        asked = f"--mode {opts.mode}" if opts.mode != "reverse" else f"--order {opts.order}"
-        raise UsageError(f"{asked} is not available yet: s2s-ad generates first-order "
-                         "reverse-mode derivatives for now")
-    return make(fn, wrt, opts)
+    return DERIVATIVES[(opts.mode, opts.order)](fn, wrt, opts)
 
 
 # --- commands ------------------------------------------------------------------------------
@@ -84,7 +90,8 @@ class _Command:
         try:
             resolve_wrt(self.primal, wrt)
         except DifferentiationError as err:
-            raise UsageError(f"--wrt {self.opts.wrt}: {err.message}"
+            given = f"--wrt {self.opts.wrt}: " if self.opts.wrt is not None else ""
+            raise UsageError(given + err.message
                              + (f" ({err.hint})" if err.hint else "")) from None
         return wrt
 
@@ -98,8 +105,12 @@ class _Command:
 
 
 def cmd_dump(opts: argparse.Namespace) -> None:
-    command = _Command(opts)
-    _write(opts, command.derivative().source, PYTHON)
+    source = _Command(opts).derivative().source
+    if opts.output:
+        _write_file(opts.output, source)
+        print(f"{PROG}: wrote {opts.output}", file=sys.stderr)
+    else:
+        _write(opts, source, PYTHON)
 
 
 def cmd_ir(opts: argparse.Namespace) -> None:
@@ -196,6 +207,9 @@ def cmd_check(opts: argparse.Namespace) -> None:
 
     from .numeric import central_difference, numerical_grad, relative_error
 
+    if (opts.mode, opts.order) != ("reverse", 1):
+        raise UsageError("check compares the gradient (reverse mode, first order) with central "
+                         "differences: drop --mode/--order")
     command = _Command(opts)
     primal = command.primal
     given = parse_point(opts.at)
@@ -314,11 +328,7 @@ def _painter(opts: argparse.Namespace) -> Callable[[str, frozenset[str]], str]:
 
 
 def _write(opts: argparse.Namespace, text: str, keywords: frozenset[str]) -> None:
-    output = getattr(opts, "output", None)
-    if output and opts.command == "dump":
-        _write_file(output, text)
-        print(f"{PROG}: wrote {output}", file=sys.stderr)
-        return
+    """``text`` on standard output, highlighted with ``keywords`` when colour is on."""
     sys.stdout.write(_painter(opts)(text, keywords))
 
 
@@ -382,9 +392,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="parameters to differentiate, by name or index: x,y or 0,1 "
                               "(default: all of them)")
         cmd.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
-                         help="reverse (default) or forward mode (forward: not available yet)")
+                         help="reverse (default): the gradient; forward: the Jacobian-vector "
+                              "product, taking one tangent per --wrt parameter")
         cmd.add_argument("--order", type=int, choices=(1, 2), default=1,
-                         help="derivative order (2: not available yet)")
+                         help="derivative order: 2 gives the Hessian (forward over reverse)")
         cmd.add_argument("--no-optimize", dest="optimize", action="store_false",
                          help="skip the optimizer (CSE, folding, simplification, DCE)")
         if name not in ("check", "graph"):

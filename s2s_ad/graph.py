@@ -22,7 +22,6 @@ from typing import Any
 
 from .ir.core import Function, Op, Region, Value, const_value
 from .ir.names import Namer
-from .ir.printer import _short
 from .primitives import get
 
 FORMATS = ("dot", "svg", "png", "pdf")
@@ -43,7 +42,7 @@ def to_dot(fn: Function, primal: Function | None = None, *, title: str = "") -> 
     """``fn`` as a DOT digraph; with ``primal``, ops that ``primal`` lacks are adjoint nodes."""
     table: dict[Any, int] = {}
     forward: set[int] = set()
-    if primal is not None:
+    if primal is not None:  # the numbers of everything the primal computes
         forward = set(_number(primal, table).values())
     numbers = _number(fn, table)
     arity = None if primal is None else len(primal.params)
@@ -80,13 +79,13 @@ def output_format(path: str) -> str:
 
 
 # --- value numbering: which ops of a derivative the primal computes too ------------------
-def _number(fn: Function, table: dict[Any, int]) -> dict[Value, int]:
-    """A number per value: equal numbers mean the same computation (across functions).
+def _number(fn: Function, table: dict[Any, int]) -> dict[Value | Op, int]:
+    """A number per value and op: equal numbers mean the same computation (across functions).
 
     An op with regions is numbered after them (post-order), so its key includes what its
     regions yield: the backward sweep's ``if`` is not the forward one.
     """
-    numbers: dict[Value, int] = {}
+    numbers: dict[Value | Op, int] = {}
 
     def intern(key: Any) -> int:
         return table.setdefault(key, len(table))
@@ -110,7 +109,7 @@ def _number(fn: Function, table: dict[Any, int]) -> dict[Value, int]:
             continue
         yielded = tuple(tuple(numbers.get(v, -1) for v in region.results)
                         for region in op.regions)
-        key = intern((head, yielded))
+        numbers[op] = key = intern((head, yielded))
         for j, v in enumerate(op.outs):
             numbers[v] = intern(("out", key, j))
     return numbers
@@ -123,7 +122,7 @@ def _attr_key(value: Any) -> Any:
 
 # --- drawing ------------------------------------------------------------------------------
 class _Drawing:
-    def __init__(self, fn: Function, numbers: dict[Value, int], forward: set[int],
+    def __init__(self, fn: Function, numbers: dict[Value | Op, int], forward: set[int],
                  primal_arity: int | None) -> None:
         self.fn = fn
         self.numbers = numbers
@@ -203,8 +202,7 @@ class _Drawing:
 
     def op_line(self, op: Op) -> tuple[str, str, str]:
         """The op's node, its kind and its DOT line; queues the edges from its operands."""
-        number = self.numbers[op.outs[0]] if op.outs else -1
-        kind = "forward" if not self.extended or number in self.forward else "adjoint"
+        kind = "forward" if not self.extended or self.numbers[op] in self.forward else "adjoint"
         node = self.node()
         names = []
         for v in op.outs:
@@ -233,6 +231,15 @@ class _Drawing:
             assert v in self.node_of, f"{v} is used before it is defined\n{self.fn}"
             source = self.node_of[v]
         self.edges.append(f"  {source} -> {target}{attrs};")
+
+
+def _short(value: Any) -> str:
+    """A label for a constant: a literal as written, another object by its name."""
+    if isinstance(value, _LITERALS):
+        return repr(value)
+    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    text = name if isinstance(name, str) else repr(value).replace("\n", " ")
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 def _colour(kind: str) -> str:

@@ -2,18 +2,21 @@
 
 A container's structure is only known when the gradient runs, so its adjoint is built
 then: ``zeros_like`` makes a mutable copy with zeros at the leaves, ``add_at`` adds a
-cotangent into one entry in place (so a loop over a list costs O(1) per item), and
-``like`` gives the result the argument's exact structure (tuples stay tuples). Code
-without containers never calls them. ``s2s-ad export`` copies them into exported modules.
+container of cotangents into one entry in place (a number is added inline by the
+generated code: ``dxs[i] += g``), and ``like`` gives the result the argument's exact
+structure (tuples stay tuples). Code
+without containers never calls them. ``s2s-ad export`` copies them into exported modules,
+so each must stand alone (no module globals).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-
 def zeros_like(c: Any) -> Any:
     """Zeros shaped like ``c``: dicts and lists (tuples become lists, to be filled)."""
+    if isinstance(c, (list, tuple)) and all(type(v) in (float, int, bool) for v in c):
+        return [0.0] * len(c)  # the common case, without a call per item
     if isinstance(c, dict):
         return {k: zeros_like(v) for k, v in c.items()}
     if isinstance(c, (list, tuple)):
@@ -35,6 +38,10 @@ def add_at(acc: Any, key: Any, g: Any) -> None:
 
 def like(acc: Any, c: Any) -> Any:
     """``acc`` with ``c``'s structure: tuples where ``c`` has tuples."""
+    if type(c) is list and all(type(v) in (float, int, bool) for v in c):
+        return acc
+    if type(c) is tuple and all(type(v) in (float, int, bool) for v in c):
+        return tuple(acc)
     if isinstance(c, dict):
         return {k: like(acc[k], v) for k, v in c.items()}
     if isinstance(c, (list, tuple)):

@@ -325,15 +325,14 @@ BAD_INPUT = [  # (argv, exit code, start of the error, run in a subprocess?)
     (["dump", SEED1, "--wrt", "x3"], 2, "s2s-ad: error: --wrt x3: wrt names 'x3'", True),
     (["dump", "{tmp}/broken.py:f"], 2, "s2s-ad: error: {tmp}/broken.py:2:", True),
     (["dump", "{tmp}/guarded.py:f"], 1, "{tmp}/guarded.py:3:5: cannot differentiate a try", True),
-    (["dump", SEED1, "--mode", "forward"], 2, "s2s-ad: error: --mode forward is not available",
-     True),
+    (["check", SEED1, "--at", "2,5", "--mode", "forward"], 2,
+     "s2s-ad: error: check compares the gradient", True),
     (["dump", SEED1, "--wrt", "7"], 2, "s2s-ad: error: --wrt 7: wrt index 7 is out of range",
      False),
     (["dump", SEED1, "--wrt", "x1+1"], 2, "s2s-ad: error: --wrt 'x1+1'", False),
     (["dump", "examples/intro_log_mul_sin.py"], 2, "s2s-ad: error: name the function in", False),
     (["dump", "no_such_module:f"], 2, "s2s-ad: error: no module named 'no_such_module'", False),
     (["dump", "math:sin"], 2, "s2s-ad: error: math:sin is a builtin_function_or_method", False),
-    (["stats", SEED1, "--order", "2"], 2, "s2s-ad: error: --order 2 is not available yet", False),
     (["check", SEED1, "--at", "2"], 2, "s2s-ad: error: --at 2: f(x1, x2) takes 2 arguments",
      False),
     (["check", SEED1, "--at=-2,5"], 1, "s2s-ad: error: evaluating f at (-2.0, 5.0) failed: "
@@ -404,3 +403,18 @@ def test_parse_wrt():
     assert parse_wrt(None) is None
     with pytest.raises(TargetError):
         parse_wrt("x,")
+
+
+def test_forward_mode_and_second_order_dump():
+    forward = run("dump", SEED1, "--mode", "forward", "--wrt", "x1", "--no-color")
+    assert forward.returncode == 0, forward.stderr
+    namespace = {"math": math}
+    exec(forward.stdout, namespace)
+    assert namespace["f_jvp"](2.0, 5.0, 1.0) == pytest.approx((11.652071455223084, 5.5))
+    second = run("dump", SEED1, "--order", "2", "--no-color")
+    assert second.returncode == 0, second.stderr
+    exec(second.stdout, namespace)
+    # d2/dx1^2 = -1/x1^2, d2/dx1dx2 = 1, d2/dx2^2 = sin(x2)
+    rows = namespace["f_hessian"](2.0, 5.0)
+    assert rows[0] == pytest.approx((-0.25, 1.0))
+    assert rows[1] == pytest.approx((1.0, math.sin(5.0)))

@@ -4,26 +4,14 @@ Each function is imported from ``examples/`` so the examples are what is tested;
 must also run as a script and print what it computes.
 """
 
-import importlib.util
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from support import EXAMPLES, load_example
 
 from s2s_ad import grad
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def load_example(name: str):
-    """The module ``examples/<name>.py``, imported by path (``examples`` is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"s2s_ad_example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 fd = load_example("finite_differences")
 rich = load_example("richardson")

@@ -19,29 +19,17 @@ import subprocess
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from support import EXAMPLES, load_example
 
 from s2s_ad import DifferentiationError, grad, hessian, hvp, jacobian, jvp, vjp
 from s2s_ad.ir.core import tree_leaves, walk
 from s2s_ad.numeric import directional_derivative
 from s2s_ad.primitives.registry import PRIMITIVES
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def load_example(name: str):
-    """The module ``examples/<name>.py``, imported by path (``examples`` is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"s2s_ad_example_{name}",
-                                                  EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 gradgrad = load_example("gradient_of_gradient")
 dual = load_example("dual_numbers")

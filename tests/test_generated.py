@@ -6,26 +6,13 @@ computed twice, or an ``exp`` more than the function itself computes.
 """
 
 import ast
-import importlib.util
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from support import load_example
 
 from s2s_ad import grad
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def load_example(name: str):
-    """The module ``examples/<name>.py``, imported by path (``examples`` is not a package)."""
-    path = EXAMPLES / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"s2s_ad_generated_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 intro = load_example("intro_log_mul_sin")
 graph = load_example("computational_graph")

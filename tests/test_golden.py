@@ -12,11 +12,11 @@ To accept a change, regenerate the files and read the diff as a user would::
 With ``S2S_AD_UPDATE_GOLDEN=1`` the tests rewrite the files instead of comparing (and pass).
 """
 
-import importlib.util
 import os
 from pathlib import Path
 
 import pytest
+from support import load_example
 
 from s2s_ad import grad
 
@@ -25,13 +25,6 @@ GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("S2S_AD_UPDATE_GOLDEN") == "1"
 
 
-def load_example(name: str):
-    """The module ``examples/<name>.py``, imported by path (``examples`` is not a package)."""
-    path = ROOT / "examples" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"s2s_ad_golden_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # golden name -> (example file, function name, wrt)

@@ -5,26 +5,14 @@ tested), differentiated with and without the optimizer, and checked to 1e-9 rela
 unless the table says otherwise. Every example file must also run as a script.
 """
 
-import importlib.util
 import math
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from support import EXAMPLES, load_example
 
 from s2s_ad import grad, value_and_grad
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-
-
-def load_example(name: str):
-    """The module ``examples/<name>.py``, imported by path (``examples`` is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"s2s_ad_example_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 intro = load_example("intro_log_mul_sin")
 graph = load_example("computational_graph")

@@ -21,6 +21,7 @@ from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
 from ..primitives import get
 from ..primitives.registry import (
+    AddItem,
     Call,
     Compare,
     EmptyList,
@@ -127,9 +128,15 @@ class _Codegen:
                 stmts.extend(self.structured(op))
                 continue
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
-            expr = self.expression(op)
+            expr = None if isinstance(get(op.prim).emission, AddItem) else self.expression(op)
             if self.inlinable(op, region) and size <= INLINE_LIMIT:
                 self.inline[op.out] = (expr, size)
+                continue
+            if isinstance(get(op.prim).emission, AddItem):  # a statement: dc[i] += g
+                target, index, value = (self.ref(a) for a in op.args)
+                stmts.append(ast.AugAssign(target=ast.Subscript(value=target, slice=index,
+                                                                ctx=ast.Store()),
+                                           op=ast.Add(), value=value))
                 continue
             if not op.outs:
                 stmts.append(ast.Expr(value=expr))
@@ -372,6 +379,8 @@ def _use_regions(fn: Function) -> dict[Value, Region]:
 
 
 def _object_hint(value: Any) -> str:
+    if isinstance(value, float):  # inf, -inf, nan
+        return "nan" if value != value else "inf" if value > 0 else "neg_inf"
     if isinstance(value, types.ModuleType):
         return _MODULE_ALIASES.get(value.__name__, value.__name__.rpartition(".")[2])
     return getattr(value, "__name__", "") or "_c"

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import DifferentiationError, NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir.builder import Emitter
+from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value
 from ..primitives import primitive_for
 from .control import ControlFlow, DictView, Enumerate, Zip, make_range
@@ -437,30 +438,30 @@ class _Lowerer(ControlFlow):
         if fn in self.inlining:
             raise self.error(node, f"cannot differentiate the recursive call to "
                              f"{fn.__name__!r}", hint="write the recursion as a loop")
+        arguments = self.bind_call(fn, args, kwargs, node)
+        source = parse_function(fn)
+        fence(source)
+        inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
+        env = {name: (v if isinstance(v, (Value, tuple, list, dict, Static)) else Static(v))
+               for name, v in arguments.items()}
+        return inner.lower_body(env)
+
+    def bind_call(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
+                  node: ast.Call) -> dict[str, Any]:
+        """Parameter name -> argument entry (defaults filled in), as Python would bind them."""
         try:
             bound = inspect.signature(fn).bind(*args, **kwargs)
         except TypeError as exc:
             raise self.error(node, f"bad call to {fn.__name__!r}: {exc}",
                              kind=DifferentiationError) from None
         bound.apply_defaults()
-        source = parse_function(fn)
-        fence(source)
-        inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
-        env = {name: (v if isinstance(v, (Value, tuple, list, Static)) else Static(v))
-               for name, v in bound.arguments.items()}
-        return inner.lower_body(env)
+        return bound.arguments
 
     def inline_ir(self, ir: Function, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
                   node: ast.Call) -> Entry:
         """Splice an already generated function's IR into the body (values renamed)."""
-        try:
-            bound = inspect.signature(fn).bind(*args, **kwargs)
-        except TypeError as exc:
-            raise self.error(node, f"bad call to {fn.__name__!r}: {exc}",
-                             kind=DifferentiationError) from None
-        bound.apply_defaults()
-        mapping = {p: self.operand(bound.arguments[p.hint], node) for p in ir.params}
-        from ..ir.clone import clone_ops  # local: only needed for nested transforms
+        arguments = self.bind_call(fn, args, kwargs, node)
+        mapping = {p: self.operand(arguments[p.hint], node) for p in ir.params}
         self.e.region.ops.extend(clone_ops(ir.body.ops, mapping))
         leaves = [mapping.get(v, v) for v in ir.body.results]
         return _unflatten(ir.out_tree, leaves)

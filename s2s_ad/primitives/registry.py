@@ -77,6 +77,11 @@ class Subscript:
 
 
 @dataclass(frozen=True, slots=True)
+class AddItem:
+    """The statement ``args[0][args[1]] += args[2]``."""
+
+
+@dataclass(frozen=True, slots=True)
 class EmptyList:
     """``[]``"""
 
@@ -87,7 +92,7 @@ class Structured:
 
 
 Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | EmptyList | Subscript
-            | Structured)
+            | AddItem | Structured)
 
 
 @dataclass(slots=True)

@@ -123,9 +123,9 @@ class Reverse:
             owner = owner.parent
         return owner.containers.get(c)
 
-    def accumulate_item(self, c: Value, index: Value, g: Value) -> None:
+    def accumulate_item(self, c: Value, index: Value, g: Value, nested: bool) -> None:
         """``dc[index] += g`` in place; ``dc`` is made once, where ``c`` is defined, so loops
-        over ``c`` add into the same container."""
+        over ``c`` add into the same container. ``nested``: ``g`` is a container too."""
         owner = self
         while owner.parent is not None and c not in owner.defines:
             owner = owner.parent
@@ -134,7 +134,7 @@ class Reverse:
             dc = Value("d" + c.hint if c.hint else "")
             owner.region.ops.append(Op("zeros_like", (c,), (dc,), (), (), self.e.loc))
             owner.containers[c] = dc
-        self.e.emit("add_at", dc, index, g, nouts=0)
+        self.e.emit("add_at" if nested else "add_item", dc, index, g, nouts=0)
 
     def recompute(self, ops: list[Op], mapping: dict[Value, Value]) -> None:
         """Emit copies of ``ops`` here (a branch or loop body run again, backward)."""
@@ -166,10 +166,11 @@ class Reverse:
             return
         if op.prim == "getitem":  # into the container's adjoint, in place
             c, index = op.args
-            g = self.adjoint.get(op.out) or self.container_adjoint(op.out)
+            inner = self.container_adjoint(op.out)  # c[i] was itself indexed
+            g = inner if inner is not None else self.adjoint[op.out]
             if c in self.active:
                 with self.e.at(op.loc):
-                    self.accumulate_item(c, index, g)
+                    self.accumulate_item(c, index, g, nested=inner is not None)
             return
         if prim.vjp is None:
             raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",
