@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+
 def zeros_like(c: Any) -> Any:
     """Zeros shaped like ``c``: dicts and lists (tuples become lists, to be filled)."""
     if isinstance(c, (list, tuple)) and all(type(v) in (float, int, bool) for v in c):
