@@ -21,6 +21,7 @@ from .frontend.lower import lift
 from .ir.core import Function, tree_leaves, walk
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
+from .optimize.dce import dce
 from .transforms.forward import jvp as forward_jvp
 from .transforms.reverse import vjp as reverse_vjp
 from .transforms.trees import map_leaves, project, stack
@@ -269,8 +270,10 @@ def _jacobian(fn: Function, indices: tuple[int, ...], single: bool, mode: str,
     """All partials of ``fn`` in one function: one sweep per output (rev) or input (fwd)."""
     m, n = len(fn.body.results), len(indices)
     if mode == "rev":
-        rows = [reverse_vjp(fn, indices, seed=[1.0 if k == i else None for k in range(m)],
-                            single=single) for i in range(m)]
+        # each row differentiates only what its output depends on (dce of the projection),
+        # so m rows cost the sum of their slices, not m times the whole function
+        rows = [reverse_vjp(dce(project(fn, i)), indices, seed=1.0, single=single)
+                for i in range(m)]
         return stack(rows, fn, lambda trees: map_leaves(fn.out_tree, trees.__getitem__), name)
     columns = [forward_jvp(fn, indices, seeds=[1.0 if k == j else None for k in range(n)])
                for j in range(n)]
