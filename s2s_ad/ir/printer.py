@@ -17,10 +17,6 @@ from .names import Namer
 _LITERALS = (bool, int, float, complex, str, type(None))
 
 
-def format_literal(value: Any) -> str:
-    return repr(value)
-
-
 class _Printer:
     def __init__(self, fn: Function) -> None:
         self.namer = Namer()
@@ -43,7 +39,7 @@ class _Printer:
         pad = "  " * depth
         for op in region.ops:
             if op.prim == "const" and isinstance(const_value(op), _LITERALS):
-                self.literals[op.out] = format_literal(const_value(op))
+                self.literals[op.out] = repr(const_value(op))
                 continue
             self.lines.append(pad + self.op_line(op))
             for i, inner in enumerate(op.regions):
@@ -57,12 +53,10 @@ class _Printer:
 
     def op_line(self, op: Op) -> str:
         outs = ", ".join(self.name(v) for v in op.outs)
-        attrs = ""
-        shown = [(k, v) for k, v in op.attrs if op.prim != "const"]
-        if shown:
-            attrs = "[" + " ".join(f"{k}={_short(v)}" for k, v in shown) + "]"
         if op.prim == "const":
             return f"{outs} = const[{_short(const_value(op))}]"
+        shown = [(k, v) for k, v in op.attrs if v is not False]  # flags only when set
+        attrs = "[" + " ".join(f"{k}={_short(v)}" for k, v in shown) + "]" if shown else ""
         args = " ".join(self.name(a) for a in op.args)
         rhs = f"{op.prim}{attrs} {args}".rstrip()
         return f"{outs} = {rhs}" if op.outs else rhs
