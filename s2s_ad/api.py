@@ -212,7 +212,9 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> Any:
             hint="use s2s_ad.vjp, s2s_ad.jvp or s2s_ad.jacobian for functions with several "
                  "outputs")
     name = f"{primal.name.strip('<>')}_{kind}"  # "<lambda>" -> "lambda_grad"
-    polish = run_optimizer if optimize else (lambda fn: fn)
+    # x ** 2 may become x * x only where no value of f is returned (see simplify)
+    squares = kind not in ("value_and_grad", "jvp")
+    polish = functools.partial(run_optimizer, squares=squares) if optimize else (lambda fn: fn)
     # Optimizing f first lets repeated subexpressions share one adjoint (all rewrites are
     # exact, so values do not change).
     raw = _derive(polish(primal), kind, indices, single, mode, name, polish)

@@ -21,10 +21,11 @@ _MISSING = object()
 class _Facts:
     """What the rules may ask about an operand: its constant value, its defining op."""
 
-    def __init__(self, uses: dict[Value, int]) -> None:
+    def __init__(self, uses: dict[Value, int], squares: bool) -> None:
         self.consts: dict[Value, Any] = {}
         self.defs: dict[Value, Op] = {}
         self.uses = uses
+        self.squares = squares  # may x ** 2 become x * x? (see `simplify`)
         self.pending: list[Op] = []  # ops a rule creates, emitted just before its result
 
     def const(self, v: Value) -> Any:
@@ -130,7 +131,8 @@ def _pow(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
     if f.is_const(y, 1):
         return x  # x ** 1 -> x
-    # not x ** 2 -> x * x: pow may round differently, and overflows with an error
+    if f.squares and f.is_const(y, 2):
+        return _as(op, "mul", x, x)  # x ** 2 -> x * x: faster; see `simplify` for when
     return None
 
 
@@ -175,9 +177,16 @@ RULES: dict[str, Callable[[Op, _Facts], Value | Op | None]] = {
 }
 
 
-def simplify(fn: Function) -> Function:
-    """Apply ``RULES`` once over ``fn`` (the pipeline repeats passes to a fixed point)."""
-    facts = _Facts(use_counts(fn))
+def simplify(fn: Function, *, squares: bool = False) -> Function:
+    """Apply ``RULES`` once over ``fn`` (the pipeline repeats passes to a fixed point).
+
+    ``squares`` also rewrites ``x ** 2`` to ``x * x``, which is faster but may round
+    differently (by one ulp, where ``pow`` is not correctly rounded) and gives ``inf``
+    where ``**`` raises ``OverflowError``. It is for programs that return derivatives
+    only, never one that returns the function's own value (``value_and_grad``, ``jvp``),
+    whose value must be exactly ``f(*args)``.
+    """
+    facts = _Facts(use_counts(fn), squares)
 
     def visit(op: Op, subst: dict[Value, Value]) -> Op | list[Op] | Value:
         if op.prim == "if":

@@ -4,9 +4,10 @@
 # ruff: noqa
 
 def f_grad(x):
-    _t1 = x ** 2
+    _t1 = x * x
     _t2 = math.exp(_t1)
     _t3 = _t1 + _t2
     _t4 = 0.5 / math.sqrt(_t3) - math.sin(_t3)
-    dx = (_t4 * _t2 + _t4) * (2 * x)
-    return dx
+    dx = (_t4 * _t2 + _t4) * x
+    dx_2 = dx + dx
+    return dx_2

@@ -4,10 +4,11 @@
 # ruff: noqa
 
 def f_staged_grad(x):
-    a = x ** 2
+    a = x * x
     b = math.exp(a)
     c = a + b
     d = math.sqrt(c)
     dc = 0.5 / d - math.sin(c)
-    dx = (dc * b + dc) * (2 * x)
-    return dx
+    dx = (dc * b + dc) * x
+    dx_2 = dx + dx
+    return dx_2
