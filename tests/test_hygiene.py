@@ -1,0 +1,117 @@
+"""Hygiene: generated names never collide, deep and long programs transform, sources from
+notebook cells work, and nothing the user passes in is modified."""
+
+import importlib.util
+import linecache
+import math
+
+import pytest
+
+import s2s_ad
+from s2s_ad.numeric import numerical_grad, relative_error
+
+
+def _module_from_source(tmp_path, name, source):
+    path = tmp_path / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_expression_nested_as_deep_as_python_allows(tmp_path):
+    expr = "x"
+    for _ in range(190):  # Python's parser stops at 200 nested parentheses
+        expr = f"({expr} * 1.01 + math.sin(x))"
+    module = _module_from_source(tmp_path, "deep", f"import math\ndef f(x):\n    return {expr}\n")
+    got = s2s_ad.grad(module.f)(0.3)
+    assert relative_error(got, numerical_grad(module.f, (0.3,), method="richardson")) < 1e-8
+
+
+def test_long_unary_chain():
+    def f(x):
+        return ----------------------------------------------------------------x * x  # noqa: B002
+
+    assert s2s_ad.grad(f)(1.5) == 3.0
+
+
+def test_long_straight_line_program(tmp_path):
+    lines = ["def f(x):", "    y = x"]
+    lines += [f"    y = y * 0.999 + math.sin(y) * {i % 7}e-4" for i in range(2000)]
+    lines.append("    return y")
+    module = _module_from_source(tmp_path, "long", "import math\n" + "\n".join(lines) + "\n")
+    got = s2s_ad.grad(module.f)(0.4)
+    assert relative_error(got, numerical_grad(module.f, (0.4,), method="richardson")) < 1e-7
+
+
+_t1 = 2.0  # a global named like our temporaries
+
+
+def uses_our_names(x, zeros_like, like, add_at, _t2):
+    tape = x * _t1
+    for range_ in (zeros_like, like):
+        tape = tape + range_ * add_at
+    return tape * _t2
+
+
+def test_names_like_ours_do_not_collide():
+    args = (1.5, 2.0, 3.0, 0.5, 4.0)
+    got = s2s_ad.grad(uses_our_names, wrt=(0, 1, 2, 3, 4))(*args)
+    expected = numerical_grad(uses_our_names, args, wrt=(0, 1, 2, 3, 4))
+    assert all(relative_error(a, b) < 1e-8 for a, b in zip(got, expected))
+
+
+def test_locals_named_like_the_builtins_the_code_uses():
+    def f(xs, range, reversed, len):
+        total = 0.0
+        for x in xs:  # the gradient loops with range/reversed/len of its own
+            total = total + x * range * reversed * len
+        return total
+
+    g = s2s_ad.grad(f, wrt=(0, 1))([1.0, 2.0], 2.0, 3.0, 4.0)
+    assert g == ([24.0, 24.0], 36.0)
+
+
+abs = math.fabs  # noqa: A001  (a module global shadowing a builtin, on purpose)
+
+
+def shadowed_abs(x):
+    return abs(x) * x
+
+
+def test_a_global_shadowing_a_builtin_is_what_the_code_calls():
+    g = s2s_ad.grad(shadowed_abs)
+    assert g(-2.0) == pytest.approx(4.0)  # d/dx |x| x = 2|x| sign... = -2x at x < 0
+    assert "fabs" in g.source
+
+
+def test_function_from_a_notebook_cell():
+    source = "def cell_f(x):\n    return x ** 3\n"
+    filename = "<ipython-input-7-0123456789ab>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict = {}
+    exec(compile(source, filename, "exec"), namespace)
+    assert s2s_ad.grad(namespace["cell_f"])(2.0) == 12.0
+
+
+def test_arguments_are_never_modified():
+    d = {"a": [1.0, 2.0], "b": (3.0,)}
+    snapshot = {"a": [1.0, 2.0], "b": (3.0,)}
+
+    def f(p):
+        return p["a"][0] * p["a"][1] + p["b"][0] ** 2
+
+    g = s2s_ad.grad(f)(d)
+    assert d == snapshot
+    assert g == {"a": [2.0, 1.0], "b": (6.0,)}
+
+
+def test_the_original_function_is_untouched():
+    def f(x):
+        return math.sin(x)
+
+    code, defaults = f.__code__, f.__defaults__
+    s2s_ad.grad(f)
+    s2s_ad.hessian(f)
+    assert f.__code__ is code and f.__defaults__ is defaults and f(0.5) == math.sin(0.5)
