@@ -277,8 +277,9 @@ def _jacobian(fn: Function, indices: tuple[int, ...], single: bool, mode: str,
         rows = [reverse_vjp(dce(project(fn, i)), indices, seed=1.0, single=single)
                 for i in range(m)]
         return stack(rows, fn, lambda trees: map_leaves(fn.out_tree, trees.__getitem__), name)
-    columns = [forward_jvp(fn, indices, seeds=[1.0 if k == j else None for k in range(n)])
-               for j in range(n)]
+    columns = [forward_jvp(fn, indices, seeds=[1.0 if k == j else None for k in range(n)],
+                           suffix="_d" + fn.params[i].hint if n > 1 else "")
+               for j, i in enumerate(indices)]
 
     def tree_of(trees: list[Any]) -> Any:
         cols = [tree_leaves(t[1]) for t in trees]  # cols[j][i]: d output i / d wrt j

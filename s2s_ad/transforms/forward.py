@@ -24,20 +24,20 @@ from .trees import shift_tree
 
 
 def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
-        name: str | None = None) -> Function:
+        name: str | None = None, suffix: str = "") -> Function:
     """The Jacobian-vector product of ``fn`` along tangents of the parameters ``wrt``.
 
     With ``seeds=None`` the result takes one tangent parameter per ``wrt`` entry (after the
     original parameters; keyword-only when ``fn`` has defaults), else the tangents are those
     constants (``None``: zero). It returns ``(value, tangent)``, the tangent shaped like the
-    value.
+    value. ``suffix`` is appended to tangent names (a Jacobian column's input: ``_dy``).
     """
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
     ops = clone_ops(fn.body.ops, mapping)
     varied = {params[i] for i in wrt}
     vary(Region(params, ops), varied)
-    sweep = _Forward(Emitter(Region(list(params))), varied)
+    sweep = _Forward(Emitter(Region(list(params))), varied, suffix)
     namer = Namer(reserved={p.hint for p in params})
     new_params: list[Value] = []
     for k, i in enumerate(wrt):
@@ -59,7 +59,7 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
         if not v.hint and v not in params:
             v.hint = "out"
         if not t.hint:
-            t.hint = "d" + v.hint
+            t.hint = sweep.name(v)
     tree = (fn.out_tree, shift_tree(fn.out_tree, len(values)))
     kinds = list(fn.kinds)
     params.extend(new_params)
@@ -72,11 +72,16 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
 
 
 class _Forward:
-    def __init__(self, e: Emitter, varied: set[Value]) -> None:
+    def __init__(self, e: Emitter, varied: set[Value], suffix: str = "") -> None:
         self.e = e
         self.varied = varied
+        self.suffix = suffix  # "_dy" in a Jacobian column: tangents read `dx_dy`
         self.tangent: dict[Value, Value] = {}
         self.tape_tangents: dict[Value, list[bool]] = {}  # tape -> which pushed items have one
+
+    def name(self, v: Value) -> str:
+        """The tangent's name hint: ``dx`` for ``x`` (``dx_dy`` in the column for ``y``)."""
+        return "d" + v.hint + self.suffix if v.hint else ""
 
     def add_tangent(self, x: Value, t: Value) -> None:
         self.tangent[x] = self.e.add(self.tangent[x], t) if x in self.tangent else t
@@ -114,7 +119,7 @@ class _Forward:
                     total = part if total is None else self.e.add(total, part)
         if total is not None:
             if not total.hint and op.out.hint:
-                total.hint = "d" + op.out.hint
+                total.hint = self.name(op.out)
             self.tangent[op.out] = total
 
     def tape_op(self, op: Op) -> None:
@@ -129,7 +134,7 @@ class _Forward:
             return
         has = self.tape_tangents.get(tape)
         if has:
-            extra = tuple(Value("d" + v.hint if v.hint else "") for v, h in zip(op.outs, has)
+            extra = tuple(Value(self.name(v)) for v, h in zip(op.outs, has)
                           if h)
             for v, t in zip([v for v, h in zip(op.outs, has) if h], extra):
                 self.tangent[v] = t
@@ -150,7 +155,7 @@ class _Forward:
                 for r in regions:
                     with self.e.into(r):
                         r.results.append(self.tangent.get(r.results[k]) or self.e.const(0.0))
-                t = Value("d" + out.hint if out.hint else "")
+                t = Value(self.name(out))
                 outs.append(t)
                 self.tangent[out] = t
         op.regions, op.outs = tuple(regions), tuple(outs)
@@ -163,7 +168,7 @@ class _Forward:
         carried = body.params[len(body.params) - n:]
         inits = op.args[len(op.args) - n:]
         slots = [k for k in range(n) if carried[k] in self.varied]
-        tangent_params = [Value("d" + carried[k].hint) for k in slots]
+        tangent_params = [Value(self.name(carried[k])) for k in slots]
         for k, t in zip(slots, tangent_params):
             self.tangent[carried[k]] = t
         regions = []
@@ -183,7 +188,7 @@ class _Forward:
             regions.append(new)
         with self.e.at(op.loc):
             tangent_inits = [self.tangent.get(inits[k]) or self.e.const(0.0) for k in slots]
-        outs = [Value("d" + op.outs[k].hint if op.outs[k].hint else "") for k in slots]
+        outs = [Value(self.name(op.outs[k])) for k in slots]
         for k, t in zip(slots, outs):
             self.tangent[op.outs[k]] = t
         op.args = (*op.args, *tangent_inits)
