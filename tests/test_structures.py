@@ -179,14 +179,74 @@ def test_forward_mode_reads_container_tangents():
     assert tangent == pytest.approx(0.25)
 
 
-def test_append_in_a_run_time_loop_is_a_clear_error():
-    def f(x, n):
-        parts = []
-        for i in range(n):
-            parts.append(x * i)
-        return parts[0]
+def trajectory(x, w, n):
+    xs = []
+    for i in range(n):  # noqa: B007
+        x = x + 0.1 * math.sin(w * x)
+        xs.append(x * x)
+    return sum(xs) + xs[-1] * len(xs)
 
-    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="append to a list inside a loop"):
+
+def grows_from_itself(x, n):
+    ys = [x]
+    for i in range(n):  # noqa: B007
+        ys.append(ys[-1] * x + 1.0)
+    total = 0.0
+    for y in ys:
+        total = total + y
+    return total
+
+
+def while_extend(a, b, n):
+    out = []
+    k = 0
+    while k < n:
+        out.append(a * k)
+        out.extend((b, a * b))
+        k += 1
+    return out[0] + out[len(out) - 1] * out[1]
+
+
+GROWING = [(trajectory, (0.5, 1.3, 6), (0, 1)), (grows_from_itself, (0.7, 5), (0,)),
+           (while_extend, (1.5, -0.5, 4), (0, 1))]
+
+
+@pytest.mark.parametrize("f, args, wrt", GROWING, ids=[c[0].__name__ for c in GROWING])
+def test_lists_that_grow_in_a_loop(f, args, wrt):
+    from s2s_ad.numeric import numerical_grad
+
+    expected = numerical_grad(f, args, wrt=wrt, method="richardson")
+    expected = expected if isinstance(expected, tuple) else (expected,)
+    for optimize in (True, False):
+        got = s2s_ad.grad(f, wrt=wrt, optimize=optimize)(*args)
+        assert all(relative_error(a, b) < 1e-9 for a, b in zip(got, expected))
+    forward = s2s_ad.jacobian(f, wrt=wrt, mode="fwd")(*args)
+    assert all(relative_error(a, b) < 1e-9 for a, b in zip(forward, expected))
+    assert s2s_ad.value_and_grad(f, wrt=wrt)(*args)[0] == f(*args)
+
+
+def test_appends_are_undone_by_popping_the_adjoint():
+    source = s2s_ad.grad(grows_from_itself).source
+    assert "dys.pop()" in source
+    assert "_tape.append(_t1)" in source  # the read of ys[-1] is saved, not read again later
+
+
+def test_second_derivative_through_a_growing_list_is_a_clear_error():
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="forward mode over a gradient"):
+        s2s_ad.hessian(grows_from_itself)
+
+
+def test_reading_a_growing_list_inside_a_branch_of_its_loop_is_a_clear_error():
+    def f(x, n):
+        xs = [x]
+        for i in range(n):
+            if i > 1:
+                xs.append(xs[-2] * x)
+            else:
+                xs.append(x)
+        return xs[-1]
+
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="read it into a variable"):
         s2s_ad.grad(f)
 
 

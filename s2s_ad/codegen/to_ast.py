@@ -127,6 +127,8 @@ class _Codegen:
             if op.regions:
                 stmts.extend(self.structured(op))
                 continue
+            if not op.outs and get(op.prim).emission is None:
+                continue  # a marker for the transforms (e.g. `appended`): no code
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
             expr = None if isinstance(get(op.prim).emission, AddItem) else self.expression(op)
             if self.inlinable(op, region) and size <= INLINE_LIMIT:

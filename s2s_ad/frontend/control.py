@@ -147,8 +147,8 @@ class ControlFlow:
     def iteration(self, node: ast.AST, iterable: Any):
         """``(count, item(i))`` for a run-time sequence, dict view, enumerate or zip."""
         e = self.e
-        if isinstance(iterable, Value):  # a list or tuple argument
-            return e.len(iterable), lambda i: e.getitem(iterable, i)
+        if isinstance(iterable, Value):  # a list or tuple argument, or a list that grows
+            return self.length(iterable), lambda i: self.read_item(iterable, i)
         if not self.is_static(iterable):
             return None
         obj = iterable.obj

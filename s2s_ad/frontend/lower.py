@@ -80,7 +80,8 @@ class _Lowerer(ControlFlow):
         self.locals = _assigned_names(source.node)
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
-        self.list_loops: dict[int, int] = {}  # list built here -> run-time loops around it
+        self.growing = _appended_in_loops(source.node)  # names of lists that grow in loops
+        self.mutable: set[Value] = set()  # run-time lists this function appends to
 
     # --- errors ---------------------------------------------------------------------------
     def error(self, node: ast.AST, message: str, hint: str | None = None,
@@ -156,6 +157,8 @@ class _Lowerer(ControlFlow):
 
     def assign(self, target: ast.expr, value: Entry, env: dict[str, Entry]) -> None:
         if isinstance(target, ast.Name):
+            if isinstance(value, list) and target.id in self.growing:
+                value = self.runtime_list(value, target)
             if isinstance(value, Value) and not value.hint:
                 value.hint = target.id
                 value.user = True
@@ -209,9 +212,7 @@ class _Lowerer(ControlFlow):
             if isinstance(node, ast.Tuple):
                 return tuple(self.expr(elt, env) for elt in node.elts)
             if isinstance(node, ast.List):
-                built = [self.expr(elt, env) for elt in node.elts]
-                self.list_loops[id(built)] = self.runtime_loops
-                return built
+                return [self.expr(elt, env) for elt in node.elts]
             if isinstance(node, ast.Subscript):
                 return self.subscript(node, env)
             if isinstance(node, ast.Dict):
@@ -238,17 +239,16 @@ class _Lowerer(ControlFlow):
         built here."""
         if isinstance(base, Value) and name in ("items", "keys", "values") and not args:
             return Static(DictView(name, base))
-        if isinstance(base, list) and name in ("append", "extend") and len(args) == 1:
-            if self.runtime_loops > self.list_loops.get(id(base), 0):
-                raise self.error(node, f"cannot differentiate {name} to a list inside a loop "
-                                 "that runs a number of times known only at run time",
-                                 hint="build the list before the loop, or loop over a tuple")
-            if name == "append":
-                base.append(args[0])
-            elif isinstance(args[0], (tuple, list)):
-                base.extend(args[0])
-            else:
+        if name in ("append", "extend") and len(args) == 1 and (
+                isinstance(base, list) or base in self.mutable):
+            items = [args[0]] if name == "append" else args[0]
+            if not isinstance(items, (tuple, list)):
                 raise self.error(node, "extend needs a tuple or list built here")
+            if isinstance(base, list):  # known when transforming: the list just grows
+                base.extend(items)
+            else:
+                for item in items:
+                    self.e.emit("append", base, self.operand(item, node), nouts=0)
             return Static(None)
         raise self.error(node, f"cannot differentiate the method call .{name}(...) here",
                          hint="supported: d.items(), d.keys(), d.values() of a dict argument "
@@ -284,7 +284,7 @@ class _Lowerer(ControlFlow):
                 raise self.error(node, f"no item {index.obj!r} in this "
                                  f"{type(base).__name__}", kind=DifferentiationError) from None
         if isinstance(base, Value):
-            return self.e.getitem(base, self.operand(index, node.slice))
+            return self.read_item(base, self.operand(index, node.slice))
         raise self.error(node, "cannot differentiate indexing a tuple, list or dict built in "
                          "this function with an index computed at run time",
                          hint="pass the container in as an argument, or use a constant index")
@@ -376,7 +376,7 @@ class _Lowerer(ControlFlow):
         if obj is builtins.zip and not all(isinstance(a, (tuple, list)) for a in args):
             return Static(Zip(args))
         if obj is builtins.len and isinstance(args[0], Value):
-            return self.e.len(args[0])
+            return self.length(args[0])
         if obj is builtins.sum and len(args) == 1 and isinstance(args[0], Value):
             return self.runtime_sum(args[0])
         if not all(isinstance(a, (tuple, list)) for a in args):
@@ -400,15 +400,31 @@ class _Lowerer(ControlFlow):
             return list(reversed(args[0]))
         return type(args[0])(args[0]) if obj in (builtins.tuple, builtins.list) else list(args[0])
 
+    def runtime_list(self, items: list, target: ast.AST) -> Value:
+        """A list that grows in a loop: made at run time, with the items it starts with."""
+        xs = self.e.emit("list_new", hint=getattr(target, "id", ""))[0]
+        for item in items:
+            self.e.emit("append", xs, self.operand(item, target), nouts=0)
+        self.mutable.add(xs)
+        return xs
+
+    def read_item(self, c: Value, index: Value) -> Value:
+        """``c[index]``: impure for a list that grows, so reads are never merged across
+        appends."""
+        return self.e.emit("getitem_mut" if c in self.mutable else "getitem", c, index)[0]
+
+    def length(self, c: Value) -> Value:
+        return self.e.emit("len_mut" if c in self.mutable else "len", c)[0]
+
     def runtime_sum(self, c: Value) -> Value:
         """``sum(c)`` of a run-time sequence: a loop adding its items."""
         e = self.e
         i, acc = Value("i"), Value("total")
         body = Region([i, acc])
         with e.into(body):
-            body.results = [e.add(acc, e.getitem(c, i))]
+            body.results = [e.add(acc, self.read_item(c, i))]
         out = Value("total")
-        e.region.ops.append(Op("for_range", (e.const(0), e.len(c), e.const(1), e.const(0)),
+        e.region.ops.append(Op("for_range", (e.const(0), self.length(c), e.const(1), e.const(0)),
                                (out,), (("breaks", False),), (body,), e.loc))
         return out
 
@@ -481,6 +497,19 @@ def _unflatten(tree: Any, leaves: list[Value]) -> Entry:
     if isinstance(tree, dict):
         return {k: _unflatten(v, leaves) for k, v in tree.items()}  # type: ignore[return-value]
     return type(tree)(_unflatten(t, leaves) for t in tree)
+
+
+def _appended_in_loops(fn: ast.FunctionDef | ast.Lambda) -> set[str]:
+    """Names ``xs`` with ``xs.append(...)``/``xs.extend(...)`` inside a loop."""
+    names: set[str] = set()
+    for loop in ast.walk(fn):
+        if isinstance(loop, (ast.For, ast.While)):
+            for node in ast.walk(loop):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr in ("append", "extend")
+                        and isinstance(node.func.value, ast.Name)):
+                    names.add(node.func.value.id)
+    return names
 
 
 def _assigned_names(fn: ast.FunctionDef | ast.Lambda) -> set[str]:

@@ -65,7 +65,7 @@ def _key(op: Op, number) -> Hashable | None:
         if isinstance(value, (bool, int, float, complex, str, type(None))):
             return ("const", type(value), repr(value))
         return ("const", "id", id(value))
-    if not get(op.prim).pure:
+    if not get(op.prim).mergeable:
         return None
     operands = [number(a) for a in op.args]
     if get(op.prim).commutative:

@@ -104,7 +104,8 @@ class Primitive:
     jvp: tuple[JVPRule | None, ...] | None = None
     differentiable: bool = True
     commutative: bool = False
-    pure: bool = True
+    pure: bool = True  # no side effect: dead code elimination may drop it
+    mergeable: bool = True  # same operands, same result: CSE may merge two of them
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
 
@@ -114,10 +115,15 @@ _BY_CALLABLE: dict[int, tuple[Any, str]] = {}
 
 
 def defprim(name: str, emission: Emission | None, evaluate: Callable[..., Any] | None = None,
-            *, commutative: bool = False, pure: bool = True, callables: tuple[Any, ...] = (),
-            doc: str = "") -> Primitive:
-    """Declare primitive ``name``; ``callables`` are the Python objects that lower to it."""
-    prim = Primitive(name, emission, evaluate, commutative=commutative, pure=pure, doc=doc)
+            *, commutative: bool = False, pure: bool = True, mergeable: bool | None = None,
+            callables: tuple[Any, ...] = (), doc: str = "") -> Primitive:
+    """Declare primitive ``name``; ``callables`` are the Python objects that lower to it.
+
+    ``mergeable`` defaults to ``pure``; a read of something that changes (a list being
+    appended to) is pure but not mergeable.
+    """
+    prim = Primitive(name, emission, evaluate, commutative=commutative, pure=pure,
+                     mergeable=pure if mergeable is None else mergeable, doc=doc)
     PRIMITIVES[name] = prim
     for obj in callables:
         register_callable(obj, name)

@@ -1,5 +1,9 @@
 """Tuples, lists and dicts that arrive at run time (arguments): reading them.
 
+Lists the function builds and appends to in a loop are run-time lists too: ``append``
+mutates them, and reverse mode undoes appends in reverse order, so the adjoint of
+``xs.append(v)`` is ``dv += dxs.pop()``.
+
 ``getitem(c, i)`` is ``c[i]``. Its adjoint goes into ``dc``, a mutable container of zeros
 made once per container (``runtime.zeros_like``): ``dc[i] += g`` when ``c[i]`` is a number
 (``add_item``), ``runtime.add_at`` when it is itself a container. Reverse mode does that
@@ -11,9 +15,27 @@ from __future__ import annotations
 import builtins
 
 from .. import runtime
-from .registry import AddItem, Call, Subscript, defjvp, defprim, nondifferentiable
+from .registry import (
+    AddItem,
+    Call,
+    EmptyList,
+    Method,
+    Subscript,
+    defjvp,
+    defprim,
+    nondifferentiable,
+)
 
 defprim("getitem", Subscript(), lambda c, i: c[i], doc="c[i]")
+# A list built here and appended to in a loop is mutable: a read of it before an append
+# must never be merged with one after it, so reading it has its own, unmergeable primitives.
+defprim("list_new", EmptyList(), pure=False, doc="[] (a list the function appends to)")
+defprim("append", Method("append"), pure=False, doc="xs.append(v)")
+defprim("appended", None, doc="marks where a recomputed body appended; reverse mode pops there")
+defprim("reread", None, doc="reread(xs, i, v): v = xs[i] was read here (its value is taped)")
+defprim("getitem_mut", Subscript(), mergeable=False, doc="xs[i] of a list being appended to")
+defprim("len_mut", Call(builtins.len, "len"), mergeable=False,
+        doc="len(xs) of a list being appended to")
 defprim("len", Call(builtins.len, "len"), builtins.len, doc="len(c)")
 defprim("keys", Call(builtins.list, "list"), lambda d: list(d), doc="list(d): a dict's keys")
 defprim("zeros_like", Call(runtime.zeros_like, "zeros_like"), pure=False,
@@ -22,5 +44,7 @@ defprim("add_item", AddItem(), pure=False, doc="acc[i] += g for a number g, in p
 defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
-nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "like")
+nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "like", "list_new",
+                  "len_mut", "appended", "reread")
 defjvp("getitem", lambda e, dc, c, i: e.getitem(dc, i), None)
+defjvp("getitem_mut", lambda e, dc, c, i: e.getitem_mut(dc, i), None)

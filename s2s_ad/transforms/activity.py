@@ -22,7 +22,9 @@ def active_values(fn: Function, wrt: Iterable[Value]) -> set[Value]:
     useful = set(fn.body.results)
     for op in reversed(fn.body.ops):
         if op.regions:  # conservatively: everything a useful region op reads is useful
-            if any(o in useful for o in op.outs):
+            appends = {inner.args[0] for inner in walk(Region(ops=[op]))
+                       if inner.prim == "append"}
+            if any(o in useful for o in op.outs) or appends & useful:
                 useful.update(op.args)
                 for inner in walk(Region(ops=[op])):
                     useful.update(inner.args)
@@ -30,7 +32,8 @@ def active_values(fn: Function, wrt: Iterable[Value]) -> set[Value]:
                 for region in _regions(op):
                     useful.update(region.params)
                     useful.update(region.results)
-        elif any(o in useful for o in op.outs):
+        elif any(o in useful for o in op.outs) or (op.prim == "append"
+                                                   and op.args[0] in useful):
             useful.update(op.args)
     return varied & useful
 
@@ -56,6 +59,9 @@ def vary(region: Region, varied: set[Value]) -> None:
                     varied.add(out)
         elif op.prim in LOOPS:
             _vary_loop(op, varied)
+        elif op.prim == "append":  # xs.append(v): xs now holds a varying value
+            if op.args[1] in varied:
+                varied.add(op.args[0])
         elif get(op.prim).differentiable and any(a in varied for a in op.args):
             varied.update(op.outs)
 

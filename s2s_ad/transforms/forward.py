@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import NoDerivativeRuleError
+from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value
@@ -71,6 +71,10 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
                     fn.file, fn.globals_ns)
 
 
+# ops that only reverse mode makes (container adjoints): no tangent rules yet
+_CONTAINER_ADJOINTS = ("zeros_like", "add_item", "add_at", "like")
+
+
 class _Forward:
     def __init__(self, e: Emitter, varied: set[Value], suffix: str = "") -> None:
         self.e = e
@@ -96,6 +100,16 @@ class _Forward:
             elif op.prim in ("push", "pop"):
                 self.tape_op(op)
                 self.e.region.ops.append(op)
+            elif op.prim in ("list_new", "append"):
+                self.e.region.ops.append(op)
+                self.list_op(op)
+            elif op.prim in _CONTAINER_ADJOINTS and any(a in self.varied for a in op.args):
+                raise UnsupportedSyntaxError(
+                    "forward mode over a gradient that adds into the adjoint of a tuple, list "
+                    "or dict is not supported yet", loc=op.loc,
+                    hint="take the second derivative with respect to plain numbers, or "
+                         "pass the items as separate arguments",
+                    stage="while differentiating (forward mode)")
             else:
                 self.e.region.ops.append(op)
                 self.op_tangent(op)
@@ -121,6 +135,17 @@ class _Forward:
             if not total.hint and op.out.hint:
                 total.hint = self.name(op.out)
             self.tangent[op.out] = total
+
+    def list_op(self, op: Op) -> None:
+        """A list that grows gets a list of tangents growing beside it."""
+        if op.prim == "list_new":
+            if op.out in self.varied:
+                self.tangent[op.out] = self.e.emit("list_new", hint=self.name(op.out))[0]
+            return
+        xs, v = op.args
+        if xs in self.tangent:
+            self.e.emit("append", self.tangent[xs], self.tangent.get(v) or self.e.const(0.0),
+                        nouts=0)
 
     def tape_op(self, op: Op) -> None:
         """A tape entry carries the tangents of its values, so the pop gets them back."""

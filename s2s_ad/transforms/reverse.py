@@ -58,7 +58,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
         sweep.seed(leaf, ct)
     sweep.backward(e.region.ops, len(e.region.ops))
 
-    containers = {op.args[0] for op in walk(clone.body) if op.prim == "getitem"}
+    containers = {op.args[0] for op in walk(clone.body) if op.prim in ("getitem", "getitem_mut")}
     grads = []
     for p in wrt_params:
         g = sweep.adjoint.get(p)
@@ -123,9 +123,9 @@ class Reverse:
             owner = owner.parent
         return owner.containers.get(c)
 
-    def accumulate_item(self, c: Value, index: Value, g: Value, nested: bool) -> None:
-        """``dc[index] += g`` in place; ``dc`` is made once, where ``c`` is defined, so loops
-        over ``c`` add into the same container. ``nested``: ``g`` is a container too."""
+    def container(self, c: Value) -> Value:
+        """``dc``, the adjoint of container ``c``: made once, where ``c`` is defined, so
+        loops over ``c`` add into the same one."""
         owner = self
         while owner.parent is not None and c not in owner.defines:
             owner = owner.parent
@@ -134,11 +134,33 @@ class Reverse:
             dc = Value("d" + c.hint if c.hint else "")
             owner.region.ops.append(Op("zeros_like", (c,), (dc,), (), (), self.e.loc))
             owner.containers[c] = dc
-        self.e.emit("add_at" if nested else "add_item", dc, index, g, nouts=0)
+        return dc
+
+    def accumulate_item(self, c: Value, index: Value, g: Value, nested: bool) -> None:
+        """``dc[index] += g`` in place. ``nested``: ``g`` is a container too."""
+        self.e.emit("add_at" if nested else "add_item", self.container(c), index, g, nouts=0)
+
+    def appends_active(self, op: Op) -> bool:
+        """Does a branch or loop ``op`` append to a list that carries a derivative?"""
+        return bool(op.regions) and any(
+            inner.prim == "append" and inner.args[0] in self.active
+            for inner in walk(Region(ops=[op])))
+
+    def backward_append(self, op: Op) -> None:
+        """Appends are undone in reverse order, so ``xs.append(v)`` gives ``dv = dxs.pop()``."""
+        xs, v = op.args
+        if xs in self.active and v in self.active:
+            with self.e.at(op.loc):
+                self.accumulate(v, self.e.emit("pop", self.container(xs))[0])
 
     def recompute(self, ops: list[Op], mapping: dict[Value, Value]) -> None:
-        """Emit copies of ``ops`` here (a branch or loop body run again, backward)."""
-        self.e.region.ops.extend(clone_ops(ops, mapping))
+        """Emit copies of ``ops`` here (a branch or loop body run again, backward). Appends
+        are not run again: their copies only mark where the backward sweep pops."""
+        copies = clone_ops(ops, mapping)
+        for op in walk(Region(ops=copies)):
+            if op.prim == "append":
+                op.prim = "appended"
+        self.e.region.ops.extend(copies)
         self.defines.update(mapping.values())
         for old, new in list(mapping.items()):
             if old in self.active:
@@ -148,8 +170,17 @@ class Reverse:
         """Adjoints of ``ops[:end]``'s operands, from the adjoints of their results."""
         for index in range(end - 1, -1, -1):
             op = ops[index]
+            if op.prim in ("append", "appended"):
+                self.backward_append(op)
+                continue
+            if op.prim == "reread":  # a taped xs[i]: its cotangent goes into dxs[i]
+                xs, i, v = op.args
+                if v in self.adjoint and xs in self.active:
+                    with self.e.at(op.loc):
+                        self.accumulate_item(xs, i, self.adjoint[v], nested=False)
+                continue
             if not any(o in self.adjoint or self.container_adjoint(o) is not None
-                       for o in op.outs):
+                       for o in op.outs) and not self.appends_active(op):
                 continue
             if op.prim == "if":
                 self.backward_if(op)
@@ -164,7 +195,7 @@ class Reverse:
         prim = get(op.prim)
         if not prim.differentiable:
             return
-        if op.prim == "getitem":  # into the container's adjoint, in place
+        if op.prim in ("getitem", "getitem_mut"):  # into the container's adjoint, in place
             c, index = op.args
             inner = self.container_adjoint(op.out)  # c[i] was itself indexed
             g = inner if inner is not None else self.adjoint[op.out]

@@ -13,7 +13,8 @@ reversed loop knows how many to run.
 
 from __future__ import annotations
 
-from ..ir.core import Op, Region, Value
+from ..errors import UnsupportedSyntaxError
+from ..ir.core import Op, Region, Value, walk
 from ..primitives.registry import pure_op
 from .reverse import Reverse
 
@@ -33,17 +34,23 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     index_param = Value(body.params[0].hint if is_for else "_")
     d_carried = [Value("d" + carried[k].hint) for k in slots]
     reversed_body = Region([index_param, *d_carried])
-    popped = [Value(p.hint) for p in carried]
+    # What an iteration may need again: the carried values it started with, and what it
+    # read from lists that grow in this loop (read again later, they would have grown).
+    snapshots = _snapshot_reads(loop, body)
+    saved = [*carried, *(op.out for op in snapshots)]
+    popped = [Value(v.hint) for v in saved]
     pop = Op("pop", (), tuple(popped), (), (), loop.loc)
     reversed_body.ops.append(pop)
     with e.into(reversed_body), e.at(loop.loc):
         inner = sweep.child()
         inner.defines.update(popped)
         inner.defines.add(index_param)
-        mapping = dict(zip(carried, popped))
+        mapping = dict(zip(saved, popped))
         if is_for:
             mapping[body.params[0]] = index_param
-        inner.recompute(body.ops, mapping)
+        # a taped read is not run again; its marker keeps its place in the backward sweep
+        inner.recompute([Op("reread", op.args + op.outs, (), (), (), op.loc)
+                         if op in snapshots else op for op in body.ops], mapping)
         for k, dk in zip(slots, d_carried):
             inner.seed(mapping.get(nexts[k], nexts[k]), dk)
         inner.backward(reversed_body.ops, len(reversed_body.ops))
@@ -59,13 +66,16 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     # read carried values that are not pushed).
     _prune(reversed_body)
     read = _live_reads(reversed_body)
-    keep = [k for k in range(n) if popped[k] in read]
+    keep = [k for k in range(len(saved)) if popped[k] in read]
     if keep:
-        tape = Value((carried[keep[0]].hint or "") + "_tape")
+        tape = Value((saved[keep[0]].hint or "") + "_tape")
         pop.args = (tape,)
         pop.outs = tuple(popped[k] for k in keep)
-        body.ops.insert(0, Op("push", (tape, *(carried[k] for k in keep)), (), (), (),
-                              loop.loc))
+        push = Op("push", (tape, *(saved[k] for k in keep)), (), (), (), loop.loc)
+        if keep[-1] < n:
+            body.ops.insert(0, push)  # carried values only: saved as the iteration starts
+        else:
+            body.ops.append(push)  # after the reads it saves
         ops.insert(index, Op("tape_new", (), (tape,), (), (), loop.loc))
     else:
         reversed_body.ops.remove(pop)
@@ -92,6 +102,21 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     for k, final in zip(slots, finals):  # after: an initial value may be an outer value too
         if inits[k] in sweep.active:
             sweep.accumulate(inits[k], final)
+
+
+def _snapshot_reads(loop: Op, body: Region) -> list[Op]:
+    """The body's reads of lists that this loop appends to (their values go on the tape)."""
+    growing = {op.args[0] for op in walk(Region(ops=[loop])) if op.prim == "append"}
+    reads = [op for op in body.ops
+             if op.prim in ("getitem_mut", "len_mut") and op.args[0] in growing]
+    for inner in body.ops:
+        for nested in (walk(Region(ops=[inner])) if inner.regions else ()):
+            if nested.prim in ("getitem_mut", "len_mut") and nested.args[0] in growing:
+                raise UnsupportedSyntaxError(
+                    "cannot differentiate reading a list inside a branch or inner loop of the "
+                    "loop that appends to it", loc=nested.loc,
+                    hint="read it into a variable at the top of the loop body")
+    return reads
 
 
 def _count_iterations(loop: Op, ops: list[Op], index: int) -> Value:
