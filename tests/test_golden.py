@@ -24,9 +24,6 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("S2S_AD_UPDATE_GOLDEN") == "1"
 
-
-
-
 # golden name -> (example file, function name, wrt)
 SHOWCASE = {
     "seed01_log_mul_sin": ("intro_log_mul_sin", "f", ("x1", "x2")),
@@ -34,6 +31,9 @@ SHOWCASE = {
     "seed15_sigmoid_neuron": ("sigmoid_neuron", "neuron", ("w0", "w1", "w2", "x0", "x1")),
     "seed18_sqrt_exp_cos": ("sqrt_exp_cos", "f", "x"),
     "seed18_sqrt_exp_cos_staged": ("sqrt_exp_cos", "f_staged", "x"),
+    "loop_recurrence": ("control_flow", "simulate", ("x", "w")),
+    "branches_early_return": ("control_flow", "piecewise", ("x", "y")),
+    "loop_over_list": ("control_flow", "horner", ("coeffs", "x")),
 }
 
 

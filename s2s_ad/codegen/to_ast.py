@@ -161,7 +161,12 @@ class _Codegen:
         branches = []
         for region in op.regions:
             stmts = self.region(region)
+            defined = {v for inner in region.ops for v in inner.outs}
             for out, result in zip(op.outs, region.results):
+                if (result in defined and result not in self.inline
+                        and self.uses.get(result, 0) == 1):
+                    self.share(out, result)  # the branch computes straight into the variable
+                    continue
                 stmts.append(_assign([self.store(out)], self.ref(result)))
             branches.append(stmts)
         then, other = branches

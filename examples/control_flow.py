@@ -1,0 +1,54 @@
+"""Loops and branches: the generated gradient keeps the program's shape.
+
+Seed 003 warns that "programs with loops and if statements need more care". Here are
+three: a time-stepping recurrence (the backward loop runs the steps in reverse, saving one
+float a step), a piecewise function with early returns (the backward pass takes the same
+branch), and a loop over a list of coefficients (Horner's rule, with gradients with
+respect to the coefficients).
+
+Run: python examples/control_flow.py
+"""
+
+import math
+
+import s2s_ad
+
+
+def simulate(x, w, n):
+    """n explicit Euler steps of dx/dt = sin(w x)."""
+    dt = 0.1
+    for i in range(n):  # noqa: B007  (the step counter is unused, as users write it)
+        x = x + dt * math.sin(w * x)
+    return x
+
+
+def piecewise(x, y):
+    """A smooth-by-pieces function with an early return in each piece."""
+    if x < 0:
+        return -x * y
+    t = x * x
+    if t > 4:
+        return t * y
+    return t + math.sin(y)
+
+
+def horner(coeffs, x):
+    """The polynomial coeffs[0] x^(n-1) + ... + coeffs[-1]."""
+    acc = 0.0
+    for c in coeffs:
+        acc = acc * x + c
+    return acc
+
+
+if __name__ == "__main__":
+    dsim = s2s_ad.grad(simulate, wrt=("x", "w"))
+    print("simulate(0.5, 1.3, 10) =", simulate(0.5, 1.3, 10))
+    print("d/d(x, w) =", dsim(0.5, 1.3, 10))
+    print(dsim.source)
+    dpiece = s2s_ad.grad(piecewise, wrt=("x", "y"))
+    for point in [(-1.0, 2.0), (1.0, 2.0), (3.0, 2.0)]:
+        print(f"piecewise{point} gradient =", dpiece(*point))
+    print(dpiece.source)
+    dhorner = s2s_ad.grad(horner, wrt=("coeffs", "x"))
+    print("horner((1, 2, 3), 0.5) gradient =", dhorner([1.0, 2.0, 3.0], 0.5))
+    print(dhorner.source)

@@ -1,0 +1,22 @@
+# Golden file: s2s_ad.grad(horner, wrt=('coeffs', 'x')).source, where horner is
+# defined in examples/control_flow.py. Checked by tests/test_golden.py; to accept a
+# change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.
+# ruff: noqa
+
+def horner_grad(coeffs, x):
+    _t1 = len(coeffs)
+    acc_tape = []
+    acc = 0.0
+    for i in range(_t1):
+        acc_tape.append(acc)
+        c = coeffs[i]
+        acc = acc * x + c
+    dcoeffs = zeros_like(coeffs)
+    dacc = 1.0
+    dx = 0.0
+    for i_2 in reversed(range(_t1)):
+        acc_2 = acc_tape.pop()
+        dcoeffs[i_2] += dacc
+        dacc, dx = dacc * x, dx + dacc * acc_2
+    dcoeffs_2 = like(dcoeffs, coeffs)
+    return dcoeffs_2, dx
