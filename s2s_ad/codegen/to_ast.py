@@ -163,8 +163,9 @@ class _Codegen:
             stmts = self.region(region)
             defined = {v for inner in region.ops for v in inner.outs}
             for out, result in zip(op.outs, region.results):
-                if (result in defined and result not in self.inline
-                        and self.uses.get(result, 0) == 1):
+                if (result in defined and self.uses.get(result, 0) == 1
+                        and not any(result in held for held in
+                                    (self.inline, self.literals, self.objects))):
                     self.share(out, result)  # the branch computes straight into the variable
                     continue
                 stmts.append(_assign([self.store(out)], self.ref(result)))
