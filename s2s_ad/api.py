@@ -212,13 +212,17 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> Any:
             hint="use s2s_ad.vjp, s2s_ad.jvp or s2s_ad.jacobian for functions with several "
                  "outputs")
     name = f"{primal.name.strip('<>')}_{kind}"  # "<lambda>" -> "lambda_grad"
-    # x ** 2 may become x * x only where no value of f is returned (see simplify)
-    squares = kind not in ("value_and_grad", "jvp")
-    polish = functools.partial(run_optimizer, squares=squares) if optimize else (lambda fn: fn)
-    # Optimizing f first lets repeated subexpressions share one adjoint (all rewrites are
-    # exact, so values do not change).
-    raw = _derive(polish(primal), kind, indices, single, mode, name, polish)
-    final = polish(raw)
+    # The values of f that are returned stay exact (value and type); derivatives may be
+    # simplified more loosely (see simplify).
+    values = len(primal.body.results) if kind in ("value_and_grad", "jvp") else 0
+    if optimize:
+        polish = functools.partial(run_optimizer, exact_results=0)
+        # optimizing f first lets repeated subexpressions share one adjoint
+        raw = _derive(run_optimizer(primal, exact_results=values), kind, indices, single,
+                      mode, name, polish)
+        final = run_optimizer(raw, exact_results=values)
+    else:
+        raw = final = _derive(primal, kind, indices, single, mode, name, lambda fn: fn)
     fn, source = load(final, name)
     fn.__s2s__ = Generated(final, raw, primal, indices)
     fn.source = source

@@ -16,13 +16,14 @@ PASSES = (fold, simplify, cse, copyprop, dce)
 MAX_ROUNDS = 10
 
 
-def optimize(fn: Function, *, squares: bool = False) -> Function:
+def optimize(fn: Function, *, exact_results: int | None = None) -> Function:
     """Run ``PASSES`` in order, again and again, until op counts stop changing.
 
-    ``squares``: let ``simplify`` turn ``x ** 2`` into ``x * x`` (derivative-only programs).
+    ``exact_results``: how many leading results keep their exact value and type (default:
+    all); the rest are derivatives, which ``simplify`` may compute more loosely.
     """
-    passes = [partial(simplify, squares=True) if run is simplify else run for run in PASSES] \
-        if squares else PASSES
+    passes = [partial(simplify, exact_results=exact_results) if run is simplify else run
+              for run in PASSES]
     before = None
     for _ in range(MAX_ROUNDS):
         for run in passes:

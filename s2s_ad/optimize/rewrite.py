@@ -65,3 +65,18 @@ def use_counts(fn: Function) -> dict[Value, int]:
     for v in fn.body.results:
         uses[v] = uses.get(v, 0) + 1
     return uses
+
+
+def ancestors(fn: Function, values: list[Value]) -> set[Value]:
+    """Every value that ``values`` are computed from (a branch or loop: all inside it)."""
+    needed = set(values)
+    for op in reversed(list(walk(fn.body))):
+        if any(o in needed for o in op.outs):
+            needed.update(op.args)
+            for inner in walk(Region(ops=[op])):
+                needed.update(inner.outs)
+                needed.update(inner.args)
+            for region in op.regions:
+                needed.update(region.params)
+                needed.update(region.results)
+    return needed

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..ir.core import Function, Op, Value, const_value
-from .rewrite import rewrite, use_counts
+from .rewrite import ancestors, rewrite, use_counts
 
 _MISSING = object()
 
@@ -21,11 +21,12 @@ _MISSING = object()
 class _Facts:
     """What the rules may ask about an operand: its constant value, its defining op."""
 
-    def __init__(self, uses: dict[Value, int], squares: bool) -> None:
+    def __init__(self, uses: dict[Value, int], exact: set[Value]) -> None:
         self.consts: dict[Value, Any] = {}
         self.defs: dict[Value, Op] = {}
         self.uses = uses
-        self.squares = squares  # may x ** 2 become x * x? (see `simplify`)
+        self.exact = exact  # values that must keep their exact value and type
+        self.loose = False  # may the op being simplified change type or last bit?
         self.pending: list[Op] = []  # ops a rule creates, emitted just before its result
 
     def const(self, v: Value) -> Any:
@@ -34,6 +35,11 @@ class _Facts:
     def is_const(self, v: Value, number: float) -> bool:
         c = self.consts.get(v, _MISSING)
         return type(c) in (int, float) and c == number
+
+    def is_unit(self, v: Value, number: int) -> bool:
+        """``v`` is ``number`` (0, 1 or -1), and dropping it cannot change a result's type:
+        ``n * 1.0`` is a float for an int ``n``, ``n * 1`` is not."""
+        return self.is_const(v, number) and (self.loose or type(self.consts[v]) is int)
 
     def is_negative(self, v: Value) -> bool:
         c = self.consts.get(v, _MISSING)
@@ -62,9 +68,9 @@ def _as(op: Op, prim: str, *args: Value) -> Op:
 
 def _add(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_const(y, 0):
+    if f.is_unit(y, 0):
         return x  # x + 0 -> x
-    if f.is_const(x, 0):
+    if f.is_unit(x, 0):
         return y  # 0 + x -> x
     if f.is_negative(x):
         return _as(op, "sub", y, f.negated(x, op))  # -c + y -> y - c
@@ -79,9 +85,9 @@ def _add(op: Op, f: _Facts) -> Value | Op | None:
 
 def _sub(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_const(y, 0):
+    if f.is_unit(y, 0):
         return x  # x - 0 -> x
-    if f.is_const(x, 0):
+    if f.is_unit(x, 0):
         return _as(op, "neg", y)  # 0 - y -> -y
     if (n := f.defined_by(y, "neg")) is not None:
         return _as(op, "add", x, n.args[0])  # x - -y -> x + y
@@ -90,13 +96,13 @@ def _sub(op: Op, f: _Facts) -> Value | Op | None:
 
 def _mul(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_const(y, 1):
+    if f.is_unit(y, 1):
         return x  # x * 1 -> x
-    if f.is_const(x, 1):
+    if f.is_unit(x, 1):
         return y  # 1 * x -> x
-    if f.is_const(y, -1):
+    if f.is_unit(y, -1):
         return _as(op, "neg", x)  # x * -1 -> -x
-    if f.is_const(x, -1):
+    if f.is_unit(x, -1):
         return _as(op, "neg", y)  # -1 * x -> -x
     nx, ny = f.defined_by(x, "neg"), f.defined_by(y, "neg")
     if nx is not None and ny is not None:
@@ -111,9 +117,9 @@ def _mul(op: Op, f: _Facts) -> Value | Op | None:
 
 def _truediv(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_const(y, 1):
-        return x  # x / 1 -> x
-    if f.is_const(y, -1):
+    if f.loose and f.is_const(y, 1):
+        return x  # x / 1 -> x (true division: a float for an int x)
+    if f.loose and f.is_const(y, -1):
         return _as(op, "neg", x)  # x / -1 -> -x
     return None
 
@@ -129,9 +135,9 @@ def _neg(op: Op, f: _Facts) -> Value | Op | None:
 
 def _pow(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_const(y, 1):
+    if f.is_unit(y, 1):
         return x  # x ** 1 -> x
-    if f.squares and f.is_const(y, 2):
+    if f.loose and f.is_const(y, 2):
         return _as(op, "mul", x, x)  # x ** 2 -> x * x: faster; see `simplify` for when
     return None
 
@@ -177,21 +183,25 @@ RULES: dict[str, Callable[[Op, _Facts], Value | Op | None]] = {
 }
 
 
-def simplify(fn: Function, *, squares: bool = False) -> Function:
+def simplify(fn: Function, *, exact_results: int | None = None) -> Function:
     """Apply ``RULES`` once over ``fn`` (the pipeline repeats passes to a fixed point).
 
-    ``squares`` also rewrites ``x ** 2`` to ``x * x``, which is faster but may round
-    differently (by one ulp, where ``pow`` is not correctly rounded) and gives ``inf``
-    where ``**`` raises ``OverflowError``. It is for programs that return derivatives
-    only, never one that returns the function's own value (``value_and_grad``, ``jvp``),
-    whose value must be exactly ``f(*args)``.
+    The first ``exact_results`` results (default: all) keep their exact value and type:
+    ``value_and_grad``'s value is exactly ``f(*args)``. Everything else -- derivatives --
+    may also use rows that change a type or a last bit, never a meaning: ``x ** 2 -> x * x``
+    (faster; ``pow`` may round differently, and overflows with an error where ``*`` gives
+    ``inf``), and dropping ``* 1.0``, ``+ 0.0`` or ``/ 1`` (so an int input may give an int
+    derivative).
     """
-    facts = _Facts(use_counts(fn), squares)
+    count = len(fn.body.results) if exact_results is None else exact_results
+    exact = ancestors(fn, fn.body.results[:count])
+    facts = _Facts(use_counts(fn), exact)
 
     def visit(op: Op, subst: dict[Value, Value]) -> Op | list[Op] | Value:
         if op.prim == "if":
             return _if(op, facts, subst) or op
         rule = RULES.get(op.prim)
+        facts.loose = not any(o in facts.exact for o in op.outs)
         result = rule(op, facts) if rule is not None else None
         if result is None:
             result = op
