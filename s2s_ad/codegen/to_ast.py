@@ -31,6 +31,7 @@ from ..primitives.registry import (
     Prefix,
     Select,
     Subscript,
+    TupleDisplay,
 )
 
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
@@ -293,6 +294,8 @@ class _Codegen:
             return ast.List(elts=[], ctx=ast.Load())
         if isinstance(spec, Subscript):
             return ast.Subscript(value=args[0], slice=args[1], ctx=ast.Load())
+        if isinstance(spec, TupleDisplay):
+            return ast.Tuple(elts=args, ctx=ast.Load())
         raise AssertionError(f"primitive {op.prim!r} has no emission\n{self.fn}")
 
     def arguments(self) -> ast.arguments:

@@ -134,6 +134,8 @@ class ControlFlow:
             if not isinstance(node.target, ast.Name):
                 raise self.error(node.target, "cannot unpack a range item")
             return self.loop(node, env, "for_range", bounds, node.target.id)
+        if isinstance(iterable, Value) and _indexed_by_target(node):
+            iterable = self.static(DictView("keys", iterable))  # for k in d: ... d[k] ...
         items = self.iteration(node.iter, iterable)
         if items is None:
             raise self.error(node.iter, "cannot differentiate a for loop over this value",
@@ -147,6 +149,9 @@ class ControlFlow:
     def iteration(self, node: ast.AST, iterable: Any):
         """``(count, item(i))`` for a run-time sequence, dict view, enumerate or zip."""
         e = self.e
+        if isinstance(iterable, (tuple, list)):  # built here, zipped with a run-time sequence
+            built = self.runtime_tuple(iterable, node)
+            return e.const(len(iterable)), lambda i: self.read_item(built, i)
         if isinstance(iterable, Value):  # a list or tuple argument, or a list that grows
             return self.length(iterable), lambda i: self.read_item(iterable, i)
         if not self.is_static(iterable):
@@ -184,7 +189,10 @@ class ControlFlow:
         try:
             for item in items:
                 self.assign(node.target, item, env)
-                self.block(node.body, env)
+                _, after = self.block(node.body, env)
+                if after is not env:  # an if joined: the iteration ends in a new environment
+                    env.clear()
+                    env.update(after)
         finally:
             self.loop_depth -= 1
 
@@ -209,10 +217,8 @@ class ControlFlow:
 
         def fresh_env() -> tuple[dict, list[Value]]:
             params = [Value(name) for name in names]  # named after the user's variable
-            bound = dict(zip(map(id, inits), params))
             inner = dict(env)
-            for n, t in zip(carried, templates):
-                inner[n] = _rebind(t, bound)
+            _rebind_all(inner, carried, templates, params)
             return inner, params
 
         regions = []
@@ -251,9 +257,7 @@ class ControlFlow:
         with self.e.at(self.source.loc(node)):
             self.e.region.ops.append(Op(prim, (*bounds, *inits), outs, (("breaks", breaks),),
                                         tuple(regions), self.e.loc))
-        bound = dict(zip(map(id, inits), outs))
-        for n, t in zip(carried, templates):
-            env[n] = _rebind(t, bound)
+        _rebind_all(env, carried, templates, outs)
 
     def carry_template(self, node: ast.AST, name: str, entry: Any) -> Any:
         """``entry`` with every leaf an IR value (statics become constants), hinted ``name``."""
@@ -362,10 +366,18 @@ def _template_leaves(template: Any) -> list[Value]:
     return [template]
 
 
-def _rebind(template: Any, bound: dict[int, Value]) -> Any:
+def _rebind_all(env: dict, names: list[str], templates: list[Any], leaves: Any) -> None:
+    """Bind each carried name to its template with the leaves replaced, in order. (By
+    position: two names may start as one value, ``w = x``, and must stay two.)"""
+    supply = iter(leaves)
+    for name, template in zip(names, templates):
+        env[name] = _replace_leaves(template, supply)
+
+
+def _replace_leaves(template: Any, supply: Any) -> Any:
     if isinstance(template, (tuple, list)):
-        return type(template)(_rebind(t, bound) for t in template)
-    return bound[id(template)]
+        return type(template)(_replace_leaves(t, supply) for t in template)
+    return next(supply)
 
 
 def _same_constant(a: Any, b: Any) -> bool:
@@ -383,6 +395,17 @@ def _walk_same_function(stmts: list[ast.stmt], stop_at_loops: bool):
         if stop_at_loops and isinstance(node, (ast.For, ast.While)):
             continue
         stack.extend(ast.iter_child_nodes(node))
+
+
+def _indexed_by_target(node: ast.For) -> bool:
+    """``for k in d: ... d[k] ...``: the loop variable indexes what it iterates, so ``d``
+    is a dict and the loop goes over its keys (over a list, ``for x in xs`` gives items)."""
+    if not (isinstance(node.iter, ast.Name) and isinstance(node.target, ast.Name)):
+        return False
+    return any(isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)
+               and n.value.id == node.iter.id and isinstance(n.slice, ast.Name)
+               and n.slice.id == node.target.id
+               for n in _walk_same_function(node.body, stop_at_loops=False))
 
 
 def _can_exit(stmts: list[ast.stmt]) -> bool:

@@ -283,11 +283,13 @@ class _Lowerer(ControlFlow):
             except (IndexError, KeyError, TypeError):
                 raise self.error(node, f"no item {index.obj!r} in this "
                                  f"{type(base).__name__}", kind=DifferentiationError) from None
+        if isinstance(base, (tuple, list)):  # built here, indexed at run time
+            base = self.runtime_tuple(base, node.value)
         if isinstance(base, Value):
             return self.read_item(base, self.operand(index, node.slice))
-        raise self.error(node, "cannot differentiate indexing a tuple, list or dict built in "
-                         "this function with an index computed at run time",
-                         hint="pass the container in as an argument, or use a constant index")
+        raise self.error(node, "cannot differentiate indexing a dict built in this function "
+                         "with a key computed at run time",
+                         hint="pass the dict in as an argument, or use a constant key")
 
     def name(self, node: ast.Name, env: dict[str, Entry]) -> Entry:
         name = node.id
@@ -407,6 +409,10 @@ class _Lowerer(ControlFlow):
             self.e.emit("append", xs, self.operand(item, target), nouts=0)
         self.mutable.add(xs)
         return xs
+
+    def runtime_tuple(self, items: tuple | list, node: ast.AST) -> Value:
+        """A tuple or list built here, as a run-time tuple (to index it at run time)."""
+        return self.e.emit("tuple", *(self.operand(item, node) for item in items))[0]
 
     def read_item(self, c: Value, index: Value) -> Value:
         """``c[index]``: impure for a list that grows, so reads are never merged across

@@ -82,6 +82,11 @@ class AddItem:
 
 
 @dataclass(frozen=True, slots=True)
+class TupleDisplay:
+    """``(args[0], args[1], ...)``"""
+
+
+@dataclass(frozen=True, slots=True)
 class EmptyList:
     """``[]``"""
 
@@ -92,7 +97,7 @@ class Structured:
 
 
 Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | EmptyList | Subscript
-            | AddItem | Structured)
+            | AddItem | TupleDisplay | Structured)
 
 
 @dataclass(slots=True)

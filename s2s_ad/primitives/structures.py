@@ -21,6 +21,7 @@ from .registry import (
     EmptyList,
     Method,
     Subscript,
+    TupleDisplay,
     defjvp,
     defprim,
     nondifferentiable,
@@ -44,7 +45,12 @@ defprim("add_item", AddItem(), pure=False, doc="acc[i] += g for a number g, in p
 defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
-nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "like", "list_new",
+defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
+        doc="zeros in c's structure: the gradient for an argument nothing reads")
+defprim("tuple", TupleDisplay(), lambda *items: items,
+        doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
+nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "like", "zero_gradient",
+                  "list_new",
                   "len_mut", "appended", "reread")
 defjvp("getitem", lambda e, dc, c, i: e.getitem(dc, i), None)
 defjvp("getitem_mut", lambda e, dc, c, i: e.getitem_mut(dc, i), None)

@@ -100,6 +100,12 @@ class _Forward:
             elif op.prim in ("push", "pop"):
                 self.tape_op(op)
                 self.e.region.ops.append(op)
+            elif op.prim == "tuple":
+                self.e.region.ops.append(op)
+                if any(a in self.tangent for a in op.args):
+                    self.tangent[op.out] = self.e.emit(
+                        "tuple", *(self.tangent.get(a) or self.e.const(0.0) for a in op.args),
+                        hint=self.name(op.out))[0]
             elif op.prim in ("list_new", "append"):
                 self.e.region.ops.append(op)
                 self.list_op(op)

@@ -21,6 +21,7 @@ from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
+from ..primitives.registry import pure_op
 from .activity import LOOPS, active_values
 
 
@@ -59,14 +60,17 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     sweep.backward(e.region.ops, len(e.region.ops))
 
     containers = {op.args[0] for op in walk(clone.body) if op.prim in ("getitem", "getitem_mut")}
+    read = {a for op in walk(clone.body) for a in op.args}
     grads = []
     for p in wrt_params:
         g = sweep.adjoint.get(p)
         if p in containers:  # the gradient has p's structure, zeros where unused
             dc = sweep.containers.get(p) or e.emit("zeros_like", p, hint="d" + p.hint)[0]
             g = e.emit("like", dc, p, hint="d" + p.hint)[0]
-        elif g is None:
+        elif g is None and p in read:  # a number nothing differentiable reaches
             g = e.const(0.0, "d" + p.hint)
+        elif g is None:  # never read: it may be a container; zeros in its structure
+            g = e.emit("zero_gradient", p, hint="d" + p.hint)[0]
         elif not g.hint or g in results:
             g = e.copy(g, hint="d" + p.hint)  # the gradient reads as `dx` (copyprop merges)
         grads.append(g)
@@ -195,6 +199,13 @@ class Reverse:
         prim = get(op.prim)
         if not prim.differentiable:
             return
+        if op.prim == "tuple":  # a tuple built here: item k's adjoint is dt[k]
+            dt = self.container_adjoint(op.out)
+            with self.e.at(op.loc):
+                for k, item in enumerate(op.args):
+                    if item in self.active:
+                        self.accumulate(item, self.e.getitem(dt, k))
+            return
         if op.prim in ("getitem", "getitem_mut"):  # into the container's adjoint, in place
             c, index = op.args
             inner = self.container_adjoint(op.out)  # c[i] was itself indexed
@@ -235,8 +246,8 @@ class Reverse:
     def emit_join(self, op: Op, branches: list[tuple[Region, dict[Value, Value]]]) -> None:
         """An ``if`` yielding, per outer value, its adjoint from each branch (0.0 if none)."""
         targets = list(dict.fromkeys(v for _, outer in branches for v in outer))
-        if not targets:
-            return
+        if not targets and all(pure_op(o) for region, _ in branches for o in region.ops):
+            return  # nothing flows out, and nothing is added into a container in place
         for region, outer in branches:
             with self.e.into(region):
                 region.results = [outer[v] if v in outer else self.e.const(0.0)
