@@ -1,0 +1,165 @@
+"""A long differential-fuzzing campaign of the whole pipeline (issue 9), outside pytest.
+
+    python bench/fuzz.py --n 10000 [--seed S] [--family F] [--jobs J] [--known-bugs]
+
+Program ``i`` of the campaign is ``generate(seed_i, family_i)`` from ``tests/fuzz_programs.py``
+(the generator the test suite's hypothesis strategy wraps): a random module of one or two
+helpers and an entry function in the supported subset -- ``math`` expression trees with
+guarded arguments, re-assignments, helper calls with keyword arguments, ``if``/``elif``,
+``for``/``while`` loops with data-dependent trip counts, ``break``/``continue``, tuples,
+lists and dicts -- with a point away from kinks where the Richardson oracle is well
+conditioned. ``seed_i`` comes from ``random.Random(S)``; the families take turns unless
+``--family`` fixes one. Each program is checked by ``check``: reverse mode (optimized and
+not) against Richardson-extrapolated central differences, ``jacobian(mode="fwd")`` and
+``jvp`` against reverse, ``value_and_grad``'s and ``jvp``'s values against ``f(*args)``
+bitwise, every generated ``.source`` compiled, the arguments unmodified.
+
+Printed: programs tried (per family, and how many contain each construct), failures by
+kind -- mismatches (a wrong number or structure), crashes (an exception that is not a
+``DifferentiationError``) and unsupported (a ``DifferentiationError``: the generator only
+writes supported constructs, so each one is a finding too) -- and the time spent. For the
+first ``--reports`` failures of each kind, the program is minimized greedily (statements
+deleted, blocks inlined, expressions replaced by an operand or ``1.0``, integer arguments
+lowered, while the same kind of failure persists) and printed with its point and the
+disagreeing numbers.
+
+By default the generator avoids the patterns of the known bugs listed in
+``fuzz_programs.KNOWN_BUGS`` (each pinned by a strict-xfail regression test), so a
+campaign looks for new ones; ``--known-bugs`` writes those patterns too. Exit status 1
+when anything failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import multiprocessing
+import random
+import re
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+import fuzz_programs as fp  # noqa: E402 -- the generator lives next to the tests
+
+MEMORY = 4 << 30  # bytes of address space per process
+
+CONSTRUCTS = {  # what the entry functions contain, counted in their source
+    "if": r"^\s+if ", "elif/else": r"^\s+(elif .*|else):$", "ternary": r" if .* else ",
+    "early return": r"^\s+if .*:\n\s+return ", "for range": r"for \w+ in range\(",
+    "for container": r"for .* in (?!range\()", "while": r"^\s+while ",
+    "break/continue": r"^\s+(break|continue)$", "nested loop": r"^\s{8,}(for|while) ",
+    "helper call": r"h\d\(", "keyword argument": r"h\d\(.*\bb=", "tuple assignment":
+    r"^\s+\w+, \w+.* = ", "tuple built": r"= \(.*,.*\)$", "list built": r"\.append\(",
+    "list/tuple argument": r"\b(xs|t|ps)\[", "dict argument": r"\bd\[|\bd\.",
+    "min/max/abs": r"\b(min|max|abs|fabs)\(",
+}
+
+
+def _limit_memory() -> None:
+    """A generated loop that never ends fills its tape: stop it at 4 GB (MemoryError)."""
+    try:
+        import resource
+    except ImportError:  # not POSIX
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+def _task(job: tuple[int, int, str, bool]) -> tuple:
+    index, seed, family, known = job
+    avoid = frozenset() if known else fp.KNOWN_BUGS
+    start = time.perf_counter()
+    program = fp.generate(seed, family, avoid)
+    generated = time.perf_counter()
+    try:
+        failure = fp.check(program)
+    except Exception as err:  # noqa: BLE001 -- the harness itself: report, keep going
+        failure = fp.Failure(f"harness error: {type(err).__name__}", repr(err), program)
+    checked = time.perf_counter()
+    return index, program, failure, generated - start, checked - generated
+
+
+def _contains(source: str, pattern: str) -> bool:
+    return re.search(pattern, source.split("def f(", 1)[-1], re.MULTILINE) is not None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10000, help="programs to try")
+    parser.add_argument("--seed", type=int, default=0, help="campaign seed")
+    parser.add_argument("--family", choices=fp.FAMILIES, help="one family only")
+    parser.add_argument("--jobs", type=int, default=multiprocessing.cpu_count(),
+                        help="worker processes (default: one per CPU)")
+    parser.add_argument("--known-bugs", action="store_true",
+                        help="also write the patterns of the known bugs (KNOWN_BUGS)")
+    parser.add_argument("--reports", type=int, default=3,
+                        help="failures of each kind to minimize and print")
+    parser.add_argument("--budget", type=int, default=400,
+                        help="candidate programs the minimizer may check per failure")
+    args = parser.parse_args(argv)
+
+    rng = random.Random(args.seed)
+    jobs = [(i, rng.getrandbits(32), args.family or fp.FAMILIES[i % len(fp.FAMILIES)],
+             args.known_bugs) for i in range(args.n)]
+    print(f"s2s_ad differential fuzzing: {args.n} programs, seed {args.seed}, "
+          f"{args.jobs} worker(s), known-bug patterns "
+          f"{'written' if args.known_bugs else 'avoided: ' + ', '.join(sorted(fp.KNOWN_BUGS))}",
+          flush=True)
+    start = time.perf_counter()
+    families: collections.Counter[str] = collections.Counter()
+    constructs: collections.Counter[str] = collections.Counter()
+    failures: dict[str, list[fp.Failure]] = collections.defaultdict(list)
+    gen_time = check_time = 0.0
+    done = 0
+    warnings.simplefilter("ignore", SyntaxWarning)
+    _limit_memory()
+    with multiprocessing.Pool(args.jobs, initializer=_limit_memory) as pool:
+        for _, program, failure, t_gen, t_check in pool.imap_unordered(_task, jobs, 8):
+            done += 1
+            gen_time += t_gen
+            check_time += t_check
+            families[program.family] += 1
+            for name, pattern in CONSTRUCTS.items():
+                constructs[name] += _contains(program.source, pattern)
+            if failure is not None:
+                failures[failure.kind].append(failure)
+                print(f"  [{done}] {failure.kind}: {program!r}", flush=True)
+            if done % 500 == 0 or done == args.n:
+                elapsed = time.perf_counter() - start
+                print(f"  {done}/{args.n} programs, {sum(map(len, failures.values()))} "
+                      f"failures, {elapsed:.0f} s", flush=True)
+    elapsed = time.perf_counter() - start
+
+    groups = {"mismatches": ("mismatch", "value", "structure", "mutation"),
+              "crashes": ("crash", "harness"), "unsupported": ("unsupported",)}
+    print("\n=== summary ===")
+    print(f"programs tried: {done} ("
+          + ", ".join(f"{fam} {families[fam]}" for fam in fp.FAMILIES if families[fam]) + ")")
+    print("programs containing: "
+          + ", ".join(f"{name} {constructs[name]}" for name in CONSTRUCTS))
+    for group, prefixes in groups.items():
+        count = sum(len(v) for k, v in failures.items() if k.startswith(prefixes))
+        print(f"{group}: {count}")
+    for kind, found in sorted(failures.items()):
+        print(f"  {len(found):5d}  {kind}")
+    print(f"time: {elapsed:.1f} s wall ({done / elapsed:.1f} programs/s); per program "
+          f"{1e3 * gen_time / done:.1f} ms generating, {1e3 * check_time / done:.1f} ms "
+          f"checking (CPU summed over workers)")
+
+    for kind, found in sorted(failures.items()):
+        for failure in found[:args.reports]:
+            print(f"\n=== {kind}: {failure.program!r} ===")
+            t0 = time.perf_counter()
+            small = fp.minimize(failure, budget=args.budget)
+            again = fp.check(small) or failure
+            print(f"minimized in {time.perf_counter() - t0:.1f} s "
+                  f"({len(failure.program.source)} -> {len(small.source)} characters)")
+            print(again.report())
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
