@@ -18,11 +18,11 @@ in a temporary module that is imported, so that ``inspect.getsource`` works:
   so both Jacobians cost about the number of nonzero entries.
 
 For each it reports the time per call of f, of the forward and of the reverse Jacobian
-(CPU time of this process, ``timeit`` auto-ranged, minimum of repeats), the build time of
-each Jacobian (lift, transform, optimize, compile: measured once, the first call), the op
-counts of each generated Jacobian, which mode ``mode="auto"`` picks, and which mode seed
-001's table predicts. It checks that both modes give the same numbers (exit status 1 if
-not); nothing asserts on time.
+(CPU time of this process, ``timeit`` auto-ranged, minimum of interleaved repeats, as in
+``timing.py``), the build time of each Jacobian (lift, transform, optimize, compile:
+measured once, the first call), the op counts of each generated Jacobian, which mode
+``mode="auto"`` picks, and which mode seed 001's table predicts. It checks that both modes
+give the same numbers (exit status 1 if not); nothing asserts on time.
 
     python bench/jacobian.py [--quick] [--trunk L]
 """
@@ -32,16 +32,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import math
-import platform
 import random
 import sys
 import tempfile
 import time
-import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from timing import markdown_table, python_line, time_side_by_side
 
 import s2s_ad
 
@@ -81,19 +81,6 @@ def load(path: Path, name: str) -> Any:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def per_call(fn: Callable[..., Any], args: tuple[float, ...], repeats: int,
-             target: float) -> float:
-    """Seconds per call: the loop count auto-ranged to ``target`` s, minimum over repeats."""
-    timer = timeit.Timer("fn(*args)", globals={"fn": fn, "args": args},
-                         timer=time.process_time)
-    number = 1
-    while True:  # timeit's autorange, with a settable target
-        if timer.timeit(number) >= target:
-            break
-        number *= 10 if number < 1000 else 2
-    return min(timer.repeat(repeat=repeats, number=number)) / number
 
 
 def build(f: Callable[..., Any], n: int, mode: str) -> tuple[Any, float]:
@@ -153,9 +140,11 @@ def run(workload: str, n: int, m: int, trunk: int, directory: Path, repeats: int
     auto = "fwd" if jauto.source == jfwd.source else "rev" if jauto.source == jrev.source \
         else "?"
     mismatch = _max_rel_diff(jfwd(*args), jrev(*args))
+    times = time_side_by_side({"f": (f, args), "fwd": (jfwd, args), "rev": (jrev, args)},
+                              repeats, target, star_args=True)
     return Result(workload, n, m,
-                  per_call(f, args, repeats, target), per_call(jfwd, args, repeats, target),
-                  per_call(jrev, args, repeats, target), build_fwd, build_rev,
+                  times["f"]["min"], times["fwd"]["min"], times["rev"]["min"],
+                  build_fwd, build_rev,
                   jfwd.stats.function.total, jfwd.stats.optimized.total,
                   jrev.stats.optimized.total, auto, mismatch)
 
@@ -166,18 +155,17 @@ def _us(seconds: float) -> str:
 
 
 def table(results: list[Result], trunk: int) -> str:
-    head = ("| f | n | m | t(f) µs | t(fwd) µs | t(rev) µs | fwd/f | rev/f | faster | "
-            "table predicts | auto picks | ops f | ops fwd | ops rev | build fwd s "
-            "| build rev s |")
-    rows = [head, "|" + "---|" * (head.count("|") - 1)]
+    header = ["f", "n", "m", "t(f) µs", "t(fwd) µs", "t(rev) µs", "fwd/f", "rev/f", "faster",
+              "table predicts", "auto picks", "ops f", "ops fwd", "ops rev", "build fwd s",
+              "build rev s"]
+    rows = []
     for r in results:
         label = f"chained L={steps(r.n, trunk)}" if r.workload == "chained" else r.workload
-        rows.append(
-            f"| {label} | {r.n} | {r.m} | {_us(r.t_f)} | {_us(r.t_fwd)} | {_us(r.t_rev)} "
-            f"| {r.t_fwd / r.t_f:.1f} | {r.t_rev / r.t_f:.1f} | {r.faster} | {r.predicted} "
-            f"| {r.auto} | {r.ops_f} | {r.ops_fwd} | {r.ops_rev} | {r.build_fwd:.2f} "
-            f"| {r.build_rev:.2f} |")
-    return "\n".join(rows)
+        rows.append([label, r.n, r.m, _us(r.t_f), _us(r.t_fwd), _us(r.t_rev),
+                     f"{r.t_fwd / r.t_f:.1f}", f"{r.t_rev / r.t_f:.1f}", r.faster, r.predicted,
+                     r.auto, r.ops_f, r.ops_fwd, r.ops_rev, f"{r.build_fwd:.2f}",
+                     f"{r.build_rev:.2f}"])
+    return markdown_table(header, rows, align="l" * len(header))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -191,9 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     trunk = args.trunk or (10 if args.quick else 50)
     repeats, target = (3, 0.02) if args.quick else (7, 0.1)
 
-    print(f"s2s_ad {s2s_ad.__version__}, Python {platform.python_version()}, "
-          f"{platform.machine()}; times are CPU time per call, min of {repeats} repeats\n",
-          flush=True)
+    print(f"{python_line()}; times are CPU time per call, min of {repeats} interleaved "
+          f"repeats\n", flush=True)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for workload in WORKLOADS:

@@ -32,11 +32,12 @@ accumulating the adjoints of ``x`` and ``w``. One run measures, side by side:
   against central differences (``s2s_ad.numeric.numerical_grad``, error <= 1e-6 by
   ``s2s_ad.numeric.relative_error``).
 
-Timing is timeit-style as in ``bench/scalar.py``: warm-up, loop counts auto-ranged so one
-repeat lasts at least 30 ms (10 ms with ``--quick``), 15 repeats (5) of the three callables
-interleaved, and the MINIMUM over repeats as the time per call (the median is in the JSON).
-All times are CPU time of this process (``time.process_time``), so a busy machine does not
-inflate them. Nothing asserts on time; the only failure (exit status 1) is a wrong gradient.
+Timing is timeit-style (``timing.py``), as in ``bench/scalar.py``: warm-up, loop counts
+auto-ranged so one repeat lasts at least 30 ms (10 ms with ``--quick``), 15 repeats (5) of
+the three callables interleaved, and the MINIMUM over repeats as the time per call (the
+median is in the JSON). All times are CPU time of this process (``time.process_time``), so
+a busy machine does not inflate them. Nothing asserts on time; the only failure (exit
+status 1) is a wrong gradient.
 
     python bench/loops.py [--quick] [--json PATH]
 """
@@ -45,16 +46,22 @@ from __future__ import annotations
 
 import argparse
 import ast
-import json
 import math
 import platform
-import statistics
 import sys
-import time
-import timeit
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
+
+from timing import (
+    markdown_table,
+    max_relative_error,
+    python_line,
+    time_cells,
+    time_side_by_side,
+    write_json,
+)
+from workloads import recurrence_hand
 
 import s2s_ad
 from s2s_ad.numeric import numerical_grad, relative_error
@@ -69,6 +76,10 @@ FLOAT_BYTES = sys.getsizeof(0.0)  # 24
 SLOT_BYTES = 8  # one pointer in the list
 
 
+# The hand-written gradient is workloads.recurrence_hand, bench/run.py's for the same
+# recurrence: it stores the trajectory, then runs the adjoint recurrence backward over it.
+
+
 def step(x0, w, T):
     x = x0
     dt = 0.01
@@ -77,53 +88,9 @@ def step(x0, w, T):
     return x
 
 
-def step_grad_hand(x0, w, T):
-    """Store the trajectory, then run the adjoint recurrence backward over it."""
-    dt = 0.01
-    xs = []
-    x = x0
-    for _ in range(T):
-        xs.append(x)
-        x = x + dt * math.sin(w * x)
-    dx, dw = 1.0, 0.0
-    for x in reversed(xs):  # d(x + dt sin(w x)) = (1 + c w) dx + c x dw, c = dt cos(w x)
-        c = dx * dt * math.cos(w * x)
-        dw = dw + c * x
-        dx = c * w + dx
-    return dx, dw
-
-
 # ---------------------------------------------------------------------------------------
-# Timing, memory, checks.
+# Memory, checks.
 # ---------------------------------------------------------------------------------------
-
-
-def _number(timer: timeit.Timer, target: float) -> int:
-    """timeit's auto-ranging: the smallest 1, 2, 5, 10, 20, ... loops lasting ``target`` s."""
-    number = 1
-    while True:
-        for factor in (1, 2, 5):
-            if timer.timeit(number * factor) >= target:
-                return number * factor
-        number *= 10
-
-
-def time_side_by_side(fns: dict[str, Callable[..., Any]], args: tuple[Any, ...],
-                      repeats: int, target: float) -> dict[str, dict[str, float]]:
-    """Seconds per call of each ``fn(*args)``: min and median over interleaved repeats."""
-    timers = {}
-    for label, fn in fns.items():
-        for _ in range(3):  # warm-up
-            fn(*args)
-        timer = timeit.Timer("fn(*args)", setup="fn = _fn; args = _args",
-                             globals={"_fn": fn, "_args": args}, timer=time.process_time)
-        timers[label] = (timer, _number(timer, target))
-    samples: dict[str, list[float]] = {label: [] for label in fns}
-    for _ in range(repeats):
-        for label, (timer, number) in timers.items():
-            samples[label].append(timer.timeit(number) / number)
-    return {label: {"min": min(s), "median": statistics.median(s)}
-            for label, s in samples.items()}
 
 
 def peak_bytes(fn: Callable[..., Any], args: tuple[Any, ...]) -> int:
@@ -158,15 +125,12 @@ def bytes_per_saved_step(floats: int) -> int:
     return entry + SLOT_BYTES
 
 
-def _rel(a: float, b: float) -> float:
-    return 0.0 if a == b else abs(a - b) / max(abs(a), abs(b))
-
-
 def measure(g: Callable[..., Any], T: int, repeats: int, target: float) -> dict[str, Any]:
     args = (X0, W, T)
-    times = time_side_by_side({"f": step, "grad": g, "hand": step_grad_hand}, args,
-                              repeats, target)
-    ours, hand = g(*args), step_grad_hand(*args)
+    times = time_side_by_side({"f": (step, args), "grad": (g, args),
+                               "hand": (recurrence_hand, args)},
+                              repeats, target, star_args=True)
+    ours, hand = g(*args), recurrence_hand(*args)
     numeric = numerical_grad(step, args, wrt=("x0", "w"))
     return {
         "T": T,
@@ -175,10 +139,10 @@ def measure(g: Callable[..., Any], T: int, repeats: int, target: float) -> dict[
         "time_hand": times["hand"],
         "gradient": list(ours),
         "hand_gradient": list(hand),
-        "rel_vs_hand": max(_rel(a, b) for a, b in zip(ours, hand)),
+        "rel_vs_hand": max_relative_error(ours, hand),
         "err_vs_central": max(relative_error(a, b) for a, b in zip(ours, numeric)),
         "peak_bytes_grad": peak_bytes(g, args),
-        "peak_bytes_hand": peak_bytes(step_grad_hand, args),
+        "peak_bytes_hand": peak_bytes(recurrence_hand, args),
         "peak_bytes_f": peak_bytes(step, args),
     }
 
@@ -186,13 +150,6 @@ def measure(g: Callable[..., Any], T: int, repeats: int, target: float) -> dict[
 # ---------------------------------------------------------------------------------------
 # Report.
 # ---------------------------------------------------------------------------------------
-
-
-def _time(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
 
 
 def _bytes(n: int) -> str:
@@ -203,22 +160,20 @@ def _bytes(n: int) -> str:
 
 
 def tables(rows: list[dict[str, Any]]) -> str:
-    lines = ["| T | t(f) | t(grad) | t(hand) | grad/f | grad/hand | rel vs hand "
-             "| err vs central |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        f, g, h = r["time_f"]["min"], r["time_grad"]["min"], r["time_hand"]["min"]
-        lines.append(f"| {r['T']} | {_time(f)} | {_time(g)} | {_time(h)} | {g / f:.2f} "
-                     f"| {g / h:.2f} | {r['rel_vs_hand']:.1e} | {r['err_vs_central']:.1e} |")
-    lines += ["", "| T | tape peak (grad) | bytes/step | slope bytes/step | tape peak (hand) "
-              "| bytes/step | peak (f) |",
-              "|---:|---:|---:|---:|---:|---:|---:|"]
+    times = [[r["T"], *time_cells(r), f"{r['rel_vs_hand']:.1e}", f"{r['err_vs_central']:.1e}"]
+             for r in rows]
+    memory = []
     for r in rows:
         T, pg, ph = r["T"], r["peak_bytes_grad"], r["peak_bytes_hand"]
         slope = f"{r['slope_bytes_per_step']:.1f}" if "slope_bytes_per_step" in r else ""
-        lines.append(f"| {T} | {_bytes(pg)} | {pg / T:.1f} | {slope} | {_bytes(ph)} "
-                     f"| {ph / T:.1f} | {_bytes(r['peak_bytes_f'])} |")
-    return "\n".join(lines)
+        memory.append([T, _bytes(pg), f"{pg / T:.1f}", slope, _bytes(ph), f"{ph / T:.1f}",
+                       _bytes(r["peak_bytes_f"])])
+    return "\n\n".join([
+        markdown_table(["T", "t(f)", "t(grad)", "t(hand)", "grad/f", "grad/hand",
+                        "rel vs hand", "err vs central"], times, align="r" * 8),
+        markdown_table(["T", "tape peak (grad)", "bytes/step", "slope bytes/step",
+                        "tape peak (hand)", "bytes/step", "peak (f)"], memory, align="r" * 7),
+    ])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -248,8 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Loop recurrence x = x + dt*sin(w*x), T steps, grad wrt (x0, w) at x0 = {X0}, "
           f"w = {W}. CPU times: min of {repeats} interleaved repeats, each >= {target} s.")
-    print(f"Python {platform.python_version()} ({platform.python_implementation()}), "
-          f"{platform.machine()}, s2s_ad {s2s_ad.__version__}")
+    print(python_line())
     print()
     print(tables(rows))
     print()
@@ -264,12 +218,11 @@ def main(argv: list[str] | None = None) -> int:
           f"asserted); gradient vs hand-written to {HAND_RTOL:g} rel and vs central "
           f"differences to {FD_TOL:g}: {'OK' if correct else 'FAIL'}")
     if opts.json:
-        with open(opts.json, "w") as out:
-            json.dump({"bench": "loops", "statistic": "min", "repeats": repeats,
-                       "target_seconds": target, "python": platform.python_version(),
-                       "x0": X0, "w": W, "floats_per_step": floats,
-                       "appends": [text for text, _ in appends],
-                       "expected_bytes_per_step": expected, "rows": rows}, out, indent=2)
+        write_json(opts.json, {"bench": "loops", "statistic": "min", "repeats": repeats,
+                               "target_seconds": target, "python": platform.python_version(),
+                               "x0": X0, "w": W, "floats_per_step": floats,
+                               "appends": [text for text, _ in appends],
+                               "expected_bytes_per_step": expected, "rows": rows})
     return 0 if correct else 1
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from timing import fresh
 from workloads import Workload
 
 # Tangent keeps generated gradients in a disk cache by default; the generation time must
@@ -95,12 +96,6 @@ def load_module(source: str, folder: Path, name: str, namespace: Any,
         setattr(module, key, value)
     spec.loader.exec_module(module)
     return module
-
-
-def fresh(fn: types.FunctionType) -> types.FunctionType:
-    """A new function object with ``fn``'s code: no per-function cache has seen it."""
-    return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
-                              fn.__closure__)
 
 
 def timed_builds(build: Callable[[], Any], builds: int, seconds: float,

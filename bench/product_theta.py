@@ -24,12 +24,11 @@ into a temporary module file (so ``inspect.getsource`` can read it), and for eac
   the two gradients.
 
 Times are per call, the MINIMUM over 15 interleaved repeats (5 with ``--quick``) of loops
-auto-ranged to last at least 30 ms (10 ms), as in ``bench/scalar.py``; all times, the
-transform's too, are CPU time of this process (``time.process_time``), so a busy machine
-does not inflate them. Nothing asserts on
-time; a wrong gradient or a multiplication count above the bound gives exit status 1.
-``--profile`` runs cProfile on the transform at the largest n and prints the functions with
-the most own time.
+auto-ranged to last at least 30 ms (10 ms), as in ``bench/scalar.py`` (``timing.py``); all
+times, the transform's too, are CPU time of this process (``time.process_time``), so a busy
+machine does not inflate them. Nothing asserts on time; a wrong gradient or a
+multiplication count above the bound gives exit status 1. ``--profile`` runs cProfile on
+the transform at the largest n and prints the functions with the most own time.
 
 The ``for``-loop form of the same product is measured next to it, for the same n::
 
@@ -64,19 +63,27 @@ import argparse
 import cProfile
 import importlib.util
 import io
-import json
 import platform
 import pstats
 import random
-import statistics
 import sys
 import tempfile
 import time
-import timeit
 import types
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from timing import (
+    format_time,
+    fresh,
+    markdown_table,
+    max_relative_error,
+    python_line,
+    time_cells,
+    time_side_by_side,
+    write_json,
+)
+from workloads import product_hand, product_loop_hand, product_source
 
 import s2s_ad
 from s2s_ad.ir.core import walk
@@ -86,39 +93,19 @@ QUICK_SIZES = (10, 100, 1000)
 LINEAR_RATIO = 15.0  # t(10n)/t(n) above this means the transform is super-linear
 
 
-def product_source(n: int) -> str:
-    """The straight-line ``prod`` of n parameters: one statement per multiplication."""
-    params = ", ".join(f"t{i}" for i in range(n))
-    body = ["    p = t0"] + [f"    p = p * t{i}" for i in range(1, n)] + ["    return p"]
-    return f"def prod({params}):\n" + "\n".join(body) + "\n"
-
-
 def load_product(n: int, folder: Path) -> types.FunctionType:
     """``prod`` of n parameters, imported from a generated file in ``folder``."""
     path = folder / f"prod_{n}.py"
-    path.write_text(product_source(n))
+    path.write_text(product_source(n, name="prod"))
     spec = importlib.util.spec_from_file_location(f"s2s_ad_bench_prod_{n}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.prod
 
 
-def product_grad_hand(*t: float) -> tuple[float, ...]:
-    """∂f/∂θk = (θ0⋯θ(k-1)) · (θ(k+1)⋯θ(n-1)): prefix and suffix products, O(n)."""
-    n = len(t)
-    prefix = [1.0] * n  # prefix[k] = t0 * ... * t(k-1)
-    acc = t[0]
-    for k in range(1, n):
-        prefix[k] = acc
-        acc *= t[k]
-    grads = [0.0] * n
-    acc = t[n - 1]  # suffix product t(k+1) * ... * t(n-1)
-    grads[n - 1] = prefix[n - 1]
-    for k in range(n - 2, 0, -1):
-        grads[k] = prefix[k] * acc
-        acc *= t[k]
-    grads[0] = acc
-    return tuple(grads)
+# The hand-written O(n) gradients, prefix and suffix products, are bench/run.py's:
+# workloads.product_hand(*theta) for the straight-line form (a tuple back) and
+# workloads.product_loop_hand(theta) for the for-loop form (a list back).
 
 
 def prod(theta):
@@ -126,24 +113,6 @@ def prod(theta):
     for t in theta:
         p = p * t
     return p
-
-
-def prod_grad_hand(theta: list[float]) -> list[float]:
-    """``product_grad_hand`` for a list: prefix and suffix products, O(n), a list back."""
-    n = len(theta)
-    prefix = [1.0] * n  # prefix[k] = t0 * ... * t(k-1)
-    acc = theta[0]
-    for k in range(1, n):
-        prefix[k] = acc
-        acc *= theta[k]
-    grads = [0.0] * n
-    acc = theta[n - 1]  # suffix product t(k+1) * ... * t(n-1)
-    grads[n - 1] = prefix[n - 1]
-    for k in range(n - 2, 0, -1):
-        grads[k] = prefix[k] * acc
-        acc *= theta[k]
-    grads[0] = acc
-    return grads
 
 
 LOOPS = ("for_range", "while")  # the IR's loop primitives
@@ -165,12 +134,6 @@ def loop_multiplications(g: Any) -> tuple[int, int]:
     return outside, inside
 
 
-def fresh(fn: types.FunctionType) -> types.FunctionType:
-    """A new function object with ``fn``'s code: s2s_ad's cache has never seen it."""
-    return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
-                              fn.__closure__)
-
-
 def transform_time(f: types.FunctionType, wrt: Any, builds: int) -> tuple[float, Any]:
     """Min seconds over ``builds`` builds of the gradient, and the last gradient built."""
     best, g = float("inf"), None
@@ -182,48 +145,15 @@ def transform_time(f: types.FunctionType, wrt: Any, builds: int) -> tuple[float,
     return best, g
 
 
-def _number(timer: timeit.Timer, target: float) -> int:
-    """timeit's auto-ranging: the smallest 1, 2, 5, 10, 20, ... loops lasting ``target`` s."""
-    number = 1
-    while True:
-        for step in (1, 2, 5):
-            if timer.timeit(number * step) >= target:
-                return number * step
-        number *= 10
-
-
-def time_side_by_side(fns: dict[str, Callable[..., Any]], args: tuple[float, ...],
-                      repeats: int, target: float) -> dict[str, dict[str, float]]:
-    """Seconds per call of each ``fn(*args)``: min and median over interleaved repeats."""
-    timers = {}
-    for label, fn in fns.items():
-        for _ in range(3):  # warm-up
-            fn(*args)
-        timer = timeit.Timer("fn(*args)", setup="fn = _fn; args = _args",
-                             globals={"_fn": fn, "_args": args},
-                             timer=time.process_time)
-        timers[label] = (timer, _number(timer, target))
-    samples: dict[str, list[float]] = {label: [] for label in fns}
-    for _ in range(repeats):
-        for label, (timer, number) in timers.items():
-            samples[label].append(timer.timeit(number) / number)
-    return {label: {"min": min(s), "median": statistics.median(s)}
-            for label, s in samples.items()}
-
-
-def max_relative_error(ours: tuple[float, ...], theirs: tuple[float, ...]) -> float:
-    assert len(ours) == len(theirs), (len(ours), len(theirs))
-    return max((0.0 if a == b else abs(a - b) / max(abs(a), abs(b)))
-               for a, b in zip(ours, theirs))
-
-
 def measure(n: int, folder: Path, repeats: int, target: float) -> dict[str, Any]:
     f = load_product(n, folder)
     seconds, g = transform_time(f, tuple(range(n)), builds=3 if n <= 1000 else 1)
     rng = random.Random(f"s2s_ad product {n}")
     theta = tuple(rng.uniform(0.9, 1.1) for _ in range(n))  # product stays near 1
-    times = time_side_by_side({"f": f, "grad": g, "hand": product_grad_hand}, theta,
-                              repeats, target)
+    # n arguments: fn(*theta) passes them far more cheaply than fn(a0, ..., a{n-1}) would
+    times = time_side_by_side({"f": (f, theta), "grad": (g, theta),
+                               "hand": (product_hand, theta)},
+                              repeats, target, star_args=True)
     return {
         "n": n,
         "naive_mul": n * (n - 2),
@@ -234,7 +164,7 @@ def measure(n: int, folder: Path, repeats: int, target: float) -> dict[str, Any]
         "time_f": times["f"],
         "time_grad": times["grad"],
         "time_hand": times["hand"],
-        "max_rel_error": max_relative_error(g(*theta), product_grad_hand(*theta)),
+        "max_rel_error": max_relative_error(g(*theta), product_hand(*theta)),
     }
 
 
@@ -243,8 +173,10 @@ def measure_loop(n: int, repeats: int, target: float) -> dict[str, Any]:
     seconds, g = transform_time(prod, "theta", builds=3)
     rng = random.Random(f"s2s_ad product {n}")
     theta = [rng.uniform(0.9, 1.1) for _ in range(n)]  # the straight-line form's values
-    times = time_side_by_side({"f": prod, "grad": g, "hand": prod_grad_hand}, (theta,),
-                              repeats, target)
+    args = (theta,)
+    times = time_side_by_side({"f": (prod, args), "grad": (g, args),
+                               "hand": (product_loop_hand, args)},
+                              repeats, target, star_args=True)
     ours = g(theta)
     outside, inside = loop_multiplications(g)
     return {
@@ -261,7 +193,7 @@ def measure_loop(n: int, repeats: int, target: float) -> dict[str, Any]:
         "time_grad": times["grad"],
         "time_hand": times["hand"],
         "gradient_type": type(ours).__name__,
-        "max_rel_error": max_relative_error(ours, prod_grad_hand(theta)),
+        "max_rel_error": max_relative_error(ours, product_loop_hand(theta)),
     }
 
 
@@ -277,45 +209,29 @@ def profile_transform(n: int, folder: Path, top: int = 15) -> str:
     return out.getvalue()
 
 
-def _time(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
-
-
 def tables(rows: list[dict[str, Any]]) -> str:
-    lines = ["| n | naive n(n-2) | unoptimized mul | optimized mul | bound 3(n-1) | transform |",
-             "|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['n']} | {r['naive_mul']} | {r['unoptimized_mul']} "
-                     f"| {r['optimized_mul']} | {r['bound_mul']} "
-                     f"| {_time(r['transform_seconds'])} |")
-    lines += ["", *_time_table(rows)]
-    return "\n".join(lines)
+    counts = markdown_table(
+        ["n", "naive n(n-2)", "unoptimized mul", "optimized mul", "bound 3(n-1)", "transform"],
+        [[r["n"], r["naive_mul"], r["unoptimized_mul"], r["optimized_mul"], r["bound_mul"],
+          format_time(r["transform_seconds"])] for r in rows], align="r" * 6)
+    return f"{counts}\n\n{_time_table(rows)}"
 
 
-def _time_table(rows: list[dict[str, Any]]) -> list[str]:
-    lines = ["| n | t(f) | t(grad) | t(hand O(n)) | grad/f | grad/hand | max rel err |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        f, g, h = r["time_f"]["min"], r["time_grad"]["min"], r["time_hand"]["min"]
-        lines.append(f"| {r['n']} | {_time(f)} | {_time(g)} | {_time(h)} | {g / f:.2f} "
-                     f"| {g / h:.2f} | {r['max_rel_error']:.1e} |")
-    return lines
+def _time_table(rows: list[dict[str, Any]]) -> str:
+    return markdown_table(["n", "t(f)", "t(grad)", "t(hand O(n))", "grad/f", "grad/hand",
+                           "max rel err"],
+                          [[r["n"], *time_cells(r), f"{r['max_rel_error']:.1e}"] for r in rows],
+                          align="r" * 7)
 
 
 def loop_tables(rows: list[dict[str, Any]]) -> str:
-    lines = ["| n | naive n(n-2) | static mul (per loop body) | mul per iteration "
-             "| dynamic mul | bound 3(n-1) | transform |",
-             "|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        lines.append(f"| {r['n']} | {r['naive_mul']} | {r['static_mul']} "
-                     f"| {r['mul_per_iteration']} "
-                     f"| {r['mul_outside_loops']} + {r['mul_per_iteration']}·{r['n']} "
-                     f"= {r['dynamic_mul']} | {r['bound_mul']} "
-                     f"| {_time(r['transform_seconds'])} |")
-    return "\n".join([*lines, "", *_time_table(rows)])
+    counts = markdown_table(
+        ["n", "naive n(n-2)", "static mul (per loop body)", "mul per iteration", "dynamic mul",
+         "bound 3(n-1)", "transform"],
+        [[r["n"], r["naive_mul"], r["static_mul"], r["mul_per_iteration"],
+          f"{r['mul_outside_loops']} + {r['mul_per_iteration']}·{r['n']} = {r['dynamic_mul']}",
+          r["bound_mul"], format_time(r["transform_seconds"])] for r in rows], align="r" * 7)
+    return f"{counts}\n\n{_time_table(rows)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -340,8 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Product of theta (seed 2): straight-line prod(t0, ..., t(n-1)), "
           f"grad wrt all n parameters. CPU times; calls: min of {repeats} interleaved repeats, "
           f"each >= {target} s; transform: min of 3 builds (n <= 1000) or 1 build.")
-    print(f"Python {platform.python_version()} ({platform.python_implementation()}), "
-          f"{platform.machine()}, s2s_ad {s2s_ad.__version__}")
+    print(python_line())
     print()
     print(tables(rows))
     print()
@@ -367,8 +282,9 @@ def main(argv: list[str] | None = None) -> int:
     transforms = [r["transform_seconds"] for r in loop_rows]
     loop_correct = all(r["max_rel_error"] <= 1e-12 and r["gradient_type"] == "list"
                        for r in loop_rows)
-    print(f"transform time of the loop form: {_time(min(transforms))} to "
-          f"{_time(max(transforms))} over n = {sizes[0]}..{sizes[-1]} (independent of n); "
+    print(f"transform time of the loop form: {format_time(min(transforms))} to "
+          f"{format_time(max(transforms))} over n = {sizes[0]}..{sizes[-1]} "
+          f"(independent of n); "
           f"gradient is a list equal to the hand-written one to 1e-12 rel: "
           f"{'OK' if loop_correct else 'FAIL'}")
     if profile:
@@ -376,11 +292,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cProfile of grad(prod) at n = {sizes[-1]}, by own time:")
         print(profile)
     if opts.json:
-        with open(opts.json, "w") as out:
-            json.dump({"bench": "product_theta", "statistic": "min", "repeats": repeats,
-                       "target_seconds": target, "python": platform.python_version(),
-                       "rows": rows, "transform_ratios": ratios, "loop_rows": loop_rows},
-                      out, indent=2)
+        write_json(opts.json, {"bench": "product_theta", "statistic": "min",
+                               "repeats": repeats, "target_seconds": target,
+                               "python": platform.python_version(), "rows": rows,
+                               "transform_ratios": ratios, "loop_rows": loop_rows})
     return 0 if within and correct and loop_correct else 1
 
 

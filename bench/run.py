@@ -49,18 +49,16 @@ import json
 import math
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import timeit
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from peers import SYSTEMS, Cell, Options, OverBudget, availability, load_module, warm_up
+from timing import format_time, markdown_table, time_side_by_side, write_json
 from workloads import QUICK, WORKLOADS, Workload
 
 HERE = Path(__file__).resolve().parent
@@ -86,66 +84,6 @@ class Settings:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(vars(self))
-
-
-# ---------------------------------------------------------------------------------------
-# Timing
-# ---------------------------------------------------------------------------------------
-
-
-def _timer(fn: Callable[..., Any], args: tuple[Any, ...]) -> timeit.Timer:
-    """A timer of the statement ``fn(a0, a1, ...)`` with everything in local variables."""
-    names = [f"a{i}" for i in range(len(args))]
-    env = {"_fn": fn, **{f"_{n}": a for n, a in zip(names, args)}}
-    setup = "; ".join(["fn = _fn"] + [f"{n} = _{n}" for n in names])
-    return timeit.Timer(f"fn({', '.join(names)})", setup=setup, globals=env,
-                        timer=time.process_time)
-
-
-def _number(timer: timeit.Timer, target: float) -> int:
-    """timeit's auto-ranging: the smallest 1, 2, 5, 10, 20, ... loops lasting ``target`` s."""
-    number = 1
-    while True:
-        for step in (1, 2, 5):
-            n = number * step
-            if timer.timeit(n) >= target:
-                return n
-        number *= 10
-
-
-def _warm(fn: Callable[..., Any], args: tuple[Any, ...]) -> None:
-    """Up to 100 calls, stopping once 0.2 s are spent (one call, if it is that slow)."""
-    start = time.process_time()
-    for _ in range(100):
-        fn(*args)
-        if time.process_time() - start > 0.2:
-            break
-
-
-def time_side_by_side(fns: dict[str, tuple[Callable[..., Any], tuple[Any, ...]]],
-                      s: Settings) -> dict[str, dict[str, float]]:
-    """Seconds per call of each of ``fns``: min and median over interleaved repeats."""
-    timers = {}
-    for label, (fn, args) in fns.items():
-        _warm(fn, args)
-        timer = _timer(fn, args)
-        timers[label] = (timer, _number(timer, s.target))
-    cpu: dict[str, list[float]] = {label: [] for label in fns}
-    wall: dict[str, list[float]] = {label: [] for label in fns}
-    spent = dict.fromkeys(fns, 0.0)
-    for r in range(s.repeats):
-        for label, (timer, number) in timers.items():
-            if r >= 3 and spent[label] > s.cell_budget:
-                continue
-            w0 = time.perf_counter()
-            seconds = timer.timeit(number)
-            wall[label].append((time.perf_counter() - w0) / number)
-            cpu[label].append(seconds / number)
-            spent[label] += seconds
-    return {label: {"min": min(cpu[label]), "median": statistics.median(cpu[label]),
-                    "wall_min": min(wall[label]), "loops": timers[label][1],
-                    "repeats": len(cpu[label])}
-            for label in fns}
 
 
 # ---------------------------------------------------------------------------------------
@@ -241,7 +179,7 @@ def run_workload(name: str, systems: list[str], s: Settings) -> dict[str, Any]:
 
         fns = {"f": (f, args)}
         fns.update({k: (c.call, c.args) for k, c in cells.items() if c.status == "ok"})
-        times = time_side_by_side(fns, s)
+        times = time_side_by_side(fns, s.repeats, s.target, s.cell_budget)
 
     t_f, t_hand = times["f"]["min"], times["hand"]["min"]
     rows = {}
@@ -261,15 +199,6 @@ def run_workload(name: str, systems: list[str], s: Settings) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def _time(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds * 1e9:.3g} ns"
-
-
 def _ratio(x: float) -> str:
     return f"{x:.3g}" if x < 1000 else f"{x:,.0f}"
 
@@ -279,7 +208,7 @@ def _err(x: float) -> str:
 
 
 def _setup(setup: dict[str, Any] | None) -> str:
-    return f"{setup['kind']} {_time(setup['min'])}" if setup else ""
+    return f"{setup['kind']} {format_time(setup['min'])}" if setup else ""
 
 
 def _short(note: str, limit: int = 160) -> str:
@@ -288,22 +217,22 @@ def _short(note: str, limit: int = 160) -> str:
 
 
 def workload_table(result: dict[str, Any]) -> str:
-    lines = [f"### {result['title']}", "",
-             f"t(f) = {_time(result['time_f']['min'])} (the function itself, no AD)", "",
-             "| system | t(grad) min | median | grad/f | grad/hand | max rel err "
-             "| one-time cost / note |",
-             "|---|---:|---:|---:|---:|---:|---|"]
+    rows = []
     for key, row in result["systems"].items():
         label = SYSTEMS[key].label
         if row["status"] != "ok":
-            lines.append(f"| {label} | — | — | — | — | — | {row['status']}: "
-                         f"{_short(row['note'], 300)} |")
+            rows.append([label, "—", "—", "—", "—", "—",
+                         f"{row['status']}: {_short(row['note'], 300)}"])
             continue
         t = row["time"]
-        lines.append(f"| {label} | {_time(t['min'])} | {_time(t['median'])} "
-                     f"| {_ratio(row['grad_over_f'])} | {_ratio(row['grad_over_hand'])} "
-                     f"| {_err(row['max_rel_error'])} | {_setup(row['setup'])} |")
-    return "\n".join(lines)
+        rows.append([label, format_time(t["min"]), format_time(t["median"]),
+                     _ratio(row["grad_over_f"]), _ratio(row["grad_over_hand"]),
+                     _err(row["max_rel_error"]), _setup(row["setup"])])
+    table = markdown_table(["system", "t(grad) min", "median", "grad/f", "grad/hand",
+                            "max rel err", "one-time cost / note"], rows, align="lrrrrrl")
+    return (f"### {result['title']}\n\n"
+            f"t(f) = {format_time(result['time_f']['min'])} (the function itself, no AD)\n\n"
+            f"{table}")
 
 
 def _cell_mark(key: str, row: dict[str, Any] | None) -> str:
@@ -320,24 +249,20 @@ def summary_tables(results: list[dict[str, Any]], systems: list[str]) -> str:
     shown = [k for k in systems if k != "hand"
              and any(k in r["systems"] and r["systems"][k]["status"] != "n/a"
                      or k == "s2s_ad" for r in results)]
-    head = "| workload | t(f) | t(hand) | " + " | ".join(SYSTEMS[k].label for k in shown) + " |"
-    lines = ["### t(grad) / t(hand-written), lower is better", "", head,
-             "|---|---:|---:|" + "---:|" * len(shown)]
+    ratios = []
     for r in results:
         if "error" in r:
-            lines.append(f"| {r['name']} | {r['error']} |")
+            ratios.append([r["name"], r["error"]])
             continue
         hand = r["systems"]["hand"]
-        cells = [_cell_mark(k, r["systems"].get(k)) for k in shown]
-        lines.append(f"| {r['title']} | {_time(r['time_f']['min'])} "
-                     f"| {_time(hand['time']['min'])} | " + " | ".join(cells) + " |")
+        ratios.append([r["title"], format_time(r["time_f"]["min"]),
+                       format_time(hand["time"]["min"]),
+                       *(_cell_mark(k, r["systems"].get(k)) for k in shown)])
     builders = [k for k in ("s2s_ad", "jax_jit", "jax_fori", "tangent", "sympy") if k in shown]
     names = {"s2s_ad": "s2s_ad transform", "jax_jit": "JAX jit compile",
              "jax_fori": "JAX compile (fori_loop)", "tangent": "Tangent generation",
              "sympy": "SymPy derivation"}
-    lines += ["", "### One-time cost per function (min over builds)", "",
-              "| workload | " + " | ".join(names[k] for k in builders) + " |",
-              "|---|" + "---:|" * len(builders)]
+    costs = []
     for r in results:
         if "error" in r:
             continue
@@ -347,11 +272,16 @@ def summary_tables(results: list[dict[str, Any]], systems: list[str]) -> str:
             if row is None:
                 cells.append("")
             elif row.get("setup"):
-                cells.append(_time(row["setup"]["min"]))
+                cells.append(format_time(row["setup"]["min"]))
             else:
                 cells.append({"n/a": "n/a", "skipped": "skip", "failed": "FAIL",
                               "ok": "—"}[row["status"]])
-        lines.append(f"| {r['title']} | " + " | ".join(cells) + " |")
+        costs.append([r["title"], *cells])
+    lines = ["### t(grad) / t(hand-written), lower is better", "",
+             markdown_table(["workload", "t(f)", "t(hand)", *(SYSTEMS[k].label for k in shown)],
+                            ratios),
+             "", "### One-time cost per function (min over builds)", "",
+             markdown_table(["workload", *(names[k] for k in builders)], costs)]
     notes = sorted({f"{SYSTEMS[k].label}, {r['name']}: {row['status']}: {row['note']}"
                     for r in results if "error" not in r
                     for k, row in r["systems"].items() if row["status"] != "ok"})
@@ -466,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if opts.worker:
         result = run_workload(opts.worker, systems, s)
-        Path(opts.out).write_text(json.dumps(result, indent=1))
+        write_json(opts.out, result)
         return 0
 
     names = opts.workloads.split(",") if opts.workloads else list(QUICK if s.quick else WORKLOADS)
@@ -489,11 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     print(f"Total wall time {elapsed:.0f} s. Command: python bench/run.py"
           + (" --quick" if s.quick else ""))
-    path = Path(opts.json)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"bench": "run", "machine": facts, "settings": s.as_dict(),
-                                "systems": systems, "elapsed_seconds": elapsed,
-                                "workloads": results}, indent=1))
+    write_json(opts.json, {"bench": "run", "machine": facts, "settings": s.as_dict(),
+                           "systems": systems, "elapsed_seconds": elapsed,
+                           "workloads": results})
     problems = _check(results)
     for p in problems:
         print(f"PROBLEM: {p}", file=sys.stderr)

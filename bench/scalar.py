@@ -14,17 +14,17 @@ side:
 * the transform time: building ``grad(f)`` from scratch (parse, IR, adjoint, optimize,
   compile), on a fresh function object each time so the cache never answers.
 
-Timing is timeit-style: each callable is warmed up, the loop count is auto-ranged so one
-repeat lasts at least 20 ms (10 ms with ``--quick``), then 25 repeats (5) of the three
-callables are interleaved (f, grad, hand, f, grad, hand, ...) so drift hits all three alike.
-The reported time per call is the MINIMUM over repeats: the least noisy estimate of the cost of
-deterministic code, and the one that best survives a busy machine (many short repeats give
-it many chances to run undisturbed). The median is in the JSON output too. Times include
-timeit's loop overhead (about 10 ns per call), the same for all three columns. Each call is
-the statement ``fn(a, b)`` with the arguments in local variables, as timeit's setup binds
-them. All times are CPU time of this process (``time.process_time``), so other processes
-on a busy machine do not inflate them; for this single-threaded code on an idle machine it
-is the wall time.
+Timing is timeit-style (``timing.py``, shared by the bench scripts): each callable is
+warmed up, the loop count is auto-ranged so one repeat lasts at least 20 ms (10 ms with
+``--quick``), then 25 repeats (5) of the three callables are interleaved (f, grad, hand, f,
+grad, hand, ...) so drift hits all three alike. The reported time per call is the MINIMUM
+over repeats: the least noisy estimate of the cost of deterministic code, and the one that
+best survives a busy machine (many short repeats give it many chances to run undisturbed).
+The median is in the JSON output too. Times include timeit's loop overhead (about 10 ns per
+call), the same for all three columns. Each call is the statement ``fn(a, b)`` with the
+arguments in local variables, as timeit's setup binds them. All times are CPU time of this
+process (``time.process_time``), so other processes on a busy machine do not inflate them;
+for this single-threaded code on an idle machine it is the wall time.
 
 Nothing here asserts on time. The only failure is a gradient mismatch (exit status 1).
 
@@ -34,32 +34,37 @@ Nothing here asserts on time. The only failure is a gradient mismatch (exit stat
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import platform
 import random
 import statistics
 import sys
 import time
-import timeit
-import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from timing import (
+    fresh,
+    markdown_table,
+    max_relative_error,
+    python_line,
+    time_side_by_side,
+    write_json,
+)
+from workloads import seed01_hand, seed15_hand, seed16_hand, seed18_hand
+
 import s2s_ad
 
 # ---------------------------------------------------------------------------------------
-# The seed functions, each with its hand-written gradient.
+# The seed functions, each with its hand-written gradient. Seeds 1, 15, 16 and 18 are
+# bench/run.py's workloads too, written there as source texts for every system; their
+# hand-written gradients are shared from workloads.py.
 # ---------------------------------------------------------------------------------------
 
 
 def seed01(x1, x2):
     return math.log(x1) + x1 * x2 - math.sin(x2)
-
-
-def seed01_hand(x1, x2):
-    return 1.0 / x1 + x2, x1 - math.cos(x2)
 
 
 def seed12(a, b):
@@ -83,12 +88,6 @@ def seed15(w0, w1, w2, x0, x1):
     return 1.0 / (1.0 + math.exp(-(w0 * x0 + w1 * x1 + w2)))
 
 
-def seed15_hand(w0, w1, w2, x0, x1):
-    s = 1.0 / (1.0 + math.exp(-(w0 * x0 + w1 * x1 + w2)))
-    ds = s * (1.0 - s)  # the compressed sigmoid gate
-    return ds * x0, ds * x1, ds, ds * w0, ds * w1
-
-
 def sigmoid(z):
     return 1.0 / (1.0 + math.exp(-z))
 
@@ -97,25 +96,8 @@ def seed16(x, y):
     return (x + sigmoid(y)) / (sigmoid(x) + (x + y) ** 2)
 
 
-def seed16_hand(x, y):
-    sy = 1.0 / (1.0 + math.exp(-y))
-    sx = 1.0 / (1.0 + math.exp(-x))
-    xpy = x + y
-    inv = 1.0 / (sx + xpy * xpy)
-    dden = -(x + sy) * inv * inv  # d f / d denominator
-    dxpy = 2.0 * xpy * dden
-    return inv + dden * sx * (1.0 - sx) + dxpy, inv * sy * (1.0 - sy) + dxpy
-
-
 def seed18(x):
     return math.sqrt(x**2 + math.exp(x**2)) + math.cos(x**2 + math.exp(x**2))
-
-
-def seed18_hand(x):
-    xx = x * x
-    e = math.exp(xx)
-    u = xx + e
-    return (0.5 / math.sqrt(u) - math.sin(u)) * (2.0 * x * (1.0 + e))
 
 
 def seed20(x):
@@ -152,49 +134,6 @@ CASES = [
 # ---------------------------------------------------------------------------------------
 
 
-def _timer(fn: Callable[..., Any], args: tuple[float, ...]) -> timeit.Timer:
-    """A timer of the statement ``fn(a0, a1, ...)`` with everything in local variables."""
-    names = [f"a{i}" for i in range(len(args))]
-    env = {"_fn": fn, **{f"_{n}": a for n, a in zip(names, args)}}
-    setup = "; ".join(["fn = _fn"] + [f"{n} = _{n}" for n in names])
-    return timeit.Timer(f"fn({', '.join(names)})", setup=setup, globals=env,
-                        timer=time.process_time)
-
-
-def _number(timer: timeit.Timer, target: float) -> int:
-    """timeit's auto-ranging: the smallest 1, 2, 5, 10, 20, ... loops lasting ``target`` s."""
-    number = 1
-    while True:
-        for step in (1, 2, 5):
-            n = number * step
-            if timer.timeit(n) >= target:
-                return n
-        number *= 10
-
-
-def time_side_by_side(fns: dict[str, Callable[..., Any]], args: tuple[float, ...],
-                      repeats: int, target: float) -> dict[str, dict[str, float]]:
-    """Seconds per call of each of ``fns``: min and median over interleaved repeats."""
-    timers = {}
-    for label, fn in fns.items():
-        for _ in range(100):  # warm-up
-            fn(*args)
-        timer = _timer(fn, args)
-        timers[label] = (timer, _number(timer, target))
-    samples: dict[str, list[float]] = {label: [] for label in fns}
-    for _ in range(repeats):
-        for label, (timer, number) in timers.items():
-            samples[label].append(timer.timeit(number) / number)
-    return {label: {"min": min(s), "median": statistics.median(s), "loops": timers[label][1]}
-            for label, s in samples.items()}
-
-
-def fresh(fn: types.FunctionType) -> types.FunctionType:
-    """A new function object with ``fn``'s code: s2s_ad's cache has never seen it."""
-    return types.FunctionType(fn.__code__, fn.__globals__, fn.__name__, fn.__defaults__,
-                              fn.__closure__)
-
-
 def transform_time(case: Case, repeats: int) -> dict[str, float]:
     """Seconds to build ``grad(f)`` from scratch: min and median over ``repeats`` builds."""
     samples = []
@@ -211,28 +150,23 @@ def _as_tuple(x: Any) -> tuple[float, ...]:
     return x if isinstance(x, tuple) else (x,)
 
 
-def max_relative_error(g: Callable[..., Any], case: Case, points: int) -> float:
+def worst_relative_error(g: Callable[..., Any], case: Case, points: int) -> float:
     """Largest |s2s - hand| / max(|s2s|, |hand|) over the components, at the seed point and
     at ``points`` random points within +-0.5 of it."""
     rng = random.Random(f"s2s_ad bench {case.seed}")
-    worst = 0.0
     at = [case.point] + [tuple(a + rng.uniform(-0.5, 0.5) for a in case.point)
                          for _ in range(points)]
-    for args in at:
-        ours, theirs = _as_tuple(g(*args)), _as_tuple(case.hand(*args))
-        assert len(ours) == len(theirs), (case.seed, ours, theirs)
-        for a, b in zip(ours, theirs):
-            scale = max(abs(a), abs(b))
-            worst = max(worst, 0.0 if a == b else abs(a - b) / scale)
-    return worst
+    return max(max_relative_error(_as_tuple(g(*args)), _as_tuple(case.hand(*args)))
+               for args in at)
 
 
 def run(repeats: int, target: float, build_repeats: int) -> list[dict[str, Any]]:
     rows = []
     for case in CASES:
         g = s2s_ad.grad(case.fn, wrt=case.wrt)
-        times = time_side_by_side({"f": case.fn, "grad": g, "hand": case.hand}, case.point,
-                                  repeats, target)
+        args = case.point
+        times = time_side_by_side({"f": (case.fn, args), "grad": (g, args),
+                                   "hand": (case.hand, args)}, repeats, target)
         rows.append({
             "seed": case.seed,
             "formula": case.formula,
@@ -241,7 +175,7 @@ def run(repeats: int, target: float, build_repeats: int) -> list[dict[str, Any]]
             "time_hand": times["hand"],
             "grad_over_f": times["grad"]["min"] / times["f"]["min"],
             "grad_over_hand": times["grad"]["min"] / times["hand"]["min"],
-            "max_rel_error": max_relative_error(g, case, points=20),
+            "max_rel_error": worst_relative_error(g, case, points=20),
             "transform": transform_time(case, build_repeats),
             "ops_f": g.stats.function.total,
             "ops_unoptimized": g.stats.unoptimized.total,
@@ -251,18 +185,15 @@ def run(repeats: int, target: float, build_repeats: int) -> list[dict[str, Any]]
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    head = ("| seed | f | t(f) ns | t(grad) ns | t(hand) ns | grad/f | grad/hand "
-            "| max rel err | ops f / raw / grad | transform ms |")
-    lines = [head, "|" + "|".join("---" if i < 2 else "---:" for i in range(10)) + "|"]
-    for r in rows:
-        lines.append(
-            f"| {r['seed']} | `{r['formula']}` | {r['time_f']['min'] * 1e9:.0f} "
-            f"| {r['time_grad']['min'] * 1e9:.0f} | {r['time_hand']['min'] * 1e9:.0f} "
-            f"| {r['grad_over_f']:.2f} | {r['grad_over_hand']:.2f} "
-            f"| {r['max_rel_error']:.1e} "
-            f"| {r['ops_f']} / {r['ops_unoptimized']} / {r['ops_grad']} "
-            f"| {r['transform']['min'] * 1e3:.2f} |")
-    return "\n".join(lines)
+    header = ["seed", "f", "t(f) ns", "t(grad) ns", "t(hand) ns", "grad/f", "grad/hand",
+              "max rel err", "ops f / raw / grad", "transform ms"]
+    return markdown_table(header, [
+        [r["seed"], f"`{r['formula']}`", f"{r['time_f']['min'] * 1e9:.0f}",
+         f"{r['time_grad']['min'] * 1e9:.0f}", f"{r['time_hand']['min'] * 1e9:.0f}",
+         f"{r['grad_over_f']:.2f}", f"{r['grad_over_hand']:.2f}", f"{r['max_rel_error']:.1e}",
+         f"{r['ops_f']} / {r['ops_unoptimized']} / {r['ops_grad']}",
+         f"{r['transform']['min'] * 1e3:.2f}"]
+        for r in rows], align="llrrrrrrrr")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,8 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Scalar seed examples, CPU times: min of {repeats} interleaved repeats, "
           f"each >= {target} s (auto-ranged loops); transform = min of {build_repeats} "
           f"fresh builds.")
-    print(f"Python {platform.python_version()} ({platform.python_implementation()}), "
-          f"{platform.machine()}, s2s_ad {s2s_ad.__version__}")
+    print(python_line())
     print()
     print(table(rows))
     print()
@@ -288,10 +218,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"gradient check vs hand-written (seed point + 20 random points): max rel error "
           f"{worst:.1e} -> {'OK' if ok else 'FAIL'} (bound 1e-12)")
     if opts.json:
-        with open(opts.json, "w") as out:
-            json.dump({"bench": "scalar", "statistic": "min", "repeats": repeats,
-                       "target_seconds": target, "build_repeats": build_repeats,
-                       "python": platform.python_version(), "rows": rows}, out, indent=2)
+        write_json(opts.json, {"bench": "scalar", "statistic": "min", "repeats": repeats,
+                               "target_seconds": target, "build_repeats": build_repeats,
+                               "python": platform.python_version(), "rows": rows})
     return 0 if ok else 1
 
 

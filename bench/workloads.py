@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 # ---------------------------------------------------------------------------------------
-# Seed scalar examples (SEED_EXAMPLES.md 1, 15, 16, 18); hand gradients as in bench/scalar.py
+# Seed scalar examples (SEED_EXAMPLES.md 1, 15, 16, 18); bench/scalar.py uses these hand grads
 # ---------------------------------------------------------------------------------------
 
 SEED01 = """
@@ -84,11 +84,11 @@ def seed18_hand(x):
 # ---------------------------------------------------------------------------------------
 
 
-def product_source(n: int) -> str:
+def product_source(n: int, name: str = "f") -> str:
     """The straight-line product of n parameters, one statement per multiplication."""
     params = ", ".join(f"t{i}" for i in range(n))
     body = ["    p = t0"] + [f"    p = p * t{i}" for i in range(1, n)] + ["    return p"]
-    return f"\ndef f({params}):\n" + "\n".join(body) + "\n"
+    return f"\ndef {name}({params}):\n" + "\n".join(body) + "\n"
 
 
 PRODUCT_LOOP = """
@@ -103,13 +103,13 @@ def f(theta):
 def _prefix_suffix(t: Any) -> list[float]:
     """d/dθk of θ0⋯θ(n-1) = (θ0⋯θ(k-1))·(θ(k+1)⋯θ(n-1)): prefix and suffix products, O(n)."""
     n = len(t)
-    prefix = [1.0] * n
+    prefix = [1.0] * n  # prefix[k] = t0 * ... * t(k-1)
     acc = t[0]
     for k in range(1, n):
         prefix[k] = acc
         acc *= t[k]
     grads = [0.0] * n
-    acc = t[n - 1]
+    acc = t[n - 1]  # suffix product t(k+1) * ... * t(n-1)
     grads[n - 1] = prefix[n - 1]
     for k in range(n - 2, 0, -1):
         grads[k] = prefix[k] * acc
@@ -119,10 +119,12 @@ def _prefix_suffix(t: Any) -> list[float]:
 
 
 def product_hand(*t: float) -> tuple[float, ...]:
+    """The gradient of the straight-line product: a tuple, one partial per parameter."""
     return tuple(_prefix_suffix(t))
 
 
 def product_loop_hand(theta: list[float]) -> list[float]:
+    """The gradient of the for-loop product over a list: a list."""
     return _prefix_suffix(theta)
 
 
@@ -133,7 +135,7 @@ def _thetas(n: int) -> list[float]:
 
 
 # ---------------------------------------------------------------------------------------
-# The recurrence x = x + dt sin(w x) (as bench/loops.py)
+# The recurrence x = x + dt sin(w x) (bench/loops.py uses this hand gradient too)
 # ---------------------------------------------------------------------------------------
 
 RECURRENCE = """
