@@ -11,10 +11,8 @@ except one: a loop whose body can ``break`` yields a ``broke`` flag that ends th
 from __future__ import annotations
 
 import ast
-import builtins
 from typing import Any
 
-from ..errors import UnsupportedSyntaxError
 from ..ir.core import Op, Region, Value
 
 RETURNS, ENDS = "returns", "ends"
@@ -439,8 +437,3 @@ def make_range(lowerer: Any, node: ast.Call, args: list[Value]) -> _Range:
     if len(args) == 2:
         return _Range((args[0], args[1], e.const(1)))
     return _Range(tuple(args))  # type: ignore[arg-type]
-
-
-RANGE = builtins.range
-__all__ = ["BREAK", "ENDS", "RETURNS", "ControlFlow", "DictView", "Enumerate", "RANGE",
-           "UnsupportedSyntaxError", "Zip", "make_range"]
