@@ -60,16 +60,17 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     sweep.backward(e.region.ops, len(e.region.ops))
 
     containers = {op.args[0] for op in walk(clone.body) if op.prim in ("getitem", "getitem_mut")}
-    read = {a for op in walk(clone.body) for a in op.args}
+    # used as a number somewhere: a number, so a missing gradient is the literal 0.0
+    numbers = {a for op in walk(clone.body) if op.prim not in _STRUCTURE for a in op.args}
     grads = []
     for p in wrt_params:
         g = sweep.adjoint.get(p)
         if p in containers:  # the gradient has p's structure, zeros where unused
             dc = sweep.containers.get(p) or e.emit("zeros_like", p, hint="d" + p.hint)[0]
             g = e.emit("like", dc, p, hint="d" + p.hint)[0]
-        elif g is None and p in read:  # a number nothing differentiable reaches
+        elif g is None and p in numbers:  # a number nothing differentiable reaches
             g = e.const(0.0, "d" + p.hint)
-        elif g is None:  # never read: it may be a container; zeros in its structure
+        elif g is None:  # unread, or read only as a container: zeros in its structure
             g = e.emit("zero_gradient", p, hint="d" + p.hint)[0]
         elif not g.hint or g in results:
             g = e.copy(g, hint="d" + p.hint)  # the gradient reads as `dx` (copyprop merges)
@@ -89,6 +90,10 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     body = Region(list(params), e.region.ops, leaves)
     return Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
                     fn.file, fn.globals_ns)
+
+
+# ops that read a value only as a container (its items, its length, its keys)
+_STRUCTURE = frozenset({"getitem", "getitem_mut", "len", "len_mut", "keys", "tuple"})
 
 
 class Reverse:
@@ -153,9 +158,11 @@ class Reverse:
     def backward_append(self, op: Op) -> None:
         """Appends are undone in reverse order, so ``xs.append(v)`` gives ``dv = dxs.pop()``."""
         xs, v = op.args
-        if xs in self.active and v in self.active:
+        if xs in self.active:  # pop even for a constant item: later pops must line up
             with self.e.at(op.loc):
-                self.accumulate(v, self.e.emit("pop", self.container(xs))[0])
+                item = self.e.emit("pop", self.container(xs))[0]
+                if v in self.active:
+                    self.accumulate(v, item)
 
     def recompute(self, ops: list[Op], mapping: dict[Value, Value]) -> None:
         """Emit copies of ``ops`` here (a branch or loop body run again, backward). Appends

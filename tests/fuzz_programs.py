@@ -1,0 +1,1228 @@
+"""Random well-formed programs for differential fuzzing of s2s_ad (issue 9).
+
+Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`programs`) and
+``bench/fuzz.py`` (a long campaign):
+
+- :func:`generate` is a plain function of a seed: it writes a module -- one or two helper
+  functions and an entry function ``f`` in the supported subset (``math`` expression trees
+  with guarded arguments, re-assignments, helper calls with keyword arguments, ``if``/``elif``,
+  ``for`` and ``while`` loops with data-dependent trip counts, ``break``/``continue``, tuples,
+  lists and dicts) -- and finds a point where ``f`` is finite, no comparison, ``abs``, ``min``
+  or ``max`` switches within the finite-difference stencil, and the Richardson oracle is well
+  conditioned (two step sizes agree). Nothing in that choice looks at s2s_ad.
+- :func:`check` differentiates the program every way and compares: reverse mode (optimized
+  and not) against Richardson-extrapolated central differences, forward mode against
+  reverse, ``value_and_grad``'s value against ``f(*args)`` bitwise.
+- :func:`minimize` shrinks a failing program greedily while the same failure persists.
+
+Known s2s_ad bugs (:data:`KNOWN_BUGS`) are avoided by the writer and tolerated by the
+check unless ``generate(..., avoid=frozenset())`` asks for them.
+
+>>> program = generate(7, "loop")
+>>> program.entry, check(program) is None
+('f', True)
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import copy
+import hashlib
+import inspect
+import linecache
+import math
+import operator
+import random
+import signal
+import threading
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from hypothesis import strategies as st
+
+import s2s_ad
+from s2s_ad.errors import DifferentiationError
+from s2s_ad.numeric import relative_error, richardson
+
+__all__ = ["FAMILIES", "KNOWN_BUGS", "Failure", "Program", "Timeout", "check", "generate",
+           "load", "minimize", "point_ok", "programs", "time_limit"]
+
+#: Program families; each test function in ``test_fuzz.py`` covers one.
+FAMILIES = ("expr", "branch", "loop", "container", "mixed")
+_FEATURES = {
+    "expr": {"helper", "tuple"},
+    "branch": {"helper", "tuple", "branch", "kink"},
+    "loop": {"helper", "tuple", "branch", "loop", "while"},
+    "container": {"helper", "tuple", "container", "loop"},
+    "mixed": {"helper", "tuple", "branch", "kink", "loop", "while", "container"},
+}
+
+MAX_STATEMENTS = 8  # statements in the entry function, nested ones included
+MAX_DEPTH = 4  # expression tree depth
+MAX_TRIPS = 10  # largest run-time trip count (the ``n`` argument, range bounds)
+LIMIT = 1e6  # |f| and its partials at an accepted point
+STEPS = (1e-3, 2.5e-4)  # Richardson steps: the oracle and its retry
+OFFSETS = (1e-6, 1e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2e-3)  # where branch decisions must not change
+ORACLE_AGREEMENT = 1e-6  # the two Richardson steps agree this well at an accepted point
+CHECK_SECONDS = 30.0  # a check that takes longer reports a hang (an endless generated loop)
+RTOL = 1e-5  # AD against the oracle
+MODE_RTOL = 1e-10  # forward against reverse, optimized against unoptimized
+
+#: Known s2s_ad bugs, each with a strict-xfail regression test in ``test_fuzz.py``. By
+#: default the writer avoids their patterns or the check tolerates them, so the fuzz tests
+#: stay green and keep looking for new bugs; ``bench/fuzz.py --known-bugs`` turns that off.
+#: When a bug is fixed, remove its entry here (and the code that reads it) and flip its xfail.
+#: Fixed so far, now written freely: copies carried by a loop (`w = x`), `if` inside a loop
+#: over a tuple, branches that only read container items, unread container arguments, zip
+#: of a built tuple with an argument, `for k in d`, integer partials of float arguments
+#: (allowed by design: derivatives may drop `* 1.0`).
+KNOWN_BUGS: frozenset[str] = frozenset({
+    # The optimized forward-mode jacobian of a loop nest whose inner loop breaks inside a
+    # nested if reads a carried value it never assigned (UnboundLocalError). Rare (1 in
+    # 10,000 programs); the check tolerates exactly that exception from jacobian(mode="fwd").
+    "fwd-nested-break",
+})
+
+
+# --- the program --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Program:
+    """A generated module (``source``), its entry function's name and the point to test at.
+
+    ``wrt`` names every differentiable parameter (floats and containers of floats);
+    ``scalar_wrt`` the float ones (forward-mode ``jacobian`` does not take containers).
+    """
+
+    source: str
+    args: tuple
+    params: tuple[str, ...]
+    wrt: tuple[str, ...]
+    scalar_wrt: tuple[str, ...]
+    family: str = "mixed"
+    seed: int = 0
+    entry: str = "f"
+    avoid: frozenset[str] = KNOWN_BUGS
+
+    def __repr__(self) -> str:  # what hypothesis prints: enough to rebuild the program
+        avoid = "" if self.avoid == KNOWN_BUGS else f", avoid={set(self.avoid) or 'frozenset()'}"
+        return f"generate({self.seed}, {self.family!r}{avoid})"
+
+    def describe(self) -> str:
+        """The program's source, the point and ``wrt``: what a failure report starts with."""
+        return (f"--- program (family {self.family!r}, seed {self.seed}) ---\n"
+                f"{self.source.rstrip()}\n--- point ---\n"
+                f"{self.entry}{self.args!r}\nwrt={self.wrt!r}")
+
+
+def load(source: str) -> dict[str, Any]:
+    """Execute ``source`` as a module whose functions ``inspect.getsource`` can read.
+
+    The source is registered with ``linecache`` under a name made from its hash, so the
+    same text always maps to the same file name and nothing is written to disk.
+    """
+    digest = hashlib.sha1(source.encode()).hexdigest()[:16]
+    filename = f"<s2s_ad-fuzz-{digest}>.py"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": f"s2s_ad_fuzz_{digest}"}
+    exec(_compile(source, filename), namespace)
+    return namespace
+
+
+def _compile(source: str, filename: str) -> Any:
+    with warnings.catch_warnings():  # the minimizer's candidates may index a constant
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return compile(source, filename, "exec")
+
+
+class Timeout(Exception):
+    """Raised inside code that runs past :func:`time_limit`."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise :class:`Timeout` in the block after ``seconds`` (POSIX main thread; else no-op)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not (
+            threading.main_thread()):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise Timeout(f"still running after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# --- writing programs ---------------------------------------------------------------------------
+_CONSTS = ("0.5", "1.5", "2.0", "0.25", "3.0", "0.1", "1.0", "0.75")
+_UNARY = (
+    "math.sin({a})", "math.cos({a})", "math.tanh({a})", "math.atan({a})", "math.erf({a})",
+    "math.erfc({a})", "math.exp(math.tanh({a}))", "math.exp(-({a} * {a}))",
+    "math.expm1(math.sin({a}))", "math.log(1.0 + {a} * {a})", "math.log1p({a} ** 2)",
+    "math.log2(2.0 + math.cos({a}))", "math.log10(1.5 + math.sin({a}))",
+    "math.log(2.0 + math.tanh({a}), 3.0)", "math.sqrt(1.0 + {a} ** 2)",
+    "math.tan(0.5 * math.tanh({a}))", "math.asin(0.9 * math.tanh({a}))",
+    "math.acos(0.9 * math.tanh({a}))", "math.sinh(math.tanh({a}))", "math.cosh(math.sin({a}))",
+    "(-{a})", "(+{a})", "pow({a}, 2)", "math.pow({a}, 3)", "float({a})",
+)
+_BINARY = (
+    (6, "({a} + {b})"), (5, "({a} - {b})"), (6, "({a} * {b})"), (2, "({a} / (1.0 + {b} * {b}))"),
+    (2, "({a} / (2.0 + math.sin({b})))"), (1.5, "({a} / {c})"), (0.5, "({a} / {b})"),
+    (1, "math.atan2({a}, 1.5 + math.cos({b}))"), (1, "math.hypot({a}, 0.5 + {b} * {b})"),
+    (0.7, "((1.5 + math.sin({a})) ** {b})"), (0.7, "math.pow(2.0 + math.cos({a}), math.tanh({b}))"),
+)
+_POWER = ("({a} ** 2)", "({a} ** 3)", "({a} ** 1)", "({a} ** 0)", "((1.0 + {a} * {a}) ** -1)",
+          "((1.0 + {a} * {a}) ** 0.5)", "((0.5 + {a} * {a}) ** -2)", "(2.0 ** math.sin({a}))")
+_KINK = ("abs({a})", "math.fabs({a})", "max({a}, {b})", "min({a}, {b})",
+         "({a} if {cond} else {b})")
+_COMPARE = (">", "<", ">=", "<=")
+_DAMPED = ("(0.5 * {v} + {e})", "({v} + 0.1 * {e})", "math.tanh({e})", "(0.9 * {v} - {e})",
+           "math.sin({v} + {e})")
+_DICT_KEYS = ("a", "b", "c")
+
+
+def _weighted(rng: random.Random, options: list[tuple[float, Any]]) -> Any:
+    total = sum(w for w, _ in options)
+    pick = rng.random() * total
+    for weight, value in options:
+        pick -= weight
+        if pick < 0:
+            return value
+    return options[-1][1]
+
+
+@dataclass
+class _Scope:
+    """The names a statement may read: floats, ints, sequences (name -> length) and dicts."""
+
+    floats: list[str]
+    mutable: list[str]  # floats that may be re-assigned (not loop targets)
+    ints: list[str] = field(default_factory=list)
+    seqs: dict[str, int] = field(default_factory=dict)
+    pairs: dict[str, int] = field(default_factory=dict)  # lists of 2-tuples: name -> length
+    dicts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    tuples: dict[str, int] = field(default_factory=dict)  # tuples built here (may be unpacked)
+    hot: list[str] = field(default_factory=list)  # loop variables, read more often
+    built: set[str] = field(default_factory=set)  # sequences built in f: constant indices
+    in_loop: bool = False
+    loops: int = 0
+    top: bool = True
+    unrolled: bool = False  # the innermost loop is over a tuple or list built here
+    # Lists built here that loops append to may only be read where ``plain``: at the top
+    # level or directly in a top-level loop's body, not in a branch or an inner loop (a
+    # documented limitation: reading a list in a branch of the loop that appends to it).
+    growing: set[str] = field(default_factory=set)
+    plain: bool = True
+
+    def child(self, **changes: Any) -> _Scope:
+        new = replace(self, floats=list(self.floats), mutable=list(self.mutable),
+                      ints=list(self.ints), seqs=dict(self.seqs), pairs=dict(self.pairs),
+                      dicts=dict(self.dicts), tuples=dict(self.tuples), hot=list(self.hot),
+                      built=set(self.built), growing=set(self.growing), top=False,
+                      plain=False)
+        for key, value in changes.items():
+            setattr(new, key, value)
+        return new
+
+
+class _Writer:
+    """Writes one module from a ``random.Random``; every choice goes through ``self.rng``."""
+
+    def __init__(self, rng: random.Random, family: str, avoid: frozenset[str]) -> None:
+        # ``avoid``: the KNOWN_BUGS whose patterns not to write
+        self.rng = rng
+        self.avoid = avoid
+        self.features = _FEATURES[family]
+        self.counter = 0
+        self.budget = 0
+        self.helpers: list[tuple[str, int, bool]] = []  # (name, parameters, last has default)
+
+    def has(self, feature: str, p: float = 1.0) -> bool:
+        return feature in self.features and self.rng.random() < p
+
+    def fresh(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}{self.counter}"
+
+    # expressions
+    def expr(self, sc: _Scope, depth: int) -> str:
+        r = self.rng
+        if depth <= 0 or r.random() < 0.22:
+            return self.leaf(sc)
+        options: list[tuple[float, Callable[[_Scope, int], str]]] = [
+            (4.0, self._binary), (3.0, self._unary), (1.0, self._power)]
+        if self.helpers:
+            options.append((1.2, self._call))
+        if "kink" in self.features:
+            options.append((1.0, self._kink))
+        return _weighted(r, options)(sc, depth - 1)
+
+    def leaf(self, sc: _Scope) -> str:
+        r = self.rng
+        options: list[tuple[float, Callable[[], str]]] = [(1.0, lambda: r.choice(_CONSTS))]
+        if sc.hot:
+            options.append((2.0, lambda: r.choice(sc.hot)))
+        if sc.floats:
+            options.append((5.0, lambda: r.choice(sc.floats)))
+        if sc.ints:
+            options.append((0.6, lambda: r.choice(sc.ints)))
+        if self._readable(sc):
+            options.append((2.5, lambda: self.item(sc)))
+        return _weighted(r, options)()
+
+    @staticmethod
+    def _readable(sc: _Scope) -> list[tuple[str, str]]:
+        seqs = [n for n in sc.seqs if sc.plain or n not in sc.growing]
+        return ([("seq", k) for k in seqs] + [("dict", k) for k in sc.dicts]
+                + [("pairs", k) for k in sc.pairs])
+
+    @staticmethod
+    def _branchy(sc: _Scope) -> _Scope:
+        """The scope of an operand evaluated in a branch: ``and``/``or``, a ternary's arms."""
+        return sc.child(top=sc.top, unrolled=sc.unrolled)
+
+    def item(self, sc: _Scope) -> str:
+        r = self.rng
+        kind, name = r.choice(self._readable(sc))
+        if kind == "dict":
+            return f"{name}[{r.choice(sc.dicts[name])!r}]"
+        length = sc.seqs[name] if kind == "seq" else sc.pairs[name]
+        loop_ints = [i for i in sc.ints if i != "n"]
+        if loop_ints and r.random() < 0.6:
+            index = f"{r.choice(loop_ints)} % {length}"
+        else:
+            index = str(r.randrange(length))
+        return f"{name}[{index}]" + (f"[{r.randrange(2)}]" if kind == "pairs" else "")
+
+    def _unary(self, sc: _Scope, depth: int) -> str:
+        return self.rng.choice(_UNARY).format(a=self.expr(sc, depth))
+
+    def _binary(self, sc: _Scope, depth: int) -> str:
+        template = _weighted(self.rng, [(w, t) for w, t in _BINARY])
+        return template.format(a=self.expr(sc, depth), b=self.expr(sc, depth),
+                               c=self.rng.choice(("2.0", "3.0", "0.5", "4")))
+
+    def _power(self, sc: _Scope, depth: int) -> str:
+        if sc.ints and self.rng.random() < 0.15:  # a run-time integer exponent
+            return f"({self.expr(sc, depth)} ** {self.rng.choice(sc.ints)})"
+        return self.rng.choice(_POWER).format(a=self.expr(sc, depth))
+
+    def _kink(self, sc: _Scope, depth: int) -> str:
+        template = self.rng.choice(_KINK)
+        if "{cond}" not in template:
+            return template.format(a=self.expr(sc, depth), b=self.expr(sc, depth))
+        cond, arms = self.cond(sc, depth), self._branchy(sc)
+        return template.format(a=self.expr(arms, depth), b=self.expr(arms, depth), cond=cond)
+
+    def _call(self, sc: _Scope, depth: int) -> str:
+        name, nparams, default = self.rng.choice(self.helpers)
+        first = self.expr(sc, depth)
+        if nparams == 1:
+            return f"{name}({first})"
+        style = self.rng.random()
+        if default and style < 0.25:
+            return f"{name}({first})"
+        second = self.expr(sc, depth)
+        if style < 0.55:
+            return f"{name}({first}, b={second})"
+        if style < 0.65:
+            return f"{name}(b={second}, a={first})"
+        return f"{name}({first}, {second})"
+
+    def cond(self, sc: _Scope, depth: int) -> str:
+        r = self.rng
+        depth = min(depth, 2)
+        loop_ints = [i for i in sc.ints if i != "n"]
+        if loop_ints and r.random() < 0.2:
+            i = r.choice(loop_ints)
+            return r.choice((f"{i} % 2 == 0", f"{i} > 2", f"{i} % 3 != 1"))
+        roll = r.random()
+        if roll < 0.1:
+            return f"({self.cond(sc, 1)} and {self.cond(self._branchy(sc), 1)})"
+        if roll < 0.17:
+            return f"({self.cond(sc, 1)} or {self.cond(self._branchy(sc), 1)})"
+        if roll < 0.22:
+            return f"(not {self.cond(sc, 1)})"
+        rhs = r.choice(_CONSTS) if r.random() < 0.4 else self.expr(sc, depth)
+        return f"{self.expr(sc, max(depth, 1))} {r.choice(_COMPARE)} {rhs}"
+
+    # statements
+    def block(self, sc: _Scope, ind: str, lo: int, hi: int) -> list[str]:
+        lines: list[str] = []
+        for _ in range(self.rng.randint(lo, hi)):
+            if self.budget <= 0 and lines:
+                break
+            lines += self.statement(sc, ind)
+        return lines
+
+    def statement(self, sc: _Scope, ind: str) -> list[str]:
+        self.budget -= 1
+        r = self.rng
+        options: list[tuple[float, Callable[[_Scope, str], list[str]]]] = [
+            (1.0 if sc.in_loop else 3.0, self._assign_new)]
+        if sc.mutable:
+            options += [(4.5 if sc.in_loop else 3.0, self._reassign), (1.5, self._augassign)]
+        if "tuple" in self.features:
+            options.append((0.8, self._tuple_assign))
+            if len(sc.mutable) >= 2:
+                options.append((0.8, self._swap))
+            options.append((0.6, self._local_tuple))
+            if sc.tuples:
+                options.append((0.8, self._unpack_local))
+        if "container" in self.features and sc.top:
+            options.append((1.0, self._local_list))
+        if sc.growing and sc.in_loop and not sc.unrolled and sc.plain:
+            options.append((2.5, lambda sc, ind: self._grow(sc, ind, always=True)))
+        if self.budget >= 1:
+            if "branch" in self.features:
+                options.append((2.0, self._if))
+                if sc.top:
+                    options.append((0.6, self._early_return))
+            if "loop" in self.features and sc.loops < 2:
+                options.append((2.0 if sc.loops == 0 else 0.7, self._for))
+            if "container" in self.features and sc.loops < 2 and (sc.seqs or sc.dicts):
+                options.append((2.0, self._for_container))
+            if "while" in self.features and sc.loops == 0 and sc.mutable:
+                options.append((1.3, self._while))
+        # break/continue in a loop over a tuple or list is a documented limitation
+        if sc.in_loop and not sc.unrolled and ("branch" in self.features
+                                               or "while" in self.features):
+            options.append((1.0, self._break_or_continue))
+        return _weighted(r, options)(sc, ind)
+
+    def _rhs(self, sc: _Scope, target: str | None) -> str:
+        e = self.expr(sc, self.rng.randint(1, MAX_DEPTH))
+        if sc.in_loop and target is not None and self.rng.random() < 0.55:
+            return self.rng.choice(_DAMPED).format(v=target, e=e)  # keep loops bounded
+        return e
+
+    def _assign_new(self, sc: _Scope, ind: str) -> list[str]:
+        name = self.fresh(self.rng.choice("vuw"))
+        line = f"{ind}{name} = {self._rhs(sc, None)}"
+        sc.floats.append(name)
+        sc.mutable.append(name)
+        return [line]
+
+    def _reassign(self, sc: _Scope, ind: str) -> list[str]:
+        name = self.rng.choice(sc.mutable)
+        return [f"{ind}{name} = {self._rhs(sc, name)}"]
+
+    def _augassign(self, sc: _Scope, ind: str) -> list[str]:
+        name = self.rng.choice(sc.mutable)
+        op = self.rng.choice(("+=", "+=", "-=", "*="))
+        e = self.expr(sc, self.rng.randint(1, 3))
+        if op == "*=" and sc.in_loop:
+            e = f"math.cos({e})"
+        return [f"{ind}{name} {op} {e}"]
+
+    def _tuple_assign(self, sc: _Scope, ind: str) -> list[str]:
+        names = [self.rng.choice(sc.mutable) if sc.mutable and self.rng.random() < 0.5
+                 else self.fresh("v") for _ in range(2)]
+        if names[0] == names[1]:
+            names[1] = self.fresh("v")
+        values = [self._rhs(sc, n if n in sc.mutable else None) for n in names]
+        for n in names:
+            if n not in sc.floats:
+                sc.floats.append(n)
+                sc.mutable.append(n)
+        return [f"{ind}{names[0]}, {names[1]} = {values[0]}, {values[1]}"]
+
+    def _swap(self, sc: _Scope, ind: str) -> list[str]:
+        a, b = self.rng.sample(sc.mutable, 2)
+        other = self.leaf(sc)
+        new_b = (f"math.tanh({a} + {b} * {other})" if sc.in_loop
+                 else f"{a} + {b} * {other}")
+        return [f"{ind}{a}, {b} = {b}, {new_b}"]
+
+    def _local_tuple(self, sc: _Scope, ind: str) -> list[str]:
+        name = self.fresh("p")
+        length = self.rng.randint(2, 3)
+        items = ", ".join(self.expr(sc, self.rng.randint(0, 2))
+                          for _ in range(length))
+        sc.seqs[name] = length
+        sc.tuples[name] = length
+        sc.built.add(name)
+        return [f"{ind}{name} = ({items})"]
+
+    def _unpack_local(self, sc: _Scope, ind: str) -> list[str]:
+        source = self.rng.choice(sorted(sc.tuples))
+        names = [self.fresh("u") for _ in range(sc.tuples[source])]
+        sc.floats.extend(names)
+        sc.mutable.extend(names)
+        return [f"{ind}{', '.join(names)} = {source}"]
+
+    def _local_list(self, sc: _Scope, ind: str) -> list[str]:
+        name = self.fresh("ys")
+        length = self.rng.randint(1, 3)
+        items = ", ".join(self.expr(sc, self.rng.randint(0, 2))
+                          for _ in range(length))
+        lines = [f"{ind}{name} = [{items}]"]
+        if self.rng.random() < 0.5:
+            lines.append(f"{ind}{name}.append({self.expr(sc, 2)})")
+            length += 1
+        sc.seqs[name] = length
+        sc.built.add(name)
+        if ("loop" in self.features and "inactive-append" not in self.avoid
+                and self.rng.random() < 0.5):
+            sc.growing.add(name)  # loops may append to it (indices below length stay valid)
+        return lines
+
+    def _if(self, sc: _Scope, ind: str) -> list[str]:
+        lines = [f"{ind}if {self.cond(sc, 2)}:"] + self.block(sc.child(), ind + "    ", 1, 2)
+        if self.rng.random() < 0.25 and self.budget > 0:
+            lines += [f"{ind}elif {self.cond(sc, 2)}:"]
+            lines += self.block(sc.child(), ind + "    ", 1, 2)
+        if self.rng.random() < 0.7:
+            lines += [f"{ind}else:"] + self.block(sc.child(), ind + "    ", 1, 2)
+        if any(line.strip() in ("break", "continue") for line in lines):
+            sc.plain = False  # the rest of the block is lowered into the branches
+        return lines
+
+    def _early_return(self, sc: _Scope, ind: str) -> list[str]:
+        sc.plain = False  # the rest of the function is lowered into the else branch
+        return [f"{ind}if {self.cond(sc, 2)}:",
+                f"{ind}    return {self.expr(self._branchy(sc), 3)}"]
+
+    def _for(self, sc: _Scope, ind: str) -> list[str]:
+        r = self.rng
+        i = self.fresh("i")
+        outer = [v for v in sc.ints if v != "n"]
+        bounds = ["range(n)", "range(n)", f"range({r.randint(1, 5)})", "range(1, n)",
+                  "range(n, 0, -2)", "range(2, n + 1)"]
+        if outer:
+            bounds.append(f"range({r.choice(outer)})")
+        if "n" not in sc.ints:
+            bounds = [b for b in bounds if "n" not in b.replace("range", "")] or ["range(3)"]
+        body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False, plain=sc.top and sc.plain)
+        body.ints.append(i)
+        body.hot.append(i)
+        return ([f"{ind}for {i} in {r.choice(bounds)}:"] + self._grow(body, ind + "    ")
+                + self.block(body, ind + "    ", 1, 3))
+
+    def _for_container(self, sc: _Scope, ind: str) -> list[str]:
+        r = self.rng
+        body = sc.child(in_loop=True, loops=sc.loops + 1, plain=sc.top and sc.plain)
+        v, w, j, k = self.fresh("e"), self.fresh("e"), self.fresh("j"), self.fresh("k")
+        # (header, new floats, new ints, first line of the body or None, unrolled)
+        headers: list[tuple[str, list[str], list[str], str | None, bool]] = []
+        # a list loops append to is iterated only at the top level, by a loop that does not
+        # append to it
+        iterable = [n for n in sc.seqs if sc.top or n not in sc.growing]
+        for name in iterable:
+            built = name in sc.built  # a tuple or list built in f: the loop is unrolled
+            headers.append((f"for {v} in {name}:", [v], [], None, built))
+            headers.append((f"for {j}, {v} in enumerate({name}):", [v], [j], None, built))
+            others = [o for o in iterable if o != name]
+            if others:
+                headers.append((f"for {v}, {w} in zip({name}, {r.choice(others)}):", [v, w],
+                                [], None, built))
+        for name in sc.dicts:
+            headers.append((f"for {k} in {name}:", [v], [], f"{v} = {name}[{k}]", False))
+            headers.append((f"for {k}, {v} in {name}.items():", [v], [], None, False))
+            headers.append((f"for {v} in {name}.values():", [v], [], None, False))
+            headers.append((f"for {k} in {name}.keys():", [v], [], f"{v} = {name}[{k}]", False))
+        items = ", ".join(self.leaf(sc) for _ in range(r.randint(2, 3)))
+        headers.append((f"for {v} in ({items}):", [v], [], None, True))
+        header, floats, ints, first, unrolled = r.choice(headers)
+        body.growing -= {n for n in sc.seqs if n in header.split(" in ", 1)[1]}
+        body.floats += floats
+        body.ints += ints
+        body.hot += floats
+        body.unrolled = unrolled
+        lines = [f"{ind}{header}"] + ([f"{ind}    {first}"] if first else [])
+        if not unrolled:
+            lines += self._grow(body, ind + "    ")
+        return lines + self.block(body, ind + "    ", 1, 3 if first is None else 2)
+
+    def _while(self, sc: _Scope, ind: str) -> list[str]:
+        r = self.rng
+        k = self.fresh("k")
+        s = r.choice(sc.mutable)
+        bound = r.choice(("n", "n", str(r.randint(1, 6)))) if "n" in sc.ints else str(
+            r.randint(1, 6))
+        limit = r.choice(("2.0", "5.0", "10.0"))
+        head = r.choice((f"{k} < {bound} and {s} < {limit}", f"{s} < {limit} and {k} < {bound}",
+                         f"{k} < {bound}", f"{k} < {bound} and abs({s}) < {limit}",
+                         f"{k} < {bound} and {self.cond(self._branchy(sc), 1)}"))
+        body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False, plain=sc.top and sc.plain)
+        body.ints.append(k)
+        step = r.choice((f"{k} += 1", f"{k} = {k} + 1"))
+        lines = [f"{ind}{k} = 0", f"{ind}while {head}:", f"{ind}    {step}"]
+        lines += self._grow(body, ind + "    ")
+        if r.random() < 0.7:  # move the variable the condition reads
+            self.budget -= 1
+            lines.append(f"{ind}    {s} = {self._rhs(body, s)}")
+        return lines + self.block(body, ind + "    ", 0 if len(lines) > 3 else 1, 2)
+
+    def _grow(self, body: _Scope, ind: str, always: bool = False) -> list[str]:
+        """Often, an append to a list built earlier, first in a top-level loop's body."""
+        if body.plain and body.growing and (always or self.rng.random() < 0.6):
+            name = self.rng.choice(sorted(body.growing))
+            return [f"{ind}{name}.append({self.expr(body, 2)})"]
+        return []
+
+    def _break_or_continue(self, sc: _Scope, ind: str) -> list[str]:
+        sc.plain = False  # the rest of the body is lowered into a branch
+        word = self.rng.choice(("break", "continue"))
+        if self.rng.random() < 0.1:
+            return [f"{ind}{word}"]
+        return [f"{ind}if {self.cond(sc, 2)}:", f"{ind}    {word}"]
+
+    def final_return(self, sc: _Scope, last: str | None) -> str:
+        r = self.rng
+        chosen = [v for v in sc.floats if r.random() < 0.6]
+        if last is not None and last not in chosen:
+            chosen.append(last)
+        if not chosen:
+            chosen = [r.choice(sc.floats)]
+        terms = []
+        for v in chosen:
+            roll = r.random()
+            if roll < 0.2:
+                terms.append(f"{r.choice(_CONSTS)} * {v}")
+            elif roll < 0.3:
+                terms.append(f"{v} * {r.choice(sc.floats)}")
+            else:
+                terms.append(v)
+        return " + ".join(terms) if r.random() < 0.7 else f"({' + '.join(terms)}) * {terms[0]}"
+
+    # functions
+    def helper(self, index: int) -> str:
+        r = self.rng
+        name = f"h{index}"
+        nparams = r.choice((1, 2, 2))
+        default = nparams == 2 and r.random() < 0.5
+        params = "a" if nparams == 1 else ("a, b=0.5" if default else "a, b")
+        floats = ["a"] if nparams == 1 else ["a", "b"]
+        sc = _Scope(list(floats), list(floats))
+        saved, self.features = self.features, self.features - {"loop", "while", "container"}
+        self.budget = r.randint(0, 2)
+        body = self.block(sc, "    ", 0, 2) if self.budget else []
+        self.features = saved
+        lines = [f"def {name}({params}):"] + body + [f"    return {self.expr(sc, 2)}"]
+        self.helpers.append((name, nparams, default))
+        return "\n".join(lines)
+
+    def module(self) -> tuple[str, list[tuple[str, str]]]:
+        """The source, and the entry's parameters as (name, kind) pairs."""
+        r = self.rng
+        chunks = ["import math"]
+        if self.has("helper", 0.6):
+            for index in range(1, r.choice((1, 1, 2)) + 1):
+                chunks.append(self.helper(index))
+        params = [("x", "float")]
+        if r.random() < 0.6:
+            params.append(("y", "float"))
+        if r.random() < 0.25:
+            params.append(("z", "float"))
+        if self.has("container", 0.8):
+            params += [(n, k) for n, k in (("xs", "list"), ("d", "dict"), ("t", "tuple"),
+                                           ("ps", "pairs"))
+                       if r.random() < {"list": 0.7, "dict": 0.5, "tuple": 0.4, "pairs": 0.2}[k]]
+        if self.has("loop", 0.85) or self.has("while", 0.5):
+            params.append(("n", "int"))
+        floats = [n for n, k in params if k == "float"]
+        sc = _Scope(list(floats), list(floats))
+        sc.ints = [n for n, k in params if k == "int"]
+        for n, k in params:
+            if k in ("list", "tuple"):
+                sc.seqs[n] = r.randint(2, 4) if k == "list" else 2
+            elif k == "dict":
+                sc.dicts[n] = _DICT_KEYS[:r.randint(2, 3)]
+            elif k == "pairs":
+                sc.pairs[n] = 2
+        self.budget = MAX_STATEMENTS
+        body = self.block(sc, "    ", 2, MAX_STATEMENTS)
+        last = None
+        for line in reversed(body):
+            lhs = line.strip().split(" = ")[0] if " = " in line else ""
+            if line.startswith("    ") and not line.startswith("     ") and lhs in sc.floats:
+                last = lhs
+                break
+        signature = []
+        for index, (n, _) in enumerate(params):
+            default = index == len(params) - 1 and r.random() < 0.15
+            signature.append(f"{n}=3" if default and n == "n" else n)
+        head = f"def f({', '.join(signature)}):"
+        ret = f"    return {self.final_return(sc, last)}"
+        chunks.append("\n".join([head] + body + [ret]))
+        self.shapes = {n: (k, sc.seqs.get(n) or sc.pairs.get(n) or sc.dicts.get(n))
+                       for n, k in params}
+        return "\n\n\n".join(chunks) + "\n", params
+
+
+def _draw_args(rng: random.Random, writer: _Writer, params: list[tuple[str, str]]) -> tuple:
+    def real() -> float:
+        return rng.uniform(-2.0, 2.0)
+
+    args: list[Any] = []
+    for name, kind in params:
+        shape = writer.shapes[name][1]
+        if kind == "float":
+            args.append(real())
+        elif kind == "int":
+            args.append(rng.randint(0, MAX_TRIPS))
+        elif kind == "list":
+            args.append([real() for _ in range(shape)])
+        elif kind == "tuple":
+            args.append(tuple(real() for _ in range(shape)))
+        elif kind == "dict":
+            args.append({key: real() for key in shape})
+        else:
+            args.append([(real(), real()) for _ in range(shape)])
+    return tuple(args)
+
+
+def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUGS) -> Program:
+    """A program of ``family`` and a point where it is smooth, both determined by ``seed``.
+
+    Programs whose random points are all rejected (not finite, too close to a kink, or badly
+    conditioned for the finite-difference oracle) are replaced by the next one from the same
+    random stream, so every seed gives a program. ``avoid`` names the :data:`KNOWN_BUGS`
+    whose patterns the writer stays away from.
+    """
+    rng = random.Random(f"{family}:{seed}")
+    for _ in range(200):
+        writer = _Writer(rng, family, avoid)
+        source, params = writer.module()
+        names = [n for n, _ in params]
+        wrt = tuple(n for n, k in params if k != "int")
+        scalar = tuple(n for n, k in params if k == "float")
+        try:
+            namespace = load(source)
+            probe = _Probe(_instrument(source))
+        except SyntaxError as err:  # a bug in this writer, never in s2s_ad
+            raise AssertionError(f"the fuzzer wrote invalid Python:\n{source}") from err
+        assert list(inspect.signature(namespace["f"]).parameters) == names
+        for _ in range(6):
+            args = _draw_args(rng, writer, params)
+            program = Program(source, args, tuple(names), wrt, scalar, family, seed,
+                              avoid=avoid)
+            if _point_ok(probe, program):
+                return program
+    raise RuntimeError(f"no program with a usable point for seed {seed} ({family})")
+
+
+def programs(family: str = "mixed") -> st.SearchStrategy[Program]:
+    """A hypothesis strategy of :class:`Program` s of ``family``, one per drawn seed."""
+    return st.integers(min_value=0, max_value=2**32 - 1).map(lambda s: generate(s, family))
+
+
+# --- kinks: instrumented copies of the program ------------------------------------------------
+_OPS = {ast.Gt: operator.gt, ast.Lt: operator.lt, ast.GtE: operator.ge, ast.LtE: operator.le,
+        ast.Eq: operator.eq, ast.NotEq: operator.ne}
+
+
+class _Instrument(ast.NodeTransformer):
+    """Route comparisons, ``abs``, ``fabs``, ``min`` and ``max`` through a recorder, and every
+    arithmetic result and call through ``_fz_v``, which records the largest magnitude."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        return ast.Call(ast.Name("_fz_v", ast.Load()), [node], [])
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        if len(node.ops) != 1 or type(node.ops[0]) not in _OPS:
+            return node
+        op = ast.Constant(type(node.ops[0]).__name__)
+        return ast.Call(ast.Name("_fz_cmp", ast.Load()), [node.left, node.comparators[0], op], [])
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        name = (func.id if isinstance(func, ast.Name)
+                else func.attr if isinstance(func, ast.Attribute) else "")
+        if name in ("abs", "fabs", "min", "max") and len(node.args) in (1, 2) and not node.keywords:
+            kind = name if len(node.args) == 2 or name in ("abs", "fabs") else ""
+            if kind:
+                return ast.Call(ast.Name(f"_fz_{kind}", ast.Load()), node.args, [])
+        if name == "append":
+            return node
+        return ast.Call(ast.Name("_fz_v", ast.Load()), [node], [])
+
+
+def _instrument(source: str) -> str:
+    tree = _Instrument().visit(ast.parse(source))
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+class _Probe:
+    """Runs an instrumented program: its value, its branch decisions, the smallest margin.
+
+    A run fails (None) where an intermediate value exceeds ``LIMIT`` in magnitude: there,
+    rounding absorbs small terms (``sin(1e30 - x)`` is flat in floating point), so the
+    finite differences see another function than the one AD differentiates.
+    """
+
+    def __init__(self, source: str) -> None:
+        self.trace: list[bool] = []
+        self.margin = math.inf
+        self.peak = 0.0
+        namespace = {"__name__": "s2s_ad_fuzz_probe", "_fz_cmp": self._cmp, "_fz_v": self._v,
+                     "_fz_abs": self._abs, "_fz_fabs": self._fabs,
+                     "_fz_min": self._min, "_fz_max": self._max}
+        exec(_compile(source, "<s2s_ad-fuzz-probe>"), namespace)
+        self.namespace = namespace
+
+    def _record(self, decision: bool, a: Any, b: Any) -> bool:
+        self.trace.append(decision)
+        if isinstance(a, float) or isinstance(b, float):
+            gap = abs(a - b) / max(1.0, abs(a), abs(b))
+            self.margin = min(self.margin, gap if math.isfinite(gap) else 0.0)
+        return decision
+
+    def _v(self, value: Any) -> Any:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.peak = max(self.peak, abs(value))
+        return value
+
+    def _cmp(self, a: Any, b: Any, op: str) -> bool:
+        return self._record(_OPS[getattr(ast, op)](a, b), a, b)
+
+    def _abs(self, a: Any) -> Any:
+        self._record(a >= 0, a, 0.0)
+        return abs(a)
+
+    def _fabs(self, a: Any) -> float:
+        self._record(a >= 0, a, 0.0)
+        return math.fabs(a)
+
+    def _min(self, a: Any, b: Any) -> Any:
+        self._record(a <= b, a, b)
+        return min(a, b)
+
+    def _max(self, a: Any, b: Any) -> Any:
+        self._record(a >= b, a, b)
+        return max(a, b)
+
+    def __call__(self, entry: str, args: tuple) -> tuple[float, tuple[bool, ...], float] | None:
+        """``(value, decisions, margin)``, or None where ``f`` fails or is not a finite number."""
+        self.trace, self.margin, self.peak = [], math.inf, 0.0
+        try:
+            value = self.namespace[entry](*args)
+        except (ArithmeticError, ValueError):
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        if not math.isfinite(value) or abs(value) > LIMIT or not self.peak <= LIMIT:
+            return None
+        return value, tuple(self.trace), self.margin
+
+
+def _point_ok(probe: _Probe, program: Program) -> bool:
+    base = probe(program.entry, program.args)
+    if base is None or base[2] < 1e-7:
+        return False
+    for path in _paths(program):
+        values = {}
+        for offset in OFFSETS:
+            for t in (offset, -offset):
+                moved = probe(program.entry, _moved(program.args, path, t))
+                if moved is None or moved[1] != base[1]:
+                    return False
+                values[t] = moved[0]
+        estimates = [(4 * _d0(values, h) - _d0(values, 2 * h)) / 3 for h in STEPS]
+        if not all(math.isfinite(e) and abs(e) <= LIMIT for e in estimates):
+            return False
+        if relative_error(*estimates) > ORACLE_AGREEMENT:
+            return False
+    return True
+
+
+def _d0(values: dict[float, float], h: float) -> float:
+    return (values[h] - values[-h]) / (2 * h)
+
+
+def point_ok(program: Program, seconds: float = 5.0) -> bool:
+    """Whether ``program.args`` is a usable point: finite, away from kinks, well conditioned."""
+    try:
+        with time_limit(seconds):  # a candidate of the minimizer may loop forever
+            return _point_ok(_Probe(_instrument(program.source)), program)
+    except Exception:  # a candidate of the minimizer that no longer runs
+        return False
+
+
+# --- coordinates of the differentiable arguments -----------------------------------------------
+Path = tuple  # (argument index, then keys/indices into containers)
+
+
+def _leaves(value: Any, prefix: Path) -> Iterator[Path]:
+    if isinstance(value, float):
+        yield prefix
+    elif isinstance(value, (list, tuple)):
+        for j, item in enumerate(value):
+            yield from _leaves(item, prefix + (j,))
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, prefix + (key,))
+
+
+def _paths(program: Program, names: tuple[str, ...] | None = None) -> list[Path]:
+    paths: list[Path] = []
+    for name in program.wrt if names is None else names:
+        i = program.params.index(name)
+        paths += list(_leaves(program.args[i], (i,)))
+    return paths
+
+
+def _moved(value: Any, path: Path, t: float) -> Any:
+    """``value`` (an args tuple or a container) with the leaf at ``path`` moved by ``t``."""
+    if not path:
+        return value + t
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {k: _moved(v, rest, t) if k == head else v for k, v in value.items()}
+    items = [_moved(v, rest, t) if k == head else v for k, v in enumerate(value)]
+    return tuple(items) if isinstance(value, tuple) else items
+
+
+def _get(value: Any, path: Path) -> Any:
+    for key in path:
+        value = value[key]
+    return value
+
+
+# --- the differential check ---------------------------------------------------------------------
+@dataclass
+class Failure:
+    """What went wrong for one program: ``kind`` groups failures, ``detail`` explains."""
+
+    kind: str
+    detail: str
+    program: Program
+
+    def report(self) -> str:
+        return f"{self.kind}\n{self.program.describe()}\n--- {self.kind} ---\n{self.detail}"
+
+
+def _oracle(f: Callable[..., Any], args: tuple, path: Path, h: float) -> float:
+    return float(richardson(lambda t: f(*_moved(args, path, t)), 0.0, h))
+
+
+def _flatten(gradient: Any, program: Program, paths: list[Path], names: tuple[str, ...],
+             params: list[str], problems: list[str]) -> list[float]:
+    """The partials in ``paths`` order, read from a gradient with one entry per ``names``.
+
+    A gradient that cannot be read raises :class:`_StructureError`; a scalar ``0.0`` for a
+    container argument reads as zeros and is noted in ``problems`` (a structure failure
+    once the numbers agree) unless "container-zero-scalar" is tolerated. Integer partials
+    of float arguments are fine: derivatives may drop ``* 1.0``.
+    """
+    if not isinstance(gradient, tuple) or len(gradient) != len(names):
+        raise TypeError(f"a tuple wrt of {len(names)} gave {gradient!r}")
+    by_index = {params.index(n): entry for n, entry in zip(names, gradient)}
+    flat = []
+    for path in paths:
+        arg, entry = program.args[path[0]], by_index[path[0]]
+        if isinstance(arg, (list, tuple, dict)) and type(entry) is float and entry == 0.0:
+            if "container-zero-scalar" not in program.avoid:
+                problems.append(f"the gradient for {params[path[0]]} is 0.0; the argument "
+                                f"is {arg!r}")
+            flat.append(0.0)  # checked against the differences like any zero
+            continue
+        label = params[path[0]] + "".join(f"[{p!r}]" for p in path[1:])
+        try:
+            partial = _get(entry, path[1:])
+            if not isinstance(partial, (int, float)) or isinstance(partial, bool):
+                raise TypeError(f"a {type(partial).__name__}")
+        except (TypeError, KeyError, IndexError) as err:
+            raise _StructureError(
+                f"the partial for {label} cannot be read from {entry!r} "
+                f"({type(err).__name__}: {err}); the argument is {arg!r}") from None
+        if type(entry) is not type(arg) and not isinstance(arg, float):
+            raise _StructureError(f"the gradient for {params[path[0]]} is {entry!r}, "
+                                  f"a {type(entry).__name__}; the argument is {arg!r}")
+        flat.append(partial)
+    return flat
+
+
+class _StructureError(Exception):
+    """A gradient that does not have its argument's structure."""
+
+
+def _table(paths: list[Path], params: list[str], columns: dict[str, list[float]]) -> str:
+    heads = list(columns)
+    rows = ["  ".join([f"{'coordinate':<14}"] + [f"{h:>24}" for h in heads])]
+    for k, path in enumerate(paths):
+        label = params[path[0]] + "".join(f"[{p!r}]" for p in path[1:])
+        rows.append("  ".join([f"{label:<14}"] + [f"{columns[h][k]!r:>24}" for h in heads]))
+    return "\n".join(rows)
+
+
+def _crash(stage: str, err: BaseException, program: Program) -> Failure:
+    kind = ("unsupported" if isinstance(err, DifferentiationError)
+            else "hang" if isinstance(err, Timeout) else "crash")
+    text = "".join(traceback.format_exception(type(err), err, err.__traceback__, limit=-4))
+    return Failure(f"{kind}: {stage}: {type(err).__name__}", text, program)
+
+
+def check(program: Program, seconds: float = CHECK_SECONDS) -> Failure | None:
+    """Differentiate ``program`` every way and compare; the first disagreement, or None.
+
+    Reverse mode, optimized and not, must match Richardson-extrapolated central differences
+    to ``RTOL`` (relative error, retried at a second step); forward mode (``jacobian`` with
+    ``mode="fwd"`` over the float parameters, ``jvp`` along a random tangent over all of
+    them) must match reverse mode to ``MODE_RTOL``; ``value_and_grad`` and ``jvp`` must
+    return ``f(*args)`` bitwise; every generated ``.source`` must compile; the arguments
+    must not be modified. A check running past ``seconds`` reports a hang.
+    """
+    try:
+        with time_limit(seconds):
+            return _check(program)
+    except Timeout as err:  # outside the transforms: f itself, or the oracle
+        return _crash("check", err, program)
+
+
+def _check(program: Program) -> Failure | None:
+    f = load(program.source)[program.entry]
+    params = list(program.params)
+    problems: list[str] = []
+    args, wrt, scalar = program.args, program.wrt, program.scalar_wrt
+    snapshot = copy.deepcopy(args)
+    expected = f(*args)
+    paths = _paths(program)
+    stage = "grad"
+    try:
+        reverse: dict[str, list[float]] = {}
+        generated = []
+        for optimize in (True, False):
+            stage = f"grad(optimize={optimize})"
+            g = s2s_ad.grad(f, wrt=wrt, optimize=optimize)
+            generated.append((stage, g))
+            reverse[f"reverse{'' if optimize else ' (unoptimized)'}"] = _flatten(
+                g(*args), program, paths, wrt, params, problems)
+        stage = "value_and_grad"
+        vg = s2s_ad.value_and_grad(f, wrt=wrt)
+        generated.append((stage, vg))
+        value, vg_gradient = vg(*args)
+        vg_flat = _flatten(vg_gradient, program, paths, wrt, params, problems)
+        stage = "jacobian(mode='fwd')"
+        jac = s2s_ad.jacobian(f, wrt=scalar, mode="fwd")
+        generated.append((stage, jac))
+        try:
+            jac_flat = _flatten(jac(*args), program, _paths(program, scalar), scalar, params,
+                                problems)
+        except UnboundLocalError:
+            if "fwd-nested-break" not in program.avoid:
+                raise
+            jac_flat = []  # the known crash: nothing to compare
+        stage = "jvp"
+        jv = s2s_ad.jvp(f, wrt=wrt)
+        generated.append((stage, jv))
+        rng = random.Random(program.seed)
+        tangent_args = _random_like(args, rng)
+        tangents = [tangent_args[params.index(n)] for n in wrt]
+        jvp_value, jvp_tangent = _call_jvp(jv, f, args, tangents)
+        stage = "compile"
+        for name, g in generated:
+            stage = f"compile {name}.source"
+            compile(g.source, f"<{name}>", "exec")
+    except _StructureError as err:
+        return Failure(f"structure: {stage}", str(err), program)
+    except Exception as err:  # noqa: BLE001 -- every exception is a finding
+        return _crash(stage, err, program)
+
+    sources = "\n".join(f"--- {name} ---\n{g.source.rstrip()}" for name, g in generated[:2])
+    numeric = [_oracle(f, args, p, STEPS[0]) for p in paths]
+    for label, got in reverse.items():
+        bad = [k for k, (a, b) in enumerate(zip(got, numeric)) if relative_error(a, b) > RTOL]
+        if bad:  # retry at the second step before calling it a mismatch
+            retry = [_oracle(f, args, p, STEPS[1]) for p in paths]
+            bad = [k for k in bad if relative_error(got[k], retry[k]) > RTOL]
+            if bad:
+                columns = {**reverse, f"richardson h={STEPS[0]:g}": numeric,
+                           f"richardson h={STEPS[1]:g}": retry}
+                return Failure(f"mismatch: {label} vs differences",
+                               _table(paths, params, columns) + "\n" + sources, program)
+
+    optimized = reverse["reverse"]
+    scalar_paths = _paths(program, scalar)
+    scalar_rev = [optimized[paths.index(p)] for p in scalar_paths] if jac_flat else []
+    comparisons = [
+        ("reverse (unoptimized) vs reverse", paths, reverse["reverse (unoptimized)"], optimized),
+        ("value_and_grad gradient vs grad", paths, vg_flat, optimized),
+        ("jacobian(mode='fwd') vs reverse", scalar_paths, jac_flat, scalar_rev),
+    ]
+    for label, where, got, want in comparisons:
+        if any(relative_error(a, b) > MODE_RTOL for a, b in zip(got, want)):
+            columns = {label.split(" vs ")[0]: got, label.split(" vs ")[1]: want}
+            return Failure(f"mismatch: {label}", _table(where, params, columns) + "\n" + sources,
+                           program)
+    flat_tangent = [_get(tangent_args, p) for p in paths]
+    terms = [g * t for g, t in zip(optimized, flat_tangent)]
+    dot = math.fsum(terms)
+    scale = max(1.0, math.fsum(abs(term) for term in terms))
+    if not abs(jvp_tangent - dot) <= MODE_RTOL * scale:
+        return Failure("mismatch: jvp vs reverse",
+                       f"jvp tangent {jvp_tangent!r}, reverse . tangent {dot!r} "
+                       f"(tangent {tangent_args!r})\n" + sources, program)
+    for label, got in (("value_and_grad", value), ("jvp", jvp_value)):
+        if not (got == expected and type(got) is type(expected)):
+            return Failure(f"value: {label} differs from f(*args)",
+                           f"{label} value {got!r} ({type(got).__name__}), f(*args) = "
+                           f"{expected!r} ({type(expected).__name__})\n" + sources, program)
+    if args != snapshot:
+        return Failure("mutation: arguments modified",
+                       f"before {snapshot!r}\nafter  {args!r}", program)
+    if problems:
+        return Failure("structure: scalar 0.0 for a container", "\n".join(
+            dict.fromkeys(problems)), program)
+    return None
+
+
+def _random_like(value: Any, rng: random.Random) -> Any:
+    if isinstance(value, float):
+        return rng.uniform(-1.0, 1.0)
+    if isinstance(value, dict):
+        return {k: _random_like(v, rng) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        items = [_random_like(v, rng) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items
+    return value
+
+
+def _call_jvp(jv: Callable[..., Any], f: Callable[..., Any], args: tuple,
+              tangents: list[Any]) -> tuple[Any, float]:
+    """Call a generated JVP: tangents by position, or by name where they are keyword-only."""
+    extra = list(inspect.signature(jv, follow_wrapped=False).parameters.values())[len(args):]
+    positional = [t for p, t in zip(extra, tangents) if p.kind is not p.KEYWORD_ONLY]
+    keywords = {p.name: t for p, t in zip(extra, tangents) if p.kind is p.KEYWORD_ONLY}
+    return jv(*args, *positional, **keywords)
+
+
+# --- the minimizer ------------------------------------------------------------------------------
+def _statement_lists(tree: ast.AST) -> Iterator[tuple[ast.AST, str]]:
+    for node in ast.walk(tree):
+        for name in ("body", "orelse"):
+            block = getattr(node, name, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                yield node, name
+
+
+def _edits(source: str) -> Iterator[str]:
+    """Smaller variants of ``source``: statements deleted, blocks inlined, expressions cut."""
+    base = ast.parse(source)
+    count = sum(1 for _ in _statement_lists(base))
+    for k in range(count):
+        owner, name = list(_statement_lists(base))[k]
+        for j in range(len(getattr(owner, name))):
+            for mode in ("delete", "inline"):
+                tree = ast.parse(source)
+                o, n = list(_statement_lists(tree))[k]
+                block = getattr(o, n)
+                stmt = block[j]
+                if isinstance(stmt, ast.FunctionDef) and stmt.name == "f":
+                    continue
+                if mode == "delete":
+                    block[j:j + 1] = [] if len(block) > 1 or n == "orelse" else [ast.Pass()]
+                elif isinstance(stmt, (ast.If, ast.For, ast.While)):
+                    block[j:j + 1] = stmt.body
+                else:
+                    continue
+                yield ast.unparse(ast.fix_missing_locations(tree))
+    for k, node in enumerate(ast.walk(base)):
+        if not isinstance(node, ast.expr) or isinstance(node, ast.Constant):
+            continue
+        for replacement in [*range(len(_operands(node))), None]:
+            tree = ast.parse(source)
+            target = list(ast.walk(tree))[k]
+            parent = _parent_of(tree, target)
+            if (parent is None or isinstance(parent, ast.Call) and parent.func is target
+                    or isinstance(parent, ast.Attribute)
+                    or isinstance(getattr(target, "ctx", None), (ast.Store, ast.Del))):
+                continue
+            new = ast.Constant(1.0) if replacement is None else _operands(target)[replacement]
+            _replace_child(parent, target, new)
+            yield ast.unparse(ast.fix_missing_locations(tree))
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    func = node.func if isinstance(node, ast.Call) else None
+    return [c for c in ast.iter_child_nodes(node)
+            if isinstance(c, ast.expr) and c is not func and not isinstance(c, ast.Attribute)]
+
+
+def _size(program: Program) -> tuple[int, int]:
+    tree = ast.parse(program.source)
+    return sum(1 for _ in ast.walk(tree)), sum(a for a in program.args if type(a) is int)
+
+
+def _parent_of(tree: ast.AST, target: ast.AST) -> ast.AST | None:
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            if child is target:
+                return node
+    return None
+
+
+def _replace_child(parent: ast.AST, old: ast.AST, new: ast.AST) -> None:
+    for name, value in ast.iter_fields(parent):
+        if value is old:
+            setattr(parent, name, new)
+        elif isinstance(value, list):
+            for j, item in enumerate(value):
+                if item is old:
+                    value[j] = new
+
+
+def _smaller_ints(program: Program) -> Iterator[Program]:
+    for i, a in enumerate(program.args):
+        if isinstance(a, int) and not isinstance(a, bool) and a > 0:
+            for b in sorted({0, 1, 2, a - 1}):
+                if b < a:
+                    yield replace(program, args=program.args[:i] + (b,) + program.args[i + 1:])
+
+
+def minimize(failure: Failure, budget: int = 400,
+             same: Callable[[Failure | None, Failure], bool] | None = None) -> Program:
+    """Greedily shrink ``failure.program`` while :func:`check` still fails the same way.
+
+    Candidates delete a statement, inline the body of an ``if``/``for``/``while``, replace an
+    expression by one of its operands or by ``1.0``, or lower an integer argument; a
+    candidate counts only if the point is still usable (:func:`point_ok`). At most
+    ``budget`` candidates are checked.
+    """
+    same = same or (lambda new, old: new is not None and new.kind == old.kind)
+    best = failure.program
+    seen: set[tuple[str, str]] = set()
+    tried = 0
+    improved = True
+    while improved and tried < budget:
+        improved = False
+        candidates: Iterator[Program] = _smaller_ints(best)
+        candidates = _chain(candidates, (replace(best, source=s + "\n") for s in _edits(
+            best.source)))
+        for candidate in candidates:
+            if tried >= budget:
+                break
+            key = (candidate.source, repr(candidate.args))
+            if key in seen or _size(candidate) >= _size(best):
+                continue
+            seen.add(key)
+            tried += 1
+            if not point_ok(candidate, seconds=1.0):
+                continue
+            try:
+                outcome = check(candidate, seconds=2.0)
+            except Exception:  # noqa: BLE001 -- f itself no longer runs
+                continue
+            if same(outcome, failure):
+                best = candidate
+                improved = True
+                break
+    return best
+
+
+def _chain(*iterators: Iterator[Program]) -> Iterator[Program]:
+    for it in iterators:
+        yield from it
