@@ -23,6 +23,7 @@ import os
 import pytest
 from fuzz_programs import FAMILIES, check, programs, time_limit
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import s2s_ad
 from s2s_ad.errors import DifferentiationError
@@ -38,34 +39,11 @@ def _no_disagreement(program):
     assert failure is None, f"rebuild with {program!r}\n{failure.report()}"
 
 
+@pytest.mark.parametrize("family", FAMILIES)  # expressions, branches, loops, containers, all
 @FUZZ
-@given(programs("expr"))
-def test_expression_trees_helpers_and_tuples(program):
-    _no_disagreement(program)
-
-
-@FUZZ
-@given(programs("branch"))
-def test_branches_ternaries_min_max_abs(program):
-    _no_disagreement(program)
-
-
-@FUZZ
-@given(programs("loop"))
-def test_for_and_while_loops_with_run_time_trip_counts(program):
-    _no_disagreement(program)
-
-
-@FUZZ
-@given(programs("container"))
-def test_list_dict_and_tuple_arguments(program):
-    _no_disagreement(program)
-
-
-@FUZZ
-@given(programs("mixed"))
-def test_everything_mixed(program):
-    _no_disagreement(program)
+@given(data=st.data())
+def test_random_programs(family, data):
+    _no_disagreement(data.draw(programs(family), label="program"))
 
 
 def test_a_known_program_passes_and_the_check_sees_a_wrong_gradient(monkeypatch):
