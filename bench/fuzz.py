@@ -104,9 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     jobs = [(i, rng.getrandbits(32), args.family or fp.FAMILIES[i % len(fp.FAMILIES)],
              args.known_bugs) for i in range(args.n)]
+    avoided = ", ".join(sorted(fp.KNOWN_BUGS)) or "none"
     print(f"s2s_ad differential fuzzing: {args.n} programs, seed {args.seed}, "
           f"{args.jobs} worker(s), known-bug patterns "
-          f"{'written' if args.known_bugs else 'avoided: ' + ', '.join(sorted(fp.KNOWN_BUGS))}",
+          f"{'written' if args.known_bugs else 'avoided: ' + avoided}",
           flush=True)
     start = time.perf_counter()
     families: collections.Counter[str] = collections.Counter()

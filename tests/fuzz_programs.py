@@ -79,13 +79,9 @@ MODE_RTOL = 1e-10  # forward against reverse, optimized against unoptimized
 #: Fixed so far, now written freely: copies carried by a loop (`w = x`), `if` inside a loop
 #: over a tuple, branches that only read container items, unread container arguments, zip
 #: of a built tuple with an argument, `for k in d`, integer partials of float arguments
-#: (allowed by design: derivatives may drop `* 1.0`).
-KNOWN_BUGS: frozenset[str] = frozenset({
-    # The optimized forward-mode jacobian of a loop nest whose inner loop breaks inside a
-    # nested if reads a carried value it never assigned (UnboundLocalError). Rare (1 in
-    # 10,000 programs); the check tolerates exactly that exception from jacobian(mode="fwd").
-    "fwd-nested-break",
-})
+#: (allowed by design: derivatives may drop `* 1.0`), a loop nest whose inner loop breaks
+#: inside a nested `if` (forward jacobian).
+KNOWN_BUGS: frozenset[str] = frozenset()
 
 
 # --- the program --------------------------------------------------------------------------------
@@ -1009,13 +1005,8 @@ def _check(program: Program) -> Failure | None:
         stage = "jacobian(mode='fwd')"
         jac = s2s_ad.jacobian(f, wrt=scalar, mode="fwd")
         generated.append((stage, jac))
-        try:
-            jac_flat = _flatten(jac(*args), program, _paths(program, scalar), scalar, params,
-                                problems)
-        except UnboundLocalError:
-            if "fwd-nested-break" not in program.avoid:
-                raise
-            jac_flat = []  # the known crash: nothing to compare
+        jac_flat = _flatten(jac(*args), program, _paths(program, scalar), scalar, params,
+                            problems)
         stage = "jvp"
         jv = s2s_ad.jvp(f, wrt=wrt)
         generated.append((stage, jv))
@@ -1047,7 +1038,7 @@ def _check(program: Program) -> Failure | None:
 
     optimized = reverse["reverse"]
     scalar_paths = _paths(program, scalar)
-    scalar_rev = [optimized[paths.index(p)] for p in scalar_paths] if jac_flat else []
+    scalar_rev = [optimized[paths.index(p)] for p in scalar_paths]
     comparisons = [
         ("reverse (unoptimized) vs reverse", paths, reverse["reverse (unoptimized)"], optimized),
         ("value_and_grad gradient vs grad", paths, vg_flat, optimized),

@@ -120,6 +120,36 @@ def test_dce_drops_unused_values():
     """)
 
 
+def test_dce_drops_a_dead_loop_that_breaks_with_the_values_only_it_read():
+    """A dead inner loop goes whole, though its body needs its own ``broke`` flag.
+
+    It used to be kept while the outer loop, seeing it dead, dropped the carried ``u`` it
+    starts from: the inner loop then read ``u_2``, assigned nowhere (fwd-nested-break).
+    """
+    def f(y, xs):
+        u = 1.0
+        s = 0.0
+        for a in xs:  # noqa: B007 -- the loop nest is the point
+            for b in xs:
+                if y > 0:
+                    if b > 0:
+                        break
+                u = 0.9
+            u = y  # noqa: F841 -- u is dead: only the inner loop reads it
+            s = s + y
+        return s
+
+    assert ir_text(dce(lift(f))) == expect("""
+        fn f(y, xs):
+          _t1 = len xs
+          s = for_range 0 _t1 1 0.0
+            region0(i, s_2):
+              s_3 = add s_2 y
+              yield s_3
+          return s
+    """)
+
+
 def test_copyprop_reads_through_copies():
     from s2s_ad.ir.builder import Emitter
     from s2s_ad.ir.core import Function, Region, Value

@@ -1,8 +1,9 @@
 """Dead-code elimination: drop pure ops whose results nothing reads (one backward walk).
 
-Inside control flow: an ``if`` loses the results nobody reads; a loop loses the carried
-values that neither a later op nor the loop itself needs (a fixpoint over the body). Ops
-holding tape pushes or pops are never dropped.
+Inside control flow: an ``if`` or a loop whose results nobody reads goes whole (a loop that
+breaks too, though its body needs its own ``broke`` flag); a kept ``if`` loses the results
+nobody reads, a kept loop the carried values that neither a later op nor the loop itself
+needs (a fixpoint over the body). Ops holding tape pushes or pops are never dropped.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..ir.core import Function, Op, Region, Value
-from ..primitives import get
 from ..primitives.registry import pure_op
 
 _LOOPS = ("for_range", "while")
@@ -25,33 +25,38 @@ def _dce_region(region: Region, live: set[Value]) -> Region:
     live.update(region.results)
     kept: list[Op] = []
     for op in reversed(region.ops):
+        if not _needed(op, live):
+            continue
         if op.regions:
             op = _dce_structured(op, live)
-            if op is None:
-                continue
-        elif get(op.prim).pure and not any(o in live for o in op.outs):
-            continue
         live.update(op.args)
         kept.append(op)
     kept.reverse()
     return Region(region.params, kept, region.results)
 
 
-def _dce_structured(op: Op, live: set[Value]) -> Op | None:
-    effects = not pure_op(op)
+def _needed(op: Op, live: set[Value]) -> bool:
+    """Is ``op`` kept: something reads a result, or it (or an op inside it) has effects?
+
+    The one test both walks use: ``_reads`` must not call dead an op that ``_dce_region``
+    keeps, or a loop drops a carried value the kept op still reads.
+    """
+    return any(o in live for o in op.outs) or not pure_op(op)
+
+
+def _dce_structured(op: Op, live: set[Value]) -> Op:
+    """``op`` (kept) without the results, and the carried values, that nothing needs."""
     if op.prim == "if":
         keep = [k for k, o in enumerate(op.outs) if o in live]
-        if not keep and not effects:
-            return None
         regions = tuple(_dce_region(Region(r.params, r.ops, [r.results[k] for k in keep]),
                                     live) for r in op.regions)
         return replace(op, outs=tuple(op.outs[k] for k in keep), regions=regions)
     if op.prim in _LOOPS:
-        return _dce_loop(op, live, effects)
+        return _dce_loop(op, live)
     return op
 
 
-def _dce_loop(op: Op, live: set[Value], effects: bool) -> Op | None:
+def _dce_loop(op: Op, live: set[Value]) -> Op:
     n = len(op.outs)
     body = op.regions[-1]
     extra = len(body.results) - n  # the `broke` flag, when the loop can break
@@ -67,8 +72,6 @@ def _dce_loop(op: Op, live: set[Value], effects: bool) -> Op | None:
         if grown == keep:
             break
         keep = grown
-    if not keep and not effects:
-        return None
     order = sorted(keep)
     bounds = op.args[:len(op.args) - n]
     regions = []
@@ -88,8 +91,7 @@ def _reads(region: Region, seeds: set[Value]) -> set[Value]:
     """Values read by the ops of ``region`` that ``seeds`` (or side effects) need."""
     live = set(seeds)
     for op in reversed(region.ops):
-        if any(o in live for o in op.outs) or (op.regions and not pure_op(op)) or \
-                not get(op.prim).pure:
+        if _needed(op, live):
             live.update(op.args)
             for inner in op.regions:
                 live |= _reads(inner, set(inner.results))
