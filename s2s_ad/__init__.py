@@ -7,6 +7,7 @@
 
 from . import primitives as _primitives  # noqa: F401  (fills the registry)
 from .api import grad, hessian, hvp, jacobian, jvp, stats, value_and_grad, vjp
+from .custom import defjvp, defvjp
 from .errors import (
     DifferentiationError,
     NoDerivativeRuleError,
@@ -16,6 +17,7 @@ from .errors import (
 
 __all__ = [
     "DifferentiationError", "NoDerivativeRuleError", "NoSourceError", "UnsupportedSyntaxError",
-    "grad", "hessian", "hvp", "jacobian", "jvp", "stats", "value_and_grad", "vjp",
+    "defjvp", "defvjp", "grad", "hessian", "hvp", "jacobian", "jvp", "stats", "value_and_grad",
+    "vjp",
 ]
 __version__ = "0.1.0"

@@ -1,21 +1,31 @@
 """The public transforms: ``grad``, ``value_and_grad``, ``vjp``, ``jvp``, ``jacobian``,
 ``hessian``, ``hvp``.
 
-Each returns the generated Python function itself -- no wrapper, no dispatch per call --
-with ``.source`` (its code), ``.ir`` (its IR), ``.stats`` (op counts before and after
-optimization) and ``__wrapped__`` (the original function). The transform runs once per
-(function, wrt, options) and is cached.
+Each returns a generated Python function with ``.source`` (its code), ``.ir`` (its IR),
+``.stats`` (op counts before and after optimization) and ``__wrapped__`` (the original
+function). The transform runs once per (function, wrt, options) and is cached. Which
+function depends on what the arguments can be (``transforms/kinds.py``):
+
+- the code proves they are numbers: the generated function itself, no wrapper;
+- plain arithmetic that arrays could also go through: the code for numbers, whose first
+  line sends other arguments to the general version (``_guarded``);
+- NumPy code: a function that generates, once per argument types, shapes and dtypes, the
+  code specialized to them, and calls it (``_specializing``).
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import numpy as np
+
 from .codegen.load import load
+from .codegen.to_ast import Guard
 from .errors import DifferentiationError
 from .frontend.lower import lift
 from .ir.core import Function, tree_leaves, walk
@@ -23,6 +33,7 @@ from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
 from .optimize.dce import dce
 from .transforms.forward import jvp as forward_jvp
+from .transforms.kinds import _STAND_INS, UNKNOWN, infer, scalar_values
 from .transforms.reverse import vjp as reverse_vjp
 from .transforms.trees import map_leaves, project, stack
 
@@ -195,14 +206,129 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
         generated = _build(f, kind, wrt, optimize, mode)
     except DifferentiationError as err:
         raise err.with_traceback(None) from None  # users never see our frames
+    if _shape_dependent(generated.__s2s__):
+        dispatcher = _specializing(f, kind, wrt, optimize, mode, generated)
+        generated = _guarded(f, kind, wrt, optimize, mode, dispatcher) or dispatcher
     per_function[key] = generated
     return generated
+
+
+def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
+             dispatcher: Any) -> Any | None:
+    """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``): the
+    code for numbers, starting with a check that sends other arguments to ``dispatcher``
+    (about 20 ns per argument, instead of a dispatch per call). None if that code would
+    still depend on shapes."""
+    primal = dispatcher.__s2s__.primal
+    if any(_is_array_op(op.prim) for op in walk(primal.body)):
+        return None
+    read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in _STRUCTURE_OPS}
+    proven = scalar_values(primal)  # no need to check what only a number can be
+    numbers = [p for p in primal.params if p not in read_as_container and p not in proven]
+    if not numbers:
+        return None
+    example = [1.0 if p in numbers or p in proven else UNKNOWN for p in primal.params]
+    guard = Guard(tuple(p.hint for p in numbers), dispatcher,
+                  f"{primal.name.strip('<>')}_{kind}_any")
+    try:
+        fn = _build(f, kind, wrt, optimize, mode, example, guard)
+    except DifferentiationError:
+        return None
+    if _shape_dependent(fn.__s2s__, primal=False):
+        return None
+    fn.specialize = dispatcher.specialize
+    fn.specializations = dispatcher.specializations
+    fn.general = dispatcher.general
+    return fn
+
+
+_STRUCTURE_OPS = frozenset({"getitem", "getitem_mut", "len", "len_mut", "keys", "tuple"})
+
+# ops whose code depends on shapes (or whose presence says the function works on arrays)
+_SHAPE_OPS = frozenset({"unbroadcast", "matmul_vjp", "matmul", "T"})
+
+
+def _is_array_op(prim: str) -> bool:
+    return prim in _SHAPE_OPS or prim.startswith(("np.", "."))
+
+
+def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
+    """Would knowing the arguments' shapes change the generated code?"""
+    fns = (generated.primal, generated.ir) if primal else (generated.ir,)
+    if any(_is_array_op(op.prim) for fn in fns for op in walk(fn.body)):
+        return True
+    # rules with a form for numbers and one for arrays (`**`, `abs`) took the array form
+    numbers = scalar_values(generated.primal)
+    return primal and any(op.prim in _TWO_FORMS and not all(a in numbers for a in op.args)
+                          for op in walk(generated.primal.body))
+
+
+_TWO_FORMS = frozenset({"pow", "abs"})
+
+
+def _signature(arg: Any) -> Any:
+    """What a specialization depends on: the type, an array's shape and dtype, and the
+    signatures of a container's items (a set: a list of floats of any length is one)."""
+    kind = type(arg)
+    if kind is np.ndarray:
+        return arg.shape, arg.dtype
+    if kind is list or kind is tuple:
+        return kind, frozenset(map(_signature, arg))
+    if kind is dict:
+        return kind, tuple(arg), frozenset(map(_signature, arg.values()))
+    return kind
+
+
+def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
+                  generic: Any) -> Any:
+    """A function that generates (once) and calls the derivative specialized to the shapes
+    and dtypes of its arguments: exact unbroadcasts, matrix transposes, no run-time checks.
+
+    It has the attributes of a generated function (those of the shape-generic one, which
+    ``s2s-ad`` prints), ``specialize(*args)``, the generated function for such arguments
+    (its ``.source`` is the code that runs), ``specializations`` and ``general``, the
+    shape-generic generated function (what ``s2s-ad export`` writes).
+    """
+    table: dict[tuple, Any] = {}
+    signature = inspect.signature(generic, follow_wrapped=False)
+
+    def specialize(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != len(signature.parameters):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
+        key = tuple(map(_signature, args))
+        fn = table.get(key)
+        if fn is None:
+            example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict)) else UNKNOWN
+                       for a in args]
+            try:
+                fn = table[key] = _build(f, kind, wrt, optimize, mode, example)
+            except DifferentiationError as err:
+                raise err.with_traceback(None) from None
+        return fn
+
+    @functools.wraps(generic)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        fn = None if kwargs else table.get(tuple(map(_signature, args)))
+        if fn is None:
+            fn = specialize(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    for name in ("source", "ir", "stats", "__s2s__", "__wrapped__"):
+        setattr(call, name, getattr(generic, name))
+    call.__signature__ = signature
+    call.specialize = specialize
+    call.specializations = table
+    call.general = generic
+    return call
 
 
 _SCALAR_ONLY = ("grad", "value_and_grad", "hessian", "hvp")
 
 
-def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> Any:
+def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
+           example: list[Any] | None = None, guard: Guard | None = None) -> Any:
     primal = lift(f)
     indices, single = resolve_wrt(primal, wrt)
     if kind in _SCALAR_ONLY and not isinstance(primal.out_tree, int):
@@ -219,11 +345,12 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> Any:
         polish = functools.partial(run_optimizer, exact_results=0)
         # optimizing f first lets repeated subexpressions share one adjoint
         raw = _derive(run_optimizer(primal, exact_results=values), kind, indices, single,
-                      mode, name, polish)
+                      mode, name, polish, example)
         final = run_optimizer(raw, exact_results=values)
     else:
-        raw = final = _derive(primal, kind, indices, single, mode, name, lambda fn: fn)
-    fn, source = load(final, name)
+        raw = final = _derive(primal, kind, indices, single, mode, name, lambda fn: fn,
+                              example)
+    fn, source = load(final, name, guard)
     fn.__s2s__ = Generated(final, raw, primal, indices)
     fn.source = source
     fn.ir = final
@@ -235,33 +362,56 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> Any:
 
 
 def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,
-            name: str, polish: Callable[[Function], Function]) -> Function:
-    """The raw (unoptimized) IR of derivative ``kind`` of ``primal``."""
+            name: str, polish: Callable[[Function], Function],
+            example: list[Any] | None = None) -> Function:
+    """The raw (unoptimized) IR of derivative ``kind`` of ``primal`` (specialized to
+    arguments like ``example``, when given)."""
+    if example is not None:
+        _, shapes, _ = infer(primal, example)
+        arrays = [primal.params[i].hint for i in indices if primal.params[i] in shapes]
+        array_outputs = any(v in shapes for v in primal.body.results)
+        if array_outputs and kind in _SCALAR_ONLY:
+            raise DifferentiationError(
+                f"{kind} needs a function that returns one number; {primal.name!r} returns "
+                "an array for these arguments", hint="reduce it to a number (np.sum, np.mean,"
+                " ...) or use s2s_ad.vjp with a cotangent")
     if kind in ("grad", "value_and_grad", "vjp"):
         return reverse_vjp(primal, indices, seed=None if kind == "vjp" else 1.0,
-                           keep_value=kind == "value_and_grad", single=single, name=name)
+                           keep_value=kind == "value_and_grad", single=single, name=name,
+                           example=example)
     if kind == "jvp":
-        out = forward_jvp(primal, indices, name=name)
-        return out
+        return forward_jvp(primal, indices, name=name, example=example)
     containers = _container_params(primal, indices)
+    if example is None:
+        arrays, array_outputs = [], False
+    elif arrays and kind in ("jacobian", "hessian") and not containers:
+        raise DifferentiationError(
+            f"{kind} with respect to the array argument {arrays[0]!r} is not supported",
+            hint="use s2s_ad.vjp or s2s_ad.jvp (one row or column per call), or hvp")
     if kind == "jacobian":
         outputs = len(primal.body.results)
         if mode == "auto":
-            mode = "fwd" if len(indices) <= outputs and not containers else "rev"
+            mode = ("fwd" if (len(indices) <= outputs or array_outputs) and not containers
+                    else "rev")
+        if mode == "rev" and array_outputs:
+            raise DifferentiationError(
+                f"a reverse-mode jacobian of {primal.name!r}, which returns an array, is not "
+                "supported", hint="use mode='fwd' (one column per argument)")
         if mode == "fwd" and containers:
             raise DifferentiationError(
                 f"forward-mode jacobian with respect to the tuple/list/dict argument "
                 f"{containers[0]!r} is not supported yet", hint="use mode='rev'")
-        return _jacobian(primal, indices, single, mode, name)
+        return _jacobian(primal, indices, single, mode, name, example)
     if containers and kind in ("hessian", "hvp"):
         raise DifferentiationError(
             f"{kind} with respect to the tuple/list/dict argument {containers[0]!r} is not "
             "supported yet", hint="pass the items as separate arguments")
-    gradient = polish(reverse_vjp(primal, indices, seed=1.0, single=single, name=name))
+    gradient = polish(reverse_vjp(primal, indices, seed=1.0, single=single, name=name,
+                                  example=example))
     if kind == "hessian":
-        return _jacobian(gradient, indices, single, "fwd", name)
+        return _jacobian(gradient, indices, single, "fwd", name, example)
     assert kind == "hvp", kind
-    tangent = forward_jvp(gradient, indices, name=name)
+    tangent = forward_jvp(gradient, indices, name=name, example=example)
     return project(tangent, tangent.out_tree[1])
 
 
@@ -272,17 +422,17 @@ def _container_params(fn: Function, indices: tuple[int, ...]) -> list[str]:
 
 
 def _jacobian(fn: Function, indices: tuple[int, ...], single: bool, mode: str,
-              name: str) -> Function:
+              name: str, example: list[Any] | None = None) -> Function:
     """All partials of ``fn`` in one function: one sweep per output (rev) or input (fwd)."""
     m, n = len(fn.body.results), len(indices)
     if mode == "rev":
         # each row differentiates only what its output depends on (dce of the projection),
         # so m rows cost the sum of their slices, not m times the whole function
-        rows = [reverse_vjp(dce(project(fn, i)), indices, seed=1.0, single=single)
-                for i in range(m)]
+        rows = [reverse_vjp(dce(project(fn, i)), indices, seed=1.0, single=single,
+                            example=example) for i in range(m)]
         return stack(rows, fn, lambda trees: map_leaves(fn.out_tree, trees.__getitem__), name)
     columns = [forward_jvp(fn, indices, seeds=[1.0 if k == j else None for k in range(n)],
-                           suffix="_d" + fn.params[i].hint if n > 1 else "")
+                           suffix="_d" + fn.params[i].hint if n > 1 else "", example=example)
                for j, i in enumerate(indices)]
 
     def tree_of(trees: list[Any]) -> Any:

@@ -49,7 +49,12 @@ class ExportError(Exception):
 
 
 def module_source(g: Any, origin: str = "") -> str:
-    """The text of a module defining the generated function ``g`` and everything it reads."""
+    """The text of a module defining the generated function ``g`` and everything it reads.
+
+    For a derivative that specializes itself to its arguments' shapes, that is the
+    shape-generic version (``g.general``): it runs on numbers and arrays alike.
+    """
+    g = getattr(g, "general", g)
     name = g.__name__
     writer = _Writer(set(g.__globals__) | {name})
     writer.numpy_name = next((key for key, obj in g.__globals__.items()

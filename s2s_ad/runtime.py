@@ -23,12 +23,23 @@ def zeros_like(c: Any) -> Any:
     if isinstance(c, (list, tuple)):
         return [zeros_like(v) for v in c]
     if hasattr(c, "shape") and hasattr(c, "dtype"):
-        return c * 0.0
+        import numpy as np
+
+        return np.zeros(c.shape, np.result_type(c.dtype, 0.0))
     return 0.0
 
 
 def add_at(acc: Any, key: Any, g: Any) -> None:
     """``acc[key] += g``, where ``g`` may itself be a container of cotangents."""
+    if hasattr(acc, "shape") and hasattr(acc, "dtype"):  # an array: repeated indices add up
+        import numpy as np
+
+        np.add.at(acc, key, g)
+        return
+    if isinstance(key, slice):  # g is the adjoint of a slice: add it item by item
+        for i, v in zip(range(*key.indices(len(acc))), g):
+            add_at(acc, i, v)
+        return
     current = acc[key]
     if isinstance(current, (dict, list)):
         for k, v in (g.items() if isinstance(g, dict) else enumerate(g)):
@@ -57,5 +68,61 @@ def zero_gradient(c: Any) -> Any:
     if isinstance(c, (list, tuple)):
         return type(c)(zero_gradient(v) for v in c)
     if hasattr(c, "shape") and hasattr(c, "dtype"):
-        return c * 0.0
+        import numpy as np
+
+        return np.zeros(c.shape, np.result_type(c.dtype, 0.0))
     return 0.0
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """``g`` summed down to the shape of ``x``: the cotangent of a broadcast operand.
+
+    Also puts a number cotangent (a zero from a branch) into an array operand's shape.
+    """
+    shape = getattr(x, "shape", ())
+    if getattr(g, "shape", ()) == shape:
+        return g
+    import numpy as np
+
+    g = np.asarray(g)
+    lead = g.ndim - len(shape)
+    if lead < 0:
+        return np.broadcast_to(g, shape).copy()
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if ones:
+        g = g.sum(axis=ones, keepdims=True)
+    return g if shape else g[()]
+
+
+def matmul_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
+    """The cotangent of ``a`` (``which=0``) or ``b`` in ``a @ b``, for operands of any rank,
+    before summing over broadcast batch axes (used when the ranks are unknown when the
+    derivative is built)."""
+    import numpy as np
+
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    g2 = np.asarray(g)
+    if a.ndim == 1:
+        g2 = np.expand_dims(g2, -2)
+    if b.ndim == 1:
+        g2 = np.expand_dims(g2, -1)
+    if which == 0:
+        d = g2 @ np.swapaxes(b2, -1, -2)
+        return d[..., 0, :] if a.ndim == 1 else d
+    d = np.swapaxes(a2, -1, -2) @ g2
+    return d[..., 0] if b.ndim == 1 else d
+
+
+def take_vjp(g: Any, x: Any, index: Any, axis: Any) -> Any:
+    """The cotangent of ``x`` in ``np.take(x, index, axis)``: ``g`` added where it was read."""
+    import numpy as np
+
+    out = np.zeros(np.shape(x), np.result_type(np.asarray(x).dtype, 0.0))
+    if axis is None:
+        np.add.at(out.reshape(-1), index, g)
+    else:
+        np.add.at(out, (slice(None),) * (axis % out.ndim) + (index,), g)
+    return out

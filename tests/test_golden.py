@@ -15,6 +15,7 @@ With ``S2S_AD_UPDATE_GOLDEN=1`` the tests rewrite the files instead of comparing
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from support import load_example
 
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
 UPDATE = os.environ.get("S2S_AD_UPDATE_GOLDEN") == "1"
 
-# golden name -> (example file, function name, wrt)
+# golden name -> (example file, function name, wrt[, arguments: the code specialized to them])
 SHOWCASE = {
     "seed01_log_mul_sin": ("intro_log_mul_sin", "f", ("x1", "x2")),
     "seed12_computational_graph": ("computational_graph", "f", ("a", "b")),
@@ -33,12 +34,22 @@ SHOWCASE = {
     "seed18_sqrt_exp_cos_staged": ("sqrt_exp_cos", "f_staged", "x"),
     "loop_recurrence": ("control_flow", "simulate", ("x", "w")),
     "branches_early_return": ("control_flow", "piecewise", ("x", "y")),
-    "loop_over_list": ("control_flow", "horner", ("coeffs", "x")),
+    "loop_over_list": ("control_flow", "horner", ("coeffs", "x"), ([1.0, 2.0, 3.0], 0.5)),
+    "numpy_mlp_loss": ("mlp", "loss", ("W1", "b1", "W2", "b2", "W3", "b3"), "mlp_arguments"),
 }
 
 
-def header(example: str, function: str, wrt) -> str:
-    return (f"# Golden file: s2s_ad.grad({function}, wrt={wrt!r}).source, where {function} is\n"
+def mlp_arguments() -> tuple:
+    """Small arguments for examples/mlp.py's loss: 4 points, 2 -> 5 -> 5 -> 3."""
+    rng = np.random.default_rng(0)
+    shapes = [(2, 5), (5,), (5, 5), (5,), (5, 3), (3,), (4, 2)]
+    return (*(rng.normal(size=s) for s in shapes), np.eye(3)[[0, 1, 2, 0]])
+
+
+def header(example: str, function: str, wrt, specialized: bool) -> str:
+    call = ".specialize(*arguments)" if specialized else ""
+    return (f"# Golden file: s2s_ad.grad({function}, wrt={wrt!r}){call}.source, where {function} "
+            f"is\n"
             f"# defined in examples/{example}.py. Checked by tests/test_golden.py; to accept a\n"
             f"# change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.\n"
             f"# ruff: noqa\n\n")
@@ -46,9 +57,13 @@ def header(example: str, function: str, wrt) -> str:
 
 @pytest.mark.parametrize("name", sorted(SHOWCASE))
 def test_generated_source_matches_golden(name):
-    example, function, wrt = SHOWCASE[name]
+    example, function, wrt, *arguments = SHOWCASE[name]
     fn = getattr(load_example(example), function)
-    expected_text = header(example, function, wrt) + grad(fn, wrt=wrt).source
+    g = grad(fn, wrt=wrt)
+    if arguments:
+        args = globals()[arguments[0]]() if isinstance(arguments[0], str) else arguments[0]
+        g = g.specialize(*args)
+    expected_text = header(example, function, wrt, bool(arguments)) + g.source
     path = GOLDEN / f"{name}.py"
     if UPDATE:
         path.parent.mkdir(exist_ok=True)

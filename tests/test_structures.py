@@ -260,9 +260,17 @@ def test_append_in_an_unrolled_loop_is_fine():
     assert s2s_ad.grad(f, wrt=(0, 1))(2.0, 3.0) == pytest.approx((4 + 2 * 2 * 9, 2 * 4 * 3))
 
 
-def test_slicing_is_a_clear_error():
-    def f(xs):
-        return sum(xs[1:])
+def test_slicing_a_tuple_built_here_is_a_clear_error():
+    def f(x, y):
+        t = (x, y, x * y)
+        return sum(t[1:])
 
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="slicing"):
         s2s_ad.grad(f)
+
+
+def test_slicing_an_argument_list():
+    def f(xs):
+        return sum(xs[1:])
+
+    assert s2s_ad.grad(f)([1.0, 2.0, 3.0]) == [0.0, 1.0, 1.0]

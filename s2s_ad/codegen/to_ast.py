@@ -16,12 +16,15 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..ir.core import Function, Op, Region, Value, const_value, walk
 from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
 from ..primitives import get
 from ..primitives.registry import (
     AddItem,
+    Attribute,
     Call,
     Compare,
     EmptyList,
@@ -48,8 +51,20 @@ class Module:
     globals: dict[str, Any] = field(default_factory=dict)
 
 
-def to_ast(fn: Function, name: str) -> Module:
-    return _Codegen(fn).module(name)
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """Code specialized to number arguments starts by checking that they are floats:
+    ``if x.__class__ is not float: return fallback(x, ...)`` (``fallback`` handles any
+    arguments: ints, NumPy scalars, arrays)."""
+
+    params: tuple[str, ...]
+    fallback: Any
+    name: str
+
+
+def to_ast(fn: Function, name: str, guard: Guard | None = None) -> Module:
+    """The module defining ``fn`` as ``name``, prefixed by ``guard``'s check if given."""
+    return _Codegen(fn).module(name, guard)
 
 
 class _Codegen:
@@ -106,9 +121,11 @@ class _Codegen:
         return self.local(v)
 
     # --- the body ------------------------------------------------------------------------
-    def module(self, name: str) -> Module:
+    def module(self, name: str, guard: Guard | None = None) -> Module:
         fn = self.fn
         body = self.region(fn.body, top=True)
+        if guard is not None:
+            body.insert(0, self.guard(guard))
         leaves = [self.ref(v) for v in fn.body.results]
         body.append(ast.Return(value=_tree(fn.out_tree, leaves)))
         args = self.arguments()
@@ -118,6 +135,24 @@ class _Codegen:
         fdef.name = self.assign_names(module, name)
         module.name = fdef.name
         return module
+
+    def guard(self, guard: Guard) -> ast.stmt:
+        params = {p.hint: p for p in self.fn.params}
+        checks = [ast.Compare(left=ast.Attribute(value=self.ref(params[name]), attr="__class__",
+                                                 ctx=ast.Load()),
+                              ops=[ast.IsNot()], comparators=[ast.Name(id="float",
+                                                                       ctx=ast.Load())])
+                  for name in guard.params]
+        test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.Or(), values=checks)
+        args, keywords = [], []
+        for p, kind in zip(self.fn.params, self.fn.kinds):
+            if kind is inspect.Parameter.KEYWORD_ONLY:
+                keywords.append(ast.keyword(arg=p.hint, value=self.ref(p)))
+            else:
+                args.append(self.ref(p))
+        call = ast.Call(func=self.global_ref(guard.fallback, guard.name), args=args,
+                        keywords=keywords)
+        return ast.If(test=test, body=[ast.Return(value=call)], orelse=[])
 
     def region(self, region: Region, top: bool = False) -> list[ast.stmt]:
         stmts: list[ast.stmt] = []
@@ -243,8 +278,7 @@ class _Codegen:
 
     def constant(self, op: Op) -> None:
         value = const_value(op)
-        if isinstance(value, _LITERALS) and not (isinstance(value, float)
-                                                  and not math.isfinite(value)):
+        if _is_literal(value):
             self.literals[op.out] = value
         else:
             self.objects[op.out] = (value, op.out.hint or _object_hint(value))
@@ -274,12 +308,19 @@ class _Codegen:
         if isinstance(spec, Call):
             if spec.module is not None:
                 alias = _MODULE_ALIASES.get(spec.module.__name__, spec.module.__name__)
-                func: ast.expr = ast.Attribute(value=self.global_ref(spec.module, alias),
-                                               attr=spec.attr, ctx=ast.Load())
+                func: ast.expr = self.global_ref(spec.module, alias)
+                for part in spec.attr.split("."):  # np.linalg.norm
+                    func = ast.Attribute(value=func, attr=part, ctx=ast.Load())
             else:
                 func = self.global_ref(spec.obj, spec.attr)
-            keywords = [ast.keyword(arg=k, value=_literal(v, self)) for k, v in op.attrs]
-            return ast.Call(func=func, args=args, keywords=keywords)
+            if spec.pack:
+                args = [ast.Tuple(elts=args, ctx=ast.Load())]
+            attrs = dict(op.attrs)
+            leading = [_literal(attrs.pop(name), self) for name in spec.leading]
+            keywords = [ast.keyword(arg=k, value=_literal(v, self)) for k, v in attrs.items()]
+            return ast.Call(func=func, args=leading + args, keywords=keywords)
+        if isinstance(spec, Attribute):
+            return ast.Attribute(value=args[0], attr=spec.name, ctx=ast.Load())
         if isinstance(spec, Select):
             return ast.IfExp(test=args[0], body=args[1], orelse=args[2])
         if isinstance(spec, Identity):
@@ -293,7 +334,7 @@ class _Codegen:
         if isinstance(spec, EmptyList):
             return ast.List(elts=[], ctx=ast.Load())
         if isinstance(spec, Subscript):
-            return ast.Subscript(value=args[0], slice=args[1], ctx=ast.Load())
+            return ast.Subscript(value=args[0], slice=_index(args[1]), ctx=ast.Load())
         if isinstance(spec, TupleDisplay):
             return ast.Tuple(elts=args, ctx=ast.Load())
         raise AssertionError(f"primitive {op.prim!r} has no emission\n{self.fn}")
@@ -349,7 +390,34 @@ def _assign(targets: list[ast.expr], value: ast.expr) -> ast.Assign:
     return ast.Assign(targets=[target], value=value, type_comment=None)
 
 
+def _is_literal(value: Any) -> bool:
+    """Written in the code as itself: numbers, strings, ``None``, tuples of them (shapes)."""
+    if isinstance(value, tuple):
+        return all(_is_literal(v) for v in value)
+    return (isinstance(value, _LITERALS) or value is Ellipsis) and not (
+        isinstance(value, float) and not math.isfinite(value))
+
+
+def _index(node: ast.expr) -> ast.expr:
+    """An index as written: ``slice(1, None, None)`` reads ``1:``."""
+    if isinstance(node, ast.Tuple):
+        return ast.Tuple(elts=[_index(elt) for elt in node.elts], ctx=ast.Load())
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == "slice" and len(node.args) == 3 and not node.keywords):
+        lower, upper, step = (None if isinstance(a, ast.Constant) and a.value is None else a
+                              for a in node.args)
+        return ast.Slice(lower=lower, upper=upper, step=step)
+    return node
+
+
 def _literal(value: Any, gen: _Codegen) -> ast.expr:
+    if isinstance(value, tuple):
+        return ast.Tuple(elts=[_literal(v, gen) for v in value], ctx=ast.Load())
+    if isinstance(value, type) and value.__module__ == "numpy":  # a dtype: np.float32
+        return ast.Attribute(value=gen.global_ref(np, "np"), attr=value.__name__,
+                             ctx=ast.Load())
+    if not isinstance(value, (bool, int, float, str, type(None), type(Ellipsis))):
+        return gen.global_ref(value, getattr(value, "__name__", "constant"))
     if isinstance(value, float) and not math.isfinite(value):
         return gen.global_ref(value, "inf" if value > 0 else "nan" if value != value
                               else "neg_inf")

@@ -16,11 +16,15 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from .. import custom
 from ..errors import DifferentiationError, NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value
 from ..primitives import primitive_for
+from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Zip, make_range
 from .fence import fence
 from .source import Source, parse_function
@@ -68,7 +72,7 @@ def lift(fn: Any) -> Function:
                     tree, fn.__defaults__, fn.__kwdefaults__, source.file, fn.__globals__)
 
 
-class _Lowerer(ControlFlow):
+class _Lowerer(ControlFlow, Arrays):
     """Lowers one function body (the top-level one, or a helper being inlined)."""
 
     def __init__(self, fn: types.FunctionType, source: Source, e: Emitter,
@@ -205,8 +209,10 @@ class _Lowerer(ControlFlow):
                     except AttributeError:
                         raise self.error(node, f"{base.name or base.obj!r} has no attribute "
                                          f"{node.attr!r}", kind=DifferentiationError) from None
+                if isinstance(base, Value):
+                    return self.array_attribute(node, base)
                 raise self.error(node, f"cannot differentiate attribute access .{node.attr} "
-                                 "on a value computed at run time")
+                                 "on a tuple or list")
             if isinstance(node, ast.Call):
                 return self.call(node, env)
             if isinstance(node, ast.Tuple):
@@ -273,9 +279,11 @@ class _Lowerer(ControlFlow):
     def subscript(self, node: ast.Subscript, env: dict[str, Entry]) -> Entry:
         """Indexing a tuple or list built in this function, with a constant index."""
         base = self.expr(node.value, env)
+        if isinstance(base, Value):  # an array or a sequence that arrives at run time
+            return self.read_item(base, self.index_value(node.slice, env))
         if isinstance(node.slice, ast.Slice):
-            raise self.error(node.slice, "cannot differentiate slicing yet",
-                             hint="index items one by one")
+            raise self.error(node.slice, "cannot differentiate slicing a tuple or list built "
+                             "here", hint="index items one by one")
         index = self.expr(node.slice, env)
         if isinstance(base, (tuple, list, dict)) and isinstance(index, Static):
             try:
@@ -335,25 +343,38 @@ class _Lowerer(ControlFlow):
             base = self.expr(node.func.value, env)
             if not isinstance(base, Static):
                 args = [self.expr(a, env) for a in node.args]
-                return self.method_call(node, base, node.func.attr, args, {})
+                kwargs = self.keywords(node, env)
+                if isinstance(base, Value):
+                    out = self.array_method(node, base, node.func.attr, args, kwargs)
+                    if out is not None:
+                        return out
+                return self.method_call(node, base, node.func.attr, args, kwargs)
         callee = self.expr(node.func, env)
         if not isinstance(callee, Static):
             raise self.error(node.func, "cannot differentiate a call to a function chosen at "
                              "run time", hint="call a function known where it is defined")
         args = [self.expr(a, env) for a in node.args]
-        kwargs = {}
-        for kw in node.keywords:
-            if kw.arg is None:
-                raise self.error(kw.value, "cannot differentiate a call with **kwargs",
-                                 hint="pass the keyword arguments by name")
-            kwargs[kw.arg] = self.expr(kw.value, env)
+        kwargs = self.keywords(node, env)
         obj = callee.obj
         if obj in _STATIC_BUILTINS:
             return self.static_builtin(obj, args, kwargs, node)
         if hasattr(obj, "__s2s__") or (isinstance(obj, types.FunctionType)
                                        and primitive_for(obj) is None):
             return self.inline(obj, args, kwargs, node)
+        constant = self.constant_array(obj, args, kwargs)
+        if constant is not _UNKNOWN:
+            return Static(constant)
+        if obj in (np.array, np.asarray) and len(args) == 1 and not kwargs:
+            return self.array_from_items(args[0], node)
         prim = primitive_for(obj)
+        if prim is not None and (prim.startswith("np.") or prim == "matmul"):
+            return self.numpy_call(prim, obj, args, kwargs, node)
+        if prim is not None and custom.arity(prim) is not None:  # the user's rules
+            if kwargs or len(args) != custom.arity(prim):
+                raise self.error(node, f"{_callable_name(obj)} has rules for "
+                                 f"{custom.arity(prim)} positional arguments",
+                                 hint="call it with exactly those, by position")
+            return self.e.emit(prim, *(self.array_operand(a, node) for a in args))[0]
         if prim is None:
             label = _callable_name(obj, callee.name)
             raise self.error(node, f"no derivative rule for {label}",
@@ -364,6 +385,15 @@ class _Lowerer(ControlFlow):
             raise self.error(node, f"cannot pass keyword arguments to {_callable_name(obj)}",
                              hint="pass them by position")
         return self.apply(prim, obj, [self.operand(a, node) for a in args], node)
+
+    def keywords(self, node: ast.Call, env: dict[str, Entry]) -> dict[str, Entry]:
+        kwargs = {}
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.error(kw.value, "cannot differentiate a call with **kwargs",
+                                 hint="pass the keyword arguments by name")
+            kwargs[kw.arg] = self.expr(kw.value, env)
+        return kwargs
 
     def static_builtin(self, obj: Any, args: list[Entry], kwargs: dict[str, Entry],
                        node: ast.Call) -> Entry:

@@ -23,18 +23,54 @@ class Emitter:
     def __init__(self, region: Region | None = None, loc: Loc | None = None) -> None:
         self.region = region if region is not None else Region()
         self.loc = loc
+        # values known to be numbers (not arrays) when the derivative is built: rules that
+        # differ for arrays (``abs``, ``**``) ask through ``scalar``; see transforms/kinds.py
+        self.scalars: set[Value] = set()
+        self.shapes: dict[Value, tuple[int, ...]] = {}  # shapes known when transforming
+        self.constants: dict[Value, Any] = {}  # values of the constants made here
+        # consulted first by ``emit``: returns a value to use instead, or None (see
+        # transforms/shapes.py, which tracks shapes through the ops rules build)
+        self.hook: Any = None
+        self.deferred: dict[Value, Any] = {}
+        self.basic: set[Value] = set()  # indices that never repeat an entry (kinds.py)
+
+    def scalar(self, *values: Value) -> bool:
+        """Are all ``values`` known to be numbers (Python or NumPy scalars)?"""
+        return all(v in self.scalars for v in values)
+
+    def ndim(self, v: Value) -> int | None:
+        """The number of axes of ``v``, when known."""
+        if v in self.scalars:
+            return 0
+        shape = self.shapes.get(v)
+        return None if shape is None else len(shape)
 
     def emit(self, prim: str, *args: Value | Any, nouts: int = 1, hint: str = "",
              regions: tuple[Region, ...] = (), **attrs: Any) -> tuple[Value, ...]:
         """Append ``prim(*args)`` and return its ``nouts`` result values."""
         operands = tuple(a if isinstance(a, Value) else self.const(a) for a in args)
+        if self.hook is not None and nouts == 1 and not regions:
+            out = self.hook(self, prim, operands, attrs, hint)
+            if out is not None:
+                return (out,)
         outs = tuple(Value(hint) for _ in range(nouts))
         self.region.ops.append(Op(prim, operands, outs, tuple(attrs.items()), regions, self.loc))
         return outs
 
+    def append(self, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
+               hint: str = "") -> Value:
+        """Append one op as it is (no hook); return its value."""
+        out = Value(hint)
+        self.region.ops.append(Op(prim, args, (out,), tuple(attrs.items()), (), self.loc))
+        return out
+
     def const(self, value: Any, hint: str = "") -> Value:
         out = Value(hint)
         self.region.ops.append(Op("const", (), (out,), (("value", value),), (), self.loc))
+        if isinstance(value, _NUMBERS):
+            self.scalars.add(out)
+        if isinstance(value, (*_NUMBERS, tuple)):
+            self.constants[out] = value
         return out
 
     def __getattr__(self, prim: str):

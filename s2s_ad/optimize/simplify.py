@@ -80,6 +80,13 @@ def _add(op: Op, f: _Facts) -> Value | Op | None:
         return _as(op, "sub", x, n.args[0])  # x + -y -> x - y
     if (n := f.defined_by(x, "neg")) is not None:
         return _as(op, "sub", y, n.args[0])  # -x + y -> y - x
+    for a, b in ((x, y), (y, x)):
+        m = f.defined_by(b, "mul")
+        if m is not None and f.uses.get(b) == 1 and f.is_negative(m.args[0]):
+            product = Value()  # x + -c * y -> x - c * y
+            f.pending.append(replace(m, args=(f.negated(m.args[0], op), m.args[1]),
+                                     outs=(product,)))
+            return _as(op, "sub", a, product)
     return None
 
 

@@ -9,6 +9,7 @@ emitter ``e``; a JVP rule is ``rule(e, dx, *args, **attrs)`` for one tangent inp
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +52,8 @@ class Call:
     obj: Any
     attr: str
     module: Any = None
+    pack: bool = False  # the operands go as one tuple: ``np.stack((a, b), axis=0)``
+    leading: tuple[str, ...] = ()  # attributes written first, by position (einsum's spec)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,13 @@ class Method:
 
     name: str
     pack: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """``args[0].name`` (``x.T``, ``x.shape``)"""
+
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +106,8 @@ class Structured:
     """A control-flow op with regions; codegen writes it as a Python statement."""
 
 
-Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | EmptyList | Subscript
-            | AddItem | TupleDisplay | Structured)
+Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | Attribute | EmptyList
+            | Subscript | AddItem | TupleDisplay | Structured)
 
 
 @dataclass(slots=True)
@@ -105,14 +115,34 @@ class Primitive:
     name: str
     emission: Emission | None
     evaluate: Callable[..., Any] | None = None  # the Python meaning, used to fold constants
-    vjp: tuple[VJPRule | None, ...] | None = None
-    jvp: tuple[JVPRule | None, ...] | None = None
+    vjp: tuple[VJPRule | None, ...] | Each | None = None
+    jvp: tuple[JVPRule | None, ...] | Each | None = None
     differentiable: bool = True
     commutative: bool = False
     pure: bool = True  # no side effect: dead code elimination may drop it
     mergeable: bool = True  # same operands, same result: CSE may merge two of them
+    broadcasts: bool = False  # elementwise over broadcast operands (reverse mode sums back)
+    # what its result is (transforms/kinds.py): "elementwise" (a number when the operands
+    # are), "reduction" (a number when it reduces every axis), "number" (always a number)
+    kind: str = ""
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
+
+
+class Each:
+    """The rule of every operand of a variadic primitive (``np.concatenate``); it is
+    called with the operand's position as ``k``: ``rule(e, g, *args, k=k, **attrs)``."""
+
+    def __init__(self, rule: Callable[..., Any]) -> None:
+        self.rule = rule
+
+    def rules(self, n: int) -> tuple[Callable[..., Any], ...]:
+        return tuple(functools.partial(self.rule, k=k) for k in range(n))
+
+
+def rules_for(rules: tuple[Any, ...] | Each, n: int) -> tuple[Any, ...]:
+    """The rule of each of ``n`` operands."""
+    return rules.rules(n) if isinstance(rules, Each) else rules
 
 
 PRIMITIVES: dict[str, Primitive] = {}
@@ -121,14 +151,16 @@ _BY_CALLABLE: dict[int, tuple[Any, str]] = {}
 
 def defprim(name: str, emission: Emission | None, evaluate: Callable[..., Any] | None = None,
             *, commutative: bool = False, pure: bool = True, mergeable: bool | None = None,
-            callables: tuple[Any, ...] = (), doc: str = "") -> Primitive:
+            broadcasts: bool = False, kind: str = "", callables: tuple[Any, ...] = (),
+            doc: str = "") -> Primitive:
     """Declare primitive ``name``; ``callables`` are the Python objects that lower to it.
 
     ``mergeable`` defaults to ``pure``; a read of something that changes (a list being
     appended to) is pure but not mergeable.
     """
     prim = Primitive(name, emission, evaluate, commutative=commutative, pure=pure,
-                     mergeable=pure if mergeable is None else mergeable, doc=doc)
+                     mergeable=pure if mergeable is None else mergeable,
+                     broadcasts=broadcasts, kind=kind, doc=doc)
     PRIMITIVES[name] = prim
     for obj in callables:
         register_callable(obj, name)
@@ -151,14 +183,14 @@ def get(name: str) -> Primitive:
     return PRIMITIVES[name]
 
 
-def defvjp(name: str, *rules: VJPRule | None) -> None:
+def defvjp(name: str, *rules: VJPRule | Each | None) -> None:
     """One VJP rule per operand: ``defvjp("mul", lambda e, g, x, y: e.mul(g, y), ...)``."""
-    PRIMITIVES[name].vjp = rules
+    PRIMITIVES[name].vjp = rules[0] if len(rules) == 1 and isinstance(rules[0], Each) else rules
 
 
-def defjvp(name: str, *rules: JVPRule | None) -> None:
+def defjvp(name: str, *rules: JVPRule | Each | None) -> None:
     """One JVP rule per operand: ``defjvp("sin", lambda e, dx, x: e.mul(dx, e.cos(x)))``."""
-    PRIMITIVES[name].jvp = rules
+    PRIMITIVES[name].jvp = rules[0] if len(rules) == 1 and isinstance(rules[0], Each) else rules
 
 
 def pure_op(op: Any) -> bool:

@@ -36,13 +36,17 @@ def _fn(obj, attr=None, module=None):
 
 
 # --- operators --------------------------------------------------------------------------------
-defprim("add", Infix(ast.Add), operator.add, commutative=True, callables=(operator.add,))
-defprim("sub", Infix(ast.Sub), operator.sub, callables=(operator.sub,))
-defprim("mul", Infix(ast.Mult), operator.mul, commutative=True, callables=(operator.mul,))
-defprim("truediv", Infix(ast.Div), operator.truediv, callables=(operator.truediv,))
+defprim("add", Infix(ast.Add), operator.add, commutative=True, broadcasts=True,
+        callables=(operator.add,))
+defprim("sub", Infix(ast.Sub), operator.sub, broadcasts=True, callables=(operator.sub,))
+defprim("mul", Infix(ast.Mult), operator.mul, commutative=True, broadcasts=True,
+        callables=(operator.mul,))
+defprim("truediv", Infix(ast.Div), operator.truediv, broadcasts=True,
+        callables=(operator.truediv,))
 defprim("floordiv", Infix(ast.FloorDiv), operator.floordiv, callables=(operator.floordiv,))
-defprim("mod", Infix(ast.Mod), operator.mod, callables=(operator.mod,))
-defprim("pow", Infix(ast.Pow), operator.pow, callables=(operator.pow, builtins.pow))
+defprim("mod", Infix(ast.Mod), operator.mod, broadcasts=True, callables=(operator.mod,))
+defprim("pow", Infix(ast.Pow), operator.pow, broadcasts=True,
+        callables=(operator.pow, builtins.pow))
 defprim("neg", Prefix(ast.USub), operator.neg, callables=(operator.neg,))
 defprim("pos", Prefix(ast.UAdd), operator.pos, callables=(operator.pos,))
 defprim("not_", Prefix(ast.Not), operator.not_, callables=(operator.not_,))
@@ -80,7 +84,8 @@ nondifferentiable("const", "floordiv", "not_", "lt", "le", "gt", "ge", "eq", "ne
 # --- VJP rules: one row per primitive, one rule per operand ---------------------------------
 def _vjp_pow_exponent(e, g, x, y):
     # d(x**y)/dy = x**y * log(x): defined for x > 0 only (documented in README).
-    return e.mul(g, e.mul(e.pow(x, y), e.log(x)))
+    log = e.log(x) if e.scalar(x) else e.emit("np.log", x)[0]
+    return e.mul(g, e.mul(e.pow(x, y), log))
 
 
 def _vjp_atan2(e, g, y, x, wrt_y):
@@ -102,7 +107,14 @@ def _vjp_pow_base(e, g, x, y, power="pow"):
     return e.mul(g, e.mul(y, e.emit(power, x, exponent)[0]))
 
 
-defvjp("pow", _vjp_pow_base, _vjp_pow_exponent)
+def _vjp_pow_array_base(e, g, x, y):
+    # for arrays, y * x**(y-1); at x == 0 with y == 0 this is nan (documented)
+    return e.mul(g, e.mul(y, e.pow(x, e.sub(y, 1))))
+
+
+defvjp("pow", lambda e, g, x, y: (_vjp_pow_base(e, g, x, y) if e.scalar(x, y)
+                                  else _vjp_pow_array_base(e, g, x, y)),
+       _vjp_pow_exponent)
 defvjp("math_pow", lambda e, g, x, y: _vjp_pow_base(e, g, x, y, "math_pow"),
        lambda e, g, x, y: e.mul(g, e.mul(e.math_pow(x, y), e.log(x))))
 defvjp("mod", lambda e, g, x, y: g, lambda e, g, x, y: e.neg(e.mul(g, e.floordiv(x, y))))
@@ -136,7 +148,8 @@ defvjp("erfc", lambda e, g, x: e.neg(e.mul(g, e.mul(_TWO_OVER_SQRT_PI,
                                                      e.exp(e.neg(e.mul(x, x)))))))
 defvjp("hypot", lambda e, g, x, y: e.mul(g, e.truediv(x, e.hypot(x, y))),
        lambda e, g, x, y: e.mul(g, e.truediv(y, e.hypot(x, y))))
-defvjp("abs", lambda e, g, x: e.select(e.ge(x, 0.0), g, e.neg(g)))
+defvjp("abs", lambda e, g, x: (e.select(e.ge(x, 0.0), g, e.neg(g)) if e.scalar(x)
+                               else e.emit("np.where", e.ge(x, 0.0), g, e.neg(g))[0]))
 defvjp("fabs", lambda e, g, x: e.select(e.ge(x, 0.0), g, e.neg(g)))
 defvjp("max", lambda e, g, x, y: e.select(e.ge(x, y), g, 0.0),
        lambda e, g, x, y: e.select(e.ge(y, x), g, 0.0))

@@ -19,18 +19,22 @@ from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value
 from ..ir.names import Namer
 from ..primitives import get
+from ..primitives.registry import rules_for
 from .activity import LOOPS, vary
+from .kinds import infer
 from .trees import shift_tree
 
 
 def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
-        name: str | None = None, suffix: str = "") -> Function:
+        name: str | None = None, suffix: str = "",
+        example: Sequence[Any] | None = None) -> Function:
     """The Jacobian-vector product of ``fn`` along tangents of the parameters ``wrt``.
 
     With ``seeds=None`` the result takes one tangent parameter per ``wrt`` entry (after the
     original parameters; keyword-only when ``fn`` has defaults), else the tangents are those
     constants (``None``: zero). It returns ``(value, tangent)``, the tangent shaped like the
     value. ``suffix`` is appended to tangent names (a Jacobian column's input: ``_dy``).
+    ``example`` specializes the code to arguments like it (see ``kinds.infer``).
     """
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
@@ -38,6 +42,8 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     varied = {params[i] for i in wrt}
     vary(Region(params, ops), varied)
     sweep = _Forward(Emitter(Region(list(params))), varied, suffix)
+    clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree)
+    sweep.e.scalars, sweep.e.shapes, _ = infer(clone, example)
     namer = Namer(reserved={p.hint for p in params})
     new_params: list[Value] = []
     for k, i in enumerate(wrt):
@@ -49,12 +55,16 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
             continue
         else:
             t = sweep.e.const(seeds[k])
+        if p in sweep.e.scalars:  # a tangent is shaped like its parameter
+            sweep.e.scalars.add(t)
+        if p in sweep.e.shapes:
+            sweep.e.shapes[t] = sweep.e.shapes[p]
         sweep.add_tangent(p, t)
     sweep.process(ops)
     e = sweep.e
 
     values = [mapping.get(v, v) for v in fn.body.results]
-    tangents = [sweep.tangent.get(v) or e.const(0.0) for v in values]
+    tangents = [sweep.tangent.get(v) or _zero(e, v) for v in values]
     for v, t in zip(values, tangents):  # results read `return y, dy` (`out, dout` unnamed)
         if not v.hint and v not in params:
             v.hint = "out"
@@ -133,7 +143,7 @@ class _Forward:
         attrs = dict(op.attrs)
         total: Value | None = None
         with self.e.at(op.loc):
-            for x, rule in zip(op.args, prim.jvp):
+            for x, rule in zip(op.args, rules_for(prim.jvp, len(op.args))):
                 if rule is not None and x in self.tangent:
                     part = rule(self.e, self.tangent[x], *op.args, **attrs)
                     total = part if total is None else self.e.add(total, part)
@@ -185,7 +195,8 @@ class _Forward:
             if any(r.results[k] in self.tangent for r in regions):
                 for r in regions:
                     with self.e.into(r):
-                        r.results.append(self.tangent.get(r.results[k]) or self.e.const(0.0))
+                        result = r.results[k]
+                        r.results.append(self.tangent.get(result) or _zero(self.e, result))
                 t = Value(self.name(out))
                 outs.append(t)
                 self.tangent[out] = t
@@ -218,7 +229,7 @@ class _Forward:
                 new.results[n:n] = nexts  # before the `broke` flag
             regions.append(new)
         with self.e.at(op.loc):
-            tangent_inits = [self.tangent.get(inits[k]) or self.e.const(0.0) for k in slots]
+            tangent_inits = [self.tangent.get(inits[k]) or _zero(self.e, inits[k]) for k in slots]
         outs = [Value(self.name(op.outs[k])) for k in slots]
         for k, t in zip(slots, outs):
             self.tangent[op.outs[k]] = t
@@ -226,3 +237,9 @@ class _Forward:
         op.outs = (*op.outs, *outs)
         op.regions = tuple(regions)
         self.e.region.ops.append(op)
+
+
+def _zero(e: Emitter, v: Value) -> Value:
+    """The tangent of a result nothing varies: zeros of its shape."""
+    shape = e.shapes.get(v)
+    return e.const(0.0) if shape is None else e.emit("np.zeros", e.const(shape))[0]

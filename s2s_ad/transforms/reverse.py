@@ -15,25 +15,31 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..errors import NoDerivativeRuleError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
-from ..primitives.registry import pure_op
+from ..primitives.registry import pure_op, rules_for
 from .activity import LOOPS, active_values
+from .kinds import basic_indices, infer
+from .shapes import sum_to, track
 
 
 def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool = False,
-        single: bool = True, name: str | None = None) -> Function:
+        single: bool = True, name: str | None = None,
+        example: Sequence[Any] | None = None) -> Function:
     """The vector-Jacobian product of ``fn`` with respect to parameters ``wrt``.
 
     With ``seed=None`` the result takes one cotangent parameter per returned leaf (after
     the original parameters); otherwise every cotangent is the constant ``seed`` (``1.0``
     makes a gradient), or, for a list, leaf ``i``'s cotangent is ``seed[i]`` (``None``:
     zero). It returns the gradients (one, or a tuple when ``single`` is false), preceded
-    by the original value when ``keep_value``.
+    by the original value when ``keep_value``. With ``example`` (arguments like those of
+    the calls it is for: see ``kinds.infer``) the code is specialized to their shapes.
     """
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
@@ -42,6 +48,10 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     wrt_params = [params[i] for i in wrt]
     clone = Function(fn.name, params, fn.kinds, Region(params, forward, results), fn.out_tree)
     e = Emitter(Region(list(params), forward))
+    e.scalars, e.shapes, dtypes = infer(clone, example)
+    e.basic = basic_indices(clone, e.scalars)
+    if example is not None:
+        track(e)
     sweep = Reverse(e, active_values(clone, wrt_params))
 
     # Cotangent parameters are named after the results (``dy``), unique among parameters.
@@ -52,6 +62,10 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
         if seed is None:
             ct = Value(namer.fresh("d" + (leaf.hint or "out")))
             cotangents.append(ct)
+            if leaf in e.scalars:  # a cotangent is shaped like its result
+                e.scalars.add(ct)
+            if leaf in e.shapes:
+                e.shapes[ct] = e.shapes[leaf]
         elif leaf_seed is None:
             continue  # a zero cotangent: this result contributes nothing
         else:
@@ -67,9 +81,19 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
         g = sweep.adjoint.get(p)
         if p in containers:  # the gradient has p's structure, zeros where unused
             dc = sweep.containers.get(p) or e.emit("zeros_like", p, hint="d" + p.hint)[0]
-            g = e.emit("like", dc, p, hint="d" + p.hint)[0]
-        elif g is None and p in numbers:  # a number nothing differentiable reaches
+            dc = e.emit("like", dc, p, hint="d" + p.hint)[0]
+            g = dc if g is None else e.emit("add", g, dc, hint="d" + p.hint)[0]
+        elif g is None and p in numbers and p in e.scalars:  # nothing differentiable reaches
             g = e.const(0.0, "d" + p.hint)
+        elif g is not None and p not in e.scalars and _maybe_number(g, e.region.ops):
+            g = e.emit("unbroadcast", g, p, hint="d" + p.hint)[0]  # an array's zero: in shape
+        elif g is not None and p in dtypes:  # an array: a writable one, in a float dtype
+            dtype = dtypes[p] if dtypes[p].kind in "fc" else np.dtype(float)
+            if g in e.deferred:  # a broadcast number
+                g = e.emit("np.full", e.const(e.shapes[p]), e.deferred[g][0],
+                           dtype=dtype.type, hint="d" + p.hint)[0]
+            elif dtypes[p].kind not in "fc":
+                g = e.emit("np.asarray", g, dtype=dtype.type, hint="d" + p.hint)[0]
         elif g is None:  # unread, or read only as a container: zeros in its structure
             g = e.emit("zero_gradient", p, hint="d" + p.hint)[0]
         elif not g.hint or g in results:
@@ -90,6 +114,30 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     body = Region(list(params), e.region.ops, leaves)
     return Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
                     fn.file, fn.globals_ns)
+
+
+def _defined_by(v: Value, ops: list[Op]) -> str | None:
+    for op in reversed(ops):
+        if v in op.outs:
+            return op.prim
+    return None
+
+
+def _maybe_number(g: Value, ops: list[Op]) -> bool:
+    """Might the adjoint ``g`` be a plain number (a zero from a branch) at run time?"""
+    defs = {o: op for op in ops for o in op.outs}
+    stack, seen = [g], set()
+    while stack:
+        v = stack.pop()
+        op = defs.get(v)
+        if op is None or v in seen:
+            continue
+        seen.add(v)
+        if op.prim in ("const", "select", "if", "for_range", "while"):
+            return True
+        if op.prim in ("add", "copy"):
+            stack.extend(op.args)
+    return False
 
 
 # ops that read a value only as a container (its items, its length, its keys)
@@ -146,8 +194,13 @@ class Reverse:
         return dc
 
     def accumulate_item(self, c: Value, index: Value, g: Value, nested: bool) -> None:
-        """``dc[index] += g`` in place. ``nested``: ``g`` is a container too."""
-        self.e.emit("add_at" if nested else "add_item", self.container(c), index, g, nouts=0)
+        """``dc[index] += g`` in place. ``nested``: ``g`` is a container too. An index that
+        may be an integer array (repeated entries add up) goes through ``add_at``
+        (``np.add.at`` for arrays)."""
+        if g in self.e.deferred:  # `+=` broadcasts: no need to
+            g = self.e.deferred[g][0]
+        simple = not nested and index in self.e.basic
+        self.e.emit("add_item" if simple else "add_at", self.container(c), index, g, nouts=0)
 
     def appends_active(self, op: Op) -> bool:
         """Does a branch or loop ``op`` append to a list that carries a derivative?"""
@@ -173,9 +226,16 @@ class Reverse:
                 op.prim = "appended"
         self.e.region.ops.extend(copies)
         self.defines.update(mapping.values())
+        scalars, shapes = self.e.scalars, self.e.shapes
         for old, new in list(mapping.items()):
             if old in self.active:
                 self.active.add(new)
+            if old in scalars:
+                scalars.add(new)
+            if old in shapes:
+                shapes[new] = shapes[old]
+            if old in self.e.basic:
+                self.e.basic.add(new)
 
     def backward(self, ops: list[Op], end: int) -> None:
         """Adjoints of ``ops[:end]``'s operands, from the adjoints of their results."""
@@ -225,12 +285,30 @@ class Reverse:
             raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",
                                         loc=op.loc, hint="register one with s2s_ad.defvjp",
                                         stage="while differentiating (reverse mode)")
-        g = self.adjoint[op.out]
-        attrs = dict(op.attrs)
+        g = self.adjoint.get(op.out)
+        dc = self.container_adjoint(op.out)  # an array also read item by item
         with self.e.at(op.loc):
-            for x, rule in zip(op.args, prim.vjp):
+            if dc is not None:
+                dc = self.e.emit("like", dc, op.out)[0]
+                g = dc if g is None else self.e.add(g, dc)
+            attrs = dict(op.attrs)
+            for x, rule in zip(op.args, rules_for(prim.vjp, len(op.args))):
                 if rule is not None and x in self.active:
-                    self.accumulate(x, rule(self.e, g, *op.args, **attrs))
+                    contribution = rule(self.e, g, *op.args, **attrs)
+                    if prim.broadcasts and self.may_broadcast(op, x):
+                        contribution = sum_to(self.e, contribution, x)
+                    self.accumulate(x, contribution)
+
+    def may_broadcast(self, op: Op, x: Value) -> bool:
+        """Might operand ``x`` of the elementwise ``op`` have fewer entries than its result?
+        Not when ``x`` and the result are numbers, nor when every other operand is one."""
+        scalars = self.e.scalars
+        if x in scalars and op.out in scalars:
+            return False
+        if all(a in scalars for a in op.args if a is not x):
+            return False
+        shapes = self.e.shapes
+        return not (x in shapes and shapes.get(x) == shapes.get(op.out))
 
     def backward_if(self, op: Op) -> None:
         """``if c: (recompute then; its backward) else: (recompute else; its backward)``."""

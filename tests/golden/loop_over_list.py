@@ -1,4 +1,4 @@
-# Golden file: s2s_ad.grad(horner, wrt=('coeffs', 'x')).source, where horner is
+# Golden file: s2s_ad.grad(horner, wrt=('coeffs', 'x')).specialize(*arguments).source, where horner is
 # defined in examples/control_flow.py. Checked by tests/test_golden.py; to accept a
 # change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.
 # ruff: noqa

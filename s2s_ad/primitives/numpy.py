@@ -1,0 +1,489 @@
+"""NumPy: emission, folding, and VJP/JVP rules for the everyday array surface.
+
+Rules are written for arrays of any shape. Elementwise rows need no unbroadcast of their
+own: reverse mode sums a cotangent back to its operand's shape in one place
+(``Reverse.backward_op``). Reductions take ``axis``/``keepdims`` as attributes, so their
+rules put the cotangent back on the reduced axes.
+
+Conventions at kinks: ``np.abs`` has derivative +1 at 0; ``np.maximum``/``np.minimum``
+send the cotangent to *both* operands at a tie (like ``max``/``min``); ``np.max``/``np.min``
+share it equally among the tied entries; ``np.sign`` and comparisons carry no derivative.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+import operator
+
+import numpy as np
+
+from .. import runtime
+from .registry import (
+    PRIMITIVES,
+    Attribute,
+    Call,
+    Each,
+    Infix,
+    defjvp,
+    defprim,
+    defvjp,
+    nondifferentiable,
+)
+
+_LOG2 = math.log(2.0)
+_LOG10 = math.log(10.0)
+
+
+def _np(e, name, *args, **attrs):
+    """Emit ``np.<name>(*args, **attrs)``; returns its value."""
+    return e.emit("np." + name, *args, **attrs)[0]
+
+
+def _call(attr: str, obj) -> Call:
+    return Call(obj, attr, np)
+
+
+def _defnp(name: str, *, elementwise: bool = False, reduction: bool = False,
+           pack: bool = False, leading: tuple[str, ...] = (),
+           obj=None) -> None:
+    """Declare ``np.<name>`` (``linalg.inv`` for ``np.linalg.inv``)."""
+    if obj is None:
+        obj = np
+        for part in name.split("."):
+            obj = getattr(obj, part)
+    kind = ("elementwise" if elementwise else "reduction" if reduction
+            else "")
+    evaluate = obj
+    if pack:
+        def evaluate(*xs, **attrs):
+            return obj(xs, **attrs)
+    elif leading:
+        def evaluate(*xs, **attrs):
+            return obj(*(attrs.pop(a) for a in leading), *xs, **attrs)
+    defprim("np." + name, Call(obj, name, np, pack=pack, leading=leading), evaluate,
+            broadcasts=elementwise and name not in _UNARY, kind=kind, callables=(obj,))
+
+
+_UNARY = ("sin cos tan arcsin arccos arctan sinh cosh tanh exp expm1 log log1p log2 log10 "
+          "sqrt square abs sign floor ceil negative").split()
+_BINARY = "arctan2 power maximum minimum logaddexp".split()
+for _name in _UNARY + _BINARY:
+    _defnp(_name, elementwise=True)
+_defnp("where", elementwise=True)
+_defnp("clip", elementwise=True)
+for _name in "sum mean prod max min var std".split():
+    _defnp(_name, reduction=True)
+_defnp("linalg.norm", reduction=True)
+for _name in ("matmul dot outer inner transpose trace linalg.solve linalg.inv reshape ravel "
+              "squeeze expand_dims broadcast_to cumsum shape size ndim copy").split():
+    _defnp(_name)
+_defnp("linalg.det")
+for _name in "concatenate stack hstack vstack".split():
+    _defnp(_name, pack=True)
+_defnp("einsum", leading=("subscripts",))
+# constructors: their results carry no derivative
+for _name in ("zeros ones full eye arange linspace zeros_like ones_like full_like array "
+              "asarray").split():
+    _defnp(_name)
+_defnp("add.at", obj=np.add.at)
+defprim("T", Attribute("T"), lambda x: x.T, doc="x.T")
+for _name in ("shape", "ndim", "size", "dtype"):
+    defprim("." + _name, Attribute(_name), doc=f"x.{_name}")
+PRIMITIVES["np.asarray"].kind = "elementwise"
+nondifferentiable("np.sign", "np.floor", "np.ceil", "np.shape", "np.size", "np.ndim",
+                  "np.zeros", "np.ones", "np.full", "np.eye", "np.arange", "np.linspace",
+                  "np.array",
+                  "np.zeros_like", "np.ones_like", "np.full_like", "np.add.at", ".shape",
+                  ".ndim", ".size", ".dtype")
+for _name in ("np.ndim", "np.size", ".ndim", ".size", "np.linalg.det"):
+    PRIMITIVES[_name].kind = "number"
+
+
+# --- helpers for the rules -------------------------------------------------------------
+def _shape(e, x):
+    shape = e.shapes.get(x)
+    return e.const(shape) if shape is not None else _np(e, "shape", x)
+
+
+def _size(e, x):
+    shape = e.shapes.get(x)
+    return e.const(math.prod(shape)) if shape is not None else _np(e, "size", x)
+
+
+def _unreduce(e, g, x, axis=None, keepdims=False):
+    """``g`` (a reduction's cotangent) broadcast back over the axes ``x`` lost."""
+    source = e.deferred.get(g)
+    if source is not None and source[0] in e.scalars:  # already a broadcast number
+        g = source[0]
+    elif axis is not None and not keepdims and not e.scalar(g):
+        g = _np(e, "expand_dims", g, axis=axis)
+    return _np(e, "broadcast_to", g, _shape(e, x))
+
+
+def _count(e, g, x):
+    """How many entries of ``x`` each entry of the reduction ``g`` summarises."""
+    return e.truediv(_size(e, x), 1 if e.scalar(g) else _size(e, g))
+
+
+def _swap(e, x):
+    """``x`` with its last two axes swapped (``x.T`` for matrices)."""
+    return _np(e, "swapaxes", x, -1, -2)
+
+
+# --- elementwise ---------------------------------------------------------------------------
+def _vjp_tanh(e, g, x):
+    t = _np(e, "tanh", x)
+    return e.mul(g, e.sub(1.0, e.mul(t, t)))
+
+
+def _vjp_logaddexp(e, g, x, y, first):
+    return e.mul(g, _np(e, "exp", e.sub(x if first else y, _np(e, "logaddexp", x, y))))
+
+
+def _vjp_arctan2(e, g, y, x, wrt_y):
+    r2 = e.add(e.mul(x, x), e.mul(y, y))
+    return e.truediv(e.mul(g, x), r2) if wrt_y else e.neg(e.truediv(e.mul(g, y), r2))
+
+
+def _vjp_power_base(e, g, x, y):
+    return e.mul(g, e.mul(y, _np(e, "power", x, e.sub(y, 1))))
+
+
+def _where(e, cond, g):
+    return _np(e, "where", cond, g, 0.0)
+
+
+defvjp("np.sin", lambda e, g, x: e.mul(g, _np(e, "cos", x)))
+defvjp("np.cos", lambda e, g, x: e.neg(e.mul(g, _np(e, "sin", x))))
+defvjp("np.tan", lambda e, g, x: e.mul(g, e.add(1.0, e.mul(_np(e, "tan", x), _np(e, "tan", x)))))
+defvjp("np.arcsin", lambda e, g, x: e.truediv(g, _np(e, "sqrt", e.sub(1.0, e.mul(x, x)))))
+defvjp("np.arccos", lambda e, g, x: e.neg(e.truediv(g, _np(e, "sqrt", e.sub(1.0, e.mul(x, x))))))
+defvjp("np.arctan", lambda e, g, x: e.truediv(g, e.add(1.0, e.mul(x, x))))
+defvjp("np.sinh", lambda e, g, x: e.mul(g, _np(e, "cosh", x)))
+defvjp("np.cosh", lambda e, g, x: e.mul(g, _np(e, "sinh", x)))
+defvjp("np.tanh", _vjp_tanh)
+defvjp("np.exp", lambda e, g, x: e.mul(g, _np(e, "exp", x)))
+defvjp("np.expm1", lambda e, g, x: e.mul(g, e.add(_np(e, "expm1", x), 1.0)))
+defvjp("np.log", lambda e, g, x: e.truediv(g, x))
+defvjp("np.log1p", lambda e, g, x: e.truediv(g, e.add(1.0, x)))
+defvjp("np.log2", lambda e, g, x: e.truediv(g, e.mul(x, _LOG2)))
+defvjp("np.log10", lambda e, g, x: e.truediv(g, e.mul(x, _LOG10)))
+defvjp("np.sqrt", lambda e, g, x: e.truediv(e.mul(g, 0.5), _np(e, "sqrt", x)))
+defvjp("np.square", lambda e, g, x: e.mul(g, e.mul(2.0, x)))
+defvjp("np.abs", lambda e, g, x: _np(e, "where", e.ge(x, 0.0), g, e.neg(g)))
+defvjp("np.negative", lambda e, g, x: e.neg(g))
+defvjp("np.arctan2", lambda e, g, y, x: _vjp_arctan2(e, g, y, x, True),
+       lambda e, g, y, x: _vjp_arctan2(e, g, y, x, False))
+defvjp("np.power", _vjp_power_base,
+       lambda e, g, x, y: e.mul(g, e.mul(_np(e, "power", x, y), _np(e, "log", x))))
+defvjp("np.maximum", lambda e, g, x, y: _where(e, e.ge(x, y), g),
+       lambda e, g, x, y: _where(e, e.ge(y, x), g))
+defvjp("np.minimum", lambda e, g, x, y: _where(e, e.le(x, y), g),
+       lambda e, g, x, y: _where(e, e.le(y, x), g))
+defvjp("np.logaddexp", lambda e, g, x, y: _vjp_logaddexp(e, g, x, y, True),
+       lambda e, g, x, y: _vjp_logaddexp(e, g, x, y, False))
+defvjp("np.where", None, lambda e, g, c, a, b: _where(e, c, g),
+       lambda e, g, c, a, b: _np(e, "where", c, 0.0, g))
+defvjp("np.clip", lambda e, g, x, lo, hi: _where(e, e.mul(e.ge(x, lo), e.le(x, hi)), g),
+       lambda e, g, x, lo, hi: _where(e, e.lt(x, lo), g),
+       lambda e, g, x, lo, hi: _where(e, e.gt(x, hi), g))
+# elementwise: the derivative multiplies a tangent as it multiplies a cotangent
+for _name in _UNARY + _BINARY + ["where", "clip"]:
+    if PRIMITIVES["np." + _name].vjp is not None:
+        defjvp("np." + _name, *PRIMITIVES["np." + _name].vjp)
+
+
+# --- reductions ------------------------------------------------------------------------------
+def _vjp_max(e, g, x, axis=None, keepdims=False, which="max"):
+    # ties share the cotangent equally
+    top = _np(e, which, x, axis=axis, keepdims=True)
+    hit = e.eq(x, top)
+    share = e.truediv(hit, _np(e, "sum", hit, axis=axis, keepdims=True))
+    return e.mul(share, _unreduce(e, g, x, axis, keepdims))
+
+
+def _vjp_var(e, g, x, axis=None, keepdims=False, ddof=0):
+    centred = e.sub(x, _np(e, "mean", x, axis=axis, keepdims=True))
+    n = e.sub(_count(e, g, x), ddof)
+    return e.mul(_unreduce(e, g, x, axis, keepdims), e.truediv(e.mul(2.0, centred), n))
+
+
+def _vjp_std(e, g, x, axis=None, keepdims=False, ddof=0):
+    s = _np(e, "std", x, axis=axis, keepdims=keepdims, **({"ddof": ddof} if ddof else {}))
+    return _vjp_var(e, e.truediv(g, e.mul(2.0, s)), x, axis, keepdims, ddof)
+
+
+def _vjp_norm(e, g, x, axis=None, keepdims=False):
+    n = _np(e, "linalg.norm", x, axis=axis, keepdims=True)
+    return e.mul(_unreduce(e, g, x, axis, keepdims), e.truediv(x, n))
+
+
+def _vjp_prod(e, g, x, axis=None, keepdims=False):
+    # prod / x: documented to give nan where an entry is 0
+    p = _np(e, "prod", x, axis=axis, keepdims=True)
+    return e.mul(_unreduce(e, g, x, axis, keepdims), e.truediv(p, x))
+
+
+def _ddof(attrs):
+    return {"ddof": attrs["ddof"]} if attrs.get("ddof") else {}
+
+
+defvjp("np.sum", lambda e, g, x, axis=None, keepdims=False: _unreduce(e, g, x, axis, keepdims))
+defvjp("np.mean", lambda e, g, x, axis=None, keepdims=False: e.truediv(
+    _unreduce(e, g, x, axis, keepdims), _count(e, g, x)))
+defvjp("np.prod", _vjp_prod)
+defvjp("np.max", _vjp_max)
+defvjp("np.min", lambda e, g, x, axis=None, keepdims=False: _vjp_max(e, g, x, axis, keepdims,
+                                                                        "min"))
+defvjp("np.var", _vjp_var)
+defvjp("np.std", _vjp_std)
+defvjp("np.linalg.norm", _vjp_norm)
+defvjp("np.cumsum", lambda e, g, x, axis=None: (
+    _np(e, "reshape", _np(e, "flip", _np(e, "cumsum", _np(e, "flip", g))), _shape(e, x))
+    if axis is None else _np(e, "flip", _np(e, "cumsum", _np(e, "flip", g, axis=axis),
+                                            axis=axis), axis=axis)))
+
+
+def _jvp_same(name):
+    """The JVP of a linear function: the function of the tangent."""
+    return lambda e, dx, x, **attrs: _np(e, name, dx, **attrs)
+
+
+def _jvp_from_vjp(name):
+    """``sum(dx * vjp(ones))`` over the reduced axes: the JVP of a reduction."""
+    def rule(e, dx, x, axis=None, keepdims=False, **attrs):
+        ones = _np(e, "ones_like", _np(e, name, x, axis=axis, keepdims=keepdims, **attrs))
+        local = PRIMITIVES["np." + name].vjp[0](e, ones, x, axis=axis, keepdims=keepdims,
+                                                **attrs)
+        return _np(e, "sum", e.mul(dx, local), axis=axis, keepdims=keepdims)
+    return rule
+
+
+for _name in ("sum", "mean", "cumsum", "transpose", "ravel", "squeeze", "expand_dims", "copy"):
+    defjvp("np." + _name, _jvp_same(_name))
+defjvp("np.reshape", lambda e, dx, x, shape: _np(e, "reshape", dx, shape), None)
+for _name in ("max", "min", "prod", "var", "std", "linalg.norm"):
+    defjvp("np." + _name, _jvp_from_vjp(_name))
+
+
+# --- linear algebra --------------------------------------------------------------------------
+defprim("matmul", Infix(ast.MatMult), operator.matmul, callables=(operator.matmul,))
+
+
+def _t(e, x):
+    """``x.T`` for a matrix; the last two axes swapped for a stack of them."""
+    return e.T(x) if e.ndim(x) == 2 else _swap(e, x)
+
+
+def _vjp_matmul(e, g, a, b, wrt_a):
+    """``g @ b.T`` and ``a.T @ g``, with vectors promoted as ``@`` promotes them."""
+    ranks = (e.ndim(a), e.ndim(b))
+    if ranks == (2, 2):
+        return e.matmul(g, e.T(b)) if wrt_a else e.matmul(e.T(a), g)
+    if ranks == (2, 1):  # A @ v
+        return _np(e, "outer", g, b) if wrt_a else e.matmul(e.T(a), g)
+    if ranks == (1, 2):  # v @ B
+        return e.matmul(b, g) if wrt_a else _np(e, "outer", a, g)
+    if ranks == (1, 1):
+        return e.mul(g, b) if wrt_a else e.mul(g, a)
+    if None not in ranks and min(ranks) > 2 or ranks in ((2, 3), (3, 2)):  # batches
+        d = e.matmul(g, _t(e, b)) if wrt_a else e.matmul(_t(e, a), g)
+    else:  # ranks unknown when transforming
+        d = e.matmul_vjp(g, a, b, which=0 if wrt_a else 1)
+    return e.unbroadcast(d, a if wrt_a else b)
+
+
+defvjp("matmul", lambda e, g, a, b: _vjp_matmul(e, g, a, b, True),
+       lambda e, g, a, b: _vjp_matmul(e, g, a, b, False))
+defjvp("matmul", lambda e, da, a, b: e.matmul(da, b), lambda e, db, a, b: e.matmul(a, db))
+defvjp("np.matmul", *PRIMITIVES["matmul"].vjp)
+defjvp("np.matmul", *PRIMITIVES["matmul"].jvp)
+defvjp("np.dot", lambda e, g, a, b: _vjp_matmul(e, g, a, b, True),
+       lambda e, g, a, b: _vjp_matmul(e, g, a, b, False))
+defjvp("np.dot", lambda e, da, a, b: _np(e, "dot", da, b), lambda e, db, a, b: _np(e, "dot", a, db))
+defvjp("np.outer", lambda e, g, a, b: _np(e, "dot", g, _np(e, "ravel", b)),
+       lambda e, g, a, b: _np(e, "dot", _np(e, "ravel", a), g))
+defjvp("np.outer", lambda e, da, a, b: _np(e, "outer", da, b),
+       lambda e, db, a, b: _np(e, "outer", a, db))
+defvjp("np.inner", lambda e, g, a, b: e.mul(g, b), lambda e, g, a, b: e.mul(g, a))
+defjvp("np.inner", lambda e, da, a, b: _np(e, "inner", da, b),
+       lambda e, db, a, b: _np(e, "inner", a, db))
+defvjp("T", lambda e, g, x: e.T(g))
+defjvp("T", lambda e, dx, x: e.T(dx))
+defvjp("np.transpose", lambda e, g, x, axes=None: _np(
+    e, "transpose", g, **({"axes": tuple(int(i) for i in np.argsort(axes))} if axes else {})))
+defvjp("np.trace", lambda e, g, x: e.mul(g, _np(e, "eye", e.getitem(_shape(e, x), 0),
+                                                e.getitem(_shape(e, x), 1))))
+defjvp("np.trace", _jvp_same("trace"))
+
+
+def _vjp_solve(e, g, a, b, wrt_a):
+    # x = solve(a, b): db = solve(a.T, g), da = -db x.T
+    db = _np(e, "linalg.solve", _swap(e, a), g)
+    if not wrt_a:
+        return db
+    x = _np(e, "linalg.solve", a, b)
+    return e.neg(_np(e, "outer", db, x) if e.ndim(b) == 1 else e.matmul(db, _swap(e, x)))
+
+
+def _vjp_inv(e, g, a):
+    inv_t = _swap(e, _np(e, "linalg.inv", a))
+    return e.neg(e.matmul(inv_t, e.matmul(g, inv_t)))
+
+
+defvjp("np.linalg.solve", lambda e, g, a, b: _vjp_solve(e, g, a, b, True),
+       lambda e, g, a, b: _vjp_solve(e, g, a, b, False))
+defjvp("np.linalg.solve", lambda e, da, a, b: e.neg(_np(e, "linalg.solve", a, e.matmul(
+    da, _np(e, "linalg.solve", a, b)))), lambda e, db, a, b: _np(e, "linalg.solve", a, db))
+defvjp("np.linalg.inv", _vjp_inv)
+defjvp("np.linalg.inv", lambda e, da, a: e.neg(e.matmul(_np(e, "linalg.inv", a), e.matmul(
+    da, _np(e, "linalg.inv", a)))))
+defvjp("np.linalg.det", lambda e, g, a: e.mul(e.mul(g, _np(e, "linalg.det", a)),
+                                              _swap(e, _np(e, "linalg.inv", a))))
+defjvp("np.linalg.det", lambda e, da, a: e.mul(_np(e, "linalg.det", a), _np(
+    e, "trace", e.matmul(_np(e, "linalg.inv", a), da), axis1=-2, axis2=-1)))
+
+
+# --- shapes ----------------------------------------------------------------------------------
+def _back_to(e, g, x):
+    return _np(e, "reshape", g, _shape(e, x))
+
+
+defvjp("np.reshape", lambda e, g, x, shape: _back_to(e, g, x), None)
+defvjp("np.ravel", lambda e, g, x: _back_to(e, g, x))
+defvjp("np.squeeze", lambda e, g, x, **attrs: _back_to(e, g, x))
+defvjp("np.expand_dims", lambda e, g, x, axis: _back_to(e, g, x))
+defvjp("np.copy", lambda e, g, x: g)
+defvjp("np.asarray", lambda e, g, x, **attrs: g)
+defjvp("np.asarray", lambda e, dx, x, **attrs: _np(e, "asarray", dx, **attrs))
+defvjp("np.broadcast_to", lambda e, g, x, shape: e.emit("unbroadcast", g, x)[0], None)
+defjvp("np.broadcast_to", lambda e, dx, x, shape: _np(e, "broadcast_to", dx, shape), None)
+
+
+def _bounds(e, sizes):
+    """Where the pieces of sizes ``sizes`` start, after the first: ``np.split``'s indices."""
+    starts, at = [], None
+    for size in sizes[:-1]:
+        at = size if at is None else e.add(at, size)
+        starts.append(at)
+    return e.emit("tuple", *starts)[0]
+
+
+def _vjp_concatenate(e, g, *xs, k, axis=0):
+    sizes = [e.getitem(_shape(e, x), axis) for x in xs]
+    return e.getitem(_np(e, "split", g, _bounds(e, sizes), axis), k)
+
+
+def _vjp_hstack(e, g, *xs, k):
+    axis = e.select(e.eq(_np(e, "ndim", g), 1), 0, 1)
+    sizes = [e.getitem(_shape(e, x), axis) for x in xs]
+    return e.getitem(_np(e, "split", g, _bounds(e, sizes), axis), k)
+
+
+def _vjp_vstack(e, g, *xs, k):
+    # a vector is one row; anything else adds its first axis
+    sizes = [e.select(e.eq(_np(e, "ndim", x), 1), 1, e.getitem(_shape(e, x), 0)) for x in xs]
+    piece = e.getitem(_np(e, "split", g, _bounds(e, sizes), 0), k)
+    return _back_to(e, piece, xs[k])
+
+
+def _jvp_join(name):
+    def rule(e, dx, *xs, k, **attrs):
+        pieces = [dx if j == k else _np(e, "zeros_like", x) for j, x in enumerate(xs)]
+        return _np(e, name, *pieces, **attrs)
+    return rule
+
+
+defvjp("np.concatenate", Each(_vjp_concatenate))
+defvjp("np.stack", Each(lambda e, g, *xs, k, axis=0: _np(e, "take", g, k, axis=axis)))
+defvjp("np.hstack", Each(_vjp_hstack))
+defvjp("np.vstack", Each(_vjp_vstack))
+for _name in ("concatenate", "stack", "hstack", "vstack"):
+    defjvp("np." + _name, Each(_jvp_join(_name)))
+
+
+def _einsum_specs(subscripts: str, n: int) -> tuple[list[str], str]:
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise NotImplementedError("einsum with '...'")
+    inputs, _, output = spec.partition("->")
+    ins = inputs.split(",")
+    if "->" not in spec:
+        letters = "".join(ins)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if len(ins) != n or any(len(set(s)) != len(s) for s in ins):
+        raise NotImplementedError("einsum with a repeated index in one operand")
+    return ins, output
+
+
+def _vjp_einsum(e, g, *xs, k, subscripts):
+    ins, out = _einsum_specs(subscripts, len(xs))
+    others = [x for j, x in enumerate(xs) if j != k]
+    specs = [out] + [s for j, s in enumerate(ins) if j != k]
+    if set(ins[k]) - set("".join(specs)):  # an index only operand k has: broadcast over it
+        specs.append(ins[k])
+        others.append(_np(e, "ones_like", xs[k]))
+    return _np(e, "einsum", g, *others, subscripts=",".join(specs) + "->" + ins[k])
+
+
+def _jvp_einsum(e, dx, *xs, k, subscripts):
+    return _np(e, "einsum", *(dx if j == k else x for j, x in enumerate(xs)),
+               subscripts=subscripts)
+
+
+defvjp("np.einsum", Each(_vjp_einsum))
+defjvp("np.einsum", Each(_jvp_einsum))
+for _name in ("split", "take", "flip", "swapaxes", "multiply"):
+    _defnp(_name)
+defvjp("np.take", lambda e, g, x, i, axis=None: e.emit("take_vjp", g, x, i, axis=axis)[0], None)
+defjvp("np.take", lambda e, dx, x, i, **attrs: _np(e, "take", dx, i, **attrs), None)
+defvjp("np.flip", lambda e, g, x, **attrs: _np(e, "flip", g, **attrs))
+defjvp("np.flip", _jvp_same("flip"))
+defvjp("np.swapaxes", lambda e, g, x, a, b: _np(e, "swapaxes", g, a, b), None, None)
+defjvp("np.swapaxes", lambda e, dx, x, a, b: _np(e, "swapaxes", dx, a, b), None, None)
+defvjp("np.multiply", lambda e, g, x, y: e.mul(g, y), lambda e, g, x, y: e.mul(g, x))
+defjvp("np.multiply", *PRIMITIVES["np.multiply"].vjp)
+PRIMITIVES["np.multiply"].broadcasts = True
+defprim("unbroadcast", Call(runtime.unbroadcast, "unbroadcast"),
+        doc="g summed down to x's shape (the cotangent of a broadcast operand)")
+defprim("matmul_vjp", Call(runtime.matmul_vjp, "matmul_vjp"),
+        doc="a cotangent of a @ b for operands of ranks unknown when transforming")
+defprim("take_vjp", Call(runtime.take_vjp, "take_vjp"), doc="the cotangent of np.take")
+defprim("slice", Call(builtins.slice, "slice"), builtins.slice, doc="a:b:c in an index")
+nondifferentiable("slice", "np.split")
+# unbroadcast(g, x) and take_vjp(g, x, i) are linear in g
+defvjp("unbroadcast", lambda e, ct, g, x: _np(e, "broadcast_to", ct, _shape(e, g)), None)
+defjvp("unbroadcast", lambda e, dg, g, x: e.unbroadcast(dg, x), None)
+defvjp("take_vjp", lambda e, ct, g, x, i, axis=None: _np(e, "take", ct, i, axis=axis), None,
+       None)
+defjvp("take_vjp", lambda e, dg, g, x, i, axis=None: e.take_vjp(dg, x, i, axis=axis), None,
+       None)
+
+# How calls bind: (leading operands, attributes they may be given). Operands may be
+# computed at run time; attributes must be known when the derivative is built.
+_REDUCE = ("axis", "keepdims")
+SIGNATURES: dict[str, tuple[int, tuple[str, ...]]] = {
+    **{"np." + n: (1, ()) for n in _UNARY},
+    **{"np." + n: (2, ()) for n in _BINARY + ["matmul", "dot", "outer", "inner", "multiply",
+                                              "linalg.solve", "reshape", "broadcast_to"]},
+    **{"np." + n: (3, ()) for n in ("where", "clip", "swapaxes")},
+    **{"np." + n: (1, _REDUCE) for n in ("sum", "mean", "prod", "max", "min")},
+    "np.var": (1, _REDUCE + ("ddof",)), "np.std": (1, _REDUCE + ("ddof",)),
+    "np.linalg.norm": (1, ("ord",) + _REDUCE), "np.transpose": (1, ("axes",)),
+    **{"np." + n: (1, ()) for n in ("trace", "linalg.inv", "linalg.det", "ravel", "copy",
+                                    "shape", "size", "ndim")},
+    **{"np." + n: (1, ("axis",)) for n in ("squeeze", "expand_dims", "cumsum", "flip")},
+    "np.take": (2, ("axis",)),
+    **{"np." + n: (1, ("axis",)) for n in ("concatenate", "stack")},
+    "np.hstack": (1, ()), "np.vstack": (1, ()),
+}
+# constructors: every positional argument is an operand (no derivative flows through them)
+CONSTRUCTORS = frozenset("np." + n for n in ("zeros ones full eye arange linspace zeros_like "
+                                             "ones_like full_like array").split())
+# array methods that are NumPy functions of the array
+METHODS = {n: "np." + n for n in ("sum mean prod max min var std reshape ravel squeeze "
+                                  "transpose cumsum dot clip copy swapaxes take").split()}
+METHODS["flatten"] = "np.ravel"
+ATTRIBUTES = {"T": "T", "shape": ".shape", "ndim": ".ndim", "size": ".size", "dtype": ".dtype"}

@@ -1,0 +1,303 @@
+"""Which values are numbers rather than arrays, known when the derivative is built.
+
+A rule for ``x * y`` must sum its cotangent back to each operand's shape when the
+operands broadcast; when both are known to be numbers it need not. Knowing that keeps
+scalar code free of run-time shape checks. A value is a number when
+
+- it is a numeric constant, the result of ``math.*``, ``float()``, ``len()``..., or an
+  elementwise operation on numbers (forward); or
+- the program cannot run unless it is one: it is passed to ``math.*`` or ``float()``, or it
+  decides an ``if``/``while`` (backward). Only uses in the region that defines the value
+  count -- a use inside a branch may never run -- and an elementwise result that must be a
+  number makes its operands numbers. (An array of one element counts as a number.)
+
+``assume`` adds facts from outside: arguments known to be numbers at a call.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..ir.core import Function, Op, Region, Value, const_value, walk
+from ..primitives import get
+
+_MATH = frozenset(
+    "sin cos tan asin acos atan sinh cosh tanh exp expm1 log log2 log10 log1p sqrt erf erfc "
+    "fabs floor ceil trunc atan2 hypot math_pow float int round bool".split())
+# results that are numbers whatever the operands are
+_NUMBER_RESULTS = _MATH | {"len", "len_mut", "not_"}
+# operands that must be numbers for the program to run
+_NUMBER_OPERANDS = _MATH | {"max", "min", "not_"}
+# the result is a number when (and, backward, only when) every operand is one
+_ELEMENTWISE = frozenset("add sub mul truediv floordiv mod pow neg pos abs lt le gt ge eq ne "
+                         "max min copy".split())
+_NUMBER_TYPES = (bool, int, float)
+LOOPS = ("for_range", "while")
+
+
+def scalar_values(fn: Function, assume: Iterable[Value] = ()) -> set[Value]:
+    """The values of ``fn`` that are known to be numbers (see the module docstring)."""
+    known = set(assume)
+    while True:
+        before = len(known)
+        _visit(fn.body, known)
+        if len(known) == before:
+            return known
+
+
+def elementwise(op: Op) -> bool:
+    """Is ``op`` a number when its operands are (``np.sin``, ``+``...)?"""
+    return elementwise_prim(op.prim)
+
+
+def elementwise_prim(name: str) -> bool:
+    prim = get(name)
+    return name in _ELEMENTWISE or prim.broadcasts or prim.kind == "elementwise"
+
+
+def _forward(op: Op, known: set[Value]) -> bool:
+    """Is ``op``'s (single) result a number, given what is known of its operands?"""
+    if op.prim == "const":
+        value = const_value(op)
+        return isinstance(value, _NUMBER_TYPES) or _is_numpy_scalar(value)
+    if op.prim in _NUMBER_RESULTS or get(op.prim).kind == "number":
+        return True
+    if get(op.prim).kind == "reduction":
+        return op.attr("axis") is None and not op.attr("keepdims", False)
+    if op.prim == "select":
+        return op.args[1] in known and op.args[2] in known
+    return elementwise(op) and all(a in known for a in op.args)
+
+
+def _visit(region: Region, known: set[Value]) -> None:
+    local = set(region.params)
+    for op in region.ops:
+        local.update(op.outs)
+        if op.prim == "if":
+            for branch in op.regions:
+                _visit(branch, known)
+            for k, out in enumerate(op.outs):
+                if all(branch.results[k] in known for branch in op.regions):
+                    known.add(out)
+        elif op.prim in LOOPS:
+            _visit_loop(op, known)
+        elif len(op.outs) == 1 and _forward(op, known):
+            known.add(op.out)
+    # backward: what the program's own uses prove, for values defined in this region
+    for op in reversed(region.ops):
+        if op.prim in _NUMBER_OPERANDS or op.prim == "if":
+            operands = op.args if op.prim != "if" else op.args[:1]
+        elif op.prim == "select":
+            operands = op.args[:1] + (op.args[1:] if op.out in known else ())
+        elif op.prim == "for_range":
+            operands = op.args[:3]
+        elif elementwise(op) and op.outs and all(o in known for o in op.outs):
+            operands = op.args
+        else:
+            continue
+        known.update(a for a in operands if a in local)
+    for op in region.ops:
+        if op.prim == "while":  # its condition decides: a number
+            cond = op.regions[0]
+            if cond.results and cond.results[0] in _defined_in(cond):
+                known.add(cond.results[0])
+
+
+def _visit_loop(op: Op, known: set[Value]) -> None:
+    body = op.regions[-1]
+    n = len(op.outs)
+    inits = op.args[len(op.args) - n:]
+    carried = body.params[len(body.params) - n:]
+    if op.prim == "for_range":
+        known.add(body.params[0])
+    # optimistic: a carried value is a number if it starts as one and every step keeps it
+    # one; drop the slots where a step does not, until nothing changes
+    candidates = {k for k in range(n) if inits[k] in known}
+    while True:
+        trial = set(known)
+        for k in candidates:
+            trial.add(carried[k])
+            for region in op.regions[:-1]:
+                trial.add(region.params[len(region.params) - n + k])
+        for region in op.regions:
+            _visit(region, trial)
+        kept = {k for k in candidates if body.results[k] in trial}
+        if kept == candidates:
+            break
+        candidates = kept
+    known |= trial
+    for k in candidates:
+        known.add(op.outs[k])
+
+
+def _defined_in(region: Region) -> set[Value]:
+    out = set(region.params)
+    for op in region.ops:
+        out.update(op.outs)
+    return out
+
+
+def _is_numpy_scalar(value: object) -> bool:
+    import numpy as np
+
+    return isinstance(value, np.generic) and value.dtype.kind in "biuf"
+
+
+def basic_indices(fn: Function, numbers: set[Value]) -> set[Value]:
+    """Values that index without repeating an entry: numbers, slices, ``None``, ``...``, and
+    tuples of them (``x[i] += g`` is right for them; an integer array needs ``np.add.at``)."""
+    basic = set(numbers)
+    for op in walk(fn.body):
+        if op.prim == "const" and _basic_constant(const_value(op)):
+            basic.add(op.out)
+        elif op.prim == "slice" or (op.prim == "tuple" and all(a in basic for a in op.args)):
+            basic.add(op.out)
+    return basic
+
+
+def _basic_constant(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return all(_basic_constant(v) for v in value)
+    return value is None or value is Ellipsis or isinstance(value, (int, slice, np.integer))
+
+
+# --- shapes at a call -------------------------------------------------------------------------
+UNKNOWN = object()  # an argument whose kind is not given
+
+
+def infer(fn: Function, example: Sequence[Any] | None = None
+          ) -> tuple[set[Value], dict[Value, tuple[int, ...]], dict[Value, np.dtype]]:
+    """Numbers, and arrays' shapes and dtypes, of ``fn``'s values, for arguments like
+    ``example``.
+
+    ``example`` holds, per parameter, a value like the arguments of the calls the derivative
+    is for (same types, shapes and dtypes), or ``UNKNOWN``. The body runs once on them --
+    each branch, and each loop body once -- and a value's shape is known when it cannot
+    depend on the numbers in the arguments: not behind a boolean mask, and the same after
+    one more loop step. Without ``example`` only the facts of ``scalar_values`` are known.
+    """
+    if example is None:
+        return scalar_values(fn), {}, {}
+    env: dict[Value, Any] = {}
+    for p, arg in zip(fn.params, example):
+        if arg is not UNKNOWN and isinstance(arg, (*_STAND_INS, list, tuple, dict)):
+            env[p] = arg
+    shapes: dict[Value, tuple[int, ...]] = {}
+    dtypes: dict[Value, np.dtype] = {}
+    numbers: set[Value] = set()
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _run(fn.body, env, set())
+    for v, x in env.items():
+        if isinstance(x, np.ndarray):
+            shapes[v] = x.shape
+            dtypes[v] = x.dtype
+        elif isinstance(x, (*_NUMBER_TYPES, np.generic)):
+            numbers.add(v)
+    return scalar_values(fn, numbers), shapes, dtypes
+
+
+def _run(region: Region, env: dict[Value, Any], tainted: set[Value]) -> None:
+    """Evaluate ``region`` on stand-ins; values whose shape depends on data are dropped."""
+    for op in region.ops:
+        if op.prim == "const":
+            env[op.out] = const_value(op)
+            continue
+        if op.regions:
+            _run_structured(op, env, tainted)
+            continue
+        if any(a in tainted for a in op.args) or any(a not in env for a in op.args):
+            tainted.update(op.outs)
+            continue
+        prim = get(op.prim)
+        evaluate = prim.evaluate or getattr(prim.emission, "obj", None)
+        if evaluate is None or not prim.pure or len(op.outs) != 1:
+            tainted.update(op.outs)
+            continue
+        args = [env[a] for a in op.args]
+        if op.prim in ("getitem", "getitem_mut") and (_data_dependent(args[1])
+                                                   or _mixed(args[0])):
+            tainted.update(op.outs)
+            continue
+        try:
+            out = evaluate(*args, **dict(op.attrs))
+        except Exception:  # noqa: BLE001 -- any failure: the shape stays unknown
+            tainted.update(op.outs)
+            continue
+        env[op.out] = out
+    for v in tainted:
+        env.pop(v, None)
+
+
+def _run_structured(op: Op, env: dict[Value, Any], tainted: set[Value]) -> None:
+    if op.prim == "if":
+        outs = []
+        for branch in op.regions:
+            inner = dict(env)
+            _run(branch, inner, set(tainted))
+            env.update({v: x for v, x in inner.items() if v not in env})
+            outs.append([inner.get(r, UNKNOWN) for r in branch.results])
+        for k, out in enumerate(op.outs):
+            first, second = outs[0][k], outs[1][k]
+            if first is not UNKNOWN and second is not UNKNOWN and _same_kind(first, second):
+                env[out] = first
+            else:
+                tainted.add(out)
+        return
+    body = op.regions[-1]
+    n = len(op.outs)
+    inits = op.args[len(op.args) - n:]
+    carried = body.params[len(body.params) - n:]
+    unstable: set[int] = set()
+    for _ in range(3):  # a slot whose kind changes in a step is unknown; run again
+        inner = dict(env)
+        if op.prim == "for_range" and op.args[0] in env:
+            inner[body.params[0]] = env[op.args[0]]
+        for k in range(n):
+            if inits[k] in env and k not in unstable:
+                inner[carried[k]] = env[inits[k]]
+                for region in op.regions[:-1]:
+                    inner[region.params[len(region.params) - n + k]] = env[inits[k]]
+        for region in op.regions:
+            _run(region, inner, set(tainted))
+        changed = {k for k in range(n) if k not in unstable and not (
+            carried[k] in inner and body.results[k] in inner
+            and _same_kind(inner[carried[k]], inner[body.results[k]]))}
+        if not changed:
+            break
+        unstable |= changed
+    env.update({v: x for v, x in inner.items() if v not in env})
+    for k, out in enumerate(op.outs):
+        if k in unstable or carried[k] not in inner:
+            tainted.add(out)
+        else:
+            env[out] = inner[carried[k]]
+
+
+def _same_kind(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                and a.shape == b.shape and a.dtype == b.dtype)
+    return True
+
+
+def _mixed(c: Any) -> bool:
+    """Is ``c`` a container whose items differ in kind (so an item's depends on where)?"""
+    if not isinstance(c, (list, tuple, dict)):
+        return False
+    items = list(c.values() if isinstance(c, dict) else c)
+    return any(not _same_kind(items[0], x) or isinstance(x, (list, tuple, dict))
+               for x in items[1:]) or bool(items and isinstance(items[0], (list, tuple, dict)))
+
+
+def _data_dependent(index: Any) -> bool:
+    """Does indexing with ``index`` give a shape that depends on the index's values?"""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, np.ndarray) and p.dtype == bool for p in parts)
+
+
+_STAND_INS = (bool, int, float, np.generic, np.ndarray)

@@ -1,0 +1,126 @@
+"""Shapes while derivatives are built, for code specialized to its arguments' shapes.
+
+Rules build IR through the emitter; with this hook installed (``track(e)``), every new
+op whose operands have known shapes gets a known shape too, and two things get simpler:
+
+- ``np.broadcast_to(a, S)`` is deferred: an elementwise op on it works on ``a`` itself
+  and is broadcast only if its result would still be smaller than ``S``. So the cotangent
+  of ``np.sum(x)`` reaches ``x``'s producer as a number, and ``broadcast_to(g, S) * y``
+  with ``y`` of shape ``S`` reads ``g * y`` (the same numbers: ``*`` broadcasts anyway).
+- ``sum_to`` sums a cotangent back to an operand's shape with the axes known:
+  ``np.sum(g, axis=0)`` for a bias, nothing when the shapes match.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..ir.builder import Emitter
+from ..ir.core import Value
+from ..primitives import get
+from .kinds import elementwise_prim
+
+Shape = tuple[int, ...]
+
+# their shapes are found by running them on stand-ins of the operands' shapes
+_BY_EXAMPLE = frozenset({"np.expand_dims", "np.sum", "np.mean", "np.max", "np.min", "np.prod",
+                         "T", "matmul", "np.swapaxes", "np.transpose", "np.reshape",
+                         "np.outer", "np.dot", "np.take", "np.ones_like", "np.zeros_like",
+                         "np.var", "np.std", "np.linalg.norm", "np.cumsum", "np.flip",
+                         "np.linalg.inv", "np.linalg.solve", "np.squeeze", "np.ravel"})
+
+
+def track(e: Emitter) -> None:
+    """Install the hook on ``e`` (whose ``shapes`` and ``scalars`` hold what is known)."""
+    e.hook = _emit
+    e.deferred = {}
+
+
+def shape_of(e: Emitter, v: Value) -> Shape | None:
+    if v in e.scalars:
+        return ()
+    return e.shapes.get(v)
+
+
+def sum_to(e: Emitter, g: Value, x: Value) -> Value:
+    """``g`` summed (or broadcast) to ``x``'s shape; a run-time ``unbroadcast`` when either
+    shape is unknown."""
+    sg, sx = shape_of(e, g), shape_of(e, x)
+    if sg is None or sx is None:
+        return e.unbroadcast(g, x)
+    if sg == sx:
+        return g
+    try:
+        full = np.broadcast_shapes(sg, sx)
+    except ValueError:
+        return e.unbroadcast(g, x)  # not a broadcast of x: NumPy will say so at run time
+    if full != sg:  # g stands for a broadcast of itself (a zero from a branch, say)
+        g = e.emit("np.broadcast_to", g, e.const(full))[0]
+        sg = full
+        if sg == sx:
+            return g
+    lead = len(sg) - len(sx)
+    source = e.deferred.get(g)
+    if source is not None and source[0] in e.scalars:  # a broadcast number: count copies
+        a = source[0]
+        return e.emit("np.broadcast_to", e.mul(a, math.prod(sg) // max(math.prod(sx), 1)),
+                      e.const(sx))[0]
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(sx)
+                                      if n == 1 and sg[lead + i] != 1)
+    keep = all(i >= lead for i in axes)  # only size-1 axes: keep them
+    if not sx:
+        return e.emit("np.sum", g)[0]
+    out = e.emit("np.sum", g, axis=axes[0] if len(axes) == 1 else axes,
+                 **({"keepdims": True} if keep else {}))[0]
+    if shape_of(e, out) != sx:
+        out = e.emit("np.reshape", out, e.const(sx))[0]
+    return out
+
+
+def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
+          hint: str) -> Value | None:
+    shapes = [shape_of(e, a) for a in args]
+    if prim == "np.broadcast_to":
+        target = e.constants.get(args[1])
+        if target is None or shapes[0] is None:
+            return None
+        if shapes[0] == tuple(target):
+            return args[0]
+        out = e.append(prim, args, attrs, hint)
+        e.shapes[out] = tuple(target)
+        e.deferred[out] = (args[0], tuple(target))
+        return out
+    if elementwise_prim(prim) and None not in shapes:
+        full = np.broadcast_shapes(*shapes)
+        if any(a in e.deferred for a in args):
+            bases = tuple(e.deferred[a][0] if a in e.deferred else a for a in args)
+            inner = np.broadcast_shapes(*(shape_of(e, b) for b in bases))
+            out = e.append(prim, bases, attrs, hint)
+            _record(e, out, inner)
+            if inner == full:
+                return out
+            return e.emit("np.broadcast_to", out, e.const(full), hint=hint)[0]
+        out = e.append(prim, args, attrs, hint)
+        _record(e, out, full)
+        return out
+    if prim in _BY_EXAMPLE and None not in shapes:
+        out = e.append(prim, args, attrs, hint)
+        stand_ins = [e.constants[a] if a in e.constants else np.ones(s)
+                     for a, s in zip(args, shapes)]
+        try:
+            result = get(prim).evaluate(*stand_ins, **attrs)
+        except Exception:  # noqa: BLE001 -- then the shape stays unknown
+            return out
+        _record(e, out, np.shape(result))
+        return out
+    return None
+
+
+def _record(e: Emitter, v: Value, shape: Shape) -> None:
+    if shape == ():
+        e.scalars.add(v)
+    else:
+        e.shapes[v] = tuple(shape)
