@@ -214,3 +214,16 @@ def test_bad_wrt():
         grad(f, wrt="z")
     with pytest.raises(DifferentiationError, match="out of range"):
         grad(f, wrt=5)
+
+
+def test_parameters_annotated_as_numbers_need_no_check():
+    def plain(x, y):
+        return (x + y) * y
+
+    def annotated(x: float, y: float):
+        return (x + y) * y
+
+    checked, unchecked = grad(plain, wrt=(0, 1)), grad(annotated, wrt=(0, 1))
+    assert "__class__" in checked.source and "__class__" not in unchecked.source
+    assert not hasattr(unchecked, "specialize")
+    assert checked(2.0, 3.0) == unchecked(2.0, 3.0) == (3.0, 8.0)

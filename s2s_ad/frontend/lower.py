@@ -69,7 +69,8 @@ def lift(fn: Any) -> Function:
     leaves: list[Value] = []
     tree = lowerer.flatten(result, leaves, source.node)
     return Function(fn.__name__, params, kinds, Region(list(params), e.region.ops, leaves),
-                    tree, fn.__defaults__, fn.__kwdefaults__, source.file, fn.__globals__)
+                    tree, fn.__defaults__, fn.__kwdefaults__, source.file, fn.__globals__,
+                    _annotated_numbers(fn))
 
 
 class _Lowerer(ControlFlow, Arrays):
@@ -525,6 +526,12 @@ class _Lowerer(ControlFlow, Arrays):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
         leaves.append(self.operand(entry, node))
         return len(leaves) - 1
+
+
+def _annotated_numbers(fn: types.FunctionType) -> frozenset[str]:
+    """Parameters annotated ``float`` or ``int``: numbers, so their code needs no check."""
+    return frozenset(name for name, kind in getattr(fn, "__annotations__", {}).items()
+                     if name != "return" and kind in (float, int, "float", "int"))
 
 
 def _unflatten(tree: Any, leaves: list[Value]) -> Entry:

@@ -79,6 +79,7 @@ class Function:
     kwdefaults: dict[str, Any] | None = None
     file: str = "<s2s_ad>"
     globals_ns: dict[str, Any] | None = None  # the user's globals, for codegen's names
+    numbers: frozenset[str] = frozenset()  # parameters annotated as numbers (`x: float`)
 
     @property
     def param_names(self) -> list[str]:

@@ -42,7 +42,8 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     varied = {params[i] for i in wrt}
     vary(Region(params, ops), varied)
     sweep = _Forward(Emitter(Region(list(params))), varied, suffix)
-    clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree)
+    clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree,
+                     numbers=fn.numbers)
     sweep.e.scalars, sweep.e.shapes, _ = infer(clone, example)
     namer = Namer(reserved={p.hint for p in params})
     new_params: list[Value] = []
@@ -78,7 +79,7 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     kinds.extend([trailing] * len(new_params))
     body = Region(list(params), e.region.ops, values + tangents)
     return Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
-                    fn.file, fn.globals_ns)
+                    fn.file, fn.globals_ns, fn.numbers)
 
 
 # ops that only reverse mode makes (container adjoints): no tangent rules yet

@@ -11,7 +11,8 @@ scalar code free of run-time shape checks. A value is a number when
   count -- a use inside a branch may never run -- and an elementwise result that must be a
   number makes its operands numbers. (An array of one element counts as a number.)
 
-``assume`` adds facts from outside: arguments known to be numbers at a call.
+``assume`` adds facts from outside: arguments known to be numbers at a call; parameters
+annotated ``float`` or ``int`` are numbers too.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ LOOPS = ("for_range", "while")
 
 def scalar_values(fn: Function, assume: Iterable[Value] = ()) -> set[Value]:
     """The values of ``fn`` that are known to be numbers (see the module docstring)."""
-    known = set(assume)
+    known = set(assume) | {p for p in fn.params if p.hint in fn.numbers}
     while True:
         before = len(known)
         _visit(fn.body, known)

@@ -46,7 +46,8 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     forward = clone_ops(fn.body.ops, mapping)
     results = [mapping.get(v, v) for v in fn.body.results]
     wrt_params = [params[i] for i in wrt]
-    clone = Function(fn.name, params, fn.kinds, Region(params, forward, results), fn.out_tree)
+    clone = Function(fn.name, params, fn.kinds, Region(params, forward, results), fn.out_tree,
+                     numbers=fn.numbers)
     e = Emitter(Region(list(params), forward))
     e.scalars, e.shapes, dtypes = infer(clone, example)
     e.basic = basic_indices(clone, e.scalars)
@@ -113,7 +114,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
         kinds.extend([trailing] * len(cotangents))
     body = Region(list(params), e.region.ops, leaves)
     return Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
-                    fn.file, fn.globals_ns)
+                    fn.file, fn.globals_ns, fn.numbers)
 
 
 def _defined_by(v: Value, ops: list[Op]) -> str | None:
