@@ -32,6 +32,7 @@ from .ir.core import Function, tree_leaves, walk
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
 from .optimize.dce import dce
+from .primitives import get
 from .transforms.forward import jvp as forward_jvp
 from .transforms.kinds import _STAND_INS, UNKNOWN, infer, scalar_values
 from .transforms.reverse import vjp as reverse_vjp
@@ -203,18 +204,19 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
     if key in per_function:
         return per_function[key]
     try:
-        generated = _build(f, kind, wrt, optimize, mode)
+        memo: dict = {}
+        generated = _build(f, kind, wrt, optimize, mode, memo=memo)
     except DifferentiationError as err:
         raise err.with_traceback(None) from None  # users never see our frames
-    if _shape_dependent(generated.__s2s__):
-        dispatcher = _specializing(f, kind, wrt, optimize, mode, generated)
-        generated = _guarded(f, kind, wrt, optimize, mode, dispatcher) or dispatcher
+    if _could_take_arrays(memo["primal"]) and _shape_dependent(generated.__s2s__):
+        dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
+        generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo) or dispatcher
     per_function[key] = generated
     return generated
 
 
 def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
-             dispatcher: Any) -> Any | None:
+             dispatcher: Any, memo: dict) -> Any | None:
     """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``): the
     code for numbers, starting with a check that sends other arguments to ``dispatcher``
     (about 20 ns per argument, instead of a dispatch per call). None if that code would
@@ -231,7 +233,7 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     guard = Guard(tuple(p.hint for p in numbers), dispatcher,
                   f"{primal.name.strip('<>')}_{kind}_any")
     try:
-        fn = _build(f, kind, wrt, optimize, mode, example, guard)
+        fn = _build(f, kind, wrt, optimize, mode, example, guard, memo)
     except DifferentiationError:
         return None
     if _shape_dependent(fn.__s2s__, primal=False):
@@ -266,6 +268,15 @@ def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
 _TWO_FORMS = frozenset({"pow", "abs"})
 
 
+def _could_take_arrays(primal: Function) -> bool:
+    """Could an array argument change what the derivative must do? Not when the function
+    does no NumPy and every operand of its elementwise operators is proven a number."""
+    numbers = scalar_values(primal)
+    return any(_is_array_op(op.prim) or ((get(op.prim).broadcasts or op.prim in _TWO_FORMS)
+                                         and not all(a in numbers for a in op.args))
+               for op in walk(primal.body))
+
+
 def _signature(arg: Any) -> Any:
     """What a specialization depends on: the type, an array's shape and dtype, and the
     signatures of a container's items (a set: a list of floats of any length is one)."""
@@ -280,7 +291,7 @@ def _signature(arg: Any) -> Any:
 
 
 def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
-                  generic: Any) -> Any:
+                  generic: Any, memo: dict) -> Any:
     """A function that generates (once) and calls the derivative specialized to the shapes
     and dtypes of its arguments: exact unbroadcasts, matrix transposes, no run-time checks.
 
@@ -303,7 +314,7 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
             example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict)) else UNKNOWN
                        for a in args]
             try:
-                fn = table[key] = _build(f, kind, wrt, optimize, mode, example)
+                fn = table[key] = _build(f, kind, wrt, optimize, mode, example, memo=memo)
             except DifferentiationError as err:
                 raise err.with_traceback(None) from None
         return fn
@@ -328,8 +339,14 @@ _SCALAR_ONLY = ("grad", "value_and_grad", "hessian", "hvp")
 
 
 def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
-           example: list[Any] | None = None, guard: Guard | None = None) -> Any:
-    primal = lift(f)
+           example: list[Any] | None = None, guard: Guard | None = None,
+           memo: dict | None = None) -> Any:
+    """Generate the derivative; ``memo`` keeps ``f``'s IR (lifted and optimized) for the
+    next build of the same function (its specializations)."""
+    memo = {} if memo is None else memo
+    if "primal" not in memo:
+        memo["primal"] = lift(f)
+    primal = memo["primal"]
     indices, single = resolve_wrt(primal, wrt)
     if kind in _SCALAR_ONLY and not isinstance(primal.out_tree, int):
         raise DifferentiationError(
@@ -344,8 +361,10 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     if optimize:
         polish = functools.partial(run_optimizer, exact_results=0)
         # optimizing f first lets repeated subexpressions share one adjoint
-        raw = _derive(run_optimizer(primal, exact_results=values), kind, indices, single,
-                      mode, name, polish, example)
+        if ("optimized", values) not in memo:
+            memo["optimized", values] = run_optimizer(primal, exact_results=values)
+        raw = _derive(memo["optimized", values], kind, indices, single, mode, name, polish,
+                      example)
         final = run_optimizer(raw, exact_results=values)
     else:
         raw = final = _derive(primal, kind, indices, single, mode, name, lambda fn: fn,

@@ -51,7 +51,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     e = Emitter(Region(list(params), forward))
     e.scalars, e.shapes, dtypes = infer(clone, example)
     e.basic = basic_indices(clone, e.scalars)
-    if example is not None:
+    if e.shapes:  # arrays: follow their shapes through the rules
         track(e)
     sweep = Reverse(e, active_values(clone, wrt_params))
 
