@@ -67,6 +67,7 @@ class Generated:
     unoptimized: Function
     primal: Function  # the IR of the function that was differentiated
     wrt: tuple[int, ...]
+    kind: str = "grad"  # which transform
 
 
 def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
@@ -259,10 +260,16 @@ def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
     fns = (generated.primal, generated.ir) if primal else (generated.ir,)
     if any(_is_array_op(op.prim) for fn in fns for op in walk(fn.body)):
         return True
-    # rules with a form for numbers and one for arrays (`**`, `abs`) took the array form
+    # rules with a form for numbers and one for arrays (`**`, `abs`) took the array form;
+    # in forward mode, a tangent of a broadcast operand must be broadcast
     numbers = scalar_values(generated.primal)
-    return primal and any(op.prim in _TWO_FORMS and not all(a in numbers for a in op.args)
+    forward = generated.kind in _FORWARD
+    return primal and any((op.prim in _TWO_FORMS or (forward and get(op.prim).broadcasts))
+                          and not all(a in numbers for a in op.args)
                           for op in walk(generated.primal.body))
+
+
+_FORWARD = frozenset({"jvp", "jacobian", "hessian", "hvp"})
 
 
 _TWO_FORMS = frozenset({"pow", "abs"})
@@ -370,7 +377,7 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         raw = final = _derive(primal, kind, indices, single, mode, name, lambda fn: fn,
                               example)
     fn, source = load(final, name, guard)
-    fn.__s2s__ = Generated(final, raw, primal, indices)
+    fn.__s2s__ = Generated(final, raw, primal, indices, kind)
     fn.source = source
     fn.ir = final
     fn.stats = Stats(count_ops(primal), count_ops(raw), count_ops(final))

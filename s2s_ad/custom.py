@@ -58,7 +58,9 @@ def _primitive(f: Callable[..., Any], n: int) -> str:
         raise TypeError(f"defvjp/defjvp register a function, not {f!r}")
     label = getattr(f, "__qualname__", None) or getattr(f, "__name__", repr(f))
     name = f"{getattr(f, '__module__', None) or '?'}.{label}"
-    if name not in PRIMITIVES or f not in PRIMITIVES[name].callables:
+    if name in PRIMITIVES and f not in PRIMITIVES[name].callables:  # same name, other f
+        name = f"{name}@{id(f):x}"
+    if name not in PRIMITIVES:
         defprim(name, Call(f, _identifier(getattr(f, "__name__", "f"))), f, callables=(f,),
                 doc=f"{label} (rules registered by the user)")
     if _ARITY.setdefault(name, n) != n:

@@ -286,6 +286,12 @@ class _Lowerer(ControlFlow, Arrays):
             raise self.error(node.slice, "cannot differentiate slicing a tuple or list built "
                              "here", hint="index items one by one")
         index = self.expr(node.slice, env)
+        if isinstance(base, Static) and isinstance(index, Static):  # a global's item: read now
+            try:
+                return Static(base.obj[index.obj], base.name)
+            except (IndexError, KeyError, TypeError):
+                raise self.error(node, f"no item {index.obj!r} in {base.name or 'this value'}",
+                                 kind=DifferentiationError) from None
         if isinstance(base, (tuple, list, dict)) and isinstance(index, Static):
             try:
                 return base[index.obj]

@@ -147,6 +147,10 @@ class _Forward:
             for x, rule in zip(op.args, rules_for(prim.jvp, len(op.args))):
                 if rule is not None and x in self.tangent:
                     part = rule(self.e, self.tangent[x], *op.args, **attrs)
+                    shape = self.e.shapes.get(op.out)
+                    if prim.broadcasts and shape is not None and self.e.shapes.get(x) != shape:
+                        # x was broadcast: so is its tangent (`a + b`'s is `da` otherwise)
+                        part = self.e.emit("np.broadcast_to", part, self.e.const(shape))[0]
                     total = part if total is None else self.e.add(total, part)
         if total is not None:
             if not total.hint and op.out.hint:

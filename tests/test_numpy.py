@@ -1,0 +1,724 @@
+"""Every differentiable NumPy primitive against finite differences, and the NumPy traps.
+
+The rows are in ``cases_numpy.py``; the oracle is ``s2s_ad.numeric``. The checks of the
+rows use only the public API (``grad``, ``value_and_grad``, ``vjp``, ``jvp``), so they hold
+whatever code s2s_ad generates for the drawn shapes (only the coverage and broken-rule
+tests read the registry). Each example runs every check:
+
+- reverse: ``sum(u * vjp(v))`` (and ``v * sum(u * grad)`` for a number) against the central
+  difference of ``sum(v * f)`` along ``u``, for a random unit direction ``u`` over the
+  arguments and a random cotangent ``v`` shaped like the result; optimized and not;
+- forward: ``sum(v * jvp(u)) == sum(u * vjp(v))``, the tangent shaped and typed like ``f``;
+- shape: each gradient has its operand's shape and dtype (float32 in, float32 out; a Python
+  float gets a float);
+- value: ``value_and_grad``'s and ``jvp``'s values are exactly ``f(*args)``;
+- fresh: no gradient is (a view of) an argument;
+- and none of them mutates the arguments.
+
+``XFAIL`` lists the checks that fail because of a bug in s2s_ad: ``test_rows`` skips them
+and ``test_known_bugs`` runs each as a strict xfail, so a fix shows up as an XPASS (delete
+the entry). The traps at the end check what must never be silently wrong.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import linecache
+import math
+
+import numpy as np
+import pytest
+from cases_numpy import CASES, MARGIN, Case, Uniform, by_name, distinct, operands, wrt_of
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+
+import s2s_ad
+from s2s_ad import NoDerivativeRuleError, grad, hessian, hvp, jvp, value_and_grad, vjp
+from s2s_ad.numeric import (
+    central_difference,
+    directional_derivative,
+    numerical_grad,
+    relative_error,
+)
+
+CENTRAL_EPS = 1e-5  # error ~ eps^2 f''' + 1e-16 |f| / eps
+RTOL = {np.float64: 1e-6, np.float32: 2e-4}  # float32 gradients carry ~1e-7 relative rounding
+MODES_RTOL = {np.float64: 1e-9, np.float32: 2e-5}  # forward against reverse: rounding only
+
+# (row, check) -> why it fails: a bug in s2s_ad, to fix there ("*": every check).
+# ``test_rows`` skips those checks of those rows; ``test_known_bugs`` runs them, strict xfail.
+_NEGATIVE_AXIS = ("a negative constant axis (axis=-1) is rejected: 'must be known when the "
+                  "derivative is built'")
+_FLOAT32 = "float32 in, float64 out: np.max's tie share (hit / count) promotes the derivative"
+_ALIAS = ("grad returns an argument itself as a gradient (d(x @ y)/dx is y, not a copy): "
+          "scaling the gradient in place moves the argument")
+XFAIL: dict[tuple[str, str], str] = {
+    **{(name, "*"): _NEGATIVE_AXIS
+       for name in ("sum_axis_negative_keepdims", "mean_tuple_keepdims", "prod_axis",
+                    "min_axis_negative", "std_axis_ddof", "expand_dims_negative",
+                    "stack_axis_last", "cumsum_axis_negative")},
+    **{("outer[2d]", check): ("np.outer's VJP forgets that np.outer ravels its operands: "
+                              "the cotangent of a 2-D operand comes back 1-D")
+       for check in ("reverse", "forward", "shape")},
+    **{("inner[2d]", check): ("np.inner's VJP is the 1-D rule g * b: wrong values or a "
+                              "broadcast error for 2-D operands")
+       for check in ("reverse", "forward", "shape", "fresh")},
+    ("loop_carry_array", "forward"): ("jvp: the tangent of h = np.zeros(n) carried by a loop is "
+                                      "the number 0.0, and w @ 0.0 raises"),
+    ("loop_carry_array", "value"): ("jvp: the tangent of h = np.zeros(n) carried by a loop is "
+                                    "the number 0.0, and w @ 0.0 raises"),
+    ("float32_reduce", "shape"): _FLOAT32,
+    ("float32_reduce", "forward"): _FLOAT32,
+    ("matmul_op[1d-1d]", "fresh"): _ALIAS,
+    ("dot[1d]", "fresh"): _ALIAS,
+    ("inner[1d]", "fresh"): _ALIAS,
+    ("constant_array_method", "*"): ("a method of a constant array, np.arange(6.0).reshape(2, "
+                                     "3): NoDerivativeRuleError for ndarray.reshape"),
+    ("constant_array_slice", "*"): ("a slice of a constant array, np.arange(4.0)[:, None]: "
+                                    "'cannot differentiate a Slice expression'"),
+}
+
+
+# --- drawing a point, a direction and a cotangent --------------------------------------------
+def _dtype(value) -> type:
+    return np.float32 if getattr(value, "dtype", None) == np.float32 else np.float64
+
+
+def _like(rng: np.random.Generator, value, lo: float, hi: float):
+    """Random entries shaped (and typed) like ``value``: an array, or a float for a number."""
+    entries = rng.uniform(lo, hi, np.shape(value))
+    if not isinstance(value, np.ndarray):
+        return float(entries)
+    return entries.astype(value.dtype)
+
+
+class Point:
+    """A row's arguments, its ``wrt``, a unit direction ``u`` over the ``wrt`` arguments and
+    a cotangent ``v`` shaped like the result."""
+
+    def __init__(self, case: Case, args: tuple, seed: int) -> None:
+        self.case = case
+        self.args = args
+        self.wrt = wrt_of(case, len(self.args))
+        self.out = case.fn(*self.args)
+        assert np.all(np.isfinite(self.out)), "the row's inputs leave its domain"
+        self.dtype = _dtype(self.out)
+        rng = np.random.default_rng(seed)
+        u = [_like(rng, self.args[i], -1.0, 1.0) for i in self.wrt]
+        norm = math.sqrt(sum(float(np.sum(np.square(ui))) for ui in u))
+        self.u = [(ui / norm).astype(ui.dtype) if isinstance(ui, np.ndarray) else ui / norm
+                  for ui in u]
+        self.v = _like(rng, self.out, -2.0, 2.0)
+        self.before = [np.copy(a) for a in self.args]
+
+    @classmethod
+    def draw(cls, case: Case, data: st.DataObject) -> Point:
+        args = data.draw(case.inputs, label="args")
+        return cls(case, args, data.draw(st.integers(0, 2**32 - 1), label="seed of u, v"))
+
+    @property
+    def scalar(self) -> bool:
+        return not isinstance(self.out, np.ndarray)  # a 0-d array result counts as an array
+
+    def direction(self) -> list:
+        d = [None] * len(self.args)
+        for i, ui in zip(self.wrt, self.u):
+            d[i] = ui
+        return d
+
+    def projected(self, parts) -> float:
+        """``sum(u * parts)`` over the ``wrt`` arguments (each part shaped like its ``u``)."""
+        total = 0.0
+        for i, ui, part in zip(self.wrt, self.u, parts, strict=True):
+            assert np.shape(part) == np.shape(ui), (
+                f"the derivative wrt argument {i} of {self.case.name} has shape "
+                f"{np.shape(part)}, the argument {np.shape(ui)}")
+            total += float(np.sum(np.asarray(ui, np.float64) * np.asarray(part, np.float64)))
+        return total
+
+    def assert_unmutated(self, what: str) -> None:
+        for k, (a, b) in enumerate(zip(self.args, self.before)):
+            assert np.array_equal(a, b) and np.asarray(a).dtype == b.dtype, (
+                f"{what} of {self.case.name} modified argument {k}: {b!r} -> {a!r}")
+
+
+def _sum_against(fn, v):
+    """``args -> sum(v * fn(*args))``: the number whose derivative the projection checks."""
+    def projected(*args):
+        return float(np.sum(np.asarray(v, np.float64) * np.asarray(fn(*args), np.float64)))
+    return projected
+
+
+def assert_close(got: float, expected: float, rtol: float, what: str) -> None:
+    error = relative_error(got, expected)
+    assert error <= rtol, (f"{what}:\n  s2s_ad:      {got!r}\n  expected:    {expected!r}\n"
+                           f"  error:       {error:.3e} (rtol {rtol:.1e})")
+
+
+def _vjp_parts(p: Point, optimize: bool = True) -> tuple:
+    parts = vjp(p.case.fn, wrt=p.wrt, optimize=optimize)(*p.args, p.v)
+    assert isinstance(parts, tuple) and len(parts) == len(p.wrt), parts
+    return parts
+
+
+def _assert_shaped_like(part, arg, what: str) -> None:
+    if isinstance(arg, np.ndarray):
+        assert isinstance(part, np.ndarray), f"{what}: {type(part).__name__}, not an array"
+        assert part.shape == arg.shape, f"{what}: shape {part.shape}, operand {arg.shape}"
+        assert part.dtype == arg.dtype, f"{what}: dtype {part.dtype}, operand {arg.dtype}"
+    else:
+        assert isinstance(part, float) and not isinstance(part, np.ndarray), (
+            f"{what}: {type(part).__name__} {part!r} for a float operand")
+
+
+# --- the checks -----------------------------------------------------------------------------
+def check_reverse(p: Point) -> None:
+    """``u . vjp(v)`` and, for a number, ``v * (u . grad)``, optimized and not, against the
+    central difference of ``v . f`` along ``u``."""
+    expected = directional_derivative(_sum_against(p.case.fn, p.v), p.args, p.direction(),
+                                      CENTRAL_EPS)
+    for optimize in (True, False):
+        got = p.projected(_vjp_parts(p, optimize))
+        assert_close(got, expected, RTOL[p.dtype],
+                     f"u . vjp(v) of {p.case.name} (optimize={optimize}) at {p.args}")
+        if p.scalar:
+            got = p.v * p.projected(grad(p.case.fn, wrt=p.wrt, optimize=optimize)(*p.args))
+            assert_close(got, expected, RTOL[p.dtype],
+                         f"v * (u . grad) of {p.case.name} (optimize={optimize}) at {p.args}")
+
+
+def check_forward(p: Point) -> None:
+    """``v . jvp(u)`` equals ``u . vjp(v)``; the tangent is shaped and typed like the value."""
+    _, tangent = jvp(p.case.fn, wrt=p.wrt)(*p.args, *p.u)
+    assert np.shape(tangent) == np.shape(p.out), (np.shape(tangent), np.shape(p.out))
+    if isinstance(p.out, np.ndarray):
+        assert isinstance(tangent, np.ndarray) and tangent.dtype == p.out.dtype, (
+            f"the tangent of a {p.out.dtype} result is {type(tangent).__name__} "
+            f"{getattr(tangent, 'dtype', '')}")
+    forward = float(np.sum(np.asarray(p.v, np.float64) * np.asarray(tangent, np.float64)))
+    reverse = p.projected(_vjp_parts(p))
+    assert_close(forward, reverse, MODES_RTOL[p.dtype],
+                 f"v . jvp(u) against u . vjp(v) of {p.case.name} at {p.args}")
+
+
+def check_shape(p: Point) -> None:
+    """``grad`` (scalar results) and ``vjp`` give each operand's exact shape and dtype."""
+    parts = _vjp_parts(p)
+    for i, part in zip(p.wrt, parts):
+        _assert_shaped_like(part, p.args[i], f"vjp of {p.case.name} wrt argument {i}")
+    if p.scalar:
+        gradient = grad(p.case.fn, wrt=p.wrt)(*p.args)
+        for i, g in zip(p.wrt, gradient):
+            _assert_shaped_like(g, p.args[i], f"grad of {p.case.name} wrt argument {i}")
+
+
+def check_value(p: Point) -> None:
+    """``value_and_grad``'s value (scalar results) and ``jvp``'s are exactly ``f(*args)``."""
+    value, _ = jvp(p.case.fn, wrt=p.wrt)(*p.args, *p.u)
+    assert np.array_equal(value, p.out) and np.shape(value) == np.shape(p.out), (
+        f"jvp's value {value!r}, f gives {p.out!r}")
+    if p.scalar:
+        value, gradient = value_and_grad(p.case.fn, wrt=p.wrt)(*p.args)
+        assert np.array_equal(value, p.out), f"value_and_grad's value {value!r}, f: {p.out!r}"
+        for g, expected in zip(gradient, grad(p.case.fn, wrt=p.wrt)(*p.args)):
+            assert np.array_equal(g, expected), (g, expected)
+
+
+def check_fresh(p: Point) -> None:
+    """No gradient is (a view of) an argument: scaling one in place must not move ``x``."""
+    results = [("vjp", _vjp_parts(p))]
+    if p.scalar:
+        results.append(("grad", grad(p.case.fn, wrt=p.wrt)(*p.args)))
+    for what, parts in results:
+        for i, part in zip(p.wrt, parts):
+            for k, arg in enumerate(p.args):
+                assert not (isinstance(part, np.ndarray) and np.shares_memory(part, arg)), (
+                    f"{what} of {p.case.name}: the gradient wrt argument {i} shares memory "
+                    f"with argument {k}")
+
+
+CHECKS = {"reverse": check_reverse, "forward": check_forward, "shape": check_shape,
+          "value": check_value, "fresh": check_fresh}
+
+# Each example runs every check (and builds code for new shapes), so a row takes an eighth
+# of the profile's examples (conftest.py): 7 under "dev", 4 under "ci", 250 under "long".
+per_row = settings(max_examples=max(4, settings.default.max_examples // 8))
+
+
+LIVE = [case for case in CASES if (case.name, "*") not in XFAIL]
+
+
+@pytest.mark.parametrize("case", LIVE, ids=[case.name for case in LIVE])
+@per_row
+@given(data=st.data())
+def test_rows(case, data):
+    """Every check of ``CHECKS`` but the known bugs; none mutates the arguments."""
+    p = Point.draw(case, data)
+    for check, run in CHECKS.items():
+        if (case.name, check) not in XFAIL:
+            run(p)
+            p.assert_unmutated(check)
+
+
+@pytest.mark.parametrize("name, check", [
+    pytest.param(name, check, id=f"{name}-{check}",
+                 marks=pytest.mark.xfail(strict=True, reason=reason))
+    for (name, check), reason in XFAIL.items()])
+@settings(per_row, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+          report_multiple_bugs=False)  # a known bug: no shrinking, one report
+@given(data=st.data())
+def test_known_bugs(name, check, data):
+    p = Point.draw(by_name(name), data)
+    for run in CHECKS.values() if check == "*" else [CHECKS[check]]:
+        run(p)
+        p.assert_unmutated(check)
+
+
+# --- the table covers every rule ----------------------------------------------------------
+def _spelled() -> set[str]:
+    """The primitives the rows use (a row s2s_ad cannot lower yet covers nothing)."""
+    from s2s_ad.frontend.lower import lift
+    from s2s_ad.ir.core import walk
+
+    prims = set()
+    for case in CASES:
+        try:
+            prims |= {op.prim for op in walk(lift(case.fn).body)}
+        except s2s_ad.DifferentiationError:
+            assert any(name == case.name for name, _ in XFAIL), case.name
+    return prims
+
+
+def _differentiable_numpy_primitives() -> set[str]:
+    from s2s_ad.primitives import PRIMITIVES
+
+    return {name for name, prim in PRIMITIVES.items()
+            if (name.startswith("np.") or name in ("T", "matmul"))
+            and prim.differentiable and prim.vjp is not None}
+
+
+# operators and indexing are scalar primitives too; a row must use them on arrays
+_ARRAY_OPERATORS = {"add", "sub", "mul", "truediv", "pow", "neg", "getitem", "np.stack"}
+# made by the transforms, not spelled by users: np.asarray(g, dtype) gives a gradient its
+# operand's dtype (a user's np.asarray(x) is x itself)
+_INTERNAL = {"np.asarray"}
+
+
+def test_every_numpy_rule_has_a_row():
+    wanted = _differentiable_numpy_primitives() - _INTERNAL | _ARRAY_OPERATORS
+    missing = wanted - _spelled()
+    assert not missing, f"no row of cases_numpy.py uses {sorted(missing)}"
+
+
+def test_every_array_method_and_attribute_has_a_row():
+    from s2s_ad.primitives.numpy import ATTRIBUTES, METHODS
+
+    text = "\n".join(inspect.getsource(case.fn) for case in CASES)
+    missing = [f".{m}(" for m in METHODS if f".{m}(" not in text]
+    missing += [f".{a}" for a in ATTRIBUTES if a != "dtype" and f".{a}" not in text]
+    assert not missing, f"no row of cases_numpy.py spells {missing}"
+
+
+def test_cases_have_unique_names_and_describe_their_domain():
+    assert len({case.name for case in CASES}) == len(CASES)
+    assert all(case.domain for case in CASES)
+
+
+def test_xfail_entries_name_real_rows_and_checks():
+    names = {case.name for case in CASES}
+    for name, check in XFAIL:
+        assert (check in CHECKS or check == "*") and name in names, (name, check)
+
+
+# --- the checks notice broken rules -------------------------------------------------------
+_SERIAL = itertools.count()
+
+
+def _fresh(source: str, name: str):
+    """A new function object (the transform cache has not seen it) from ``source``."""
+    filename = f"<test_numpy broken rule {next(_SERIAL)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"np": np}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace[name]
+
+
+def _rule(prim: str, k: int = 0):
+    from s2s_ad.primitives import PRIMITIVES
+
+    return PRIMITIVES[prim].vjp[k]
+
+
+BROKEN = [
+    # d sin = sin: the wrong function
+    ("np.sin", lambda e, g, x: e.mul(g, e.emit("np.sin", x)[0]), 0,
+     "def f(x):\n    return np.sin(x)\n", (np.array([[0.3, -1.2], [2.0, 0.7]]),)),
+    # mean's cotangent not divided by the count
+    ("np.mean", lambda e, g, x, **attrs: _rule("np.sum")(e, g, x, **attrs), 0,
+     "def f(x):\n    return np.mean(x, axis=0)\n", (np.array([[0.3, -1.2], [2.0, 0.7]]),)),
+    # g @ b instead of g @ b.T
+    ("matmul", lambda e, g, a, b: e.matmul(g, b), 0,
+     "def f(a, b):\n    return a @ b\n",
+     (np.array([[0.3, -1.2], [2.0, 0.7]]), np.array([[1.5, 0.2], [-0.4, 0.9]]))),
+    # maximum sending the cotangent to the loser
+    ("np.maximum", lambda e, g, x, y: e.emit("np.where", e.ge(x, y), 0.0, g)[0], 0,
+     "def f(x, y):\n    return np.maximum(x, y)\n",
+     (np.array([[0.3, -1.2, 2.5]]), np.array([[1.0], [-0.5]]))),
+]
+
+
+@pytest.mark.parametrize("prim, rule, slot, source, args", BROKEN,
+                         ids=[f"{b[0]}-{k}" for k, b in enumerate(BROKEN)])
+def test_a_broken_rule_fails_the_checks(prim, rule, slot, source, args, monkeypatch):
+    from s2s_ad.primitives import PRIMITIVES
+
+    case = Case("broken", _fresh(source, "f"), st.just(args), "all")
+    check_reverse(Point(case, args, seed=7))  # the real rule passes
+    rules = list(PRIMITIVES[prim].vjp)
+    rules[slot] = rule
+    monkeypatch.setattr(PRIMITIVES[prim], "vjp", tuple(rules))  # the JVP keeps the real rule
+    broken = Point(case._replace(fn=_fresh(source, "f")), args, seed=7)
+    with pytest.raises((AssertionError, ValueError)):
+        check_reverse(broken)
+    with pytest.raises((AssertionError, ValueError)):
+        check_forward(broken)
+
+
+# --- second order ---------------------------------------------------------------------------
+def hess_logsumexp(x):
+    return np.log(np.sum(np.exp(x)))
+
+
+def hess_mixed(x, y):
+    return np.sum(np.sin(x) * y) + np.sum(x * x) * np.sum(y ** 3)
+
+
+def hess_quadratic(a, x):
+    return x @ a @ x + np.sum(np.tanh(a @ x))
+
+
+def hess_norm(x):
+    return np.linalg.norm(x) ** 3
+
+
+SECOND_ORDER = [hess_logsumexp, hess_mixed, hess_quadratic, hess_norm,
+                by_name("elementwise_chain").fn, by_name("loop_over_array").fn]
+SECOND_INPUTS = {
+    "hess_logsumexp": operands(("n",)),
+    "hess_mixed": operands(("n",), ("n",)),
+    "hess_quadratic": operands(("n", "n"), ("n",), elements=Uniform(-1.0, 1.0)),
+    "hess_norm": operands(("n",), elements=Uniform(0.5, 2.0)),
+    "elementwise_chain": operands((2, "n")),
+    "loop_over_array": operands(("n",)),
+}
+_MATMUL_VJP = "no JVP rule for the primitive 'matmul_vjp' (forward over the VJP of @)"
+_HESSIAN_OF_ARRAYS = "hessian with respect to an array argument: 'not supported'"
+SECOND_XFAIL = {
+    ("hvp", "hess_quadratic"): _MATMUL_VJP,
+    ("hvp", "loop_over_array"): ("hvp wrt an array read by `for a in x`: 'the tuple/list/dict "
+                                 "argument x is not supported yet'"),
+    **{("hessian", fn.__name__): _HESSIAN_OF_ARRAYS for fn in SECOND_ORDER},
+    ("hessian", "hess_quadratic"): _MATMUL_VJP + "; then " + _HESSIAN_OF_ARRAYS,
+    ("hessian", "array_of_scalars"): ("hessian through v = np.array([...]) read as v[0]: "
+                                      "'forward mode over a gradient that adds into the adjoint "
+                                      "of a tuple, list or dict is not supported yet'"),
+    ("hessian", "array_nested"): _MATMUL_VJP,
+}
+
+
+def second_order(kind: str, fns):
+    params = []
+    for fn in fns:
+        reason = SECOND_XFAIL.get((kind, fn.__name__))
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        params.append(pytest.param(fn, id=fn.__name__, marks=marks))
+    return pytest.mark.parametrize("fn", params)
+
+
+SECOND_RTOL = 1e-6
+
+
+def _gradient_along(fn, args, i, direction):
+    """``t -> grad(fn)(args with args[i] moved by t * direction)``, every wrt argument."""
+    wrt = tuple(range(len(args)))
+    g = grad(fn, wrt=wrt)
+
+    def line(t):
+        moved = list(args)
+        moved[i] = args[i] + t * direction
+        return np.concatenate([np.ravel(part) for part in g(*moved)])
+    return line
+
+
+@second_order("hvp", SECOND_ORDER)
+@settings(max_examples=5)
+@given(data=st.data())
+def test_hvp_against_differences_of_the_gradient(fn, data):
+    """``hvp`` along ``v`` against the central difference of the gradient along ``v``."""
+    args = data.draw(SECOND_INPUTS[fn.__name__], label="args")
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed of v"))
+    v = [_like(rng, a, -1.0, 1.0) for a in args]
+    wrt = tuple(range(len(args)))
+    got = hvp(fn, wrt=wrt)(*args, *v)
+    got = np.concatenate([np.ravel(part) for part in got])
+    expected = sum(central_difference(_gradient_along(fn, args, i, vi), 0.0, 1e-5)
+                   for i, vi in enumerate(v))
+    assert np.max(np.abs(got - expected)) <= SECOND_RTOL * max(1.0, np.max(np.abs(expected))), (
+        got, expected)
+
+
+@second_order("hessian", SECOND_ORDER)
+@settings(max_examples=3)
+@given(data=st.data())
+def test_hessian_against_differences_of_the_gradient(fn, data):
+    """``hessian`` wrt one array: shape ``x.shape + x.shape``, rows = differences of grad."""
+    args = data.draw(SECOND_INPUTS[fn.__name__], label="args")
+    x = args[0]
+    h = hessian(fn, wrt=0)(*args)
+    assert np.shape(h) == x.shape + x.shape
+    flat = np.reshape(h, (x.size, x.size))
+    g = grad(fn, wrt=0)
+    for k in range(x.size):
+        unit = np.zeros(x.size)
+        unit[k] = 1.0
+
+        def line(t, unit=unit):
+            moved = list(args)
+            moved[0] = x + t * unit.reshape(x.shape)
+            return np.ravel(g(*moved))
+        expected = central_difference(line, 0.0, 1e-5)
+        assert np.allclose(flat[k], expected, rtol=SECOND_RTOL, atol=SECOND_RTOL), (k, flat[k],
+                                                                                     expected)
+
+
+@second_order("hessian", [by_name("array_of_scalars").fn, by_name("array_nested").fn])
+def test_hessian_of_scalars_through_arrays(fn):
+    """Hessian rows wrt numbers the function packs into arrays: differences of the gradient."""
+    args = (0.7, -1.3)
+    rows_ = hessian(fn, wrt=(0, 1))(*args)
+    for i, row in enumerate(rows_):
+        expected = numerical_grad(grad(fn, wrt=i), args, (0, 1), method="richardson")
+        assert row == pytest.approx(expected, rel=1e-7, abs=1e-8), (i, row, expected)
+
+
+# --- traps: never silently wrong -----------------------------------------------------------
+def trap_truediv(x, y):
+    return np.sum(x / y)
+
+
+def trap_pow(x, y):
+    return np.sum(x ** y)
+
+
+def trap_truediv_scalar(x, s):
+    return np.sum(s / x + x / s)
+
+
+def trap_pow_scalar(x, s):
+    return np.sum(x ** s + s ** x)
+
+
+def _trap(fn, *args, bug: str | None = None):
+    marks = [pytest.mark.xfail(strict=True, reason=bug)] if bug else []
+    kinds = "-".join(f"{np.asarray(a).dtype}{list(np.shape(a))}" if isinstance(a, np.ndarray)
+                     else type(a).__name__ for a in args)
+    return pytest.param(fn, args, id=f"{fn.__name__}-{kinds}", marks=marks)
+
+
+BROADCAST_TRAPS = [
+    _trap(trap_truediv, np.array([[1.5], [-2.0], [0.7]]), np.array([1.0, -2.0, 0.5, 3.0])),
+    _trap(trap_truediv, np.array([1.5, -2.0, 0.7]), np.array([[1.0], [-2.0]])),
+    _trap(trap_truediv, np.array([[1.5, -2.0, 0.7]]), np.array([[1.0], [-2.0], [0.5], [3.0]])),
+    _trap(trap_pow, np.array([[1.5], [2.0], [0.7]]), np.array([1.0, -2.0, 0.5, 3.0])),
+    _trap(trap_pow, np.array([1.5, 2.0, 0.7]), np.array([[1.0], [-0.5]])),
+    _trap(trap_pow, np.array([2.5]), np.array([[1.0, -0.5], [0.3, 2.0]])),
+    _trap(trap_truediv_scalar, np.array([[1.5, -2.0], [0.7, 1.1]]), 1.7),
+    _trap(trap_pow_scalar, np.array([[1.5, 2.0], [0.7, 1.1]]), 1.7),
+]
+
+
+@pytest.mark.parametrize("fn, args", BROADCAST_TRAPS)
+def test_broadcasting_through_truediv_and_pow(fn, args):
+    """Each operand's gradient has its own shape and the summed-over-broadcast value."""
+    got = grad(fn, wrt=(0, 1))(*args)
+    expected = numerical_grad(fn, args, (0, 1), method="richardson")
+    for g, e, a in zip(got, expected, args):
+        assert np.shape(g) == np.shape(a), (np.shape(g), np.shape(a))
+        assert np.allclose(g, e, rtol=1e-8, atol=1e-9), (g, e)
+
+
+def int_square(x):
+    return x * x
+
+
+def int_scaled(x):
+    return 3 * x + x / 2
+
+
+def int_sum_squares(x):
+    return np.sum(x * x)
+
+
+def int_product_of_items(x):
+    return x[0] * x[1] + x[2]
+
+
+def int_mean_sin(x):
+    return np.mean(np.sin(x))
+
+
+def int_matmul(x):
+    return x @ x
+
+
+def int_slice(x):
+    return np.sum(x[1:] * 2.5)
+
+
+def int_prod(x):
+    return np.prod(x)
+
+
+def int_loop(x):
+    total = 0.0
+    for a in x:
+        total = total + a * a
+    return total
+
+
+def int_power(x):
+    return np.sum(x**2)
+
+
+_INT_GRADIENT = "an integer number gets an integer gradient (right value): 6, not 6.0"
+INTEGER_TRAPS = [
+    _trap(int_square, 3, bug=_INT_GRADIENT), _trap(int_scaled, 3),
+    _trap(int_square, np.int64(3), bug=_INT_GRADIENT),
+    _trap(int_sum_squares, np.array([1, 2, 3])),
+    _trap(int_product_of_items, np.array([2, 3, 4])),
+    _trap(int_mean_sin, np.array([1, 2, 3])),
+    _trap(int_matmul, np.array([1, -2, 3])),
+    _trap(int_slice, np.array([[1, 2], [3, 4]])), _trap(int_prod, np.array([2, 3, 5])),
+    _trap(int_loop, np.array([1, 2, 3])), _trap(int_power, np.array([1, 2, 3])),
+    _trap(int_sum_squares, np.array([1, 2, 3], dtype=np.int32)),
+]
+
+
+@pytest.mark.parametrize("fn, args", INTEGER_TRAPS)
+def test_integer_inputs_give_the_float_gradient_or_a_clear_error(fn, args):
+    """Never zeros or a gradient truncated to integers."""
+    (arg,) = args
+    try:
+        got = grad(fn)(arg)
+    except s2s_ad.DifferentiationError as err:
+        assert "int" in str(err), f"an unclear error for an integer argument: {err}"
+        return
+    as_float = np.asarray(arg, dtype=np.float64) if np.ndim(arg) else float(arg)
+    expected = numerical_grad(fn, (as_float,), 0, method="richardson")
+    assert np.shape(got) == np.shape(arg)
+    assert np.asarray(got).dtype.kind == "f", f"an integer gradient: {got!r}"
+    assert np.allclose(got, expected, rtol=1e-8, atol=1e-9), (got, expected)
+
+
+def mutate_index(x, y):
+    return np.sum(x[0] * y) + np.sum(y[1:] * x[1:]) + x[-1] * y[0]
+
+
+def mutate_loop(x, y):
+    total = 0.0
+    for i in range(len(x)):
+        total = total + x[i] * y[i] * y[i]
+    return total
+
+
+def mutate_identity(x, y):
+    return np.sum(x * y) + np.sum(x)
+
+
+def mutate_fancy(x, y):
+    return np.sum(x[np.array([0, 1, 1])] * y[:3])
+
+
+MUTATION_TRAPS = [
+    mutate_index, mutate_loop, mutate_fancy,
+    pytest.param(mutate_identity, marks=pytest.mark.xfail(strict=True, reason=_ALIAS))]
+
+
+@pytest.mark.parametrize("fn", MUTATION_TRAPS)
+def test_arguments_are_never_mutated(fn):
+    x, y = np.array([1.5, -2.0, 0.5]), np.array([0.3, 2.0, -1.0])
+    before = (x.copy(), y.copy())
+    wrt = (0, 1)
+    results = [grad(fn, wrt=wrt)(x, y), grad(fn, wrt=wrt, optimize=False)(x, y),
+               value_and_grad(fn, wrt=wrt)(x, y)[1], vjp(fn, wrt=wrt)(x, y, 1.5),
+               jvp(fn, wrt=wrt)(x, y, x, y)]
+    assert np.array_equal(x, before[0]) and np.array_equal(y, before[1]), (x, y)
+    for result in results[:4]:  # scribbling on a gradient leaves the arguments alone
+        for part in result:
+            if isinstance(part, np.ndarray):
+                part += 100.0
+    assert np.array_equal(x, before[0]) and np.array_equal(y, before[1]), (
+        "a returned gradient is (a view of) an argument", x, y)
+
+
+def unknown_sort(x):
+    return np.sum(np.sort(x) * np.arange(3.0))
+
+
+def unknown_fft(x):
+    return np.sum(np.abs(np.fft.fft(x)))
+
+
+def unknown_cumprod(x):
+    return np.sum(np.cumprod(x))
+
+
+def unknown_median(x):
+    return np.median(x)
+
+
+def unknown_eigvalsh(x):
+    return np.sum(np.linalg.eigvalsh(np.outer(x, x)))
+
+
+UNKNOWN = [(unknown_sort, "sort"), (unknown_fft, "fft"), (unknown_cumprod, "cumprod"),
+           (unknown_median, "median"), (unknown_eigvalsh, "eigvalsh")]
+
+
+@pytest.mark.parametrize("fn, name", UNKNOWN, ids=[n for _, n in UNKNOWN])
+def test_unknown_numpy_function_raises_naming_it(fn, name):
+    with pytest.raises(NoDerivativeRuleError, match=name):
+        grad(fn)(np.array([0.3, -1.2, 2.0]))
+    with pytest.raises(NoDerivativeRuleError, match=name):
+        jvp(fn)(np.array([0.3, -1.2, 2.0]), np.ones(3))
+
+
+def test_distinct_operands_have_no_ties():
+    """The strategy the max/min rows rely on."""
+    @settings(max_examples=20)
+    @given(distinct((3, "n"), ("n",), ()))
+    def check(args):
+        values = np.concatenate([np.ravel(a) for a in args])
+        gaps = np.diff(np.sort(values))
+        assert np.min(gaps) > 5 * MARGIN
+    check()
+
+
+def assigns_an_item(x):
+    y = np.zeros(3)
+    y[0] = x[1] * 2.0
+    return np.sum(y * x)
+
+
+def assigns_into_its_argument(x):
+    x[0] = 1.0
+    return np.sum(x * x)
+
+
+@pytest.mark.parametrize("fn", [assigns_an_item, assigns_into_its_argument])
+def test_item_assignment_raises_instead_of_a_wrong_gradient(fn):
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="assignment to an item"):
+        grad(fn)(x)
+    assert np.array_equal(x, [1.0, 2.0, 3.0])
