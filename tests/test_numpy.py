@@ -48,35 +48,7 @@ MODES_RTOL = {np.float64: 1e-9, np.float32: 2e-5}  # forward against reverse: ro
 
 # (row, check) -> why it fails: a bug in s2s_ad, to fix there ("*": every check).
 # ``test_rows`` skips those checks of those rows; ``test_known_bugs`` runs them, strict xfail.
-_NEGATIVE_AXIS = ("a negative constant axis (axis=-1) is rejected: 'must be known when the "
-                  "derivative is built'")
-_FLOAT32 = "float32 in, float64 out: np.max's tie share (hit / count) promotes the derivative"
-_ALIAS = ("grad returns an argument itself as a gradient (d(x @ y)/dx is y, not a copy): "
-          "scaling the gradient in place moves the argument")
 XFAIL: dict[tuple[str, str], str] = {
-    **{(name, "*"): _NEGATIVE_AXIS
-       for name in ("sum_axis_negative_keepdims", "mean_tuple_keepdims", "prod_axis",
-                    "min_axis_negative", "std_axis_ddof", "expand_dims_negative",
-                    "stack_axis_last", "cumsum_axis_negative")},
-    **{("outer[2d]", check): ("np.outer's VJP forgets that np.outer ravels its operands: "
-                              "the cotangent of a 2-D operand comes back 1-D")
-       for check in ("reverse", "forward", "shape")},
-    **{("inner[2d]", check): ("np.inner's VJP is the 1-D rule g * b: wrong values or a "
-                              "broadcast error for 2-D operands")
-       for check in ("reverse", "forward", "shape", "fresh")},
-    ("loop_carry_array", "forward"): ("jvp: the tangent of h = np.zeros(n) carried by a loop is "
-                                      "the number 0.0, and w @ 0.0 raises"),
-    ("loop_carry_array", "value"): ("jvp: the tangent of h = np.zeros(n) carried by a loop is "
-                                    "the number 0.0, and w @ 0.0 raises"),
-    ("float32_reduce", "shape"): _FLOAT32,
-    ("float32_reduce", "forward"): _FLOAT32,
-    ("matmul_op[1d-1d]", "fresh"): _ALIAS,
-    ("dot[1d]", "fresh"): _ALIAS,
-    ("inner[1d]", "fresh"): _ALIAS,
-    ("constant_array_method", "*"): ("a method of a constant array, np.arange(6.0).reshape(2, "
-                                     "3): NoDerivativeRuleError for ndarray.reshape"),
-    ("constant_array_slice", "*"): ("a slice of a constant array, np.arange(4.0)[:, None]: "
-                                    "'cannot differentiate a Slice expression'"),
 }
 
 
@@ -412,18 +384,15 @@ SECOND_INPUTS = {
     "elementwise_chain": operands((2, "n")),
     "loop_over_array": operands(("n",)),
 }
-_MATMUL_VJP = "no JVP rule for the primitive 'matmul_vjp' (forward over the VJP of @)"
 _HESSIAN_OF_ARRAYS = "hessian with respect to an array argument: 'not supported'"
 SECOND_XFAIL = {
-    ("hvp", "hess_quadratic"): _MATMUL_VJP,
     ("hvp", "loop_over_array"): ("hvp wrt an array read by `for a in x`: 'the tuple/list/dict "
                                  "argument x is not supported yet'"),
     **{("hessian", fn.__name__): _HESSIAN_OF_ARRAYS for fn in SECOND_ORDER},
-    ("hessian", "hess_quadratic"): _MATMUL_VJP + "; then " + _HESSIAN_OF_ARRAYS,
+    ("hessian", "hess_quadratic"): _HESSIAN_OF_ARRAYS,
     ("hessian", "array_of_scalars"): ("hessian through v = np.array([...]) read as v[0]: "
                                       "'forward mode over a gradient that adds into the adjoint "
                                       "of a tuple, list or dict is not supported yet'"),
-    ("hessian", "array_nested"): _MATMUL_VJP,
 }
 
 
@@ -641,8 +610,7 @@ def mutate_fancy(x, y):
 
 
 MUTATION_TRAPS = [
-    mutate_index, mutate_loop, mutate_fancy,
-    pytest.param(mutate_identity, marks=pytest.mark.xfail(strict=True, reason=_ALIAS))]
+    mutate_index, mutate_loop, mutate_fancy, mutate_identity]
 
 
 @pytest.mark.parametrize("fn", MUTATION_TRAPS)

@@ -170,6 +170,18 @@ class Arrays:
             return self.array_operand(entry, node)
         return self.operand(entry, node)
 
+    def static_index(self, node: ast.expr, env: dict) -> Any:
+        """The index in ``c[...]`` as a Python object, if known when building (slices
+        too), else ``_UNKNOWN``."""
+        if isinstance(node, ast.Slice):
+            parts = [None if p is None else self.constant_of(self.expr(p, env))
+                     for p in (node.lower, node.upper, node.step)]
+            return _UNKNOWN if _UNKNOWN in parts else slice(*parts)
+        if isinstance(node, ast.Tuple):
+            parts = [self.static_index(p, env) for p in node.elts]
+            return _UNKNOWN if _UNKNOWN in parts else tuple(parts)
+        return self.constant_of(self.expr(node, env))
+
     def no_rule(self, node: ast.AST, label: str) -> NoDerivativeRuleError:
         return self.error(node, f"no derivative rule for {label}",
                           hint=f"register one with s2s_ad.defvjp({label.strip('`')}, ...) "

@@ -195,7 +195,11 @@ class _Lowerer(ControlFlow, Arrays):
                 prim = _UNARY.get(type(node.op))
                 if prim is None:
                     raise self.error(node, "cannot differentiate the ~ operator")
-                return self.e.emit(prim, self.operand(self.expr(node.operand, env), node))[0]
+                operand = self.expr(node.operand, env)
+                if (isinstance(operand, Static) and isinstance(operand.obj, _NUMBERS)
+                        and prim in ("neg", "pos")):  # -1: a constant (axis=-1)
+                    return Static(-operand.obj if prim == "neg" else operand.obj)
+                return self.e.emit(prim, self.operand(operand, node))[0]
             if isinstance(node, ast.Compare):
                 return self.compare(node, env)
             if isinstance(node, ast.IfExp):
@@ -285,7 +289,14 @@ class _Lowerer(ControlFlow, Arrays):
         if isinstance(node.slice, ast.Slice):
             raise self.error(node.slice, "cannot differentiate slicing a tuple or list built "
                              "here", hint="index items one by one")
-        index = self.expr(node.slice, env)
+        if isinstance(base, Static):
+            index = self.static_index(node.slice, env)
+            if index is _UNKNOWN:  # a constant indexed at run time: C[i]
+                return self.read_item(self.operand(base, node.value),
+                                      self.index_value(node.slice, env))
+            index = Static(index)
+        else:
+            index = self.expr(node.slice, env)
         if isinstance(base, Static) and isinstance(index, Static):  # a global's item: read now
             try:
                 return Static(base.obj[index.obj], base.name)
@@ -363,6 +374,11 @@ class _Lowerer(ControlFlow, Arrays):
         args = [self.expr(a, env) for a in node.args]
         kwargs = self.keywords(node, env)
         obj = callee.obj
+        if isinstance(getattr(obj, "__self__", None), np.ndarray):  # a constant's method
+            values = [self.constant_of(a) for a in args]
+            options = {k: self.constant_of(v) for k, v in kwargs.items()}
+            if _UNKNOWN not in values and _UNKNOWN not in options.values():
+                return Static(obj(*values, **options))  # run once, when building
         if obj in _STATIC_BUILTINS:
             return self.static_builtin(obj, args, kwargs, node)
         if hasattr(obj, "__s2s__") or (isinstance(obj, types.FunctionType)

@@ -26,6 +26,7 @@ from .registry import (
     Call,
     Each,
     Infix,
+    Method,
     defjvp,
     defprim,
     defvjp,
@@ -89,13 +90,14 @@ for _name in ("zeros ones full eye arange linspace zeros_like ones_like full_lik
     _defnp(_name)
 _defnp("add.at", obj=np.add.at)
 defprim("T", Attribute("T"), lambda x: x.T, doc="x.T")
+defprim("astype", Method("astype"), lambda x, dtype: x.astype(dtype), doc="x.astype(dtype)")
 for _name in ("shape", "ndim", "size", "dtype"):
-    defprim("." + _name, Attribute(_name), doc=f"x.{_name}")
+    defprim("." + _name, Attribute(_name), operator.attrgetter(_name), doc=f"x.{_name}")
 PRIMITIVES["np.asarray"].kind = "elementwise"
 nondifferentiable("np.sign", "np.floor", "np.ceil", "np.shape", "np.size", "np.ndim",
                   "np.zeros", "np.ones", "np.full", "np.eye", "np.arange", "np.linspace",
                   "np.array",
-                  "np.zeros_like", "np.ones_like", "np.full_like", "np.add.at", ".shape",
+                  "np.zeros_like", "np.ones_like", "np.full_like", "np.add.at", ".shape", "astype",
                   ".ndim", ".size", ".dtype")
 for _name in ("np.ndim", "np.size", ".ndim", ".size", "np.linalg.det"):
     PRIMITIVES[_name].kind = "number"
@@ -199,7 +201,7 @@ for _name in _UNARY + _BINARY + ["where", "clip"]:
 def _vjp_max(e, g, x, axis=None, keepdims=False, which="max"):
     # ties share the cotangent equally
     top = _np(e, which, x, axis=axis, keepdims=True)
-    hit = e.eq(x, top)
+    hit = e.astype(e.eq(x, top), e.emit(".dtype", x)[0])  # in x's dtype: float32 stays
     share = e.truediv(hit, _np(e, "sum", hit, axis=axis, keepdims=True))
     return e.mul(share, _unreduce(e, g, x, axis, keepdims))
 
@@ -303,11 +305,31 @@ defjvp("np.matmul", *PRIMITIVES["matmul"].jvp)
 defvjp("np.dot", lambda e, g, a, b: _vjp_matmul(e, g, a, b, True),
        lambda e, g, a, b: _vjp_matmul(e, g, a, b, False))
 defjvp("np.dot", lambda e, da, a, b: _np(e, "dot", da, b), lambda e, db, a, b: _np(e, "dot", a, db))
-defvjp("np.outer", lambda e, g, a, b: _np(e, "dot", g, _np(e, "ravel", b)),
-       lambda e, g, a, b: _np(e, "dot", _np(e, "ravel", a), g))
+def _vjp_outer(e, g, a, b, wrt_a):
+    # np.outer ravels its operands: put the cotangent back in the operand's shape
+    d = _np(e, "dot", g, _np(e, "ravel", b)) if wrt_a else _np(e, "dot", _np(e, "ravel", a), g)
+    x = a if wrt_a else b
+    return d if e.ndim(x) == 1 else _back_to(e, d, x)
+
+
+defvjp("np.outer", lambda e, g, a, b: _vjp_outer(e, g, a, b, True),
+       lambda e, g, a, b: _vjp_outer(e, g, a, b, False))
 defjvp("np.outer", lambda e, da, a, b: _np(e, "outer", da, b),
        lambda e, db, a, b: _np(e, "outer", a, db))
-defvjp("np.inner", lambda e, g, a, b: e.mul(g, b), lambda e, g, a, b: e.mul(g, a))
+def _vjp_inner(e, g, a, b, wrt_a):
+    """inner(a, b) sums over the last axis of both: out[α, β] = Σk a[α, k] b[β, k]."""
+    na, nb = e.ndim(a), e.ndim(b)
+    if na is None or nb is None or (na, nb) == (1, 1) or 0 in (na, nb):
+        return e.mul(g, b if wrt_a else a)  # vectors (the shape-generic code assumes them)
+    if wrt_a:  # da[α, k] = Σβ g[α, β] b[β, k]
+        axes = (tuple(range(na - 1, na + nb - 2)), tuple(range(nb - 1)))
+        return _np(e, "tensordot", g, b, axes=axes)
+    axes = (tuple(range(na - 1)), tuple(range(na - 1)))  # db[β, k] = Σα g[α, β] a[α, k]
+    return _np(e, "tensordot", g, a, axes=axes)
+
+
+defvjp("np.inner", lambda e, g, a, b: _vjp_inner(e, g, a, b, True),
+       lambda e, g, a, b: _vjp_inner(e, g, a, b, False))
 defjvp("np.inner", lambda e, da, a, b: _np(e, "inner", da, b),
        lambda e, db, a, b: _np(e, "inner", a, db))
 defvjp("T", lambda e, g, x: e.T(g))
@@ -435,7 +457,7 @@ def _jvp_einsum(e, dx, *xs, k, subscripts):
 
 defvjp("np.einsum", Each(_vjp_einsum))
 defjvp("np.einsum", Each(_jvp_einsum))
-for _name in ("split", "take", "flip", "swapaxes", "multiply"):
+for _name in ("split", "take", "flip", "swapaxes", "multiply", "tensordot"):
     _defnp(_name)
 defvjp("np.take", lambda e, g, x, i, axis=None: e.emit("take_vjp", g, x, i, axis=axis)[0], None)
 defjvp("np.take", lambda e, dx, x, i, **attrs: _np(e, "take", dx, i, **attrs), None)
@@ -453,6 +475,11 @@ defprim("matmul_vjp", Call(runtime.matmul_vjp, "matmul_vjp"),
 defprim("take_vjp", Call(runtime.take_vjp, "take_vjp"), doc="the cotangent of np.take")
 defprim("slice", Call(builtins.slice, "slice"), builtins.slice, doc="a:b:c in an index")
 nondifferentiable("slice", "np.split")
+# matmul_vjp(g, a, b, which) is g @ b.T (which=0, a gives only its rank) or a.T @ g: linear
+# in each operand it reads
+defjvp("matmul_vjp", lambda e, dg, g, a, b, which: e.matmul_vjp(dg, a, b, which=which),
+       lambda e, da, g, a, b, which: None if which == 0 else e.matmul_vjp(g, da, b, which=1),
+       lambda e, db, g, a, b, which: None if which == 1 else e.matmul_vjp(g, a, db, which=0))
 # unbroadcast(g, x) and take_vjp(g, x, i) are linear in g
 defvjp("unbroadcast", lambda e, ct, g, x: _np(e, "broadcast_to", ct, _shape(e, g)), None)
 defjvp("unbroadcast", lambda e, dg, g, x: e.unbroadcast(dg, x), None)

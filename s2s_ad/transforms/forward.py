@@ -147,6 +147,8 @@ class _Forward:
             for x, rule in zip(op.args, rules_for(prim.jvp, len(op.args))):
                 if rule is not None and x in self.tangent:
                     part = rule(self.e, self.tangent[x], *op.args, **attrs)
+                    if part is None:  # the result does not depend on x's values
+                        continue
                     shape = self.e.shapes.get(op.out)
                     if prim.broadcasts and shape is not None and self.e.shapes.get(x) != shape:
                         # x was broadcast: so is its tangent (`a + b`'s is `da` otherwise)

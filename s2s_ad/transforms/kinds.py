@@ -194,9 +194,11 @@ def infer(fn: Function, example: Sequence[Any] | None = None
         warnings.simplefilter("ignore")
         _run(fn.body, env, set())
     for v, x in env.items():
-        if isinstance(x, np.ndarray):
+        if isinstance(x, np.ndarray) and x.ndim:
             shapes[v] = x.shape
             dtypes[v] = x.dtype
+        elif isinstance(x, np.ndarray):  # 0-d: a number
+            numbers.add(v)
         elif isinstance(x, (*_NUMBER_TYPES, np.generic)):
             numbers.add(v)
     return scalar_values(fn, numbers), shapes, dtypes
