@@ -318,7 +318,10 @@ class _Codegen:
             attrs = dict(op.attrs)
             leading = [_literal(attrs.pop(name), self) for name in spec.leading]
             keywords = [ast.keyword(arg=k, value=_literal(v, self)) for k, v in attrs.items()]
-            return ast.Call(func=func, args=leading + args, keywords=keywords)
+            call = ast.Call(func=func, args=leading + args, keywords=keywords)
+            if spec.obj is slice:
+                call.s2s_slice = True  # read as `a:b` where it is an index (see _index)
+            return call
         if isinstance(spec, Attribute):
             return ast.Attribute(value=args[0], attr=spec.name, ctx=ast.Load())
         if isinstance(spec, Select):
@@ -329,8 +332,9 @@ class _Codegen:
             rest = args[1:]
             if spec.pack and len(rest) > 1:
                 rest = [ast.Tuple(elts=rest, ctx=ast.Load())]
+            keywords = [ast.keyword(arg=k, value=_literal(v, self)) for k, v in op.attrs]
             return ast.Call(func=ast.Attribute(value=args[0], attr=spec.name, ctx=ast.Load()),
-                            args=rest, keywords=[])
+                            args=rest, keywords=keywords)
         if isinstance(spec, EmptyList):
             return ast.List(elts=[], ctx=ast.Load())
         if isinstance(spec, Subscript):
@@ -402,8 +406,7 @@ def _index(node: ast.expr) -> ast.expr:
     """An index as written: ``slice(1, None, None)`` reads ``1:``."""
     if isinstance(node, ast.Tuple):
         return ast.Tuple(elts=[_index(elt) for elt in node.elts], ctx=ast.Load())
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == "slice" and len(node.args) == 3 and not node.keywords):
+    if getattr(node, "s2s_slice", False) and len(node.args) == 3:
         lower, upper, step = (None if isinstance(a, ast.Constant) and a.value is None else a
                               for a in node.args)
         return ast.Slice(lower=lower, upper=upper, step=step)

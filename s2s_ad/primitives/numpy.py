@@ -91,6 +91,9 @@ for _name in ("zeros ones full eye arange linspace zeros_like ones_like full_lik
 _defnp("add.at", obj=np.add.at)
 defprim("T", Attribute("T"), lambda x: x.T, doc="x.T")
 defprim("astype", Method("astype"), lambda x, dtype: x.astype(dtype), doc="x.astype(dtype)")
+# x.sum(axis=...) of an array known to be one: NumPy's method, cheaper than np.sum's wrapper
+defprim(".sum", Method("sum"), lambda x, **attrs: x.sum(**attrs), kind="reduction",
+        doc="x.sum(axis=..., keepdims=...) of an ndarray")
 for _name in ("shape", "ndim", "size", "dtype"):
     defprim("." + _name, Attribute(_name), operator.attrgetter(_name), doc=f"x.{_name}")
 PRIMITIVES["np.asarray"].kind = "elementwise"
@@ -120,7 +123,15 @@ def _unreduce(e, g, x, axis=None, keepdims=False):
     if source is not None and source[0] in e.scalars:  # already a broadcast number
         g = source[0]
     elif axis is not None and not keepdims and not e.scalar(g):
-        g = _np(e, "expand_dims", g, axis=axis)
+        ndim = e.ndim(x)
+        shape = e.shapes.get(g, () if e.scalar(g) else None)
+        if isinstance(axis, int) and ndim is not None and shape is not None:
+            colon = e.emit("slice", None, None, None)[0]  # g[:, None]: cheaper than a call
+            axis %= ndim
+            g = e.getitem(g, e.emit("tuple", *[colon] * axis, e.const(None))[0])
+            e.shapes[g] = shape[:axis] + (1,) + shape[axis:]
+        else:
+            g = _np(e, "expand_dims", g, axis=axis)
     return _np(e, "broadcast_to", g, _shape(e, x))
 
 

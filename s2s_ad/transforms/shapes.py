@@ -26,7 +26,7 @@ from .kinds import elementwise_prim
 Shape = tuple[int, ...]
 
 # their shapes are found by running them on stand-ins of the operands' shapes
-_BY_EXAMPLE = frozenset({"np.expand_dims", "np.sum", "np.mean", "np.max", "np.min", "np.prod",
+_BY_EXAMPLE = frozenset({"np.expand_dims", "np.sum", ".sum", "getitem", "np.mean", "np.max", "np.min", "np.prod",
                          "T", "matmul", "np.swapaxes", "np.transpose", "np.reshape",
                          "np.outer", "np.dot", "np.take", "np.ones_like", "np.zeros_like",
                          "np.var", "np.std", "np.linalg.norm", "np.cumsum", "np.flip",
@@ -73,7 +73,7 @@ def sum_to(e: Emitter, g: Value, x: Value) -> Value:
     keep = all(i >= lead for i in axes)  # only size-1 axes: keep them
     if not sx:
         return e.emit("np.sum", g)[0]
-    out = e.emit("np.sum", g, axis=axes[0] if len(axes) == 1 else axes,
+    out = e.emit(".sum", g, axis=axes[0] if len(axes) == 1 else axes,
                  **({"keepdims": True} if keep else {}))[0]
     if shape_of(e, out) != sx:
         out = e.emit("np.reshape", out, e.const(sx))[0]

@@ -10,13 +10,13 @@ def loss_grad(W1, b1, W2, b2, W3, b3, X, Y):
     h2 = 1 / _t2
     h = h2 @ W3 + b3
     _t3 = np.exp(h)
-    dh = np.expand_dims(0.25 / np.sum(_t3, axis=1), axis=1) * _t3 - 0.25 * Y
-    db3 = np.sum(dh, axis=0)
+    dh = (0.25 / np.sum(_t3, axis=1))[:, None] * _t3 - 0.25 * Y
+    db3 = dh.sum(axis=0)
     dW3 = h2.T @ dh
     _t4 = dh @ W3.T * (h2 / _t2) * _t1
-    db2 = np.sum(_t4, axis=0)
+    db2 = _t4.sum(axis=0)
     dW2 = h1.T @ _t4
     _t5 = _t4 @ W2.T * (1.0 - h1 * h1)
-    db1 = np.sum(_t5, axis=0)
+    db1 = _t5.sum(axis=0)
     dW1 = X.T @ _t5
     return dW1, db1, dW2, db2, dW3, db3
