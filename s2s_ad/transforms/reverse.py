@@ -99,6 +99,8 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
             g = e.emit("zero_gradient", p, hint="d" + p.hint)[0]
         elif not g.hint or g in results:
             g = e.copy(g, hint="d" + p.hint)  # the gradient reads as `dx` (copyprop merges)
+        if example is not None and _is_integer(example[params.index(p)]):
+            g = e.float(g, hint="d" + p.hint)  # an int argument: a float derivative
         grads.append(g)
     leaves: list[Value] = list(results) if keep_value else []
     grad_tree: Any = len(leaves) if single else tuple(range(len(leaves), len(leaves) + len(grads)))
@@ -115,6 +117,10 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     body = Region(list(params), e.region.ops, leaves)
     return Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
                     fn.file, fn.globals_ns, fn.numbers)
+
+
+def _is_integer(arg: Any) -> bool:
+    return isinstance(arg, (int, np.integer)) and not isinstance(arg, bool)
 
 
 def _defined_by(v: Value, ops: list[Op]) -> str | None:
