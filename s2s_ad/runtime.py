@@ -102,6 +102,8 @@ def matmul_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
     derivative is built)."""
     import numpy as np
 
+    if a.ndim == 1 and b.ndim == 1:  # an inner product
+        return g * (b if which == 0 else a)
     a2 = a[None, :] if a.ndim == 1 else a
     b2 = b[:, None] if b.ndim == 1 else b
     g2 = np.asarray(g)

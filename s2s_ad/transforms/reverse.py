@@ -177,6 +177,23 @@ class Reverse:
                 contribution.hint = hint
             self.adjoint[x] = contribution
 
+    def zero(self, v: Value) -> Value:
+        """The adjoint of ``v`` where nothing reaches it: 0.0, or zeros of an array's shape
+        (rules like ``.T`` and ``@`` cannot take a number)."""
+        shape = self.e.shapes.get(v)
+        return self.e.const(0.0) if shape is None else self.e.emit("np.zeros",
+                                                                   self.e.const(shape))[0]
+
+    def merged(self, v: Value) -> Value | None:
+        """``v``'s adjoint, with what its item reads added into its container adjoint
+        (for an array read both whole and by index)."""
+        g = self.adjoint.get(v)
+        dc = self.container_adjoint(v)
+        if dc is None or v not in self.e.shapes:
+            return g
+        dc = self.e.emit("like", dc, v)[0]
+        return dc if g is None else self.e.add(g, dc)
+
     def child(self) -> Reverse:
         """The sweep of a nested region (call with ``e`` already in that region)."""
         return Reverse(self.e, self.active, self)
@@ -186,6 +203,12 @@ class Reverse:
         while owner.parent is not None and c not in owner.defines:
             owner = owner.parent
         return owner.containers.get(c)
+
+    def forget_container(self, c: Value) -> None:
+        owner = self
+        while owner.parent is not None and c not in owner.defines:
+            owner = owner.parent
+        owner.containers.pop(c, None)
 
     def container(self, c: Value) -> Value:
         """``dc``, the adjoint of container ``c``: made once, where ``c`` is defined, so
@@ -260,6 +283,12 @@ class Reverse:
             if not any(o in self.adjoint or self.container_adjoint(o) is not None
                        for o in op.outs) and not self.appends_active(op):
                 continue
+            for out in op.outs if op.regions else ():  # arrays out of a branch or loop
+                if self.container_adjoint(out) is not None and out in self.e.shapes:
+                    with self.e.at(op.loc):
+                        merged = self.merged(out)
+                    self.adjoint[out] = merged
+                    self.forget_container(out)
             if op.prim == "if":
                 self.backward_if(op)
             elif op.prim in LOOPS:
@@ -283,7 +312,11 @@ class Reverse:
         if op.prim in ("getitem", "getitem_mut"):  # into the container's adjoint, in place
             c, index = op.args
             inner = self.container_adjoint(op.out)  # c[i] was itself indexed
-            g = inner if inner is not None else self.adjoint[op.out]
+            if inner is not None and op.out in self.e.shapes:  # an array slice: add up
+                with self.e.at(op.loc):
+                    inner, g = None, self.merged(op.out)
+            else:
+                g = inner if inner is not None else self.adjoint[op.out]
             if c in self.active:
                 with self.e.at(op.loc):
                     self.accumulate_item(c, index, g, nested=inner is not None)
@@ -342,7 +375,7 @@ class Reverse:
             return  # nothing flows out, and nothing is added into a container in place
         for region, outer in branches:
             with self.e.into(region):
-                region.results = [outer[v] if v in outer else self.e.const(0.0)
+                region.results = [outer[v] if v in outer else self.zero(v)
                                   for v in targets]
         outs = tuple(Value("d" + v.hint if v.hint else "") for v in targets)
         self.e.region.ops.append(Op("if", op.args, outs, (), tuple(r for r, _ in branches),

@@ -54,7 +54,7 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
         for k, dk in zip(slots, d_carried):
             inner.seed(mapping.get(nexts[k], nexts[k]), dk)
         inner.backward(reversed_body.ops, len(reversed_body.ops))
-        next_d = [inner.adjoint.get(popped[k]) or e.const(0.0) for k in slots]
+        next_d = [inner.merged(popped[k]) or inner.zero(popped[k]) for k in slots]
         local = set(mapping.values())
         outer = [(v, g) for v, g in inner.adjoint.items() if v not in local]
         accumulators = [Value("d" + v.hint if v.hint else "") for v, _ in outer]
@@ -92,8 +92,8 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
             bounds = (start, e.add(start, e.mul(count, step)), step)
         else:
             bounds = (e.const(0), count, e.const(1))
-        d_inits = [sweep.adjoint.get(loop.outs[k]) or e.const(0.0) for k in slots]
-        acc_inits = [sweep.adjoint.get(v) or e.const(0.0) for v, _ in outer]
+        d_inits = [sweep.adjoint.get(loop.outs[k]) or sweep.zero(loop.outs[k]) for k in slots]
+        acc_inits = [sweep.adjoint.get(v) or sweep.zero(v) for v, _ in outer]
     finals = tuple(Value(v.hint) for v in (*d_carried, *accumulators))
     e.region.ops.append(Op("for_range", (*bounds, *d_inits, *acc_inits), finals,
                            (("reverse", True),), (reversed_body,), loop.loc))
