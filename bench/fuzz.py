@@ -1,6 +1,6 @@
 """A long differential-fuzzing campaign of the whole pipeline (issue 9), outside pytest.
 
-    python bench/fuzz.py --n 10000 [--seed S] [--family F] [--jobs J] [--known-bugs]
+    python bench/fuzz.py --n 10000 [--seed S] [--families F[,F...]] [--jobs J] [--known-bugs]
 
 Program ``i`` of the campaign is ``generate(seed_i, family_i)`` from ``tests/fuzz_programs.py``
 (the generator the test suite's hypothesis strategy wraps): a random module of one or two
@@ -8,8 +8,10 @@ helpers and an entry function in the supported subset -- ``math`` expression tre
 guarded arguments, re-assignments, helper calls with keyword arguments, ``if``/``elif``,
 ``for``/``while`` loops with data-dependent trip counts, ``break``/``continue``, tuples,
 lists and dicts -- with a point away from kinks where the Richardson oracle is well
-conditioned. ``seed_i`` comes from ``random.Random(S)``; the families take turns unless
-``--family`` fixes one. Each program is checked by ``check``: reverse mode (optimized and
+conditioned; the ``array`` family writes NumPy programs over small arrays (broadcasting,
+``@``, reductions, indexing, joins, loops carrying arrays). ``seed_i`` comes from
+``random.Random(S)``; the families take turns unless ``--families`` (alias ``--family``)
+names some. Each program is checked by ``check``: reverse mode (optimized and
 not) against Richardson-extrapolated central differences, ``jacobian(mode="fwd")`` and
 ``jvp`` against reverse, ``value_and_grad``'s and ``jvp``'s values against ``f(*args)``
 bitwise, every generated ``.source`` compiled, the arguments unmodified.
@@ -57,6 +59,16 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "list/tuple argument": r"\b(xs|t|ps)\[", "dict argument": r"\bd\[|\bd\.",
     "min/max/abs": r"\b(min|max|abs|fabs)\(",
 }
+ARRAY_CONSTRUCTS = {  # the same, for the array family
+    "@": r" @ |np\.dot\(", "reduction with axis": r"axis=", "keepdims": r"keepdims=True",
+    "np.max/min": r"np\.(max|min)\(", "np.maximum/minimum": r"np\.(maximum|minimum)\(",
+    "np.where": r"np\.where\(", "transpose": r"\.T\b|np\.transpose\(",
+    "reshape": r"reshape\(|ravel\(", "index": r"\w\[-?\w+( % \d)?\]", "slice": r"\[[^]]*:",
+    "concatenate": r"np\.(concatenate|hstack|vstack)\(", "stack": r"np\.(stack|array)\(",
+    "math of a number": r"math\.", "if": r"^\s+if ", "for range": r"for \w+ in range\(",
+    "for over an array": r"for \w+ in (?!range\()", "+= on an array or number": r"\w [-+*]= ",
+    "helper call": r"h\d\(",
+}
 
 
 def _limit_memory() -> None:
@@ -86,11 +98,22 @@ def _contains(source: str, pattern: str) -> bool:
     return re.search(pattern, source.split("def f(", 1)[-1], re.MULTILINE) is not None
 
 
+def _families(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in fp.FAMILIES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown family {', '.join(unknown) or text!r} (choose from {', '.join(fp.FAMILIES)})")
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10000, help="programs to try")
     parser.add_argument("--seed", type=int, default=0, help="campaign seed")
-    parser.add_argument("--family", choices=fp.FAMILIES, help="one family only")
+    parser.add_argument("--families", "--family", type=_families, default=list(fp.FAMILIES),
+                        help=f"comma-separated families to take turns (default: all of "
+                             f"{','.join(fp.FAMILIES)})")
     parser.add_argument("--jobs", type=int, default=multiprocessing.cpu_count(),
                         help="worker processes (default: one per CPU)")
     parser.add_argument("--known-bugs", action="store_true",
@@ -102,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
-    jobs = [(i, rng.getrandbits(32), args.family or fp.FAMILIES[i % len(fp.FAMILIES)],
-             args.known_bugs) for i in range(args.n)]
+    jobs = [(i, rng.getrandbits(32), args.families[i % len(args.families)], args.known_bugs)
+            for i in range(args.n)]
     avoided = ", ".join(sorted(fp.KNOWN_BUGS)) or "none"
     print(f"s2s_ad differential fuzzing: {args.n} programs, seed {args.seed}, "
           f"{args.jobs} worker(s), known-bug patterns "
@@ -112,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     families: collections.Counter[str] = collections.Counter()
     constructs: collections.Counter[str] = collections.Counter()
+    array_constructs: collections.Counter[str] = collections.Counter()
     failures: dict[str, list[fp.Failure]] = collections.defaultdict(list)
     gen_time = check_time = 0.0
     done = 0
@@ -123,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
             gen_time += t_gen
             check_time += t_check
             families[program.family] += 1
-            for name, pattern in CONSTRUCTS.items():
-                constructs[name] += _contains(program.source, pattern)
+            arrays = program.family == "array"
+            for name, pattern in (ARRAY_CONSTRUCTS if arrays else CONSTRUCTS).items():
+                (array_constructs if arrays else constructs)[name] += _contains(program.source,
+                                                                               pattern)
             if failure is not None:
                 failures[failure.kind].append(failure)
                 print(f"  [{done}] {failure.kind}: {program!r}", flush=True)
@@ -139,8 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\n=== summary ===")
     print(f"programs tried: {done} ("
           + ", ".join(f"{fam} {families[fam]}" for fam in fp.FAMILIES if families[fam]) + ")")
-    print("programs containing: "
-          + ", ".join(f"{name} {constructs[name]}" for name in CONSTRUCTS))
+    if done > families["array"]:
+        print("programs containing: "
+              + ", ".join(f"{name} {constructs[name]}" for name in CONSTRUCTS))
+    if families["array"]:
+        print("array programs containing: "
+              + ", ".join(f"{name} {array_constructs[name]}" for name in ARRAY_CONSTRUCTS))
     for group, prefixes in groups.items():
         count = sum(len(v) for k, v in failures.items() if k.startswith(prefixes))
         print(f"{group}: {count}")

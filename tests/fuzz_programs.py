@@ -10,9 +10,19 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
   lists and dicts) -- and finds a point where ``f`` is finite, no comparison, ``abs``, ``min``
   or ``max`` switches within the finite-difference stencil, and the Richardson oracle is well
   conditioned (two step sizes agree). Nothing in that choice looks at s2s_ad.
+- The "array" family writes NumPy programs over small arrays instead: shapes drawn per
+  program (``x`` of (m, n) or (n,), ``b`` of (n,), ``c`` of (m,), ``W`` of (n, m), numbers
+  ``s`` and ``t``), every expression written for a known shape -- operators with
+  broadcasting, ``@``, elementwise ``np`` functions on guarded arguments,
+  ``np.maximum``/``np.minimum``/``np.where``, reductions with ``axis``/``keepdims``, ``.T``,
+  reshapes, indexing with ints and slices, ``np.concatenate``/``np.stack``, ``math`` of
+  numbers, elementwise helpers, ``for`` loops carrying arrays, ``if`` on a reduction -- and
+  ``f`` returns a number. Every entry is a coordinate; ties of ``np.maximum``, comparisons
+  and ``np.max`` count as kinks.
 - :func:`check` differentiates the program every way and compares: reverse mode (optimized
   and not) against Richardson-extrapolated central differences, forward mode against
-  reverse, ``value_and_grad``'s value against ``f(*args)`` bitwise.
+  reverse, ``value_and_grad``'s value against ``f(*args)`` bitwise (for arrays also: the
+  gradients' shapes and dtypes, and the shape-generic derivative ``g.general``).
 - :func:`minimize` shrinks a failing program greedily while the same failure persists.
 
 Known s2s_ad bugs (:data:`KNOWN_BUGS`) are avoided by the writer and tolerated by the
@@ -42,6 +52,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
 from hypothesis import strategies as st
 
 import s2s_ad
@@ -52,7 +63,7 @@ __all__ = ["FAMILIES", "KNOWN_BUGS", "Failure", "Program", "Timeout", "check", "
            "load", "minimize", "point_ok", "programs", "time_limit"]
 
 #: Program families; each test function in ``test_fuzz.py`` covers one.
-FAMILIES = ("expr", "branch", "loop", "container", "mixed")
+FAMILIES = ("expr", "branch", "loop", "container", "mixed", "array")
 _FEATURES = {
     "expr": {"helper", "tuple"},
     "branch": {"helper", "tuple", "branch", "kink"},
@@ -71,6 +82,7 @@ ORACLE_AGREEMENT = 1e-6  # the two Richardson steps agree this well at an accept
 CHECK_SECONDS = 30.0  # a check that takes longer reports a hang (an endless generated loop)
 RTOL = 1e-5  # AD against the oracle
 MODE_RTOL = 1e-10  # forward against reverse, optimized against unoptimized
+JVP_TANGENTS = 2  # random tangents per array program
 
 #: Known s2s_ad bugs, each with a strict-xfail regression test in ``test_fuzz.py``. By
 #: default the writer avoids their patterns or the check tolerates them, so the fuzz tests
@@ -80,8 +92,34 @@ MODE_RTOL = 1e-10  # forward against reverse, optimized against unoptimized
 #: over a tuple, branches that only read container items, unread container arguments, zip
 #: of a built tuple with an argument, `for k in d`, integer partials of float arguments
 #: (allowed by design: derivatives may drop `* 1.0`), a loop nest whose inner loop breaks
-#: inside a nested `if` (forward jacobian).
-KNOWN_BUGS: frozenset[str] = frozenset()
+#: inside a nested `if` (forward jacobian), a negative constant axis (`axis=-1`), the
+#: shape-generic derivative of a product of two vectors (`v @ w`).
+KNOWN_BUGS: frozenset[str] = frozenset({
+    # An index read (`u[0]`, `u[:, 1:2]`, `for row in u`) of an array whose value comes out
+    # of an `if` or a loop (re-assigned in a branch or a loop body, read after it or in the
+    # loop): the read's adjoint is added to a buffer that is then dropped (wrong gradients;
+    # a crash where the next rule needs an array). Now only in the shape-generic derivative
+    # (`g.general`, what `s2s-ad export` writes); the specialized one is right.
+    "array-index-merged",
+    # An array that is itself an index read (`u = x[1:]`, or `x[None]` shared by CSE), read
+    # by indexing (`u[1:]`) and also otherwise (`np.sum(u)`): the other reads' adjoint is
+    # dropped (wrong gradients). Now only in the shape-generic derivative.
+    "array-index-of-index",
+    # An array that gets no adjoint on some path (read only in an `if` arm or a loop body
+    # that may not run, or overwritten in a loop) has the number 0.0 as its adjoint there,
+    # which the rules of `.T`, reshape, `@`, np.concatenate and np.stack cannot take
+    # (AttributeError, ValueError, TypeError, IndexError); with optimize=True, CSE makes
+    # this pattern out of a `.T` in an `if` condition and the same `.T` in its arm. Now
+    # only in the shape-generic derivative (the specialized one starts from np.zeros).
+    "array-zero-adjoint",
+    # `u += v` on an array another name shares (`w = u` or a view before it): NumPy updates
+    # both, the derivative re-binds u only, so its value differs from f's.
+    "array-augassign-alias",
+    # A number argument whose adjoint is np.where's result (`np.minimum(s, 3.0)`: the rules
+    # of np.maximum, np.minimum and np.where) gets a 0-d array as its gradient, not a
+    # number (tolerated by the check).
+    "array-number-where",
+})
 
 
 # --- the program --------------------------------------------------------------------------------
@@ -109,9 +147,17 @@ class Program:
 
     def describe(self) -> str:
         """The program's source, the point and ``wrt``: what a failure report starts with."""
+        point = ", ".join(map(_show, self.args))
         return (f"--- program (family {self.family!r}, seed {self.seed}) ---\n"
                 f"{self.source.rstrip()}\n--- point ---\n"
-                f"{self.entry}{self.args!r}\nwrt={self.wrt!r}")
+                f"{self.entry}({point})\nwrt={self.wrt!r}")
+
+
+def _show(value: Any) -> str:
+    """``repr``, but an array as ``np.array([...])`` with every digit (to paste and rerun)."""
+    if isinstance(value, np.ndarray):
+        return f"np.array({value.tolist()!r})"
+    return repr(value)
 
 
 def load(source: str) -> dict[str, Any]:
@@ -678,6 +724,795 @@ def _draw_args(rng: random.Random, writer: _Writer, params: list[tuple[str, str]
     return tuple(args)
 
 
+# --- writing array programs ---------------------------------------------------------------------
+# The "array" family: NumPy programs over small arrays. Every expression is written for a
+# known shape (a tuple; () for numbers), so broadcasting, `@`, reductions, indexing, joins
+# and reshapes always fit; the program's dimensions are two distinct sizes m, n in 2..4.
+Shape = tuple
+_ANY: Shape = ("any",)  # a helper's parameter ``a``: any shape (helper bodies are elementwise)
+MAX_ARRAY_STATEMENTS = 7
+
+_NP_UNARY = (
+    "np.sin({a})", "np.cos({a})", "np.tanh({a})", "np.exp(np.tanh({a}))",
+    "np.exp(-({a} * {a}))", "np.exp(0.5 * np.sin({a}))", "np.log(1.0 + {a} * {a})",
+    "np.log(2.0 + np.cos({a}))", "np.sqrt(1.0 + {a} * {a})", "np.sqrt(0.5 + {a} ** 2)",
+    "(-{a})", "np.arctan({a})",
+)
+_NP_BINARY = (  # {a} has the expression's shape, {b} one that broadcasts to it
+    (6, "({a} + {b})"), (5, "({a} - {b})"), (6, "({a} * {b})"), (2, "({a} / (1.0 + {b} * {b}))"),
+    (2, "({a} / (2.0 + np.cos({b})))"), (1.5, "({a} / {c})"),
+)
+_NP_POWER = ("({a} ** 2)", "({a} ** 3)", "((1.0 + {a} * {a}) ** 0.5)", "((0.5 + {a} * {a}) ** -1)",
+             "((1.5 + np.sin({a})) ** {b})", "(2.0 ** np.tanh({a}))")
+_MATH_UNARY = ("math.sin({a})", "math.cos({a})", "math.tanh({a})", "math.exp(math.tanh({a}))",
+               "math.log(1.0 + {a} * {a})", "math.sqrt(1.0 + {a} ** 2)", "math.atan({a})")
+# re-assignments in loops (keep values bounded); the first four read the old value
+_NP_DAMPED = ("(0.5 * {v} + {e})", "({v} + 0.1 * {e})", "(0.9 * {v} - 0.1 * {e})",
+              "np.sin({v} + {e})", "np.tanh({e})")
+_MATH_DAMPED = ("(0.5 * {v} + {e})", "({v} + 0.1 * {e})", "math.sin({v} + {e})",
+                "math.tanh({e})")
+_REDUCERS = ((3.0, "sum"), (2.0, "mean"), (1.0, "max"), (0.5, "min"))
+_VIEWS = ("reshape", "ravel", "transpose")
+
+
+def _view_source(text: str) -> str | None:
+    """The name whose memory ``text`` may share (``u``, ``u.T``, ``u[0]``, ``u.reshape(..)``)."""
+    node = ast.parse(text, mode="eval").body
+    while True:
+        if isinstance(node, ast.Name):
+            return node.id
+        if isinstance(node, (ast.Attribute, ast.Subscript)):
+            node = node.value
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in _VIEWS):
+            np_call = isinstance(node.func.value, ast.Name) and node.func.value.id == "np"
+            node = node.args[0] if np_call else node.func.value
+        else:
+            return None
+
+
+def _indexes(text: str) -> bool:
+    """Whether the expression ``text`` is an index read (``u[0]``, ``x.T[1:]``)."""
+    return isinstance(ast.parse(text, mode="eval").body, ast.Subscript)
+
+
+def _names_read(text: str, *, indexed: bool = False) -> set[str]:
+    """The names an expression or statement reads other than in a comparison (whose
+    operands carry no derivative), or with ``indexed`` the names it indexes (``u[0]``)."""
+    found: set[str] = set()
+    stack: list[ast.AST] = [ast.parse(text.strip())]
+    while stack:
+        node = stack.pop()
+        if indexed and isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            found.add(node.value.id)
+        elif not indexed and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            found.add(node.id)
+        if not isinstance(node, ast.Compare) or indexed:
+            stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+@dataclass
+class _ArrayScope:
+    """What a statement of an array program may read: every name with its shape, and what
+    the writer must know to stay away from aliasing and from known bugs.
+
+    ``fresh`` names hold arrays no other name shares, so ``u += v`` changes nothing else;
+    ``views`` may share memory with an argument (never updated in place). ``written``: the
+    names this block (and the blocks in it) assigns. ``merged``: names whose value comes out
+    of an ``if`` or a loop; ``sliced``: names bound to an index read (``u = x[1:]``). In a
+    loop, ``indexed`` and ``assigned`` are the names the loop nest reads by indexing and
+    assigns (one pair of sets shared by every scope in the nest).
+    At the top level, ``pending`` are the arrays whose value nothing has read yet outside a
+    comparison, an ``if`` or a loop.
+    """
+
+    shapes: dict[str, Shape]
+    mutable: list[str]  # names that may be re-assigned (not loop targets)
+    ints: list[str] = field(default_factory=list)  # n and loop counters
+    fresh: set[str] = field(default_factory=set)
+    views: set[str] = field(default_factory=set)
+    written: set[str] = field(default_factory=set)
+    merged: set[str] = field(default_factory=set)
+    sliced: set[str] = field(default_factory=set)
+    indexed: set[str] = field(default_factory=set)
+    assigned: set[str] = field(default_factory=set)
+    pending: set[str] = field(default_factory=set)
+    in_loop: bool = False
+    loops: int = 0
+    nested: bool = False  # in an if or a loop
+
+    def child(self, **changes: Any) -> _ArrayScope:
+        new = replace(self, shapes=dict(self.shapes), mutable=list(self.mutable),
+                      ints=list(self.ints), fresh=set(self.fresh), views=set(self.views),
+                      written=set(), merged=set(self.merged), sliced=set(self.sliced),
+                      nested=True)
+        for key, value in changes.items():
+            setattr(new, key, value)
+        return new
+
+    def merge(self, child: _ArrayScope) -> None:
+        """After a block that may or may not run: what holds on every path."""
+        self.fresh &= child.fresh
+        self.views |= child.views
+        outer = child.written & set(self.shapes)
+        self.written |= outer
+        self.merged |= child.merged & set(self.shapes) | outer
+        self.sliced |= child.sliced & set(self.shapes)
+        self.pending |= {n for n in outer if self.shapes[n] != ()}
+
+    def bind(self, name: str) -> None:
+        """``name`` gets a new value here."""
+        self.written.add(name)
+        self.assigned.add(name)
+        self.merged.discard(name)
+
+
+class _ArrayWriter:
+    """Writes one NumPy module from a ``random.Random`` (the "array" family).
+
+    With the known bugs avoided (:data:`KNOWN_BUGS`), it never indexes an array whose value
+    comes out of an ``if`` or a loop ("array-index-merged"), and it makes sure every array
+    it computes gets an array adjoint on every path ("array-zero-adjoint"): new arrays only
+    outside ``if`` and loops, each read later outside them (by the return at the latest);
+    re-assignments in an ``if`` or a loop read the old value; no transposes, products,
+    reshapes or joins in comparisons (which CSE could share with an ``if`` arm); helpers'
+    results depend on their first argument.
+    """
+
+    def __init__(self, rng: random.Random, avoid: frozenset[str]) -> None:
+        self.rng = rng
+        self.avoid = avoid
+        self.counter = 0
+        self.budget = 0
+        self.generic = False  # writing a helper: elementwise, for arguments of any shape
+        self.plain = False  # writing a comparison: no transposes, products, reshapes, joins
+        self.helpers: list[tuple[str, int, bool]] = []  # (name, parameters, last has default)
+        self.shapes: dict[str, Any] = {}
+
+    def fresh_name(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}{self.counter}"
+
+    def bug(self, name: str) -> bool:
+        """Whether to stay away from the known bug ``name``."""
+        return name in self.avoid
+
+    def _unindexable(self, sc: _ArrayScope) -> set[str]:
+        """Names not to index here: their value may come out of an if or a loop, or be an
+        index read itself."""
+        out = sc.sliced if self.bug("array-index-of-index") else set()
+        if self.bug("array-index-merged"):
+            out = out | sc.merged | (sc.assigned if sc.in_loop else set())
+        return out
+
+    # names and views of them, by shape
+    def forms(self, sc: _ArrayScope) -> dict[Shape, list[tuple[float, str]]]:
+        """What an expression of each shape may be at a leaf: a name, ``u.T``, ``u[1]``, ..."""
+        r = self.rng
+        loop_ints = [i for i in sc.ints if i != "n"]
+        fragile = not (self.plain and self.bug("array-zero-adjoint"))
+        unindexable = self._unindexable(sc)
+
+        def index(size: int) -> str:
+            if loop_ints and r.random() < 0.4:
+                return f"{r.choice(loop_ints)} % {size}"
+            return str(r.randrange(size)) if r.random() < 0.85 else "-1"
+
+        forms: dict[Shape, list[tuple[float, str]]] = {(): [(0.25, c) for c in _CONSTS]}
+        if not self.generic:
+            forms[()] += [(0.3, f"({r.choice(('0.1', '0.5'))} * {i})") for i in sc.ints]
+
+        def add(shape: Shape, weight: float, text: str) -> None:
+            forms.setdefault(shape, []).append((weight, text))
+
+        for name, shape in sc.shapes.items():
+            add(shape, 3.0, name)
+            if self.generic or shape == ():
+                continue
+            if len(shape) == 2 and fragile:
+                p, q = shape
+                add((q, p), 1.0, f"{name}.T")
+                if p != q:
+                    add((q, p), 0.3, f"{name}.reshape({q}, {p})")
+                if 1 not in shape:  # Gram matrices: products of matrices with inner sizes > 1
+                    add((p, p), 0.3, f"({name} @ {name}.T)")
+                    add((q, q), 0.3, f"({name}.T @ {name})")
+            if name in unindexable:
+                continue
+            if len(shape) == 1:
+                (p,) = shape
+                add((), 1.0, f"{name}[{index(p)}]")
+                add((p, 1), 0.5, f"{name}[:, None]")
+                add((1, p), 0.5, f"{name}[None, :]")
+                add(shape, 0.3, f"{name}[::-1]")
+                continue
+            p, q = shape
+            add((q,), 1.0, f"{name}[{index(p)}]")
+            add((p,), 1.0, f"{name}[:, {index(q)}]")
+            add((), 0.6, f"{name}[{index(p)}, {index(q)}]")
+            k = r.randrange(p)
+            add((1, q), 0.5, f"{name}[{k}:{k + 1}]")
+            k = r.randrange(q)
+            add((p, 1), 0.5, f"{name}[:, {k}:{k + 1}]")
+            add(shape, 0.3, r.choice((f"{name}[::-1]", f"{name}[:, ::-1]")))
+        return forms
+
+    def universe(self, sc: _ArrayScope) -> set[Shape]:
+        return set(self.forms(sc))
+
+    def leaf(self, sc: _ArrayScope, shape: Shape) -> str:
+        return _weighted(self.rng, self.forms(sc)[shape])
+
+    def partners(self, shape: Shape, universe: set[Shape]) -> list[Shape]:
+        """Shapes that broadcast against ``shape`` to ``shape`` (itself included)."""
+        out = [(), shape]
+        if len(shape) == 2 and shape != _ANY:
+            p, q = shape
+            out += [(q,), (1, q), (p, 1)]
+        return [s for s in out if s in universe]
+
+    # expressions
+    def expr(self, sc: _ArrayScope, shape: Shape, depth: int, computed: bool = False) -> str:
+        """An expression of ``shape``; ``computed``: a new array, never a view of a name."""
+        r = self.rng
+        if not computed and (depth <= 0 or r.random() < 0.2):
+            return self.leaf(sc, shape)
+        depth = max(depth, 1)
+        u = self.universe(sc)
+        options: list[tuple[float, Callable[[_ArrayScope, Shape, int], str]]] = [
+            (4.0, self._binary), (3.0, self._unary), (1.0, self._power), (0.7, self._maxmin)]
+        if shape != ():  # np.where of numbers is a 0-d array, not a number
+            options.append((0.7, self._where))
+            if self.helpers and not self.generic:
+                options.append((1.0, self._call))
+        elif not self.generic:
+            options.append((1.5, self._math))
+        if self._reductions(shape, u):
+            options.append((2.0 if shape == () else 1.5, self._reduce))
+        if not self.generic:
+            if self._stacks(shape, u):
+                options.append((0.5, self._stack))
+            if not computed and self._sources(shape, u):
+                options.append((0.6, self._index))
+        if not self.generic and not (self.plain and self.bug("array-zero-adjoint")):
+            if self._products(shape, u):
+                options.append((1.2, self._matmul))
+            if shape and max(shape) >= 2:
+                options.append((0.6, self._join))
+            if not computed:
+                if len(shape) == 2 and shape[::-1] in u:
+                    options.append((0.5, self._transpose))
+                if self._reshapes(shape, u):
+                    options.append((0.4, self._reshape))
+        return _weighted(r, options)(sc, shape, depth - 1)
+
+    def _side(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        """An operand that only broadcasts: a number stays shallow."""
+        return self.expr(sc, shape, min(depth, 1) if shape == () else depth)
+
+    def _binary(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        r = self.rng
+        u = self.universe(sc)
+        template = _weighted(r, list(_NP_BINARY))
+        c = r.choice(("2.0", "3.0", "0.5", "4"))
+        if "{b}" not in template:
+            return template.format(a=self.expr(sc, shape, depth), c=c)
+        sides = [shape, r.choice(self.partners(shape, u))]
+        if len(shape) == 2 and shape != _ANY and r.random() < 0.25:
+            p, q = shape  # an outer sum or product: (p, 1) with (1, q) or (q,)
+            rows = [s for s in ((1, q), (q,)) if s in u]
+            if (p, 1) in u and rows:
+                sides = [(p, 1), r.choice(rows)]
+        if r.random() < 0.5:
+            sides.reverse()
+        return template.format(a=self._side(sc, sides[0], depth),
+                               b=self._side(sc, sides[1], depth), c=c)
+
+    def _unary(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        return self.rng.choice(_NP_UNARY).format(a=self.expr(sc, shape, depth))
+
+    def _math(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        return self.rng.choice(_MATH_UNARY).format(a=self.expr(sc, (), depth))
+
+    def _power(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        template = self.rng.choice(_NP_POWER)
+        b = ""
+        if "{b}" in template:  # the exponent broadcasts to the shape
+            b = self._side(sc, self.rng.choice(self.partners(shape, self.universe(sc))), depth)
+        return template.format(a=self.expr(sc, shape, depth), b=b)
+
+    def _maxmin(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        r = self.rng
+        a = self.expr(sc, shape, depth)
+        b = ("0.0" if r.random() < 0.25
+             else self._side(sc, r.choice(self.partners(shape, self.universe(sc))), depth))
+        a, b = (a, b) if r.random() < 0.5 else (b, a)
+        return f"np.{r.choice(('maximum', 'minimum'))}({a}, {b})"
+
+    def _where(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        r = self.rng
+        op = r.choice(_COMPARE)
+        if r.random() < 0.3:  # a leaky relu of a name
+            v = self.leaf(sc, shape)
+            return f"np.where({v} {op} 0.0, {v}, {r.choice(('0.1', '0.5'))} * {v})"
+        partners = self.partners(shape, self.universe(sc))
+        plain, self.plain = self.plain, True
+        simple = self.partners(shape, self.universe(sc))  # what a comparison may read
+        side = shape if shape in simple else r.choice(simple)
+        lhs = self.expr(sc, side, min(depth, 2))
+        rhs = r.choice(_CONSTS) if r.random() < 0.4 else self._side(sc, r.choice(simple),
+                                                                     min(depth, 1))
+        self.plain = plain
+        # an arm of the full shape (a helper's result then depends on its argument `a`)
+        full = side != shape or self.bug("array-zero-adjoint")
+        first = shape if full else r.choice(partners)
+        a, b = self._side(sc, first, depth), self._side(sc, r.choice(partners), depth)
+        a, b = (a, b) if r.random() < 0.5 else (b, a)
+        return f"np.where({lhs} {op} {rhs}, {a}, {b})"
+
+    def _reductions(self, shape: Shape, u: set[Shape]) -> list[tuple[Shape, Any, bool]]:
+        """(source shape, axis, keepdims) of the reductions that give ``shape``."""
+        out: list[tuple[Shape, Any, bool]] = []
+        for src in sorted(u, key=repr):
+            if src == () or shape != () and self.generic:
+                continue
+            if shape == ():
+                out.append((src, None, False))
+            if self.generic or len(src) != 2:
+                continue
+            p, q = src
+            for axis, result, keep in ((0, (q,), False), (1, (p,), False), (0, (1, q), True),
+                                       (1, (p, 1), True)):
+                if result == shape:
+                    out.append((src, axis, keep))
+        return out
+
+    def _reduce(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        r = self.rng
+        src, axis, keep = r.choice(self._reductions(shape, self.universe(sc)))
+        name = _weighted(r, list(_REDUCERS))
+        operand = self.expr(sc, src, depth)
+        if axis == 1 and r.random() < 0.3:
+            axis = -1
+        attrs = ("" if axis is None else f", axis={axis}") + (", keepdims=True" if keep else "")
+        if name in ("sum", "mean") and r.random() < 0.15:  # the method
+            return f"{operand}.{name}({attrs[2:]})"
+        return f"np.{name}({operand}{attrs})"
+
+    def _products(self, shape: Shape, u: set[Shape]) -> list[tuple[Shape, Shape]]:
+        """Operand shapes of the matrix products ``a @ b`` of ``shape``."""
+        if shape == _ANY:
+            return []
+        out = []
+        for q in sorted({d for s in u for d in s if isinstance(d, int)}):
+            if shape == ():
+                pairs = [((q,), (q,))]
+            elif len(shape) == 1:
+                pairs = [((shape[0], q), (q,)), ((q,), (q, shape[0]))]
+            else:
+                pairs = [((shape[0], q), (q, shape[1]))]
+            out += [(a, b) for a, b in pairs if a in u and b in u]
+        return out
+
+    def _matmul(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        r = self.rng
+        a, b = r.choice(self._products(shape, self.universe(sc)))
+        left, right = self.expr(sc, a, min(depth, 2)), self.expr(sc, b, min(depth, 2))
+        return f"np.dot({left}, {right})" if r.random() < 0.15 else f"({left} @ {right})"
+
+    def _subscriptable(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        """An expression to index: not a name whose value comes out of an if or a loop,
+        not an index read."""
+        text = self.expr(sc, shape, depth)
+        if _view_source(text) in self._unindexable(sc) or (
+                self.bug("array-index-of-index") and _indexes(text)):
+            text = self.expr(sc, shape, depth, computed=True)
+        return text
+
+    def _join(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        """``shape`` from two pieces: the start of one expression and the rest of another."""
+        r = self.rng
+        u = self.universe(sc)
+        axis = r.choice([k for k, size in enumerate(shape) if size >= 2])
+        cut = r.randrange(1, shape[axis])
+        head, tail = (f"[:{cut}]", f"[{cut}:]") if axis == 0 else (f"[:, :{cut}]", f"[:, {cut}:]")
+        thin = tuple(1 if k == axis else size for k, size in enumerate(shape))
+        if len(shape) == 2 and thin in u and r.random() < 0.3:  # one row or column and the rest
+            one = self.expr(sc, thin, min(depth, 1))
+            rest = self._subscriptable(sc, shape, depth)
+            end = "[1:]" if axis == 0 else "[:, 1:]"
+            pieces = ([one, rest + end] if r.random() < 0.5
+                      else [rest + end.replace("1:", ":-1"), one])
+        else:
+            pieces = [self._subscriptable(sc, shape, depth) + head,
+                      self._subscriptable(sc, shape, depth) + tail]
+        if r.random() < 0.2:
+            name = "hstack" if axis == len(shape) - 1 else "vstack"
+            return f"np.{name}([{pieces[0]}, {pieces[1]}])"
+        return f"np.concatenate([{pieces[0]}, {pieces[1]}]{', axis=1' if axis else ''})"
+
+    @staticmethod
+    def _stacks(shape: Shape, u: set[Shape]) -> bool:
+        if shape == _ANY or len(shape) == 1:
+            return shape != _ANY and 2 <= shape[0] <= 4
+        return len(shape) == 2 and ((shape[1],) in u and shape[0] <= 3
+                                    or (shape[0],) in u and shape[1] <= 3)
+
+    def _stack(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        r = self.rng
+        u = self.universe(sc)
+        depth = min(depth, 1)
+        if len(shape) == 1:
+            items = ", ".join(self.expr(sc, (), depth) for _ in range(shape[0]))
+            return f"np.{r.choice(('stack', 'stack', 'array'))}([{items}])"
+        ways = [(0, shape[0], (shape[1],)), (1, shape[1], (shape[0],))]
+        axis, count, item = r.choice([w for w in ways if w[1] <= 3 and w[2] in u])
+        items = ", ".join(self.expr(sc, item, depth) for _ in range(count))
+        return f"np.stack([{items}]{', axis=1' if axis else ''})"
+
+    def _transpose(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        operand = self.expr(sc, shape[::-1], depth)
+        return f"np.transpose({operand})" if self.rng.random() < 0.2 else f"{operand}.T"
+
+    @staticmethod
+    def _sources(shape: Shape, u: set[Shape]) -> list[Shape]:
+        """Shapes an expression of ``shape`` can be read from by indexing."""
+        if shape == _ANY:
+            return []
+        out = []
+        for src in u:
+            if shape == () and len(src) in (1, 2) or len(src) == 2 and (
+                    shape in ((src[1],), (src[0],), (1, src[1]), (src[0], 1))):
+                out.append(src)
+            elif src == shape and shape != ():
+                out.append(src)  # reversed
+        return sorted(out, key=repr)
+
+    def _index(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        r = self.rng
+        src = r.choice(self._sources(shape, self.universe(sc)))
+        operand = self._subscriptable(sc, src, min(depth, 2))
+        if src == shape:
+            return operand + ("[::-1]" if len(shape) == 1 or r.random() < 0.5 else "[:, ::-1]")
+        if shape == ():
+            return operand + "[" + ", ".join(str(r.randrange(s)) for s in src) + "]"
+        p, q = src
+        ways = []
+        if shape == (q,):
+            ways.append(f"[{r.randrange(p)}]")
+        if shape == (p,):
+            ways.append(f"[:, {r.randrange(q)}]")
+        if shape == (1, q):
+            k = r.randrange(p)
+            ways.append(f"[{k}:{k + 1}]")
+        if shape == (p, 1):
+            k = r.randrange(q)
+            ways.append(f"[:, {k}:{k + 1}]")
+        return operand + r.choice(ways)
+
+    @staticmethod
+    def _reshapes(shape: Shape, u: set[Shape]) -> list[Shape]:
+        if shape == _ANY or shape == ():
+            return []
+        if len(shape) == 1:
+            candidates = [(shape[0], 1), (1, shape[0])]
+        elif 1 in shape:
+            candidates = [(max(shape),)]
+        else:
+            candidates = [shape[::-1]] if shape[0] != shape[1] else []
+        return [c for c in candidates if c in u]
+
+    def _reshape(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        r = self.rng
+        operand = self.expr(sc, r.choice(self._reshapes(shape, self.universe(sc))), depth)
+        if len(shape) == 1 and r.random() < 0.4:
+            return r.choice((f"np.ravel({operand})", f"{operand}.ravel()"))
+        if r.random() < 0.2:
+            return f"np.reshape({operand}, {shape!r})"
+        return f"{operand}.reshape({', '.join(map(str, shape))})"
+
+    def _call(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        r = self.rng
+        name, nparams, default = r.choice(self.helpers)
+        first = self.expr(sc, shape, depth)
+        if nparams == 1 or default and r.random() < 0.3:
+            return f"{name}({first})"
+        second = self._side(sc, r.choice(self.partners(shape, self.universe(sc))), depth)
+        return f"{name}({first}, b={second})" if r.random() < 0.3 else f"{name}({first}, {second})"
+
+    def cond(self, sc: _ArrayScope) -> str:
+        """A comparison of numbers: often a reduction of an array."""
+        r = self.rng
+        plain, self.plain = self.plain, True
+        arrays = [s for s in self.universe(sc) if s != ()]
+        if arrays and r.random() < 0.65:
+            name = _weighted(r, list(_REDUCERS))
+            lhs = f"np.{name}({self.expr(sc, r.choice(sorted(arrays)), r.randint(0, 2))})"
+        else:
+            lhs = self.expr(sc, (), r.randint(1, 2))
+        rhs = r.choice(_CONSTS) if r.random() < 0.5 else self.expr(sc, (), r.randint(0, 1))
+        text = f"{lhs} {r.choice(_COMPARE)} {rhs}"
+        if r.random() < 0.1:
+            text = f"{text} {r.choice(('and', 'or'))} {self.leaf(sc, ())} > {r.choice(_CONSTS)}"
+        self.plain = plain
+        return self._note(sc, text)
+
+    # statements
+    def block(self, sc: _ArrayScope, ind: str, lo: int, hi: int) -> list[str]:
+        lines: list[str] = []
+        for _ in range(self.rng.randint(lo, hi)):
+            if self.budget <= 0 and lines:
+                break
+            lines += self.statement(sc, ind)
+        return lines
+
+    def statement(self, sc: _ArrayScope, ind: str) -> list[str]:
+        self.budget -= 1
+        options: list[tuple[float, Callable[[_ArrayScope, str], list[str]]]] = [
+            (1.0 if sc.in_loop else 3.0, self._assign_new)]
+        if self._writable(sc):
+            options.append((4.5 if sc.in_loop else 3.0, self._reassign))
+        if self._augmentable(sc):
+            options.append((1.5, self._augassign))
+        if self.budget >= 1 and not self.generic:
+            options.append((1.5, self._if))
+            if sc.loops < 2:
+                options.append((2.0 if sc.loops == 0 else 0.6, self._for))
+                if self._iterable(sc):
+                    options.append((0.6, self._for_items))
+        return _weighted(self.rng, options)(sc, ind)
+
+    def _note(self, sc: _ArrayScope, text: str) -> str:
+        """Record what ``text`` reads; returns it."""
+        if sc.in_loop:
+            sc.indexed.update(_names_read(text, indexed=True))
+        if not sc.nested:
+            sc.pending -= _names_read(text)
+        return text
+
+    def _bind(self, sc: _ArrayScope, name: str, rhs: str, shape: Shape) -> None:
+        """Track what ``name = rhs`` may share memory with, and what it reads."""
+        sc.bind(name)
+        sc.fresh.discard(name)
+        sc.views.discard(name)
+        sc.sliced.discard(name)
+        if _indexes(rhs) or rhs in sc.sliced:
+            sc.sliced.add(name)
+        if rhs in sc.merged:  # another name for the same value
+            sc.merged.add(name)
+        if not sc.nested and shape != ():
+            sc.pending.add(name)
+        if shape == ():
+            return  # numbers share nothing
+        source = _view_source(rhs)
+        if source is None:
+            sc.fresh.add(name)
+            return
+        sc.fresh.discard(source)
+        if source in sc.views:
+            sc.views.add(name)
+
+    def _writable(self, sc: _ArrayScope) -> list[str]:
+        """The names a statement here may re-assign: in a loop, none it reads by indexing."""
+        if sc.in_loop and self.bug("array-index-merged"):
+            return [n for n in sc.mutable if n not in sc.indexed]
+        return sc.mutable
+
+    def pick_shape(self, sc: _ArrayScope) -> Shape:
+        if sc.nested and self.bug("array-zero-adjoint"):
+            return ()  # an array made here might be read on some paths only
+        shapes = sorted(self.universe(sc), key=repr)
+        weights = {0: 1.0, 1: 2.0, 2: 3.0}
+        return _weighted(self.rng, [(weights[len(s)] * (0.3 if 1 in s else 1.0), s)
+                                    for s in shapes])
+
+    def _assign_new(self, sc: _ArrayScope, ind: str) -> list[str]:
+        r = self.rng
+        shape = _ANY if self.generic and r.random() < 0.7 else (
+            () if self.generic else self.pick_shape(sc))
+        name = self.fresh_name(r.choice("uvw"))
+        sc.assigned.add(name)
+        rhs = self._note(sc, self.expr(sc, shape, r.randint(1, MAX_DEPTH), computed=sc.in_loop))
+        self._bind(sc, name, rhs, shape)
+        sc.shapes[name] = shape
+        sc.mutable.append(name)
+        return [f"{ind}{name} = {rhs}"]
+
+    def _reassign(self, sc: _ArrayScope, ind: str) -> list[str]:
+        r = self.rng
+        name = r.choice(self._writable(sc))
+        shape = sc.shapes[name]
+        sc.assigned.add(name)
+        # read the old value where it could otherwise get no adjoint on some path
+        keep = shape != () and self.bug("array-zero-adjoint") and (
+            sc.nested or name in sc.pending)
+        if sc.in_loop or keep and r.random() < 0.6:
+            damped = _MATH_DAMPED if shape == () and r.random() < 0.5 else _NP_DAMPED
+            template = r.choice([t for t in damped if "{v}" in t or not keep])
+            rhs = template.format(v=name, e=self.expr(sc, shape, r.randint(1, 3)))
+        elif keep:
+            partner = r.choice(self.partners(shape, self.universe(sc)))
+            rhs = f"({name} + {self.expr(sc, partner, r.randint(1, 3))})"
+        else:  # computed: `u = u` or `u = u.T` say little
+            rhs = self.expr(sc, shape, r.randint(1, MAX_DEPTH), computed=True)
+        self._note(sc, rhs)
+        self._bind(sc, name, rhs, shape)
+        return [f"{ind}{name} = {rhs}"]
+
+    def _augmentable(self, sc: _ArrayScope) -> list[str]:
+        # `u += v` updates u in place: only where no other name sees the change (an s2s_ad
+        # bug otherwise, "array-augassign-alias"), never an argument's memory
+        if self.generic:
+            return []
+        shared = not self.bug("array-augassign-alias")
+        return [n for n in self._writable(sc) if sc.shapes[n] == () or n in sc.fresh
+                or shared and n not in sc.views]
+
+    def _augassign(self, sc: _ArrayScope, ind: str) -> list[str]:
+        r = self.rng
+        name = r.choice(self._augmentable(sc))
+        shape = sc.shapes[name]
+        sc.assigned.add(name)
+        op = r.choice(("+=", "+=", "-=", "*="))
+        e = self.expr(sc, r.choice(self.partners(shape, self.universe(sc))), r.randint(1, 3))
+        if op == "*=" and sc.in_loop:
+            e = f"math.cos({e})" if shape == () else f"np.cos({e})"
+        self._note(sc, f"{name} {op} {e}")
+        sc.pending.discard(name)  # the old value is read
+        sc.bind(name)
+        if not sc.nested and shape != ():
+            sc.pending.add(name)
+        return [f"{ind}{name} {op} {e}"]
+
+    def _if(self, sc: _ArrayScope, ind: str) -> list[str]:
+        r = self.rng
+        lines = [f"{ind}if {self.cond(sc)}:"]
+        arms = [("", sc.child())]
+        if r.random() < 0.2 and self.budget > 1:
+            arms.append((f"{ind}elif {self.cond(sc)}:", sc.child()))
+        if r.random() < 0.6:
+            arms.append((f"{ind}else:", sc.child()))
+        for k, (head, body) in enumerate(arms):
+            lines += ([head] if k else []) + self.block(body, ind + "    ", 1, 2)
+        for _, body in arms:
+            sc.merge(body)
+        return lines
+
+    def _loop_body(self, sc: _ArrayScope) -> _ArrayScope:
+        """The scope of a loop's body; the outermost loop starts the nest's name sets."""
+        body = sc.child(in_loop=True, loops=sc.loops + 1)
+        if not sc.in_loop:
+            body.indexed, body.assigned = set(), set()
+        return body
+
+    def _for(self, sc: _ArrayScope, ind: str) -> list[str]:
+        r = self.rng
+        i = self.fresh_name("i")
+        bounds = [f"range({r.randint(1, 4)})"]
+        if "n" in sc.ints:
+            bounds += ["range(n)", "range(n)", "range(1, n)", "range(2, n + 1)"]
+        body = self._loop_body(sc)
+        body.ints.append(i)
+        lines = [f"{ind}for {i} in {r.choice(bounds)}:"] + self.block(body, ind + "    ", 1, 3)
+        sc.merge(body)
+        return lines
+
+    def _iterable(self, sc: _ArrayScope) -> list[str]:
+        unindexable = self._unindexable(sc)
+        return sorted(n for n, s in sc.shapes.items() if s != () and n not in unindexable)
+
+    def _for_items(self, sc: _ArrayScope, ind: str) -> list[str]:
+        """``for row in u:`` over an array (its rows, or its numbers)."""
+        r = self.rng
+        name = r.choice(self._iterable(sc))
+        shape = sc.shapes[name]
+        item = self.fresh_name("row" if len(shape) == 2 else "e")
+        sc.fresh.discard(name)  # the loop reads it while the body runs
+        body = self._loop_body(sc)
+        body.indexed.add(name)  # item k is name[k]
+        body.sliced.add(item)
+        body.shapes[item] = shape[1:]
+        if name in sc.views and len(shape) == 2:
+            body.views.add(item)
+        lines = [f"{ind}for {item} in {name}:"] + self.block(body, ind + "    ", 1, 3)
+        sc.merge(body)
+        return lines
+
+    def final_return(self, sc: _ArrayScope, last: str | None) -> str:
+        r = self.rng
+        names = [n for n in sc.shapes if r.random() < 0.5 or n == last]
+        if self.bug("array-zero-adjoint"):
+            names += sorted(sc.pending - set(names))
+        if not any(sc.shapes[n] != () for n in names):
+            names.append(r.choice(sorted(n for n, s in sc.shapes.items() if s != ())))
+        terms = []
+        for v in names:
+            if sc.shapes[v] == ():
+                terms.append(v if r.random() < 0.7 else f"{r.choice(_CONSTS)} * {v}")
+                continue
+            template = r.choice(("np.sum({v})", "np.sum({v})", "np.mean({v})",
+                                 "np.sum({v} * {v})", "np.mean({v} ** 2)",
+                                 "{k} * np.sum({v})", "np.mean(np.sin({v}))"))
+            terms.append(template.format(v=v, k=r.choice(_CONSTS)))
+        value = " + ".join(terms)
+        return f"float({value})" if r.random() < 0.15 else value
+
+    # functions
+    def helper(self, index: int) -> str:
+        """An elementwise helper ``h<index>(a, b)``: ``b`` broadcasts to ``a``'s shape."""
+        r = self.rng
+        name = f"h{index}"
+        nparams = r.choice((1, 2, 2))
+        default = nparams == 2 and r.random() < 0.4
+        params = "a" if nparams == 1 else ("a, b=0.5" if default else "a, b")
+        shapes = {"a": _ANY, "b": ()} if nparams == 2 else {"a": _ANY}
+        sc = _ArrayScope(shapes, [])  # parameters are not re-assigned: callers' arrays
+        self.generic = True
+        self.budget = r.randint(0, 2)
+        body = self.block(sc, "    ", 0, 2) if self.budget else []
+        ret = self.expr(sc, _ANY, 2, computed=True)
+        self.generic = False
+        self.helpers.append((name, nparams, default))
+        return "\n".join([f"def {name}({params}):"] + body + [f"    return {ret}"])
+
+    def module(self) -> tuple[str, list[tuple[str, str]]]:
+        """The source, and the entry's parameters as (name, kind) pairs; ``self.shapes``
+        maps each parameter to its shape (``()`` for a number, ``"int"`` for ``n``)."""
+        r = self.rng
+        m, n = r.sample((2, 3, 4), 2)
+        chunks = ["import math\n\nimport numpy as np"]
+        if r.random() < 0.35:
+            for index in range(1, r.choice((1, 1, 2)) + 1):
+                chunks.append(self.helper(index))
+        matrix = r.random() < 0.8
+        params: list[tuple[str, Any]] = [("x", (m, n) if matrix else (n,))]
+        if r.random() < 0.6:
+            params.append(("b", (n,)))
+        if matrix and r.random() < 0.3:
+            params.append(("c", (m,)))
+        if matrix and r.random() < 0.2:
+            params.append(("W", (n, m)))
+        if r.random() < 0.6:
+            params.append(("s", ()))
+        if r.random() < 0.2:
+            params.append(("t", ()))
+        if r.random() < 0.4:
+            params.append(("n", "int"))
+        values = [(p, s) for p, s in params if s != "int"]
+        sc = _ArrayScope(dict(values), [p for p, _ in values],
+                         ints=[p for p, s in params if s == "int"],
+                         views={p for p, s in values if s != ()})
+        self.budget = MAX_ARRAY_STATEMENTS
+        body = self.block(sc, "    ", 2, MAX_ARRAY_STATEMENTS)
+        last = None
+        for line in reversed(body):
+            lhs = line.split(" = ")[0].strip() if " = " in line else ""
+            if line.startswith("    ") and not line.startswith("     ") and lhs in sc.shapes:
+                last = lhs
+                break
+        head = f"def f({', '.join(p for p, _ in params)}):"
+        chunks.append("\n".join([head] + body + [f"    return {self.final_return(sc, last)}"]))
+        self.shapes = dict(params)
+        kinds = [(p, "int" if s == "int" else "float" if s == () else "array") for p, s in params]
+        return "\n\n\n".join(chunks) + "\n", kinds
+
+
+def _draw_array_args(rng: random.Random, writer: _ArrayWriter,
+                     params: list[tuple[str, str]]) -> tuple:
+    args: list[Any] = []
+    for name, kind in params:
+        if kind == "int":
+            args.append(rng.randint(0, MAX_TRIPS))
+        elif kind == "float":
+            args.append(rng.uniform(-2.0, 2.0))
+        else:
+            shape = writer.shapes[name]
+            args.append(np.array([rng.uniform(-2.0, 2.0) for _ in range(math.prod(shape))])
+                        .reshape(shape))
+    return tuple(args)
+
+
 def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUGS) -> Program:
     """A program of ``family`` and a point where it is smooth, both determined by ``seed``.
 
@@ -688,8 +1523,15 @@ def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUG
     """
     rng = random.Random(f"{family}:{seed}")
     for _ in range(200):
-        writer = _Writer(rng, family, avoid)
-        source, params = writer.module()
+        writer: _Writer | _ArrayWriter
+        if family == "array":
+            writer = _ArrayWriter(rng, avoid)
+            source, params = writer.module()
+            draw = _draw_array_args
+        else:
+            writer = _Writer(rng, family, avoid)
+            source, params = writer.module()
+            draw = _draw_args
         names = [n for n, _ in params]
         wrt = tuple(n for n, k in params if k != "int")
         scalar = tuple(n for n, k in params if k == "float")
@@ -700,7 +1542,7 @@ def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUG
             raise AssertionError(f"the fuzzer wrote invalid Python:\n{source}") from err
         assert list(inspect.signature(namespace["f"]).parameters) == names
         for _ in range(6):
-            args = _draw_args(rng, writer, params)
+            args = draw(rng, writer, params)  # type: ignore[arg-type]
             program = Program(source, args, tuple(names), wrt, scalar, family, seed,
                               avoid=avoid)
             if _point_ok(probe, program):
@@ -719,7 +1561,8 @@ _OPS = {ast.Gt: operator.gt, ast.Lt: operator.lt, ast.GtE: operator.ge, ast.LtE:
 
 
 class _Instrument(ast.NodeTransformer):
-    """Route comparisons, ``abs``, ``fabs``, ``min`` and ``max`` through a recorder, and every
+    """Route comparisons, ``abs``, ``fabs``, ``min`` and ``max`` (and ``np.maximum``,
+    ``np.minimum``, ``np.max``, ``np.min``, ``np.abs``) through a recorder, and every
     arithmetic result and call through ``_fz_v``, which records the largest magnitude."""
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
@@ -738,6 +1581,9 @@ class _Instrument(ast.NodeTransformer):
         func = node.func
         name = (func.id if isinstance(func, ast.Name)
                 else func.attr if isinstance(func, ast.Attribute) else "")
+        if (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                and func.value.id == "np" and name in _NP_KINKS):
+            return ast.Call(ast.Name(f"_fz_np_{name}", ast.Load()), node.args, node.keywords)
         if name in ("abs", "fabs", "min", "max") and len(node.args) in (1, 2) and not node.keywords:
             kind = name if len(node.args) == 2 or name in ("abs", "fabs") else ""
             if kind:
@@ -745,6 +1591,9 @@ class _Instrument(ast.NodeTransformer):
         if name == "append":
             return node
         return ast.Call(ast.Name("_fz_v", ast.Load()), [node], [])
+
+
+_NP_KINKS = ("maximum", "minimum", "max", "min", "abs")
 
 
 def _instrument(source: str) -> str:
@@ -758,6 +1607,10 @@ class _Probe:
     A run fails (None) where an intermediate value exceeds ``LIMIT`` in magnitude: there,
     rounding absorbs small terms (``sin(1e30 - x)`` is flat in floating point), so the
     finite differences see another function than the one AD differentiates.
+
+    NumPy comparisons and ``np.maximum``/``np.minimum`` record every entry's decision and
+    the smallest gap; ``np.max``/``np.min`` record which entry wins along the reduced axis
+    and its lead over the runner-up (ties there would switch the shared cotangent).
     """
 
     def __init__(self, source: str) -> None:
@@ -766,21 +1619,60 @@ class _Probe:
         self.peak = 0.0
         namespace = {"__name__": "s2s_ad_fuzz_probe", "_fz_cmp": self._cmp, "_fz_v": self._v,
                      "_fz_abs": self._abs, "_fz_fabs": self._fabs,
-                     "_fz_min": self._min, "_fz_max": self._max}
+                     "_fz_min": self._min, "_fz_max": self._max,
+                     "_fz_np_maximum": self._np_maximum, "_fz_np_minimum": self._np_minimum,
+                     "_fz_np_max": self._np_max, "_fz_np_min": self._np_min,
+                     "_fz_np_abs": self._abs}
         exec(_compile(source, "<s2s_ad-fuzz-probe>"), namespace)
         self.namespace = namespace
 
-    def _record(self, decision: bool, a: Any, b: Any) -> bool:
+    def _record(self, decision: Any, a: Any, b: Any) -> Any:
+        if isinstance(decision, np.ndarray):  # one decision per entry
+            self.trace.append(tuple(decision.ravel().tolist()))
+            a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+            gaps = np.abs(a - b) / np.maximum(1.0, np.maximum(np.abs(a), np.abs(b)))
+            self._narrow(float(np.min(gaps)) if gaps.size else math.inf)
+            return decision
         self.trace.append(decision)
         if isinstance(a, float) or isinstance(b, float):
-            gap = abs(a - b) / max(1.0, abs(a), abs(b))
-            self.margin = min(self.margin, gap if math.isfinite(gap) else 0.0)
+            self._narrow(abs(a - b) / max(1.0, abs(a), abs(b)))
         return decision
 
+    def _narrow(self, gap: float) -> None:
+        self.margin = min(self.margin, gap if math.isfinite(gap) else 0.0)
+
     def _v(self, value: Any) -> Any:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+            peak = float(np.max(np.abs(value))) if value.size else 0.0
+            self.peak = max(self.peak, peak if math.isfinite(peak) else math.inf)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
             self.peak = max(self.peak, abs(value))
         return value
+
+    def _np_maximum(self, a: Any, b: Any) -> Any:
+        self._record(np.asarray(np.greater_equal(a, b)), a, b)
+        return np.maximum(a, b)
+
+    def _np_minimum(self, a: Any, b: Any) -> Any:
+        self._record(np.asarray(np.less_equal(a, b)), a, b)
+        return np.minimum(a, b)
+
+    def _np_max(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        self._extreme(np.asarray(x, dtype=float), axis)
+        return np.max(x, axis=axis, keepdims=keepdims)
+
+    def _np_min(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+        self._extreme(-np.asarray(x, dtype=float), axis)
+        return np.min(x, axis=axis, keepdims=keepdims)
+
+    def _extreme(self, x: np.ndarray, axis: int | None) -> None:
+        """Record which entry of ``x`` is the largest along ``axis``, and by how much."""
+        rows = x.reshape(1, -1) if axis is None else np.moveaxis(x, axis, -1)
+        self.trace.append(tuple(np.argmax(rows, axis=-1).ravel().tolist()))
+        if rows.shape[-1] >= 2:
+            ordered = np.sort(rows, axis=-1)
+            top, second = ordered[..., -1], ordered[..., -2]
+            self._narrow(float(np.min((top - second) / np.maximum(1.0, np.abs(top)))))
 
     def _cmp(self, a: Any, b: Any, op: str) -> bool:
         return self._record(_OPS[getattr(ast, op)](a, b), a, b)
@@ -805,7 +1697,8 @@ class _Probe:
         """``(value, decisions, margin)``, or None where ``f`` fails or is not a finite number."""
         self.trace, self.margin, self.peak = [], math.inf, 0.0
         try:
-            value = self.namespace[entry](*args)
+            with np.errstate(all="ignore"):  # nan and inf are rejected below
+                value = self.namespace[entry](*args)
         except (ArithmeticError, ValueError):
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -855,6 +1748,9 @@ Path = tuple  # (argument index, then keys/indices into containers)
 def _leaves(value: Any, prefix: Path) -> Iterator[Path]:
     if isinstance(value, float):
         yield prefix
+    elif isinstance(value, np.ndarray):  # one coordinate per entry, its index a tuple
+        for index in np.ndindex(value.shape):
+            yield prefix + (index,)
     elif isinstance(value, (list, tuple)):
         for j, item in enumerate(value):
             yield from _leaves(item, prefix + (j,))
@@ -876,6 +1772,10 @@ def _moved(value: Any, path: Path, t: float) -> Any:
     if not path:
         return value + t
     head, rest = path[0], path[1:]
+    if isinstance(value, np.ndarray):
+        moved = value.copy()
+        moved[head] = _moved(value[head], rest, t)
+        return moved
     if isinstance(value, dict):
         return {k: _moved(v, rest, t) if k == head else v for k, v in value.items()}
     items = [_moved(v, rest, t) if k == head else v for k, v in enumerate(value)]
@@ -886,6 +1786,12 @@ def _get(value: Any, path: Path) -> Any:
     for key in path:
         value = value[key]
     return value
+
+
+def _label(params: list[str], path: Path) -> str:
+    """``x``, ``xs[1]``, ``d['a']``, or ``W[1, 2]`` for an entry of an array."""
+    return params[path[0]] + "".join(
+        f"[{', '.join(map(str, p))}]" if isinstance(p, tuple) else f"[{p!r}]" for p in path[1:])
 
 
 # --- the differential check ---------------------------------------------------------------------
@@ -926,7 +1832,7 @@ def _flatten(gradient: Any, program: Program, paths: list[Path], names: tuple[st
                                 f"is {arg!r}")
             flat.append(0.0)  # checked against the differences like any zero
             continue
-        label = params[path[0]] + "".join(f"[{p!r}]" for p in path[1:])
+        label = _label(params, path)
         try:
             partial = _get(entry, path[1:])
             if not isinstance(partial, (int, float)) or isinstance(partial, bool):
@@ -950,7 +1856,7 @@ def _table(paths: list[Path], params: list[str], columns: dict[str, list[float]]
     heads = list(columns)
     rows = ["  ".join([f"{'coordinate':<14}"] + [f"{h:>24}" for h in heads])]
     for k, path in enumerate(paths):
-        label = params[path[0]] + "".join(f"[{p!r}]" for p in path[1:])
+        label = _label(params, path)
         rows.append("  ".join([f"{label:<14}"] + [f"{columns[h][k]!r:>24}" for h in heads]))
     return "\n".join(rows)
 
@@ -972,9 +1878,10 @@ def check(program: Program, seconds: float = CHECK_SECONDS) -> Failure | None:
     return ``f(*args)`` bitwise; every generated ``.source`` must compile; the arguments
     must not be modified. A check running past ``seconds`` reports a hang.
     """
+    run = _check_array if program.family == "array" else _check
     try:
         with time_limit(seconds):
-            return _check(program)
+            return run(program)
     except Timeout as err:  # outside the transforms: f itself, or the oracle
         return _crash("check", err, program)
 
@@ -1071,6 +1978,169 @@ def _check(program: Program) -> Failure | None:
     return None
 
 
+def _check_array(program: Program) -> Failure | None:
+    """:func:`check` for the "array" family: every entry of every array argument is a
+    coordinate. Reverse mode (optimized, unoptimized, and the shape-generic code that
+    ``g.general`` runs) against Richardson differences per entry; gradients with their
+    arguments' shapes and dtypes (a number for a number); ``value_and_grad``'s gradient
+    and ``jacobian(mode="fwd")`` over the number arguments against reverse; ``jvp`` along
+    random tangents against reverse mode's gradient; the values bitwise; no gradient sharing
+    memory with an argument; the arguments unmodified; every generated source compiled."""
+    f = load(program.source)[program.entry]
+    params = list(program.params)
+    args, wrt, scalar = program.args, program.wrt, program.scalar_wrt
+    snapshot = copy.deepcopy(args)
+    expected = f(*args)
+    paths = _paths(program)
+    stage = "grad"
+    try:
+        reverse: dict[str, list[float]] = {}
+        generated = []
+        for optimize in (True, False):
+            stage = f"grad(optimize={optimize})"
+            g = s2s_ad.grad(f, wrt=wrt, optimize=optimize)
+            generated.append((stage, g))
+            reverse[f"reverse{'' if optimize else ' (unoptimized)'}"] = _entries(
+                g(*args), program, paths, wrt)
+        general = getattr(generated[0][1], "general", None)
+        if general is not None:
+            stage = "grad(...).general (shape-generic)"
+            reverse["reverse (shape-generic)"] = _entries(general(*args), program, paths, wrt)
+        stage = "value_and_grad"
+        vg = s2s_ad.value_and_grad(f, wrt=wrt)
+        generated.append((stage, vg))
+        value, vg_gradient = vg(*args)
+        vg_flat = _entries(vg_gradient, program, paths, wrt)
+        jac_flat: list[float] = []
+        if scalar:
+            stage = "jacobian(mode='fwd')"
+            jac = s2s_ad.jacobian(f, wrt=scalar, mode="fwd")
+            generated.append((stage, jac))
+            jac_flat = _entries(jac(*args), program, _paths(program, scalar), scalar)
+        stage = "jvp"
+        jv = s2s_ad.jvp(f, wrt=wrt)
+        generated.append((stage, jv))
+        rng = np.random.default_rng(program.seed)
+        directions = []  # (tangents, jvp's value, jvp's tangent) for two random tangents
+        for _ in range(JVP_TANGENTS):
+            tangents = [rng.uniform(-1.0, 1.0, np.shape(args[params.index(n)])) for n in wrt]
+            tangents = [t if t.ndim else float(t) for t in tangents]
+            jvp_value, jvp_tangent = _call_jvp(jv, f, args, tangents)
+            if isinstance(jvp_tangent, bool) or not isinstance(jvp_tangent, (int, float)):
+                raise _StructureError(f"the jvp tangent is {_kind(jvp_tangent)}, not a number")
+            directions.append((tangents, jvp_value, jvp_tangent))
+        ran = []  # the code that ran: specialized to the arguments' shapes where it depends
+        for name, g in generated:
+            stage = f"compile {name}.source"
+            compile(g.source, f"<{name}>", "exec")
+            if hasattr(g, "specialize"):
+                positional, keywords = (_jvp_arguments(jv, args, tangents) if g is jv
+                                        else (args, {}))
+                g = g.specialize(*positional, **keywords)
+                compile(g.source, f"<{name}>", "exec")
+            ran.append((name, g))
+    except _StructureError as err:
+        return Failure(f"structure: {stage}", str(err), program)
+    except Exception as err:  # noqa: BLE001 -- every exception is a finding
+        return _crash(stage, err, program)
+
+    sources = "\n".join(f"--- {name} ---\n{g.source.rstrip()}" for name, g in ran[:2])
+    numeric = [_oracle(f, args, p, STEPS[0]) for p in paths]
+    for label, got in reverse.items():
+        bad = [k for k, (a, b) in enumerate(zip(got, numeric)) if relative_error(a, b) > RTOL]
+        if bad:  # retry at the second step before calling it a mismatch
+            retry = [_oracle(f, args, p, STEPS[1]) for p in paths]
+            bad = [k for k in bad if relative_error(got[k], retry[k]) > RTOL]
+            if bad:
+                columns = {**reverse, f"richardson h={STEPS[0]:g}": numeric,
+                           f"richardson h={STEPS[1]:g}": retry}
+                return Failure(f"mismatch: {label} vs differences",
+                               _table(paths, params, columns) + "\n" + sources, program)
+    optimized = reverse["reverse"]
+    scalar_paths = _paths(program, scalar)
+    comparisons = [
+        ("reverse (unoptimized) vs reverse", paths, reverse["reverse (unoptimized)"], optimized),
+        ("value_and_grad gradient vs grad", paths, vg_flat, optimized),
+        ("jacobian(mode='fwd') vs reverse", scalar_paths, jac_flat,
+         [optimized[paths.index(p)] for p in scalar_paths]),
+    ]
+    if "reverse (shape-generic)" in reverse:
+        comparisons.append(("reverse (shape-generic) vs reverse", paths,
+                            reverse["reverse (shape-generic)"], optimized))
+    for label, where, got, want in comparisons:
+        if any(relative_error(a, b) > MODE_RTOL for a, b in zip(got, want)):
+            columns = {label.split(" vs ")[0]: got, label.split(" vs ")[1]: want}
+            return Failure(f"mismatch: {label}", _table(where, params, columns) + "\n" + sources,
+                           program)
+    for tangents, _, jvp_tangent in directions:
+        by_name = dict(zip(wrt, tangents))
+        terms = [g * float(_get(by_name[params[p[0]]], p[1:])) for g, p in zip(optimized, paths)]
+        dot = math.fsum(terms)
+        scale = max(1.0, math.fsum(abs(term) for term in terms))
+        if not abs(jvp_tangent - dot) <= MODE_RTOL * scale:
+            shown = ", ".join(f"d{n}={_show(t)}" for n, t in by_name.items())
+            return Failure("mismatch: jvp vs reverse",
+                           f"jvp tangent {jvp_tangent!r}, reverse . tangent {dot!r} "
+                           f"(tangents {shown})\n" + sources, program)
+    values = [("value_and_grad", value)] + [("jvp", v) for _, v, _ in directions]
+    for label, got in values:
+        if not (got == expected and type(got) is type(expected)):
+            return Failure(f"value: {label} differs from f(*args)",
+                           f"{label} value {got!r} ({type(got).__name__}), f(*args) = "
+                           f"{expected!r} ({type(expected).__name__})\n" + sources, program)
+    changed = [n for n, a, b in zip(params, args, snapshot) if not _identical(a, b)]
+    if changed:
+        return Failure("mutation: arguments modified", "\n".join(
+            f"{n}: before {_show(snapshot[params.index(n)])}\n"
+            f"{' ' * len(n)}  after  {_show(args[params.index(n)])}" for n in changed), program)
+    return None
+
+
+def _entries(gradient: Any, program: Program, paths: list[Path],
+             names: tuple[str, ...]) -> list[float]:
+    """The partials in ``paths`` order from a gradient with one entry per ``names``, after
+    checking that each has its argument's shape and dtype (a number for a number argument;
+    integer partials of float arguments are fine: derivatives may drop ``* 1.0``)."""
+    params = list(program.params)
+    if not isinstance(gradient, tuple) or len(gradient) != len(names):
+        raise _StructureError(f"a tuple wrt of {len(names)} gave {_kind(gradient)}")
+    by_index = {}
+    for name, entry in zip(names, gradient):
+        arg = program.args[params.index(name)]
+        if isinstance(arg, np.ndarray):
+            ok = (type(entry) is np.ndarray and entry.shape == arg.shape
+                  and entry.dtype == arg.dtype)
+        else:
+            ok = isinstance(entry, (int, float)) and not isinstance(entry, bool) or (
+                "array-number-where" in program.avoid and type(entry) is np.ndarray
+                and entry.shape == () and entry.dtype == np.float64)
+        if not ok:
+            raise _StructureError(f"the gradient for {name} is {_kind(entry)}; the argument "
+                                  f"is {_kind(arg)}")
+        shared = [p for p, a in zip(params, program.args)
+                  if isinstance(a, np.ndarray) and np.shares_memory(entry, a)]
+        if shared:  # scaling the gradient in place would move the argument
+            raise _StructureError(f"the gradient for {name} shares memory with the argument "
+                                  f"{shared[0]}")
+        by_index[params.index(name)] = entry
+    return [float(_get(by_index[p[0]], p[1:])) for p in paths]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)}: ({', '.join(map(_kind, value))})"
+    return f"{value!r} (a {type(value).__name__})"
+
+
+def _identical(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (type(a) is type(b) and a.shape == b.shape and a.dtype == b.dtype
+                and bool(np.array_equal(a, b)))
+    return a == b and type(a) is type(b)
+
+
 def _random_like(value: Any, rng: random.Random) -> Any:
     if isinstance(value, float):
         return rng.uniform(-1.0, 1.0)
@@ -1085,10 +2155,16 @@ def _random_like(value: Any, rng: random.Random) -> Any:
 def _call_jvp(jv: Callable[..., Any], f: Callable[..., Any], args: tuple,
               tangents: list[Any]) -> tuple[Any, float]:
     """Call a generated JVP: tangents by position, or by name where they are keyword-only."""
+    positional, keywords = _jvp_arguments(jv, args, tangents)
+    return jv(*positional, **keywords)
+
+
+def _jvp_arguments(jv: Callable[..., Any], args: tuple,
+                   tangents: list[Any]) -> tuple[tuple, dict[str, Any]]:
     extra = list(inspect.signature(jv, follow_wrapped=False).parameters.values())[len(args):]
     positional = [t for p, t in zip(extra, tangents) if p.kind is not p.KEYWORD_ONLY]
     keywords = {p.name: t for p, t in zip(extra, tangents) if p.kind is p.KEYWORD_ONLY}
-    return jv(*args, *positional, **keywords)
+    return (*args, *positional), keywords
 
 
 # --- the minimizer ------------------------------------------------------------------------------
@@ -1122,7 +2198,7 @@ def _edits(source: str) -> Iterator[str]:
                     continue
                 yield ast.unparse(ast.fix_missing_locations(tree))
     for k, node in enumerate(ast.walk(base)):
-        if not isinstance(node, ast.expr) or isinstance(node, ast.Constant):
+        if not isinstance(node, ast.expr) or isinstance(node, (ast.Constant, ast.Slice)):
             continue
         for replacement in [*range(len(_operands(node))), None]:
             tree = ast.parse(source)
@@ -1134,13 +2210,19 @@ def _edits(source: str) -> Iterator[str]:
                 continue
             new = ast.Constant(1.0) if replacement is None else _operands(target)[replacement]
             _replace_child(parent, target, new)
-            yield ast.unparse(ast.fix_missing_locations(tree))
+            candidate = ast.unparse(ast.fix_missing_locations(tree))
+            try:  # a slice out of its subscript (`x[None, :]` -> `(None, :)`) is no Python
+                ast.parse(candidate)
+            except SyntaxError:
+                continue
+            yield candidate
 
 
 def _operands(node: ast.expr) -> list[ast.expr]:
     func = node.func if isinstance(node, ast.Call) else None
     return [c for c in ast.iter_child_nodes(node)
-            if isinstance(c, ast.expr) and c is not func and not isinstance(c, ast.Attribute)]
+            if isinstance(c, ast.expr) and c is not func
+            and not isinstance(c, (ast.Attribute, ast.Slice))]
 
 
 def _size(program: Program) -> tuple[int, int]:

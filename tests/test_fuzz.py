@@ -1,16 +1,21 @@
 """Differential fuzzing of the whole pipeline (issue 9).
 
 Each test draws random programs of one family from ``fuzz_programs.programs`` (expression
-trees, branches, loops, containers, all mixed) and runs ``fuzz_programs.check`` on each:
+trees, branches, loops, containers, all mixed, and NumPy arrays) and runs
+``fuzz_programs.check`` on each:
 reverse mode, optimized and not, against Richardson-extrapolated central differences
 (relative error 1e-5, retried at a second step); ``jacobian(mode="fwd")`` and ``jvp``
 against reverse mode (1e-10); ``value_and_grad``'s and ``jvp``'s values against
 ``f(*args)`` bitwise, with the same type; every generated ``.source`` compiled; the
-arguments unmodified. A failure prints the whole program, the point, every gradient, the
-generated sources, and ``generate(seed, family)`` to rebuild it.
+arguments unmodified. For the array family every entry of every array argument is a
+coordinate, the gradients must have their arguments' shapes and dtypes, and the
+shape-generic derivative (``g.general``) is checked too. A failure prints the whole
+program, the point, every gradient, the generated sources, and ``generate(seed, family)``
+to rebuild it.
 
 ``S2S_AD_FUZZ_EXAMPLES`` sets the number of programs per run (default 300, spread over the
-families); ``python bench/fuzz.py --n 10000`` runs a long campaign with a minimizer.
+scalar families; the array family, slower per program, gets a tenth as many);
+``python bench/fuzz.py --n 10000`` runs a long campaign with a minimizer.
 
 The generator avoids the patterns of the known bugs in ``fuzz_programs.KNOWN_BUGS``; each
 has a strict-xfail regression test at the bottom of this file. Fixing one makes its test
@@ -20,6 +25,7 @@ pass (and fail as an unexpected pass): remove the xfail mark and its ``KNOWN_BUG
 import math
 import os
 
+import numpy as np
 import pytest
 from fuzz_programs import FAMILIES, check, programs, time_limit
 from hypothesis import HealthCheck, given, settings
@@ -30,8 +36,11 @@ from s2s_ad.errors import DifferentiationError
 from s2s_ad.numeric import numerical_grad, relative_error
 
 PROGRAMS = int(os.environ.get("S2S_AD_FUZZ_EXAMPLES", "300"))
-FUZZ = settings(max_examples=max(1, PROGRAMS // len(FAMILIES)), deadline=None,
+SCALAR_FAMILIES = tuple(family for family in FAMILIES if family != "array")
+FUZZ = settings(max_examples=max(1, PROGRAMS // len(SCALAR_FAMILIES)), deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
+# about 0.2 s a program (shapes specialized five ways, an oracle per entry): ~6 s at 300
+ARRAY_FUZZ = settings(FUZZ, max_examples=max(1, PROGRAMS // 10))
 
 
 def _no_disagreement(program):
@@ -39,11 +48,17 @@ def _no_disagreement(program):
     assert failure is None, f"rebuild with {program!r}\n{failure.report()}"
 
 
-@pytest.mark.parametrize("family", FAMILIES)  # expressions, branches, loops, containers, all
+@pytest.mark.parametrize("family", SCALAR_FAMILIES)  # expressions, branches, loops, containers, all
 @FUZZ
 @given(data=st.data())
 def test_random_programs(family, data):
     _no_disagreement(data.draw(programs(family), label="program"))
+
+
+@ARRAY_FUZZ
+@given(data=st.data())
+def test_random_array_programs(data):
+    _no_disagreement(data.draw(programs("array"), label="program"))
 
 
 def test_a_known_program_passes_and_the_check_sees_a_wrong_gradient(monkeypatch):
@@ -252,3 +267,154 @@ def test_regression_list_grown_in_a_loop_with_a_constant_item(optimize):
     assert s2s_ad.grad(inactive_appends, optimize=optimize)(1.5, 2) == 3.0
     for n in (0, 2):
         assert s2s_ad.grad(inactive_item_before_the_loop, optimize=optimize)(-1.8, n) == 1.0
+
+
+# --- regression tests: bugs the array family found -----------------------------------------
+def _assert_every_gradient_right(f, args, wrt):
+    """grad of f at args, optimized and not, each both specialized to the arguments' shapes
+    and shape-generic (``g.general``: what ``s2s-ad export`` writes), against Richardson
+    differences."""
+    numeric = numerical_grad(f, args, wrt=wrt, method="richardson")
+    for optimize in (True, False):
+        g = s2s_ad.grad(f, wrt=wrt, optimize=optimize)
+        for label, run in (("specialized", g), ("shape-generic", g.general)):
+            gradient = run(*args)
+            assert all(np.allclose(a, b, rtol=1e-6, atol=1e-8)
+                       for a, b in zip(gradient, numeric)), (optimize, label, gradient)
+
+
+X23 = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
+_CRASHES = (AttributeError, IndexError, TypeError, ValueError)  # of the generated code
+
+
+def index_after_if(x, s):
+    u = x * 1.0
+    if s > 0.0:
+        u = 0.5 * u
+    return np.sum(u[0])  # u comes out of the if
+
+
+def index_in_loop(x):
+    u = x * 1.0
+    for i in range(2):  # noqa: B007 -- the user's loop, as written
+        u = 0.5 * u + u[0]  # u is carried by the loop
+    return np.sum(u)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "KNOWN_BUGS array-index-merged: the adjoint of an index read of an array that comes "
+    "out of an if or a loop is dropped"))
+@pytest.mark.parametrize("f, args", [(index_after_if, (X23, 1.0)), (index_in_loop, (X23,))],
+                         ids=["after-if", "in-loop"])
+def test_regression_index_of_a_value_out_of_an_if_or_a_loop(f, args):
+    """Found: d/dx of np.sum(u[0]) after `if s > 0: u = 0.5 * u` is 0, not 0.5 on row 0;
+    with u = 0.5 * u + u[0] carried by a loop, row 0 gets 0.25 instead of 4.25."""
+    _assert_every_gradient_right(f, args, ("x",))
+
+
+def index_of_index(x):
+    u = x[1:]
+    return np.sum(u[1:]) + np.sum(u)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "KNOWN_BUGS array-index-of-index: an index read that is indexed again and read "
+    "otherwise loses the other reads' adjoint"))
+def test_regression_index_of_an_index_read():
+    """Found: the gradient is [0, 0, 1], not [0, 1, 2] (np.sum(u)'s adjoint is dropped)."""
+    _assert_every_gradient_right(index_of_index, (np.array([0.1, 0.2, 0.3]),), ("x",))
+
+
+def read_in_branch(x, s):
+    u = x.T
+    if s < 0.0:  # not taken: u gets no adjoint
+        s = np.sum(u)
+    return s
+
+
+def read_in_loop(x, s, n):
+    u = x.T
+    for i in range(n):  # noqa: B007 -- n = 0: u gets no adjoint
+        s = s + np.sum(u)
+    return s
+
+
+def overwrite_in_loop(b, c, n):
+    for i in range(n):  # noqa: B007
+        c = np.stack([0.5, b[1]])  # c's old value gets the adjoint 0.0
+    return np.sum(c)
+
+
+def transpose_in_condition(x, s, n):
+    if np.sum(x @ x.T) < 0.0:  # CSE shares x.T with the arm
+        s = np.sum(x.T)
+    return s
+
+
+@pytest.mark.xfail(strict=True, raises=_CRASHES, reason=(
+    "KNOWN_BUGS array-zero-adjoint: an array's adjoint is the number 0.0 on a path that "
+    "does not read it, and the rules of .T, reshape, @, np.concatenate and np.stack cannot "
+    "take it"))
+@pytest.mark.parametrize("f, args", [
+    (read_in_branch, (X23, 1.0)), (read_in_loop, (X23, 1.0, 0)),
+    (overwrite_in_loop, (np.array([1.0, 2.0]), np.array([3.0, 4.0]), 2)),
+    (transpose_in_condition, (X23, 1.0, 0))], ids=["branch", "loop", "overwrite", "cse"])
+def test_regression_array_without_adjoint_on_some_path(f, args):
+    """Found: AttributeError ('float' object has no attribute 'T'), IndexError (np.take of
+    0.0), ValueError (reshape, @), TypeError (np.split) in the generated gradient; "cse"
+    (x.T in the condition shared with the arm) only with optimize=True."""
+    _assert_every_gradient_right(f, args, (0, 1))
+
+
+def negative_axis(x):
+    return np.sum(np.max(x, axis=-1))
+
+
+def test_regression_negative_constant_axis():
+    """Found: UnsupportedSyntaxError "np.max's axis= must be known when the derivative is
+    built" for the constant axis=-1 (fixed with the NumPy rule tests' findings)."""
+    assert np.array_equal(s2s_ad.grad(negative_axis)(X23), [[0.0, 0.0, 1.0], [0.0, 0.0, 1.0]])
+
+
+def inner_product(v):
+    return v @ v
+
+
+def test_regression_shape_generic_gradient_of_a_vector_product():
+    """Found: the shape-generic gradient (g.general, what `s2s-ad export` writes) of v @ v
+    raised AxisError in runtime.matmul_vjp (the specialized one was right)."""
+    g = s2s_ad.grad(inner_product)
+    v = np.array([1.0, 2.0, 3.0])
+    assert np.array_equal(g(v), 2 * v)
+    assert np.array_equal(g.general(v), 2 * v)
+
+
+def augassign_alias(x):
+    u = x * 2.0
+    w = u  # the same array
+    u += 1.0  # NumPy updates w too
+    return np.sum(w)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "KNOWN_BUGS array-augassign-alias: u += v is lowered as u = u + v, so another name for "
+    "u's array keeps its old value"))
+def test_regression_augmented_assignment_to_a_shared_array():
+    """Found: value_and_grad's value is 6.0 where f gives 8.0 (w sees the update)."""
+    x = np.array([1.0, 2.0])
+    value, gradient = s2s_ad.value_and_grad(augassign_alias)(x)
+    assert value == augassign_alias(x) == 8.0
+    assert np.array_equal(gradient, [2.0, 2.0])
+
+
+def minimum_of_a_number(x, s):
+    return np.minimum(s, 3.0) + np.sum(x)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "KNOWN_BUGS array-number-where: np.minimum's rule gives a number argument a 0-d array"))
+def test_regression_number_gradient_through_np_minimum():
+    """Found: the gradient for s is array(1.0), a 0-d array (README: a number argument gets
+    a number gradient)."""
+    _, ds = s2s_ad.grad(minimum_of_a_number, wrt=(0, 1))(np.array([1.0, 2.0]), 0.5)
+    assert isinstance(ds, float) and ds == 1.0
