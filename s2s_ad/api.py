@@ -41,7 +41,7 @@ from .transforms.trees import map_leaves, project, stack
 F = TypeVar("F", bound=Callable[..., Any])
 Wrt = int | str | tuple[int | str, ...] | None
 
-_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, Callable[..., Any]]] = (
+_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, weakref.ref]] = (
     weakref.WeakKeyDictionary())
 
 
@@ -202,8 +202,9 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
         per_function = _CACHE.setdefault(f, {})
     except TypeError:  # not weak-referenceable (a builtin): lift() explains
         per_function = {}
-    if key in per_function:
-        return per_function[key]
+    cached = per_function.get(key)
+    if cached is not None and cached() is not None:
+        return cached()
     try:
         memo: dict = {}
         generated = _build(f, kind, wrt, optimize, mode, memo=memo)
@@ -212,7 +213,9 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
     if _could_take_arrays(memo["primal"]) and _shape_dependent(generated.__s2s__):
         dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
         generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo) or dispatcher
-    per_function[key] = generated
+    # weakly: a generated function refers to f (__wrapped__), and a strong value would
+    # keep f, its key, alive forever
+    per_function[key] = weakref.ref(generated)
     return generated
 
 
