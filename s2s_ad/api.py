@@ -210,7 +210,8 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
         generated = _build(f, kind, wrt, optimize, mode, memo=memo)
     except DifferentiationError as err:
         raise err.with_traceback(None) from None  # users never see our frames
-    if _could_take_arrays(memo["primal"]) and _shape_dependent(generated.__s2s__):
+    # (on the optimized IR too: dead code may have held the only proof that x is a number)
+    if any(map(_could_take_arrays, memo.values())) and _shape_dependent(generated.__s2s__):
         dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
         generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo) or dispatcher
     # weakly: a generated function refers to f (__wrapped__), and a strong value would
@@ -398,10 +399,19 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     return fn
 
 
+_VIEWS = frozenset({"getitem", "T", "np.reshape", "np.ravel", "np.squeeze", "np.expand_dims",
+                    "np.transpose", "np.swapaxes", "np.broadcast_to", "copy"})
+
+
 def _no_aliases(fn: Function, example: list[Any]) -> Function:
     """Never return an array argument itself (``d(x @ y)/dx`` is ``y``): the caller may
     update the gradient in place."""
     arrays = {p for p, arg in zip(fn.params, example) if isinstance(arg, np.ndarray)}
+    views = {op.out for op in fn.body.ops  # x[1:], x.T, x.reshape(...) share x's memory
+             if op.prim in _VIEWS and op.args and op.args[0] in arrays}
+    if views & set(fn.body.results):
+        _, shapes, _ = infer(fn, example)  # a view that is an array (x[2] may be a number)
+        arrays |= {v for v in views if v in shapes}
     if not any(v in arrays for v in fn.body.results):
         return fn
     ops, results, copies = list(fn.body.ops), [], {}

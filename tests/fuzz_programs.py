@@ -93,7 +93,8 @@ JVP_TANGENTS = 2  # random tangents per array program
 #: of a built tuple with an argument, `for k in d`, integer partials of float arguments
 #: (allowed by design: derivatives may drop `* 1.0`), a loop nest whose inner loop breaks
 #: inside a nested `if` (forward jacobian), a negative constant axis (`axis=-1`), the
-#: shape-generic derivative of a product of two vectors (`v @ w`).
+#: shape-generic derivative of a product of two vectors (`v @ w`), a gradient that is a
+#: view of an argument (`d(x[2] * b)/db`).
 KNOWN_BUGS: frozenset[str] = frozenset({
     # An index read (`u[0]`, `u[:, 1:2]`, `for row in u`) of an array whose value comes out
     # of an `if` or a loop (re-assigned in a branch or a loop body, read after it or in the
@@ -755,10 +756,29 @@ _REDUCERS = ((3.0, "sum"), (2.0, "mean"), (1.0, "max"), (0.5, "min"))
 _VIEWS = ("reshape", "ravel", "transpose")
 
 
-def _view_source(text: str) -> str | None:
-    """The name whose memory ``text`` may share (``u``, ``u.T``, ``u[0]``, ``u.reshape(..)``)."""
-    node = ast.parse(text, mode="eval").body
+def _folded(node: ast.expr) -> ast.expr:
+    """``node`` without what the optimizer folds away: ``-(-u)``, ``+u``, ``u * 1.0``."""
     while True:
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+            node = node.operand
+        elif (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+              and isinstance(node.operand, ast.UnaryOp)
+              and isinstance(node.operand.op, ast.USub)):
+            node = node.operand.operand
+        elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult)
+              and any(isinstance(side, ast.Constant) and side.value == 1
+                      for side in (node.left, node.right))):
+            node = node.right if isinstance(node.left, ast.Constant) else node.left
+        else:
+            return node
+
+
+def _view_source(text: str) -> str | None:
+    """The name whose memory ``text`` may share (``u``, ``u.T``, ``u[0]``, ``u.reshape(..)``),
+    or whose value it is once the optimizer has folded it (``-(-u)``)."""
+    node = _folded(ast.parse(text, mode="eval").body)
+    while True:
+        node = _folded(node)
         if isinstance(node, ast.Name):
             return node.id
         if isinstance(node, (ast.Attribute, ast.Subscript)):
@@ -772,8 +792,31 @@ def _view_source(text: str) -> str | None:
 
 
 def _indexes(text: str) -> bool:
-    """Whether the expression ``text`` is an index read (``u[0]``, ``x.T[1:]``)."""
-    return isinstance(ast.parse(text, mode="eval").body, ast.Subscript)
+    """Whether the expression ``text`` is an index read (``u[0]``, ``x.T[1:]``, ``-(-u[0])``)."""
+    return isinstance(_folded(ast.parse(text, mode="eval").body), ast.Subscript)
+
+
+def _alias(text: str) -> str | None:
+    """The name ``text`` is once folded (``u``, ``-(-u)``, ``u * 1.0``), or None."""
+    node = _folded(ast.parse(text, mode="eval").body)
+    return node.id if isinstance(node, ast.Name) else None
+
+
+_SHAPING = ("reshape", "ravel", "transpose", "dot", "concatenate", "hstack", "vstack", "stack",
+            "array")
+
+
+def _shaping(text: str) -> set[str]:
+    """The subexpressions of ``text`` whose derivative rules need an array cotangent (``.T``,
+    ``@``, reshapes, joins), as ``ast.unparse`` writes them."""
+    out = set()
+    for node in ast.walk(ast.parse(text.strip())):
+        if (isinstance(node, ast.Attribute) and node.attr == "T"
+                or isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)
+                or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _SHAPING):
+            out.add(ast.unparse(node))
+    return out
 
 
 def _names_read(text: str, *, indexed: bool = False) -> set[str]:
@@ -804,7 +847,9 @@ class _ArrayScope:
     loop, ``indexed`` and ``assigned`` are the names the loop nest reads by indexing and
     assigns (one pair of sets shared by every scope in the nest).
     At the top level, ``pending`` are the arrays whose value nothing has read yet outside a
-    comparison, an ``if`` or a loop.
+    comparison, an ``if`` or a loop. ``shaping``: the transposes, products, reshapes and
+    joins (see :func:`_shaping`) written so far; ``outer``: those written before the
+    innermost ``if`` or loop started.
     """
 
     shapes: dict[str, Shape]
@@ -818,6 +863,8 @@ class _ArrayScope:
     indexed: set[str] = field(default_factory=set)
     assigned: set[str] = field(default_factory=set)
     pending: set[str] = field(default_factory=set)
+    shaping: set[str] = field(default_factory=set)  # `.T`, `@`, ... written so far
+    outer: set[str] = field(default_factory=set)  # those written before this if or loop
     in_loop: bool = False
     loops: int = 0
     nested: bool = False  # in an if or a loop
@@ -826,7 +873,7 @@ class _ArrayScope:
         new = replace(self, shapes=dict(self.shapes), mutable=list(self.mutable),
                       ints=list(self.ints), fresh=set(self.fresh), views=set(self.views),
                       written=set(), merged=set(self.merged), sliced=set(self.sliced),
-                      nested=True)
+                      shaping=set(self.shaping), outer=set(self.shaping), nested=True)
         for key, value in changes.items():
             setattr(new, key, value)
         return new
@@ -856,8 +903,9 @@ class _ArrayWriter:
     it computes gets an array adjoint on every path ("array-zero-adjoint"): new arrays only
     outside ``if`` and loops, each read later outside them (by the return at the latest);
     re-assignments in an ``if`` or a loop read the old value; no transposes, products,
-    reshapes or joins in comparisons (which CSE could share with an ``if`` arm); helpers'
-    results depend on their first argument.
+    reshapes or joins in comparisons, and none in an ``if`` or a loop that was written
+    before it (CSE would share them with the arm or body); helpers' results depend on their
+    first argument.
     """
 
     def __init__(self, rng: random.Random, avoid: frozenset[str]) -> None:
@@ -904,7 +952,8 @@ class _ArrayWriter:
             forms[()] += [(0.3, f"({r.choice(('0.1', '0.5'))} * {i})") for i in sc.ints]
 
         def add(shape: Shape, weight: float, text: str) -> None:
-            forms.setdefault(shape, []).append((weight, text))
+            if not self._clashes(sc, text):
+                forms.setdefault(shape, []).append((weight, text))
 
         for name, shape in sc.shapes.items():
             add(shape, 3.0, name)
@@ -937,6 +986,13 @@ class _ArrayWriter:
             add((p, 1), 0.5, f"{name}[:, {k}:{k + 1}]")
             add(shape, 0.3, r.choice((f"{name}[::-1]", f"{name}[:, ::-1]")))
         return forms
+
+    def _clashes(self, sc: _ArrayScope, text: str) -> bool:
+        """Whether ``text`` repeats a transpose, product, reshape or join written before the
+        enclosing ``if`` or loop ("array-zero-adjoint": CSE would share it with this arm
+        or body, whose part of its adjoint is 0.0 on the paths that skip them)."""
+        return (sc.nested and self.bug("array-zero-adjoint")
+                and bool(_shaping(text) & sc.outer))
 
     def universe(self, sc: _ArrayScope) -> set[Shape]:
         return set(self.forms(sc))
@@ -985,7 +1041,10 @@ class _ArrayWriter:
                     options.append((0.5, self._transpose))
                 if self._reshapes(shape, u):
                     options.append((0.4, self._reshape))
-        return _weighted(r, options)(sc, shape, depth - 1)
+        text = _weighted(r, options)(sc, shape, depth - 1)
+        if self._clashes(sc, text):  # (its operands do not: they went through expr)
+            text = self._unary(sc, shape, depth - 1)
+        return text
 
     def _side(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
         """An operand that only broadcasts: a number stays shallow."""
@@ -1265,6 +1324,7 @@ class _ArrayWriter:
 
     def _note(self, sc: _ArrayScope, text: str) -> str:
         """Record what ``text`` reads; returns it."""
+        sc.shaping |= _shaping(text)
         if sc.in_loop:
             sc.indexed.update(_names_read(text, indexed=True))
         if not sc.nested:
@@ -1277,9 +1337,10 @@ class _ArrayWriter:
         sc.fresh.discard(name)
         sc.views.discard(name)
         sc.sliced.discard(name)
-        if _indexes(rhs) or rhs in sc.sliced:
+        alias = _alias(rhs)  # another name for the same value
+        if _indexes(rhs) or alias in sc.sliced:
             sc.sliced.add(name)
-        if rhs in sc.merged:  # another name for the same value
+        if alias in sc.merged:
             sc.merged.add(name)
         if not sc.nested and shape != ():
             sc.pending.add(name)

@@ -164,3 +164,19 @@ def test_sigmoid_loop_with_math():
         s = 1 / (1 + math.exp(-s))
         expected *= s * (1 - s)
     assert g(0.3, 5) == pytest.approx(expected, rel=1e-12)
+
+
+def swap_then_break(x, y, n):
+    for _ in range(n):
+        x, y = y, math.tanh(x + y)
+        if x * 2.0 > 0.5:  # reads the new x, which is the old y
+            break
+    return 2.0 * y + x
+
+
+@pytest.mark.parametrize("point", [(0.1, 0.2, 6), (0.3, 0.9, 6), (-0.4, 0.1, 6)])
+def test_a_break_test_reads_the_values_of_its_iteration(point):
+    # found by the fuzzer: the break test, inlined after the carried variables were
+    # reassigned, read the next iteration's values
+    value, _ = s2s_ad.value_and_grad(swap_then_break, wrt=("x", "y"))(*point)
+    assert value == swap_then_break(*point)

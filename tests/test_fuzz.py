@@ -418,3 +418,17 @@ def test_regression_number_gradient_through_np_minimum():
     a number gradient)."""
     _, ds = s2s_ad.grad(minimum_of_a_number, wrt=(0, 1))(np.array([1.0, 2.0]), 0.5)
     assert isinstance(ds, float) and ds == 1.0
+
+
+def scaled_by_a_row(x, b):
+    b = x[2] * b
+    return np.sum(b)
+
+
+def test_regression_gradient_is_not_a_view_of_an_argument():
+    """Found: grad returned db = x[2] itself (optimize=True), so `db *= 100.0` changed x."""
+    x, b = np.arange(12.0).reshape(3, 4), np.ones(4)
+    for optimize in (True, False):
+        _, db = s2s_ad.grad(scaled_by_a_row, wrt=(0, 1), optimize=optimize)(x, b)
+        assert np.array_equal(db, [8.0, 9.0, 10.0, 11.0])
+        assert not np.shares_memory(db, x), optimize

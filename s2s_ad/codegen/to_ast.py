@@ -229,13 +229,17 @@ class _Codegen:
         pairs = [(p, v) for p, v in zip(params, body.results)
                  if self.variable(v) is not self.variable(p)]
         stmts = []
+        broke = body.results[-1] if len(body.results) > len(op.outs) else None
+        if pairs and broke is not None and broke in self.inline:
+            # the break test reads this iteration's values: test before they are reassigned
+            stmts.append(_assign([self.store(broke)], self.ref(broke)))
         if pairs:
             targets = [self.store(p) for p, _ in pairs]
             values = [self.ref(v) for _, v in pairs]
             stmts.append(_assign(targets, values[0] if len(values) == 1
                                  else ast.Tuple(elts=values, ctx=ast.Load())))
-        if len(body.results) > len(op.outs):  # the loop can break
-            stmts.append(ast.If(test=self.ref(body.results[-1]), body=[ast.Break()], orelse=[]))
+        if broke is not None:  # the loop can break
+            stmts.append(ast.If(test=self.ref(broke), body=[ast.Break()], orelse=[]))
         return stmts
 
     def for_statement(self, op: Op) -> list[ast.stmt]:
