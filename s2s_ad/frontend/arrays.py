@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import NoDerivativeRuleError
 from ..ir.core import Value
 from ..primitives.numpy import ATTRIBUTES, CONSTRUCTORS, METHODS, SIGNATURES
 
@@ -181,12 +180,6 @@ class Arrays:
             parts = [self.static_index(p, env) for p in node.elts]
             return _UNKNOWN if _UNKNOWN in parts else tuple(parts)
         return self.constant_of(self.expr(node, env))
-
-    def no_rule(self, node: ast.AST, label: str) -> NoDerivativeRuleError:
-        return self.error(node, f"no derivative rule for {label}",
-                          hint=f"register one with s2s_ad.defvjp({label.strip('`')}, ...) "
-                               "or compute it outside the differentiated function",
-                          kind=NoDerivativeRuleError)
 
 
 class _Unknown:

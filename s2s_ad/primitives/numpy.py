@@ -239,10 +239,6 @@ def _vjp_prod(e, g, x, axis=None, keepdims=False):
     return e.mul(_unreduce(e, g, x, axis, keepdims), e.truediv(p, x))
 
 
-def _ddof(attrs):
-    return {"ddof": attrs["ddof"]} if attrs.get("ddof") else {}
-
-
 defvjp("np.sum", lambda e, g, x, axis=None, keepdims=False: _unreduce(e, g, x, axis, keepdims))
 defvjp("np.mean", lambda e, g, x, axis=None, keepdims=False: e.truediv(
     _unreduce(e, g, x, axis, keepdims), _count(e, g, x)))

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..ir.core import Function, Op, Region, Value, const_value, walk
 from ..primitives import get
+from .activity import LOOPS
 
 _MATH = frozenset(
     "sin cos tan asin acos atan sinh cosh tanh exp expm1 log log2 log10 log1p sqrt erf erfc "
@@ -37,7 +38,6 @@ _NUMBER_OPERANDS = _MATH | {"max", "min", "not_"}
 _ELEMENTWISE = frozenset("add sub mul truediv floordiv mod pow neg pos abs lt le gt ge eq ne "
                          "max min copy".split())
 _NUMBER_TYPES = (bool, int, float)
-LOOPS = ("for_range", "while")
 
 
 def scalar_values(fn: Function, assume: Iterable[Value] = ()) -> set[Value]:

@@ -76,7 +76,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
 
     containers = {op.args[0] for op in walk(clone.body) if op.prim in ("getitem", "getitem_mut")}
     # used as a number somewhere: a number, so a missing gradient is the literal 0.0
-    numbers = {a for op in walk(clone.body) if op.prim not in _STRUCTURE for a in op.args}
+    numbers = {a for op in walk(clone.body) if op.prim not in STRUCTURE_OPS for a in op.args}
     grads = []
     for p in wrt_params:
         g = sweep.adjoint.get(p)
@@ -148,7 +148,7 @@ def _maybe_number(g: Value, ops: list[Op]) -> bool:
 
 
 # ops that read a value only as a container (its items, its length, its keys)
-_STRUCTURE = frozenset({"getitem", "getitem_mut", "len", "len_mut", "keys", "tuple"})
+STRUCTURE_OPS = frozenset({"getitem", "getitem_mut", "len", "len_mut", "keys", "tuple"})
 
 
 class Reverse:
@@ -184,12 +184,13 @@ class Reverse:
         return self.e.const(0.0) if shape is None else self.e.emit("np.zeros",
                                                                    self.e.const(shape))[0]
 
-    def merged(self, v: Value) -> Value | None:
-        """``v``'s adjoint, with what its item reads added into its container adjoint
-        (for an array read both whole and by index)."""
+    def merged(self, v: Value, array: bool = False) -> Value | None:
+        """``v``'s adjoint plus what its item reads added into its container adjoint, for a
+        value that is an array: known to be one (``shapes``), or ``array`` (the result of
+        a differentiable op)."""
         g = self.adjoint.get(v)
         dc = self.container_adjoint(v)
-        if dc is None or v not in self.e.shapes:
+        if dc is None or not (array or v in self.e.shapes):
             return g
         dc = self.e.emit("like", dc, v)[0]
         return dc if g is None else self.e.add(g, dc)
@@ -325,12 +326,8 @@ class Reverse:
             raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",
                                         loc=op.loc, hint="register one with s2s_ad.defvjp",
                                         stage="while differentiating (reverse mode)")
-        g = self.adjoint.get(op.out)
-        dc = self.container_adjoint(op.out)  # an array also read item by item
         with self.e.at(op.loc):
-            if dc is not None:
-                dc = self.e.emit("like", dc, op.out)[0]
-                g = dc if g is None else self.e.add(g, dc)
+            g = self.merged(op.out, array=True)  # an array may also be read item by item
             attrs = dict(op.attrs)
             for x, rule in zip(op.args, rules_for(prim.vjp, len(op.args))):
                 if rule is not None and x in self.active:
