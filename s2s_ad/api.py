@@ -27,6 +27,7 @@ import numpy as np
 from .codegen.load import load
 from .codegen.to_ast import Guard
 from .errors import DifferentiationError
+from .frontend.inplace import mark_shared_updates, shared_update
 from .frontend.lower import lift
 from .ir.core import Function, Op, Region, Value, tree_leaves, walk
 from .optimize import OpCounts, count_ops
@@ -212,7 +213,8 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
     except DifferentiationError as err:
         raise err.with_traceback(None) from None  # users never see our frames
     # (on the optimized IR too: dead code may have held the only proof that x is a number)
-    if any(map(_could_take_arrays, memo.values())) and _shape_dependent(generated.__s2s__):
+    primals = [v for v in memo.values() if isinstance(v, Function)]
+    if any(map(_could_take_arrays, primals)) and _shape_dependent(generated.__s2s__):
         dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
         generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo) or dispatcher
     # weakly: a generated function refers to f (__wrapped__), and a strong value would
@@ -361,8 +363,14 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     next build of the same function (its specializations)."""
     memo = {} if memo is None else memo
     if "primal" not in memo:
-        memo["primal"] = lift(f)
+        memo["primal"] = primal = lift(f)
+        # `u += v` where something else reads the old u: checked where u is an array
+        memo["shared"] = primal.updates and mark_shared_updates(
+            primal, list(primal.updates), scalar_values(primal))
     primal = memo["primal"]
+    if example is not None and memo["shared"]:
+        numbers, shapes, _ = infer(primal, example)
+        shared_update(memo["shared"], numbers, set(shapes), f"while lowering {primal.name!r}")
     indices, single = resolve_wrt(primal, wrt)
     if kind in _SCALAR_ONLY and not isinstance(primal.out_tree, int):
         raise DifferentiationError(

@@ -74,6 +74,43 @@ def zero_gradient(c: Any) -> Any:
     return 0.0
 
 
+def zero_adjoint(x: Any) -> Any:
+    """The adjoint of ``x`` where nothing reaches it: float zeros of an array's shape, 0.0
+    for anything else."""
+    if hasattr(x, "shape") and hasattr(x, "dtype") and x.shape:
+        import numpy as np
+
+        return np.zeros(x.shape, np.result_type(x.dtype, 0.0))
+    return 0.0
+
+
+def merge_adjoints(g: Any, acc: Any, c: Any) -> Any:
+    """The sum of two adjoints of ``c``: one of it read whole (an array over its items),
+    one of its items (in ``c``'s structure), or a zero (a number); in ``c``'s structure."""
+    if isinstance(c, (list, tuple, dict)):
+        if not hasattr(g, "__len__"):  # a zero from a path that did not read c
+            return acc if not hasattr(acc, "__len__") else like(acc, c)
+        if not hasattr(acc, "__len__"):
+            return like(g, c)
+        if isinstance(c, dict):
+            return {k: merge_adjoints(g[k], acc[k], v) for k, v in c.items()}
+        return type(c)(merge_adjoints(a, b, v) for a, b, v in zip(g, acc, c))
+    return g + acc
+
+
+def unshared(x: Any, *readers: Any, name: str, op: str, line: int) -> None:
+    """Stop where ``name op= ...`` (at ``line``) changes the array ``x`` in place while
+    something reads it again (one of ``readers``, or, if none is given, a value made from
+    it later): a derivative that gives each assignment a new value cannot follow."""
+    import numpy as np
+
+    if isinstance(x, np.ndarray) and (not readers or any(isinstance(r, np.ndarray)
+                                                         for r in readers)):
+        raise TypeError(f"line {line}: `{name} {op}= ...` changes the array {name} in place, "
+                        "and the old array is read again afterwards; the derivative cannot "
+                        f"follow that: write `{name} = {name} {op} ...` or copy the array")
+
+
 def unbroadcast(g: Any, x: Any) -> Any:
     """``g`` summed down to the shape of ``x``: the cotangent of a broadcast operand.
 
@@ -81,7 +118,7 @@ def unbroadcast(g: Any, x: Any) -> Any:
     """
     shape = getattr(x, "shape", ())
     if getattr(g, "shape", ()) == shape:
-        return g
+        return g[()] if not shape and hasattr(g, "ndim") else g  # a number's: no 0-d array
     import numpy as np
 
     g = np.asarray(g)

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import s2s_ad
-from s2s_ad.errors import DifferentiationError
+from s2s_ad.errors import DifferentiationError, UnsupportedSyntaxError
 from s2s_ad.numeric import numerical_grad, relative_error
 
 PROGRAMS = int(os.environ.get("S2S_AD_FUZZ_EXAMPLES", "300"))
@@ -284,7 +284,6 @@ def _assert_every_gradient_right(f, args, wrt):
 
 
 X23 = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]])
-_CRASHES = (AttributeError, IndexError, TypeError, ValueError)  # of the generated code
 
 
 def index_after_if(x, s):
@@ -301,14 +300,13 @@ def index_in_loop(x):
     return np.sum(u)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "KNOWN_BUGS array-index-merged: the adjoint of an index read of an array that comes "
-    "out of an if or a loop is dropped"))
 @pytest.mark.parametrize("f, args", [(index_after_if, (X23, 1.0)), (index_in_loop, (X23,))],
                          ids=["after-if", "in-loop"])
 def test_regression_index_of_a_value_out_of_an_if_or_a_loop(f, args):
     """Found: d/dx of np.sum(u[0]) after `if s > 0: u = 0.5 * u` is 0, not 0.5 on row 0;
-    with u = 0.5 * u + u[0] carried by a loop, row 0 gets 0.25 instead of 4.25."""
+    with u = 0.5 * u + u[0] carried by a loop, row 0 gets 0.25 instead of 4.25 (in the
+    shape-generic code: an index read's adjoint of a value out of an if or a loop was
+    dropped unless its shape was known)."""
     _assert_every_gradient_right(f, args, ("x",))
 
 
@@ -317,9 +315,6 @@ def index_of_index(x):
     return np.sum(u[1:]) + np.sum(u)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "KNOWN_BUGS array-index-of-index: an index read that is indexed again and read "
-    "otherwise loses the other reads' adjoint"))
 def test_regression_index_of_an_index_read():
     """Found: the gradient is [0, 0, 1], not [0, 1, 2] (np.sum(u)'s adjoint is dropped)."""
     _assert_every_gradient_right(index_of_index, (np.array([0.1, 0.2, 0.3]),), ("x",))
@@ -351,18 +346,15 @@ def transpose_in_condition(x, s, n):
     return s
 
 
-@pytest.mark.xfail(strict=True, raises=_CRASHES, reason=(
-    "KNOWN_BUGS array-zero-adjoint: an array's adjoint is the number 0.0 on a path that "
-    "does not read it, and the rules of .T, reshape, @, np.concatenate and np.stack cannot "
-    "take it"))
 @pytest.mark.parametrize("f, args", [
     (read_in_branch, (X23, 1.0)), (read_in_loop, (X23, 1.0, 0)),
     (overwrite_in_loop, (np.array([1.0, 2.0]), np.array([3.0, 4.0]), 2)),
     (transpose_in_condition, (X23, 1.0, 0))], ids=["branch", "loop", "overwrite", "cse"])
 def test_regression_array_without_adjoint_on_some_path(f, args):
     """Found: AttributeError ('float' object has no attribute 'T'), IndexError (np.take of
-    0.0), ValueError (reshape, @), TypeError (np.split) in the generated gradient; "cse"
-    (x.T in the condition shared with the arm) only with optimize=True."""
+    0.0), ValueError (reshape, @), TypeError (np.split) in the shape-generic gradient, whose
+    zero adjoint was the number 0.0 (now runtime.zero_adjoint); "cse" (x.T in the condition
+    shared with the arm) only with optimize=True."""
     _assert_every_gradient_right(f, args, (0, 1))
 
 
@@ -396,26 +388,52 @@ def augassign_alias(x):
     return np.sum(w)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "KNOWN_BUGS array-augassign-alias: u += v is lowered as u = u + v, so another name for "
-    "u's array keeps its old value"))
 def test_regression_augmented_assignment_to_a_shared_array():
-    """Found: value_and_grad's value is 6.0 where f gives 8.0 (w sees the update)."""
+    """Found: value_and_grad's value was 6.0 where f gives 8.0 (NumPy's `u += 1.0` updates
+    the array w names too; s2s_ad re-bound u). Now a clear error where grad runs, and a
+    run-time one in the shape-generic code; numbers are not arrays, so they are fine."""
     x = np.array([1.0, 2.0])
-    value, gradient = s2s_ad.value_and_grad(augassign_alias)(x)
-    assert value == augassign_alias(x) == 8.0
-    assert np.array_equal(gradient, [2.0, 2.0])
+    with pytest.raises(UnsupportedSyntaxError, match=r"`u \+= \.\.\.` changes the array u "
+                       r"in place, and `w` still reads the old array") as caught:
+        s2s_ad.value_and_grad(augassign_alias)(x)
+    assert caught.value.loc.line == augassign_alias.__code__.co_firstlineno + 3
+    with pytest.raises(TypeError, match="changes the array u in place"):
+        s2s_ad.grad(augassign_alias).general(x)
+    assert s2s_ad.value_and_grad(augassign_alias)(1.5) == (3.0, 2.0)
+
+
+def augassign_view(x, n):
+    u = x * 2.0
+    v = u[1:]  # a view: NumPy's u += 1.0 changes v
+    for i in range(n):  # noqa: B007 -- the user's loop, as written
+        u += 1.0
+    return np.sum(v * u)
+
+
+def augassign_unshared(x):
+    u = x * 2.0
+    w = u[0]  # an item of a vector: a copy
+    u += 1.0
+    return np.sum(u) * w
+
+
+def test_augmented_assignment_through_a_view_or_a_copy():
+    """A view read after the update is an error; an item that is a copy is not."""
+    with pytest.raises(UnsupportedSyntaxError, match="`v` still reads"):
+        s2s_ad.grad(augassign_view)(np.array([1.0, 2.0, 3.0]), 2)
+    x = np.array([1.0, 2.0])
+    g = s2s_ad.grad(augassign_unshared)
+    assert np.allclose(g(x), [4.0 + 2.0 * 8.0, 4.0])
+    assert np.allclose(g.general(x), [4.0 + 2.0 * 8.0, 4.0])  # its run-time check: w is a copy
 
 
 def minimum_of_a_number(x, s):
     return np.minimum(s, 3.0) + np.sum(x)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "KNOWN_BUGS array-number-where: np.minimum's rule gives a number argument a 0-d array"))
 def test_regression_number_gradient_through_np_minimum():
-    """Found: the gradient for s is array(1.0), a 0-d array (README: a number argument gets
-    a number gradient)."""
+    """Found: the gradient for s was array(1.0), a 0-d array (README: a number argument gets
+    a number gradient); np.where's rule is Python's ternary for numbers now."""
     _, ds = s2s_ad.grad(minimum_of_a_number, wrt=(0, 1))(np.array([1.0, 2.0]), 0.5)
     assert isinstance(ds, float) and ds == 1.0
 

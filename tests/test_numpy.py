@@ -690,3 +690,38 @@ def test_item_assignment_raises_instead_of_a_wrong_gradient(fn):
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="assignment to an item"):
         grad(fn)(x)
     assert np.array_equal(x, [1.0, 2.0, 3.0])
+
+
+# --- a value read whole (by NumPy) and item by item -------------------------------------------
+def sum_of_a_tuple(x, y):
+    t = (x, y)
+    return np.sum(t) + t[0] * 2.0
+
+
+def sum_of_a_list_display(x):
+    u = [x[0], x[1]]
+    return np.sum(u) + u[1]
+
+
+def slice_of_a_slice(x):
+    u = x[1:]
+    return np.sum(u[1:]) + np.sum(u)
+
+
+@pytest.mark.parametrize("fn, args, expected", [
+    (sum_of_a_tuple, (1.0, 2.0), (3.0, 1.0)),
+    (sum_of_a_list_display, (np.array([1.0, 2.0]),), (np.array([1.0, 2.0]),)),
+    (sum_of_a_list_display, ([1.0, 2.0],), ([1.0, 2.0],)),
+    (slice_of_a_slice, (np.array([0.1, 0.2, 0.3]),), (np.array([0.0, 1.0, 2.0]),)),
+    (slice_of_a_slice, ([0.1, 0.2, 0.3],), ([0.0, 1.0, 2.0],)),
+], ids=["tuple", "list-display-of-array", "list-display-of-list", "slice-of-array-slice",
+        "slice-of-list-slice"])
+def test_a_value_read_whole_and_by_item_gets_both_adjoints(fn, args, expected):
+    """Found while fixing the fuzzer's array-index-of-index: np.sum of a tuple built here
+    lost its adjoint (the generated code read `None[0]`), and a list slice read whole and by
+    index kept only one of its two adjoints; both in the specialized and the shape-generic
+    code."""
+    g = grad(fn, wrt=tuple(range(len(args))))
+    for run in (g, getattr(g, "general", g)):
+        for got, want in zip(run(*args), expected):
+            assert isinstance(got, type(want)) and np.allclose(got, want), (run, got)

@@ -27,10 +27,13 @@ from ..primitives import primitive_for
 from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Zip, make_range
 from .fence import fence
+from .inplace import Update
 from .source import Source, parse_function
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
+_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//",
+            ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@"}
 _UNARY = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not_"}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq",
            ast.NotEq: "ne"}
@@ -70,7 +73,7 @@ def lift(fn: Any) -> Function:
     tree = lowerer.flatten(result, leaves, source.node)
     return Function(fn.__name__, params, kinds, Region(list(params), e.region.ops, leaves),
                     tree, fn.__defaults__, fn.__kwdefaults__, source.file, fn.__globals__,
-                    _annotated_numbers(fn))
+                    _annotated_numbers(fn), tuple(lowerer.updates))
 
 
 class _Lowerer(ControlFlow, Arrays):
@@ -87,6 +90,7 @@ class _Lowerer(ControlFlow, Arrays):
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.growing = _appended_in_loops(source.node)  # names of lists that grow in loops
         self.mutable: set[Value] = set()  # run-time lists this function appends to
+        self.updates: list[Update] = []  # `u += v`, checked for arrays others read (inplace.py)
 
     # --- errors ---------------------------------------------------------------------------
     def error(self, node: ast.AST, message: str, hint: str | None = None,
@@ -142,8 +146,14 @@ class _Lowerer(ControlFlow, Arrays):
                                      "an item or attribute",
                                      hint="build a new value: `x = x + ...`")
                 current = self.name(node.target, env)
-                self.assign(node.target, self.binop(node.op, current,
-                                                    self.expr(node.value, env), node), env)
+                new = self.binop(node.op, current, self.expr(node.value, env), node)
+                if isinstance(current, Value) and isinstance(new, Value):
+                    others = tuple(k for k, v in env.items()
+                                   if v is current and k != node.target.id)
+                    self.updates.append(Update(current, new, node.target.id,
+                                               _SYMBOLS[type(node.op)], self.source.loc(node),
+                                               others))
+                self.assign(node.target, new, env)
             elif isinstance(node, ast.Expr):
                 if not (isinstance(node.value, ast.Constant)
                         and isinstance(node.value.value, str)):  # docstrings are fine
@@ -517,6 +527,7 @@ class _Lowerer(ControlFlow, Arrays):
         source = parse_function(fn)
         fence(source)
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
+        inner.updates = self.updates
         env = {name: (v if isinstance(v, (Value, tuple, list, dict, Static)) else Static(v))
                for name, v in arguments.items()}
         return inner.lower_body(env)

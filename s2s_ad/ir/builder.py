@@ -33,6 +33,7 @@ class Emitter:
         self.hook: Any = None
         self.deferred: dict[Value, Any] = {}
         self.basic: set[Value] = set()  # indices that never repeat an entry (kinds.py)
+        self.numeric: set[Value] = set()  # numbers or arrays, never lists (kinds.py)
 
     def scalar(self, *values: Value) -> bool:
         """Are all ``values`` known to be numbers (Python or NumPy scalars)?"""

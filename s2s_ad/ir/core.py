@@ -80,6 +80,7 @@ class Function:
     file: str = "<s2s_ad>"
     globals_ns: dict[str, Any] | None = None  # the user's globals, for codegen's names
     numbers: frozenset[str] = frozenset()  # parameters annotated as numbers (`x: float`)
+    updates: tuple[Any, ...] = ()  # `u += v` as lifted (frontend/inplace.py: arrays' checks)
 
     @property
     def param_names(self) -> list[str]:

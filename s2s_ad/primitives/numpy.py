@@ -164,8 +164,12 @@ def _vjp_power_base(e, g, x, y):
     return e.mul(g, e.mul(y, _np(e, "power", x, e.sub(y, 1))))
 
 
-def _where(e, cond, g):
-    return _np(e, "where", cond, g, 0.0)
+def _where(e, cond, g, operands, otherwise=0.0):
+    """``g`` where ``cond`` holds, else ``otherwise``: Python's ternary when the primal
+    ``operands`` are numbers (np.where would give a number's derivative as a 0-d array)."""
+    if e.scalar(*operands):
+        return e.select(cond, g, otherwise)
+    return _np(e, "where", cond, g, otherwise)
 
 
 defvjp("np.sin", lambda e, g, x: e.mul(g, _np(e, "cos", x)))
@@ -185,23 +189,24 @@ defvjp("np.log2", lambda e, g, x: e.truediv(g, e.mul(x, _LOG2)))
 defvjp("np.log10", lambda e, g, x: e.truediv(g, e.mul(x, _LOG10)))
 defvjp("np.sqrt", lambda e, g, x: e.truediv(e.mul(g, 0.5), _np(e, "sqrt", x)))
 defvjp("np.square", lambda e, g, x: e.mul(g, e.mul(2.0, x)))
-defvjp("np.abs", lambda e, g, x: _np(e, "where", e.ge(x, 0.0), g, e.neg(g)))
+defvjp("np.abs", lambda e, g, x: _where(e, e.ge(x, 0.0), g, (x,), e.neg(g)))
 defvjp("np.negative", lambda e, g, x: e.neg(g))
 defvjp("np.arctan2", lambda e, g, y, x: _vjp_arctan2(e, g, y, x, True),
        lambda e, g, y, x: _vjp_arctan2(e, g, y, x, False))
 defvjp("np.power", _vjp_power_base,
        lambda e, g, x, y: e.mul(g, e.mul(_np(e, "power", x, y), _np(e, "log", x))))
-defvjp("np.maximum", lambda e, g, x, y: _where(e, e.ge(x, y), g),
-       lambda e, g, x, y: _where(e, e.ge(y, x), g))
-defvjp("np.minimum", lambda e, g, x, y: _where(e, e.le(x, y), g),
-       lambda e, g, x, y: _where(e, e.le(y, x), g))
+defvjp("np.maximum", lambda e, g, x, y: _where(e, e.ge(x, y), g, (x, y)),
+       lambda e, g, x, y: _where(e, e.ge(y, x), g, (x, y)))
+defvjp("np.minimum", lambda e, g, x, y: _where(e, e.le(x, y), g, (x, y)),
+       lambda e, g, x, y: _where(e, e.le(y, x), g, (x, y)))
 defvjp("np.logaddexp", lambda e, g, x, y: _vjp_logaddexp(e, g, x, y, True),
        lambda e, g, x, y: _vjp_logaddexp(e, g, x, y, False))
-defvjp("np.where", None, lambda e, g, c, a, b: _where(e, c, g),
-       lambda e, g, c, a, b: _np(e, "where", c, 0.0, g))
-defvjp("np.clip", lambda e, g, x, lo, hi: _where(e, e.mul(e.ge(x, lo), e.le(x, hi)), g),
-       lambda e, g, x, lo, hi: _where(e, e.lt(x, lo), g),
-       lambda e, g, x, lo, hi: _where(e, e.gt(x, hi), g))
+defvjp("np.where", None, lambda e, g, c, a, b: _where(e, c, g, (c, a, b)),
+       lambda e, g, c, a, b: _where(e, c, 0.0, (c, a, b), g))
+defvjp("np.clip",
+       lambda e, g, x, lo, hi: _where(e, e.mul(e.ge(x, lo), e.le(x, hi)), g, (x, lo, hi)),
+       lambda e, g, x, lo, hi: _where(e, e.lt(x, lo), g, (x, lo, hi)),
+       lambda e, g, x, lo, hi: _where(e, e.gt(x, hi), g, (x, lo, hi)))
 # elementwise: the derivative multiplies a tangent as it multiplies a cotangent
 for _name in _UNARY + _BINARY + ["where", "clip"]:
     if PRIMITIVES["np." + _name].vjp is not None:

@@ -47,10 +47,16 @@ defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
+defprim("zero_adjoint", Call(runtime.zero_adjoint, "zero_adjoint"),
+        doc="0.0, or float zeros of an array's shape: an adjoint nothing reached")
+defprim("merge_adjoints", Call(runtime.merge_adjoints, "merge_adjoints"),
+        doc="merge_adjoints(g, acc, c): c's whole and item adjoints, in c's structure")
+defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
+        doc="stop if `u op= ...` would change an array read again (frontend/inplace.py)")
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "like", "zero_gradient",
-                  "list_new",
+                  "list_new", "zero_adjoint", "merge_adjoints", "unshared",
                   "len_mut", "appended", "reread")
 defjvp("getitem", lambda e, dc, c, i: e.getitem(dc, i), None)
 defjvp("getitem_mut", lambda e, dc, c, i: e.getitem_mut(dc, i), None)

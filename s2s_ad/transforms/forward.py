@@ -21,7 +21,7 @@ from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import rules_for
 from .activity import LOOPS, vary
-from .kinds import infer
+from .kinds import drop_checks, infer
 from .trees import shift_tree
 
 
@@ -39,6 +39,8 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
     ops = clone_ops(fn.body.ops, mapping)
+    if example is not None:
+        drop_checks(Region(params, ops))
     varied = {params[i] for i in wrt}
     vary(Region(params, ops), varied)
     sweep = _Forward(Emitter(Region(list(params))), varied, suffix)

@@ -85,7 +85,7 @@ def _visit(region: Region, known: set[Value]) -> None:
                 if all(branch.results[k] in known for branch in op.regions):
                     known.add(out)
         elif op.prim in LOOPS:
-            _visit_loop(op, known)
+            _visit_loop(op, known, _visit)
         elif len(op.outs) == 1 and _forward(op, known):
             known.add(op.out)
     # backward: what the program's own uses prove, for values defined in this region
@@ -108,7 +108,8 @@ def _visit(region: Region, known: set[Value]) -> None:
                 known.add(cond.results[0])
 
 
-def _visit_loop(op: Op, known: set[Value]) -> None:
+def _visit_loop(op: Op, known: set[Value], visit: Any) -> None:
+    """``visit`` a loop's regions (with the ``visit`` of the analysis at hand)."""
     body = op.regions[-1]
     n = len(op.outs)
     inits = op.args[len(op.args) - n:]
@@ -125,7 +126,7 @@ def _visit_loop(op: Op, known: set[Value]) -> None:
             for region in op.regions[:-1]:
                 trial.add(region.params[len(region.params) - n + k])
         for region in op.regions:
-            _visit(region, trial)
+            visit(region, trial)
         kept = {k for k in candidates if body.results[k] in trial}
         if kept == candidates:
             break
@@ -133,6 +134,89 @@ def _visit_loop(op: Op, known: set[Value]) -> None:
     known |= trial
     for k in candidates:
         known.add(op.outs[k])
+
+
+# --- numbers or arrays, never lists, tuples or dicts ------------------------------------------
+# what a list operand may make of them: a list (``xs + ys``, ``xs * 2``, ``max(xs, ys)``)
+_KEEP_CONTAINERS = frozenset({"add", "mul", "copy", "max", "min"})
+_CONTAINER_RESULTS = frozenset({"np.split", ".shape"})
+_INT_RESULTS = frozenset({"floor", "ceil", "trunc", "int", "round", "bool", "len", "len_mut",
+                          "floordiv", "mod", "not_", "lt", "le", "gt", "ge", "eq", "ne"})
+
+
+def numeric_values(fn: Function, known: Iterable[Value] = ()) -> set[Value]:
+    """The values of ``fn`` that are numbers or arrays, never a list, tuple or dict, whatever
+    the arguments are: results of NumPy and ``math`` functions, ``x * 0.5``, ``a[i]`` of an
+    array, ``-x``...; ``known`` holds values known to be numbers or arrays (parameters).
+
+    Reverse mode asks, for a value read both whole and item by item: its two adjoints add
+    up as arrays do, where a list's would concatenate."""
+    numeric = set(known) | {p for p in fn.params if p.hint in fn.numbers}
+    inexact: set[Value] = set()  # and not an int either: `xs * n` repeats a list
+    while True:
+        before = len(numeric), len(inexact)
+        _visit_numeric(fn.body, numeric, inexact)
+        if (len(numeric), len(inexact)) == before:
+            return numeric
+
+
+def _visit_numeric(region: Region, numeric: set[Value], inexact: set[Value]) -> None:
+    for op in region.ops:
+        if op.prim == "if":
+            for branch in op.regions:
+                _visit_numeric(branch, numeric, inexact)
+            numeric.update(out for k, out in enumerate(op.outs)
+                           if all(branch.results[k] in numeric for branch in op.regions))
+        elif op.prim in LOOPS:
+            _visit_loop(op, numeric, lambda r, known: _visit_numeric(r, known, inexact))
+        elif len(op.outs) == 1 and _is_numeric(op, numeric, inexact):
+            numeric.add(op.out)
+            if _is_inexact(op, inexact):
+                inexact.add(op.out)
+
+
+def _is_numeric(op: Op, numeric: set[Value], inexact: set[Value]) -> bool:
+    if op.prim == "const":
+        return isinstance(const_value(op), (*_NUMBER_TYPES, np.generic, np.ndarray))
+    if op.prim in _KEEP_CONTAINERS:  # numeric operands, or one a list could not take
+        return all(a in numeric for a in op.args) or any(a in inexact for a in op.args)
+    if op.prim in ("getitem", "getitem_mut"):
+        return op.args[0] in numeric  # an item of a number or an array
+    if op.prim == "select":
+        return op.args[1] in numeric and op.args[2] in numeric
+    if op.prim in _ELEMENTWISE or op.prim in _NUMBER_RESULTS:
+        return True  # a list operand would have raised
+    prim = get(op.prim)
+    return op.prim not in _CONTAINER_RESULTS and (
+        prim.broadcasts or bool(prim.kind) or op.prim.startswith(("np.", "."))
+        or op.prim in ("matmul", "T", "astype"))
+
+
+def _is_inexact(op: Op, inexact: set[Value]) -> bool:
+    """Is ``op``'s numeric result one that a list cannot take in ``+`` or ``*`` (a float or
+    an array, where ``xs * n`` with an int ``n``, NumPy's too, repeats a list)?"""
+    if op.prim == "const":
+        value = const_value(op)
+        return isinstance(value, (float, complex, np.inexact, np.ndarray))
+    if op.prim in _INT_RESULTS:
+        return False
+    if op.prim in ("max", "min", "copy"):  # one of the operands
+        return all(a in inexact for a in op.args)
+    if op.prim == "select":
+        return op.args[1] in inexact and op.args[2] in inexact
+    if op.prim in _ELEMENTWISE:
+        return op.prim == "truediv" or any(a in inexact for a in op.args)
+    return op.prim in _MATH  # Python floats
+
+
+def drop_checks(region: Region) -> None:
+    """Remove the ``unshared`` checks of ``u += v`` (frontend/inplace.py) from code
+    specialized to its arguments: the api settled them for those when building it."""
+    stack = [region]
+    while stack:
+        current = stack.pop()
+        current.ops[:] = [op for op in current.ops if op.prim != "unshared"]
+        stack.extend(r for op in current.ops for r in op.regions)
 
 
 def _defined_in(region: Region) -> set[Value]:

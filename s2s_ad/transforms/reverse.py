@@ -25,7 +25,7 @@ from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import pure_op, rules_for
 from .activity import LOOPS, active_values
-from .kinds import basic_indices, infer
+from .kinds import basic_indices, drop_checks, infer, numeric_values
 from .shapes import sum_to, track
 
 
@@ -48,9 +48,12 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     wrt_params = [params[i] for i in wrt]
     clone = Function(fn.name, params, fn.kinds, Region(params, forward, results), fn.out_tree,
                      numbers=fn.numbers)
+    if example is not None:
+        drop_checks(clone.body)
     e = Emitter(Region(list(params), forward))
     e.scalars, e.shapes, dtypes = infer(clone, example)
     e.basic = basic_indices(clone, e.scalars)
+    e.numeric = numeric_values(clone, e.scalars | set(e.shapes))
     if e.shapes:  # arrays: follow their shapes through the rules
         track(e)
     sweep = Reverse(e, active_values(clone, wrt_params))
@@ -83,10 +86,15 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
         if p in containers:  # the gradient has p's structure, zeros where unused
             dc = sweep.containers.get(p) or e.emit("zeros_like", p, hint="d" + p.hint)[0]
             dc = e.emit("like", dc, p, hint="d" + p.hint)[0]
-            g = dc if g is None else e.emit("add", g, dc, hint="d" + p.hint)[0]
+            if g is None:
+                g = dc
+            else:  # a list's whole adjoint (np.sum(xs)) adds up item by item
+                g = e.emit("add" if p in e.numeric else "merge_adjoints", g, dc,
+                           *(() if p in e.numeric else (p,)), hint="d" + p.hint)[0]
         elif g is None and p in numbers and p in e.scalars:  # nothing differentiable reaches
             g = e.const(0.0, "d" + p.hint)
-        elif g is not None and p not in e.scalars and _maybe_number(g, e.region.ops):
+        elif g is not None and p not in e.scalars and _maybe_number(g, e.region.ops,
+                                                                    p in e.shapes):
             g = e.emit("unbroadcast", g, p, hint="d" + p.hint)[0]  # an array's zero: in shape
         elif g is not None and p in dtypes:  # an array: a writable one, in a float dtype
             dtype = dtypes[p] if dtypes[p].kind in "fc" else np.dtype(float)
@@ -130,8 +138,11 @@ def _defined_by(v: Value, ops: list[Op]) -> str | None:
     return None
 
 
-def _maybe_number(g: Value, ops: list[Op]) -> bool:
-    """Might the adjoint ``g`` be a plain number (a zero from a branch) at run time?"""
+def _maybe_number(g: Value, ops: list[Op], shaped: bool = False) -> bool:
+    """Might the adjoint ``g`` be a plain number (a zero from a branch) at run time, or,
+    unless its argument's shape is known (``shaped``), a 0-d array (np.where's, of
+    numbers)?"""
+    numbers = ("const", "select", "if", "for_range", "while") + (() if shaped else ("np.where",))
     defs = {o: op for op in ops for o in op.outs}
     stack, seen = [g], set()
     while stack:
@@ -140,7 +151,7 @@ def _maybe_number(g: Value, ops: list[Op]) -> bool:
         if op is None or v in seen:
             continue
         seen.add(v)
-        if op.prim in ("const", "select", "if", "for_range", "while"):
+        if op.prim in numbers:
             return True
         if op.prim in ("add", "copy"):
             stack.extend(op.args)
@@ -162,6 +173,8 @@ class Reverse:
         self.region = e.region  # where this sweep's ops go
         self.defines: set[Value] = set()  # values of this sweep's region (not the top one)
         self.containers: dict[Value, Value] = {}  # container -> its (mutable) adjoint
+        # adjoints that may be lists (of a value that may be one): they add up item by item
+        self.structured: set[Value] = parent.structured if parent is not None else set()
 
     def seed(self, value: Value, cotangent: Value) -> None:
         if value in self.active:
@@ -169,7 +182,11 @@ class Reverse:
 
     def accumulate(self, x: Value, contribution: Value) -> None:
         hint = "d" + x.hint if x.hint else ""
-        if x in self.adjoint:
+        if x in self.adjoint and self.structured.intersection((contribution, self.adjoint[x])):
+            self.adjoint[x] = self.e.emit("merge_adjoints", contribution, self.adjoint[x], x,
+                                          hint=hint)[0]
+            self.structured.add(self.adjoint[x])
+        elif x in self.adjoint:
             # new contributions come from earlier ops: first, so sums read in program order
             self.adjoint[x] = self.e.emit("add", contribution, self.adjoint[x], hint=hint)[0]
         else:
@@ -179,21 +196,36 @@ class Reverse:
 
     def zero(self, v: Value) -> Value:
         """The adjoint of ``v`` where nothing reaches it: 0.0, or zeros of an array's shape
-        (rules like ``.T`` and ``@`` cannot take a number)."""
+        (rules like ``.T`` and ``@`` cannot take a number): ``zero_adjoint(v)`` when
+        ``v`` may be an array of a shape not known yet."""
         shape = self.e.shapes.get(v)
-        return self.e.const(0.0) if shape is None else self.e.emit("np.zeros",
-                                                                   self.e.const(shape))[0]
+        if shape is not None:
+            return self.e.emit("np.zeros", self.e.const(shape))[0]
+        if v in self.e.scalars:
+            return self.e.const(0.0)
+        return self.e.emit("zero_adjoint", v)[0]
 
-    def merged(self, v: Value, array: bool = False) -> Value | None:
-        """``v``'s adjoint plus what its item reads added into its container adjoint, for a
-        value that is an array: known to be one (``shapes``), or ``array`` (the result of
-        a differentiable op)."""
+    def merged(self, v: Value, array: bool = False, whole: bool = False) -> Value | None:
+        """``v``'s adjoint plus what its item reads added into its container adjoint.
+
+        For a number or an array (``numeric``, or ``array``: the result of a differentiable
+        op) the two add up. A value that may be a list keeps its container adjoint unless
+        it also has a whole adjoint (an array over its items: ``np.sum(xs)``) or the caller
+        needs one adjoint (``whole``: a branch's or a loop's); then ``merge_adjoints`` adds
+        them up at run time, in ``v``'s structure."""
         g = self.adjoint.get(v)
         dc = self.container_adjoint(v)
-        if dc is None or not (array or v in self.e.shapes):
+        if dc is None:
             return g
-        dc = self.e.emit("like", dc, v)[0]
-        return dc if g is None else self.e.add(g, dc)
+        if array or v in self.e.numeric:
+            dc = self.e.emit("like", dc, v)[0]
+            return dc if g is None else self.e.add(g, dc)
+        if g is None and not whole:
+            return None
+        merged = self.e.emit("merge_adjoints", self.e.const(0.0) if g is None else g, dc, v,
+                             hint="d" + v.hint if v.hint else "")[0]
+        self.structured.add(merged)
+        return merged
 
     def child(self) -> Reverse:
         """The sweep of a nested region (call with ``e`` already in that region)."""
@@ -267,6 +299,8 @@ class Reverse:
                 shapes[new] = shapes[old]
             if old in self.e.basic:
                 self.e.basic.add(new)
+            if old in self.e.numeric:
+                self.e.numeric.add(new)
 
     def backward(self, ops: list[Op], end: int) -> None:
         """Adjoints of ``ops[:end]``'s operands, from the adjoints of their results."""
@@ -284,11 +318,10 @@ class Reverse:
             if not any(o in self.adjoint or self.container_adjoint(o) is not None
                        for o in op.outs) and not self.appends_active(op):
                 continue
-            for out in op.outs if op.regions else ():  # arrays out of a branch or loop
-                if self.container_adjoint(out) is not None and out in self.e.shapes:
+            for out in op.outs if op.regions else ():  # read by item after a branch or loop
+                if self.container_adjoint(out) is not None:
                     with self.e.at(op.loc):
-                        merged = self.merged(out)
-                    self.adjoint[out] = merged
+                        self.adjoint[out] = self.merged(out, whole=True)
                     self.forget_container(out)
             if op.prim == "if":
                 self.backward_if(op)
@@ -304,20 +337,24 @@ class Reverse:
         if not prim.differentiable:
             return
         if op.prim == "tuple":  # a tuple built here: item k's adjoint is dt[k]
-            dt = self.container_adjoint(op.out)
+            # and, read whole (np.sum(t)), its adjoint's item k
+            parts = (self.container_adjoint(op.out), self.adjoint.get(op.out))
             with self.e.at(op.loc):
                 for k, item in enumerate(op.args):
                     if item in self.active:
-                        self.accumulate(item, self.e.getitem(dt, k))
+                        for part in parts:
+                            if part is not None:
+                                self.accumulate(item, self.e.getitem(part, k))
             return
         if op.prim in ("getitem", "getitem_mut"):  # into the container's adjoint, in place
             c, index = op.args
             inner = self.container_adjoint(op.out)  # c[i] was itself indexed
-            if inner is not None and op.out in self.e.shapes:  # an array slice: add up
-                with self.e.at(op.loc):
-                    inner, g = None, self.merged(op.out)
-            else:
-                g = inner if inner is not None else self.adjoint[op.out]
+            with self.e.at(op.loc):
+                g = self.merged(op.out)
+            if inner is not None and op.out in self.e.numeric:  # an array slice: added up
+                inner = None
+            elif inner is not None and g is None:
+                g = inner
             if c in self.active:
                 with self.e.at(op.loc):
                     self.accumulate_item(c, index, g, nested=inner is not None)

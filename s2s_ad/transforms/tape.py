@@ -54,7 +54,8 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
         for k, dk in zip(slots, d_carried):
             inner.seed(mapping.get(nexts[k], nexts[k]), dk)
         inner.backward(reversed_body.ops, len(reversed_body.ops))
-        next_d = [inner.merged(popped[k]) or inner.zero(popped[k]) for k in slots]
+        next_d = [inner.merged(popped[k], whole=True) or inner.zero(popped[k])
+                  for k in slots]
         local = set(mapping.values())
         outer = [(v, g) for v, g in inner.adjoint.items() if v not in local]
         accumulators = [Value("d" + v.hint if v.hint else "") for v, _ in outer]

@@ -1,0 +1,221 @@
+"""``u += v`` on an array another name still reads.
+
+NumPy updates the array in place, so every other name for it sees the change: ``w = u``
+before the update, a view (``u[1:]``, ``u.T``, ``u.reshape(...)``), a list holding it.
+s2s_ad lowers ``u += v`` as ``u = u + v``, a new SSA value: right for numbers, and for an
+array nothing else reads afterwards. The frontend lists the updates
+(``Function.updates``); for those where something else reads the old array afterwards,
+``mark_shared_updates`` puts an ``unshared(u)`` op after the update:
+
+- code specialized to its arguments (what ``grad`` runs) asks ``shared_update`` first:
+  an error naming the line when ``u`` is an array there and one of those reads is not a
+  number (``w = u[0]`` of a vector is a copy), and the ops go;
+- shape-generic code (``s2s-ad export``, ``g.general``) keeps them: ``runtime.unshared``
+  raises if ``u`` is an array when it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..errors import Loc, UnsupportedSyntaxError
+from ..ir.core import Function, Op, Region, Value
+
+# ops whose result may share its first operand's memory, or hold it (``tuple``: any operand)
+_SHARING = frozenset({"getitem", "getitem_mut", "T", "np.transpose", "np.reshape", "np.ravel",
+                      "np.squeeze", "np.expand_dims", "np.swapaxes", "np.broadcast_to",
+                      "np.asarray", "np.diagonal", "np.atleast_1d", "np.atleast_2d", "copy",
+                      "tuple"})
+_LOOPS = ("for_range", "while")
+
+
+@dataclass(frozen=True)
+class Update:
+    """``name op= ...`` at ``loc``: ``old`` was the value before, ``new`` the one after."""
+
+    old: Value
+    new: Value
+    name: str
+    op: str
+    loc: Loc | None
+    others: tuple[str, ...] = ()  # other names bound to the old value there
+
+
+@dataclass(frozen=True)
+class SharedUpdate:
+    """An update whose old value is read afterwards through ``readers``."""
+
+    update: Update
+    readers: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Where an op runs: its position in program order, the loops around it (ids) and the
+    branches it is in (``(id of the if, which branch)``)."""
+
+    at: float
+    loops: tuple[int, ...] = ()
+    branches: tuple[tuple[int, int], ...] = ()
+
+    def exclusive(self, other: _Place) -> bool:
+        """Never on one path: in different branches of one ``if``."""
+        mine = dict(self.branches)
+        return any(mine.get(op, k) != k for op, k in other.branches)
+
+
+def mark_shared_updates(fn: Function, updates: list[Update],
+                        numbers: set[Value]) -> tuple[SharedUpdate, ...]:
+    """Find the ``updates`` of ``fn`` whose old value (not one of the ``numbers``) is read
+    again afterwards, and put an ``unshared`` check after each."""
+    if not updates:
+        return ()
+    order = list(_in_order(fn.body))
+    defined: dict[Value, _Place] = {}
+    sharing: dict[Value, list[tuple[Value, _Place]]] = {}  # value -> (may share it, where)
+    reads: dict[Value, list[_Place]] = {}
+    for op, _, place in order:
+        for v in op.outs:
+            defined[v] = place
+        for k, region in enumerate(op.regions):
+            inner = _inside(op, k, place)
+            for v in region.params:
+                defined[v] = inner
+        for a, b, where in _shares(op, place):
+            sharing.setdefault(a, []).append((b, where))
+            sharing.setdefault(b, []).append((a, where))
+        for a in op.args:
+            reads.setdefault(a, []).append(place)
+    for v, where in _result_reads(fn.body, order):
+        reads.setdefault(v, []).append(where)
+    shared = []
+    for update in updates:
+        if update.old in numbers or update.new not in defined:
+            continue
+        here = defined[update.new]
+        aliases, stack = {update.old}, [update.old]
+        while stack:  # what may share old's memory on a path through the update
+            for other, where in sharing.get(stack.pop(), ()):
+                if other not in aliases and not where.exclusive(here):
+                    aliases.add(other)
+                    stack.append(other)
+        readers = tuple(v for v in aliases if any(
+            _after(read, here, defined.get(v, _Place(-1))) for read in reads.get(v, ())))
+        if readers:
+            op, region, _ = next(entry for entry in order if update.new in entry[0].outs)
+            # the readers there already: the update is harmless if none of them is an array
+            known = tuple(v for v in readers
+                          if v is not update.old and defined.get(v, _Place(-1)).at < here.at)
+            line = update.loc.line if update.loc else 0
+            check = Op("unshared", (update.old, *known), (),
+                       (("name", update.name), ("op", update.op), ("line", line)), (), update.loc)
+            region.ops.insert(region.ops.index(op) + 1, check)
+            shared.append(SharedUpdate(update, readers))
+    return tuple(shared)
+
+
+def _after(read: _Place, update: _Place, source: _Place) -> bool:
+    """Can ``read`` run after ``update`` on one path: later, or in a loop that runs the
+    update again and that the value read (defined at ``source``) comes from outside of?"""
+    if read.exclusive(update):
+        return False
+    again = set(update.loops) - set(source.loops)
+    return read.at > update.at or bool(again.intersection(read.loops))
+
+
+def shared_update(in_place: tuple[SharedUpdate, ...], numbers: set[Value],
+                  arrays: set[Value], stage: str) -> None:
+    """Raise where an update is known to change an array that is read again (``numbers``
+    and ``arrays``: what the arguments at hand make the values of the lifted function)."""
+    for shared in in_place:
+        update = shared.update
+        if update.old in arrays and any(r not in numbers for r in shared.readers):
+            raise in_place_error(shared, stage)
+
+
+def in_place_error(shared: SharedUpdate, stage: str) -> UnsupportedSyntaxError:
+    update = shared.update
+    n, op = update.name, update.op
+    other = list(update.others) or sorted(r.hint for r in shared.readers
+                                          if r.user and r.hint != n)
+    who = f"`{other[0]}`" if other else "another name, a view (a slice, .T) or a list"
+    return UnsupportedSyntaxError(
+        f"`{n} {op}= ...` changes the array {n} in place, and {who} still reads the old "
+        f"array afterwards: s2s_ad gives every assignment a new value, so its derivative "
+        "would not see the change",
+        loc=update.loc, stage=stage,
+        hint=f"write `{n} = {n} {op} ...` for a new array (the other name keeps the old "
+             "values), or give the other name a copy of its own with `.copy()`")
+
+
+def _inside(op: Op, k: int, place: _Place) -> _Place:
+    """The place of ``op``'s region ``k``."""
+    if op.prim in _LOOPS:
+        return _Place(place.at, place.loops + (id(op),), place.branches)
+    return _Place(place.at, place.loops, place.branches + ((id(op), k),))
+
+
+def _in_order(region: Region) -> Iterator[tuple[Op, Region, _Place]]:
+    """``(op, its region, its place)`` in program order."""
+    count = 0
+    stack: list[tuple[Iterator[Op], Region, _Place]] = [(iter(region.ops), region, _Place(0))]
+    while stack:
+        ops, current, around = stack[-1]
+        op = next(ops, None)
+        if op is None:
+            stack.pop()
+            continue
+        place = _Place(count, around.loops, around.branches)
+        count += 1
+        yield op, current, place
+        for k in reversed(range(len(op.regions))):
+            stack.append((iter(op.regions[k].ops), op.regions[k], _inside(op, k, place)))
+
+
+def _result_reads(body: Region, order: list[tuple[Op, Region, _Place]]
+                  ) -> Iterator[tuple[Value, _Place]]:
+    """The results of nested regions, read where the region ends, and the function's, read
+    at the end."""
+    ends: dict[int, float] = {}  # id(region) -> position of its last op
+    for _, region, place in order:
+        ends[id(region)] = place.at
+    for op, _, place in order:
+        for k, region in enumerate(op.regions):
+            inner = _inside(op, k, place)
+            end = _last(region, ends, place.at)
+            for r in region.results:
+                yield r, _Place(end, inner.loops, inner.branches)
+    for r in body.results:
+        yield r, _Place(float("inf"))
+
+
+def _last(region: Region, ends: dict[int, float], default: float) -> float:
+    """The position of the last op in ``region``, nested ones included."""
+    last, stack = default, [region]
+    while stack:
+        current = stack.pop()
+        last = max(last, ends.get(id(current), default))
+        stack.extend(r for op in current.ops for r in op.regions)
+    return last
+
+
+def _shares(op: Op, place: _Place) -> Iterator[tuple[Value, Value, _Place]]:
+    """``(a, b, where)``: ``op`` may make ``a`` and ``b`` share memory (a view and its
+    base, a tuple and its items, what goes into a branch or a loop and what comes out: the
+    first step of a loop starts from its initial values), on the paths through ``where``."""
+    if op.prim == "tuple":
+        yield from ((a, op.out, place) for a in op.args)
+    elif op.prim in _SHARING and op.args:
+        yield from ((op.args[0], out, place) for out in op.outs)
+    elif op.prim in _LOOPS:
+        n = len(op.outs)
+        inits = op.args[len(op.args) - n:]
+        for region in op.regions:
+            carried = region.params[len(region.params) - n:]
+            yield from ((a, b, place) for a, b in zip(inits, carried))
+        yield from ((a, b, place) for a, b in zip(op.regions[-1].results, op.outs))
+    else:
+        for k, region in enumerate(op.regions):
+            branch = _inside(op, k, place)
+            yield from ((a, b, branch) for a, b in zip(region.results, op.outs))
