@@ -552,6 +552,18 @@ assert not any(m.startswith("s2s_ad") for m in sys.modules)
 print(json.dumps(results))
 """
 
+def slice_read_twice(x):
+    u = x[1:]  # a list or an array: its whole and item adjoints meet in merge_adjoints
+    return np.sum(u[1:]) + np.sum(u)
+
+
+def transpose_read_in_a_branch(x, s):
+    u = x.T
+    if s < 0.0:  # not taken: u's adjoint is zero_adjoint(u), zeros of its shape
+        s = s + np.sum(u @ x)
+    return s
+
+
 EXPORT_CASES = [  # (transform, argument tuples, as source evaluated in both processes)
     (lambda: grad(smooth, wrt=("x", "w")), [
         "(0.7, 1.3)", "(2, -1)", "(np.float64(0.4), 0.9)",
@@ -561,6 +573,9 @@ EXPORT_CASES = [  # (transform, argument tuples, as source evaluated in both pro
     (lambda: vjp(plain, wrt=("a", "b")), [
         "(2.0, 3.0, 1.0)", "(np.arange(6.0).reshape(2, 3), 3.0, np.ones((2, 3)))",
         "(np.array([[1.0], [2.0]]), np.array([0.5, 1.5, 2.5]), np.ones((2, 3)))"]),
+    (lambda: grad(slice_read_twice), ["(np.array([0.1, 0.2, 0.3]),)", "([0.1, 0.2, 0.3],)"]),
+    (lambda: grad(transpose_read_in_a_branch, wrt=(0, 1)), [
+        "(np.ones((2, 3)), 1.0)", "(np.ones((2, 3)), -1.0)"]),
 ]
 
 
