@@ -34,8 +34,9 @@ from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
 from .optimize.dce import dce
 from .primitives import get
+from .transforms.activity import LOOPS
 from .transforms.forward import jvp as forward_jvp
-from .transforms.kinds import _STAND_INS, UNKNOWN, infer, scalar_values
+from .transforms.kinds import _STAND_INS, UNKNOWN, inexact_values, infer, scalar_values
 from .transforms.reverse import STRUCTURE_OPS
 from .transforms.reverse import vjp as reverse_vjp
 from .transforms.trees import map_leaves, project, stack
@@ -214,9 +215,12 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
         raise err.with_traceback(None) from None  # users never see our frames
     # (on the optimized IR too: dead code may have held the only proof that x is a number)
     primals = [v for v in memo.values() if isinstance(v, Function)]
-    if any(map(_could_take_arrays, primals)) and _shape_dependent(generated.__s2s__):
+    arrays = any(map(_could_take_arrays, primals)) and _shape_dependent(generated.__s2s__)
+    ints = _may_give_ints(generated.__s2s__)
+    if arrays or ints:
         dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
-        generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo) or dispatcher
+        generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo,
+                             ints) or dispatcher
     # weakly: a generated function refers to f (__wrapped__), and a strong value would
     # keep f, its key, alive forever
     per_function[key] = weakref.ref(generated)
@@ -224,17 +228,18 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
 
 
 def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
-             dispatcher: Any, memo: dict) -> Any | None:
-    """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``): the
-    code for numbers, starting with a check that sends other arguments to ``dispatcher``
-    (about 15 ns per argument, instead of a dispatch per call). None if that code would
-    still depend on shapes."""
+             dispatcher: Any, memo: dict, ints: bool = False) -> Any | None:
+    """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``), or
+    ints (``ints``: a derivative would be one), the code for floats, starting with a check
+    that sends other arguments to ``dispatcher`` (about 15 ns per argument, instead of a
+    dispatch per call). None if that code would still depend on shapes."""
     primal = dispatcher.__s2s__.primal
     if any(_is_array_op(op.prim) for op in walk(primal.body)):
         return None
     read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
     proven = scalar_values(primal)  # no need to check what only a number can be
-    numbers = [p for p in primal.params if p not in read_as_container and p not in proven]
+    numbers = [p for p in primal.params if p not in read_as_container  # `x: float`: trusted
+               and (ints and p.hint not in primal.numbers or p not in proven)]
     if not numbers:
         return None
     example = [1.0 if p in numbers or p in proven else UNKNOWN for p in primal.params]
@@ -275,6 +280,24 @@ def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
 
 
 _FORWARD = frozenset({"jvp", "jacobian", "hessian", "hvp"})
+
+
+def _may_give_ints(generated: Generated) -> bool:
+    """Might a derivative be an int for int arguments (``x + x`` for ``x * x``)? Then ints
+    go to code specialized to them, which makes the derivative a float."""
+    fn = generated.ir
+    values = len(generated.primal.body.results) if generated.kind in _KEEPS_VALUE else 0
+    numeric, inexact = inexact_values(fn)
+    made_by = {out: op.prim for op in walk(fn.body) for out in op.outs}
+    return any(v not in inexact and (v in fn.params or v in numeric
+                                     or made_by.get(v) in _INT_ARITHMETIC)
+               for v in fn.body.results[values:])
+
+
+_KEEPS_VALUE = frozenset({"value_and_grad", "jvp"})
+# what gives ints for ints (a list would raise, or be a container: not asked about here)
+_INT_ARITHMETIC = frozenset({"add", "sub", "mul", "neg", "pos", "floordiv", "mod", "pow", "abs",
+                             "max", "min", "select", "copy"})
 
 
 _TWO_FORMS = frozenset({"pow", "abs"})
@@ -381,7 +404,7 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     name = f"{primal.name.strip('<>')}_{kind}"  # "<lambda>" -> "lambda_grad"
     # The values of f that are returned stay exact (value and type); derivatives may be
     # simplified more loosely (see simplify).
-    values = len(primal.body.results) if kind in ("value_and_grad", "jvp") else 0
+    values = len(primal.body.results) if kind in _KEEPS_VALUE else 0
     if optimize:
         polish = functools.partial(run_optimizer, exact_results=0)
         # optimizing f first lets repeated subexpressions share one adjoint
@@ -406,16 +429,20 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     return fn
 
 
+# ops whose result may be (a view of) their first operand; `unbroadcast` and `like` may
+# return it as it is
 _VIEWS = frozenset({"getitem", "T", "np.reshape", "np.ravel", "np.squeeze", "np.expand_dims",
-                    "np.transpose", "np.swapaxes", "np.broadcast_to", "copy"})
+                    "np.transpose", "np.swapaxes", "np.broadcast_to", "copy", "unbroadcast",
+                    "like"})
 
 
 def _no_aliases(fn: Function, example: list[Any]) -> Function:
-    """Never return an array argument itself (``d(x @ y)/dx`` is ``y``): the caller may
-    update the gradient in place."""
+    """Never return an array argument itself (``d(x @ y)/dx`` is ``y``), or a read-only
+    broadcast (``np.broadcast_to(1.0, (3,))`` out of a branch): the caller may update the
+    gradient in place."""
     arrays = {p for p, arg in zip(fn.params, example) if isinstance(arg, np.ndarray)}
-    views = {op.out for op in fn.body.ops  # x[1:], x.T, x.reshape(...) share x's memory
-             if op.prim in _VIEWS and op.args and op.args[0] in arrays}
+    arrays |= {op.out for op in walk(fn.body) if op.prim == "np.broadcast_to"}
+    views = _views_of(fn, arrays)
     if views & set(fn.body.results):
         _, shapes, _ = infer(fn, example)  # a view that is an array (x[2] may be a number)
         arrays |= {v for v in views if v in shapes}
@@ -425,11 +452,32 @@ def _no_aliases(fn: Function, example: list[Any]) -> Function:
     for v in fn.body.results:
         if v in arrays:
             if v not in copies:
-                copies[v] = Value("d" + v.hint)
+                copies[v] = Value(v.hint if v.hint.startswith("d") else "d" + v.hint)
                 ops.append(Op("np.copy", (v,), (copies[v],)))
             v = copies[v]
         results.append(v)
     return replace(fn, body=Region(fn.body.params, ops, results))
+
+
+def _views_of(fn: Function, arrays: set[Value]) -> set[Value]:
+    """The values of ``fn`` that may share the memory of ``arrays``: views (``x[1:]``,
+    ``x.T``, ``x.reshape(...)``) and what a branch or a loop passes one through as."""
+    views: set[Value] = set()
+    while True:
+        before = len(views)
+        for op in walk(fn.body):
+            shared = arrays | views
+            if op.prim in _VIEWS and op.args and op.args[0] in shared:
+                views.update(op.outs)
+            elif op.regions:
+                n = len(op.outs)
+                ins = [region.results for region in op.regions[-1 if op.prim in LOOPS else 0:]]
+                if op.prim in LOOPS:
+                    ins.append(op.args[len(op.args) - n:])
+                views.update(out for k, out in enumerate(op.outs)
+                             if any(values[k] in shared for values in ins))
+        if len(views) == before:
+            return views
 
 
 def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,

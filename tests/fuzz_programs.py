@@ -25,8 +25,8 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
   gradients' shapes and dtypes, and the shape-generic derivative ``g.general``).
 - :func:`minimize` shrinks a failing program greedily while the same failure persists.
 
-Known s2s_ad bugs (:data:`KNOWN_BUGS`) are avoided by the writer and tolerated by the
-check unless ``generate(..., avoid=frozenset())`` asks for them.
+Known s2s_ad bugs (:data:`KNOWN_BUGS`, none at the moment) are avoided by the writer unless
+``generate(..., avoid=frozenset())`` asks for them.
 
 >>> program = generate(7, "loop")
 >>> program.entry, check(program) is None
@@ -85,42 +85,28 @@ MODE_RTOL = 1e-10  # forward against reverse, optimized against unoptimized
 JVP_TANGENTS = 2  # random tangents per array program
 
 #: Known s2s_ad bugs, each with a strict-xfail regression test in ``test_fuzz.py``. By
-#: default the writer avoids their patterns or the check tolerates them, so the fuzz tests
-#: stay green and keep looking for new bugs; ``bench/fuzz.py --known-bugs`` turns that off.
-#: When a bug is fixed, remove its entry here (and the code that reads it) and flip its xfail.
+#: default the writer avoids their patterns (``_ArrayWriter.bug``), so the fuzz tests stay
+#: green and keep looking for new bugs; ``bench/fuzz.py --known-bugs`` turns that off. When
+#: a bug is found, add its name here, make the writer stay away from its pattern where
+#: ``bug(name)`` says so, and pin it with a strict xfail; when it is fixed, remove its entry
+#: (and the code that reads it) and flip its xfail. None is open at the moment.
 #: Fixed so far, now written freely: copies carried by a loop (`w = x`), `if` inside a loop
 #: over a tuple, branches that only read container items, unread container arguments, zip
 #: of a built tuple with an argument, `for k in d`, integer partials of float arguments
 #: (allowed by design: derivatives may drop `* 1.0`), a loop nest whose inner loop breaks
 #: inside a nested `if` (forward jacobian), a negative constant axis (`axis=-1`), the
 #: shape-generic derivative of a product of two vectors (`v @ w`), a gradient that is a
-#: view of an argument (`d(x[2] * b)/db`).
-KNOWN_BUGS: frozenset[str] = frozenset({
-    # An index read (`u[0]`, `u[:, 1:2]`, `for row in u`) of an array whose value comes out
-    # of an `if` or a loop (re-assigned in a branch or a loop body, read after it or in the
-    # loop): the read's adjoint is added to a buffer that is then dropped (wrong gradients;
-    # a crash where the next rule needs an array). Now only in the shape-generic derivative
-    # (`g.general`, what `s2s-ad export` writes); the specialized one is right.
-    "array-index-merged",
-    # An array that is itself an index read (`u = x[1:]`, or `x[None]` shared by CSE), read
-    # by indexing (`u[1:]`) and also otherwise (`np.sum(u)`): the other reads' adjoint is
-    # dropped (wrong gradients). Now only in the shape-generic derivative.
-    "array-index-of-index",
-    # An array that gets no adjoint on some path (read only in an `if` arm or a loop body
-    # that may not run, or overwritten in a loop) has the number 0.0 as its adjoint there,
-    # which the rules of `.T`, reshape, `@`, np.concatenate and np.stack cannot take
-    # (AttributeError, ValueError, TypeError, IndexError); with optimize=True, CSE makes
-    # this pattern out of a `.T` in an `if` condition and the same `.T` in its arm. Now
-    # only in the shape-generic derivative (the specialized one starts from np.zeros).
-    "array-zero-adjoint",
-    # `u += v` on an array another name shares (`w = u` or a view before it): NumPy updates
-    # both, the derivative re-binds u only, so its value differs from f's.
-    "array-augassign-alias",
-    # A number argument whose adjoint is np.where's result (`np.minimum(s, 3.0)`: the rules
-    # of np.maximum, np.minimum and np.where) gets a 0-d array as its gradient, not a
-    # number (tolerated by the check).
-    "array-number-where",
-})
+#: view of an argument (`d(x[2] * b)/db`), index reads (`u[0]`, `u[1:]`, `for row in u`)
+#: of an array whose value comes out of an `if` or a loop ("array-index-merged") or that is
+#: an index read itself ("array-index-of-index"), arrays that get no adjoint on some path
+#: (read only in an `if` arm or a loop body, or a `.T` that CSE shares between a condition
+#: and its arm: "array-zero-adjoint"; these three in the shape-generic derivative), a
+#: number argument whose gradient came out of np.where, np.maximum or np.minimum as a 0-d
+#: array ("array-number-where").
+#: Not a bug: `u += v` on an array whose old value another name, a view, a list or a
+#: `for ... in u` loop reads afterwards raises UnsupportedSyntaxError by design (README,
+#: "What you can differentiate"); the writer never writes it (``_ArrayWriter._augmentable``).
+KNOWN_BUGS: frozenset[str] = frozenset()
 
 
 # --- the program --------------------------------------------------------------------------------
@@ -791,89 +777,23 @@ def _view_source(text: str) -> str | None:
             return None
 
 
-def _indexes(text: str) -> bool:
-    """Whether the expression ``text`` is an index read (``u[0]``, ``x.T[1:]``, ``-(-u[0])``)."""
-    return isinstance(_folded(ast.parse(text, mode="eval").body), ast.Subscript)
-
-
-def _alias(text: str) -> str | None:
-    """The name ``text`` is once folded (``u``, ``-(-u)``, ``u * 1.0``), or None."""
-    node = _folded(ast.parse(text, mode="eval").body)
-    return node.id if isinstance(node, ast.Name) else None
-
-
-_SHAPING = ("reshape", "ravel", "transpose", "dot", "concatenate", "hstack", "vstack", "stack",
-            "array")
-
-
-def _shaping(text: str) -> set[str]:
-    """The subexpressions of ``text`` whose derivative rules need an array cotangent (``.T``,
-    ``@``, reshapes, joins), as ``ast.unparse`` writes them."""
-    out = set()
-    for node in ast.walk(ast.parse(text.strip())):
-        if (isinstance(node, ast.Attribute) and node.attr == "T"
-                or isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult)
-                or isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr in _SHAPING):
-            out.add(ast.unparse(node))
-    return out
-
-
-def _names_read(text: str, *, indexed: bool = False) -> set[str]:
-    """The names an expression or statement reads other than in a comparison (whose
-    operands carry no derivative), or with ``indexed`` the names it indexes (``u[0]``)."""
-    found: set[str] = set()
-    stack: list[ast.AST] = [ast.parse(text.strip())]
-    while stack:
-        node = stack.pop()
-        if indexed and isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-            found.add(node.value.id)
-        elif not indexed and isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            found.add(node.id)
-        if not isinstance(node, ast.Compare) or indexed:
-            stack.extend(ast.iter_child_nodes(node))
-    return found
-
-
 @dataclass
 class _ArrayScope:
-    """What a statement of an array program may read: every name with its shape, and what
-    the writer must know to stay away from aliasing and from known bugs.
-
-    ``fresh`` names hold arrays no other name shares, so ``u += v`` changes nothing else;
-    ``views`` may share memory with an argument (never updated in place). ``written``: the
-    names this block (and the blocks in it) assigns. ``merged``: names whose value comes out
-    of an ``if`` or a loop; ``sliced``: names bound to an index read (``u = x[1:]``). In a
-    loop, ``indexed`` and ``assigned`` are the names the loop nest reads by indexing and
-    assigns (one pair of sets shared by every scope in the nest).
-    At the top level, ``pending`` are the arrays whose value nothing has read yet outside a
-    comparison, an ``if`` or a loop. ``shaping``: the transposes, products, reshapes and
-    joins (see :func:`_shaping`) written so far; ``outer``: those written before the
-    innermost ``if`` or loop started.
+    """What a statement of an array program may read: every name with its shape, and the
+    ``fresh`` names: those holding arrays no other name, view or loop shares (never an
+    argument's), so ``u += v`` changes nothing else (see ``_ArrayWriter._augmentable``).
     """
 
     shapes: dict[str, Shape]
     mutable: list[str]  # names that may be re-assigned (not loop targets)
     ints: list[str] = field(default_factory=list)  # n and loop counters
     fresh: set[str] = field(default_factory=set)
-    views: set[str] = field(default_factory=set)
-    written: set[str] = field(default_factory=set)
-    merged: set[str] = field(default_factory=set)
-    sliced: set[str] = field(default_factory=set)
-    indexed: set[str] = field(default_factory=set)
-    assigned: set[str] = field(default_factory=set)
-    pending: set[str] = field(default_factory=set)
-    shaping: set[str] = field(default_factory=set)  # `.T`, `@`, ... written so far
-    outer: set[str] = field(default_factory=set)  # those written before this if or loop
     in_loop: bool = False
     loops: int = 0
-    nested: bool = False  # in an if or a loop
 
     def child(self, **changes: Any) -> _ArrayScope:
         new = replace(self, shapes=dict(self.shapes), mutable=list(self.mutable),
-                      ints=list(self.ints), fresh=set(self.fresh), views=set(self.views),
-                      written=set(), merged=set(self.merged), sliced=set(self.sliced),
-                      shaping=set(self.shaping), outer=set(self.shaping), nested=True)
+                      ints=list(self.ints), fresh=set(self.fresh))
         for key, value in changes.items():
             setattr(new, key, value)
         return new
@@ -881,32 +801,10 @@ class _ArrayScope:
     def merge(self, child: _ArrayScope) -> None:
         """After a block that may or may not run: what holds on every path."""
         self.fresh &= child.fresh
-        self.views |= child.views
-        outer = child.written & set(self.shapes)
-        self.written |= outer
-        self.merged |= child.merged & set(self.shapes) | outer
-        self.sliced |= child.sliced & set(self.shapes)
-        self.pending |= {n for n in outer if self.shapes[n] != ()}
-
-    def bind(self, name: str) -> None:
-        """``name`` gets a new value here."""
-        self.written.add(name)
-        self.assigned.add(name)
-        self.merged.discard(name)
 
 
 class _ArrayWriter:
-    """Writes one NumPy module from a ``random.Random`` (the "array" family).
-
-    With the known bugs avoided (:data:`KNOWN_BUGS`), it never indexes an array whose value
-    comes out of an ``if`` or a loop ("array-index-merged"), and it makes sure every array
-    it computes gets an array adjoint on every path ("array-zero-adjoint"): new arrays only
-    outside ``if`` and loops, each read later outside them (by the return at the latest);
-    re-assignments in an ``if`` or a loop read the old value; no transposes, products,
-    reshapes or joins in comparisons, and none in an ``if`` or a loop that was written
-    before it (CSE would share them with the arm or body); helpers' results depend on their
-    first argument.
-    """
+    """Writes one NumPy module from a ``random.Random`` (the "array" family)."""
 
     def __init__(self, rng: random.Random, avoid: frozenset[str]) -> None:
         self.rng = rng
@@ -914,7 +812,6 @@ class _ArrayWriter:
         self.counter = 0
         self.budget = 0
         self.generic = False  # writing a helper: elementwise, for arguments of any shape
-        self.plain = False  # writing a comparison: no transposes, products, reshapes, joins
         self.helpers: list[tuple[str, int, bool]] = []  # (name, parameters, last has default)
         self.shapes: dict[str, Any] = {}
 
@@ -923,24 +820,15 @@ class _ArrayWriter:
         return f"{stem}{self.counter}"
 
     def bug(self, name: str) -> bool:
-        """Whether to stay away from the known bug ``name``."""
+        """Whether to stay away from the known bug ``name`` (see :data:`KNOWN_BUGS`; no
+        pattern reads this while none is open)."""
         return name in self.avoid
-
-    def _unindexable(self, sc: _ArrayScope) -> set[str]:
-        """Names not to index here: their value may come out of an if or a loop, or be an
-        index read itself."""
-        out = sc.sliced if self.bug("array-index-of-index") else set()
-        if self.bug("array-index-merged"):
-            out = out | sc.merged | (sc.assigned if sc.in_loop else set())
-        return out
 
     # names and views of them, by shape
     def forms(self, sc: _ArrayScope) -> dict[Shape, list[tuple[float, str]]]:
         """What an expression of each shape may be at a leaf: a name, ``u.T``, ``u[1]``, ..."""
         r = self.rng
         loop_ints = [i for i in sc.ints if i != "n"]
-        fragile = not (self.plain and self.bug("array-zero-adjoint"))
-        unindexable = self._unindexable(sc)
 
         def index(size: int) -> str:
             if loop_ints and r.random() < 0.4:
@@ -952,14 +840,13 @@ class _ArrayWriter:
             forms[()] += [(0.3, f"({r.choice(('0.1', '0.5'))} * {i})") for i in sc.ints]
 
         def add(shape: Shape, weight: float, text: str) -> None:
-            if not self._clashes(sc, text):
-                forms.setdefault(shape, []).append((weight, text))
+            forms.setdefault(shape, []).append((weight, text))
 
         for name, shape in sc.shapes.items():
             add(shape, 3.0, name)
             if self.generic or shape == ():
                 continue
-            if len(shape) == 2 and fragile:
+            if len(shape) == 2:
                 p, q = shape
                 add((q, p), 1.0, f"{name}.T")
                 if p != q:
@@ -967,8 +854,6 @@ class _ArrayWriter:
                 if 1 not in shape:  # Gram matrices: products of matrices with inner sizes > 1
                     add((p, p), 0.3, f"({name} @ {name}.T)")
                     add((q, q), 0.3, f"({name}.T @ {name})")
-            if name in unindexable:
-                continue
             if len(shape) == 1:
                 (p,) = shape
                 add((), 1.0, f"{name}[{index(p)}]")
@@ -986,13 +871,6 @@ class _ArrayWriter:
             add((p, 1), 0.5, f"{name}[:, {k}:{k + 1}]")
             add(shape, 0.3, r.choice((f"{name}[::-1]", f"{name}[:, ::-1]")))
         return forms
-
-    def _clashes(self, sc: _ArrayScope, text: str) -> bool:
-        """Whether ``text`` repeats a transpose, product, reshape or join written before the
-        enclosing ``if`` or loop ("array-zero-adjoint": CSE would share it with this arm
-        or body, whose part of its adjoint is 0.0 on the paths that skip them)."""
-        return (sc.nested and self.bug("array-zero-adjoint")
-                and bool(_shaping(text) & sc.outer))
 
     def universe(self, sc: _ArrayScope) -> set[Shape]:
         return set(self.forms(sc))
@@ -1031,7 +909,7 @@ class _ArrayWriter:
                 options.append((0.5, self._stack))
             if not computed and self._sources(shape, u):
                 options.append((0.6, self._index))
-        if not self.generic and not (self.plain and self.bug("array-zero-adjoint")):
+        if not self.generic:
             if self._products(shape, u):
                 options.append((1.2, self._matmul))
             if shape and max(shape) >= 2:
@@ -1041,10 +919,7 @@ class _ArrayWriter:
                     options.append((0.5, self._transpose))
                 if self._reshapes(shape, u):
                     options.append((0.4, self._reshape))
-        text = _weighted(r, options)(sc, shape, depth - 1)
-        if self._clashes(sc, text):  # (its operands do not: they went through expr)
-            text = self._unary(sc, shape, depth - 1)
-        return text
+        return _weighted(r, options)(sc, shape, depth - 1)
 
     def _side(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
         """An operand that only broadcasts: a number stays shallow."""
@@ -1096,16 +971,12 @@ class _ArrayWriter:
             v = self.leaf(sc, shape)
             return f"np.where({v} {op} 0.0, {v}, {r.choice(('0.1', '0.5'))} * {v})"
         partners = self.partners(shape, self.universe(sc))
-        plain, self.plain = self.plain, True
-        simple = self.partners(shape, self.universe(sc))  # what a comparison may read
-        side = shape if shape in simple else r.choice(simple)
+        side = shape if shape in partners else r.choice(partners)
         lhs = self.expr(sc, side, min(depth, 2))
-        rhs = r.choice(_CONSTS) if r.random() < 0.4 else self._side(sc, r.choice(simple),
+        rhs = r.choice(_CONSTS) if r.random() < 0.4 else self._side(sc, r.choice(partners),
                                                                      min(depth, 1))
-        self.plain = plain
-        # an arm of the full shape (a helper's result then depends on its argument `a`)
-        full = side != shape or self.bug("array-zero-adjoint")
-        first = shape if full else r.choice(partners)
+        # an arm of the full shape where the comparison is not
+        first = shape if side != shape else r.choice(partners)
         a, b = self._side(sc, first, depth), self._side(sc, r.choice(partners), depth)
         a, b = (a, b) if r.random() < 0.5 else (b, a)
         return f"np.where({lhs} {op} {rhs}, {a}, {b})"
@@ -1160,15 +1031,6 @@ class _ArrayWriter:
         left, right = self.expr(sc, a, min(depth, 2)), self.expr(sc, b, min(depth, 2))
         return f"np.dot({left}, {right})" if r.random() < 0.15 else f"({left} @ {right})"
 
-    def _subscriptable(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
-        """An expression to index: not a name whose value comes out of an if or a loop,
-        not an index read."""
-        text = self.expr(sc, shape, depth)
-        if _view_source(text) in self._unindexable(sc) or (
-                self.bug("array-index-of-index") and _indexes(text)):
-            text = self.expr(sc, shape, depth, computed=True)
-        return text
-
     def _join(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
         """``shape`` from two pieces: the start of one expression and the rest of another."""
         r = self.rng
@@ -1179,13 +1041,12 @@ class _ArrayWriter:
         thin = tuple(1 if k == axis else size for k, size in enumerate(shape))
         if len(shape) == 2 and thin in u and r.random() < 0.3:  # one row or column and the rest
             one = self.expr(sc, thin, min(depth, 1))
-            rest = self._subscriptable(sc, shape, depth)
+            rest = self.expr(sc, shape, depth)
             end = "[1:]" if axis == 0 else "[:, 1:]"
             pieces = ([one, rest + end] if r.random() < 0.5
                       else [rest + end.replace("1:", ":-1"), one])
         else:
-            pieces = [self._subscriptable(sc, shape, depth) + head,
-                      self._subscriptable(sc, shape, depth) + tail]
+            pieces = [self.expr(sc, shape, depth) + head, self.expr(sc, shape, depth) + tail]
         if r.random() < 0.2:
             name = "hstack" if axis == len(shape) - 1 else "vstack"
             return f"np.{name}([{pieces[0]}, {pieces[1]}])"
@@ -1231,7 +1092,7 @@ class _ArrayWriter:
     def _index(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
         r = self.rng
         src = r.choice(self._sources(shape, self.universe(sc)))
-        operand = self._subscriptable(sc, src, min(depth, 2))
+        operand = self.expr(sc, src, min(depth, 2))
         if src == shape:
             return operand + ("[::-1]" if len(shape) == 1 or r.random() < 0.5 else "[:, ::-1]")
         if shape == ():
@@ -1283,7 +1144,6 @@ class _ArrayWriter:
     def cond(self, sc: _ArrayScope) -> str:
         """A comparison of numbers: often a reduction of an array."""
         r = self.rng
-        plain, self.plain = self.plain, True
         arrays = [s for s in self.universe(sc) if s != ()]
         if arrays and r.random() < 0.65:
             name = _weighted(r, list(_REDUCERS))
@@ -1293,9 +1153,8 @@ class _ArrayWriter:
         rhs = r.choice(_CONSTS) if r.random() < 0.5 else self.expr(sc, (), r.randint(0, 1))
         text = f"{lhs} {r.choice(_COMPARE)} {rhs}"
         if r.random() < 0.1:
-            text = f"{text} {r.choice(('and', 'or'))} {self.leaf(sc, ())} > {r.choice(_CONSTS)}"
-        self.plain = plain
-        return self._note(sc, text)
+            return f"{text} {r.choice(('and', 'or'))} {self.leaf(sc, ())} > {r.choice(_CONSTS)}"
+        return text
 
     # statements
     def block(self, sc: _ArrayScope, ind: str, lo: int, hi: int) -> list[str]:
@@ -1310,7 +1169,7 @@ class _ArrayWriter:
         self.budget -= 1
         options: list[tuple[float, Callable[[_ArrayScope, str], list[str]]]] = [
             (1.0 if sc.in_loop else 3.0, self._assign_new)]
-        if self._writable(sc):
+        if sc.mutable:
             options.append((4.5 if sc.in_loop else 3.0, self._reassign))
         if self._augmentable(sc):
             options.append((1.5, self._augassign))
@@ -1322,47 +1181,19 @@ class _ArrayWriter:
                     options.append((0.6, self._for_items))
         return _weighted(self.rng, options)(sc, ind)
 
-    def _note(self, sc: _ArrayScope, text: str) -> str:
-        """Record what ``text`` reads; returns it."""
-        sc.shaping |= _shaping(text)
-        if sc.in_loop:
-            sc.indexed.update(_names_read(text, indexed=True))
-        if not sc.nested:
-            sc.pending -= _names_read(text)
-        return text
-
     def _bind(self, sc: _ArrayScope, name: str, rhs: str, shape: Shape) -> None:
-        """Track what ``name = rhs`` may share memory with, and what it reads."""
-        sc.bind(name)
+        """Track what ``name = rhs`` may share memory with: a new array is fresh; a name or
+        a view of one (``w = u``, ``u.T``, ``u[0]`` of a matrix) makes neither fresh."""
         sc.fresh.discard(name)
-        sc.views.discard(name)
-        sc.sliced.discard(name)
-        alias = _alias(rhs)  # another name for the same value
-        if _indexes(rhs) or alias in sc.sliced:
-            sc.sliced.add(name)
-        if alias in sc.merged:
-            sc.merged.add(name)
-        if not sc.nested and shape != ():
-            sc.pending.add(name)
         if shape == ():
             return  # numbers share nothing
         source = _view_source(rhs)
         if source is None:
             sc.fresh.add(name)
-            return
-        sc.fresh.discard(source)
-        if source in sc.views:
-            sc.views.add(name)
-
-    def _writable(self, sc: _ArrayScope) -> list[str]:
-        """The names a statement here may re-assign: in a loop, none it reads by indexing."""
-        if sc.in_loop and self.bug("array-index-merged"):
-            return [n for n in sc.mutable if n not in sc.indexed]
-        return sc.mutable
+        else:
+            sc.fresh.discard(source)
 
     def pick_shape(self, sc: _ArrayScope) -> Shape:
-        if sc.nested and self.bug("array-zero-adjoint"):
-            return ()  # an array made here might be read on some paths only
         shapes = sorted(self.universe(sc), key=repr)
         weights = {0: 1.0, 1: 2.0, 2: 3.0}
         return _weighted(self.rng, [(weights[len(s)] * (0.3 if 1 in s else 1.0), s)
@@ -1373,8 +1204,7 @@ class _ArrayWriter:
         shape = _ANY if self.generic and r.random() < 0.7 else (
             () if self.generic else self.pick_shape(sc))
         name = self.fresh_name(r.choice("uvw"))
-        sc.assigned.add(name)
-        rhs = self._note(sc, self.expr(sc, shape, r.randint(1, MAX_DEPTH), computed=sc.in_loop))
+        rhs = self.expr(sc, shape, r.randint(1, MAX_DEPTH), computed=sc.in_loop)
         self._bind(sc, name, rhs, shape)
         sc.shapes[name] = shape
         sc.mutable.append(name)
@@ -1382,48 +1212,40 @@ class _ArrayWriter:
 
     def _reassign(self, sc: _ArrayScope, ind: str) -> list[str]:
         r = self.rng
-        name = r.choice(self._writable(sc))
+        name = r.choice(sc.mutable)
         shape = sc.shapes[name]
-        sc.assigned.add(name)
-        # read the old value where it could otherwise get no adjoint on some path
-        keep = shape != () and self.bug("array-zero-adjoint") and (
-            sc.nested or name in sc.pending)
-        if sc.in_loop or keep and r.random() < 0.6:
+        if sc.in_loop:
             damped = _MATH_DAMPED if shape == () and r.random() < 0.5 else _NP_DAMPED
-            template = r.choice([t for t in damped if "{v}" in t or not keep])
-            rhs = template.format(v=name, e=self.expr(sc, shape, r.randint(1, 3)))
-        elif keep:
-            partner = r.choice(self.partners(shape, self.universe(sc)))
-            rhs = f"({name} + {self.expr(sc, partner, r.randint(1, 3))})"
+            rhs = r.choice(damped).format(v=name, e=self.expr(sc, shape, r.randint(1, 3)))
         else:  # computed: `u = u` or `u = u.T` say little
             rhs = self.expr(sc, shape, r.randint(1, MAX_DEPTH), computed=True)
-        self._note(sc, rhs)
         self._bind(sc, name, rhs, shape)
         return [f"{ind}{name} = {rhs}"]
 
     def _augmentable(self, sc: _ArrayScope) -> list[str]:
-        # `u += v` updates u in place: only where no other name sees the change (an s2s_ad
-        # bug otherwise, "array-augassign-alias"), never an argument's memory
+        """The names ``u op= v`` may update here: numbers, and arrays no other name shares.
+
+        ``u += v`` updates an array in place; where another name, a view or a list still
+        reads the old array afterwards (or a ``for ... in u`` loop around the update, which
+        NumPy would run over the updated rows), s2s_ad raises UnsupportedSyntaxError by
+        design (README, "What you can differentiate"): outside the supported subset, so the
+        writer never writes it, whatever ``avoid`` says. Only ``fresh`` arrays then (never
+        an argument's memory). No loop carries a sharing name back to an update in it: in a
+        loop every new value is computed (no ``w = u``, no view), and the items of a
+        ``for row in u`` are only read in that loop.
+        """
         if self.generic:
             return []
-        shared = not self.bug("array-augassign-alias")
-        return [n for n in self._writable(sc) if sc.shapes[n] == () or n in sc.fresh
-                or shared and n not in sc.views]
+        return [n for n in sc.mutable if sc.shapes[n] == () or n in sc.fresh]
 
     def _augassign(self, sc: _ArrayScope, ind: str) -> list[str]:
         r = self.rng
         name = r.choice(self._augmentable(sc))
         shape = sc.shapes[name]
-        sc.assigned.add(name)
         op = r.choice(("+=", "+=", "-=", "*="))
         e = self.expr(sc, r.choice(self.partners(shape, self.universe(sc))), r.randint(1, 3))
         if op == "*=" and sc.in_loop:
             e = f"math.cos({e})" if shape == () else f"np.cos({e})"
-        self._note(sc, f"{name} {op} {e}")
-        sc.pending.discard(name)  # the old value is read
-        sc.bind(name)
-        if not sc.nested and shape != ():
-            sc.pending.add(name)
         return [f"{ind}{name} {op} {e}"]
 
     def _if(self, sc: _ArrayScope, ind: str) -> list[str]:
@@ -1441,11 +1263,8 @@ class _ArrayWriter:
         return lines
 
     def _loop_body(self, sc: _ArrayScope) -> _ArrayScope:
-        """The scope of a loop's body; the outermost loop starts the nest's name sets."""
-        body = sc.child(in_loop=True, loops=sc.loops + 1)
-        if not sc.in_loop:
-            body.indexed, body.assigned = set(), set()
-        return body
+        """The scope of a loop's body."""
+        return sc.child(in_loop=True, loops=sc.loops + 1)
 
     def _for(self, sc: _ArrayScope, ind: str) -> list[str]:
         r = self.rng
@@ -1460,8 +1279,7 @@ class _ArrayWriter:
         return lines
 
     def _iterable(self, sc: _ArrayScope) -> list[str]:
-        unindexable = self._unindexable(sc)
-        return sorted(n for n, s in sc.shapes.items() if s != () and n not in unindexable)
+        return sorted(n for n, s in sc.shapes.items() if s != ())
 
     def _for_items(self, sc: _ArrayScope, ind: str) -> list[str]:
         """``for row in u:`` over an array (its rows, or its numbers)."""
@@ -1469,13 +1287,9 @@ class _ArrayWriter:
         name = r.choice(self._iterable(sc))
         shape = sc.shapes[name]
         item = self.fresh_name("row" if len(shape) == 2 else "e")
-        sc.fresh.discard(name)  # the loop reads it while the body runs
+        sc.fresh.discard(name)  # the loop reads it while the body runs: no `name += ...`
         body = self._loop_body(sc)
-        body.indexed.add(name)  # item k is name[k]
-        body.sliced.add(item)
         body.shapes[item] = shape[1:]
-        if name in sc.views and len(shape) == 2:
-            body.views.add(item)
         lines = [f"{ind}for {item} in {name}:"] + self.block(body, ind + "    ", 1, 3)
         sc.merge(body)
         return lines
@@ -1483,8 +1297,6 @@ class _ArrayWriter:
     def final_return(self, sc: _ArrayScope, last: str | None) -> str:
         r = self.rng
         names = [n for n in sc.shapes if r.random() < 0.5 or n == last]
-        if self.bug("array-zero-adjoint"):
-            names += sorted(sc.pending - set(names))
         if not any(sc.shapes[n] != () for n in names):
             names.append(r.choice(sorted(n for n, s in sc.shapes.items() if s != ())))
         terms = []
@@ -1542,8 +1354,7 @@ class _ArrayWriter:
             params.append(("n", "int"))
         values = [(p, s) for p, s in params if s != "int"]
         sc = _ArrayScope(dict(values), [p for p, _ in values],
-                         ints=[p for p, s in params if s == "int"],
-                         views={p for p, s in values if s != ()})
+                         ints=[p for p, s in params if s == "int"])
         self.budget = MAX_ARRAY_STATEMENTS
         body = self.block(sc, "    ", 2, MAX_ARRAY_STATEMENTS)
         last = None
@@ -2172,9 +1983,7 @@ def _entries(gradient: Any, program: Program, paths: list[Path],
             ok = (type(entry) is np.ndarray and entry.shape == arg.shape
                   and entry.dtype == arg.dtype)
         else:
-            ok = isinstance(entry, (int, float)) and not isinstance(entry, bool) or (
-                "array-number-where" in program.avoid and type(entry) is np.ndarray
-                and entry.shape == () and entry.dtype == np.float64)
+            ok = isinstance(entry, (int, float)) and not isinstance(entry, bool)
         if not ok:
             raise _StructureError(f"the gradient for {name} is {_kind(entry)}; the argument "
                                   f"is {_kind(arg)}")

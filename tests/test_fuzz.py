@@ -381,6 +381,24 @@ def test_regression_shape_generic_gradient_of_a_vector_product():
     assert np.array_equal(g.general(v), 2 * v)
 
 
+def product_in_an_arm(x, c, s):
+    if s > 0.5:
+        c = x[:, 1] * c
+    return np.sum(c)
+
+
+@pytest.mark.parametrize("s", [1.0, 0.0], ids=["taken", "not-taken"])
+def test_regression_gradient_out_of_a_branch_is_writable_and_not_an_argument(s):
+    """Found: with optimize=True, d/dc out of the arm was x[:, 1], a view of the argument x;
+    the other path gave np.broadcast_to(1.0, (2,)), a read-only array."""
+    x, c = np.arange(6.0).reshape(2, 3), np.ones(2)
+    for optimize in (True, False):
+        dx, dc, _ = s2s_ad.grad(product_in_an_arm, wrt=("x", "c", "s"), optimize=optimize)(
+            x, c, s)
+        assert not np.shares_memory(dc, x) and dc.flags.writeable and dx.flags.writeable
+        assert np.array_equal(dc, [1.0, 4.0] if s > 0.5 else [1.0, 1.0])
+
+
 def augassign_alias(x):
     u = x * 2.0
     w = u  # the same array
@@ -415,6 +433,24 @@ def augassign_unshared(x):
     w = u[0]  # an item of a vector: a copy
     u += 1.0
     return np.sum(u) * w
+
+
+def augassign_carried_alias(x):
+    u = np.sin(x)
+    w = x
+    t = 0.0
+    for i in range(3):  # noqa: B007 -- the user's loop, as written
+        u += x  # from the second pass on, w is the array u names
+        t = t + np.sum(w)
+        w = u
+    return t
+
+
+def test_augmented_assignment_to_an_array_a_loop_shares():
+    """Found by hand (helper-16): the value was 15.50 where f gives 21.50, since the sharing
+    that a loop's pass hands to the next (w = u) was not seen."""
+    with pytest.raises(UnsupportedSyntaxError, match=r"`u \+= \.\.\.` changes the array u"):
+        s2s_ad.value_and_grad(augassign_carried_alias)(np.array([1.0, 2.0]))
 
 
 def test_augmented_assignment_through_a_view_or_a_copy():

@@ -560,10 +560,8 @@ def int_power(x):
     return np.sum(x**2)
 
 
-_INT_GRADIENT = "an integer number gets an integer gradient (right value): 6, not 6.0"
-INTEGER_TRAPS = [
-    _trap(int_square, 3, bug=_INT_GRADIENT), _trap(int_scaled, 3),
-    _trap(int_square, np.int64(3), bug=_INT_GRADIENT),
+INTEGER_TRAPS = [  # int_square was 6, not 6.0: `x + x` now sends ints to code for ints
+    _trap(int_square, 3), _trap(int_scaled, 3), _trap(int_square, np.int64(3)),
     _trap(int_sum_squares, np.array([1, 2, 3])),
     _trap(int_product_of_items, np.array([2, 3, 4])),
     _trap(int_mean_sin, np.array([1, 2, 3])),

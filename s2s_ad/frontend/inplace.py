@@ -87,6 +87,7 @@ def mark_shared_updates(fn: Function, updates: list[Update],
             sharing.setdefault(b, []).append((a, where))
         for a in op.args:
             reads.setdefault(a, []).append(place)
+    _carry_sharing(order, sharing)
     for v, where in _result_reads(fn.body, order):
         reads.setdefault(v, []).append(where)
     shared = []
@@ -113,6 +114,43 @@ def mark_shared_updates(fn: Function, updates: list[Update],
             region.ops.insert(region.ops.index(op) + 1, check)
             shared.append(SharedUpdate(update, readers))
     return tuple(shared)
+
+
+def _carry_sharing(order: list[tuple[Op, Region, _Place]],
+                   sharing: dict[Value, list[tuple[Value, _Place]]]) -> None:
+    """Carried values that one pass of a loop ends with sharing memory (``w = u``) start
+    the next pass sharing it: link them (twice over, for loops in loops)."""
+    for _ in range(2):
+        component = _components(sharing)
+        for op, _, place in order:
+            if op.prim not in _LOOPS:
+                continue
+            body, n = op.regions[-1], len(op.outs)
+            carried = body.params[len(body.params) - n:]
+            inside = _inside(op, len(op.regions) - 1, place)
+            groups: dict[int, list[Value]] = {}
+            for k, result in enumerate(body.results[:n]):
+                groups.setdefault(component.get(result, id(result)), []).append(carried[k])
+            for same in groups.values():
+                for a, b in zip(same, same[1:]):
+                    sharing.setdefault(a, []).append((b, inside))
+                    sharing.setdefault(b, []).append((a, inside))
+
+
+def _components(sharing: dict[Value, list[tuple[Value, _Place]]]) -> dict[Value, int]:
+    """Each value's connected component (a number) in ``sharing``, on any path."""
+    component: dict[Value, int] = {}
+    for start in sharing:
+        if start in component:
+            continue
+        component[start] = label = id(start)
+        stack = [start]
+        while stack:
+            for other, _ in sharing.get(stack.pop(), ()):
+                if other not in component:
+                    component[other] = label
+                    stack.append(other)
+    return component
 
 
 def _after(read: _Place, update: _Place, source: _Place) -> bool:

@@ -108,13 +108,14 @@ def _visit(region: Region, known: set[Value]) -> None:
                 known.add(cond.results[0])
 
 
-def _visit_loop(op: Op, known: set[Value], visit: Any) -> None:
-    """``visit`` a loop's regions (with the ``visit`` of the analysis at hand)."""
+def _visit_loop(op: Op, known: set[Value], visit: Any, index: bool = True) -> None:
+    """``visit`` a loop's regions (with the ``visit`` of the analysis at hand); ``index``:
+    a ``for_range`` index is one of the ``known``."""
     body = op.regions[-1]
     n = len(op.outs)
     inits = op.args[len(op.args) - n:]
     carried = body.params[len(body.params) - n:]
-    if op.prim == "for_range":
+    if op.prim == "for_range" and index:
         known.add(body.params[0])
     # optimistic: a carried value is a number if it starts as one and every step keeps it
     # one; drop the slots where a step does not, until nothing changes
@@ -151,13 +152,27 @@ def numeric_values(fn: Function, known: Iterable[Value] = ()) -> set[Value]:
 
     Reverse mode asks, for a value read both whole and item by item: its two adjoints add
     up as arrays do, where a list's would concatenate."""
+    return _numeric_and_inexact(fn, known)[0]
+
+
+def inexact_values(fn: Function) -> tuple[set[Value], set[Value]]:
+    """``(numeric, inexact)``: the values that are numbers or arrays (``numeric_values``),
+    and those of them that are never ints, whatever the arguments are (floats, arrays).
+    Parameters annotated ``float`` count as floats."""
+    floats = {p for p in fn.params if p.hint in fn.numbers}
+    numeric, inexact = _numeric_and_inexact(fn, scalar_values(fn), floats)
+    return numeric, inexact
+
+
+def _numeric_and_inexact(fn: Function, known: Iterable[Value], floats: Iterable[Value] = ()
+                         ) -> tuple[set[Value], set[Value]]:
     numeric = set(known) | {p for p in fn.params if p.hint in fn.numbers}
-    inexact: set[Value] = set()  # and not an int either: `xs * n` repeats a list
+    inexact = set(floats)  # and not an int either: `xs * n` repeats a list
     while True:
         before = len(numeric), len(inexact)
         _visit_numeric(fn.body, numeric, inexact)
         if (len(numeric), len(inexact)) == before:
-            return numeric
+            return numeric, inexact
 
 
 def _visit_numeric(region: Region, numeric: set[Value], inexact: set[Value]) -> None:
@@ -165,10 +180,16 @@ def _visit_numeric(region: Region, numeric: set[Value], inexact: set[Value]) -> 
         if op.prim == "if":
             for branch in op.regions:
                 _visit_numeric(branch, numeric, inexact)
-            numeric.update(out for k, out in enumerate(op.outs)
-                           if all(branch.results[k] in numeric for branch in op.regions))
+            for k, out in enumerate(op.outs):
+                results = [branch.results[k] for branch in op.regions]
+                if all(r in numeric for r in results):
+                    numeric.add(out)
+                if all(r in inexact for r in results):
+                    inexact.add(out)
         elif op.prim in LOOPS:
             _visit_loop(op, numeric, lambda r, known: _visit_numeric(r, known, inexact))
+            _visit_loop(op, inexact, lambda r, known: _visit_numeric(r, numeric, known),
+                        index=False)
         elif len(op.outs) == 1 and _is_numeric(op, numeric, inexact):
             numeric.add(op.out)
             if _is_inexact(op, inexact):
