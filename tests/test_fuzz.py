@@ -399,6 +399,23 @@ def test_regression_gradient_out_of_a_branch_is_writable_and_not_an_argument(s):
         assert np.array_equal(dc, [1.0, 4.0] if s > 0.5 else [1.0, 1.0])
 
 
+def rows_joined_in_a_loop(x, b, n):
+    for i in range(1, n):
+        if n > 1:
+            b = np.concatenate([x[i], b])
+        else:  # not taken: x's adjoint here is zeros, like the buffer x[i] adds into
+            b = b + np.sum(x)
+    return np.mean(b)
+
+
+def test_regression_an_array_adjoint_buffer_is_not_shared_with_a_zero():
+    """Found (while the session's change was under test): d/dx was 0.5 on row 1, not 1/6:
+    the buffer that `x[i]`'s adjoint is added into, np.zeros((2, 3)), was merged by CSE with
+    the zero adjoint of the other branch, np.zeros((2, 3)), and so added twice."""
+    _assert_every_gradient_right(rows_joined_in_a_loop, (X23, np.array([0.1, 0.2, 0.3]), 2),
+                                 ("x", "b"))
+
+
 def augassign_alias(x):
     u = x * 2.0
     w = u  # the same array

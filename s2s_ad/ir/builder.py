@@ -27,6 +27,7 @@ class Emitter:
         # differ for arrays (``abs``, ``**``) ask through ``scalar``; see transforms/kinds.py
         self.scalars: set[Value] = set()
         self.shapes: dict[Value, tuple[int, ...]] = {}  # shapes known when transforming
+        self.dtypes: dict[Value, Any] = {}  # and the dtypes of those arrays
         self.constants: dict[Value, Any] = {}  # values of the constants made here
         # consulted first by ``emit``: returns a value to use instead, or None (see
         # transforms/shapes.py, which tracks shapes through the ops rules build)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import builtins
 
+import numpy as np
+
 from .. import runtime
 from .registry import (
     AddItem,
@@ -41,6 +43,8 @@ defprim("len", Call(builtins.len, "len"), builtins.len, doc="len(c)")
 defprim("keys", Call(builtins.list, "list"), lambda d: list(d), doc="list(d): a dict's keys")
 defprim("zeros_like", Call(runtime.zeros_like, "zeros_like"), pure=False,
         doc="a fresh, mutable container of zeros shaped like c")
+defprim("zeros_array", Call(np.zeros, "zeros", np), pure=False, mergeable=False,
+        doc="np.zeros(shape): the adjoint of an array of known shape, filled in place")
 defprim("add_item", AddItem(), pure=False, doc="acc[i] += g for a number g, in place")
 defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
@@ -56,7 +60,7 @@ defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "like", "zero_gradient",
-                  "list_new", "zero_adjoint", "merge_adjoints", "unshared",
+                  "list_new", "zero_adjoint", "merge_adjoints", "unshared", "zeros_array",
                   "len_mut", "appended", "reread")
 defjvp("getitem", lambda e, dc, c, i: e.getitem(dc, i), None)
 defjvp("getitem_mut", lambda e, dc, c, i: e.getitem_mut(dc, i), None)

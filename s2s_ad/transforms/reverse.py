@@ -51,7 +51,8 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     if example is not None:
         drop_checks(clone.body)
     e = Emitter(Region(list(params), forward))
-    e.scalars, e.shapes, dtypes = infer(clone, example)
+    e.scalars, e.shapes, e.dtypes = infer(clone, example)
+    dtypes = e.dtypes
     e.basic = basic_indices(clone, e.scalars)
     e.numeric = numeric_values(clone, e.scalars | set(e.shapes))
     if e.shapes:  # arrays: follow their shapes through the rules
@@ -84,8 +85,9 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     for p in wrt_params:
         g = sweep.adjoint.get(p)
         if p in containers:  # the gradient has p's structure, zeros where unused
-            dc = sweep.containers.get(p) or e.emit("zeros_like", p, hint="d" + p.hint)[0]
-            dc = e.emit("like", dc, p, hint="d" + p.hint)[0]
+            dc = sweep.containers.get(p) or sweep.container(p)
+            if p not in e.numeric:  # tuples stay tuples
+                dc = e.emit("like", dc, p, hint="d" + p.hint)[0]
             if g is None:
                 g = dc
             else:  # a list's whole adjoint (np.sum(xs)) adds up item by item
@@ -217,7 +219,9 @@ class Reverse:
         dc = self.container_adjoint(v)
         if dc is None:
             return g
-        if array or v in self.e.numeric:
+        if v in self.e.numeric:  # never a list: `like` would return dc as it is
+            return dc if g is None else self.e.add(g, dc)
+        if array:
             dc = self.e.emit("like", dc, v)[0]
             return dc if g is None else self.e.add(g, dc)
         if g is None and not whole:
@@ -251,8 +255,15 @@ class Reverse:
             owner = owner.parent
         dc = owner.containers.get(c)
         if dc is None:
-            dc = Value("d" + c.hint if c.hint else "")
-            owner.region.ops.append(Op("zeros_like", (c,), (dc,), (), (), self.e.loc))
+            hint = "d" + c.hint if c.hint else ""
+            if c in self.e.shapes and c in self.e.dtypes:  # an array: zeros, float
+                dtype = np.result_type(self.e.dtypes[c], 0.0)
+                with self.e.into(owner.region):
+                    dc = self.e.emit("zeros_array", self.e.const(self.e.shapes[c]), hint=hint,
+                                     **({} if dtype == np.float64 else {"dtype": dtype.type}))[0]
+            else:
+                dc = Value(hint)
+                owner.region.ops.append(Op("zeros_like", (c,), (dc,), (), (), self.e.loc))
             owner.containers[c] = dc
         return dc
 
