@@ -416,6 +416,43 @@ def test_regression_an_array_adjoint_buffer_is_not_shared_with_a_zero():
                                  ("x", "b"))
 
 
+def update_in_an_arm(x, s):
+    u = s
+    if 1.0 < 0.1:
+        s = 1.0
+    else:
+        u *= 0.5  # NumPy would change s too, were it an array: the check reads s here
+    return s + np.sum(x)
+
+
+def test_regression_in_place_check_in_an_arm_reads_only_bound_names():
+    """Found (10,000-program campaign, seed 2027): the shape-generic check after `u *= 0.5`
+    read the `if`'s result for s, not bound yet there (NameError)."""
+    g = s2s_ad.grad(update_in_an_arm, wrt=(0, 1))
+    x = np.array([1.0, 2.0])
+    for run in (g, g.general):
+        dx, ds = run(x, -1.4)
+        assert np.array_equal(dx, [1.0, 1.0]) and ds == 1.0
+    with pytest.raises(TypeError, match="changes the array u in place"):
+        g.general(x, np.array([1.0]))
+
+
+def power_zero_of_zero(x, y):
+    y, x = (math.cos(y), y)
+    x -= x
+    y = x ** 0
+    return y
+
+
+def test_regression_zeroth_power_of_zero():
+    """Found (10,000-program campaign, seed 2027): forward mode's d(x ** 0)/dx at x == 0
+    raised ZeroDivisionError (0 * x ** -1, once the proof that x is a number was dead code);
+    a constant exponent 0 now has no base derivative at all."""
+    assert s2s_ad.jacobian(power_zero_of_zero, wrt=("x", "y"), mode="fwd")(-1.5, 1.5) == (
+        0.0, 0.0)
+    assert s2s_ad.grad(power_zero_of_zero, wrt=("x", "y"))(-1.5, 1.5) == (0.0, 0.0)
+
+
 def augassign_alias(x):
     u = x * 2.0
     w = u  # the same array

@@ -73,11 +73,14 @@ def mark_shared_updates(fn: Function, updates: list[Update],
         return ()
     order = list(_in_order(fn.body))
     defined: dict[Value, _Place] = {}
+    enclosing: dict[Value, int] = {}  # a branch's or loop's result -> the id of its op
     sharing: dict[Value, list[tuple[Value, _Place]]] = {}  # value -> (may share it, where)
     reads: dict[Value, list[_Place]] = {}
     for op, _, place in order:
         for v in op.outs:
             defined[v] = place
+            if op.regions:
+                enclosing[v] = id(op)
         for k, region in enumerate(op.regions):
             inner = _inside(op, k, place)
             for v in region.params:
@@ -106,8 +109,8 @@ def mark_shared_updates(fn: Function, updates: list[Update],
         if readers:
             op, region, _ = next(entry for entry in order if update.new in entry[0].outs)
             # the readers there already: the update is harmless if none of them is an array
-            known = tuple(v for v in readers
-                          if v is not update.old and defined.get(v, _Place(-1)).at < here.at)
+            known = tuple(v for v in readers if v is not update.old
+                          and _visible(v, defined.get(v, _Place(-1)), here, enclosing))
             line = update.loc.line if update.loc else 0
             check = Op("unshared", (update.old, *known), (),
                        (("name", update.name), ("op", update.op), ("line", line)), (), update.loc)
@@ -151,6 +154,15 @@ def _components(sharing: dict[Value, list[tuple[Value, _Place]]]) -> dict[Value,
                     component[other] = label
                     stack.append(other)
     return component
+
+
+def _visible(v: Value, source: _Place, here: _Place, enclosing: dict[Value, int]) -> bool:
+    """Is ``v`` (defined at ``source``) bound where the update at ``here`` runs: before it,
+    not inside a branch or loop that ``here`` is outside of, not the result of one that
+    ``here`` is inside?"""
+    around = {op for op, _ in here.branches} | set(here.loops)
+    return (source.at < here.at and set(source.branches) <= set(here.branches)
+            and set(source.loops) <= set(here.loops) and enclosing.get(v) not in around)
 
 
 def _after(read: _Place, update: _Place, source: _Place) -> bool:

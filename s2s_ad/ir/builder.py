@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import Loc
-from .core import Op, Region, Value
+from .core import Op, Region, Value, walk
 
 _NUMBERS = (bool, int, float, complex)
 
@@ -35,6 +35,13 @@ class Emitter:
         self.deferred: dict[Value, Any] = {}
         self.basic: set[Value] = set()  # indices that never repeat an entry (kinds.py)
         self.numeric: set[Value] = set()  # numbers or arrays, never lists (kinds.py)
+
+    def note_constants(self, region: Region) -> None:
+        """Know the number and tuple constants of ``region`` (the function being
+        differentiated) as if made here: rules ask ``constants`` (``x ** 0``)."""
+        for op in walk(region):
+            if op.prim == "const" and isinstance(op.attrs[0][1], (*_NUMBERS, tuple)):
+                self.constants.setdefault(op.out, op.attrs[0][1])
 
     def scalar(self, *values: Value) -> bool:
         """Are all ``values`` known to be numbers (Python or NumPy scalars)?"""

@@ -112,10 +112,20 @@ def _vjp_pow_array_base(e, g, x, y):
     return e.mul(g, e.mul(y, e.pow(x, e.sub(y, 1))))
 
 
-defvjp("pow", lambda e, g, x, y: (_vjp_pow_base(e, g, x, y) if e.scalar(x, y)
-                                  else _vjp_pow_array_base(e, g, x, y)),
-       _vjp_pow_exponent)
-defvjp("math_pow", lambda e, g, x, y: _vjp_pow_base(e, g, x, y, "math_pow"),
+def _vjp_pow(e, g, x, y, power="pow"):
+    if _is_zero(e.constants.get(y)):  # x ** 0 is 1 for every x (no 0 ** -1 either)
+        return None
+    if power == "math_pow" or e.scalar(x, y):
+        return _vjp_pow_base(e, g, x, y, power)
+    return _vjp_pow_array_base(e, g, x, y)
+
+
+def _is_zero(value) -> bool:
+    return type(value) in (int, float) and value == 0
+
+
+defvjp("pow", _vjp_pow, _vjp_pow_exponent)
+defvjp("math_pow", lambda e, g, x, y: _vjp_pow(e, g, x, y, "math_pow"),
        lambda e, g, x, y: e.mul(g, e.mul(e.math_pow(x, y), e.log(x))))
 defvjp("mod", lambda e, g, x, y: g, lambda e, g, x, y: e.neg(e.mul(g, e.floordiv(x, y))))
 defvjp("neg", lambda e, g, x: e.neg(g))

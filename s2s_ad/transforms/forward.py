@@ -44,6 +44,7 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     varied = {params[i] for i in wrt}
     vary(Region(params, ops), varied)
     sweep = _Forward(Emitter(Region(list(params))), varied, suffix)
+    sweep.e.note_constants(Region(params, ops))
     clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree,
                      numbers=fn.numbers)
     sweep.e.scalars, sweep.e.shapes, _ = infer(clone, example)

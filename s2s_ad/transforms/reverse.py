@@ -51,6 +51,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     if example is not None:
         drop_checks(clone.body)
     e = Emitter(Region(list(params), forward))
+    e.note_constants(clone.body)
     e.scalars, e.shapes, e.dtypes = infer(clone, example)
     dtypes = e.dtypes
     e.basic = basic_indices(clone, e.scalars)
@@ -380,6 +381,8 @@ class Reverse:
             for x, rule in zip(op.args, rules_for(prim.vjp, len(op.args))):
                 if rule is not None and x in self.active:
                     contribution = rule(self.e, g, *op.args, **attrs)
+                    if contribution is None:  # the result does not depend on x's values
+                        continue
                     if prim.broadcasts and self.may_broadcast(op, x):
                         contribution = sum_to(self.e, contribution, x)
                     self.accumulate(x, contribution)
