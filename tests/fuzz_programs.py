@@ -508,7 +508,8 @@ class _Writer:
     def _if(self, sc: _Scope, ind: str) -> list[str]:
         lines = [f"{ind}if {self.cond(sc, 2)}:"] + self.block(sc.child(), ind + "    ", 1, 2)
         if self.rng.random() < 0.25 and self.budget > 0:
-            lines += [f"{ind}elif {self.cond(sc, 2)}:"]
+            # evaluated in the first test's else branch: no growing list read there
+            lines += [f"{ind}elif {self.cond(self._branchy(sc), 2)}:"]
             lines += self.block(sc.child(), ind + "    ", 1, 2)
         if self.rng.random() < 0.7:
             lines += [f"{ind}else:"] + self.block(sc.child(), ind + "    ", 1, 2)
@@ -1596,6 +1597,12 @@ def _point_ok(probe: _Probe, program: Program) -> bool:
         if not all(math.isfinite(e) and abs(e) <= LIMIT for e in estimates):
             return False
         if relative_error(*estimates) > ORACLE_AGREEMENT:
+            return False
+        # and the plain difference at the smallest step: f oscillating faster than the
+        # Richardson steps can make both of them agree on a wrong, small slope
+        nearby = _d0(values, OFFSETS[0])
+        if abs(nearby - estimates[0]) > ORACLE_AGREEMENT * max(1.0, abs(base[0]),
+                                                               abs(estimates[0])):
             return False
     return True
 

@@ -27,7 +27,7 @@ import os
 
 import numpy as np
 import pytest
-from fuzz_programs import FAMILIES, check, programs, time_limit
+from fuzz_programs import FAMILIES, Program, check, load, point_ok, programs, time_limit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -94,6 +94,33 @@ def _values_and_gradients(f, args, wrt):
     unoptimized = s2s_ad.grad(f, wrt=wrt, optimize=False)(*args)
     return f(*args), value, gradient, unoptimized, numerical_grad(f, args, wrt=wrt,
                                                                    method="richardson")
+
+
+FAST_OSCILLATION = """import math
+
+def f(x, y, n):
+    for i1 in range(n, 0, -2):
+        y = (pow(math.erfc(y), 2) ** 3) ** n
+        y = math.sin(y + i1)
+    for i2 in range(2, n + 1):
+        y = 2.0 * (5.0 + math.acos(0.9 * math.tanh(y)))
+    return y
+"""
+
+
+def test_the_oracle_rejects_a_point_where_f_oscillates_faster_than_its_steps():
+    """Found (10,000-program campaign, seed 2028): both Richardson steps agreed on -2e-7
+    where the derivative is -9.327e-4 (s2s_ad's value; mpmath's exact one agrees to 4
+    digits, all that float rounding leaves in so steep a chain): y is raised to the 18th
+    power inside a sine, so f swings many times within h = 1e-3. The plain difference at
+    the smallest step now has to agree too."""
+    program = Program(FAST_OSCILLATION, (0.19710869641048934, -0.22046476581702779, 3),
+                      ("x", "y", "n"), ("x", "y"), ("x", "y"), family="container")
+    assert not point_ok(program)
+    f = load(FAST_OSCILLATION)["f"]
+    exact = -0.00093273824603438783  # mpmath, 50 digits
+    assert relative_error(s2s_ad.grad(f, wrt="y")(0.2, -0.22046476581702779, 3) / exact,
+                          1.0) < 1e-4
 
 
 def aliased_carry(x, n):
