@@ -215,7 +215,8 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
         raise err.with_traceback(None) from None  # users never see our frames
     # (on the optimized IR too: dead code may have held the only proof that x is a number)
     primals = [v for v in memo.values() if isinstance(v, Function)]
-    arrays = any(map(_could_take_arrays, primals)) and _shape_dependent(generated.__s2s__)
+    arrays = any(map(_could_take_arrays, primals)) and (
+        _shape_dependent(generated.__s2s__) or _may_return_an_array(generated.__s2s__))
     ints = _may_give_ints(generated.__s2s__)
     if arrays or ints:
         dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
@@ -280,6 +281,14 @@ def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
 
 
 _FORWARD = frozenset({"jvp", "jacobian", "hessian", "hvp"})
+
+
+def _may_return_an_array(generated: Generated) -> bool:
+    """Might ``grad``'s function return an array (``x * 2.0``)? Then arrays must reach the
+    check that says grad needs a number, even where the derivative (``2.0``) would run."""
+    primal = generated.primal
+    return generated.kind in _SCALAR_ONLY and not set(primal.body.results) <= scalar_values(
+        primal)
 
 
 def _may_give_ints(generated: Generated) -> bool:

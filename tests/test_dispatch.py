@@ -241,6 +241,14 @@ def test_grad_of_an_array_result_raises():
         grad(elementwise)(np.ones(3))
     with pytest.raises(DifferentiationError, match="returns an array"):
         grad(plain)(np.ones(3), 1.0)  # the guarded function, through its general version
+    g = grad(doubled)  # its derivative, 2.0, would run on an array: the guard stops it
+    assert g(1.5) == 2.0
+    with pytest.raises(DifferentiationError, match="returns an array"):
+        g(np.ones(3))
+
+
+def doubled(x):
+    return x * 2.0
 
 
 @pytest.mark.parametrize("transform, at_3", [(jacobian, 6.0), (hessian, 2.0)],
