@@ -123,6 +123,20 @@ def test_the_oracle_rejects_a_point_where_f_oscillates_faster_than_its_steps():
                           1.0) < 1e-4
 
 
+def abs_of_a_nested_item(x, ps):
+    return abs(x * ps[1][1])
+
+
+def test_regression_items_of_nested_lists_are_known_numbers():
+    """Found (10,000-program campaign, seed 2029): jacobian(mode="fwd") gave array(0.806),
+    a 0-d array, for d/dx abs(x * ps[1][1]): an item of a list of tuples was not known to
+    be a number, so abs took its rule for arrays (np.where)."""
+    ps = [(1.2, 1.3), (-0.5, -0.8)]
+    for transform in (lambda f: s2s_ad.jacobian(f, wrt="x", mode="fwd"), s2s_ad.grad):
+        d = transform(abs_of_a_nested_item)(1.5, ps)
+        assert type(d) is float and d == 0.8
+
+
 def aliased_carry(x, n):
     w = x  # w and x start as the same value; the loop carries both
     for i in range(n):  # noqa: B007 -- the user's loop, as written

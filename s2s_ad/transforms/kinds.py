@@ -394,12 +394,26 @@ def _same_kind(a: Any, b: Any) -> bool:
 
 
 def _mixed(c: Any) -> bool:
-    """Is ``c`` a container whose items differ in kind (so an item's depends on where)?"""
+    """Is ``c`` a container whose items differ in kind (so an item's depends on where)?
+    Items that are containers themselves are alike when their structures and leaves are."""
     if not isinstance(c, (list, tuple, dict)):
         return False
     items = list(c.values() if isinstance(c, dict) else c)
-    return any(not _same_kind(items[0], x) or isinstance(x, (list, tuple, dict))
-               for x in items[1:]) or bool(items and isinstance(items[0], (list, tuple, dict)))
+    return len({_signature(x) for x in items}) > 1
+
+
+def _signature(x: Any) -> Any:
+    """What ``infer`` knows of ``x``: a number, an array's shape and dtype, a container's
+    structure with its items' signatures."""
+    if isinstance(x, np.ndarray):
+        return ("array", x.shape, x.dtype) if x.ndim else "number"
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, tuple(_signature(v) for v in x))
+    if isinstance(x, dict):
+        return ("dict", tuple((k, _signature(v)) for k, v in x.items()))
+    if isinstance(x, (*_NUMBER_TYPES, np.generic)):
+        return "number"
+    return type(x).__name__
 
 
 def _data_dependent(index: Any) -> bool:
