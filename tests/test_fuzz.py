@@ -123,6 +123,24 @@ def test_the_oracle_rejects_a_point_where_f_oscillates_faster_than_its_steps():
                           1.0) < 1e-4
 
 
+def product_of_a_negated_column(x, s):
+    return --x[:, 0] @ np.where(1.0 < s, 1.0, x[:, 0])  # noqa: B002 -- two negations
+
+
+def test_regression_value_keeps_the_layout_of_a_matrix_product_operand():
+    """Found (10,000-program campaign, seed 2029): value_and_grad's value was one ulp off
+    f's: `--x[:, 0]` (a fresh, contiguous array) was simplified to the strided view
+    `x[:, 0]`, and BLAS rounds a product of a strided vector differently. In values, an
+    op that returns its operand unchanged for numbers is kept for what may be an array."""
+    x = np.array([[-1.8761546696554339, 1.7693180784459193, 0.4657062310847375],
+                  [-1.0818974776515864, 0.6295478220054762, 0.5649719669149933],
+                  [-0.23163689932580667, -1.5627659965432836, 0.7584856626504388],
+                  [1.629285129637195, -1.8480173709649566, -1.772709036354219]])
+    value, _ = s2s_ad.value_and_grad(product_of_a_negated_column, wrt=(0, 1))(
+        x, -0.9189864708328055)
+    assert value == product_of_a_negated_column(x, -0.9189864708328055)
+
+
 def abs_of_a_nested_item(x, ps):
     return abs(x * ps[1][1])
 

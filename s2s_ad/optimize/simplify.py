@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..ir.core import Function, Op, Value, const_value
+from ..transforms.kinds import scalar_values
 from .rewrite import ancestors, rewrite, use_counts
 
 _MISSING = object()
@@ -21,7 +22,9 @@ _MISSING = object()
 class _Facts:
     """What the rules may ask about an operand: its constant value, its defining op."""
 
-    def __init__(self, uses: dict[Value, int], exact: set[Value]) -> None:
+    def __init__(self, fn: Function, uses: dict[Value, int], exact: set[Value]) -> None:
+        self.fn = fn
+        self.numbers: set[Value] | None = None  # known numbers, found when first asked
         self.consts: dict[Value, Any] = {}
         self.defs: dict[Value, Op] = {}
         self.uses = uses
@@ -31,6 +34,16 @@ class _Facts:
 
     def const(self, v: Value) -> Any:
         return self.consts.get(v, _MISSING)
+
+    def same(self, v: Value) -> Value | None:
+        """``v``, as the result of an op that would return it unchanged (``x + 0``), or None
+        where that is not exact: an array op makes a fresh, contiguous array, and a matrix
+        product of a strided view rounds differently (a value must stay bit for bit)."""
+        if self.loose:
+            return v
+        if self.numbers is None:
+            self.numbers = scalar_values(self.fn)
+        return v if v in self.numbers else None
 
     def is_const(self, v: Value, number: float) -> bool:
         c = self.consts.get(v, _MISSING)
@@ -68,9 +81,9 @@ def _as(op: Op, prim: str, *args: Value) -> Op:
 
 def _add(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_unit(y, 0):
+    if f.is_unit(y, 0) and f.same(x):
         return x  # x + 0 -> x
-    if f.is_unit(x, 0):
+    if f.is_unit(x, 0) and f.same(y):
         return y  # 0 + x -> x
     if f.is_negative(x):
         return _as(op, "sub", y, f.negated(x, op))  # -c + y -> y - c
@@ -92,7 +105,7 @@ def _add(op: Op, f: _Facts) -> Value | Op | None:
 
 def _sub(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_unit(y, 0):
+    if f.is_unit(y, 0) and f.same(x):
         return x  # x - 0 -> x
     if f.is_unit(x, 0):
         return _as(op, "neg", y)  # 0 - y -> -y
@@ -103,9 +116,9 @@ def _sub(op: Op, f: _Facts) -> Value | Op | None:
 
 def _mul(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_unit(y, 1):
+    if f.is_unit(y, 1) and f.same(x):
         return x  # x * 1 -> x
-    if f.is_unit(x, 1):
+    if f.is_unit(x, 1) and f.same(y):
         return y  # 1 * x -> x
     if f.is_unit(y, -1):
         return _as(op, "neg", x)  # x * -1 -> -x
@@ -133,7 +146,7 @@ def _truediv(op: Op, f: _Facts) -> Value | Op | None:
 
 def _neg(op: Op, f: _Facts) -> Value | Op | None:
     (x,) = op.args
-    if (n := f.defined_by(x, "neg")) is not None:
+    if (n := f.defined_by(x, "neg")) is not None and f.same(n.args[0]):
         return n.args[0]  # --x -> x
     if (s := f.defined_by(x, "sub")) is not None and f.uses.get(x, 0) == 1:
         return _as(op, "sub", s.args[1], s.args[0])  # -(a - b) -> b - a
@@ -142,7 +155,7 @@ def _neg(op: Op, f: _Facts) -> Value | Op | None:
 
 def _pow(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_unit(y, 1):
+    if f.is_unit(y, 1) and f.same(x):
         return x  # x ** 1 -> x
     if f.loose and f.is_const(y, 2):
         return _as(op, "mul", x, x)  # x ** 2 -> x * x: faster; see `simplify` for when
@@ -159,7 +172,7 @@ def _select(op: Op, f: _Facts) -> Value | Op | None:
 
 
 def _pos(op: Op, f: _Facts) -> Value | Op | None:
-    return op.args[0]  # +x -> x
+    return f.same(op.args[0])  # +x -> x
 
 
 def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
@@ -202,7 +215,7 @@ def simplify(fn: Function, *, exact_results: int | None = None) -> Function:
     """
     count = len(fn.body.results) if exact_results is None else exact_results
     exact = ancestors(fn, fn.body.results[:count])
-    facts = _Facts(use_counts(fn), exact)
+    facts = _Facts(fn, use_counts(fn), exact)
 
     def visit(op: Op, subst: dict[Value, Value]) -> Op | list[Op] | Value:
         if op.prim == "if":
