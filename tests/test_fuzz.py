@@ -141,6 +141,25 @@ def test_regression_value_keeps_the_layout_of_a_matrix_product_operand():
     assert value == product_of_a_negated_column(x, -0.9189864708328055)
 
 
+def item_of_a_constant_or_an_arm(x, s):
+    u = np.ones(2)
+    if s > 0:
+        u = x * 2.0
+    return np.sum(u[0]) + s
+
+
+@pytest.mark.parametrize("s", [1.0, -1.0], ids=["taken", "not-taken"])
+def test_regression_tangent_of_an_array_no_input_moves_on_a_path(s):
+    """Found (a SyntaxWarning in a CI run of the fuzz test): the shape-generic forward code
+    read an item of the tangent 0.0 of an array that nothing moves on the path that skips
+    the arm (`0.0[0]`, TypeError); that zero is zero_adjoint(u) now."""
+    x, dx = np.array([1.0, 2.0]), np.array([1.0, 1.0])
+    j = s2s_ad.jvp(item_of_a_constant_or_an_arm, wrt=("x", "s"))
+    want = (2.0 if s > 0 else 0.0) + 1.0
+    for run in (j, j.general):
+        assert run(x, s, dx, 1.0)[1] == want
+
+
 def abs_of_a_nested_item(x, ps):
     return abs(x * ps[1][1])
 

@@ -62,5 +62,11 @@ defprim("tuple", TupleDisplay(), lambda *items: items,
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "like", "zero_gradient",
                   "list_new", "zero_adjoint", "merge_adjoints", "unshared", "zeros_array",
                   "len_mut", "appended", "reread")
-defjvp("getitem", lambda e, dc, c, i: e.getitem(dc, i), None)
-defjvp("getitem_mut", lambda e, dc, c, i: e.getitem_mut(dc, i), None)
+def _item_tangent(e, dc, c, i, prim="getitem"):
+    if e.constants.get(dc, None) == 0:  # a zero tangent: so is every item's
+        return None
+    return e.emit(prim, dc, i)[0]
+
+
+defjvp("getitem", _item_tangent, None)
+defjvp("getitem_mut", lambda e, dc, c, i: _item_tangent(e, dc, c, i, "getitem_mut"), None)

@@ -250,6 +250,9 @@ class _Forward:
 
 
 def _zero(e: Emitter, v: Value) -> Value:
-    """The tangent of a result nothing varies: zeros of its shape."""
+    """The tangent of a result nothing varies: zeros of its shape (``zero_adjoint(v)`` when
+    ``v`` may be an array of a shape not known yet: rules like ``v[i]`` need one)."""
     shape = e.shapes.get(v)
-    return e.const(0.0) if shape is None else e.emit("np.zeros", e.const(shape))[0]
+    if shape is not None:
+        return e.emit("np.zeros", e.const(shape))[0]
+    return e.const(0.0) if v in e.scalars else e.emit("zero_adjoint", v)[0]
