@@ -1755,11 +1755,13 @@ def check(program: Program, seconds: float = CHECK_SECONDS) -> Failure | None:
     ``mode="fwd"`` over the float parameters, ``jvp`` along a random tangent over all of
     them) must match reverse mode to ``MODE_RTOL``; ``value_and_grad`` and ``jvp`` must
     return ``f(*args)`` bitwise; every generated ``.source`` must compile; the arguments
-    must not be modified. A check running past ``seconds`` reports a hang.
+    must not be modified. A check running past ``seconds`` reports a hang. Generated code
+    that Python warns about when compiling it (``0.0[0]``: a SyntaxWarning) is a crash.
     """
     run = _check_array if program.family == "array" else _check
     try:
-        with time_limit(seconds):
+        with time_limit(seconds), warnings.catch_warnings():
+            warnings.filterwarnings("error", category=SyntaxWarning)
             return run(program)
     except Timeout as err:  # outside the transforms: f itself, or the oracle
         return _crash("check", err, program)
