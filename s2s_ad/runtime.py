@@ -111,6 +111,15 @@ def unshared(x: Any, *readers: Any, name: str, op: str, line: int) -> None:
                         f"follow that: write `{name} = {name} {op} ...` or copy the array")
 
 
+def full_like(t: Any, x: Any) -> Any:
+    """The tangent ``t`` of a number, spread over ``x`` when ``x`` is an array (``b - t``)."""
+    if hasattr(x, "shape") and hasattr(x, "dtype") and x.shape:
+        import numpy as np
+
+        return np.full(x.shape, t, np.result_type(x.dtype, 0.0))
+    return t
+
+
 def unbroadcast(g: Any, x: Any) -> Any:
     """``g`` summed down to the shape of ``x``: the cotangent of a broadcast operand.
 

@@ -24,6 +24,7 @@ pass (and fail as an unexpected pass): remove the xfail mark and its ``KNOWN_BUG
 
 import math
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -158,6 +159,70 @@ def test_regression_tangent_of_an_array_no_input_moves_on_a_path(s):
     want = (2.0 if s > 0 else 0.0) + 1.0
     for run in (j, j.general):
         assert run(x, s, dx, 1.0)[1] == want
+
+
+def shifted_by_a_number(b, s, t):
+    b = b - t
+    return s * s + np.mean(b) + np.mean(b[:, None] ** 3)
+
+
+def test_regression_tangent_of_an_array_minus_a_number_is_an_array():
+    """Found (a SyntaxWarning in a CI run of the fuzz test, generate(8613, 'array')): in
+    shape-generic forward code the tangent of `b - t` was `-dt`, a number, and reading
+    `b[:, None]`'s tangent indexed it (`(-1.0)[_t3]`); it is spread over b's shape now."""
+    b, s, t = np.array([1.0, 2.0, 3.5]), 0.5, 0.25
+    j = s2s_ad.jacobian(shifted_by_a_number, wrt=("s", "t"), mode="fwd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SyntaxWarning)  # `(-1.0)[...]` warns when compiled
+        general = j.general
+    shifted = b - t
+    want_dt = -1.0 - np.mean(3 * shifted ** 2)
+    for run in (j, general):
+        ds, dt = run(b, s, t)
+        assert ds == 2 * s
+        assert math.isclose(dt, want_dt, rel_tol=1e-12)
+
+
+def reset_in_a_loop(x, t, n):
+    x = x * t
+    for _ in range(3):
+        x = np.tanh(np.where(x > 0.75, 0.5, 0.25) * 2.0)  # forgets t
+    for _ in range(n):
+        x = x + 0.1 * x[::-1]
+    return t + np.sum(x)
+
+
+def test_regression_loop_body_that_forgets_the_input_carries_a_zero_array_tangent():
+    """Found (a CI-profile run of the fuzz test, generate(8749279, 'array')): a loop body whose
+    new x no longer depends on the input carried the tangent 0.0 for the array x, and the next
+    loop read `dx[::-1]` of it (TypeError); it carries zeros of x's shape now."""
+    x, t = np.array([0.5, -1.0]), 0.7
+    j = s2s_ad.jvp(reset_in_a_loop, wrt="t")
+    for run in (j, j.general):
+        assert run(x, t, 2, 1.0) == (reset_in_a_loop(x, t, 2), 1.0)
+    jac = s2s_ad.jacobian(reset_in_a_loop, wrt="t", mode="fwd")
+    assert jac(x, t, 2) == jac.general(x, t, 2) == 1.0
+
+
+def moved_by_t_only(x, s, t, n):
+    for _ in range(3):
+        x = np.tanh(np.where(x > 0.75, t, 0.25) * t)
+    for _ in range(n):
+        x = x + 0.1 * x[::-1]
+    return s + np.sum(x)
+
+
+def test_a_jacobian_column_carries_no_tangent_for_what_only_other_inputs_move():
+    """The column for s has no tangent for x (only t moves it): none is computed, and it is
+    not a zero that the loop then reads as a number (the same crash as above)."""
+    x, s, t = np.array([0.5, -1.0]), 0.3, 0.7
+    jac = s2s_ad.jacobian(moved_by_t_only, wrt=("s", "t"), mode="fwd")
+    assert "dx_ds" not in jac.specialize(x, s, t, 2).source
+    want = s2s_ad.jacobian(moved_by_t_only, wrt=("s", "t"))(x, s, t, 2)
+    for run in (jac, jac.general):
+        got = run(x, s, t, 2)
+        assert got[0] == 1.0
+        assert math.isclose(got[1], want[1], rel_tol=1e-12)
 
 
 def abs_of_a_nested_item(x, ps):

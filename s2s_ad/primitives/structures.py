@@ -51,6 +51,8 @@ defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
+defprim("full_like", Call(runtime.full_like, "full_like"),
+        doc="full_like(t, x): a number's tangent t spread over the array x (or t itself)")
 defprim("zero_adjoint", Call(runtime.zero_adjoint, "zero_adjoint"),
         doc="0.0, or float zeros of an array's shape: an adjoint nothing reached")
 defprim("merge_adjoints", Call(runtime.merge_adjoints, "merge_adjoints"),
@@ -61,6 +63,7 @@ defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "like", "zero_gradient",
                   "list_new", "zero_adjoint", "merge_adjoints", "unshared", "zeros_array",
+                  "full_like",
                   "len_mut", "appended", "reread")
 def _item_tangent(e, dc, c, i, prim="getitem"):
     if e.constants.get(dc, None) == 0:  # a zero tangent: so is every item's

@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Op, Region, Value
+from ..ir.core import Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import rules_for
@@ -41,10 +41,13 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     ops = clone_ops(fn.body.ops, mapping)
     if example is not None:
         drop_checks(Region(params, ops))
-    varied = {params[i] for i in wrt}
+    # a parameter whose seed is None has no tangent: what only it moves has none either
+    varied = {params[i] for k, i in enumerate(wrt) if seeds is None or seeds[k] is not None}
     vary(Region(params, ops), varied)
     sweep = _Forward(Emitter(Region(list(params))), varied, suffix)
     sweep.e.note_constants(Region(params, ops))
+    sweep.numpy = any(op.prim.startswith(("np.", ".")) or op.prim in ("matmul", "T")
+                      for op in walk(Region(params, ops)))
     clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree,
                      numbers=fn.numbers)
     sweep.e.scalars, sweep.e.shapes, _ = infer(clone, example)
@@ -96,6 +99,7 @@ class _Forward:
         self.suffix = suffix  # "_dy" in a Jacobian column: tangents read `dx_dy`
         self.tangent: dict[Value, Value] = {}
         self.tape_tangents: dict[Value, list[bool]] = {}  # tape -> which pushed items have one
+        self.numpy = False  # does the function use NumPy (so a value may be an array)?
 
     def name(self, v: Value) -> str:
         """The tangent's name hint: ``dx`` for ``x`` (``dx_dy`` in the column for ``y``)."""
@@ -156,6 +160,10 @@ class _Forward:
                     if prim.broadcasts and shape is not None and self.e.shapes.get(x) != shape:
                         # x was broadcast: so is its tangent (`a + b`'s is `da` otherwise)
                         part = self.e.emit("np.broadcast_to", part, self.e.const(shape))[0]
+                    elif (op.prim in ("add", "sub") and shape is None and self.numpy
+                          and self.tangent[x] in self.e.scalars and op.out not in self.e.scalars):
+                        # shape-generic code: `b - t` may be an array, and so its tangent
+                        part = self.e.emit("full_like", part, op.out)[0]
                     total = part if total is None else self.e.add(total, part)
         if total is not None:
             if not total.hint and op.out.hint:
@@ -234,7 +242,7 @@ class _Forward:
             new = self.region(region, params)
             if region is body:
                 with self.e.into(new):
-                    nexts = [self.tangent.get(new.results[k]) or self.e.const(0.0)
+                    nexts = [self.tangent.get(new.results[k]) or _zero(self.e, new.results[k])
                              for k in slots]
                 new.results[n:n] = nexts  # before the `broke` flag
             regions.append(new)
