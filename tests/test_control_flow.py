@@ -66,6 +66,22 @@ def test_hessian_matches_differences_of_the_gradient(name, fn, args, wrt, smooth
     check()
 
 
+def test_regression_second_derivative_through_a_loop_in_one_argument():
+    """Found by CI's draws: with respect to x alone, hessian and hvp of a loop returned 0.0.
+    The adjoint loop reads x only through the tape, and activity did not follow values
+    through a tape, so the adjoint carried around that loop got no tangent."""
+    x, w = 0.3, 1.2
+    assert s2s_ad.hessian(recurrence, wrt="x")(x, w, 1) == pytest.approx(
+        -0.1 * w * w * math.sin(w * x), rel=1e-12)
+    full = s2s_ad.hessian(recurrence, wrt=("x", "w"))(x, w, 3)
+    assert s2s_ad.hessian(recurrence, wrt="x")(x, w, 3) == pytest.approx(full[0][0], rel=1e-12)
+    assert s2s_ad.hvp(recurrence, wrt="x")(x, w, 3, 1.0) == pytest.approx(full[0][0], rel=1e-12)
+    gradient = s2s_ad.grad(recurrence, wrt="x")
+    h = 1e-5
+    fd = (gradient(x + h, w, 3) - gradient(x - h, w, 3)) / (2 * h)
+    assert relative_error(full[0][0], fd) < 1e-7
+
+
 def test_loop_keeps_the_users_shape():
     source = s2s_ad.grad(recurrence, wrt=("x", "w")).source
     assert "for i in range(n):" in source

@@ -1,8 +1,9 @@
 """Which values carry a derivative: those that depend on ``wrt`` and reach a result.
 
 Dependence flows through differentiable ops, into regions (a branch reads outer values),
-out of them (an ``if`` result varies when either branch yields a varying value) and
-around loops (a carried value varies when its initial or its next value does: a fixpoint).
+out of them (an ``if`` result varies when either branch yields a varying value), through
+lists and tapes (what is popped varies when a varying value was pushed) and around loops
+(a carried value varies when its initial or its next value does: a fixpoint).
 """
 
 from __future__ import annotations
@@ -62,6 +63,12 @@ def vary(region: Region, varied: set[Value]) -> None:
         elif op.prim == "append":  # xs.append(v): xs now holds a varying value
             if op.args[1] in varied:
                 varied.add(op.args[0])
+        elif op.prim == "push":  # a tape of the forward sweep: what it pops varies too
+            if any(v in varied for v in op.args[1:]):
+                varied.add(op.args[0])
+        elif op.prim == "pop":
+            if op.args[0] in varied:
+                varied.update(op.outs)
         elif get(op.prim).differentiable and any(a in varied for a in op.args):
             varied.update(op.outs)
 
