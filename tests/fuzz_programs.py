@@ -22,7 +22,8 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
 - :func:`check` differentiates the program every way and compares: reverse mode (optimized
   and not) against Richardson-extrapolated central differences, forward mode against
   reverse, ``value_and_grad``'s value against ``f(*args)`` bitwise (for arrays also: the
-  gradients' shapes and dtypes, and the shape-generic derivative ``g.general``).
+  gradients' shapes and dtypes, and the shape-generic derivative ``g.general``), and
+  ``hessian`` over the float parameters against Richardson differences of the gradient.
 - :func:`minimize` shrinks a failing program greedily while the same failure persists.
 
 Known s2s_ad bugs (:data:`KNOWN_BUGS`, none at the moment) are avoided by the writer unless
@@ -82,6 +83,9 @@ ORACLE_AGREEMENT = 1e-6  # the two Richardson steps agree this well at an accept
 CHECK_SECONDS = 30.0  # a check that takes longer reports a hang (an endless generated loop)
 RTOL = 1e-5  # AD against the oracle
 MODE_RTOL = 1e-10  # forward against reverse, optimized against unoptimized
+HESSIAN_RTOL = 1e-4  # the Hessian against Richardson differences of the checked gradient
+#: hessian's documented limit (README's error table): a program that meets it skips that check
+HESSIAN_LIMIT = "adds into the adjoint of a tuple, list or dict"
 JVP_TANGENTS = 2  # random tangents per array program
 
 #: Known s2s_ad bugs, each with a strict-xfail regression test in ``test_fuzz.py``. By
@@ -1755,8 +1759,10 @@ def check(program: Program, seconds: float = CHECK_SECONDS) -> Failure | None:
     ``mode="fwd"`` over the float parameters, ``jvp`` along a random tangent over all of
     them) must match reverse mode to ``MODE_RTOL``; ``value_and_grad`` and ``jvp`` must
     return ``f(*args)`` bitwise; every generated ``.source`` must compile; the arguments
-    must not be modified. A check running past ``seconds`` reports a hang. Generated code
-    that Python warns about when compiling it (``0.0[0]``: a SyntaxWarning) is a crash.
+    must not be modified; ``hessian`` over the float parameters must match Richardson
+    differences of the gradient to ``HESSIAN_RTOL``. A check running past ``seconds``
+    reports a hang. Generated code that Python warns about when compiling it (``0.0[0]``:
+    a SyntaxWarning) is a crash.
     """
     run = _check_array if program.family == "array" else _check
     try:
@@ -1856,7 +1862,7 @@ def _check(program: Program) -> Failure | None:
     if problems:
         return Failure("structure: scalar 0.0 for a container", "\n".join(
             dict.fromkeys(problems)), program)
-    return None
+    return _hessian_failure(f, program)
 
 
 def _check_array(program: Program) -> Failure | None:
@@ -1974,7 +1980,57 @@ def _check_array(program: Program) -> Failure | None:
         return Failure("mutation: arguments modified", "\n".join(
             f"{n}: before {_show(snapshot[params.index(n)])}\n"
             f"{' ' * len(n)}  after  {_show(args[params.index(n)])}" for n in changed), program)
+    return _hessian_failure(f, program)
+
+
+def _hessian_failure(f: Callable[..., Any], program: Program) -> Failure | None:
+    """``hessian`` over the float parameters against Richardson differences of reverse
+    mode's gradient (itself checked against differences of ``f`` by then), column by
+    column, retried at the second step. A program that meets hessian's documented limit
+    (:data:`HESSIAN_LIMIT`) skips this check."""
+    scalar, args = program.scalar_wrt, program.args
+    if not scalar:
+        return None
+    params = list(program.params)
+    stage = "hessian"
+    try:
+        hess = s2s_ad.hessian(f, wrt=scalar)
+        rows = _rows(hess(*args), len(scalar))
+        stage = "compile hessian.source"
+        code = hess.specialize(*args) if hasattr(hess, "specialize") else hess
+        compile(code.source, "<hessian>", "exec")
+        gradient = s2s_ad.grad(f, wrt=scalar)
+    except DifferentiationError as err:
+        return None if HESSIAN_LIMIT in str(err) else _crash(stage, err, program)
+    except Exception as err:  # noqa: BLE001 -- every exception is a finding
+        return _crash(stage, err, program)
+
+    def partials(path: Path, t: float) -> np.ndarray:
+        return np.array(_rows(gradient(*_moved(args, path, t)), 1)[0], dtype=float)
+
+    for j, name in enumerate(scalar):
+        path: Path = (params.index(name),)
+        got = [row[j] for row in rows]
+        columns = {}
+        for step in STEPS:
+            want = list(richardson(lambda t, path=path: partials(path, t), 0.0, step))
+            columns[f"richardson of grad, h={step:g}"] = want
+            if all(relative_error(a, b) <= HESSIAN_RTOL for a, b in zip(got, want)):
+                break
+        else:
+            table = _table([(params.index(n),) for n in scalar], params,
+                           {f"hessian column {name}": got, **columns})
+            return Failure("mismatch: hessian vs differences of grad",
+                           table + f"\n--- hessian ---\n{code.source.rstrip()}", program)
     return None
+
+
+def _rows(value: Any, n: int) -> list[list[float]]:
+    """A Hessian (a number, or ``n`` rows of ``n``) or a gradient (``n == 1`` rows: a number
+    or a tuple) as a list of rows of floats."""
+    rows = value if isinstance(value, tuple) else (value,)
+    rows = [list(r) if isinstance(r, tuple) else [r] for r in rows]
+    return rows if n > 1 else [[r[0] for r in rows]]
 
 
 def _entries(gradient: Any, program: Program, paths: list[Path],
