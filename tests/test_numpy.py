@@ -374,13 +374,23 @@ def hess_norm(x):
     return np.linalg.norm(x) ** 3
 
 
-SECOND_ORDER = [hess_logsumexp, hess_mixed, hess_quadratic, hess_norm,
+def hess_bias(x, b):  # b's cotangent is a `.sum(axis=0)`: hvp runs its JVP
+    return np.sum(np.tanh(x + b) ** 2)
+
+
+def hess_inner(a, b):  # np.inner's cotangents of matrices are np.tensordot: hvp runs its JVP
+    return np.sum(np.sin(np.inner(a, b)))
+
+
+SECOND_ORDER = [hess_logsumexp, hess_mixed, hess_quadratic, hess_norm, hess_bias, hess_inner,
                 by_name("elementwise_chain").fn, by_name("loop_over_array").fn]
 SECOND_INPUTS = {
     "hess_logsumexp": operands(("n",)),
     "hess_mixed": operands(("n",), ("n",)),
     "hess_quadratic": operands(("n", "n"), ("n",), elements=Uniform(-1.0, 1.0)),
     "hess_norm": operands(("n",), elements=Uniform(0.5, 2.0)),
+    "hess_bias": operands(("m", "n"), ("n",)),
+    "hess_inner": operands(("m", "n"), (3, "n"), elements=Uniform(-1.0, 1.0)),
     "elementwise_chain": operands((2, "n")),
     "loop_over_array": operands(("n",)),
 }

@@ -283,6 +283,9 @@ for _name in ("sum", "mean", "cumsum", "transpose", "ravel", "squeeze", "expand_
 defjvp("np.reshape", lambda e, dx, x, shape: _np(e, "reshape", dx, shape), None)
 for _name in ("max", "min", "prod", "var", "std", "linalg.norm"):
     defjvp("np." + _name, _jvp_from_vjp(_name))
+# x.sum(axis=...) is written only by gradients (a broadcast operand's cotangent): forward
+# mode over them (hessian, hvp) needs its JVP
+defjvp(".sum", lambda e, dx, x, **attrs: e.emit(".sum", dx, **attrs)[0])
 
 
 # --- linear algebra --------------------------------------------------------------------------
@@ -474,6 +477,10 @@ defvjp("np.einsum", Each(_vjp_einsum))
 defjvp("np.einsum", Each(_jvp_einsum))
 for _name in ("split", "take", "flip", "swapaxes", "multiply", "tensordot"):
     _defnp(_name)
+# tensordot appears in np.inner's gradient (not in users' code): forward mode over it, which
+# hessian and hvp run, needs its JVP; it is bilinear
+defjvp("np.tensordot", lambda e, da, a, b, axes: _np(e, "tensordot", da, b, axes=axes),
+       lambda e, db, a, b, axes: _np(e, "tensordot", a, db, axes=axes))
 defvjp("np.take", lambda e, g, x, i, axis=None: e.emit("take_vjp", g, x, i, axis=axis)[0], None)
 defjvp("np.take", lambda e, dx, x, i, **attrs: _np(e, "take", dx, i, **attrs), None)
 defvjp("np.flip", lambda e, g, x, **attrs: _np(e, "flip", g, **attrs))
