@@ -112,11 +112,13 @@ def unshared(x: Any, *readers: Any, name: str, op: str, line: int) -> None:
 
 
 def full_like(t: Any, x: Any) -> Any:
-    """The tangent ``t`` of a number, spread over ``x`` when ``x`` is an array (``b - t``)."""
-    if hasattr(x, "shape") and hasattr(x, "dtype") and x.shape:
+    """The tangent ``t`` of ``x = a + b`` when only a smaller operand moves (``b - t``):
+    spread over ``x``'s shape when ``x`` is an array and ``t`` is not already that shape."""
+    shape = getattr(x, "shape", ())
+    if shape and getattr(t, "shape", ()) != shape:
         import numpy as np
 
-        return np.full(x.shape, t, np.result_type(x.dtype, 0.0))
+        return np.full(shape, t, np.result_type(x.dtype, 0.0))
     return t
 
 

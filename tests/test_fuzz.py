@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 
 import s2s_ad
 from s2s_ad.errors import DifferentiationError, UnsupportedSyntaxError
-from s2s_ad.numeric import numerical_grad, relative_error
+from s2s_ad.numeric import numerical_grad, relative_error, richardson
 
 PROGRAMS = int(os.environ.get("S2S_AD_FUZZ_EXAMPLES", "300"))
 SCALAR_FAMILIES = tuple(family for family in FAMILIES if family != "array")
@@ -223,6 +223,27 @@ def test_a_jacobian_column_carries_no_tangent_for_what_only_other_inputs_move():
         got = run(x, s, t, 2)
         assert got[0] == 1.0
         assert math.isclose(got[1], want[1], rel_tol=1e-12)
+
+
+def shifted_rows(x, t):
+    for row in x:
+        t = np.sin(np.log(1.0 + x[1] * x[1]) @ (row + t))
+    return t
+
+
+def test_regression_hessian_through_a_loop_of_matrix_products_of_shifted_rows():
+    """Found by the campaign of seed 2031 (the Hessian check, generate(3480420774, 'array')):
+    the adjoint loop's tangent of `row + t` was dt, a number, and `w @ dt` raised. Popped
+    values now have the kinds of the pushed ones (specialized code: broadcast to (3,)), and
+    shape-generic code spreads the tangent of a sum over the sum (full_like)."""
+    x, t = np.array([[0.65, -0.67, 1.06], [-0.82, 1.96, 0.05]]), 0.88
+    hess = s2s_ad.hessian(shifted_rows, wrt="t")
+    gradient = s2s_ad.grad(shifted_rows, wrt="t")
+    want = float(richardson(lambda u: gradient(x, t + u), 0.0, 1e-3))
+    for run in (hess, hess.general):
+        assert math.isclose(run(x, t), want, rel_tol=1e-8)
+    # what the adjoint loop pops is known to be a number: it sums its cotangent with np.sum
+    assert "unbroadcast" not in gradient.specialize(x, t).source
 
 
 def abs_of_a_nested_item(x, ps):

@@ -160,11 +160,12 @@ class _Forward:
                     if prim.broadcasts and shape is not None and self.e.shapes.get(x) != shape:
                         # x was broadcast: so is its tangent (`a + b`'s is `da` otherwise)
                         part = self.e.emit("np.broadcast_to", part, self.e.const(shape))[0]
-                    elif (op.prim in ("add", "sub") and shape is None and self.numpy
-                          and self.tangent[x] in self.e.scalars and op.out not in self.e.scalars):
-                        # shape-generic code: `b - t` may be an array, and so its tangent
-                        part = self.e.emit("full_like", part, op.out)[0]
                     total = part if total is None else self.e.add(total, part)
+            if (total is not None and op.prim in ("add", "sub") and self.numpy
+                    and self.e.shapes.get(op.out) is None and op.out not in self.e.scalars):
+                # shape-generic code: `b - t`'s tangent is `-dt`, a number, when only t
+                # moves, but `b - t` may be an array and its tangent must be one too
+                total = self.e.emit("full_like", total, op.out)[0]
         if total is not None:
             if not total.hint and op.out.hint:
                 total.hint = self.name(op.out)

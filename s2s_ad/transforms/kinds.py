@@ -309,11 +309,49 @@ def infer(fn: Function, example: Sequence[Any] | None = None
     return scalar_values(fn, numbers), shapes, dtypes
 
 
+class _Tape:
+    """A tape of the forward sweep in ``_run``: the stand-ins of what each push holds, shared
+    by every copy of the environment (``items`` is None once a push holds a value of unknown
+    kind, or two pushes differ)."""
+
+    def __init__(self) -> None:
+        self.pushed = False
+        self.items: tuple[Any, ...] | None = None
+
+
+def _tape_op(op: Op, env: dict[Value, Any], tainted: set[Value]) -> None:
+    """A push records its values' stand-ins on the tape; a pop gets them back, so what the
+    adjoint sweep pops has the kind of what the forward sweep pushed."""
+    if op.prim == "tape_new":
+        env[op.out] = _Tape()
+        return
+    tape = env.get(op.args[0])
+    if not isinstance(tape, _Tape):
+        tainted.update(op.outs)
+        return
+    if op.prim == "push":
+        items = op.args[1:]
+        pushed = (tuple(env[a] for a in items)
+                  if all(a in env and a not in tainted for a in items) else None)
+        if not tape.pushed:
+            tape.pushed, tape.items = True, pushed
+        elif tape.items is not None and (pushed is None or len(pushed) != len(tape.items) or any(
+                _signature(a) != _signature(b) for a, b in zip(pushed, tape.items))):
+            tape.items = None
+    elif tape.items is not None and len(tape.items) == len(op.outs):
+        env.update(zip(op.outs, tape.items))
+    else:
+        tainted.update(op.outs)
+
+
 def _run(region: Region, env: dict[Value, Any], tainted: set[Value]) -> None:
     """Evaluate ``region`` on stand-ins; values whose shape depends on data are dropped."""
     for op in region.ops:
         if op.prim == "const":
             env[op.out] = const_value(op)
+            continue
+        if op.prim in ("tape_new", "push", "pop"):
+            _tape_op(op, env, tainted)
             continue
         if op.regions:
             _run_structured(op, env, tainted)

@@ -39,6 +39,12 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     snapshots = _snapshot_reads(loop, body)
     saved = [*carried, *(op.out for op in snapshots)]
     popped = [Value(v.hint) for v in saved]
+    # a popped value is what was pushed, and an adjoint is shaped like its value
+    for v, p in [*zip(saved, popped), *zip([carried[k] for k in slots], d_carried)]:
+        if v in e.scalars:
+            e.scalars.add(p)
+        if v in e.shapes:
+            e.shapes[p] = e.shapes[v]
     pop = Op("pop", (), tuple(popped), (), (), loop.loc)
     reversed_body.ops.append(pop)
     with e.into(reversed_body), e.at(loop.loc):
