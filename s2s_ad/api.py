@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -361,6 +361,7 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         key = tuple(map(_signature, args))
         fn = table.get(key)
         if fn is None:
+            _check_wrt_arguments(generic.__s2s__.primal, wrt, args)
             example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict)) else UNKNOWN
                        for a in args]
             try:
@@ -386,6 +387,32 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
 
 
 _SCALAR_ONLY = ("grad", "value_and_grad", "hessian", "hvp")
+_REAL_TYPES = (bool, int, float, np.integer, np.floating, np.bool_, list, tuple, dict)
+
+
+def _check_wrt_arguments(primal: Function, wrt: Wrt, args: Sequence[Any]) -> None:
+    """A derivative with respect to a string, None or a complex number would be a number that
+    means nothing (``x`` for ``x * y``, whatever ``y`` is): say so instead. Checked when code
+    for a new kind of argument is built, never per call."""
+    indices, _ = resolve_wrt(primal, wrt)
+    for i in indices:
+        arg = args[i] if i < len(args) else None
+        real = (arg.dtype.kind in "biuf" if isinstance(arg, np.ndarray)
+                else isinstance(arg, _REAL_TYPES))
+        if i < len(args) and not real:
+            kind = (f"an array of dtype {arg.dtype}" if isinstance(arg, np.ndarray)
+                    else "None" if arg is None else f"{type(arg).__name__} {_short_repr(arg)}")
+            raise DifferentiationError(
+                f"cannot differentiate {primal.name} with respect to "
+                f"{primal.param_names[i]!r}: the argument is {kind}",
+                hint="pass a float, an int, a real NumPy array, or a tuple, list or dict of "
+                     "those (s2s_ad differentiates real functions); or leave the argument "
+                     "out of wrt")
+
+
+def _short_repr(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
@@ -583,7 +610,9 @@ def resolve_wrt(fn: Function, wrt: Wrt) -> tuple[tuple[int, ...], bool]:
     indices = []
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (int, str)):
-            raise DifferentiationError(f"wrt must be parameter indices or names, not {item!r}")
+            raise DifferentiationError(f"wrt must be parameter indices or names, not {item!r}",
+                                       hint=f"an index like 0, a name from {names}, or a "
+                                            "tuple of them")
         if isinstance(item, str):
             if item not in position:
                 raise DifferentiationError(
@@ -593,7 +622,8 @@ def resolve_wrt(fn: Function, wrt: Wrt) -> tuple[tuple[int, ...], bool]:
         else:
             if not -len(names) <= item < len(names):
                 raise DifferentiationError(
-                    f"wrt index {item} is out of range for {fn.name}({', '.join(names)})")
+                    f"wrt index {item} is out of range for {fn.name}({', '.join(names)})",
+                    hint=f"an index below {len(names)}, or a name from {names}")
             indices.append(item % len(names))
     return tuple(indices), single
 

@@ -4,9 +4,11 @@ import inspect
 import linecache
 import math
 import math as m
+import re
 import traceback
 from math import sin
 
+import numpy as np
 import pytest
 
 import s2s_ad
@@ -214,6 +216,26 @@ def test_bad_wrt():
         grad(f, wrt="z")
     with pytest.raises(DifferentiationError, match="out of range"):
         grad(f, wrt=5)
+
+
+def linear_in_y(x, y):
+    return x * y + x
+
+
+@pytest.mark.parametrize("arg, shown", [
+    ("abc", "str 'abc'"), (None, "None"), (1j, "complex 1j"),
+    (np.array(["a", "b"]), "an array of dtype <U1"),
+    (np.array([1j, 2.0]), "an array of dtype complex128"),
+], ids=["str", "None", "complex", "str-array", "complex-array"])
+def test_a_derivative_with_respect_to_something_not_real_is_a_clear_error(arg, shown):
+    """d(x*y + x)/dy is x whatever y is: a str y would get 0.5, a number that means nothing."""
+    for transform, at_2 in ((grad, 0.5), (value_and_grad, (1.5, 0.5)), (s2s_ad.hessian, 0.0)):
+        g = transform(linear_in_y, wrt="y")
+        with pytest.raises(DifferentiationError, match=f"respect to 'y': the argument is "
+                                                       f"{re.escape(shown)}"):
+            g(0.5, arg)
+        assert g(0.5, 2.0) == at_2  # the failed call left nothing behind
+    assert grad(linear_in_y, wrt="y")(0.5, 3) == 0.5  # ints are real: the float gradient
 
 
 def test_parameters_annotated_as_numbers_need_no_check():

@@ -58,8 +58,9 @@ def lift(fn: Any) -> Function:
     if generated is not None:
         return generated.ir
     if not isinstance(fn, types.FunctionType):
+        shown = repr(fn) if len(repr(fn)) <= 60 else f"{repr(fn)[:57]}..."
         raise NoDerivativeRuleError(
-            f"cannot differentiate {fn!r}: it is not a Python function",
+            f"cannot differentiate {shown}: it is not a Python function",
             hint="pass a function defined with `def`; for a builtin or C function register a "
                  "rule with s2s_ad.defvjp")
     fn = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__s2s__"))
