@@ -453,7 +453,10 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         raw = final = _derive(primal, kind, indices, single, mode, name, lambda fn: fn,
                               example)
     if example is not None:
-        final = _no_aliases(final, example)
+        gradients = len(final.body.results) - values  # one leaf per wrt argument: `dx`
+        names = ([""] * values + ["d" + primal.params[i].hint for i in indices]
+                 if kind in _GRADIENTS and gradients == len(indices) else None)
+        final = _no_aliases(final, example, names)
     fn, source = load(final, name, guard)
     fn.__s2s__ = Generated(final, raw, primal, indices, kind)
     fn.source = source
@@ -472,25 +475,34 @@ _VIEWS = frozenset({"getitem", "T", "np.reshape", "np.ravel", "np.squeeze", "np.
                     "like"})
 
 
-def _no_aliases(fn: Function, example: list[Any]) -> Function:
-    """Never return an array argument itself (``d(x @ y)/dx`` is ``y``), or a read-only
-    broadcast (``np.broadcast_to(1.0, (3,))`` out of a branch): the caller may update the
-    gradient in place."""
+_GRADIENTS = frozenset({"grad", "value_and_grad"})
+
+
+def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None) -> Function:
+    """Never return an array argument itself (``d(x @ y)/dx`` is ``y``), a read-only
+    broadcast (``np.broadcast_to(1.0, (3,))`` out of a branch), or one array as two results:
+    the caller may update a gradient in place. ``names`` names the copies by result
+    (``dx = np.copy(y)``)."""
     arrays = {p for p, arg in zip(fn.params, example) if isinstance(arg, np.ndarray)}
     arrays |= {op.out for op in walk(fn.body) if op.prim == "np.broadcast_to"}
     views = _views_of(fn, arrays)
-    if views & set(fn.body.results):
+    twice = {v for k, v in enumerate(fn.body.results) if v in fn.body.results[:k]}
+    if views & set(fn.body.results) or twice:
         _, shapes, _ = infer(fn, example)  # a view that is an array (x[2] may be a number)
         arrays |= {v for v in views if v in shapes}
-    if not any(v in arrays for v in fn.body.results):
+        twice = {v for v in twice if v in arrays or v in shapes}
+    if not any(v in arrays for v in fn.body.results) and not twice:
         return fn
-    ops, results, copies = list(fn.body.ops), [], {}
-    for v in fn.body.results:
-        if v in arrays:
-            if v not in copies:
-                copies[v] = Value(v.hint if v.hint.startswith("d") else "d" + v.hint)
-                ops.append(Op("np.copy", (v,), (copies[v],)))
-            v = copies[v]
+    ops, results, seen = list(fn.body.ops), [], set()
+    for k, v in enumerate(fn.body.results):
+        if v in arrays or (v in twice and v in seen):  # the first of two may stay itself
+            seen.add(v)
+            copy = Value(names[k] if names and names[k] else
+                         v.hint if v.hint.startswith("d") else "d" + v.hint)
+            ops.append(Op("np.copy", (v,), (copy,)))
+            v = copy
+        else:
+            seen.add(v)
         results.append(v)
     return replace(fn, body=Region(fn.body.params, ops, results))
 

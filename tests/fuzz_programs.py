@@ -2057,6 +2057,10 @@ def _entries(gradient: Any, program: Program, paths: list[Path],
         if shared:  # scaling the gradient in place would move the argument
             raise _StructureError(f"the gradient for {name} shares memory with the argument "
                                   f"{shared[0]}")
+        twins = [other for other, g in zip(names, gradient) if other != name
+                 and isinstance(g, np.ndarray) and np.shares_memory(entry, g)]
+        if twins:  # or another gradient
+            raise _StructureError(f"the gradients for {name} and {twins[0]} share memory")
         by_index[params.index(name)] = entry
     return [float(_get(by_index[p[0]], p[1:])) for p in paths]
 

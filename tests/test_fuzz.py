@@ -704,3 +704,18 @@ def test_regression_gradient_is_not_a_view_of_an_argument():
         _, db = s2s_ad.grad(scaled_by_a_row, wrt=(0, 1), optimize=optimize)(x, b)
         assert np.array_equal(db, [8.0, 9.0, 10.0, 11.0])
         assert not np.shares_memory(db, x), optimize
+
+
+def weighted_twice(x, y, a):
+    return np.sum(x * a) + np.sum(y * a)
+
+
+def test_two_gradients_are_never_one_array():
+    """d/dx and d/dy are both a: each is a copy of its own, named for its argument, so
+    scaling dx in place moves neither a nor dy."""
+    a = np.array([1.0, 2.0])
+    g = s2s_ad.grad(weighted_twice, wrt=("x", "y"))
+    dx, dy = g(a + 1.0, a + 2.0, a)
+    assert not np.shares_memory(dx, dy) and not np.shares_memory(dx, a)
+    source = g.specialize(a + 1.0, a + 2.0, a).source
+    assert "dx = np.copy(a)" in source and "dy = np.copy(a)" in source

@@ -198,7 +198,8 @@ def check_value(p: Point) -> None:
 
 
 def check_fresh(p: Point) -> None:
-    """No gradient is (a view of) an argument: scaling one in place must not move ``x``."""
+    """No gradient is (a view of) an argument or another gradient: scaling one in place must
+    not move ``x``, or ``dy``."""
     results = [("vjp", _vjp_parts(p))]
     if p.scalar:
         results.append(("grad", grad(p.case.fn, wrt=p.wrt)(*p.args)))
@@ -208,6 +209,10 @@ def check_fresh(p: Point) -> None:
                 assert not (isinstance(part, np.ndarray) and np.shares_memory(part, arg)), (
                     f"{what} of {p.case.name}: the gradient wrt argument {i} shares memory "
                     f"with argument {k}")
+            for j, other in zip(p.wrt, parts):
+                assert j == i or not (isinstance(part, np.ndarray) and np.shares_memory(
+                    part, other)), (f"{what} of {p.case.name}: the gradients wrt arguments "
+                                    f"{i} and {j} share memory")
 
 
 CHECKS = {"reverse": check_reverse, "forward": check_forward, "shape": check_shape,

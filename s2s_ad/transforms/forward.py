@@ -88,6 +88,9 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
                     fn.file, fn.globals_ns, fn.numbers)
 
 
+# `x * y`, `x / y`: each part reads the other operand (`dx * y`, `x * dy`), so it has the
+# result's shape already and needs no np.broadcast_to
+_SPANS_THE_RESULT = frozenset({"mul", "truediv"})
 # ops that only reverse mode makes (container adjoints): no tangent rules yet
 _CONTAINER_ADJOINTS = ("zeros_like", "add_item", "add_at", "like")
 
@@ -157,7 +160,8 @@ class _Forward:
                     if part is None:  # the result does not depend on x's values
                         continue
                     shape = self.e.shapes.get(op.out)
-                    if prim.broadcasts and shape is not None and self.e.shapes.get(x) != shape:
+                    if (prim.broadcasts and shape is not None and self.e.shapes.get(x) != shape
+                            and op.prim not in _SPANS_THE_RESULT):
                         # x was broadcast: so is its tangent (`a + b`'s is `da` otherwise)
                         part = self.e.emit("np.broadcast_to", part, self.e.const(shape))[0]
                     total = part if total is None else self.e.add(total, part)
