@@ -23,7 +23,8 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
   and not) against Richardson-extrapolated central differences, forward mode against
   reverse, ``value_and_grad``'s value against ``f(*args)`` bitwise (for arrays also: the
   gradients' shapes and dtypes, and the shape-generic derivative ``g.general``), and
-  ``hessian`` over the float parameters against Richardson differences of the gradient.
+  ``hessian`` over the float parameters against Richardson differences of the gradient,
+  ``hvp`` against the Hessian.
 - :func:`minimize` shrinks a failing program greedily while the same failure persists.
 
 Known s2s_ad bugs (:data:`KNOWN_BUGS`, none at the moment) are avoided by the writer unless
@@ -1760,7 +1761,8 @@ def check(program: Program, seconds: float = CHECK_SECONDS) -> Failure | None:
     them) must match reverse mode to ``MODE_RTOL``; ``value_and_grad`` and ``jvp`` must
     return ``f(*args)`` bitwise; every generated ``.source`` must compile; the arguments
     must not be modified; ``hessian`` over the float parameters must match Richardson
-    differences of the gradient to ``HESSIAN_RTOL``. A check running past ``seconds``
+    differences of the gradient to ``HESSIAN_RTOL``, and ``hvp`` along a random direction
+    the Hessian times it to ``MODE_RTOL``. A check running past ``seconds``
     reports a hang. Generated code that Python warns about when compiling it (``0.0[0]``:
     a SyntaxWarning) is a crash.
     """
@@ -1986,12 +1988,14 @@ def _check_array(program: Program) -> Failure | None:
 def _hessian_failure(f: Callable[..., Any], program: Program) -> Failure | None:
     """``hessian`` over the float parameters against Richardson differences of reverse
     mode's gradient (itself checked against differences of ``f`` by then), column by
-    column, retried at the second step. A program that meets hessian's documented limit
+    column, retried at the second step; ``hvp`` along a random direction against the
+    Hessian times it. A program that meets hessian's documented limit
     (:data:`HESSIAN_LIMIT`) skips this check."""
     scalar, args = program.scalar_wrt, program.args
     if not scalar:
         return None
     params = list(program.params)
+    direction = [random.Random(program.seed).uniform(-1.0, 1.0) for _ in scalar]
     stage = "hessian"
     try:
         hess = s2s_ad.hessian(f, wrt=scalar)
@@ -1999,6 +2003,10 @@ def _hessian_failure(f: Callable[..., Any], program: Program) -> Failure | None:
         stage = "compile hessian.source"
         code = hess.specialize(*args) if hasattr(hess, "specialize") else hess
         compile(code.source, "<hessian>", "exec")
+        stage = "hvp"
+        hv = s2s_ad.hvp(f, wrt=scalar)
+        positional, keywords = _jvp_arguments(hv, args, direction)  # keyword-only after defaults
+        along = _rows(hv(*positional, **keywords), 1)[0]
         gradient = s2s_ad.grad(f, wrt=scalar)
     except DifferentiationError as err:
         return None if HESSIAN_LIMIT in str(err) else _crash(stage, err, program)
@@ -2022,6 +2030,15 @@ def _hessian_failure(f: Callable[..., Any], program: Program) -> Failure | None:
                            {f"hessian column {name}": got, **columns})
             return Failure("mismatch: hessian vs differences of grad",
                            table + f"\n--- hessian ---\n{code.source.rstrip()}", program)
+    terms = [[h * v for h, v in zip(row, direction)] for row in rows]
+    want = [math.fsum(row) for row in terms]
+    scales = [max(1.0, math.fsum(map(abs, row))) for row in terms]
+    if any(not abs(a - b) <= MODE_RTOL * scale for a, b, scale in zip(along, want, scales)):
+        return Failure("mismatch: hvp vs hessian",
+                       _table([(params.index(n),) for n in scalar], params,
+                              {"hvp": along, "hessian . v": want})
+                       + f"\n(v = {direction})\n--- hessian ---\n{code.source.rstrip()}",
+                       program)
     return None
 
 

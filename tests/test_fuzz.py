@@ -22,6 +22,7 @@ has a strict-xfail regression test at the bottom of this file. Fixing one makes 
 pass (and fail as an unexpected pass): remove the xfail mark and its ``KNOWN_BUGS`` entry.
 """
 
+import inspect
 import math
 import os
 import warnings
@@ -84,6 +85,41 @@ def test_a_known_program_passes_and_the_check_sees_a_wrong_gradient(monkeypatch)
     failure = check(program)
     assert failure is not None and failure.kind == "mismatch: reverse vs differences"
     assert "def f(" in failure.report() and "richardson" in failure.report()
+
+
+@pytest.mark.parametrize("broken", ["hessian", "hvp"])
+def test_the_check_sees_a_wrong_second_derivative(broken, monkeypatch):
+    """A Hessian (or an hvp) off by 1e-3 in one entry is reported, with the kind that says
+    which disagreed."""
+    from fuzz_programs import generate
+
+    program = generate(12345, "loop")
+    assert program.scalar_wrt and check(program) is None
+    real = getattr(s2s_ad, broken)
+
+    def off_by_a_bit(f, wrt=None, *, optimize=True):
+        h = real(f, wrt=wrt, optimize=optimize)
+
+        def wrong(*args, **kwargs):
+            out = h(*args, **kwargs)
+            if not isinstance(out, tuple):
+                return out + 1e-3
+            first = out[0]
+            if isinstance(first, tuple):  # a Hessian's first row
+                first = (first[0] + 1e-3, *first[1:])
+            else:
+                first = first + 1e-3
+            return (first, *out[1:])
+
+        wrong.source = h.source
+        wrong.__signature__ = inspect.signature(h, follow_wrapped=False)
+        return wrong
+
+    monkeypatch.setattr(s2s_ad, broken, off_by_a_bit)
+    failure = check(program)
+    want = ("mismatch: hessian vs differences of grad" if broken == "hessian"
+            else "mismatch: hvp vs hessian")
+    assert failure is not None and failure.kind == want, failure and failure.report()
 
 
 # --- regression tests: bugs the fuzzer found ----------------------------------------------
