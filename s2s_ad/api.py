@@ -394,20 +394,21 @@ def _check_wrt_arguments(primal: Function, wrt: Wrt, args: Sequence[Any]) -> Non
     """A derivative with respect to a string, None or a complex number would be a number that
     means nothing (``x`` for ``x * y``, whatever ``y`` is): say so instead. Checked when code
     for a new kind of argument is built, never per call."""
-    indices, _ = resolve_wrt(primal, wrt)
-    for i in indices:
-        arg = args[i] if i < len(args) else None
-        real = (arg.dtype.kind in "biuf" if isinstance(arg, np.ndarray)
-                else isinstance(arg, _REAL_TYPES))
-        if i < len(args) and not real:
-            kind = (f"an array of dtype {arg.dtype}" if isinstance(arg, np.ndarray)
-                    else "None" if arg is None else f"{type(arg).__name__} {_short_repr(arg)}")
-            raise DifferentiationError(
-                f"cannot differentiate {primal.name} with respect to "
-                f"{primal.param_names[i]!r}: the argument is {kind}",
-                hint="pass a float, an int, a real NumPy array, or a tuple, list or dict of "
-                     "those (s2s_ad differentiates real functions); or leave the argument "
-                     "out of wrt")
+    for i in resolve_wrt(primal, wrt)[0]:
+        arg = args[i]  # bound, with defaults: every parameter is there
+        if isinstance(arg, np.ndarray):
+            if arg.dtype.kind in "biuf":
+                continue
+            kind = f"an array of dtype {arg.dtype}"
+        elif isinstance(arg, _REAL_TYPES):
+            continue
+        else:
+            kind = "None" if arg is None else f"{type(arg).__name__} {_short_repr(arg)}"
+        raise DifferentiationError(
+            f"cannot differentiate {primal.name} with respect to {primal.param_names[i]!r}: "
+            f"the argument is {kind}",
+            hint="pass a float, an int, a real NumPy array, or a tuple, list or dict of those "
+                 "(s2s_ad differentiates real functions); or leave the argument out of wrt")
 
 
 def _short_repr(value: Any, limit: int = 40) -> str:
