@@ -29,7 +29,7 @@ from .codegen.to_ast import Guard
 from .errors import DifferentiationError
 from .frontend.inplace import mark_shared_updates, shared_update
 from .frontend.lower import lift
-from .ir.core import Function, Op, Region, Value, tree_leaves, walk
+from .ir.core import Function, Op, Region, Value, const_value, tree_leaves, walk
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
 from .optimize.dce import dce
@@ -480,12 +480,14 @@ _GRADIENTS = frozenset({"grad", "value_and_grad"})
 
 
 def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None) -> Function:
-    """Never return an array argument itself (``d(x @ y)/dx`` is ``y``), a read-only
-    broadcast (``np.broadcast_to(1.0, (3,))`` out of a branch), or one array as two results:
-    the caller may update a gradient in place. ``names`` names the copies by result
+    """Never return an array argument itself (``d(x @ y)/dx`` is ``y``), a constant array
+    (a global ``W``, or ``np.arange(3.0)`` built once), a read-only broadcast
+    (``np.broadcast_to(1.0, (3,))`` out of a branch), or one array as two results: the
+    caller may update a gradient in place. ``names`` names the copies by result
     (``dx = np.copy(y)``)."""
     arrays = {p for p, arg in zip(fn.params, example) if isinstance(arg, np.ndarray)}
-    arrays |= {op.out for op in walk(fn.body) if op.prim == "np.broadcast_to"}
+    arrays |= {op.out for op in walk(fn.body) if op.prim == "np.broadcast_to" or (
+        op.prim == "const" and isinstance(const_value(op), np.ndarray))}  # W, np.arange(3.0)
     views = _views_of(fn, arrays)
     twice = {v for k, v in enumerate(fn.body.results) if v in fn.body.results[:k]}
     if views & set(fn.body.results) or twice:

@@ -755,3 +755,38 @@ def test_two_gradients_are_never_one_array():
     assert not np.shares_memory(dx, dy) and not np.shares_memory(dx, a)
     source = g.specialize(a + 1.0, a + 2.0, a).source
     assert "dx = np.copy(a)" in source and "dy = np.copy(a)" in source
+
+
+WEIGHTS = np.array([1.0, 2.0, 3.0])
+
+
+def weighted_by_a_global(x):
+    return np.sum(x * WEIGHTS)
+
+
+def weighted_by_a_global_reversed(x):
+    return np.sum(x * WEIGHTS[::-1])
+
+
+def weighted_by_a_range(x):
+    return np.sum(x * np.arange(3.0))
+
+
+@pytest.mark.parametrize("fn, want", [
+    (weighted_by_a_global, [1.0, 2.0, 3.0]),
+    (weighted_by_a_global_reversed, [3.0, 2.0, 1.0]),
+    (weighted_by_a_range, [0.0, 1.0, 2.0]),
+], ids=["global", "global-slice", "constant"])
+def test_a_gradient_that_is_a_constant_array_is_a_copy(fn, want):
+    """grad returned the global WEIGHTS itself (or a view of it, or the np.arange(3.0) it
+    built once): scaling the gradient in place changed WEIGHTS, and every later value and
+    gradient. A global array also slices now (`WEIGHTS[::-1]` was 'slicing a tuple')."""
+    x = np.array([1.0, 2.0, 3.0])
+    for g in (s2s_ad.grad(fn), s2s_ad.value_and_grad(fn)):
+        for _ in range(2):
+            out = g(x)
+            d = out[1] if isinstance(out, tuple) else out
+            assert np.array_equal(d, want)
+            d *= 100.0
+    assert np.array_equal(WEIGHTS, [1.0, 2.0, 3.0])
+    assert fn(x) == np.dot(x, want)

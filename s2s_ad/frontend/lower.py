@@ -297,23 +297,25 @@ class _Lowerer(ControlFlow, Arrays):
         base = self.expr(node.value, env)
         if isinstance(base, Value):  # an array or a sequence that arrives at run time
             return self.read_item(base, self.index_value(node.slice, env))
-        if isinstance(node.slice, ast.Slice):
-            raise self.error(node.slice, "cannot differentiate slicing a tuple or list built "
-                             "here", hint="index items one by one")
-        if isinstance(base, Static):
-            index = self.static_index(node.slice, env)
-            if index is _UNKNOWN:  # a constant indexed at run time: C[i]
+        slicing = isinstance(node.slice, ast.Slice)
+        if isinstance(base, Static):  # a constant: W[1], W[::-1], C[i]
+            known = self.static_index(node.slice, env)
+            if known is not _UNKNOWN:  # read now
+                try:  # named for what it is: not W itself
+                    part = "part" if slicing else "item"
+                    return Static(base.obj[known], base.name and f"{base.name}_{part}")
+                except (IndexError, KeyError, TypeError):
+                    raise self.error(node, f"no item {known!r} in {base.name or 'this value'}",
+                                     kind=DifferentiationError) from None
+            if not slicing or isinstance(base.obj, np.ndarray):  # indexed at run time
                 return self.read_item(self.operand(base, node.value),
                                       self.index_value(node.slice, env))
-            index = Static(index)
-        else:
-            index = self.expr(node.slice, env)
-        if isinstance(base, Static) and isinstance(index, Static):  # a global's item: read now
-            try:
-                return Static(base.obj[index.obj], base.name)
-            except (IndexError, KeyError, TypeError):
-                raise self.error(node, f"no item {index.obj!r} in {base.name or 'this value'}",
-                                 kind=DifferentiationError) from None
+        if slicing:
+            what = ("a global tuple or list with bounds known only at run time"
+                    if isinstance(base, Static) else "a tuple or list built here")
+            raise self.error(node.slice, f"cannot differentiate slicing {what}",
+                             hint="index items one by one")
+        index = self.expr(node.slice, env)
         if isinstance(base, (tuple, list, dict)) and isinstance(index, Static):
             try:
                 return base[index.obj]
