@@ -6,6 +6,9 @@ import builtins
 import itertools
 import linecache
 from types import FunctionType
+from typing import Any
+
+import numpy as np
 
 from ..ir.core import Function
 from .emit import to_source
@@ -18,9 +21,26 @@ def load(fn: Function, name: str, guard: Guard | None = None) -> tuple[FunctionT
     """The compiled function for ``fn`` named ``name`` and its source (see ``to_ast`` for
     ``guard``)."""
     module = to_ast(fn, name, guard)
-    source = to_source(module.tree)
+    source = _constants_note(fn, module.globals) + to_source(module.tree)
     filename = f"<s2s_ad:{module.name}:{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"__builtins__": builtins, "__name__": "s2s_ad.generated", **module.globals}
     exec(compile(source, filename, "exec"), namespace)
     return namespace[module.name], source
+
+
+def _constants_note(fn: Function, objects: dict[str, Any]) -> str:
+    """Comments that say what the arrays built when generating the code hold (``np.zeros(3)``
+    of constants runs once): the source reads ``s = _c + x``, and this says what ``_c`` is.
+    The user's own globals need no note."""
+    user = fn.globals_ns or {}
+    lines = []
+    for name, obj in objects.items():
+        if isinstance(obj, np.ndarray) and user.get(name) is not obj:
+            shown = (f"np.{obj!r}" if obj.size <= _SHOWN_ENTRIES and "\n" not in repr(obj)
+                     else f"a {obj.dtype} array of shape {obj.shape}")
+            lines.append(f"# {name} = {shown}  (built once, with the code)\n")
+    return "".join(lines)
+
+
+_SHOWN_ENTRIES = 8
