@@ -790,3 +790,21 @@ def test_a_gradient_that_is_a_constant_array_is_a_copy(fn, want):
             d *= 100.0
     assert np.array_equal(WEIGHTS, [1.0, 2.0, 3.0])
     assert fn(x) == np.dot(x, want)
+
+
+def power_zero_in_a_loop(x, n):
+    for _ in range(n):
+        x = x + (x * 1e-300) ** 0
+    return x * x
+
+
+def test_regression_power_zero_recomputed_in_the_adjoint_loop():
+    """Found by the campaign of seed 2032 (the Hessian check, generate(3385341394, 'loop')):
+    the adjoint loop recomputes its body, and there `t ** 0` lost its constant exponent, so
+    its rule wrote `0 * t ** -1` (OverflowError for a tiny t) where it writes nothing."""
+    g = s2s_ad.grad(power_zero_in_a_loop)
+    assert g.source.count("**") == 1  # the loop that computes x; its adjoint loop is gone
+    assert "reversed" not in g.source
+    assert g(1e-20, 2) == 2 * (1e-20 + 2.0)
+    assert s2s_ad.grad(power_zero_in_a_loop, optimize=False)(1e-20, 2) == 2 * (1e-20 + 2.0)
+    assert s2s_ad.hessian(power_zero_in_a_loop)(1e-20, 2) == 2.0

@@ -166,6 +166,26 @@ def test_copyprop_reads_through_copies():
     """)
 
 
+def test_copyprop_reads_a_loop_result_its_body_passes_on_as_the_start_value():
+    def f(x, n):
+        s = x
+        t = x
+        for i in range(n):  # noqa: B007  (the IR names the index i)
+            s = s * 2.0
+            t = t
+        return s + t
+
+    assert ir_text(dce(copyprop(lift(f)))) == expect("""
+        fn f(x, n):
+          s = for_range 0 n 1 x
+            region0(i, s_2):
+              s_3 = mul s_2 2.0
+              yield s_3
+          _t1 = add s x
+          return _t1
+    """)
+
+
 def test_pipeline_reaches_the_hand_written_gradient():
     import s2s_ad
 

@@ -1,9 +1,12 @@
-"""Copy propagation: uses of ``y = copy x`` read ``x``."""
+"""Copy propagation: uses of ``y = copy x`` read ``x``, and a loop's result that its body
+passes on unchanged (``for i in ...: yield d``) is the value the loop started from."""
 
 from __future__ import annotations
 
 from ..ir.core import Function, Op, Value
-from .rewrite import rewrite
+from .rewrite import resolve, rewrite
+
+_LOOPS = ("for_range", "while")
 
 
 def copyprop(fn: Function) -> Function:
@@ -13,6 +16,13 @@ def copyprop(fn: Function) -> Function:
             if not x.hint and op.out.hint:
                 x.hint = op.out.hint
             return x
+        if op.prim in _LOOPS:  # DCE then drops the slot, and the loop if nothing is left
+            n, body = len(op.outs), op.regions[-1]
+            carried = body.params[len(body.params) - n:]
+            inits = op.args[len(op.args) - n:]
+            for out, param, nxt, init in zip(op.outs, carried, body.results, inits):
+                if nxt is param:
+                    subst[out] = resolve(init, subst)
         return op
 
     return rewrite(fn, visit)

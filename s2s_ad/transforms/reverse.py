@@ -96,8 +96,8 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
                            *(() if p in e.numeric else (p,)), hint="d" + p.hint)[0]
         elif g is None and p in numbers and p in e.scalars:  # nothing differentiable reaches
             g = e.const(0.0, "d" + p.hint)
-        elif g is not None and p not in e.scalars and _maybe_number(g, e.region.ops,
-                                                                    p in e.shapes):
+        elif (g is not None and p not in e.scalars and e.shapes.get(g, ()) != e.shapes.get(p)
+              and _maybe_number(g, e.region.ops, p in e.shapes)):
             g = e.emit("unbroadcast", g, p, hint="d" + p.hint)[0]  # an array's zero: in shape
         elif g is not None and p in dtypes:  # an array: a writable one, in a float dtype
             dtype = dtypes[p] if dtypes[p].kind in "fc" else np.dtype(float)
@@ -300,6 +300,7 @@ class Reverse:
             if op.prim == "append":
                 op.prim = "appended"
         self.e.region.ops.extend(copies)
+        self.e.note_constants(Region(ops=copies))  # rules ask them again (`x ** 0`)
         self.defines.update(mapping.values())
         scalars, shapes = self.e.scalars, self.e.shapes
         for old, new in list(mapping.items()):
