@@ -25,6 +25,7 @@ pass (and fail as an unexpected pass): remove the xfail mark and its ``KNOWN_BUG
 import inspect
 import math
 import os
+import re
 import warnings
 
 import numpy as np
@@ -808,3 +809,15 @@ def test_regression_power_zero_recomputed_in_the_adjoint_loop():
     assert g(1e-20, 2) == 2 * (1e-20 + 2.0)
     assert s2s_ad.grad(power_zero_in_a_loop, optimize=False)(1e-20, 2) == 2 * (1e-20 + 2.0)
     assert s2s_ad.hessian(power_zero_in_a_loop)(1e-20, 2) == 2.0
+
+
+def test_the_source_says_what_an_array_built_with_the_code_holds():
+    """np.arange(3.0) runs once, when the code is generated; the source names it and a
+    comment above the def says what it holds. The user's own global needs no comment."""
+    x = np.array([1.0, 2.0, 3.0])
+    built = s2s_ad.grad(weighted_by_a_range).specialize(x).source
+    assert re.match(r"# (\w+) = np\.array\(\[0\., 1\., 2\.\]\)  \(built once, with the code\)"
+                    r"\ndef ", built)
+    name = re.match(r"# (\w+)", built).group(1)
+    assert f"np.copy({name})" in built
+    assert "#" not in s2s_ad.grad(weighted_by_a_global).specialize(x).source
