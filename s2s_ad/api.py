@@ -36,7 +36,14 @@ from .optimize.dce import dce
 from .primitives import get
 from .transforms.activity import LOOPS
 from .transforms.forward import jvp as forward_jvp
-from .transforms.kinds import _STAND_INS, UNKNOWN, inexact_values, infer, scalar_values
+from .transforms.kinds import (
+    _STAND_INS,
+    UNKNOWN,
+    inexact_values,
+    infer,
+    is_array_op,
+    scalar_values,
+)
 from .transforms.reverse import STRUCTURE_OPS
 from .transforms.reverse import vjp as reverse_vjp
 from .transforms.trees import map_leaves, project, stack
@@ -235,7 +242,7 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     that sends other arguments to ``dispatcher`` (about 15 ns per argument, instead of a
     dispatch per call). None if that code would still depend on shapes."""
     primal = dispatcher.__s2s__.primal
-    if any(_is_array_op(op.prim) for op in walk(primal.body)):
+    if any(is_array_op(op.prim) for op in walk(primal.body)):
         return None
     read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
     proven = scalar_values(primal)  # no need to check what only a number can be
@@ -258,18 +265,10 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     return fn
 
 
-# ops whose code depends on shapes (or whose presence says the function works on arrays)
-_SHAPE_OPS = frozenset({"unbroadcast", "matmul_vjp", "matmul", "T"})
-
-
-def _is_array_op(prim: str) -> bool:
-    return prim in _SHAPE_OPS or prim.startswith(("np.", "."))
-
-
 def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
     """Would knowing the arguments' shapes change the generated code?"""
     fns = (generated.primal, generated.ir) if primal else (generated.ir,)
-    if any(_is_array_op(op.prim) for fn in fns for op in walk(fn.body)):
+    if any(is_array_op(op.prim) for fn in fns for op in walk(fn.body)):
         return True
     # rules with a form for numbers and one for arrays (`**`, `abs`) took the array form;
     # in forward mode, a tangent of a broadcast operand must be broadcast
@@ -316,7 +315,7 @@ def _could_take_arrays(primal: Function) -> bool:
     """Could an array argument change what the derivative must do? Not when the function
     does no NumPy and every operand of its elementwise operators is proven a number."""
     numbers = scalar_values(primal)
-    return any(_is_array_op(op.prim) or ((get(op.prim).broadcasts or op.prim in _TWO_FORMS)
+    return any(is_array_op(op.prim) or ((get(op.prim).broadcasts or op.prim in _TWO_FORMS)
                                          and not all(a in numbers for a in op.args))
                for op in walk(primal.body))
 

@@ -21,7 +21,7 @@ from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import rules_for
 from .activity import LOOPS, vary
-from .kinds import drop_checks, infer
+from .kinds import drop_checks, infer, is_array_op
 from .trees import shift_tree
 
 
@@ -46,8 +46,7 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     vary(Region(params, ops), varied)
     sweep = _Forward(Emitter(Region(list(params))), varied, suffix)
     sweep.e.note_constants(Region(params, ops))
-    sweep.numpy = any(op.prim.startswith(("np.", ".")) or op.prim in ("matmul", "T")
-                      for op in walk(Region(params, ops)))
+    sweep.numpy = any(is_array_op(op.prim) for op in walk(Region(params, ops)))
     clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree,
                      numbers=fn.numbers)
     sweep.e.scalars, sweep.e.shapes, _ = infer(clone, example)

@@ -273,6 +273,14 @@ def _basic_constant(value: Any) -> bool:
 
 # --- shapes at a call -------------------------------------------------------------------------
 UNKNOWN = object()  # an argument whose kind is not given
+# ops whose code depends on shapes (or whose presence says the function works on arrays)
+SHAPE_OPS = frozenset({"unbroadcast", "matmul_vjp", "matmul", "T"})
+
+
+def is_array_op(prim: str) -> bool:
+    """Does ``prim`` work on arrays (NumPy, ``@``, ``.T``, a method of an array)?"""
+    return prim in SHAPE_OPS or prim.startswith(("np.", "."))
+
 
 
 def infer(fn: Function, example: Sequence[Any] | None = None
