@@ -497,14 +497,13 @@ def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None
         return fn
     ops, results, seen = list(fn.body.ops), [], set()
     for k, v in enumerate(fn.body.results):
-        if v in arrays or (v in twice and v in seen):  # the first of two may stay itself
-            seen.add(v)
+        copied = v in arrays or (v in twice and v in seen)  # the first of two may stay itself
+        seen.add(v)
+        if copied:
             copy = Value(names[k] if names and names[k] else
                          v.hint if v.hint.startswith("d") else "d" + v.hint)
             ops.append(Op("np.copy", (v,), (copy,)))
             v = copy
-        else:
-            seen.add(v)
         results.append(v)
     return replace(fn, body=Region(fn.body.params, ops, results))
 

@@ -15,6 +15,7 @@ from .emit import to_source
 from .to_ast import Guard, to_ast
 
 _counter = itertools.count(1)
+_SHOWN_ENTRIES = 8  # a constant array this small is shown whole in the note
 
 
 def load(fn: Function, name: str, guard: Guard | None = None) -> tuple[FunctionType, str]:
@@ -41,6 +42,3 @@ def _constants_note(fn: Function, objects: dict[str, Any]) -> str:
                      else f"a {obj.dtype} array of shape {obj.shape}")
             lines.append(f"# {name} = {shown}  (built once, with the code)\n")
     return "".join(lines)
-
-
-_SHOWN_ENTRIES = 8

@@ -43,6 +43,14 @@ class Emitter:
             if op.prim == "const" and isinstance(op.attrs[0][1], (*_NUMBERS, tuple)):
                 self.constants.setdefault(op.out, op.attrs[0][1])
 
+    def share_kind(self, new: Value, old: Value) -> None:
+        """``new`` is a number, or an array of the shape, that ``old`` is (a copy of it, what
+        a tape gives back, an adjoint shaped like its value)."""
+        if old in self.scalars:
+            self.scalars.add(new)
+        if old in self.shapes:
+            self.shapes[new] = self.shapes[old]
+
     def scalar(self, *values: Value) -> bool:
         """Are all ``values`` known to be numbers (Python or NumPy scalars)?"""
         return all(v in self.scalars for v in values)

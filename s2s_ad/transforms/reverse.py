@@ -96,7 +96,8 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
                            *(() if p in e.numeric else (p,)), hint="d" + p.hint)[0]
         elif g is None and p in numbers and p in e.scalars:  # nothing differentiable reaches
             g = e.const(0.0, "d" + p.hint)
-        elif (g is not None and p not in e.scalars and e.shapes.get(g, ()) != e.shapes.get(p)
+        elif (g is not None and p not in e.scalars
+              and (p not in e.shapes or e.shapes.get(g) != e.shapes[p])  # known: an array
               and _maybe_number(g, e.region.ops, p in e.shapes)):
             g = e.emit("unbroadcast", g, p, hint="d" + p.hint)[0]  # an array's zero: in shape
         elif g is not None and p in dtypes:  # an array: a writable one, in a float dtype
@@ -302,14 +303,10 @@ class Reverse:
         self.e.region.ops.extend(copies)
         self.e.note_constants(Region(ops=copies))  # rules ask them again (`x ** 0`)
         self.defines.update(mapping.values())
-        scalars, shapes = self.e.scalars, self.e.shapes
         for old, new in list(mapping.items()):
             if old in self.active:
                 self.active.add(new)
-            if old in scalars:
-                scalars.add(new)
-            if old in shapes:
-                shapes[new] = shapes[old]
+            self.e.share_kind(new, old)
             if old in self.e.basic:
                 self.e.basic.add(new)
             if old in self.e.numeric:

@@ -14,7 +14,6 @@ reversed loop knows how many to run.
 from __future__ import annotations
 
 from ..errors import UnsupportedSyntaxError
-from ..ir.builder import Emitter
 from ..ir.core import Op, Region, Value, walk
 from ..primitives.registry import pure_op
 from .reverse import Reverse
@@ -41,7 +40,8 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     saved = [*carried, *(op.out for op in snapshots)]
     popped = [Value(v.hint) for v in saved]
     # a popped value is what was pushed, and an adjoint is shaped like its value
-    _same_kinds(e, [*zip(saved, popped), *zip([carried[k] for k in slots], d_carried)])
+    for v, w in [*zip(saved, popped), *zip([carried[k] for k in slots], d_carried)]:
+        e.share_kind(w, v)
     pop = Op("pop", (), tuple(popped), (), (), loop.loc)
     reversed_body.ops.append(pop)
     with e.into(reversed_body), e.at(loop.loc):
@@ -100,7 +100,8 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
         acc_inits = [sweep.adjoint.get(v) or sweep.zero(v) for v, _ in outer]
     finals = tuple(Value(v.hint) for v in (*d_carried, *accumulators))
     shaped_like = [*(carried[k] for k in slots), *(v for v, _ in outer)]
-    _same_kinds(e, [*zip(shaped_like, finals), *zip(shaped_like[len(slots):], accumulators)])
+    for v, w in [*zip(shaped_like, finals), *zip(shaped_like[len(slots):], accumulators)]:
+        e.share_kind(w, v)
     e.region.ops.append(Op("for_range", (*bounds, *d_inits, *acc_inits), finals,
                            (("reverse", True),), (reversed_body,), loop.loc))
     for (v, _), final in zip(outer, finals[len(slots):]):
@@ -108,16 +109,6 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     for k, final in zip(slots, finals):  # after: an initial value may be an outer value too
         if inits[k] in sweep.active:
             sweep.accumulate(inits[k], final)
-
-
-def _same_kinds(e: Emitter, pairs: list[tuple[Value, Value]]) -> None:
-    """For ``(v, w)`` pairs: ``w`` is a number, or an array of the shape, that ``v`` is (so
-    rules on ``w`` know as much: ``np.sum(g)`` for a number's cotangent, not ``unbroadcast``)."""
-    for v, w in pairs:
-        if v in e.scalars:
-            e.scalars.add(w)
-        if v in e.shapes:
-            e.shapes[w] = e.shapes[v]
 
 
 def _snapshot_reads(loop: Op, body: Region) -> list[Op]:
