@@ -10,13 +10,15 @@ from .api import grad, hessian, hvp, jacobian, jvp, stats, value_and_grad, vjp
 from .custom import defjvp, defvjp
 from .errors import (
     DifferentiationError,
+    InfiniteDerivativeError,
     NoDerivativeRuleError,
     NoSourceError,
     UnsupportedSyntaxError,
 )
 
 __all__ = [
-    "DifferentiationError", "NoDerivativeRuleError", "NoSourceError", "UnsupportedSyntaxError",
+    "DifferentiationError", "InfiniteDerivativeError", "NoDerivativeRuleError", "NoSourceError",
+    "UnsupportedSyntaxError",
     "defjvp", "defvjp", "grad", "hessian", "hvp", "jacobian", "jvp", "stats", "value_and_grad",
     "vjp",
 ]

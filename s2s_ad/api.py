@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -29,6 +30,8 @@ from .codegen.to_ast import Guard
 from .errors import DifferentiationError
 from .frontend.inplace import mark_shared_updates, shared_update
 from .frontend.lower import lift
+from .ir.builder import Emitter
+from .ir.clone import clone_ops
 from .ir.core import Function, Op, Region, Value, const_value, tree_leaves, walk
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
@@ -95,8 +98,11 @@ def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     (5.5, 1.7163378145367738)
     >>> print(df.source)
     def f_grad(x1, x2):
-        dx2 = x1 - math.cos(x2)
-        dx1 = 1.0 / x1 + x2
+        try:
+            dx2 = x1 - math.cos(x2)
+            dx1 = 1.0 / x1 + x2
+        except ZeroDivisionError as error:
+            raise derivative_error(error) from None
         return dx1, dx2
     <BLANKLINE>
     """
@@ -364,7 +370,8 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
             example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict)) else UNKNOWN
                        for a in args]
             try:
-                fn = table[key] = _build(f, kind, wrt, optimize, mode, example, memo=memo)
+                fn = table[key] = _build(f, kind, wrt, optimize, mode, example, memo=memo,
+                                         args=args)
             except DifferentiationError as err:
                 raise err.with_traceback(None) from None
         return fn
@@ -415,11 +422,21 @@ def _short_repr(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _inner_specialized(f: Any, args: Sequence[Any] | None) -> Function | None:
+    """When ``f`` is a derivative s2s_ad generated for arguments of any shape: its IR
+    specialized to ``args``."""
+    specialize = getattr(f, "specialize", None)
+    if args is None or specialize is None or not hasattr(f, "__s2s__"):
+        return None
+    return specialize(*args).__s2s__.ir
+
+
 def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
            example: list[Any] | None = None, guard: Guard | None = None,
-           memo: dict | None = None) -> Any:
+           memo: dict | None = None, args: Sequence[Any] | None = None) -> Any:
     """Generate the derivative; ``memo`` keeps ``f``'s IR (lifted and optimized) for the
-    next build of the same function (its specializations)."""
+    next build of the same function (its specializations). ``args``: the arguments that
+    ``example`` stands for."""
     memo = {} if memo is None else memo
     if "primal" not in memo:
         memo["primal"] = primal = lift(f)
@@ -427,6 +444,10 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         memo["shared"] = primal.updates and mark_shared_updates(
             primal, list(primal.updates), scalar_values(primal))
     primal = memo["primal"]
+    inner = _inner_specialized(f, None if args is None else args[:len(primal.params)])
+    if inner is not None:  # f is a derivative: its IR for these arguments, not the generic
+        primal = inner  # one (which assumes vectors where ranks are unknown)
+        memo = {"primal": primal, "shared": ()}
     if example is not None and memo["shared"]:
         numbers, shapes, _ = infer(primal, example)
         shared_update(memo["shared"], numbers, set(shapes), f"while lowering {primal.name!r}")
@@ -456,6 +477,8 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         gradients = len(final.body.results) - values  # one leaf per wrt argument: `dx`
         names = ([""] * values + ["d" + primal.params[i].hint for i in indices]
                  if kind in _GRADIENTS and gradients == len(indices) else None)
+        if kind in ("grad", "value_and_grad", "vjp") and gradients == len(indices):
+            final = _float_gradients(final, example, values, indices)  # (a fresh array)
         final = _no_aliases(final, example, names)
     fn, source = load(final, name, guard)
     fn.__s2s__ = Generated(final, raw, primal, indices, kind)
@@ -508,6 +531,27 @@ def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None
     return replace(fn, body=Region(fn.body.params, ops, results))
 
 
+def _float_gradients(fn: Function, example: list[Any], values: int,
+                     indices: tuple[int, ...]) -> Function:
+    """The gradient for an array argument has its float dtype (an int array's: float64),
+    even where it is another argument (d(X * w)/dw is X, and X may hold ints)."""
+    wanted = {}
+    for j, i in enumerate(indices):
+        if isinstance(example[i], np.ndarray):
+            wanted[values + j] = (example[i].dtype if example[i].dtype.kind in "fc"
+                                  else np.dtype(float))
+    if not wanted:
+        return fn
+    dtypes = infer(fn, example)[2]
+    ops, results = list(fn.body.ops), list(fn.body.results)
+    for k, dtype in wanted.items():
+        v = results[k]
+        if v in dtypes and dtypes[v] != dtype:
+            results[k] = Value("d" + fn.params[indices[k - values]].hint)
+            ops.append(Op("np.asarray", (v,), (results[k],), (("dtype", dtype.type),)))
+    return replace(fn, body=Region(fn.body.params, ops, results))
+
+
 def _views_of(fn: Function, arrays: set[Value]) -> set[Value]:
     """The values of ``fn`` that may share the memory of ``arrays``: views (``x[1:]``,
     ``x.T``, ``x.reshape(...)``) and what a branch or a loop passes one through as."""
@@ -535,6 +579,7 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
     """The raw (unoptimized) IR of derivative ``kind`` of ``primal`` (specialized to
     arguments like ``example``, when given)."""
     if example is not None:
+        primal, example = _lists_as_arrays(primal, example)
         _, shapes, _ = infer(primal, example)
         arrays = [primal.params[i].hint for i in indices if primal.params[i] in shapes]
         array_outputs = any(v in shapes for v in primal.body.results)
@@ -549,13 +594,20 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
                            example=example)
     if kind == "jvp":
         return forward_jvp(primal, indices, name=name, example=example)
-    containers = _container_params(primal, indices)
+    containers = _container_params(primal, indices, example)
     if example is None:
         arrays, array_outputs = [], False
     elif arrays and kind in ("jacobian", "hessian") and not containers:
-        raise DifferentiationError(
-            f"{kind} with respect to the array argument {arrays[0]!r} is not supported",
-            hint="use s2s_ad.vjp or s2s_ad.jvp (one row or column per call), or hvp")
+        if len(indices) > 1 or mode == "rev" or len(primal.body.results) > 1:
+            raise DifferentiationError(
+                f"{kind} with respect to the array argument {arrays[0]!r} is supported for "
+                "one argument and one result, in forward mode", hint="differentiate with "
+                "respect to one array at a time, or use s2s_ad.vjp or s2s_ad.jvp (one row "
+                "or column per call), or hvp")
+        if kind == "hessian":
+            primal = polish(reverse_vjp(primal, indices, seed=1.0, single=True, name=name,
+                                        example=example))
+        return _basis_jacobian(primal, indices[0], name, example)
     if kind == "jacobian":
         outputs = len(primal.body.results)
         if mode == "auto":
@@ -570,7 +622,10 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
                 f"forward-mode jacobian with respect to the tuple/list/dict argument "
                 f"{containers[0]!r} is not supported yet", hint="use mode='rev'")
         return _jacobian(primal, indices, single, mode, name, example)
-    if containers and kind in ("hessian", "hvp"):
+    if containers and kind == "hessian" and example is None:  # an array, or a list: see
+        gradient = polish(reverse_vjp(primal, indices, seed=1.0, single=True, name=name))
+        return _basis_jacobian(gradient, indices[0], name)  # the specialized builds
+    if containers and kind == "hessian":
         raise DifferentiationError(
             f"{kind} with respect to the tuple/list/dict argument {containers[0]!r} is not "
             "supported yet", hint="pass the items as separate arguments")
@@ -583,10 +638,109 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
     return project(tangent, tangent.out_tree[1])
 
 
-def _container_params(fn: Function, indices: tuple[int, ...]) -> list[str]:
-    """Names of the ``wrt`` parameters that the function indexes (tuples, lists, dicts)."""
+def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[Any]]:
+    """A list (or tuple) argument that the function uses only where NumPy takes it as an
+    array (``X @ w``, ``X * w`` with an array ``w``) is one: ``X = np.asarray(X)`` starts the
+    code, and its gradient is an array. A list used both as an array and as a list
+    (``X[0]`` too) is a clear error: the two readings differ."""
+    candidates = {p: k for k, p in enumerate(fn.params)
+                  if isinstance(example[k], (list, tuple)) and example[k]}
+    if not candidates:
+        return fn, example
+    _, shapes, _ = infer(fn, example)
+    uses: dict[Value, list[Op]] = {}
+    for op in walk(fn.body):
+        for a in op.args:
+            if a in candidates:
+                uses.setdefault(a, []).append(op)
+    converted = {}
+    for p, ops in uses.items():
+        as_array = [op for op in ops if op.prim not in STRUCTURE_OPS and not op.regions
+                    and (is_array_op(op.prim) or any(o in shapes for o in op.outs))]
+        if not as_array:
+            continue
+        if len(as_array) < len(ops):
+            other = next(op for op in ops if op not in as_array)
+            raise DifferentiationError(
+                f"the list argument {p.hint!r} is used as an array (by "
+                f"{as_array[0].prim}) and as a list (by {other.prim})", loc=other.loc,
+                hint=f"pass np.asarray({p.hint}), or use it one way")
+        try:
+            array = np.asarray(example[candidates[p]])
+        except (TypeError, ValueError):
+            continue  # ragged: NumPy would not take it either
+        if array.dtype.kind in "biuf":
+            converted[p] = array
+    if not converted:
+        return fn, example
+    params, ops = list(fn.params), []
+    example = list(example)
+    for p, array in converted.items():
+        k = candidates[p]
+        params[k] = Value(p.hint)
+        ops.append(Op("np.asarray", (params[k],), (p,)))  # p is now what it computes
+        example[k] = array
+    body = Region(list(params), ops + fn.body.ops, fn.body.results)
+    return replace(fn, params=params, body=body), example
+
+
+def _basis_jacobian(fn: Function, i: int, name: str,
+                    example: list[Any] | None = None) -> Function:
+    """The Jacobian of ``fn``'s one result with respect to its array argument ``i``, of
+    shape ``result.shape + x.shape``: a loop in the generated code runs the JVP along each
+    unit vector and stacks the columns. The part of the JVP that does not depend on the
+    unit vector (``fn`` itself) runs once, before the loop. Without ``example`` (shapes
+    known only at run time) ``fn`` must be a gradient: its result is shaped like ``x``."""
+    tangents = forward_jvp(fn, (i,), name=name, example=example)
+    params = [Value(p.hint) for p in fn.params]
+    x = params[i]
+    e = Emitter(Region(list(params)))
+    if example is not None:
+        shape = np.shape(example[i])
+        out_shape = infer(fn, example)[1].get(fn.body.results[0], ())
+        size, x_shape, jac_shape = (e.const(math.prod(shape)), e.const(shape),
+                                    e.const(out_shape + shape))
+    else:
+        size, x_shape = e.emit("np.size", x)[0], e.emit("np.shape", x)[0]
+        jac_shape = e.add(x_shape, x_shape)  # (a gradient is shaped like x)
+    columns = e.emit("list_new", hint="columns")[0]
+    outer = e.region
+    k = Value("k")
+    body = Region([k])
+    with e.into(body):
+        dtype = np.result_type(getattr(example[i], "dtype", float), 0.0) if example else None
+        unit = e.emit("zeros_array", e.emit("tuple", size)[0], hint="unit",
+                      **({} if dtype in (None, np.float64) else {"dtype": dtype.type}))[0]
+        e.emit("add_item", unit, k, e.const(1.0), nouts=0)
+        direction = (unit if example is not None and len(shape) == 1
+                     else e.emit("np.reshape", unit, x_shape)[0])
+        direction.hint = "d" + x.hint
+        mapping = dict(zip(tangents.params, params))
+        mapping[tangents.params[len(params)]] = direction
+        varying = {k, unit, direction}
+        for op in clone_ops(tangents.body.ops, mapping):  # what the unit moves runs in the loop
+            if op.regions or not get(op.prim).pure or varying.intersection(op.args):
+                varying.update(op.outs)
+                body.ops.append(op)
+            else:
+                outer.ops.append(op)
+        column = tangents.body.results[1]
+        e.emit("append", columns, mapping.get(column, column), nouts=0)
+    e.region.ops.append(Op("for_range", (e.const(0), size, e.const(1)), (), (), (body,)))
+    jac = e.emit("np.stack_items", columns, axis=-1, hint="jac")[0]
+    if example is None or len(shape) != 1:  # stacked: out.shape + (x.size,)
+        jac = e.emit("np.reshape", jac, jac_shape, hint="jac")[0]
+    return Function(name, params, fn.kinds, Region(list(params), e.region.ops, [jac]), 0,
+                    fn.defaults, fn.kwdefaults, fn.file, fn.globals_ns, fn.numbers)
+
+
+def _container_params(fn: Function, indices: tuple[int, ...],
+                      example: list[Any] | None = None) -> list[str]:
+    """Names of the ``wrt`` parameters that the function indexes (tuples, lists, dicts; an
+    array argument of ``example`` is indexed as an array)."""
     indexed = {op.args[0] for op in walk(fn.body) if op.prim == "getitem"}
-    return [fn.params[i].hint for i in indices if fn.params[i] in indexed]
+    return [fn.params[i].hint for i in indices if fn.params[i] in indexed
+            and not (example is not None and isinstance(example[i], np.ndarray))]
 
 
 def _jacobian(fn: Function, indices: tuple[int, ...], single: bool, mode: str,

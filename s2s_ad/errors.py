@@ -67,3 +67,18 @@ class NoDerivativeRuleError(DifferentiationError):
 
 class NoSourceError(DifferentiationError):
     """The function's source is not available (a builtin, a C extension, a REPL line)."""
+
+
+class InfiniteDerivativeError(DifferentiationError, ZeroDivisionError):
+    """Generated code divided by zero: at this point the derivative of the operation at
+    ``loc`` is infinite or undefined (``math.sqrt`` at 0, ``math.acos`` at 1). Raised when
+    the derivative runs, by code on Python numbers (NumPy gives ``inf``/``nan`` instead);
+    it is a ``ZeroDivisionError`` too, so ``except ZeroDivisionError`` still catches it::
+
+        dist.py:5:12: the derivative of `math.sqrt` is infinite or undefined at this point
+        (division by zero in the generated line 'ddx = 0.5 / math.sqrt(dx * dx + dy * dy) * dx')
+            return math.sqrt(dx * dx + dy * dy)
+                   ^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+        hint: ...
+        (while running 'dist_grad')
+    """

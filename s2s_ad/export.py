@@ -16,14 +16,24 @@ Exported from s2s_ad.demo:f by `s2s-ad export`; it needs neither s2s_ad nor the 
 source. Regenerate it rather than editing it.
 '''
 <BLANKLINE>
+from __future__ import annotations
+<BLANKLINE>
 import math
 <BLANKLINE>
 __all__ = ['f_grad']
 <BLANKLINE>
 <BLANKLINE>
+def derivative_error(error: BaseException) -> BaseException:
+    # a Locator, in a module exported to run without s2s_ad: the ZeroDivisionError as it is
+    return error
+<BLANKLINE>
+<BLANKLINE>
 def f_grad(x1, x2):
-    dx2 = x1 - math.cos(x2)
-    dx1 = 1.0 / x1 + x2
+    try:
+        dx2 = x1 - math.cos(x2)
+        dx1 = 1.0 / x1 + x2
+    except ZeroDivisionError as error:
+        raise derivative_error(error) from None
     return dx1, dx2
 <BLANKLINE>
 """
@@ -37,6 +47,8 @@ import math
 import textwrap
 import types
 from typing import Any
+
+from .codegen.located import Locator, derivative_error
 
 _PACKAGE = __name__.partition(".")[0]  # "s2s_ad"
 _SKIP = frozenset({"__builtins__", "__name__"})
@@ -104,6 +116,8 @@ class _Writer:
             self.imports.add(_import_line(key, obj))
         elif key in vars(builtins) and vars(builtins)[key] is obj:
             pass  # the builtin itself: nothing to write
+        elif isinstance(obj, Locator):  # standalone, a ZeroDivisionError stays as it is
+            return self.copy_helper(key, derivative_error)
         elif isinstance(obj, types.FunctionType) and _module_of(obj).startswith(_PACKAGE):
             return self.copy_helper(key, obj)
         elif _importable(obj):

@@ -90,8 +90,8 @@ def merge_adjoints(g: Any, acc: Any, c: Any) -> Any:
     if isinstance(c, (list, tuple, dict)):
         if not hasattr(g, "__len__"):  # a zero from a path that did not read c
             return acc if not hasattr(acc, "__len__") else like(acc, c)
-        if not hasattr(acc, "__len__"):
-            return like(g, c)
+        if not hasattr(acc, "__len__"):  # only the whole adjoint: item by item
+            acc = zeros_like(c)
         if isinstance(c, dict):
             return {k: merge_adjoints(g[k], acc[k], v) for k, v in c.items()}
         return type(c)(merge_adjoints(a, b, v) for a, b, v in zip(g, acc, c))
@@ -142,6 +142,43 @@ def unbroadcast(g: Any, x: Any) -> Any:
     if ones:
         g = g.sum(axis=ones, keepdims=True)
     return g if shape else g[()]
+
+
+def split_like(g: Any, xs: Any, axis: int = 0) -> list:
+    """``g``, the cotangent of ``np.concatenate(xs, axis)``, cut into one piece per item."""
+    import numpy as np
+
+    sizes = [np.shape(x)[axis] for x in xs]
+    return np.split(g, np.cumsum(sizes)[:-1], axis)
+
+
+def tensordot_spec(na: int, nb: int, axes: Any, which: int) -> str:
+    """The einsum that gives the cotangent of operand ``which`` of ``np.tensordot(a, b,
+    axes)`` (ranks ``na``, ``nb``) from ``g``: ``"<g>,<other operand>-><operand>"``, a
+    letter per axis (tensordot contracts a's ``axes[0]`` with b's ``axes[1]``; its result
+    has a's other axes, then b's)."""
+    import string
+
+    if isinstance(axes, int):
+        axes = (tuple(range(na - axes, na)), tuple(range(axes)))
+    ax_a, ax_b = (tuple(k % n for k in (ax if isinstance(ax, (tuple, list)) else (ax,)))
+                  for ax, n in zip(axes, (na, nb)))
+    sa, sb = list(string.ascii_letters[:na]), list(string.ascii_letters[na:na + nb])
+    for i, j in zip(ax_a, ax_b):
+        sb[j] = sa[i]
+    out = "".join([c for k, c in enumerate(sa) if k not in ax_a]
+                  + [c for k, c in enumerate(sb) if k not in ax_b])
+    a, b = "".join(sa), "".join(sb)
+    return f"{out},{b}->{a}" if which == 0 else f"{out},{a}->{b}"
+
+
+def tensordot_vjp(g: Any, a: Any, b: Any, axes: Any, which: int) -> Any:
+    """The cotangent of ``a`` (``which=0``) or ``b`` in ``np.tensordot(a, b, axes)``, for
+    operands whose ranks are known only at run time."""
+    import numpy as np
+
+    spec = tensordot_spec(np.ndim(a), np.ndim(b), axes, which)
+    return np.einsum(spec, g, b if which == 0 else a)
 
 
 def matmul_vjp(g: Any, a: Any, b: Any, which: int) -> Any:

@@ -238,6 +238,14 @@ def builtin_max(x, y):
     return max(x, y)
 
 
+def builtin_max3(x, y, z):
+    return max(x, y, z)
+
+
+def builtin_min3(x, y, z):
+    return min(x * y, z, y)
+
+
 def builtin_float(x):
     return float(x) * x
 
@@ -268,6 +276,10 @@ def _off_the_cut(y: float, x: float) -> bool:
 
 def _apart(x: float, y: float) -> bool:
     return abs(x - y) > MARGIN
+
+
+def _all_apart(*xs: float) -> bool:
+    return all(_apart(x, y) for k, x in enumerate(xs) for y in xs[k + 1:])
 
 
 CASES: list[Case] = [
@@ -330,6 +342,10 @@ CASES: list[Case] = [
     Case("abs", builtin_abs, points(away(MARGIN, 5.0)), f"|x| >= {MARGIN}"),
     Case("min", builtin_min, points(ANY, ANY, where=_apart), f"|x - y| > {MARGIN}"),
     Case("max", builtin_max, points(ANY, ANY, where=_apart), f"|x - y| > {MARGIN}"),
+    Case("max3", builtin_max3, points(ANY, ANY, ANY, where=_all_apart),
+         f"x, y, z pairwise more than {MARGIN} apart"),
+    Case("min3", builtin_min3, points(ANY, ANY, ANY, where=lambda x, y, z: _all_apart(x * y, z, y)),
+         f"x * y, z, y pairwise more than {MARGIN} apart"),
     Case("float", builtin_float, points(ANY), "all x"),
     # rules meeting each other
     Case("composite", composite, points(floats(-2.0, 2.0), floats(-2.0, 2.0)), "|x|, |y| <= 2"),

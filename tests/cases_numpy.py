@@ -606,6 +606,31 @@ def stack_axis1(x, y):
     return np.stack([x, y], axis=1)
 
 
+def array_of_appended(x, y):
+    rows = []
+    for k in range(3):
+        rows.append(x * (k + 1.0) + y)
+    return np.array(rows)
+
+
+def stack_of_appended(x, y):
+    rows = []
+    for k in range(2):
+        rows.append(np.sin(x) * y ** k)
+    return np.stack(rows, axis=1)
+
+
+def concatenate_of_appended(x, y):
+    pieces = []
+    for k in range(2):
+        pieces.append(x * y[k])
+    return np.concatenate(pieces)
+
+
+def moveaxis(x):
+    return np.moveaxis(x, 0, -1) ** 2
+
+
 def hstack(x, y):
     return np.hstack((x, y))
 
@@ -863,6 +888,39 @@ def like_constructors(x):
 
 def full_runtime_shape(x):
     return np.full(x.shape, 3.0) * x + np.ones(x.shape) / (1.0 + x * x)
+
+
+# constructors of differentiated values
+def linspace_ends(a, b):
+    return np.sin(np.linspace(a, b, 5))
+
+
+def linspace_no_endpoint(t, x):
+    return np.linspace(0.0, t, num=4, endpoint=False) * x
+
+
+def linspace_vector_start(a, b):
+    return np.cos(np.linspace(a, b, 3))
+
+
+def full_fill(a):
+    return np.sin(np.full((2, 3), a))
+
+
+def full_fill_row(v):
+    return np.full((2, len(v)), v) ** 2
+
+
+def full_like_fill(x, a):
+    return np.full_like(x, a) * x
+
+
+def arange_start_step(a, h):
+    return np.sin(np.arange(a, 4.0, h))
+
+
+def arange_stop(b):
+    return np.arange(1.0, b) * b
 
 
 # mixes with Python numbers and control flow
@@ -1134,6 +1192,10 @@ CASES: list[Case] = [
     Case("stack", stack, operands(MAT, MAT), "all"),
     Case("stack_axis_last", stack_axis_last, operands(N, N), "all"),
     Case("stack_axis1", stack_axis1, operands(MAT, MAT), "all"),
+    Case("array_of_appended", array_of_appended, operands(MAT, MAT), "all"),
+    Case("stack_of_appended", stack_of_appended, operands(MAT, MAT), "all"),
+    Case("concatenate_of_appended", concatenate_of_appended, operands(MAT, (2,)), "all"),
+    Case("moveaxis", moveaxis, operands((2, 3, "n")), "all"),
     Case("hstack[1d]", hstack, operands(("m",), N), "all"),
     Case("hstack[2d]", hstack_2d, operands(("m", "n"), ("m", "k")), "all"),
     Case("vstack[1d]", vstack, operands(N, N), "all"),
@@ -1207,6 +1269,18 @@ CASES: list[Case] = [
     Case("eye_matmul", eye_matmul, operands((3, 3)), "all"),
     Case("like_constructors", like_constructors, operands(MAT), "all"),
     Case("full_runtime_shape", full_runtime_shape, operands(MAT), "all"),
+    # constructors of differentiated values
+    Case("linspace_ends", linspace_ends, operands((), ()), "all"),
+    Case("linspace_no_endpoint", linspace_no_endpoint, operands((), ("n", 4)), "all"),
+    Case("linspace_vector_start", linspace_vector_start, operands(("n",), ()), "all"),
+    Case("full_fill", full_fill, operands(()), "all"),
+    Case("full_fill_row", full_fill_row, operands(("n",)), "all"),
+    Case("full_like_fill", full_like_fill, operands(MAT, ()), "all"),
+    Case("arange_start_step", arange_start_step,
+         operands((), (), elements=(Uniform(0.5, 1.0), Uniform(1.2, 1.4))),
+         "3 entries: 2.1 < (4 - a) / h < 2.9"),
+    Case("arange_stop", arange_stop, operands((), elements=Uniform(3.2, 3.8)),
+         "3 entries: the stop sets only the length"),
     # mixes with Python numbers and control flow
     Case("math_times_sum", math_times_sum, operands((), MAT), "all"),
     Case("math_of_reduction", math_of_reduction, operands(MAT, elements=SMALL), "all"),

@@ -167,6 +167,25 @@ def while_with_break(x):
     return y * x
 
 
+def while_true_binds(x):
+    while True:  # issue 15: the body runs at least once, so z is bound after the loop
+        z = x * 2 + 0.1 * x * x
+        if z > 1:
+            break
+        x = z
+    return z * math.sin(z)
+
+
+def while_true_binds_at_break(x, y):
+    while True:
+        s = math.sin(x) + x * x
+        if s > y:
+            result = s * y  # bound on the only path that leaves the loop
+            break
+        x = x + 0.5
+    return result
+
+
 _away = floats(0.2, 2.0)
 
 CASES = [
@@ -204,6 +223,12 @@ CASES = [
      lambda x, y: min(abs(x), abs(y)) > 0.01),
     ("while_with_break", while_with_break, st.tuples(floats(0.1, 3)), (0,),
      lambda x: all(abs(v - 5) > 0.01 for v in _while_break_trajectory(x))),
+    ("while_true_binds", while_true_binds, st.tuples(floats(0.05, 3)), (0,),
+     lambda x: all(abs(z - 1) > 0.01 + 0.01 * abs(dz) for z, dz in _while_true_trajectory(x))),
+    ("while_true_binds_at_break", while_true_binds_at_break,
+     st.tuples(floats(-2, 2), floats(0.5, 3)), (0, 1),
+     lambda x, y: all(abs(s - y) > 0.01 + 0.01 * (abs(ds) + 1)
+                      for s, ds in _at_break_trajectory(x, y))),
 ]
 
 
@@ -220,3 +245,24 @@ def _while_break_trajectory(x):
     for _ in range(52):
         y = y * 1.1 + 0.1
         yield y
+
+
+def _while_true_trajectory(x):
+    """The values of ``z`` that ``while_true_binds`` compares with 1, and their slopes in
+    ``x`` (a difference step moves ``z`` that much more)."""
+    dx = 1.0
+    while True:
+        z, dz = x * 2 + 0.1 * x * x, (2 + 0.2 * x) * dx
+        yield z, dz
+        if z > 1:
+            return
+        x, dx = z, dz
+
+
+def _at_break_trajectory(x, y):
+    while True:
+        s = math.sin(x) + x * x
+        yield s, math.cos(x) + 2 * x
+        if s > y:
+            return
+        x = x + 0.5

@@ -200,7 +200,7 @@ def test_max_tie_convention():
     g = grad(lambda x, y: max(x, y), wrt=(0, 1))
     assert g(3.0, 1.0) == (1.0, 0.0)
     assert g(1.0, 3.0) == (0.0, 1.0)
-    assert g(2.0, 2.0) == (1.0, 1.0)  # documented: both sides get the cotangent at a tie
+    assert g(2.0, 2.0) == (0.5, 0.5)  # documented: a tie splits the cotangent equally
 
 
 def test_non_scalar_output_needs_vjp():

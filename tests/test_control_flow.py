@@ -196,3 +196,100 @@ def test_a_break_test_reads_the_values_of_its_iteration(point):
     # reassigned, read the next iteration's values
     value, _ = s2s_ad.value_and_grad(swap_then_break, wrt=("x", "y"))(*point)
     assert value == swap_then_break(*point)
+
+
+# --- `while True:` (issue 15): names bound in the body are bound after the loop ----------
+def doubling(x):
+    while True:
+        z = x * 2
+        if z > 1:
+            break
+        x = z
+    return z
+
+
+def test_while_true_binds_what_its_body_assigns_before_the_break():
+    # at x = 0.3: z = 0.6, then 1.2 > 1, so z = 4x
+    assert s2s_ad.grad(doubling)(0.3) == 4.0
+    assert s2s_ad.grad(doubling, optimize=False)(0.3) == 4.0
+    assert s2s_ad.value_and_grad(doubling)(0.3) == (doubling(0.3), 4.0)
+    assert s2s_ad.jvp(doubling)(0.3, 1.0) == (doubling(0.3), 4.0)
+    assert s2s_ad.hessian(doubling)(0.3) == 0.0
+    assert s2s_ad.grad(s2s_ad.grad(doubling))(0.3) == 0.0
+    assert relative_error(s2s_ad.grad(doubling)(0.7),
+                          numerical_grad(doubling, (0.7,), method="richardson")) < 1e-9
+    source = s2s_ad.jvp(doubling).source
+    assert source.count("while True:") == 1 and source.count("* 2") == 2  # not unrolled
+
+
+def test_while_true_binds_a_name_assigned_only_where_it_breaks():
+    from control_cases import while_true_binds_at_break as f
+
+    g = s2s_ad.grad(f, wrt=("x", "y"))
+    for point in [(0.3, 1.0), (-1.2, 2.5)]:
+        expected = numerical_grad(f, point, wrt=(0, 1), method="richardson")
+        for a, b in zip(g(*point), expected):
+            assert relative_error(a, b) < 1e-8
+
+
+def test_while_true_with_tuples_nested_loops_and_continue():
+    def f(x):
+        while True:
+            while True:  # an inner `while True:` binds w for the outer one
+                w = x * 3
+                if w > 1:
+                    break
+                x = w
+            x = x + 0.25
+            if x < 2.0:
+                continue
+            p = (w * x, 2.0)  # a tuple: its number stays a constant
+            break
+        return p[0] * p[1] + w
+
+    for x in (0.1, 0.35, 1.7):
+        expected = numerical_grad(f, (x,), method="richardson")
+        assert relative_error(s2s_ad.grad(f)(x), expected) < 1e-8
+        assert relative_error(s2s_ad.jvp(f)(x, 1.0)[1], expected) < 1e-8
+
+
+def test_while_true_name_bound_on_some_paths_to_a_break_is_an_error_with_a_hint():
+    def f(x):
+        while True:
+            if x > 2.0:
+                z = x
+                break
+            if x < -5.0:
+                break  # z is not assigned on this path
+            x = x * 2
+        return z
+
+    with pytest.raises(s2s_ad.DifferentiationError, match="'z' is used before it is "
+                                                         "assigned") as info:
+        s2s_ad.grad(f)
+    assert "hint: the `while True:` loop on line" in str(info.value)
+    assert "on every path that reaches a `break`" in str(info.value)
+
+
+def test_while_true_reading_a_name_before_the_body_assigns_it_is_an_error():
+    def f(x):
+        while True:
+            x = x + z  # noqa: F821  (z is assigned below: unbound in the first iteration)
+            z = x * 2
+            if z > 1:
+                break
+        return z
+
+    with pytest.raises(s2s_ad.DifferentiationError, match="'z' is used before it is assigned"):
+        s2s_ad.grad(f)
+
+
+def test_a_loop_that_may_not_run_still_does_not_bind():
+    def f(x):
+        while x < 1.0:
+            z = x * 2
+            x = z
+        return z
+
+    with pytest.raises(s2s_ad.DifferentiationError, match="'z' is used before it is assigned"):
+        s2s_ad.grad(f)

@@ -253,10 +253,13 @@ def doubled(x):
 
 @pytest.mark.parametrize("transform, at_3", [(jacobian, 6.0), (hessian, 2.0)],
                          ids=["jacobian", "hessian"])
-def test_jacobian_and_hessian_with_respect_to_an_array_raise(transform, at_3):
-    with pytest.raises(DifferentiationError, match="with respect to the array argument 'x'"):
-        transform(squares)(np.ones(3))
+def test_jacobian_and_hessian_with_respect_to_an_array(transform, at_3):
+    x = np.array([1.0, 2.0, 3.0])
+    expected = 2.0 * x if transform is jacobian else np.diag([2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(transform(squares)(x), expected)  # out.shape + x.shape
     assert transform(squares)(3.0) == at_3  # numbers are fine
+    with pytest.raises(DifferentiationError, match="with respect to the array argument 'x'"):
+        transform(lambda x, y: squares(x) * y, wrt=(0, 1))(x, 2.0)  # one array at a time
 
 
 def sine_waves(a, b):

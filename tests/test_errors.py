@@ -9,6 +9,7 @@ import pytest
 import s2s_ad
 from s2s_ad import (
     DifferentiationError,
+    InfiniteDerivativeError,
     NoDerivativeRuleError,
     NoSourceError,
     UnsupportedSyntaxError,
@@ -125,3 +126,78 @@ def test_no_internal_frames_in_traceback():
     frames = [entry.path for entry in info.traceback]
     inside = [p for p in map(str, frames) if "/s2s_ad/" in p and "frontend" in p]
     assert not inside
+
+
+# --- when the derivative runs: a division by zero where the derivative is infinite -------
+def dist(dx, dy):
+    return math.sqrt(dx * dx + dy * dy)
+
+
+def test_infinite_derivative_names_the_operation_the_generated_line_and_a_hint():
+    g = s2s_ad.grad(dist, wrt=("dx", "dy"))
+    assert g(3.0, 4.0) == pytest.approx((0.6, 0.8))
+    with pytest.raises(InfiniteDerivativeError) as info:
+        g(0.0, 0.0)
+    err = info.value
+    assert isinstance(err, ZeroDivisionError) and isinstance(err, DifferentiationError)
+    lines = str(err).splitlines()
+    assert re.match(r".*test_errors\.py:\d+:\d+: the derivative of `math\.sqrt` is infinite "
+                    r"or undefined at this point \(division by zero in the generated line "
+                    r"'.*/ math\.sqrt\(dx \* dx \+ dy \* dy\).*'\)$", lines[0]), lines[0]
+    with open(__file__) as fh:
+        line = fh.read().splitlines()[err.loc.line - 1]
+    assert line.strip() == "return math.sqrt(dx * dx + dy * dy)"
+    assert lines[1].strip() == line.strip()
+    start = lines[2].index("^")
+    assert lines[1][start:].startswith("math.sqrt(")
+    assert lines[2].count("^") == len("math.sqrt(dx * dx + dy * dy)")
+    assert lines[3].startswith("hint: no finite derivative exists at this point")
+    assert lines[-1] == "(while running 'dist_grad')"
+    # the traceback shows the generated line that divided, and none of s2s_ad's frames
+    paths = [str(entry.path) for entry in info.traceback]
+    assert any(p.startswith("<s2s_ad:dist_grad:") for p in paths)
+    assert not any("/s2s_ad/" in p for p in paths)
+    with pytest.raises(ZeroDivisionError):  # existing `except ZeroDivisionError` still works
+        g(0.0, 0.0)
+
+
+def test_infinite_derivative_in_forward_mode_and_of_a_power():
+    def root(x):
+        return x ** 0.5 + 1.0
+
+    with pytest.raises(InfiniteDerivativeError, match=r"the derivative of `x \*\* 0\.5` is "
+                                                     r"infinite or undefined"):
+        s2s_ad.jvp(root)(0.0, 1.0)
+    with pytest.raises(InfiniteDerivativeError, match="the derivative of `math.acos`"):
+        s2s_ad.grad(lambda x: math.acos(x) * 2.0)(1.0)
+
+
+def test_code_that_cannot_divide_by_zero_has_no_try():
+    assert "try:" not in s2s_ad.grad(lambda a, b: (a + b) * (b + 1)).source
+    assert "try:" not in s2s_ad.grad(lambda x: x ** 2 * 3.0).source
+    source = s2s_ad.grad(dist).source
+    assert "    try:\n" in source
+    assert "    except ZeroDivisionError as error:\n" in source
+    assert "        raise derivative_error(error) from None\n" in source
+
+
+def test_numpy_code_gives_inf_or_nan_instead():
+    g = s2s_ad.grad(lambda x: np.sum(np.sqrt(x)))
+    with pytest.warns(RuntimeWarning):
+        out = g(np.array([0.0, 4.0]))
+    assert out[0] == math.inf and out[1] == 0.25
+    assert "try:" not in g.specialize(np.array([0.0, 4.0])).source
+
+
+def _halve(x):
+    return x * 0.5
+
+
+s2s_ad.defvjp(_halve, lambda g, x: g / (x - x))  # a rule of the user's that divides by zero
+
+
+def test_a_division_by_zero_in_the_users_own_rule_is_left_as_it_is():
+    g = s2s_ad.grad(lambda x: _halve(x) / (x + 2.0))
+    with pytest.raises(ZeroDivisionError) as info:
+        g(1.0)
+    assert not isinstance(info.value, InfiniteDerivativeError)

@@ -26,11 +26,12 @@ from cases import CASES, Case, arity, by_name
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from s2s_ad import grad, hessian, jvp, vjp
+from s2s_ad import grad, hessian, jacobian, jvp, vjp
 from s2s_ad.frontend.lower import lift
 from s2s_ad.ir.core import walk
 from s2s_ad.numeric import directional_derivative, numerical_grad, relative_error
 from s2s_ad.primitives import PRIMITIVES, scalar
+from s2s_ad.primitives.registry import Each
 
 CENTRAL_EPS = 1e-5  # a central difference's step: error ~ eps^2 f''' + 1e-16 |f| / eps
 CENTRAL_RTOL = 1e-7
@@ -137,10 +138,13 @@ def test_second_order(case, data):
 
 # --- the table covers every rule --------------------------------------------------------
 def _scalar_primitives() -> set[str]:
-    """Primitives with a VJP rule written in scalar.py."""
-    return {name for name, prim in PRIMITIVES.items() if isinstance(prim.vjp, tuple)
-            and any(rule is not None and rule.__module__ == scalar.__name__
-                    for rule in prim.vjp)}
+    """Primitives with a VJP rule written in scalar.py (one per operand, or ``Each``)."""
+    def rules(prim):
+        return (prim.vjp.rule,) if isinstance(prim.vjp, Each) else prim.vjp or ()
+
+    return {name for name, prim in PRIMITIVES.items()
+            if any(rule is not None and rule.__module__ == scalar.__name__
+                   for rule in rules(prim))}
 
 
 # Not written by users as such: `copy` is the frontend's, and `a if c else b` lowers to an
@@ -267,3 +271,52 @@ def test_a_broken_rule_fails_the_second_order_check(monkeypatch):
 def test_second_derivative_of_pow_at_a_zero_exponent(name):
     # d/dy [y x^(y-1)] = x^(y-1) (1 + y log x), which is 1/x at y == 0 (x > 0)
     check_second_order(by_name(name).fn, (0.5, 0.0))
+
+
+# --- ties split the cotangent (and a tangent) equally -----------------------------------------
+TIES = [  # (row, point, gradient): exact numbers at ties, and beside them
+    ("max", (2.0, 2.0), (0.5, 0.5)),
+    ("max", (3.0, 1.0), (1.0, 0.0)),
+    ("min", (2.0, 2.0), (0.5, 0.5)),
+    ("min", (3.0, 1.0), (0.0, 1.0)),
+    ("max3", (1.0, 1.0, 1.0), (1 / 3, 1 / 3, 1 / 3)),
+    ("max3", (2.0, 1.0, 2.0), (0.5, 0.0, 0.5)),
+    ("max3", (1.0, 3.0, 2.0), (0.0, 1.0, 0.0)),
+    ("max3", (math.nan, 1.0, 2.0), (0.0, 0.0, 0.0)),  # nothing equals a nan result
+    # min(x * y, z, y) at (1, 1, 1): each operand gets 1/3, x * y passes y/3 to x, x/3 to y
+    ("min3", (1.0, 1.0, 1.0), (1 / 3, 2 / 3, 1 / 3)),
+    ("min3", (2.0, 1.0, 1.0), (0.0, 0.5, 0.5)),
+]
+
+
+@pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
+@pytest.mark.parametrize("name, point, expected", TIES,
+                         ids=[f"{name}{point}" for name, point, _ in TIES])
+def test_a_tie_splits_the_cotangent_equally(name, point, expected, optimize):
+    fn, wrt = by_name(name).fn, every(by_name(name))
+    assert grad(fn, wrt=wrt, optimize=optimize)(*point) == pytest.approx(expected, rel=1e-15)
+    forward = jvp(fn, wrt=wrt, optimize=optimize)
+    for k in wrt:  # the tangent along each axis is that partial
+        unit = tuple(float(i == k) for i in wrt)
+        assert forward(*point, *unit)[1] == pytest.approx(expected[k], rel=1e-15)
+
+
+def test_at_a_tie_the_tangent_of_max_is_the_mean_of_the_tangents():
+    forward = jvp(by_name("max").fn, wrt=(0, 1))
+    assert forward(2.0, 2.0, 1.0, 3.0) == (2.0, 2.0)
+    assert forward(2.0, 1.0, 1.0, 3.0) == (2.0, 1.0)
+    assert jacobian(by_name("min").fn, wrt=(0, 1), mode="fwd")(2.0, 2.0) == (0.5, 0.5)
+
+
+def test_the_tie_rule_reads_as_a_ternary():
+    source = grad(by_name("max").fn, wrt=(0, 1)).source
+    assert "0.5 if x == y else 0.0" in source and "1.0 if x > y else" in source, source
+
+
+def test_second_derivative_beside_a_tie():
+    # max(x * x, y) * x is x**3 where x * x wins (6x at x = 2), and y * x where y does
+    def f(x, y):
+        return max(x * x, y) * x
+
+    assert hessian(f, wrt=(0, 1))(2.0, 1.0) == ((12.0, 0.0), (0.0, 0.0))
+    assert hessian(f, wrt=(0, 1))(1.0, 2.0) == ((0.0, 1.0), (1.0, 0.0))

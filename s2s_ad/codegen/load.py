@@ -23,6 +23,8 @@ def load(fn: Function, name: str, guard: Guard | None = None) -> tuple[FunctionT
     ``guard``)."""
     module = to_ast(fn, name, guard)
     source = _constants_note(fn, module.globals) + to_source(module.tree)
+    if module.locator is not None:
+        module.locator.index(module.tree, source, module.origins)
     filename = f"<s2s_ad:{module.name}:{next(_counter)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"__builtins__": builtins, "__name__": "s2s_ad.generated", **module.globals}

@@ -36,6 +36,7 @@ from ..primitives.registry import (
     Subscript,
     TupleDisplay,
 )
+from .located import Locator, may_divide_by_zero
 
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
@@ -49,6 +50,9 @@ class Module:
     tree: ast.Module
     name: str
     globals: dict[str, Any] = field(default_factory=dict)
+    # code that may divide by zero: its ``derivative_error`` and the ops of its expressions
+    locator: Locator | None = None
+    origins: list[tuple[ast.expr, Op]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,7 @@ class _Codegen:
         self.global_objs: dict[int, tuple[Any, str]] = {}
         self.alias: dict[Value, Value] = {}
         self.params = set(fn.params)
+        self.origins: list[tuple[ast.expr, Op]] = []  # each op's expression
 
     # --- names, resolved at the end --------------------------------------------------------
     def local(self, v: Value) -> ast.Name:
@@ -124,17 +129,41 @@ class _Codegen:
     def module(self, name: str, guard: Guard | None = None) -> Module:
         fn = self.fn
         body = self.region(fn.body, top=True)
+        leaves = [self.ref(v) for v in fn.body.results]
+        ret = ast.Return(value=_tree(fn.out_tree, leaves))
+        locator = Locator(name) if may_divide_by_zero(fn) else None
+        caught = None
+        if locator is None:
+            body.append(ret)
+        else:  # `return dx, dy` cannot raise: it stays after the try
+            after = [ret] if _only_names(ret) else []
+            caught = self.catch(body if after else [*body, ret], locator)
+            body = [caught, *after]
         if guard is not None:
             body.insert(0, self.guard(guard))
-        leaves = [self.ref(v) for v in fn.body.results]
-        body.append(ast.Return(value=_tree(fn.out_tree, leaves)))
         args = self.arguments()
         fdef = ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None,
                                type_comment=None)
-        module = Module(ast.Module(body=[fdef], type_ignores=[]), name)
+        module = Module(ast.Module(body=[fdef], type_ignores=[]), name, locator=locator,
+                        origins=self.origins)
         fdef.name = self.assign_names(module, name)
         module.name = fdef.name
+        if caught is not None:
+            locator.name = fdef.name
+            handler = caught.handlers[0]
+            handler.name = handler.body[0].exc.args[0].id  # the name chosen for `error`
         return module
+
+    def catch(self, body: list[ast.stmt], locator: Locator) -> ast.Try:
+        """``body`` in ``try:``, a ZeroDivisionError turned into an InfiniteDerivativeError
+        that names the user's operation (codegen/located.py)."""
+        error = Value("error")
+        raised = ast.Call(func=self.global_ref(locator, "derivative_error"),
+                          args=[self.local(error)], keywords=[])
+        handler = ast.ExceptHandler(
+            type=self.global_ref(ZeroDivisionError, "ZeroDivisionError"), name="",
+            body=[ast.Raise(exc=raised, cause=ast.Constant(None))])
+        return ast.Try(body=body or [ast.Pass()], handlers=[handler], orelse=[], finalbody=[])
 
     def guard(self, guard: Guard) -> ast.stmt:
         params = {p.hint: p for p in self.fn.params}
@@ -167,6 +196,8 @@ class _Codegen:
                 continue  # a marker for the transforms (e.g. `appended`): no code
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
             expr = None if isinstance(get(op.prim).emission, AddItem) else self.expression(op)
+            if expr is not None:
+                self.origins.append((expr, op))
             if self.inlinable(op, region) and size <= INLINE_LIMIT:
                 self.inline[op.out] = (expr, size)
                 continue
@@ -391,6 +422,13 @@ class _Codegen:
                 chosen[key] = v.hint if v in self.params else namer.fresh(v.hint)
             node.id = chosen[key]
         return fname
+
+
+def _only_names(ret: ast.Return) -> bool:
+    """Does ``return ...`` read only names and constants (so it cannot raise)?"""
+    return all(isinstance(node, (ast.Name, ast.Constant, ast.Tuple, ast.List, ast.Dict,
+                                 ast.Load, ast.expr_context))
+               for node in ast.walk(ret.value))
 
 
 def _assign(targets: list[ast.expr], value: ast.expr) -> ast.Assign:

@@ -19,7 +19,7 @@ from ..primitives.numpy import ATTRIBUTES, CONSTRUCTORS, METHODS, SIGNATURES
 
 # run when the derivative is built if every argument is a constant (never np.random)
 _CONSTANT_CONSTRUCTORS = {np.array, np.asarray, np.zeros, np.ones, np.full, np.eye,
-                          np.identity, np.arange, np.linspace}
+                          np.identity, np.arange, np.linspace, np.logspace, np.geomspace, np.tri}
 
 
 class Arrays:
@@ -30,8 +30,7 @@ class Arrays:
         """``np.<fn>(*args, **kwargs)`` as the op ``prim``."""
         label = f"np.{prim[3:]}" if prim.startswith("np.") else prim
         if prim in CONSTRUCTORS:
-            attrs = self.static_attrs(label, kwargs, ("dtype",), node)
-            return self.e.emit(prim, *(self.array_operand(a, node) for a in args), **attrs)[0]
+            return self.constructor(prim, label, obj, args, kwargs, node)
         if prim == "np.einsum":
             if not args or not self.is_static(args[0]) or not isinstance(args[0].obj, str):
                 raise self.error(node, "np.einsum needs its subscripts as a string constant")
@@ -47,6 +46,9 @@ class Arrays:
         operands, given = names[:n], dict(list(bound.arguments.items())[n:])
         if prim in ("np.concatenate", "np.stack", "np.hstack", "np.vstack"):
             pieces = bound.arguments[operands[0]]
+            if isinstance(pieces, Value) and prim in ("np.concatenate", "np.stack"):
+                attrs = self.static_attrs(label, given, allowed, node)  # a run-time list
+                return self.e.emit(prim + "_items", pieces, **attrs)[0]
             if not isinstance(pieces, (tuple, list)):
                 raise self.error(node, f"{label} needs a tuple or list of arrays written "
                                  "here", hint=f"write {label}((a, b, ...))")
@@ -61,6 +63,23 @@ class Arrays:
                              "differentiable here", hint="write the norm out: "
                              "np.sum(np.abs(x) ** p) ** (1 / p)")
         return self.e.emit(prim, *values, **attrs)[0]
+
+    def constructor(self, prim: str, label: str, obj: Any, args: list, kwargs: dict,
+                    node: ast.Call) -> Value:
+        """``np.linspace(0.0, T, num=5, endpoint=False)``: operands as CONSTRUCTORS lists
+        them (by position or by name), the rest attributes known when building."""
+        names, allowed = CONSTRUCTORS[prim]
+        try:
+            signature = inspect.signature(obj)
+            given = dict(signature.bind(*args, **kwargs).arguments)
+        except (TypeError, ValueError) as exc:
+            raise self.error(node, f"bad call to {label}: {exc}") from None
+        last = max((k for k, name in enumerate(names) if name in given), default=-1)
+        operands = [self.array_operand(given.pop(name), node) if name in given
+                    else self.e.const(signature.parameters[name].default)
+                    for name in names[:last + 1]]
+        attrs = self.static_attrs(label, given, allowed, node)
+        return self.e.emit(prim, *operands, **attrs)[0]
 
     def clip(self, values: list[Value], node: ast.AST) -> Value:
         """``np.clip`` with a ``None`` bound is ``np.maximum``/``np.minimum``."""

@@ -20,10 +20,12 @@ BREAK = "<break>"  # pseudo-variable of a loop body: has this iteration executed
 
 
 class ControlFlow:
-    """Mixin of the lowerer: needs ``e``, ``expr``, ``stmt``, ``operand``, ``error``."""
+    """Mixin of the lowerer: needs ``e``, ``expr``, ``stmt``, ``operand``, ``error``,
+    ``partly_bound``."""
 
     loop_depth = 0  # loops around the statement being lowered
     runtime_loops = 0  # of those, the ones that stay loops (not unrolled)
+    first_bound: tuple = ()  # per run-time loop around it: its _FirstBound, or None
 
     # --- blocks ---------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], env: dict) -> tuple[str, Any]:
@@ -39,6 +41,8 @@ class ControlFlow:
                 return RETURNS, value
             if isinstance(node, ast.Break):
                 env[BREAK] = self.static(True)
+                if self.first_bound and self.first_bound[-1] is not None:
+                    self.first_bound[-1].reached_break(env)
                 return ENDS, env
             if isinstance(node, ast.Continue):
                 return ENDS, env
@@ -67,14 +71,17 @@ class ControlFlow:
         with self.e.into(else_region):
             other = self.block(else_stmts, dict(env))
         with self.e.at(self.source.loc(node)):
-            kind, joined = self.join(node, cond, (then_region, then), (else_region, other))
+            kind, joined = self.join(node, cond, (then_region, then), (else_region, other),
+                                     exits)
         if kind == RETURNS or exits:
             return kind, joined
         return self.block(rest, joined)
 
     def join(self, node: ast.AST, cond: Value, then: tuple[Region, tuple[str, Any]],
-             other: tuple[Region, tuple[str, Any]]) -> tuple[str, Any]:
-        """An ``if`` op whose results are what differs between the two outcomes."""
+             other: tuple[Region, tuple[str, Any]], exits: bool = False) -> tuple[str, Any]:
+        """An ``if`` op whose results are what differs between the two outcomes. ``exits``:
+        the iteration ends at this join (a branch breaks or continues; the rest of the
+        block is in both branches)."""
         (r1, (kind1, out1)), (r2, (kind2, out2)) = then, other
         if kind1 != kind2:
             raise self.error(node, "cannot differentiate an if where one branch returns and "
@@ -84,8 +91,21 @@ class ControlFlow:
             slots = self.merge_entries(node, "result", out1, out2, r1, r2)
             return RETURNS, self.emit_if(cond, r1, r2, [slots])[0]
         names = [n for n in out1 if n in out2]
+        loop = self.first_bound[-1] if self.first_bound else None
+        if exits and loop is not None:  # a name one path binds: a stand-in on the other
+            lone = [n for n in {**out1, **out2} if n in loop.names and n not in names]
+            out1 = {**out1, **{n: self.stand_in(out2[n]) for n in lone if n not in out1}}
+            out2 = {**out2, **{n: self.stand_in(out1[n]) for n in lone if n not in out2}}
+            names += lone
         merged = [self.merge_entries(node, n, out1[n], out2[n], r1, r2) for n in names]
         return ENDS, dict(zip(names, self.emit_if(cond, r1, r2, merged)))
+
+    def stand_in(self, entry: Any) -> Any:
+        """What a path that has not bound a name yields for it at the end of an iteration
+        (never read: see _FirstBound): ``entry``'s structure, with 0.0 for its IR values."""
+        if isinstance(entry, (tuple, list)):
+            return type(entry)(self.stand_in(x) for x in entry)
+        return self.static(0.0) if isinstance(entry, Value) else entry
 
     def merge_entries(self, node: ast.AST, name: str, a: Any, b: Any, r1: Region,
                       r2: Region) -> Any:
@@ -220,11 +240,14 @@ class ControlFlow:
             return inner, params
 
         regions = []
+        runs_once = False  # `while True:`: the body runs at least once
         if prim == "while":
             cond_env, cond_params = fresh_env()
             cond_region = Region(cond_params)
             with self.e.into(cond_region), self.e.at(self.source.loc(node.test)):
-                cond_region.results = [self.operand(self.expr(node.test, cond_env), node.test)]
+                test = self.expr(node.test, cond_env)
+                cond_region.results = [self.operand(test, node.test)]
+            runs_once = self.is_static(test) and _true_constant(test.obj)
             regions.append(cond_region)
         body_env, params = fresh_env()
         body = Region(params)
@@ -235,6 +258,9 @@ class ControlFlow:
                 body_env[index] = i
         if breaks:
             body_env[BREAK] = self.static(False)
+        first_bound = _FirstBound({n for n in assigned if n not in env}) if runs_once else None
+        saved = self.first_bound
+        self.first_bound = (*saved, first_bound)
         self.loop_depth += 1
         self.runtime_loops += 1
         try:
@@ -245,17 +271,35 @@ class ControlFlow:
                 _, end = self.block(node.body, body_env)
                 for n, t in zip(carried, templates):
                     body.results.extend(self.carried_leaves(node, n, t, end[n]))
+                first = {}  # names bound after the loop that were not bound before it
+                if first_bound is not None:
+                    bound = first_bound.at_breaks or set()
+                    for n in first_bound.at_some_break - bound:  # for the error's hint
+                        self.partly_bound[n] = self.source.loc(node).line
+                    first = {n: end[n] for n in assigned
+                             if n in bound and n in end and _carriable(end[n])}
+                new_leaves = [v for entry in first.values() for v in _value_leaves(entry)]
+                body.results.extend(new_leaves)
                 if breaks:
                     body.results.append(self.operand(end[BREAK], node))
         finally:
             self.loop_depth -= 1
             self.runtime_loops -= 1
+            self.first_bound = saved
         regions.append(body)
-        outs = tuple(Value(name) for name in names)
         with self.e.at(self.source.loc(node)):
+            for v in new_leaves:  # a start value no iteration reads: the body assigns first
+                names.append(v.hint)
+                inits.append(self.e.const(0.0))
+                for region in regions:
+                    region.params.append(Value(v.hint))
+            outs = tuple(Value(name) for name in names)
             self.e.region.ops.append(Op(prim, (*bounds, *inits), outs, (("breaks", breaks),),
                                         tuple(regions), self.e.loc))
         _rebind_all(env, carried, templates, outs)
+        supply = iter(outs[len(outs) - len(new_leaves):])
+        for n, entry in first.items():
+            env[n] = _replace_values(entry, supply)
 
     def carry_template(self, node: ast.AST, name: str, entry: Any) -> Any:
         """``entry`` with every leaf an IR value (statics become constants), hinted ``name``."""
@@ -311,6 +355,29 @@ class ControlFlow:
             b = else_fn()
         template = self.merge_entries(node, "", a, b, r1, r2)
         return self.emit_if(cond, r1, r2, [template])[0]
+
+
+class _FirstBound:
+    """The names a ``while True:`` body binds that are unbound before the loop, and of
+    those, the ones bound on every path to a ``break`` lowered so far (``at_breaks``).
+
+    The body runs at least once and the loop ends only at a ``break``, so those are bound
+    after the loop: it carries them out, starting from a stand-in (0.0) that no iteration
+    reads. Where a path that binds a name joins one that does not, the iteration ends
+    (the rest of the body is in both branches), so the other path yields a stand-in too,
+    read by no one: a path that does not break goes on to an iteration that binds the
+    name before anything reads it. A name bound on only some paths to a ``break`` stays
+    unbound after the loop ("used before it is assigned")."""
+
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
+        self.at_breaks: set[str] | None = None
+        self.at_some_break: set[str] = set()
+
+    def reached_break(self, env: dict) -> None:
+        bound = {n for n in self.names if n in env}
+        self.at_breaks = bound if self.at_breaks is None else self.at_breaks & bound
+        self.at_some_break |= bound
 
 
 class DictView:
@@ -376,6 +443,35 @@ def _replace_leaves(template: Any, supply: Any) -> Any:
     if isinstance(template, (tuple, list)):
         return type(template)(_replace_leaves(t, supply) for t in template)
     return next(supply)
+
+
+def _true_constant(obj: Any) -> bool:
+    """Is ``obj`` a constant that is true (``while True:``, ``while 1:``)?"""
+    return isinstance(obj, (bool, int, float, str)) and bool(obj)
+
+
+def _carriable(entry: Any) -> bool:
+    """Can a loop carry ``entry`` out: values, objects known when building (the same in
+    every iteration), and tuples and lists of them? (Not a dict display, nor a ``range``,
+    ``zip``... that holds this iteration's values.)"""
+    if isinstance(entry, (tuple, list)):
+        return all(_carriable(x) for x in entry)
+    return not isinstance(entry, dict) and not isinstance(
+        getattr(entry, "obj", None), (DictView, Enumerate, Zip, _Range))
+
+
+def _value_leaves(entry: Any) -> list[Value]:
+    if isinstance(entry, (tuple, list)):
+        return [leaf for x in entry for leaf in _value_leaves(x)]
+    return [entry] if isinstance(entry, Value) else []
+
+
+def _replace_values(entry: Any, supply: Any) -> Any:
+    """``entry`` with its IR values replaced, in order, from ``supply`` (constants stay:
+    they are the same in every iteration)."""
+    if isinstance(entry, (tuple, list)):
+        return type(entry)(_replace_values(x, supply) for x in entry)
+    return next(supply) if isinstance(entry, Value) else entry
 
 
 def _same_constant(a: Any, b: Any) -> bool:

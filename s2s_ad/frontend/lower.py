@@ -92,6 +92,8 @@ class _Lowerer(ControlFlow, Arrays):
         self.growing = _appended_in_loops(source.node)  # names of lists that grow in loops
         self.mutable: set[Value] = set()  # run-time lists this function appends to
         self.updates: list[Update] = []  # `u += v`, checked for arrays others read (inplace.py)
+        # names a `while True:` loop binds on some paths to a break only -> the loop's line
+        self.partly_bound: dict[str, int] = {}
 
     # --- errors ---------------------------------------------------------------------------
     def error(self, node: ast.AST, message: str, hint: str | None = None,
@@ -334,8 +336,13 @@ class _Lowerer(ControlFlow, Arrays):
         name = node.id
         if name in self.locals:
             if name not in env:
+                line = self.partly_bound.get(name)
+                hint = None if line is None else (
+                    f"the `while True:` loop on line {line} assigns it on some paths to a "
+                    "`break`, not on all: assign it on every path that reaches a `break`, or "
+                    "before the loop")
                 raise self.error(node, f"local variable {name!r} is used before it is "
-                                 "assigned", kind=DifferentiationError)
+                                 "assigned", hint=hint, kind=DifferentiationError)
             return env[name]
         if name in self.closure:
             try:
@@ -395,12 +402,14 @@ class _Lowerer(ControlFlow, Arrays):
         if obj in _STATIC_BUILTINS:
             return self.static_builtin(obj, args, kwargs, node)
         if hasattr(obj, "__s2s__") or (isinstance(obj, types.FunctionType)
-                                       and primitive_for(obj) is None):
+                                       and primitive_for(obj) is None
+                                       and _module_root(obj) != "numpy"):  # np.tri: no rule
             return self.inline(obj, args, kwargs, node)
         constant = self.constant_array(obj, args, kwargs)
         if constant is not _UNKNOWN:
             return Static(constant)
-        if obj in (np.array, np.asarray) and len(args) == 1 and not kwargs:
+        if (obj in (np.array, np.asarray) and len(args) == 1 and not kwargs
+                and isinstance(args[0], (tuple, list))):
             return self.array_from_items(args[0], node)
         prim = primitive_for(obj)
         if prim is not None and (prim.startswith("np.") or prim == "matmul"):
@@ -505,11 +514,8 @@ class _Lowerer(ControlFlow, Arrays):
         e = self.e
         if obj is math.log and len(args) == 2:  # log(x, base) = log(x) / log(base)
             return e.truediv(e.log(args[0]), e.log(args[1]))
-        if prim in ("max", "min") and len(args) >= 2:  # n-ary max/min as a left fold
-            acc = args[0]
-            for arg in args[1:]:
-                acc = e.emit(prim, acc, arg)[0]
-            return acc
+        if prim in ("max", "min") and len(args) >= 2:  # one op: its rule splits n-way ties
+            return e.emit(prim, *args)[0]
         arity = _ARITY.get(prim, 1)
         if len(args) != arity:
             raise self.error(node, f"{_callable_name(obj)} takes {arity} argument(s) here, "
@@ -601,6 +607,10 @@ def _assigned_names(fn: ast.FunctionDef | ast.Lambda) -> set[str]:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
     return names
+
+
+def _module_root(obj: Any) -> str:
+    return (getattr(obj, "__module__", None) or "").partition(".")[0]
 
 
 def _callable_name(obj: Any, fallback: str = "") -> str:

@@ -57,7 +57,7 @@ def parse_function(fn: types.FunctionType) -> Source:
     node = _find_def(module, fn) if module is not None else None
     if node is None and fn.__name__ == "<lambda>":
         node = _find_lambda(lines, fn)
-        indent = 0
+        indent = len(first) - len(first.lstrip())  # its first line is parsed stripped
     if node is None:
         raise NoSourceError(f"cannot locate the definition of {name!r} in its source",
                             hint="define it with `def` on its own lines")

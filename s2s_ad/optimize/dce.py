@@ -3,14 +3,15 @@
 Inside control flow: an ``if`` or a loop whose results nobody reads goes whole (a loop that
 breaks too, though its body needs its own ``broke`` flag); a kept ``if`` loses the results
 nobody reads, a kept loop the carried values that neither a later op nor the loop itself
-needs (a fixpoint over the body). Ops holding tape pushes or pops are never dropped.
+needs (a fixpoint over the body). Ops holding tape pushes or pops are never dropped; a
+container adjoint that is only added into goes, with the adds.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ..ir.core import Function, Op, Region, Value
+from ..ir.core import Function, Op, Region, Value, walk
 from ..primitives.registry import pure_op
 
 _LOOPS = ("for_range", "while")
@@ -18,7 +19,35 @@ _LOOPS = ("for_range", "while")
 
 def dce(fn: Function) -> Function:
     live: set[Value] = set(fn.body.results)
-    return replace(fn, body=_dce_region(fn.body, live))
+    body = _without_unread_adjoints(fn.body)
+    return replace(fn, body=_dce_region(body, live))
+
+
+# a container adjoint is made fresh and filled in place; if nothing else reads it, it goes
+# with the adds into it (the gradient a Hessian's loop computes beside its tangent)
+_FRESH = ("zeros_like", "zeros_array")
+_ADDS = ("add_item", "add_at")
+
+
+def _without_unread_adjoints(region: Region) -> Region:
+    made = {op.out for op in walk(region) if op.prim in _FRESH}
+    read = {a for op in walk(region) for k, a in enumerate(op.args)
+            if not (op.prim in _ADDS and k == 0)} | {v for r in _regions(region)
+                                                      for v in r.results}
+    unread = made - read
+    return _dropping(region, unread) if unread else region
+
+
+def _dropping(region: Region, unread: set[Value]) -> Region:
+    ops = [replace(op, regions=tuple(_dropping(r, unread) for r in op.regions))
+           if op.regions else op for op in region.ops
+           if not (op.prim in _FRESH and op.out in unread)
+           and not (op.prim in _ADDS and op.args[0] in unread)]
+    return Region(region.params, ops, region.results)
+
+
+def _regions(region: Region) -> list[Region]:
+    return [region, *(r for op in walk(region) for r in op.regions)]
 
 
 def _dce_region(region: Region, live: set[Value]) -> Region:

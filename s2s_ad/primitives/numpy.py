@@ -6,8 +6,10 @@ own: reverse mode sums a cotangent back to its operand's shape in one place
 rules put the cotangent back on the reduced axes.
 
 Conventions at kinks: ``np.abs`` has derivative +1 at 0; ``np.maximum``/``np.minimum``
-send the cotangent to *both* operands at a tie (like ``max``/``min``); ``np.max``/``np.min``
-share it equally among the tied entries; ``np.sign`` and comparisons carry no derivative.
+give each operand half the cotangent at a tie (like ``max``/``min``; a tangent is likewise
+``(dx + dy) / 2`` there), and ``np.max``/``np.min`` share it equally among the tied entries;
+``np.clip(x, lo, hi)`` gives it all to ``x`` at a bound; ``np.sign`` and comparisons carry no
+derivative.
 """
 
 from __future__ import annotations
@@ -84,9 +86,9 @@ _defnp("linalg.det")
 for _name in "concatenate stack hstack vstack".split():
     _defnp(_name, pack=True)
 _defnp("einsum", leading=("subscripts",))
-# constructors: their results carry no derivative
-for _name in ("zeros ones full eye arange linspace zeros_like ones_like full_like array "
-              "asarray").split():
+# constructors: see "constructors" below for what carries a derivative
+for _name in ("zeros ones full eye identity arange linspace zeros_like ones_like full_like "
+              "array asarray").split():
     _defnp(_name)
 _defnp("add.at", obj=np.add.at)
 defprim("T", Attribute("T"), lambda x: x.T, doc="x.T")
@@ -96,11 +98,10 @@ defprim(".sum", Method("sum"), lambda x, **attrs: x.sum(**attrs), kind="reductio
         doc="x.sum(axis=..., keepdims=...) of an ndarray")
 for _name in ("shape", "ndim", "size", "dtype"):
     defprim("." + _name, Attribute(_name), operator.attrgetter(_name), doc=f"x.{_name}")
-PRIMITIVES["np.asarray"].kind = "elementwise"
+PRIMITIVES["np.asarray"].kind = PRIMITIVES["np.array"].kind = "elementwise"
 nondifferentiable("np.sign", "np.floor", "np.ceil", "np.shape", "np.size", "np.ndim",
-                  "np.zeros", "np.ones", "np.full", "np.eye", "np.arange", "np.linspace",
-                  "np.array",
-                  "np.zeros_like", "np.ones_like", "np.full_like", "np.add.at", ".shape", "astype",
+                  "np.zeros", "np.ones", "np.eye", "np.identity",
+                  "np.zeros_like", "np.ones_like", "np.add.at", ".shape", "astype",
                   ".ndim", ".size", ".dtype")
 for _name in ("np.ndim", "np.size", ".ndim", ".size", "np.linalg.det"):
     PRIMITIVES[_name].kind = "number"
@@ -175,6 +176,12 @@ def _where(e, cond, g, operands, otherwise=0.0):
     return _np(e, "where", cond, g, otherwise)
 
 
+def _vjp_maximum(e, g, x, y, wins):
+    # g where this operand wins, half of it at a tie (a subgradient, as in JAX):
+    # np.where(x > y, g, np.where(x == y, 0.5 * g, 0.0))
+    return _where(e, wins, g, (x, y), _where(e, e.eq(x, y), e.mul(0.5, g), (x, y)))
+
+
 defvjp("np.sin", lambda e, g, x: e.mul(g, _np(e, "cos", x)))
 defvjp("np.cos", lambda e, g, x: e.neg(e.mul(g, _np(e, "sin", x))))
 defvjp("np.tan", lambda e, g, x: e.mul(g, e.add(1.0, e.mul(_np(e, "tan", x), _np(e, "tan", x)))))
@@ -198,10 +205,10 @@ defvjp("np.arctan2", lambda e, g, y, x: _vjp_arctan2(e, g, y, x, True),
        lambda e, g, y, x: _vjp_arctan2(e, g, y, x, False))
 defvjp("np.power", _vjp_power_base,
        lambda e, g, x, y: e.mul(g, e.mul(_np(e, "power", x, y), _np(e, "log", x))))
-defvjp("np.maximum", lambda e, g, x, y: _where(e, e.ge(x, y), g, (x, y)),
-       lambda e, g, x, y: _where(e, e.ge(y, x), g, (x, y)))
-defvjp("np.minimum", lambda e, g, x, y: _where(e, e.le(x, y), g, (x, y)),
-       lambda e, g, x, y: _where(e, e.le(y, x), g, (x, y)))
+defvjp("np.maximum", lambda e, g, x, y: _vjp_maximum(e, g, x, y, e.gt(x, y)),
+       lambda e, g, x, y: _vjp_maximum(e, g, x, y, e.gt(y, x)))
+defvjp("np.minimum", lambda e, g, x, y: _vjp_maximum(e, g, x, y, e.lt(x, y)),
+       lambda e, g, x, y: _vjp_maximum(e, g, x, y, e.lt(y, x)))
 defvjp("np.logaddexp", lambda e, g, x, y: _vjp_logaddexp(e, g, x, y, True),
        lambda e, g, x, y: _vjp_logaddexp(e, g, x, y, False))
 defvjp("np.where", None, lambda e, g, c, a, b: _where(e, c, g, (c, a, b)),
@@ -286,6 +293,7 @@ for _name in ("max", "min", "prod", "var", "std", "linalg.norm"):
 # x.sum(axis=...) is written only by gradients (a broadcast operand's cotangent): forward
 # mode over them (hessian, hvp) needs its JVP
 defjvp(".sum", lambda e, dx, x, **attrs: e.emit(".sum", dx, **attrs)[0])
+defvjp(".sum", PRIMITIVES["np.sum"].vjp[0])
 
 
 # --- linear algebra --------------------------------------------------------------------------
@@ -396,6 +404,10 @@ defvjp("np.ravel", lambda e, g, x: _back_to(e, g, x))
 defvjp("np.squeeze", lambda e, g, x, **attrs: _back_to(e, g, x))
 defvjp("np.expand_dims", lambda e, g, x, axis: _back_to(e, g, x))
 defvjp("np.copy", lambda e, g, x: g)
+# np.array(xs) of a list computed here (np.array([a, b]) is np.stack): the cotangent is
+# the list's whole adjoint, which reverse mode adds up with its item adjoints
+defvjp("np.array", lambda e, g, x, **attrs: g)
+defjvp("np.array", lambda e, dx, x, **attrs: _np(e, "array", dx, **attrs))
 defvjp("np.asarray", lambda e, g, x, **attrs: g)
 defjvp("np.asarray", lambda e, dx, x, **attrs: _np(e, "asarray", dx, **attrs))
 defvjp("np.broadcast_to", lambda e, g, x, shape: e.emit("unbroadcast", g, x)[0], None)
@@ -443,6 +455,31 @@ defvjp("np.vstack", Each(_vjp_vstack))
 for _name in ("concatenate", "stack", "hstack", "vstack"):
     defjvp("np." + _name, Each(_jvp_join(_name)))
 
+defprim("np.moveaxis", Call(np.moveaxis, "moveaxis", np), np.moveaxis,
+        callables=(np.moveaxis,), doc="np.moveaxis(x, source=..., destination=...)")
+defvjp("np.moveaxis", lambda e, g, x, source, destination: _np(
+    e, "moveaxis", g, source=destination, destination=source))
+defjvp("np.moveaxis", lambda e, dx, x, source, destination: _np(
+    e, "moveaxis", dx, source=source, destination=destination))
+
+# np.stack(xs) and np.concatenate(xs) of a list built at run time (appended to in a loop):
+# the cotangent is the list's whole adjoint, a sequence of pieces, one per item (reverse
+# mode adds it up with the item adjoints: runtime.merge_adjoints)
+defprim("np.stack_items", Call(np.stack, "stack", np), doc="np.stack(xs) of a run-time list")
+defprim("np.concatenate_items", Call(np.concatenate, "concatenate", np),
+        doc="np.concatenate(xs) of a run-time list")
+defprim("split_like", Call(runtime.split_like, "split_like"),
+        doc="split_like(g, xs, axis): g cut into pieces shaped like the items of xs")
+defvjp("np.stack_items", lambda e, g, xs, axis=0: g if axis == 0 else _np(
+    e, "moveaxis", g, source=axis, destination=0))
+defjvp("np.stack_items", lambda e, dxs, xs, axis=0: e.emit("np.stack_items", dxs, axis=axis)[0])
+defvjp("np.concatenate_items", lambda e, g, xs, axis=0: e.split_like(g, xs, axis=axis))
+defjvp("np.concatenate_items",
+       lambda e, dxs, xs, axis=0: e.emit("np.concatenate_items", dxs, axis=axis)[0])
+defvjp("split_like", lambda e, ct, g, xs, axis=0: e.emit("np.concatenate_items", ct,
+                                                          axis=axis)[0], None)
+defjvp("split_like", lambda e, dg, g, xs, axis=0: e.split_like(dg, xs, axis=axis), None)
+
 
 def _einsum_specs(subscripts: str, n: int) -> tuple[list[str], str]:
     spec = subscripts.replace(" ", "")
@@ -481,6 +518,36 @@ for _name in ("split", "take", "flip", "swapaxes", "multiply", "tensordot"):
 # hessian and hvp run, needs its JVP; it is bilinear
 defjvp("np.tensordot", lambda e, da, a, b, axes: _np(e, "tensordot", da, b, axes=axes),
        lambda e, db, a, b, axes: _np(e, "tensordot", a, db, axes=axes))
+
+
+def _vjp_tensordot(e, g, a, b, axes, which):
+    """Reverse mode over a gradient that has one (np.inner's): an einsum of g with the other
+    operand, or, where the ranks are not known yet, the same at run time."""
+    na, nb = e.ndim(a), e.ndim(b)
+    if na is None or nb is None:
+        return e.tensordot_vjp(g, a, b, axes=axes, which=which)
+    spec = runtime.tensordot_spec(na, nb, axes, which)
+    return _np(e, "einsum", g, b if which == 0 else a, subscripts=spec)
+
+
+defvjp("np.tensordot", lambda e, g, a, b, axes: _vjp_tensordot(e, g, a, b, axes, 0),
+       lambda e, g, a, b, axes: _vjp_tensordot(e, g, a, b, axes, 1))
+defprim("tensordot_vjp", Call(runtime.tensordot_vjp, "tensordot_vjp"),
+        doc="a cotangent of np.tensordot for operands of ranks unknown when transforming")
+# tensordot_vjp(g, a, b, axes, which) is linear in g and, given g, in b (which=0) or a
+defvjp("tensordot_vjp",
+       lambda e, ct, g, a, b, axes, which: _np(e, "tensordot", *((ct, b) if which == 0
+                                                                 else (a, ct)), axes=axes),
+       lambda e, ct, g, a, b, axes, which: None if which == 0 else e.tensordot_vjp(
+           g, a, ct, axes=axes, which=0),
+       lambda e, ct, g, a, b, axes, which: None if which == 1 else e.tensordot_vjp(
+           g, ct, b, axes=axes, which=1))
+defjvp("tensordot_vjp",
+       lambda e, dg, g, a, b, axes, which: e.tensordot_vjp(dg, a, b, axes=axes, which=which),
+       lambda e, da, g, a, b, axes, which: None if which == 0 else e.tensordot_vjp(
+           g, da, b, axes=axes, which=1),
+       lambda e, db, g, a, b, axes, which: None if which == 1 else e.tensordot_vjp(
+           g, a, db, axes=axes, which=0))
 defvjp("np.take", lambda e, g, x, i, axis=None: e.emit("take_vjp", g, x, i, axis=axis)[0], None)
 defjvp("np.take", lambda e, dx, x, i, **attrs: _np(e, "take", dx, i, **attrs), None)
 defvjp("np.flip", lambda e, g, x, **attrs: _np(e, "flip", g, **attrs))
@@ -502,6 +569,11 @@ nondifferentiable("slice", "np.split")
 defjvp("matmul_vjp", lambda e, dg, g, a, b, which: e.matmul_vjp(dg, a, b, which=which),
        lambda e, da, g, a, b, which: None if which == 0 else e.matmul_vjp(g, da, b, which=1),
        lambda e, db, g, a, b, which: None if which == 1 else e.matmul_vjp(g, a, db, which=0))
+# and, given g, linear in b (which=0) or a: <ct, g @ b.T> = <g, ct @ b>
+defvjp("matmul_vjp",
+       lambda e, ct, g, a, b, which: e.matmul(ct, b) if which == 0 else e.matmul(a, ct),
+       lambda e, ct, g, a, b, which: None if which == 0 else e.matmul_vjp(g, a, ct, which=0),
+       lambda e, ct, g, a, b, which: None if which == 1 else e.matmul_vjp(g, ct, b, which=1))
 # unbroadcast(g, x) and take_vjp(g, x, i) are linear in g
 defvjp("unbroadcast", lambda e, ct, g, x: _np(e, "broadcast_to", ct, _shape(e, g)), None)
 defjvp("unbroadcast", lambda e, dg, g, x: e.unbroadcast(dg, x), None)
@@ -509,6 +581,102 @@ defvjp("take_vjp", lambda e, ct, g, x, i, axis=None: _np(e, "take", ct, i, axis=
        None)
 defjvp("take_vjp", lambda e, dg, g, x, i, axis=None: e.take_vjp(dg, x, i, axis=axis), None,
        None)
+
+
+# --- constructors ----------------------------------------------------------------------------
+# np.linspace(a, b, n)[i] = a (1 - i/d) + b i/d (d = n - 1, or n with endpoint=False): the
+# weights are linspaces too; np.arange(a, b, h)[i] = a + i h (the stop, like np.arange(b)'s
+# only operand, sets only the length: derivative 0); np.full(s, v) and np.full_like(x, v) are
+# v everywhere. Shapes, sizes, and np.zeros ones eye identity zeros_like ones_like, do not
+# depend on values (derivative 0); neither does a result of an integer dtype (it rounds).
+def _rounds(e, dtype, like=None) -> bool:
+    """Does a constructor of ``dtype`` (not given: ``like``'s, when known) round?"""
+    if dtype is None and like is not None:
+        dtype = e.dtypes.get(like)
+    return dtype is not None and not np.issubdtype(dtype, np.inexact)
+
+
+def _total(e, g):
+    """The sum of ``g``'s entries: a broadcast number times their count."""
+    source = e.deferred.get(g)
+    if source is not None and source[0] in e.scalars:
+        return e.mul(source[0], math.prod(source[1]))
+    return _np(e, "sum", g)
+
+
+def _sum_back(e, g, v):
+    """The cotangent of a fill value ``v``: ``g`` summed back to ``v``'s shape."""
+    return _total(e, g) if e.scalar(v) else e.unbroadcast(g, v)
+
+
+def _ramp(e, num, k, endpoint):
+    """How the entries of ``np.linspace`` move with its start (``k=0``) or stop, and their
+    sum when ``num`` is known (the weights are then built once, with the code)."""
+    ends = (1.0, 0.0) if k == 0 else (0.0, 1.0)
+    n = 50 if num is None else e.constants.get(num)
+    if type(n) is not int:  # a count computed at run time
+        return _np(e, "linspace", *ends, num, **({} if endpoint else {"endpoint": False})), None
+    w = np.linspace(*ends, n, endpoint=endpoint)
+    weights = e.const(w)
+    e.shapes[weights] = w.shape
+    return weights, float(np.sum(w))
+
+
+def _vjp_linspace(e, g, start, stop, num=None, *, k, endpoint=True, dtype=None):
+    if k == 2 or _rounds(e, dtype):
+        return None  # the count sets the length
+    weights, total = _ramp(e, num, k, endpoint)
+    if not e.scalar(start, stop):  # rows of g, weighted, summed back to the operand's shape
+        return e.unbroadcast(_np(e, "tensordot", weights, g, axes=1), (start, stop)[k])
+    source = e.deferred.get(g)
+    if source is not None and source[0] in e.scalars and total is not None:
+        return e.mul(source[0], total)  # a broadcast number
+    return _np(e, "dot", g, weights)
+
+
+def _jvp_linspace(e, d, start, stop, *rest, k, **attrs):
+    """The linspace of the tangent: ``np.linspace(0.0, dT, n)`` for ``np.linspace(0.0, T, n)``."""
+    if k == 2 or _rounds(e, attrs.get("dtype")):
+        return None
+    other = (stop, start)[k]
+    zero = 0.0 if e.scalar(other) else _np(e, "zeros_like", other)
+    return _np(e, "linspace", *((d, zero) if k == 0 else (zero, d)), *rest, **attrs)
+
+
+def _vjp_arange(e, g, *args, k, **attrs):
+    if len(args) == 1 or k == 1 or _rounds(e, attrs.get("dtype")):
+        return None  # the stop sets the length
+    if k == 0:
+        return _total(e, g)
+    entries = _np(e, "arange", *args, **attrs)  # the primal's (CSE merges the two)
+    return _np(e, "dot", g, _np(e, "arange", _size(e, entries)))  # the step: sum of i g[i]
+
+
+def _jvp_arange(e, d, *args, k, **attrs):
+    if len(args) == 1 or k == 1 or _rounds(e, attrs.get("dtype")):
+        return None
+    entries = _np(e, "arange", *args, **attrs)
+    if k == 0:
+        return _np(e, "full", _shape(e, entries), d)
+    return e.mul(d, _np(e, "arange", _size(e, entries)))
+
+
+defvjp("np.linspace", Each(_vjp_linspace))
+defjvp("np.linspace", Each(_jvp_linspace))
+defvjp("np.arange", Each(_vjp_arange))
+defjvp("np.arange", Each(_jvp_arange))
+defvjp("np.full", None, lambda e, g, shape, v, dtype=None: (
+    None if _rounds(e, dtype) else _sum_back(e, g, v)))
+defjvp("np.full", None, lambda e, dv, shape, v, **attrs: (
+    None if _rounds(e, attrs.get("dtype")) else _np(e, "full", shape, dv, **attrs)))
+defvjp("np.full_like", None, lambda e, g, x, v, dtype=None: (
+    None if _rounds(e, dtype, x) else _sum_back(e, g, v)))
+defjvp("np.full_like", None, lambda e, dv, x, v, **attrs: (
+    None if _rounds(e, attrs.get("dtype"), x) else _np(e, "full_like", x, dv, **attrs)))
+# the operands that set a constructor's shape: their values, not only their kinds
+for _name, _sizes in (("zeros", (0,)), ("ones", (0,)), ("full", (0,)), ("eye", (0, 1)),
+                      ("identity", (0,)), ("arange", (0, 1, 2)), ("linspace", (2,))):
+    PRIMITIVES["np." + _name].sized_by = _sizes
 
 # How calls bind: (leading operands, attributes they may be given). Operands may be
 # computed at run time; attributes must be known when the derivative is built.
@@ -528,9 +696,19 @@ SIGNATURES: dict[str, tuple[int, tuple[str, ...]]] = {
     **{"np." + n: (1, ("axis",)) for n in ("concatenate", "stack")},
     "np.hstack": (1, ()), "np.vstack": (1, ()),
 }
-# constructors: every positional argument is an operand (no derivative flows through them)
-CONSTRUCTORS = frozenset("np." + n for n in ("zeros ones full eye arange linspace zeros_like "
-                                             "ones_like full_like array").split())
+SIGNATURES["np.moveaxis"] = (1, ("source", "destination"))
+# constructors: (operands, in NumPy's order; attributes they may be given). An operand left
+# out before a given one is its default (np.eye(n, k=1) is np.eye(n, None, 1))
+CONSTRUCTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    **{"np." + n: (("shape",), ("dtype",)) for n in ("zeros", "ones")},
+    "np.full": (("shape", "fill_value"), ("dtype",)),
+    "np.eye": (("N", "M", "k"), ("dtype",)), "np.identity": (("n",), ("dtype",)),
+    "np.arange": (("start_or_stop", "stop", "step"), ("dtype",)),
+    "np.linspace": (("start", "stop", "num"), ("endpoint", "dtype")),
+    **{"np." + n: (("a",), ("dtype",)) for n in ("zeros_like", "ones_like")},
+    "np.full_like": (("a", "fill_value"), ("dtype",)),
+    "np.array": (("object",), ("dtype",)),
+}
 # array methods that are NumPy functions of the array
 METHODS = {n: "np." + n for n in ("sum mean prod max min var std reshape ravel squeeze "
                                   "transpose cumsum dot clip copy swapaxes take").split()}

@@ -125,6 +125,7 @@ class Primitive:
     # what its result is (transforms/kinds.py): "elementwise" (a number when the operands
     # are), "reduction" (a number when it reduces every axis), "number" (always a number)
     kind: str = ""
+    sized_by: tuple[int, ...] = ()  # operands whose values set the result's shape (np.zeros')
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
 
@@ -177,6 +178,17 @@ def primitive_for(obj: Any) -> str | None:
     """The primitive that a call to ``obj`` lowers to, if any."""
     hit = _BY_CALLABLE.get(id(obj))
     return hit[1] if hit is not None and hit[0] is obj else None
+
+
+def no_rule_hint(name: str, rule: str) -> str:
+    """What to do when ``name`` has no ``rule`` ("defvjp"/"defjvp"): register one for a
+    function the user calls; for a step of a derivative s2s_ad generated, compose another
+    way (the user never wrote it, so registering a rule is no answer)."""
+    if PRIMITIVES[name].callables:
+        return f"register one with s2s_ad.{rule}"
+    return (f"{name!r} is a step of a derivative s2s_ad generated, and this composition "
+            "is not supported yet: take the second derivative with s2s_ad.hvp, "
+            "s2s_ad.hessian or s2s_ad.jvp of the gradient (and please report it)")
 
 
 def get(name: str) -> Primitive:

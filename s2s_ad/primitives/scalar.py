@@ -1,20 +1,24 @@
 """Python operators, ``math`` and scalar builtins: emission, folding, and VJP rules.
 
-Subgradient convention (the seeds'): ``max(x, y)`` sends the cotangent to ``x`` when
-``x >= y`` and to ``y`` when ``y >= x`` -- at a tie, *both* get it. ``min`` likewise with
-``<=``; ``abs(x)`` and ``fabs(x)`` have derivative ``+1`` at ``x == 0``.
+Subgradient convention: ``max(x, y)`` sends the cotangent to ``x`` when ``x > y``, to ``y``
+when ``y > x``, and half to each at a tie (as JAX and PyTorch do); ``max(x, y, z, ...)``
+splits it equally among all the tied operands, and ``min`` likewise. A tangent is split the
+same way: at a tie, ``max(x, y)`` moves by ``(dx + dy) / 2``. ``abs(x)`` and ``fabs(x)`` have
+derivative ``+1`` at ``x == 0``.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import math
 import operator
 
 from .registry import (
     Call,
     Compare,
+    Each,
     Identity,
     Infix,
     Prefix,
@@ -161,10 +165,22 @@ defvjp("hypot", lambda e, g, x, y: e.mul(g, e.truediv(x, e.hypot(x, y))),
 defvjp("abs", lambda e, g, x: (e.select(e.ge(x, 0.0), g, e.neg(g)) if e.scalar(x)
                                else e.emit("np.where", e.ge(x, 0.0), g, e.neg(g))[0]))
 defvjp("fabs", lambda e, g, x: e.select(e.ge(x, 0.0), g, e.neg(g)))
-defvjp("max", lambda e, g, x, y: e.select(e.ge(x, y), g, 0.0),
-       lambda e, g, x, y: e.select(e.ge(y, x), g, 0.0))
-defvjp("min", lambda e, g, x, y: e.select(e.le(x, y), g, 0.0),
-       lambda e, g, x, y: e.select(e.le(y, x), g, 0.0))
+
+
+def _vjp_max(e, g, *xs, k, which="max"):
+    # ties split g equally: `g if x > y else 0.5 * g if x == y else 0.0` for two operands;
+    # for more, g over the number of operands equal to the result (none of them if it is nan)
+    if len(xs) == 2:
+        wins = e.gt(xs[k], xs[1 - k]) if which == "max" else e.lt(xs[k], xs[1 - k])
+        return e.select(wins, g, e.select(e.eq(*xs), e.mul(0.5, g), 0.0))
+    top = e.emit(which, *xs)[0]
+    hits = [e.eq(x, top) for x in xs]
+    ties = e.max(functools.reduce(e.add, hits), 1)
+    return e.select(hits[k], e.truediv(g, ties), 0.0)
+
+
+defvjp("max", Each(_vjp_max))
+defvjp("min", Each(lambda e, g, *xs, k: _vjp_max(e, g, *xs, k=k, which="min")))
 
 
 # --- JVP rules ----------------------------------------------------------------------------
@@ -177,7 +193,7 @@ def _jvp_rows_from_vjp_rows() -> None:
 
     for prim in PRIMITIVES.values():
         if prim.vjp is not None and prim.jvp is None:
-            defjvp(prim.name, *prim.vjp)
+            defjvp(prim.name, *((prim.vjp,) if isinstance(prim.vjp, Each) else prim.vjp))
 
 
 _jvp_rows_from_vjp_rows()

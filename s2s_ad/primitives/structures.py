@@ -26,6 +26,7 @@ from .registry import (
     TupleDisplay,
     defjvp,
     defprim,
+    defvjp,
     nondifferentiable,
 )
 
@@ -36,6 +37,8 @@ defprim("list_new", EmptyList(), pure=False, doc="[] (a list the function append
 defprim("append", Method("append"), pure=False, doc="xs.append(v)")
 defprim("appended", None, doc="marks where a recomputed body appended; reverse mode pops there")
 defprim("reread", None, doc="reread(xs, i, v): v = xs[i] was read here (its value is taped)")
+defprim("pushed", None, doc="marks where a recomputed body pushed onto a gradient's tape")
+defprim("repop", None, doc="repop(tape, *values): values were popped here (and are taped)")
 defprim("getitem_mut", Subscript(), mergeable=False, doc="xs[i] of a list being appended to")
 defprim("len_mut", Call(builtins.len, "len"), mergeable=False,
         doc="len(xs) of a list being appended to")
@@ -61,10 +64,24 @@ defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
         doc="stop if `u op= ...` would change an array read again (frontend/inplace.py)")
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
-nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "like", "zero_gradient",
-                  "list_new", "zero_adjoint", "merge_adjoints", "unshared", "zeros_array",
-                  "full_like",
-                  "len_mut", "appended", "reread")
+nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradient",
+                  "list_new", "zero_adjoint", "unshared", "zeros_array",
+                  "len_mut", "appended", "reread", "pushed", "repop")
+# Reverse mode over a gradient (forward mode handles these ops itself: forward.ADJOINT_OPS;
+# reverse mode differentiates the in-place adds: Reverse.backward_add_item). `like` and
+# `merge_adjoints` are sums of adjoints: the cotangent passes through as it is, which is
+# right where the value is a number or an array (a container's adjoint is indexed alike
+# whether it is a list or a tuple).
+
+
+# merge_adjoints(g, acc, c) of a list c: g, the adjoint of c read whole (np.sum(xs)), is an
+# array (or a number) over its items, so its part of a cotangent in c's structure is that
+# cotangent as an array, summed to g's shape
+defvjp("like", lambda e, ct, acc, c: ct, None)
+defvjp("merge_adjoints",
+       lambda e, ct, g, acc, c: ct if c in e.numeric else e.unbroadcast(ct, g),
+       lambda e, ct, g, acc, c: ct, None)
+defvjp("full_like", lambda e, ct, t, x: e.unbroadcast(ct, t), None)
 def _item_tangent(e, dc, c, i, prim="getitem"):
     if e.constants.get(dc, None) == 0:  # a zero tangent: so is every item's
         return None

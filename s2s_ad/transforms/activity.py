@@ -14,6 +14,13 @@ from ..ir.core import Function, Op, Region, Value, walk
 from ..primitives import get
 
 LOOPS = ("for_range", "while")
+# ops that reverse mode reads a container adjoint with, and how many of their leading
+# operands are adjoints (the rest give only the structure): like(acc, c),
+# merge_adjoints(g, acc, c), full_like(t, x)
+_ADJOINT_READS = {"like": 1, "merge_adjoints": 2, "full_like": 1}
+# ops that add a value into a container in place: what they add is useful when the
+# container is
+MUTATIONS = ("append", "add_item", "add_at", "push")
 
 
 def active_values(fn: Function, wrt: Iterable[Value]) -> set[Value]:
@@ -24,7 +31,7 @@ def active_values(fn: Function, wrt: Iterable[Value]) -> set[Value]:
     for op in reversed(fn.body.ops):
         if op.regions:  # conservatively: everything a useful region op reads is useful
             appends = {inner.args[0] for inner in walk(Region(ops=[op]))
-                       if inner.prim == "append"}
+                       if inner.prim in MUTATIONS}
             if any(o in useful for o in op.outs) or appends & useful:
                 useful.update(op.args)
                 for inner in walk(Region(ops=[op])):
@@ -33,7 +40,7 @@ def active_values(fn: Function, wrt: Iterable[Value]) -> set[Value]:
                 for region in _regions(op):
                     useful.update(region.params)
                     useful.update(region.results)
-        elif any(o in useful for o in op.outs) or (op.prim == "append"
+        elif any(o in useful for o in op.outs) or (op.prim in MUTATIONS
                                                    and op.args[0] in useful):
             useful.update(op.args)
     return varied & useful
@@ -63,6 +70,12 @@ def vary(region: Region, varied: set[Value]) -> None:
         elif op.prim == "append":  # xs.append(v): xs now holds a varying value
             if op.args[1] in varied:
                 varied.add(op.args[0])
+        elif op.prim in ("add_item", "add_at"):  # dc[i] += g: dc now holds a varying value
+            if op.args[2] in varied:
+                varied.add(op.args[0])
+        elif op.prim in _ADJOINT_READS:  # linear in the adjoints they read
+            if any(a in varied for a in op.args[:_ADJOINT_READS[op.prim]]):
+                varied.update(op.outs)
         elif op.prim == "push":  # a tape of the forward sweep: what it pops varies too
             if any(v in varied for v in op.args[1:]):
                 varied.add(op.args[0])

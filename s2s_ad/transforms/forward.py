@@ -13,13 +13,13 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
+from ..errors import NoDerivativeRuleError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
-from ..primitives.registry import rules_for
+from ..primitives.registry import no_rule_hint, rules_for
 from .activity import LOOPS, vary
 from .kinds import drop_checks, infer, is_array_op
 from .trees import shift_tree
@@ -49,7 +49,7 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     sweep.numpy = any(is_array_op(op.prim) for op in walk(Region(params, ops)))
     clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree,
                      numbers=fn.numbers)
-    sweep.e.scalars, sweep.e.shapes, _ = infer(clone, example)
+    sweep.e.scalars, sweep.e.shapes, sweep.e.dtypes = infer(clone, example)
     namer = Namer(reserved={p.hint for p in params})
     new_params: list[Value] = []
     for k, i in enumerate(wrt):
@@ -90,8 +90,11 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
 # `x * y`, `x / y`: each part reads the other operand (`dx * y`, `x * dy`), so it has the
 # result's shape already and needs no np.broadcast_to
 _SPANS_THE_RESULT = frozenset({"mul", "truediv"})
-# ops that only reverse mode makes (container adjoints): no tangent rules yet
-_CONTAINER_ADJOINTS = ("zeros_like", "add_item", "add_at", "like")
+# what reverse mode builds the adjoint of a container or an indexed array with: a fresh
+# container of zeros, filled in place (``dc[i] += g``), then read whole. Each is linear in
+# what it adds, so its tangent is the same op on the tangents (see ``_Forward.adjoint_op``)
+ADJOINT_OPS = frozenset({"zeros_like", "zeros_array", "add_item", "add_at", "like",
+                         "merge_adjoints", "full_like"})
 
 
 class _Forward:
@@ -120,6 +123,9 @@ class _Forward:
             elif op.prim in ("push", "pop"):
                 self.tape_op(op)
                 self.e.region.ops.append(op)
+                if op.prim == "pop" and op.args[0] in self.tangent:  # an item of dxs, popped
+                    self.tangent[op.out] = self.e.emit("pop", self.tangent[op.args[0]],
+                                                       hint=self.name(op.out))[0]
             elif op.prim == "tuple":
                 self.e.region.ops.append(op)
                 if any(a in self.tangent for a in op.args):
@@ -129,13 +135,9 @@ class _Forward:
             elif op.prim in ("list_new", "append"):
                 self.e.region.ops.append(op)
                 self.list_op(op)
-            elif op.prim in _CONTAINER_ADJOINTS and any(a in self.varied for a in op.args):
-                raise UnsupportedSyntaxError(
-                    "forward mode over a gradient that adds into the adjoint of a tuple, list "
-                    "or dict is not supported yet", loc=op.loc,
-                    hint="take the second derivative with respect to plain numbers, or "
-                         "pass the items as separate arguments",
-                    stage="while differentiating (forward mode)")
+            elif op.prim in ADJOINT_OPS:
+                self.e.region.ops.append(op)
+                self.adjoint_op(op)
             else:
                 self.e.region.ops.append(op)
                 self.op_tangent(op)
@@ -148,7 +150,7 @@ class _Forward:
             return
         if prim.jvp is None:
             raise NoDerivativeRuleError(f"no JVP rule for the primitive {op.prim!r}",
-                                        loc=op.loc, hint="register one with s2s_ad.defjvp",
+                                        loc=op.loc, hint=no_rule_hint(op.prim, "defjvp"),
                                         stage="while differentiating (forward mode)")
         attrs = dict(op.attrs)
         total: Value | None = None
@@ -173,6 +175,29 @@ class _Forward:
             if not total.hint and op.out.hint:
                 total.hint = self.name(op.out)
             self.tangent[op.out] = total
+
+    def adjoint_op(self, op: Op) -> None:
+        """A container adjoint that a varying value is added into gets a tangent container
+        beside it, filled in the same places: ``dc[i] += g`` gains ``tdc[i] += tg``."""
+        e, tangent = self.e, self.tangent
+        with e.at(op.loc):
+            if op.prim in ("zeros_like", "zeros_array"):
+                if op.out in self.varied:
+                    tangent[op.out] = e.emit(op.prim, *op.args, hint=self.name(op.out),
+                                             **dict(op.attrs))[0]
+            elif op.prim in ("add_item", "add_at"):
+                acc, key, g = op.args
+                if acc in tangent and g in tangent:
+                    e.emit(op.prim, tangent[acc], key, tangent[g], nouts=0)
+            elif op.prim in ("like", "full_like"):  # like(acc, c), full_like(t, x)
+                if op.args[0] in tangent:
+                    tangent[op.out] = e.emit(op.prim, tangent[op.args[0]], op.args[1],
+                                             hint=self.name(op.out))[0]
+            elif op.args[0] in tangent or op.args[1] in tangent:  # merge_adjoints(g, acc, c)
+                g, acc, c = op.args
+                tangent[op.out] = e.emit("merge_adjoints", tangent.get(g) or e.const(0.0),
+                                         tangent.get(acc) or e.const(0.0), c,
+                                         hint=self.name(op.out))[0]
 
     def list_op(self, op: Op) -> None:
         """A list that grows gets a list of tangents growing beside it."""

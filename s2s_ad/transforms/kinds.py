@@ -305,7 +305,7 @@ def infer(fn: Function, example: Sequence[Any] | None = None
     numbers: set[Value] = set()
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _run(fn.body, env, set())
+        _run(fn.body, env, set(), set(fn.params))
     for v, x in env.items():
         if isinstance(x, np.ndarray) and x.ndim:
             shapes[v] = x.shape
@@ -352,24 +352,33 @@ def _tape_op(op: Op, env: dict[Value, Any], tainted: set[Value]) -> None:
         tainted.update(op.outs)
 
 
-def _run(region: Region, env: dict[Value, Any], tainted: set[Value]) -> None:
-    """Evaluate ``region`` on stand-ins; values whose shape depends on data are dropped."""
+def _run(region: Region, env: dict[Value, Any], tainted: set[Value],
+         moving: set[Value]) -> None:
+    """Evaluate ``region`` on stand-ins; values whose shape depends on data are dropped.
+
+    ``moving`` holds the values that follow the numbers in the arguments (not only their
+    kinds): a constructor sized by one (``np.zeros(n)``, ``np.arange(a, b)``) has a shape
+    that the arguments' kinds do not decide."""
     for op in region.ops:
         if op.prim == "const":
             env[op.out] = const_value(op)
             continue
+        prim = get(op.prim)
+        if op.prim not in _KIND_READS and any(a in moving for a in op.args):
+            moving.update(op.outs)
         if op.prim in ("tape_new", "push", "pop"):
+            moving.update(op.outs)
             _tape_op(op, env, tainted)
             continue
         if op.regions:
-            _run_structured(op, env, tainted)
+            _run_structured(op, env, tainted, moving)
             continue
-        if any(a in tainted for a in op.args) or any(a not in env for a in op.args):
+        if any(a in tainted for a in op.args) or any(a not in env for a in op.args) or any(
+                op.args[i] in moving for i in prim.sized_by if i < len(op.args)):
             tainted.update(op.outs)
             continue
-        prim = get(op.prim)
         evaluate = prim.evaluate or getattr(prim.emission, "obj", None)
-        if evaluate is None or not prim.pure or len(op.outs) != 1:
+        if evaluate is None or not (prim.pure or op.prim in _FRESH) or len(op.outs) != 1:
             tainted.update(op.outs)
             continue
         args = [env[a] for a in op.args]
@@ -387,12 +396,20 @@ def _run(region: Region, env: dict[Value, Any], tainted: set[Value]) -> None:
         env.pop(v, None)
 
 
-def _run_structured(op: Op, env: dict[Value, Any], tainted: set[Value]) -> None:
+# impure only because what they make is filled in place later, which keeps its shape
+_FRESH = frozenset({"zeros_like", "zeros_array"})
+
+
+def _run_structured(op: Op, env: dict[Value, Any], tainted: set[Value],
+                    moving: set[Value]) -> None:
+    moving.update(op.outs)  # conservatively: what a branch or a loop gives follows the data
+    for region in op.regions:
+        moving.update(region.params)
     if op.prim == "if":
         outs = []
         for branch in op.regions:
             inner = dict(env)
-            _run(branch, inner, set(tainted))
+            _run(branch, inner, set(tainted), moving)
             env.update({v: x for v, x in inner.items() if v not in env})
             outs.append([inner.get(r, UNKNOWN) for r in branch.results])
         for k, out in enumerate(op.outs):
@@ -417,7 +434,7 @@ def _run_structured(op: Op, env: dict[Value, Any], tainted: set[Value]) -> None:
                 for region in op.regions[:-1]:
                     inner[region.params[len(region.params) - n + k]] = env[inits[k]]
         for region in op.regions:
-            _run(region, inner, set(tainted))
+            _run(region, inner, set(tainted), moving)
         changed = {k for k in range(n) if k not in unstable and not (
             carried[k] in inner and body.results[k] in inner
             and _same_kind(inner[carried[k]], inner[body.results[k]]))}
@@ -430,6 +447,11 @@ def _run_structured(op: Op, env: dict[Value, Any], tainted: set[Value]) -> None:
             tainted.add(out)
         else:
             env[out] = inner[carried[k]]
+
+
+# results that depend only on their operand's kind (its shape, its length), never on numbers
+_KIND_READS = frozenset({".shape", ".ndim", ".size", ".dtype", "np.shape", "np.ndim", "np.size",
+                         "len"})
 
 
 def _same_kind(a: Any, b: Any) -> bool:

@@ -17,14 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import NoDerivativeRuleError
+from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
-from ..primitives.registry import pure_op, rules_for
-from .activity import LOOPS, active_values
+from ..primitives.registry import no_rule_hint, pure_op, rules_for
+from .activity import LOOPS, MUTATIONS, active_values
 from .kinds import basic_indices, drop_checks, infer, numeric_values
 from .shapes import sum_to, track
 
@@ -105,7 +105,8 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
             if g in e.deferred:  # a broadcast number
                 g = e.emit("np.full", e.const(e.shapes[p]), e.deferred[g][0],
                            dtype=dtype.type, hint="d" + p.hint)[0]
-            elif dtypes[p].kind not in "fc":
+            elif dtypes[p].kind not in "fc" or dtypes.get(g, dtype) != dtype:
+                # (the gradient may be another argument: d(X * w)/dw is X, of X's dtype)
                 g = e.emit("np.asarray", g, dtype=dtype.type, hint="d" + p.hint)[0]
         elif g is None:  # unread, or read only as a container: zeros in its structure
             g = e.emit("zero_gradient", p, hint="d" + p.hint)[0]
@@ -279,10 +280,75 @@ class Reverse:
         self.e.emit("add_item" if simple else "add_at", self.container(c), index, g, nouts=0)
 
     def appends_active(self, op: Op) -> bool:
-        """Does a branch or loop ``op`` append to a list that carries a derivative?"""
+        """Does a branch or loop ``op`` append to a list, or add into a container adjoint,
+        that carries a derivative?"""
         return bool(op.regions) and any(
-            inner.prim == "append" and inner.args[0] in self.active
+            inner.prim in MUTATIONS and inner.args[0] in self.active
             for inner in walk(Region(ops=[op])))
+
+    def adjoint_of(self, v: Value) -> Value | None:
+        """``v``'s adjoint here or, for a value of an outer region, where it was made (a
+        container adjoint that a loop adds into is read whole only after the loop)."""
+        owner: Reverse | None = self
+        while owner is not None:
+            if v in owner.adjoint:
+                return owner.adjoint[v]
+            owner = owner.parent
+        return None
+
+    def backward_add_item(self, op: Op) -> None:
+        """``acc[key] += g`` (a gradient being differentiated again): ``g``'s adjoint is
+        the item of ``acc``'s adjoint. Everything that reads ``acc`` whole comes after every
+        add, so that adjoint is complete here."""
+        acc, key, g = op.args
+        d_acc = self.adjoint_of(acc)
+        if g in self.active and d_acc is not None:
+            with self.e.at(op.loc):  # a number cotangent (a seed) is every item's
+                self.accumulate(g, d_acc if d_acc in self.e.constants
+                                else self.e.getitem(d_acc, key))
+
+    def fold_whole_adjoints(self, op: Op) -> None:
+        """Before the appends of ``op`` are undone: the adjoint of a list it appends to,
+        read whole after its last append (``np.array(xs)``), goes into the item adjoints
+        that the pops read."""
+        targets = {inner.args[0] for inner in walk(Region(ops=[op])) if inner.prim in (
+            "append", "appended")}
+        for xs in targets:
+            g = self.adjoint.pop(xs, None)
+            if g is None:
+                continue
+            owner = self
+            while owner.parent is not None and xs not in owner.defines:
+                owner = owner.parent
+            with self.e.at(op.loc):
+                owner.containers[xs] = self.e.emit("merge_adjoints", g, self.container(xs),
+                                                   xs, hint="d" + xs.hint)[0]
+
+    def backward_pop(self, stack: Value, values: Sequence[Value], op: Op) -> None:
+        """``values = stack.pop()`` in a gradient differentiated again (a loop's tape, or a
+        list's adjoint): the adjoints of the values go on a stack of their own, which the
+        backward sweep of the matching push (or, for a list adjoint, of where the list was
+        made) reads. Popped in the reverse order of the pops, it lines up with the pushes."""
+        if stack not in self.active or not any(v in self.active for v in values):
+            return
+        with self.e.at(op.loc):
+            adjoints = [self.merged(v, whole=True) or self.zero(v) for v in values]
+            self.e.emit("push", self.container(stack), *adjoints, nouts=0)
+        for v in values:
+            self.adjoint.pop(v, None)
+
+    def backward_push(self, op: Op) -> None:
+        """``stack.append(values)``: the values' adjoints are what the pop's backward sweep
+        pushed (see ``backward_pop``)."""
+        stack, values = op.args[0], op.args[1:]
+        d_stack = self.container_adjoint(stack)
+        if d_stack is None:
+            return
+        with self.e.at(op.loc):
+            adjoints = self.e.emit("pop", d_stack, nouts=len(values))
+            for v, g in zip(values, adjoints):
+                if v in self.active:
+                    self.accumulate(v, g)
 
     def backward_append(self, op: Op) -> None:
         """Appends are undone in reverse order, so ``xs.append(v)`` gives ``dv = dxs.pop()``."""
@@ -300,6 +366,14 @@ class Reverse:
         for op in walk(Region(ops=copies)):
             if op.prim == "append":
                 op.prim = "appended"
+            elif op.prim == "push":  # a gradient's tape, differentiated again: filled once
+                op.prim = "pushed"
+            elif op.prim == "pop":  # (tape.py tapes what a loop body pops: `repop`)
+                raise UnsupportedSyntaxError(
+                    "reverse mode over a gradient whose loop sits in a branch or in another "
+                    "loop is not supported yet", loc=op.loc,
+                    hint="use s2s_ad.hessian, s2s_ad.hvp or s2s_ad.jvp of the gradient "
+                         "(forward over reverse)", stage="while differentiating (reverse mode)")
         self.e.region.ops.extend(copies)
         self.e.note_constants(Region(ops=copies))  # rules ask them again (`x ** 0`)
         self.defines.update(mapping.values())
@@ -316,9 +390,24 @@ class Reverse:
         """Adjoints of ``ops[:end]``'s operands, from the adjoints of their results."""
         for index in range(end - 1, -1, -1):
             op = ops[index]
+            if op.prim in ("append", "appended") or op.regions:
+                self.fold_whole_adjoints(op)
             if op.prim in ("append", "appended"):
                 self.backward_append(op)
                 continue
+            if op.prim in ("add_item", "add_at"):
+                self.backward_add_item(op)
+                continue
+            if op.prim in ("push", "pushed"):
+                self.backward_push(op)
+                continue
+            if op.prim == "pop" and not op.args:  # this sweep's own tape (tape.py)
+                continue
+            if op.prim in ("pop", "repop"):  # repop(stack, *values): values popped, taped
+                stack, values = op.args[0], op.args[1:] if op.prim == "repop" else op.outs
+                self.backward_pop(stack, values, op)
+                if op.prim == "repop":
+                    continue
             if op.prim == "reread":  # a taped xs[i]: its cotangent goes into dxs[i]
                 xs, i, v = op.args
                 if v in self.adjoint and xs in self.active:
@@ -371,7 +460,7 @@ class Reverse:
             return
         if prim.vjp is None:
             raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",
-                                        loc=op.loc, hint="register one with s2s_ad.defvjp",
+                                        loc=op.loc, hint=no_rule_hint(op.prim, "defvjp"),
                                         stage="while differentiating (reverse mode)")
         with self.e.at(op.loc):
             g = self.merged(op.out, array=True)  # an array may also be read item by item

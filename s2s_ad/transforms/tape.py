@@ -37,7 +37,7 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     # What an iteration may need again: the carried values it started with, and what it
     # read from lists that grow in this loop (read again later, they would have grown).
     snapshots = _snapshot_reads(loop, body)
-    saved = [*carried, *(op.out for op in snapshots)]
+    saved = [*carried, *(v for op in snapshots for v in op.outs)]
     popped = [Value(v.hint) for v in saved]
     # a popped value is what was pushed, and an adjoint is shaped like its value
     for v, w in [*zip(saved, popped), *zip([carried[k] for k in slots], d_carried)]:
@@ -52,7 +52,8 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
         if is_for:
             mapping[body.params[0]] = index_param
         # a taped read is not run again; its marker keeps its place in the backward sweep
-        inner.recompute([Op("reread", op.args + op.outs, (), (), (), op.loc)
+        inner.recompute([Op("repop" if op.prim == "pop" else "reread", op.args + op.outs,
+                            (), (), (), op.loc)
                          if op in snapshots else op for op in body.ops], mapping)
         for k, dk in zip(slots, d_carried):
             inner.seed(mapping.get(nexts[k], nexts[k]), dk)
@@ -103,7 +104,8 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     for v, w in [*zip(shaped_like, finals), *zip(shaped_like[len(slots):], accumulators)]:
         e.share_kind(w, v)
     e.region.ops.append(Op("for_range", (*bounds, *d_inits, *acc_inits), finals,
-                           (("reverse", True),), (reversed_body,), loop.loc))
+                           () if loop.attr("reverse") else (("reverse", True),),
+                           (reversed_body,), loop.loc))  # (a reversed loop runs forward)
     for (v, _), final in zip(outer, finals[len(slots):]):
         sweep.adjoint[v] = final  # it started from v's adjoint so far
     for k, final in zip(slots, finals):  # after: an initial value may be an outer value too
@@ -112,10 +114,12 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
 
 
 def _snapshot_reads(loop: Op, body: Region) -> list[Op]:
-    """The body's reads of lists that this loop appends to (their values go on the tape)."""
+    """The body's reads of lists that this loop appends to, and its pops (of a gradient's
+    tape, differentiated again): their values go on the tape, as they cannot be read
+    again."""
     growing = {op.args[0] for op in walk(Region(ops=[loop])) if op.prim == "append"}
-    reads = [op for op in body.ops
-             if op.prim in ("getitem_mut", "len_mut") and op.args[0] in growing]
+    reads = [op for op in body.ops if op.prim == "pop" or (
+        op.prim in ("getitem_mut", "len_mut") and op.args[0] in growing)]
     for inner in body.ops:
         for nested in (walk(Region(ops=[inner])) if inner.regions else ()):
             if nested.prim in ("getitem_mut", "len_mut") and nested.args[0] in growing:

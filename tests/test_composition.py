@@ -1,0 +1,324 @@
+"""Transforms of transforms, on programs written the way people write them.
+
+Each row is an ordinary scientific or ML function of one array (or number) ``x``. The
+Hessian-vector product is taken four ways -- ``hvp(f)``, ``jvp(grad(f))`` (forward over
+reverse), ``vjp(grad(f))`` (reverse over reverse) and, for a number, ``grad(grad(f))`` --
+and each is checked against Richardson differences of ``grad(f)`` along ``v``: the oracle
+differentiates the inner result, so a zero where the function depends on ``x`` fails.
+One class of bug per test below the table, each found in a program like these.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import s2s_ad
+from s2s_ad.numeric import richardson
+
+
+def rosen(x):
+    return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+
+
+def corners(x):
+    return x[0] * x[2] + np.sum(x ** 2)
+
+
+def tail_squares(x):
+    return np.sum(x[1:] * x[1:])
+
+
+def reversed_weights(x):
+    return np.sum(x[::-1] * x) + x[-1] * x[0] ** 2
+
+
+def quadratic_form(x):
+    S = np.array([[2.0, 0.5, 0.1], [0.5, 3.0, 0.2], [0.1, 0.2, 1.5]])
+    return x @ np.linalg.solve(S, x)
+
+
+def logsumexp(x):
+    m = np.max(x)
+    return m + np.log(np.sum(np.exp(x - m)))
+
+
+def softmax_entropy(x):
+    p = np.exp(x) / np.sum(np.exp(x))
+    return -np.sum(p * np.log(p))
+
+
+def tanh_layer(x):
+    W = np.array([[0.3, -0.2, 0.5], [0.1, 0.4, -0.3]])
+    h = np.tanh(W @ x)
+    return np.sum(h * h)
+
+
+def euler(x):
+    y = x
+    for _ in range(6):
+        y = y + 0.1 * np.sin(y) * x
+    return np.sum(y)
+
+
+def rk4(x):
+    y = x
+    h = 0.05
+    for _ in range(4):
+        k1 = -y * y
+        k2 = -(y + 0.5 * h * k1) ** 2
+        k3 = -(y + 0.5 * h * k2) ** 2
+        k4 = -(y + h * k3) ** 2
+        y = y + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
+    return np.sum(y * x)
+
+
+def recurrence(x):
+    s = 0.0
+    for i in range(len(x)):
+        s = s * 0.5 + math.sin(x[i] * (i + 1))
+    return s
+
+
+def built_from_list(x):
+    vals = []
+    for k in range(3):
+        vals.append(math.sin(x[0] * k) + x[1])
+    return np.sum(np.array(vals) ** 2)
+
+
+def stacked(x):
+    rows = []
+    for k in range(2):
+        rows.append(x * (k + 1.0))
+    return np.sum(np.stack(rows) ** 3)
+
+
+def stacked_sideways(x):
+    rows = []
+    for k in range(3):
+        rows.append(x * (k + 1.0))
+    return np.sum(np.stack(rows, axis=1) ** 3 * np.arange(3.0 * x.size).reshape(x.size, 3))
+
+
+def concatenated(x):
+    pieces = []
+    for k in range(3):
+        pieces.append(np.sin(x[: k % 2 + 1]))
+    return np.sum(np.concatenate(pieces) ** 2 * np.arange(4.0))
+
+
+def scalar_loop(t):
+    for _ in range(5):
+        t = t + 0.1 * math.sin(1.3 * t)
+    return t
+
+
+def scalar_newton(a):
+    y = 1.0
+    for _ in range(6):
+        y = y - (y * y - a) / (2.0 * y)
+    return y * y * y
+
+
+ARRAYS = [rosen, corners, tail_squares, reversed_weights, quadratic_form, logsumexp,
+          softmax_entropy, tanh_layer, euler, rk4, recurrence, built_from_list, stacked,
+          stacked_sideways, concatenated]
+NUMBERS = [scalar_loop, scalar_newton]
+POINT = np.array([1.2, -0.5, 0.8])
+ROSEN_POINT = np.array([1.2, -0.5, 0.8, 1.5, 0.3])
+
+
+def _point(f):
+    return ROSEN_POINT.copy() if f is rosen else POINT.copy()
+
+
+def _difference_of_gradient(f, x, v):
+    """d/dt grad(f)(x + t v) at 0, by Richardson extrapolation of central differences."""
+    g = s2s_ad.grad(f)
+    return richardson(lambda t: np.asarray(g(x + t * v), dtype=float), 0.0)
+
+
+@pytest.mark.parametrize("f", ARRAYS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("way", ["hvp", "jvp_of_grad", "vjp_of_grad"])
+def test_hessian_vector_products_of_array_programs(f, way):
+    x = _point(f)
+    v = np.linspace(0.3, -0.7, x.size)
+    expected = _difference_of_gradient(f, x, v)
+    if way == "hvp":
+        got = s2s_ad.hvp(f)(x, v)
+    elif way == "jvp_of_grad":
+        got = s2s_ad.jvp(s2s_ad.grad(f))(x, v)[1]
+    else:  # the Hessian is symmetric: vᵀH = Hv
+        got = s2s_ad.vjp(s2s_ad.grad(f))(x, v)
+    assert np.asarray(got).shape == x.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
+    assert np.any(got != 0.0)
+
+
+@pytest.mark.parametrize("f", NUMBERS, ids=lambda f: f.__name__)
+def test_second_derivatives_of_number_programs(f):
+    t = 0.7
+    expected = richardson(s2s_ad.grad(f), t)
+    for got in (s2s_ad.grad(s2s_ad.grad(f))(t), s2s_ad.hessian(f)(t), s2s_ad.hvp(f)(t, 1.0),
+                s2s_ad.jvp(s2s_ad.grad(f))(t, 1.0)[1], s2s_ad.vjp(s2s_ad.grad(f))(t, 1.0)):
+        assert got == pytest.approx(expected, rel=1e-7)
+
+
+def test_the_issue_reproducers():
+    x = ROSEN_POINT
+    row0 = [1930.0, -480.0, 0.0, 0.0, 0.0]
+    np.testing.assert_allclose(s2s_ad.vjp(s2s_ad.grad(rosen))(x, np.eye(5)[0]), row0)
+    np.testing.assert_allclose(s2s_ad.hvp(rosen)(x, np.eye(5)[0]), row0)
+    with pytest.raises(s2s_ad.DifferentiationError, match="returns an array"):
+        s2s_ad.grad(s2s_ad.grad(rosen))(x)
+
+    def f(w):
+        vals = []
+        for k in range(3):
+            vals.append(math.sin(w * k))
+        return np.sum(np.array(vals) ** 2)
+
+    expected = 2 * sum(math.sin(0.3 * k) * math.cos(0.3 * k) * k for k in range(3))
+    assert expected == pytest.approx(2.42872, abs=1e-5)
+    for g in (s2s_ad.grad(f), s2s_ad.grad(f, optimize=False)):
+        assert g(0.3) == pytest.approx(expected, rel=1e-12)
+    assert s2s_ad.jvp(f)(0.3, 1.0)[1] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_reversed_loop_differentiated_again_runs_forward():
+    # the index of an adjoint loop matters when it is reversed again (it used to run
+    # backward twice, pairing iteration k's tape entry with index n - 1 - k)
+    def f(w):
+        s = 0.0
+        for k in range(4):
+            s = s + math.sin(w * k) * k
+        return s
+
+    g = s2s_ad.grad(f)
+    assert s2s_ad.grad(g)(0.3) == pytest.approx(richardson(g, 0.3), rel=1e-9)
+
+
+def test_a_gradient_with_a_tape_differentiated_again_pops_each_entry_once():
+    def sim(x, w):
+        for _ in range(5):
+            x = x + 0.1 * math.sin(w * x)
+        return x
+
+    g = s2s_ad.grad(sim, wrt=(0, 1))
+    gg = s2s_ad.grad(lambda x, w: g(x, w)[0] * 2.0 + g(x, w)[1], wrt=(0, 1))
+    expected = [richardson(lambda t: 2.0 * g(t, 1.3)[0] + g(t, 1.3)[1], 0.5),
+                richardson(lambda t: 2.0 * g(0.5, t)[0] + g(0.5, t)[1], 1.3)]
+    assert gg(0.5, 1.3) == pytest.approx(expected, rel=1e-8)
+
+
+def test_hvp_over_lists_and_dicts():
+    def f(xs):
+        return xs[0] * xs[1] ** 2 + math.sin(xs[2])
+
+    expected = [0.0, 4.0, -math.sin(0.5)]
+    assert s2s_ad.hvp(f)([1.0, 2.0, 0.5], [1.0, 0.0, 1.0]) == pytest.approx(expected)
+
+    def g(d):
+        return d["a"] * d["b"] ** 3
+
+    got = s2s_ad.hvp(g)({"a": 2.0, "b": 1.5}, {"a": 1.0, "b": 1.0})
+    assert got == pytest.approx({"a": 3 * 1.5 ** 2, "b": 3 * 1.5 ** 2 + 6 * 2 * 1.5})
+
+
+def test_jacobian_and_hessian_with_respect_to_an_array():
+    def seed(x):  # the seeds' Jacobian example, with a NumPy x
+        return np.array([x[0] ** 2 + x[1], x[1] * x[2]])
+
+    jac = s2s_ad.jacobian(seed)(np.array([1.0, 2.0, 3.0]))
+    assert jac.tolist() == [[2.0, 1.0, 0.0], [0.0, 3.0, 2.0]]
+    x = ROSEN_POINT
+    hess = s2s_ad.hessian(rosen)(x)
+    assert hess.shape == (5, 5)
+    np.testing.assert_allclose(hess[0], [1930.0, -480.0, 0.0, 0.0, 0.0])
+    np.testing.assert_allclose(s2s_ad.jacobian(s2s_ad.grad(rosen))(x), hess)
+    expected = np.array([_difference_of_gradient(rosen, x, e) for e in np.eye(5)])
+    np.testing.assert_allclose(hess, expected, rtol=1e-7, atol=1e-6)
+    # a matrix argument: shape out + in; float32 stays float32
+    X = np.arange(1.0, 7.0, dtype=np.float32).reshape(2, 3)
+    hess32 = s2s_ad.hessian(lambda X: np.sum(X ** 3))(X)
+    assert hess32.shape == (2, 3, 2, 3) and hess32.dtype == np.float32
+    np.testing.assert_allclose(hess32.reshape(6, 6), np.diag(6.0 * X.ravel()))
+
+
+def test_the_basis_loop_computes_the_function_once():
+    source = s2s_ad.hessian(rosen).specialize(ROSEN_POINT).source
+    loop = source[source.index("for k in"):]
+    assert "x[" not in loop.replace("dx[", "")  # slices of x are read before the loop
+    assert "dx_2" not in source  # the gradient beside the tangent is dead: gone
+
+
+def test_lists_where_numpy_takes_arrays():
+    def loss(w, X, y):
+        return np.sum((X @ w - y) ** 2)
+
+    X = [[1.0, 2.0], [3.0, 4.0]]
+    got = s2s_ad.grad(loss, wrt=(0, 1))(np.ones(2), X, np.zeros(2))
+    np.testing.assert_allclose(got[0], [48.0, 68.0])
+    np.testing.assert_allclose(got[1], [[6.0, 6.0], [14.0, 14.0]])
+    assert isinstance(got[1], np.ndarray)  # a list used as an array gets an array gradient
+
+    def scaled(X, w):
+        return np.sum(X * w)
+
+    dX, dw = s2s_ad.grad(scaled, wrt=(0, 1))([1, 2], np.array([3.0, 4.0]))
+    assert dX.tolist() == [3.0, 4.0] and dw.tolist() == [1.0, 2.0]
+    assert dw.dtype == np.float64  # d/dw is X, ints: the gradient of a float array is float
+
+    def both(X, w):
+        return np.sum(X @ w) + X[0][0]
+
+    with pytest.raises(s2s_ad.DifferentiationError, match="used as an array .* and as a list"):
+        s2s_ad.grad(both)([[1.0, 2.0], [3.0, 4.0]], np.ones(2))
+
+
+def test_second_order_through_gradient_only_primitives():
+    # np.inner of matrices differentiates to np.tensordot, x.sum(axis=0) to .sum
+    A = np.arange(6.0).reshape(2, 3) / 7
+    B = np.cos(np.arange(12.0)).reshape(4, 3)
+    V = np.sin(np.arange(6.0)).reshape(2, 3)
+
+    def f(A, B):
+        return np.sum(np.inner(A, B) ** 2)
+
+    g = s2s_ad.grad(f)
+    expected = richardson(lambda t: g(A + t * V, B), 0.0)
+    np.testing.assert_allclose(s2s_ad.vjp(g)(A, B, V), expected, rtol=1e-8)
+    np.testing.assert_allclose(s2s_ad.hvp(f)(A, B, V), expected, rtol=1e-8)
+
+    def columns(X):
+        return np.sum(X.sum(axis=0) ** 2)
+
+    X = np.arange(6.0).reshape(3, 2)
+    gc = s2s_ad.grad(columns)
+    np.testing.assert_allclose(s2s_ad.vjp(gc)(X, np.ones((3, 2))),
+                               richardson(lambda t: gc(X + t), 0.0), rtol=1e-8)
+
+
+def test_nested_loops_differentiated_twice():
+    def nested(x, w):
+        s = 0.0
+        for i in range(3):
+            for j in range(2):
+                s = s + math.sin(w * x * (i + j))
+        return s
+
+    g = s2s_ad.grad(nested)
+    expected = richardson(lambda t: g(t, 1.3), 0.5)
+    assert s2s_ad.grad(g)(0.5, 1.3) == pytest.approx(expected, rel=1e-8)
+    assert s2s_ad.hessian(nested)(0.5, 1.3) == pytest.approx(expected, rel=1e-8)
+
+
+def test_a_missing_rule_of_a_step_s2s_ad_generated_says_to_compose_another_way():
+    from s2s_ad.primitives.registry import no_rule_hint
+
+    assert no_rule_hint("np.sin", "defvjp") == "register one with s2s_ad.defvjp"
+    hint = no_rule_hint("zero_gradient", "defvjp")
+    assert "step of a derivative s2s_ad generated" in hint and "hvp" in hint
