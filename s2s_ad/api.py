@@ -98,11 +98,8 @@ def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     (5.5, 1.7163378145367738)
     >>> print(df.source)
     def f_grad(x1, x2):
-        try:
-            dx2 = x1 - math.cos(x2)
-            dx1 = 1.0 / x1 + x2
-        except ZeroDivisionError as error:
-            raise derivative_error(error) from None
+        dx2 = x1 - math.cos(x2)
+        dx1 = 1.0 / x1 + x2
         return dx1, dx2
     <BLANKLINE>
     """
@@ -230,6 +227,8 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
     primals = [v for v in memo.values() if isinstance(v, Function)]
     arrays = any(map(_could_take_arrays, primals)) and (
         _shape_dependent(generated.__s2s__) or _may_return_an_array(generated.__s2s__))
+    # a Jacobian's shape-generic code seeds each wrt argument with 1.0: right for numbers
+    arrays = arrays or (kind in ("jacobian", "hessian") and not _wrt_numbers(generated))
     ints = _may_give_ints(generated.__s2s__)
     if arrays or ints:
         dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
@@ -286,6 +285,16 @@ def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
 
 
 _FORWARD = frozenset({"jvp", "jacobian", "hessian", "hvp"})
+
+
+def _wrt_numbers(generated: Any) -> bool:
+    """Are the ``wrt`` arguments of ``generated`` proven numbers (or containers, which the
+    shape-generic code handles at run time)?"""
+    primal = generated.__s2s__.primal
+    proven = scalar_values(primal)
+    indexed = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
+    return all(primal.params[i] in proven or primal.params[i] in indexed
+               for i in generated.__s2s__.wrt)
 
 
 def _may_return_an_array(generated: Generated) -> bool:
@@ -480,7 +489,7 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         if kind in ("grad", "value_and_grad", "vjp") and gradients == len(indices):
             final = _float_gradients(final, example, values, indices)  # (a fresh array)
         final = _no_aliases(final, example, names)
-    fn, source = load(final, name, guard)
+    fn, source = load(replace(final, nonzero=_nonzero_params(primal)), name, guard)
     fn.__s2s__ = Generated(final, raw, primal, indices, kind)
     fn.source = source
     fn.ir = final
@@ -529,6 +538,20 @@ def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None
             v = copy
         results.append(v)
     return replace(fn, body=Region(fn.body.params, ops, results))
+
+
+# what math raises on for a 0 operand (ValueError, ZeroDivisionError): operand position
+_NONZERO_OPERANDS = {"log": 0, "log2": 0, "log10": 0, "truediv": 1, "floordiv": 1, "mod": 1}
+
+
+def _nonzero_params(primal: Function) -> frozenset[str]:
+    """Parameters that ``primal`` cannot run with at 0: an op of its top region (one that
+    always runs) takes their log or divides by them, so ``1.0 / x`` in a derivative cannot
+    divide by zero where ``f`` is defined. (Array parameters give inf/nan anyway.)"""
+    params = set(primal.params)
+    return frozenset(op.args[k].hint for op in primal.body.ops
+                     if (k := _NONZERO_OPERANDS.get(op.prim)) is not None
+                     and len(op.args) > k and op.args[k] in params)
 
 
 def _float_gradients(fn: Function, example: list[Any], values: int,
@@ -617,6 +640,8 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
             raise DifferentiationError(
                 f"a reverse-mode jacobian of {primal.name!r}, which returns an array, is not "
                 "supported", hint="use mode='fwd' (one column per argument)")
+        if mode == "fwd" and containers and example is None and _could_take_arrays(primal):
+            mode = "rev"  # shape-generic code, specialized per call: an array or a list
         if mode == "fwd" and containers:
             raise DifferentiationError(
                 f"forward-mode jacobian with respect to the tuple/list/dict argument "

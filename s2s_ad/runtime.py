@@ -144,12 +144,20 @@ def unbroadcast(g: Any, x: Any) -> Any:
     return g if shape else g[()]
 
 
-def split_like(g: Any, xs: Any, axis: int = 0) -> list:
-    """``g``, the cotangent of ``np.concatenate(xs, axis)``, cut into one piece per item."""
+def split_like(g: Any, xs: Any, axis: Any = 0) -> list:
+    """``g``, the cotangent of ``np.concatenate(xs, axis)``, cut into one piece per item,
+    each shaped like its item; ``axis="h"`` for ``np.hstack(xs)``, ``"v"`` for
+    ``np.vstack(xs)``."""
     import numpy as np
 
-    sizes = [np.shape(x)[axis] for x in xs]
-    return np.split(g, np.cumsum(sizes)[:-1], axis)
+    if axis == "v":
+        sizes, axis = [np.atleast_2d(x).shape[0] for x in xs], 0
+    else:
+        if axis == "h":
+            axis = 0 if np.ndim(xs[0]) <= 1 else 1
+        sizes = [np.atleast_1d(x).shape[axis] for x in xs]
+    pieces = np.split(g, np.cumsum(sizes)[:-1], axis)
+    return [np.reshape(p, np.shape(x)) for p, x in zip(pieces, xs)]
 
 
 def tensordot_spec(na: int, nb: int, axes: Any, which: int) -> str:
@@ -187,6 +195,7 @@ def matmul_vjp(g: Any, a: Any, b: Any, which: int) -> Any:
     derivative is built)."""
     import numpy as np
 
+    a, b = np.asarray(a), np.asarray(b)  # a list where NumPy takes an array
     if a.ndim == 1 and b.ndim == 1:  # an inner product
         return g * (b if which == 0 else a)
     a2 = a[None, :] if a.ndim == 1 else a

@@ -627,6 +627,25 @@ def concatenate_of_appended(x, y):
     return np.concatenate(pieces)
 
 
+def hstack_of_appended(x, y):
+    pieces = []
+    for k in range(2):
+        pieces.append(x[k] * y)
+    return np.hstack(pieces)
+
+
+def vstack_of_appended(x, y):
+    rows = []
+    for k in range(3):
+        rows.append(x * k + y)
+    return np.vstack(rows)
+
+
+def split_halves(x):
+    parts = np.split(x, 2)
+    return parts[0] * parts[1] ** 2
+
+
 def moveaxis(x):
     return np.moveaxis(x, 0, -1) ** 2
 
@@ -1196,6 +1215,9 @@ CASES: list[Case] = [
     Case("stack_of_appended", stack_of_appended, operands(MAT, MAT), "all"),
     Case("concatenate_of_appended", concatenate_of_appended, operands(MAT, (2,)), "all"),
     Case("moveaxis", moveaxis, operands((2, 3, "n")), "all"),
+    Case("split_halves", split_halves, operands((4, "n")), "all"),
+    Case("hstack_of_appended", hstack_of_appended, operands((2, "n"), N), "all"),
+    Case("vstack_of_appended", vstack_of_appended, operands(N, N), "all"),
     Case("hstack[1d]", hstack, operands(("m",), N), "all"),
     Case("hstack[2d]", hstack_2d, operands(("m", "n"), ("m", "k")), "all"),
     Case("vstack[1d]", vstack, operands(N, N), "all"),

@@ -141,7 +141,7 @@ def test_seed11_jacobian_of_a_list_argument(mode):
 
 def test_forward_jacobian_of_a_list_argument_is_a_clear_error():
     with pytest.raises(DifferentiationError, match="mode=.rev."):
-        jacobian(jac.f_list, mode="fwd")  # noqa: B018
+        jacobian(jac.f_list, mode="fwd")([1.0, 2.0, 3.0])
 
 
 EXAMPLE_FILES = ["gradient_of_gradient", "dual_numbers", "jacobian", "autograd_plot"]

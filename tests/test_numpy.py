@@ -280,8 +280,9 @@ _ARRAY_OPERATORS = {"add", "sub", "mul", "truediv", "pow", "neg", "getitem", "np
 # made by the transforms, not spelled by users: np.asarray(g, dtype) gives a gradient its
 # operand's dtype (a user's np.asarray(x) is x itself)
 # made by derivatives only: np.asarray (a list argument used as an array), np.tensordot
-# (np.inner's gradient; users' np.tensordot takes no axes= here)
-_INTERNAL = {"np.asarray", "np.tensordot"}
+# (np.inner's gradient; users' np.tensordot takes no axes= here), np.concatenate_along
+# (np.hstack's cotangent, differentiated again)
+_INTERNAL = {"np.asarray", "np.tensordot", "np.concatenate_along"}
 
 
 def test_every_numpy_rule_has_a_row():

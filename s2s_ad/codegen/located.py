@@ -40,8 +40,9 @@ def may_divide_by_zero(fn: Function) -> bool:
     """Can ``fn``'s code raise ZeroDivisionError: does it divide by a value that may be a
     Python number and may be 0? (Results of NumPy functions and methods, and arithmetic on
     them, are NumPy's: they give inf or nan. ``1 + math.exp(x)`` is at least 1.) A power
-    divides when its exponent may be negative and its base may be 0."""
-    facts: dict[Value, int] = {}  # what is known of a value's sign (see _sign)
+    divides when its exponent may be negative and its base may be 0. A parameter in
+    ``fn.nonzero`` is not 0 (the function it derives from takes its log, or divides by it)."""
+    facts: dict[Value, int] = {p: _NONZERO for p in fn.params if p.hint in fn.nonzero}
     numpy_values: set[Value] = set()
     for op in walk(fn.body):  # in program order: operands before their uses
         spec = get(op.prim).emission

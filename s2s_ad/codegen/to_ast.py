@@ -86,6 +86,7 @@ class _Codegen:
         self.alias: dict[Value, Value] = {}
         self.params = set(fn.params)
         self.origins: list[tuple[ast.expr, Op]] = []  # each op's expression
+        self.scopes: list[tuple[set[Value], bool]] = []  # see region()
 
     # --- names, resolved at the end --------------------------------------------------------
     def local(self, v: Value) -> ast.Name:
@@ -183,7 +184,16 @@ class _Codegen:
                         keywords=keywords)
         return ast.If(test=test, body=[ast.Return(value=call)], orelse=[])
 
-    def region(self, region: Region, top: bool = False) -> list[ast.stmt]:
+    def region(self, region: Region, top: bool = False, loop: bool = False) -> list[ast.stmt]:
+        # what each enclosing region defines, and whether it is a loop body (carry())
+        self.scopes.append(({v for op in region.ops for v in op.outs} | set(region.params)
+                            | (self.params if top else set()), loop))
+        try:
+            return self.region_statements(region)
+        finally:
+            self.scopes.pop()
+
+    def region_statements(self, region: Region) -> list[ast.stmt]:
         stmts: list[ast.stmt] = []
         for op in region.ops:
             if op.prim == "const":
@@ -249,11 +259,22 @@ class _Codegen:
             self.share(param, out)
             if (init not in self.inline and init not in self.literals
                     and init not in self.objects and self.uses.get(init, 0) == 1
-                    and (not init.hint or init.hint == param.hint)):
+                    and (not init.hint or init.hint == param.hint)
+                    and not self.read_again(init)):
                 self.share(param, init)  # the loop takes over the variable of `x` in `x = ...`
             else:
                 stmts.append(_assign([self.store(param)], self.ref(init)))
         return stmts
+
+    def read_again(self, v: Value) -> bool:
+        """Is ``v`` defined outside a loop that encloses the current region (so its one use
+        here runs again, in the next iteration of that loop)?"""
+        for defined, loop in reversed(self.scopes):
+            if v in defined:
+                return False
+            if loop:
+                return True
+        return False
 
     def next_values(self, op: Op, body: Region, params: list[Value]) -> list[ast.stmt]:
         """At the end of an iteration: all carried variables updated at once."""
@@ -289,7 +310,7 @@ class _Codegen:
             iterable = ast.Call(func=self.global_ref(builtins.reversed, "reversed"),
                                 args=[iterable], keywords=[])
         index = self.store(body.params[0])
-        inner = self.region(body) + self.next_values(op, body, params)
+        inner = self.region(body, loop=True) + self.next_values(op, body, params)
         stmts.append(ast.For(target=index, iter=iterable, body=inner or [ast.Pass()],
                              orelse=[], type_comment=None))
         return stmts
@@ -302,7 +323,7 @@ class _Codegen:
             self.share(q, p)
         cond_stmts = self.region(cond_region)
         test = self.ref(cond_region.results[0])
-        inner = self.region(body) + self.next_values(op, body, params)
+        inner = self.region(body, loop=True) + self.next_values(op, body, params)
         if cond_stmts:  # the condition needs statements: test it at the top of the body
             exit_ = ast.If(test=ast.UnaryOp(op=ast.Not(), operand=test), body=[ast.Break()],
                            orelse=[])

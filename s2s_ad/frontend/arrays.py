@@ -46,7 +46,7 @@ class Arrays:
         operands, given = names[:n], dict(list(bound.arguments.items())[n:])
         if prim in ("np.concatenate", "np.stack", "np.hstack", "np.vstack"):
             pieces = bound.arguments[operands[0]]
-            if isinstance(pieces, Value) and prim in ("np.concatenate", "np.stack"):
+            if isinstance(pieces, Value):
                 attrs = self.static_attrs(label, given, allowed, node)  # a run-time list
                 return self.e.emit(prim + "_items", pieces, **attrs)[0]
             if not isinstance(pieces, (tuple, list)):

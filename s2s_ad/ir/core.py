@@ -81,6 +81,9 @@ class Function:
     globals_ns: dict[str, Any] | None = None  # the user's globals, for codegen's names
     numbers: frozenset[str] = frozenset()  # parameters annotated as numbers (`x: float`)
     updates: tuple[Any, ...] = ()  # `u += v` as lifted (frontend/inplace.py: arrays' checks)
+    # parameters the function it derives from cannot run with at 0 (it takes their log, or
+    # divides by them): a derivative's division by one cannot raise (codegen/located.py)
+    nonzero: frozenset[str] = frozenset()
 
     @property
     def param_names(self) -> list[str]:

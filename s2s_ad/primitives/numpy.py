@@ -22,6 +22,7 @@ import operator
 import numpy as np
 
 from .. import runtime
+from ..ir.core import Value
 from .registry import (
     PRIMITIVES,
     Attribute,
@@ -474,11 +475,39 @@ defvjp("np.stack_items", lambda e, g, xs, axis=0: g if axis == 0 else _np(
     e, "moveaxis", g, source=axis, destination=0))
 defjvp("np.stack_items", lambda e, dxs, xs, axis=0: e.emit("np.stack_items", dxs, axis=axis)[0])
 defvjp("np.concatenate_items", lambda e, g, xs, axis=0: e.split_like(g, xs, axis=axis))
+for _join_kind in "hv":
+    defprim(f"np.{_join_kind}stack_items", Call(getattr(np, f"{_join_kind}stack"),
+                                                f"{_join_kind}stack", np),
+            doc=f"np.{_join_kind}stack(xs) of a run-time list")
+    defvjp(f"np.{_join_kind}stack_items",
+           lambda e, g, xs, kind=_join_kind: e.split_like(g, xs, axis=kind))
+    defjvp(f"np.{_join_kind}stack_items",
+           lambda e, dxs, xs, kind=_join_kind: e.emit(f"np.{kind}stack_items", dxs)[0])
 defjvp("np.concatenate_items",
        lambda e, dxs, xs, axis=0: e.emit("np.concatenate_items", dxs, axis=axis)[0])
-defvjp("split_like", lambda e, ct, g, xs, axis=0: e.emit("np.concatenate_items", ct,
-                                                          axis=axis)[0], None)
-defjvp("split_like", lambda e, dg, g, xs, axis=0: e.split_like(dg, xs, axis=axis), None)
+defvjp("split_like", lambda e, ct, g, xs, axis=0: _join(e, ct, axis), None, None)
+defjvp("split_like", lambda e, dg, g, xs, axis=0: e.emit(
+    "split_like", dg, xs, *([axis] if isinstance(axis, Value) else []),
+    **({} if isinstance(axis, Value) else {"axis": axis}))[0], None, None)
+# np.concatenate(xs, axis) with the axis known only at run time (np.hstack's cotangent
+# splits along 0 or 1, by the rank)
+defprim("np.concatenate_along", Call(np.concatenate, "concatenate", np),
+        doc="np.concatenate(xs, axis) of a run-time list, along an axis computed at run time")
+defvjp("np.concatenate_along", lambda e, g, xs, axis: e.split_like(g, xs, axis), None)
+defjvp("np.concatenate_along", lambda e, dxs, xs, axis: e.emit("np.concatenate_along", dxs,
+                                                               axis)[0], None)
+
+
+def _join(e, pieces, axis):
+    """np.concatenate of a run-time list ``pieces`` along ``axis``: an int, or a value
+    (a constant, or one computed at run time); np.hstack for "h", np.vstack for "v"."""
+    if axis in ("h", "v"):
+        return e.emit(f"np.{axis}stack_items", pieces)[0]
+    if isinstance(axis, Value):
+        if axis not in e.constants:
+            return e.emit("np.concatenate_along", pieces, axis)[0]
+        axis = e.constants[axis]
+    return e.emit("np.concatenate_items", pieces, axis=axis)[0]
 
 
 def _einsum_specs(subscripts: str, n: int) -> tuple[list[str], str]:
@@ -563,7 +592,12 @@ defprim("matmul_vjp", Call(runtime.matmul_vjp, "matmul_vjp"),
         doc="a cotangent of a @ b for operands of ranks unknown when transforming")
 defprim("take_vjp", Call(runtime.take_vjp, "take_vjp"), doc="the cotangent of np.take")
 defprim("slice", Call(builtins.slice, "slice"), builtins.slice, doc="a:b:c in an index")
-nondifferentiable("slice", "np.split")
+nondifferentiable("slice")
+# np.split(x, bounds, axis), also in the cotangents of np.concatenate and np.hstack: linear,
+# its pieces a list (reverse mode gathers their adjoints in one, zeros where unread)
+defjvp("np.split", lambda e, dx, x, bounds, axis=0: _np(e, "split", dx, bounds, axis), None,
+       None)
+defvjp("np.split", lambda e, ct, x, bounds, axis=0: _join(e, ct, axis), None, None)
 # matmul_vjp(g, a, b, which) is g @ b.T (which=0, a gives only its rank) or a.T @ g: linear
 # in each operand it reads
 defjvp("matmul_vjp", lambda e, dg, g, a, b, which: e.matmul_vjp(dg, a, b, which=which),

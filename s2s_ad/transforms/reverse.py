@@ -301,11 +301,20 @@ class Reverse:
         the item of ``acc``'s adjoint. Everything that reads ``acc`` whole comes after every
         add, so that adjoint is complete here."""
         acc, key, g = op.args
-        d_acc = self.adjoint_of(acc)
-        if g in self.active and d_acc is not None:
+        if g not in self.active:
+            return
+        # acc read whole (its adjoint), and item by item (its own container adjoint)
+        for d_acc in (self.adjoint_of(acc), self.container_adjoint(acc)):
+            if d_acc is None:
+                continue
             with self.e.at(op.loc):  # a number cotangent (a seed) is every item's
-                self.accumulate(g, d_acc if d_acc in self.e.constants
-                                else self.e.getitem(d_acc, key))
+                if d_acc in self.e.constants:
+                    self.accumulate(g, d_acc)
+                    continue
+                item = self.e.getitem(d_acc, key)
+                # `dc[1:] += g` broadcasts a number g over the slice: its part sums
+                self.accumulate(g, item if op.prim == "add_at" or (
+                    g in self.e.scalars and item in self.e.scalars) else sum_to(self.e, item, g))
 
     def fold_whole_adjoints(self, op: Op) -> None:
         """Before the appends of ``op`` are undone: the adjoint of a list it appends to,
@@ -361,10 +370,13 @@ class Reverse:
 
     def recompute(self, ops: list[Op], mapping: dict[Value, Value]) -> None:
         """Emit copies of ``ops`` here (a branch or loop body run again, backward). Appends
-        are not run again: their copies only mark where the backward sweep pops."""
+        to a list made before ``ops`` are not run again: their copies only mark where the
+        backward sweep pops."""
         copies = clone_ops(ops, mapping)
+        # a list made in ops is made again, empty: its appends run again too
+        made_here = {op.out for op in walk(Region(ops=copies)) if op.prim == "list_new"}
         for op in walk(Region(ops=copies)):
-            if op.prim == "append":
+            if op.prim == "append" and op.args[0] not in made_here:
                 op.prim = "appended"
             elif op.prim == "push":  # a gradient's tape, differentiated again: filled once
                 op.prim = "pushed"
