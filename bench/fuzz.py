@@ -1,6 +1,7 @@
-"""A long differential-fuzzing campaign of the whole pipeline (issue 9), outside pytest.
+"""A long differential-fuzzing campaign of the whole pipeline (issues 9, 15), outside pytest.
 
     python bench/fuzz.py --n 10000 [--seed S] [--families F[,F...]] [--jobs J] [--known-bugs]
+                         [--compositions C[,C...]] [--reports R]
 
 Program ``i`` of the campaign is ``generate(seed_i, family_i)`` from ``tests/fuzz_programs.py``
 (the generator the test suite's hypothesis strategy wraps): a random module of one or two
@@ -8,22 +9,32 @@ helpers and an entry function in the supported subset -- ``math`` expression tre
 guarded arguments, re-assignments, helper calls with keyword arguments, ``if``/``elif``,
 ``for``/``while`` loops with data-dependent trip counts, ``break``/``continue``, tuples,
 lists and dicts -- with a point away from kinks where the Richardson oracle is well
-conditioned; the ``array`` family writes NumPy programs over small arrays (broadcasting,
-``@``, reductions, indexing, joins, loops carrying arrays). ``seed_i`` comes from
-``random.Random(S)``; the families take turns unless ``--families`` (alias ``--family``)
-names some. Each program is checked by ``check``: reverse mode (optimized and
-not) against Richardson-extrapolated central differences, ``jacobian(mode="fwd")`` and
-``jvp`` against reverse, ``value_and_grad``'s and ``jvp``'s values against ``f(*args)``
-bitwise, every generated ``.source`` compiled, the arguments unmodified.
+conditioned (or, for some, on a tie: integer-valued floats, repeated entries); the
+``array`` family writes NumPy programs over small arrays (broadcasting, ``@``, reductions,
+indexing, slices from both ends and with negative steps, joins, arrays built from lists
+appended in loops, list arguments where arrays go, loops carrying arrays). ``seed_i``
+comes from ``random.Random(S)``; the families take turns unless ``--families`` (alias
+``--family``) names some. Each program is checked by ``examine``: reverse mode (optimized
+and not) against Richardson-extrapolated central differences (at a tie: between the
+one-sided differences), ``jacobian(mode="fwd")`` and ``jvp`` against reverse,
+``value_and_grad``'s and ``jvp``'s values against ``f(*args)`` bitwise, every generated
+``.source`` compiled, the arguments unmodified; then every composition of
+``fuzz_programs.COMPOSITIONS`` (or those ``--compositions`` names): ``grad(grad)``,
+``jacobian(grad)``, ``vjp(grad)``, ``jvp(grad)``, ``hessian``, ``hvp``, ``jacobian(fwd)``,
+``jacobian(rev)``, each against Richardson differences of its inner result.
 
 Printed: programs tried (per family, and how many contain each construct), failures by
 kind -- mismatches (a wrong number or structure), crashes (an exception that is not a
 ``DifferentiationError``) and unsupported (a ``DifferentiationError``: the generator only
-writes supported constructs, so each one is a finding too) -- and the time spent. For the
-first ``--reports`` failures of each kind, the program is minimized greedily (statements
-deleted, blocks inlined, expressions replaced by an operand or ``1.0``, integer arguments
-lowered, while the same kind of failure persists) and printed with its point and the
-disagreeing numbers.
+writes supported constructs, so each one is a finding too; refusals the README documents
+are counted apart, and are no failure) -- then, per composition, how many programs
+exercised it (it applied: not at a tie for second order, not without a number for
+``grad(grad)``) and its passes, mismatches, crashes and unsupported, then every refusal
+by composition and message, and the time spent. For the first ``--reports`` failures of
+each kind, the program is minimized greedily (statements deleted, blocks inlined,
+expressions replaced by an operand or ``1.0``, integer arguments lowered, while the same
+kind of failure persists; a composition's failure with that composition alone) and
+printed with its point and the disagreeing numbers.
 
 By default the generator avoids the patterns of the known bugs listed in
 ``fuzz_programs.KNOWN_BUGS`` (each pinned by a strict-xfail regression test), so a
@@ -65,6 +76,9 @@ ARRAY_CONSTRUCTS = {  # the same, for the array family
     "np.where": r"np\.where\(", "transpose": r"\.T\b|np\.transpose\(",
     "reshape": r"reshape\(|ravel\(", "index": r"\w\[-?\w+( % \d)?\]", "slice": r"\[[^]]*:",
     "concatenate": r"np\.(concatenate|hstack|vstack)\(", "stack": r"np\.(stack|array)\(",
+    "slice with both ends": r"\w\[-?\d+:-?\d+", "negative step": r":-\d\]",
+    "list appended in a loop": r"\.append\(", "list argument": r"\bL\b",
+    "abs/clip": r"\babs\(|np\.clip\(",
     "math of a number": r"math\.", "if": r"^\s+if ", "for range": r"for \w+ in range\(",
     "for over an array": r"for \w+ in (?!range\()", "+= on an array or number": r"\w [-+*]= ",
     "helper call": r"h\d\(",
@@ -80,18 +94,28 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
 
 
-def _task(job: tuple[int, int, str, bool]) -> tuple:
-    index, seed, family, known = job
+def _task(job: tuple[int, int, str, bool, tuple[str, ...]]) -> tuple:
+    index, seed, family, known, compositions = job
     avoid = frozenset() if known else fp.KNOWN_BUGS
     start = time.perf_counter()
     program = fp.generate(seed, family, avoid)
     generated = time.perf_counter()
     try:
-        failure = fp.check(program)
+        found = fp.examine(program, compositions=compositions)
     except Exception as err:  # noqa: BLE001 -- the harness itself: report, keep going
         failure = fp.Failure(f"harness error: {type(err).__name__}", repr(err), program)
+        found = fp.Examination(program, failure, {})
     checked = time.perf_counter()
-    return index, program, failure, generated - start, checked - generated
+    return index, program, found, generated - start, checked - generated
+
+
+def _case(failure: fp.Failure) -> str:
+    """A refusal's message, without its location and names (one line per case)."""
+    text = failure.detail.strip().splitlines()
+    line = next((t for t in reversed(text) if "Error: " in t), text[-1] if text else "")
+    line = line.split("Error: ", 1)[-1]
+    line = re.sub(r"^<[^>]*>\.py:\d+:\d+: ", "", line)
+    return re.sub(r"'[^']*'", "'…'", line)[:150]
 
 
 def _contains(source: str, pattern: str) -> bool:
@@ -105,6 +129,15 @@ def _families(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(
             f"unknown family {', '.join(unknown) or text!r} (choose from {', '.join(fp.FAMILIES)})")
     return names
+
+
+def _compositions(text: str) -> tuple[str, ...]:
+    names = [name.strip() for name in text.split(",") if name.strip() and name != "none"]
+    unknown = [name for name in names if name not in fp.COMPOSITIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown composition {', '.join(unknown)} (choose from {', '.join(fp.COMPOSITIONS)})")
+    return tuple(names)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,11 +155,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="failures of each kind to minimize and print")
     parser.add_argument("--budget", type=int, default=400,
                         help="candidate programs the minimizer may check per failure")
+    parser.add_argument("--compositions", type=_compositions, default=fp.COMPOSITIONS,
+                        help=f"comma-separated compositions to check (default: all of "
+                             f"{','.join(fp.COMPOSITIONS)}; 'none' for first order only)")
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
-    jobs = [(i, rng.getrandbits(32), args.families[i % len(args.families)], args.known_bugs)
-            for i in range(args.n)]
+    jobs = [(i, rng.getrandbits(32), args.families[i % len(args.families)], args.known_bugs,
+             args.compositions) for i in range(args.n)]
     avoided = ", ".join(sorted(fp.KNOWN_BUGS)) or "none"
     print(f"s2s_ad differential fuzzing: {args.n} programs, seed {args.seed}, "
           f"{args.jobs} worker(s), known-bug patterns "
@@ -137,23 +173,36 @@ def main(argv: list[str] | None = None) -> int:
     constructs: collections.Counter[str] = collections.Counter()
     array_constructs: collections.Counter[str] = collections.Counter()
     failures: dict[str, list[fp.Failure]] = collections.defaultdict(list)
+    documented: dict[str, list[fp.Failure]] = collections.defaultdict(list)
+    statuses: dict[str, collections.Counter[str]] = {
+        name: collections.Counter() for name in ("first order", *args.compositions)}
+    kinks = 0
     gen_time = check_time = 0.0
     done = 0
     warnings.simplefilter("ignore", SyntaxWarning)
     _limit_memory()
     with multiprocessing.Pool(args.jobs, initializer=_limit_memory) as pool:
-        for _, program, failure, t_gen, t_check in pool.imap_unordered(_task, jobs, 8):
+        for _, program, found, t_gen, t_check in pool.imap_unordered(_task, jobs, 8):
             done += 1
             gen_time += t_gen
             check_time += t_check
             families[program.family] += 1
+            kinks += program.kink
+            statuses["first order"][found.first_order.status if found.first_order else "pass"] += 1
+            for name in args.compositions:
+                statuses[name][found.status(name)] += 1
             arrays = program.family == "array"
             for name, pattern in (ARRAY_CONSTRUCTS if arrays else CONSTRUCTS).items():
                 (array_constructs if arrays else constructs)[name] += _contains(program.source,
                                                                                pattern)
-            if failure is not None:
-                failures[failure.kind].append(failure)
-                print(f"  [{done}] {failure.kind}: {program!r}", flush=True)
+            kinds = []
+            for failure in found.failures:
+                (documented if failure.documented else failures)[failure.kind].append(failure)
+                if not failure.documented:
+                    kinds.append(failure.kind)
+            if kinds:
+                print(f"  [{done}] {program!r}{' (tie)' if program.kink else ''}: "
+                      + "; ".join(kinds), flush=True)
             if done % 500 == 0 or done == args.n:
                 elapsed = time.perf_counter() - start
                 print(f"  {done}/{args.n} programs, {sum(map(len, failures.values()))} "
@@ -164,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
               "crashes": ("crash", "harness"), "unsupported": ("unsupported",)}
     print("\n=== summary ===")
     print(f"programs tried: {done} ("
-          + ", ".join(f"{fam} {families[fam]}" for fam in fp.FAMILIES if families[fam]) + ")")
+          + ", ".join(f"{fam} {families[fam]}" for fam in fp.FAMILIES if families[fam])
+          + f"); {kinks} at a point on a tie")
     if done > families["array"]:
         print("programs containing: "
               + ", ".join(f"{name} {constructs[name]}" for name in CONSTRUCTS))
@@ -173,9 +223,32 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{name} {array_constructs[name]}" for name in ARRAY_CONSTRUCTS))
     for group, prefixes in groups.items():
         count = sum(len(v) for k, v in failures.items() if k.startswith(prefixes))
-        print(f"{group}: {count}")
+        print(f"{group}: {count}" + (f" (and {sum(map(len, documented.values()))} documented "
+                                     "refusals, no failure)" if group == "unsupported" else ""))
     for kind, found in sorted(failures.items()):
         print(f"  {len(found):5d}  {kind}")
+    print("per composition (programs that exercised it: pass, mismatch, crash, unsupported; "
+          "n/a where it does not apply):")
+    for name, counts in statuses.items():
+        exercised = sum(v for k, v in counts.items() if k != "n/a")
+        refused = counts["unsupported"] + counts["documented"]
+        known = f" ({counts['documented']} documented)" if counts["documented"] else ""
+        print(f"  {name:<15} {exercised:5d} exercised: {counts['pass']} pass, "
+              f"{counts['mismatch']} mismatches, {counts['crash']} crashes, "
+              f"{refused} unsupported{known}; n/a {counts['n/a']}")
+    cases: collections.Counter[tuple[str, str, bool]] = collections.Counter()
+    example: dict[tuple[str, str, bool], fp.Failure] = {}
+    for found in [*failures.values(), *documented.values()]:
+        for failure in found:
+            if failure.status == "unsupported":
+                key = (failure.composition or "first order", _case(failure), failure.documented)
+                cases[key] += 1
+                example.setdefault(key, failure)
+    if cases:
+        print("unsupported, by composition and case:")
+        for (name, case, known), count in sorted(cases.items()):
+            print(f"  {count:5d}  {name}: {case}{' (documented)' if known else ''}; e.g. "
+                  f"{example[name, case, known].program!r}")
     print(f"time: {elapsed:.1f} s wall ({done / elapsed:.1f} programs/s); per program "
           f"{1e3 * gen_time / done:.1f} ms generating, {1e3 * check_time / done:.1f} ms "
           f"checking (CPU summed over workers)")
@@ -185,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n=== {kind}: {failure.program!r} ===")
             t0 = time.perf_counter()
             small = fp.minimize(failure, budget=args.budget)
-            again = fp.check(small) or failure
+            alone = (failure.composition,) if failure.composition else ()
+            again = next((f for f in fp.examine(small, compositions=alone,
+                                                first_order=not alone).failures
+                          if f.kind == kind), failure)
             print(f"minimized in {time.perf_counter() - t0:.1f} s "
                   f"({len(failure.program.source)} -> {len(small.source)} characters)")
             print(again.report())

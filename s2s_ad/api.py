@@ -630,7 +630,12 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
         if kind == "hessian":
             primal = polish(reverse_vjp(primal, indices, seed=1.0, single=True, name=name,
                                         example=example))
-        return _basis_jacobian(primal, indices[0], name, example)
+        jac = _basis_jacobian(primal, indices[0], name, example, gradient=kind == "hessian")
+        # f's output structure, its one leaf the block (a tuple of one for a tuple wrt, as
+        # for numbers: ((H,),) for a hessian)
+        tree = map_leaves(0 if kind == "hessian" else primal.out_tree,
+                          lambda _: 0 if single else (0,))
+        return replace(jac, out_tree=tree if kind == "jacobian" or single else (tree,))
     if kind == "jacobian":
         outputs = len(primal.body.results)
         if mode == "auto":
@@ -649,7 +654,8 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
         return _jacobian(primal, indices, single, mode, name, example)
     if containers and kind == "hessian" and example is None:  # an array, or a list: see
         gradient = polish(reverse_vjp(primal, indices, seed=1.0, single=True, name=name))
-        return _basis_jacobian(gradient, indices[0], name)  # the specialized builds
+        jac = _basis_jacobian(gradient, indices[0], name, gradient=True)  # specialized
+        return jac if single else replace(jac, out_tree=((0,),))
     if containers and kind == "hessian":
         raise DifferentiationError(
             f"{kind} with respect to the tuple/list/dict argument {containers[0]!r} is not "
@@ -709,22 +715,24 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
     return replace(fn, params=params, body=body), example
 
 
-def _basis_jacobian(fn: Function, i: int, name: str,
-                    example: list[Any] | None = None) -> Function:
+def _basis_jacobian(fn: Function, i: int, name: str, example: list[Any] | None = None,
+                    gradient: bool = False) -> Function:
     """The Jacobian of ``fn``'s one result with respect to its array argument ``i``, of
     shape ``result.shape + x.shape``: a loop in the generated code runs the JVP along each
     unit vector and stacks the columns. The part of the JVP that does not depend on the
-    unit vector (``fn`` itself) runs once, before the loop. Without ``example`` (shapes
-    known only at run time) ``fn`` must be a gradient: its result is shaped like ``x``."""
+    unit vector (``fn`` itself) runs once, before the loop. ``gradient``: ``fn``'s result
+    is shaped like ``x`` (it must be, without ``example``: shapes known only at run time)."""
     tangents = forward_jvp(fn, (i,), name=name, example=example)
     params = [Value(p.hint) for p in fn.params]
     x = params[i]
     e = Emitter(Region(list(params)))
     if example is not None:
         shape = np.shape(example[i])
-        out_shape = infer(fn, example)[1].get(fn.body.results[0], ())
-        size, x_shape, jac_shape = (e.const(math.prod(shape)), e.const(shape),
-                                    e.const(out_shape + shape))
+        numbers, shapes, _ = infer(fn, example)
+        result = fn.body.results[0]
+        out_shape = shape if gradient else () if result in numbers else shapes.get(result)
+        size, x_shape = e.const(math.prod(shape)), e.const(shape)
+        jac_shape = None if out_shape is None else e.const(out_shape + shape)
     else:
         size, x_shape = e.emit("np.size", x)[0], e.emit("np.shape", x)[0]
         jac_shape = e.add(x_shape, x_shape)  # (a gradient is shaped like x)
@@ -753,7 +761,10 @@ def _basis_jacobian(fn: Function, i: int, name: str,
         e.emit("append", columns, mapping.get(column, column), nouts=0)
     e.region.ops.append(Op("for_range", (e.const(0), size, e.const(1)), (), (), (body,)))
     jac = e.emit("np.stack_items", columns, axis=-1, hint="jac")[0]
-    if example is None or len(shape) != 1:  # stacked: out.shape + (x.size,)
+    if jac_shape is None:  # out.shape known only now: stacked out.shape + (x.size,)
+        out = e.getitem(e.emit("np.shape", jac)[0], e.emit("slice", None, -1, None)[0])
+        jac_shape = e.add(out, x_shape)
+    if example is None or len(shape) != 1:
         jac = e.emit("np.reshape", jac, jac_shape, hint="jac")[0]
     return Function(name, params, fn.kinds, Region(list(params), e.region.ops, [jac]), 0,
                     fn.defaults, fn.kwdefaults, fn.file, fn.globals_ns, fn.numbers)

@@ -18,13 +18,25 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
   reshapes, indexing with ints and slices, ``np.concatenate``/``np.stack``, ``math`` of
   numbers, elementwise helpers, ``for`` loops carrying arrays, ``if`` on a reduction -- and
   ``f`` returns a number. Every entry is a coordinate; ties of ``np.maximum``, comparisons
-  and ``np.max`` count as kinks.
+  and ``np.max`` count as kinks. Since issue 15 array programs also slice at both ends and
+  with negative steps (``x[1:] - x[:-1] ** 2``, ``u[2::-1]``), build arrays from lists
+  appended in loops (``vals.append(...)`` then ``np.array``/``np.stack``/``np.concatenate``),
+  and take lists where only arrays go (``L @ w``, ``np.sum(L)``, ``b - L`` with ``L`` a list
+  of lists: data, not in ``wrt``).
+- Some points sit on ties and kinks (:data:`TIE_SHARE` of the programs draw integer-valued
+  floats and arrays with repeated entries): there a gradient entry must lie between the
+  left and right one-sided difference quotients (a subgradient), and second-order
+  compositions are not checked (``Program.kink``).
 - :func:`check` differentiates the program every way and compares: reverse mode (optimized
   and not) against Richardson-extrapolated central differences, forward mode against
   reverse, ``value_and_grad``'s value against ``f(*args)`` bitwise (for arrays also: the
-  gradients' shapes and dtypes, and the shape-generic derivative ``g.general``), and
-  ``hessian`` over the float parameters against Richardson differences of the gradient,
-  ``hvp`` against the Hessian.
+  gradients' shapes and dtypes, and the shape-generic derivative ``g.general``), and the
+  :data:`COMPOSITIONS` -- ``grad(grad(f))``, ``jacobian(grad(f))``, ``vjp(grad(f))``,
+  ``jvp(grad(f))``, ``hessian``, ``hvp`` and ``jacobian`` in both modes, over the number and
+  array parameters -- each against Richardson differences of its inner result (``hvp``
+  against the Hessian where that passed). :func:`examine` reports every composition's
+  outcome (what ``bench/fuzz.py`` counts); a refusal (``DifferentiationError``) is
+  "unsupported", never a pass.
 - :func:`minimize` shrinks a failing program greedily while the same failure persists.
 
 Known s2s_ad bugs (:data:`KNOWN_BUGS`, none at the moment) are avoided by the writer unless
@@ -40,12 +52,14 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import functools
 import hashlib
 import inspect
 import linecache
 import math
 import operator
 import random
+import re
 import signal
 import threading
 import traceback
@@ -61,8 +75,9 @@ import s2s_ad
 from s2s_ad.errors import DifferentiationError
 from s2s_ad.numeric import relative_error, richardson
 
-__all__ = ["FAMILIES", "KNOWN_BUGS", "Failure", "Program", "Timeout", "check", "generate",
-           "load", "minimize", "point_ok", "programs", "time_limit"]
+__all__ = ["COMPOSITIONS", "FAMILIES", "KNOWN_BUGS", "Examination", "Failure", "Program",
+           "Timeout", "check", "examine", "generate", "load", "minimize", "point_kind",
+           "point_ok", "programs", "time_limit"]
 
 #: Program families; each test function in ``test_fuzz.py`` covers one.
 FAMILIES = ("expr", "branch", "loop", "container", "mixed", "array")
@@ -88,6 +103,19 @@ HESSIAN_RTOL = 1e-4  # the Hessian against Richardson differences of the checked
 #: hessian's documented limit (README's error table): a program that meets it skips that check
 HESSIAN_LIMIT = "adds into the adjoint of a tuple, list or dict"
 JVP_TANGENTS = 2  # random tangents per array program
+#: What :func:`examine` composes, over the number and array parameters (containers stay
+#: out: their second derivatives are a documented limit), each checked against Richardson
+#: differences of its inner result: ``grad(grad(f, wrt=a))`` for one number ``a``;
+#: ``jacobian``, ``vjp`` (a random cotangent) and ``jvp`` (a random tangent) of
+#: ``grad(f)``; ``hessian``; ``hvp`` (against the Hessian where that passed); ``jacobian(f)``
+#: in forward and reverse mode. The first six are second order: not checked at a tie.
+COMPOSITIONS = ("grad(grad)", "jacobian(grad)", "vjp(grad)", "jvp(grad)", "hessian", "hvp",
+                "jacobian(fwd)", "jacobian(rev)")
+SECOND_ORDER = frozenset(COMPOSITIONS[:6])
+TIE_SHARE = 0.3  # programs whose points are first drawn from TIES
+TIES = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)  # floats where max, abs, ... may tie
+TIE_MARGIN = 1e-7  # a point with a branch margin below this sits on a tie
+ONE_SIDED_STEPS = (2e-3, 1e-3)  # one-sided Richardson steps at a tie (within OFFSETS)
 
 #: Known s2s_ad bugs, each with a strict-xfail regression test in ``test_fuzz.py``. By
 #: default the writer avoids their patterns (``_ArrayWriter.bug``), so the fuzz tests stay
@@ -121,6 +149,8 @@ class Program:
 
     ``wrt`` names every differentiable parameter (floats and containers of floats);
     ``scalar_wrt`` the float ones (forward-mode ``jacobian`` does not take containers).
+    ``kink``: the point sits on a tie (``max(x, 1.0)`` at ``x == 1.0``), where gradients
+    are checked against one-sided differences and second derivatives are not checked.
     """
 
     source: str
@@ -132,6 +162,7 @@ class Program:
     seed: int = 0
     entry: str = "f"
     avoid: frozenset[str] = KNOWN_BUGS
+    kink: bool = False
 
     def __repr__(self) -> str:  # what hypothesis prints: enough to rebuild the program
         avoid = "" if self.avoid == KNOWN_BUGS else f", avoid={set(self.avoid) or 'frozenset()'}"
@@ -142,7 +173,8 @@ class Program:
         point = ", ".join(map(_show, self.args))
         return (f"--- program (family {self.family!r}, seed {self.seed}) ---\n"
                 f"{self.source.rstrip()}\n--- point ---\n"
-                f"{self.entry}({point})\nwrt={self.wrt!r}")
+                f"{self.entry}({point})\nwrt={self.wrt!r}"
+                + ("\n(on a tie: one-sided differences)" if self.kink else ""))
 
 
 def _show(value: Any) -> str:
@@ -218,6 +250,9 @@ _POWER = ("({a} ** 2)", "({a} ** 3)", "({a} ** 1)", "({a} ** 0)", "((1.0 + {a} *
           "((1.0 + {a} * {a}) ** 0.5)", "((0.5 + {a} * {a}) ** -2)", "(2.0 ** math.sin({a}))")
 _KINK = ("abs({a})", "math.fabs({a})", "max({a}, {b})", "min({a}, {b})",
          "({a} if {cond} else {b})")
+_LEAF_KINK = ("max({v}, {k})", "min({v}, {w})", "abs({v} - {k})", "max({v}, {w})",
+              "math.fabs({v})", "({v} if {v} > {k} else {k})")
+_TIE_CONSTS = ("0.0", "1.0", "0.5", "-1.0")
 _COMPARE = (">", "<", ">=", "<=")
 _DAMPED = ("(0.5 * {v} + {e})", "({v} + 0.1 * {e})", "math.tanh({e})", "(0.9 * {v} - {e})",
            "math.sin({v} + {e})")
@@ -351,6 +386,10 @@ class _Writer:
         return self.rng.choice(_POWER).format(a=self.expr(sc, depth))
 
     def _kink(self, sc: _Scope, depth: int) -> str:
+        if self.rng.random() < 0.4:  # of leaves: ties at points drawn from TIES
+            template = self.rng.choice(_LEAF_KINK)
+            return template.format(v=self.leaf(sc), w=self.leaf(sc),
+                                   k=self.rng.choice(_TIE_CONSTS))
         template = self.rng.choice(_KINK)
         if "{cond}" not in template:
             return template.format(a=self.expr(sc, depth), b=self.expr(sc, depth))
@@ -427,6 +466,8 @@ class _Writer:
                 options.append((2.0, self._for_container))
             if "while" in self.features and sc.loops == 0 and sc.mutable:
                 options.append((1.3, self._while))
+            if "while" in self.features and sc.loops == 0:
+                options.append((0.6, self._while_true))
         # break/continue in a loop over a tuple or list is a documented limitation
         if sc.in_loop and not sc.unrolled and ("branch" in self.features
                                                or "while" in self.features):
@@ -598,6 +639,27 @@ class _Writer:
             lines.append(f"{ind}    {s} = {self._rhs(body, s)}")
         return lines + self.block(body, ind + "    ", 0 if len(lines) > 3 else 1, 2)
 
+    def _while_true(self, sc: _Scope, ind: str) -> list[str]:
+        """``while True:`` binding a new name before its break test (issue 15): the name,
+        bound on every path to a ``break``, is read after the loop. The counter's test
+        comes before any ``continue`` of the rest of the body, so the loop ends."""
+        r = self.rng
+        k, v = self.fresh("k"), self.fresh("v")
+        bound = r.choice(("n", str(r.randint(1, 6)))) if "n" in sc.ints else str(
+            r.randint(1, 6))
+        body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False, plain=False)
+        body.ints.append(k)
+        self.budget -= 1
+        lines = [f"{ind}{k} = 0", f"{ind}while True:", f"{ind}    {k} += 1",
+                 f"{ind}    {v} = {self._rhs(body, None)}",
+                 f"{ind}    if {k} >= {bound} or {self.cond(self._branchy(body), 1)}:",
+                 f"{ind}        break"]
+        body.floats.append(v)
+        lines += self.block(body, ind + "    ", 0, 2)
+        sc.floats.append(v)
+        sc.mutable.append(v)
+        return lines
+
     def _grow(self, body: _Scope, ind: str, always: bool = False) -> list[str]:
         """Often, an append to a list built earlier, first in a top-level loop's body."""
         if body.plain and body.growing and (always or self.rng.random() < 0.6):
@@ -695,9 +757,14 @@ class _Writer:
         return "\n\n\n".join(chunks) + "\n", params
 
 
-def _draw_args(rng: random.Random, writer: _Writer, params: list[tuple[str, str]]) -> tuple:
+def _draw_args(rng: random.Random, writer: _Writer, params: list[tuple[str, str]],
+               ties: bool = False) -> tuple:
+    """A point: uniform floats, or (``ties``) floats from a few of :data:`TIES`, so that
+    arguments repeat each other and the program's constants."""
+    pool = rng.sample(TIES, 3) if ties else ()
+
     def real() -> float:
-        return rng.uniform(-2.0, 2.0)
+        return rng.choice(pool) if pool else rng.uniform(-2.0, 2.0)
 
     args: list[Any] = []
     for name, kind in params:
@@ -745,7 +812,40 @@ _NP_DAMPED = ("(0.5 * {v} + {e})", "({v} + 0.1 * {e})", "(0.9 * {v} - 0.1 * {e})
 _MATH_DAMPED = ("(0.5 * {v} + {e})", "({v} + 0.1 * {e})", "math.sin({v} + {e})",
                 "math.tanh({e})")
 _REDUCERS = ((3.0, "sum"), (2.0, "mean"), (1.0, "max"), (0.5, "min"))
+# of a list argument: np functions make it an array (`-L`, `L * L` would not)
+_NP_LIST_UNARY = ("np.sin({a})", "np.tanh({a})", "np.cos({a})", "np.arctan({a})",
+                  "np.asarray({a})", "np.array({a})", "np.exp(np.tanh({a}))")
 _VIEWS = ("reshape", "ravel", "transpose")
+
+
+@functools.cache
+def _slices(size: int, length: int) -> tuple[str, ...]:
+    """Slices that keep ``length`` of ``size`` entries: bounds from either end, steps of
+    1, -1, 2 and -2 (``1:``, ``:-1``, ``1:-1``, ``2::-1``, ``-1:0:-1``, ``::2``)."""
+    bounds = [None, *(b for b in (-3, -2, -1, 0, 1, 2, 3) if abs(b) <= size)]
+    out = []
+    for step in (None, -1, 2, -2):
+        for start in bounds:
+            for stop in bounds:
+                if len(range(size)[slice(start, stop, step)]) != length or length == size:
+                    continue
+                text = f"{'' if start is None else start}:{'' if stop is None else stop}"
+                out.append(text + ("" if step is None else f":{step}"))
+    return tuple(out)
+
+
+def _slice(rng: random.Random, size: int, length: int) -> str:
+    return rng.choice(_slices(size, length))
+
+
+def _sliced(src: Shape, shape: Shape) -> int | None:
+    """The axis along which a slice of ``src`` has ``shape`` (one axis shorter), or None."""
+    if src == _ANY or shape == _ANY or len(src) != len(shape):
+        return None
+    shorter = [k for k, (a, b) in enumerate(zip(src, shape)) if a != b]
+    if len(shorter) == 1 and 1 <= shape[shorter[0]] < src[shorter[0]]:
+        return shorter[0]
+    return None
 
 
 def _folded(node: ast.expr) -> ast.expr:
@@ -796,6 +896,9 @@ class _ArrayScope:
     fresh: set[str] = field(default_factory=set)
     in_loop: bool = False
     loops: int = 0
+    # list arguments (name -> the shape NumPy gives them), read only where NumPy makes an
+    # array of them: never re-assigned, indexed or iterated
+    lists: dict[str, Shape] = field(default_factory=dict)
 
     def child(self, **changes: Any) -> _ArrayScope:
         new = replace(self, shapes=dict(self.shapes), mutable=list(self.mutable),
@@ -866,8 +969,14 @@ class _ArrayWriter:
                 add((p, 1), 0.5, f"{name}[:, None]")
                 add((1, p), 0.5, f"{name}[None, :]")
                 add(shape, 0.3, f"{name}[::-1]")
+                for k in range(max(1, p - 2), p):  # x[1:], x[:-1], x[2::-1], x[1:-1], ...
+                    add((k,), 0.5 if k == p - 1 else 0.25, f"{name}[{_slice(r, p, k)}]")
                 continue
             p, q = shape
+            if p >= 2:
+                add((p - 1, q), 0.3, f"{name}[{_slice(r, p, p - 1)}]")
+            if q >= 2:
+                add((p, q - 1), 0.3, f"{name}[:, {_slice(r, q, q - 1)}]")
             add((q,), 1.0, f"{name}[{index(p)}]")
             add((p,), 1.0, f"{name}[:, {index(q)}]")
             add((), 0.6, f"{name}[{index(p)}, {index(q)}]")
@@ -901,7 +1010,10 @@ class _ArrayWriter:
         depth = max(depth, 1)
         u = self.universe(sc)
         options: list[tuple[float, Callable[[_ArrayScope, Shape, int], str]]] = [
-            (4.0, self._binary), (3.0, self._unary), (1.0, self._power), (0.7, self._maxmin)]
+            (4.0, self._binary), (3.0, self._unary), (1.0, self._power), (0.7, self._maxmin),
+            (0.5, self._kink)]
+        if not self.generic and self._list_ways(sc, shape, u):
+            options.append((2.0, self._listed))
         if shape != ():  # np.where of numbers is a 0-d array, not a number
             options.append((0.7, self._where))
             if self.helpers and not self.generic:
@@ -969,6 +1081,72 @@ class _ArrayWriter:
              else self._side(sc, r.choice(self.partners(shape, self.universe(sc))), depth))
         a, b = (a, b) if r.random() < 0.5 else (b, a)
         return f"np.{r.choice(('maximum', 'minimum'))}({a}, {b})"
+
+    def _kink(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        """``np.abs``, ``abs``, ``np.clip``, and ``np.maximum``/``np.minimum``/``np.where``
+        of a name and a constant or another name: ties at points drawn from TIES."""
+        r = self.rng
+        templates = ["np.abs({a})", "abs({a})", "np.abs({v} - {k})", "np.clip({a}, -1.0, 1.0)",
+                     "np.maximum({v}, {k})", "np.minimum({v}, {w})", "np.maximum({w}, {v})"]
+        if shape != ():  # np.where of numbers is a 0-d array
+            templates.append("np.where({v} > {k}, {v}, {k})")
+        template = r.choice(templates)
+        a = self.expr(sc, shape, depth) if "{a}" in template else ""
+        v = self.leaf(sc, shape) if "{v}" in template else ""
+        w = (self.leaf(sc, r.choice(self.partners(shape, self.universe(sc))))
+             if "{w}" in template else "")
+        return template.format(a=a, v=v, w=w, k=r.choice(_TIE_CONSTS))
+
+    def _list_ways(self, sc: _ArrayScope, shape: Shape,
+                   u: set[Shape]) -> list[tuple[str, str, Any]]:
+        """(way, list argument, what else) for the uses of a list argument of ``shape``."""
+        ways: list[tuple[str, str, Any]] = []
+        for name, src in sc.lists.items():
+            if src == shape:
+                ways.append(("unary", name, None))
+                if [s for s in self.partners(shape, u) if s != ()]:
+                    ways.append(("binary", name, None))
+            if shape == ():
+                ways.append(("reduce", name, None))
+                if src in u and len(src) == 1:
+                    ways.append(("dot", name, src))
+            if len(src) == 2 and shape in ((src[0],), (src[1],)):
+                ways.append(("reduce", name, 1 if shape == (src[0],) else 0))
+                if shape == (src[0],) and (src[1],) in u:
+                    ways.append(("matvec", name, (src[1],)))
+                if shape == (src[1],) and (src[0],) in u:
+                    ways.append(("vecmat", name, (src[0],)))
+            if len(src) == 1 and len(shape) == 1 and (shape[0], src[0]) in u:
+                ways.append(("vecmat", name, (shape[0], src[0])))
+            if len(src) == 2 and len(shape) == 2 and shape[0] == src[0] and (
+                    src[1], shape[1]) in u:
+                ways.append(("matvec", name, (src[1], shape[1])))
+        return ways
+
+    def _listed(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        """A list argument where NumPy makes an array of it (issue 15): ``L @ w``,
+        ``w @ L``, ``np.sum(L, axis=0)``, ``np.tanh(L)``, ``b - L`` (an array on the other
+        side: ``L * 2.0`` or ``L + 1.0`` would be Python's list arithmetic)."""
+        r = self.rng
+        way, name, other = r.choice(self._list_ways(sc, shape, self.universe(sc)))
+        depth = min(depth, 2)
+        if way == "unary":
+            return r.choice(_NP_LIST_UNARY).format(a=name)
+        if way == "binary":
+            partners = [s for s in self.partners(shape, self.universe(sc)) if s != ()]
+            e = self._side(sc, r.choice(partners), depth)
+            a, b = (name, e) if r.random() < 0.5 else (e, name)
+            return f"({a} {r.choice(('+', '-', '*'))} {b})"
+        if way == "reduce":
+            if other is None:
+                return f"np.{r.choice(('sum', 'mean', 'sum', 'max'))}({name})"
+            return f"np.{r.choice(('sum', 'mean'))}({name}, axis={other})"
+        e = self.expr(sc, other, depth)
+        if way == "vecmat":
+            return f"({e} @ {name})" if r.random() < 0.8 else f"np.dot({e}, {name})"
+        if way == "dot" and r.random() < 0.5:
+            return f"({e} @ {name})"
+        return f"({name} @ {e})" if r.random() < 0.8 else f"np.dot({name}, {e})"
 
     def _where(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
         r = self.rng
@@ -1093,6 +1271,8 @@ class _ArrayWriter:
                 out.append(src)
             elif src == shape and shape != ():
                 out.append(src)  # reversed
+            elif len(src) == len(shape) and shape != () and _sliced(src, shape) is not None:
+                out.append(src)  # fewer entries along one axis: a slice
         return sorted(out, key=repr)
 
     def _index(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
@@ -1103,8 +1283,14 @@ class _ArrayWriter:
             return operand + ("[::-1]" if len(shape) == 1 or r.random() < 0.5 else "[:, ::-1]")
         if shape == ():
             return operand + "[" + ", ".join(str(r.randrange(s)) for s in src) + "]"
-        p, q = src
+        axis = _sliced(src, shape)
         ways = []
+        if axis is not None:  # both ends, negative bounds and steps
+            cut = _slice(r, src[axis], shape[axis])
+            ways.append(f"[{cut}]" if axis == 0 else f"[:, {cut}]")
+        if len(src) == 1:
+            return operand + ways[0]
+        p, q = src
         if shape == (q,):
             ways.append(f"[{r.randrange(p)}]")
         if shape == (p,):
@@ -1185,6 +1371,7 @@ class _ArrayWriter:
                 options.append((2.0 if sc.loops == 0 else 0.6, self._for))
                 if self._iterable(sc):
                     options.append((0.6, self._for_items))
+                options.append((1.0 if sc.loops == 0 else 0.3, self._collect))
         return _weighted(self.rng, options)(sc, ind)
 
     def _bind(self, sc: _ArrayScope, name: str, rhs: str, shape: Shape) -> None:
@@ -1300,6 +1487,66 @@ class _ArrayWriter:
         sc.merge(body)
         return lines
 
+    def _collect(self, sc: _ArrayScope, ind: str) -> list[str]:
+        """An array built from a list a loop appends to (issue 15): ``vals = []``, a loop
+        over ``range(k)``, over the rows of an array or over ``range(n)`` that appends an
+        item, then ``np.array(vals)``, ``np.stack(vals, axis=1)``, ``np.concatenate(vals)``,
+        ... (of a run-time length: only its sum)."""
+        r = self.rng
+        u = self.universe(sc)
+        vals, name = self.fresh_name("vals"), self.fresh_name(r.choice("uvw"))
+        body = self._loop_body(sc)
+        iterables = self._iterable(sc)
+        roll = r.random()
+        count: int | None
+        if roll < 0.2 and "n" in sc.ints:  # a run-time length
+            i = self.fresh_name("i")
+            header, count = f"for {i} in range(n):", None
+            body.ints.append(i)
+        elif roll < 0.45 and iterables:  # over the rows (or numbers) of an array
+            source = r.choice(iterables)
+            item = self.fresh_name("row" if len(sc.shapes[source]) == 2 else "e")
+            header, count = f"for {item} in {source}:", sc.shapes[source][0]
+            sc.fresh.discard(source)  # read while the body runs: no `source += ...` there
+            body.shapes[item] = sc.shapes[source][1:]
+        else:
+            i = self.fresh_name("i")
+            count = r.choice(sorted({d for s in u for d in s if isinstance(d, int)} | {2, 3}))
+            header = f"for {i} in range({count}):"
+            body.ints.append(i)
+        vectors = sorted(s for s in u if len(s) == 1 and s != _ANY)
+        item_shape: Shape = () if count is None or not vectors or r.random() < 0.6 else (
+            r.choice(vectors))
+        lines = [f"{ind}{vals} = []"]
+        if r.random() < 0.25:  # an item before the loop
+            lines = [f"{ind}{vals} = [{self.expr(sc, item_shape, 1, computed=True)}]"]
+            count = None if count is None else count + 1
+        lines.append(f"{ind}{header}")
+        if r.random() < 0.3 and self.budget >= 1:
+            lines += self.statement(body, ind + "    ")
+        item_text = self.expr(body, item_shape, r.randint(1, 3), computed=True)
+        lines.append(f"{ind}    {vals}.append({item_text})")
+        sc.merge(body)
+        shape: Shape
+        if count is None:
+            rhs = r.choice((f"np.sum(np.array({vals}) ** 2)", f"np.sum(np.array({vals}))",
+                            f"np.sum(np.sin(np.array({vals})))"))
+            shape = ()
+        elif item_shape == ():
+            rhs, shape = f"np.{r.choice(('array', 'stack', 'asarray'))}({vals})", (count,)
+        else:
+            (q,) = item_shape
+            rhs, shape = r.choice(((f"np.array({vals})", (count, q)),
+                                   (f"np.stack({vals})", (count, q)),
+                                   (f"np.vstack({vals})", (count, q)),
+                                   (f"np.stack({vals}, axis=1)", (q, count)),
+                                   (f"np.concatenate({vals})", (count * q,)),
+                                   (f"np.hstack({vals})", (count * q,))))
+        self._bind(sc, name, rhs, shape)
+        sc.shapes[name] = shape
+        sc.mutable.append(name)
+        return lines + [f"{ind}{name} = {rhs}"]
+
     def final_return(self, sc: _ArrayScope, last: str | None) -> str:
         r = self.rng
         names = [n for n in sc.shapes if r.random() < 0.5 or n == last]
@@ -1356,11 +1603,14 @@ class _ArrayWriter:
             params.append(("s", ()))
         if r.random() < 0.2:
             params.append(("t", ()))
+        if r.random() < 0.3:  # a list (of lists) where arrays go: data, not in wrt
+            params.append(("L", r.choice(((m, n), (m, n), (n,), (m,))) if matrix else (n,)))
         if r.random() < 0.4:
             params.append(("n", "int"))
-        values = [(p, s) for p, s in params if s != "int"]
+        values = [(p, s) for p, s in params if s != "int" and p != "L"]
         sc = _ArrayScope(dict(values), [p for p, _ in values],
-                         ints=[p for p, s in params if s == "int"])
+                         ints=[p for p, s in params if s == "int"],
+                         lists={p: s for p, s in params if p == "L"})
         self.budget = MAX_ARRAY_STATEMENTS
         body = self.block(sc, "    ", 2, MAX_ARRAY_STATEMENTS)
         last = None
@@ -1372,32 +1622,45 @@ class _ArrayWriter:
         head = f"def f({', '.join(p for p, _ in params)}):"
         chunks.append("\n".join([head] + body + [f"    return {self.final_return(sc, last)}"]))
         self.shapes = dict(params)
-        kinds = [(p, "int" if s == "int" else "float" if s == () else "array") for p, s in params]
+        kinds = [(p, "int" if s == "int" else "data" if p == "L" else "float" if s == ()
+                  else "array") for p, s in params]
         return "\n\n\n".join(chunks) + "\n", kinds
 
 
 def _draw_array_args(rng: random.Random, writer: _ArrayWriter,
-                     params: list[tuple[str, str]]) -> tuple:
+                     params: list[tuple[str, str]], ties: bool = False) -> tuple:
+    """A point: uniform entries, or (``ties``) entries from a few of :data:`TIES`, so that
+    arrays repeat entries and match the program's constants; a list argument is a list
+    (of lists) of floats."""
+    pool = rng.sample(TIES, 3) if ties else ()
+
+    def real() -> float:
+        return rng.choice(pool) if pool else rng.uniform(-2.0, 2.0)
+
     args: list[Any] = []
     for name, kind in params:
         if kind == "int":
             args.append(rng.randint(0, MAX_TRIPS))
         elif kind == "float":
-            args.append(rng.uniform(-2.0, 2.0))
+            args.append(real())
         else:
             shape = writer.shapes[name]
-            args.append(np.array([rng.uniform(-2.0, 2.0) for _ in range(math.prod(shape))])
-                        .reshape(shape))
+            entries = np.array([real() for _ in range(math.prod(shape))]).reshape(shape)
+            args.append(entries.tolist() if kind == "data" else entries)
     return tuple(args)
 
 
 def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUGS) -> Program:
-    """A program of ``family`` and a point where it is smooth, both determined by ``seed``.
+    """A program of ``family`` and a point where it is smooth or sits on a tie, both
+    determined by ``seed``.
 
-    Programs whose random points are all rejected (not finite, too close to a kink, or badly
-    conditioned for the finite-difference oracle) are replaced by the next one from the same
-    random stream, so every seed gives a program. ``avoid`` names the :data:`KNOWN_BUGS`
-    whose patterns the writer stays away from.
+    A share (:data:`TIE_SHARE`) of the programs first try points drawn from :data:`TIES`:
+    one where a branch margin is zero (``max(x, 1.0)`` at 1.0, ``np.max`` of repeated
+    entries) is kept as a tie (``kink=True``) if ``f`` is smooth on each side of it, along
+    every coordinate. Programs whose points are all rejected (not finite, too close to a
+    kink, or badly conditioned for the finite-difference oracle) are replaced by the next
+    one from the same random stream, so every seed gives a program. ``avoid`` names the
+    :data:`KNOWN_BUGS` whose patterns the writer stays away from.
     """
     rng = random.Random(f"{family}:{seed}")
     for _ in range(200):
@@ -1411,7 +1674,7 @@ def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUG
             source, params = writer.module()
             draw = _draw_args
         names = [n for n, _ in params]
-        wrt = tuple(n for n, k in params if k != "int")
+        wrt = tuple(n for n, k in params if k not in ("int", "data"))
         scalar = tuple(n for n, k in params if k == "float")
         try:
             namespace = load(source)
@@ -1419,12 +1682,14 @@ def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUG
         except SyntaxError as err:  # a bug in this writer, never in s2s_ad
             raise AssertionError(f"the fuzzer wrote invalid Python:\n{source}") from err
         assert list(inspect.signature(namespace["f"]).parameters) == names
-        for _ in range(6):
-            args = draw(rng, writer, params)  # type: ignore[arg-type]
+        ties = rng.random() < TIE_SHARE
+        for attempt in range(6):
+            args = draw(rng, writer, params, ties=ties and attempt < 4)  # type: ignore[arg-type]
             program = Program(source, args, tuple(names), wrt, scalar, family, seed,
                               avoid=avoid)
-            if _point_ok(probe, program):
-                return program
+            kind = _point_kind(probe, program)
+            if kind is not None:
+                return replace(program, kink=kind == "kink")
     raise RuntimeError(f"no program with a usable point for seed {seed} ({family})")
 
 
@@ -1471,7 +1736,7 @@ class _Instrument(ast.NodeTransformer):
         return ast.Call(ast.Name("_fz_v", ast.Load()), [node], [])
 
 
-_NP_KINKS = ("maximum", "minimum", "max", "min", "abs")
+_NP_KINKS = ("maximum", "minimum", "max", "min", "abs", "clip")
 
 
 def _instrument(source: str) -> str:
@@ -1500,7 +1765,7 @@ class _Probe:
                      "_fz_min": self._min, "_fz_max": self._max,
                      "_fz_np_maximum": self._np_maximum, "_fz_np_minimum": self._np_minimum,
                      "_fz_np_max": self._np_max, "_fz_np_min": self._np_min,
-                     "_fz_np_abs": self._abs}
+                     "_fz_np_abs": self._abs, "_fz_np_clip": self._np_clip}
         exec(_compile(source, "<s2s_ad-fuzz-probe>"), namespace)
         self.namespace = namespace
 
@@ -1534,6 +1799,11 @@ class _Probe:
     def _np_minimum(self, a: Any, b: Any) -> Any:
         self._record(np.asarray(np.less_equal(a, b)), a, b)
         return np.minimum(a, b)
+
+    def _np_clip(self, a: Any, lo: Any, hi: Any) -> Any:
+        self._record(np.asarray(np.greater_equal(a, lo)), a, lo)
+        self._record(np.asarray(np.less_equal(a, hi)), a, hi)
+        return np.clip(a, lo, hi)
 
     def _np_max(self, x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
         self._extreme(np.asarray(x, dtype=float), axis)
@@ -1586,30 +1856,80 @@ class _Probe:
         return value, tuple(self.trace), self.margin
 
 
-def _point_ok(probe: _Probe, program: Program) -> bool:
+def _point_kind(probe: _Probe, program: Program) -> str | None:
+    """"smooth" where no branch decision changes within the stencils of the oracle along
+    any coordinate and the oracle is well conditioned; "kink" where the point sits on a tie
+    (a branch margin below ``TIE_MARGIN``) and along every coordinate ``f`` is smooth on
+    each side: the same decisions at every offset of a side, each of the point's decisions
+    one of a side's, and one-sided differences at two steps that agree; else None."""
     base = probe(program.entry, program.args)
-    if base is None or base[2] < 1e-7:
-        return False
+    if base is None:
+        return None
+    tie = base[2] < TIE_MARGIN
     for path in _paths(program):
-        values = {}
+        values = {0.0: base[0]}
+        sides: dict[int, set[tuple]] = {1: set(), -1: set()}
         for offset in OFFSETS:
             for t in (offset, -offset):
                 moved = probe(program.entry, _moved(program.args, path, t))
-                if moved is None or moved[1] != base[1]:
-                    return False
+                if moved is None or not tie and moved[1] != base[1]:
+                    return None
+                sides[1 if t > 0 else -1].add(moved[1])
                 values[t] = moved[0]
+        if tie:
+            if not _smooth_on_each_side(base, sides, values):
+                return None
+            continue
         estimates = [(4 * _d0(values, h) - _d0(values, 2 * h)) / 3 for h in STEPS]
         if not all(math.isfinite(e) and abs(e) <= LIMIT for e in estimates):
-            return False
+            return None
         if relative_error(*estimates) > ORACLE_AGREEMENT:
-            return False
+            return None
         # and the plain difference at the smallest step: f oscillating faster than the
         # Richardson steps can make both of them agree on a wrong, small slope
         nearby = _d0(values, OFFSETS[0])
         if abs(nearby - estimates[0]) > ORACLE_AGREEMENT * max(1.0, abs(base[0]),
                                                                abs(estimates[0])):
+            return None
+    return "kink" if tie else "smooth"
+
+
+def _smooth_on_each_side(base: tuple, sides: dict[int, set[tuple]],
+                         values: dict[float, float]) -> bool:
+    """Along one coordinate from a tie: one trace of decisions per side, the point's own
+    decisions each taken on one side (elementwise), and f smooth and continuous on each
+    side (its one-sided differences agree at both ``ONE_SIDED_STEPS``)."""
+    if any(len(traces) != 1 for traces in sides.values()):
+        return False
+    (right,), (left,) = sides[1], sides[-1]
+    if not _taken_on_a_side(base[1], left, right):
+        return False
+    for side in (1, -1):
+        estimates = [_one_sided(values.__getitem__, side, h) for h in ONE_SIDED_STEPS]
+        if not all(math.isfinite(e) and abs(e) <= LIMIT for e in estimates):
+            return False
+        if relative_error(*estimates) > ORACLE_AGREEMENT:
             return False
     return True
+
+
+def _taken_on_a_side(point: Any, left: Any, right: Any) -> bool:
+    """Whether every decision at the point is the one on the left or on the right (a
+    decision of NumPy's is a tuple, one per entry)."""
+    if isinstance(point, tuple):
+        return (isinstance(left, tuple) and isinstance(right, tuple)
+                and len(point) == len(left) == len(right)
+                and all(_taken_on_a_side(*d) for d in zip(point, left, right)))
+    return point == left or point == right
+
+
+def _one_sided(fn: Callable[[float], Any], side: int, h: float) -> Any:
+    """``fn'(0)`` from the right (``side`` 1) or the left (-1), error O(h^3): the one-sided
+    differences at h/4, h/2 and h, Richardson-extrapolated twice."""
+    f0 = fn(0.0)
+    d = {k: (fn(side * h / k) - f0) / (side * h / k) for k in (1, 2, 4)}
+    coarse, fine = 2 * d[2] - d[1], 2 * d[4] - d[2]  # O(h^2)
+    return (4 * fine - coarse) / 3
 
 
 def _d0(values: dict[float, float], h: float) -> float:
@@ -1617,12 +1937,18 @@ def _d0(values: dict[float, float], h: float) -> float:
 
 
 def point_ok(program: Program, seconds: float = 5.0) -> bool:
-    """Whether ``program.args`` is a usable point: finite, away from kinks, well conditioned."""
+    """Whether ``program.args`` is a usable point: finite, well conditioned, and away from
+    kinks (or, for a program whose point sits on a tie, smooth on each side of it)."""
+    return point_kind(program, seconds) == ("kink" if program.kink else "smooth")
+
+
+def point_kind(program: Program, seconds: float = 5.0) -> str | None:
+    """"smooth", "kink" (on a tie, smooth on each side) or None: see :func:`_point_kind`."""
     try:
         with time_limit(seconds):  # a candidate of the minimizer may loop forever
-            return _point_ok(_Probe(_instrument(program.source)), program)
+            return _point_kind(_Probe(_instrument(program.source)), program)
     except Exception:  # a candidate of the minimizer that no longer runs
-        return False
+        return None
 
 
 # --- coordinates of the differentiable arguments -----------------------------------------------
@@ -1686,13 +2012,95 @@ class Failure:
     kind: str
     detail: str
     program: Program
+    composition: str | None = None  # one of COMPOSITIONS, or None: the first-order checks
+    documented: bool = False  # a refusal the README documents: counted, never a pass
 
     def report(self) -> str:
         return f"{self.kind}\n{self.program.describe()}\n--- {self.kind} ---\n{self.detail}"
 
+    @property
+    def status(self) -> str:
+        """"mismatch" (a wrong number, structure, value or argument), "crash" (an exception
+        that is not a DifferentiationError, a hang) or "unsupported" (a refusal)."""
+        head = self.kind.split(":")[0].split(" ")[0]
+        return {"unsupported": "unsupported", "crash": "crash", "hang": "crash",
+                "harness": "crash"}.get(head, "mismatch")
 
-def _oracle(f: Callable[..., Any], args: tuple, path: Path, h: float) -> float:
-    return float(richardson(lambda t: f(*_moved(args, path, t)), 0.0, h))
+
+class _Differences:
+    """Richardson-extrapolated central differences of ``fn(args)`` (a number or a flat
+    array) at the program's point, along a coordinate, at attempt 0 or 1 (``STEPS``: the
+    oracle and its retry), cached. With ``one_sided`` (a point on a tie) the pair (left,
+    right) of one-sided differences at ``ONE_SIDED_STEPS`` instead."""
+
+    def __init__(self, fn: Callable[[tuple], Any], args: tuple, one_sided: bool = False) -> None:
+        self.fn, self.args, self.one_sided = fn, args, one_sided
+        self.cache: dict[tuple, Any] = {}
+
+    def coordinate(self, path: Path, attempt: int) -> Any:
+        return self._estimate(path, lambda t: _moved(self.args, path, t), attempt)
+
+    def label(self, attempt: int) -> str:
+        if self.one_sided:
+            return f"one-sided richardson h={ONE_SIDED_STEPS[attempt]:g} (left, right)"
+        return f"richardson h={STEPS[attempt]:g}"
+
+    def _estimate(self, key: Any, move: Callable[[float], tuple], attempt: int) -> Any:
+        if (key, attempt) not in self.cache:
+            def along(t: float) -> Any:
+                return self.fn(move(t))
+
+            if self.one_sided:
+                h = ONE_SIDED_STEPS[attempt]
+                value: Any = (_one_sided(along, -1, h), _one_sided(along, 1, h))
+            else:
+                value = richardson(along, 0.0, STEPS[attempt])
+            self.cache[key, attempt] = value
+        return self.cache[key, attempt]
+
+
+def _off(got: Any, want: Any, rtol: float) -> bool:
+    """Whether ``got`` misses ``want``: a relative error above ``rtol``, or, for a pair
+    (left, right) of one-sided differences at a tie, outside the range they span (a
+    subgradient lies between them) by more than ``rtol``."""
+    if isinstance(want, tuple):
+        lo, hi = min(want), max(want)
+        slack = rtol * max(1.0, abs(lo), abs(hi))
+        return not lo - slack <= got <= hi + slack
+    return relative_error(got, want) > rtol
+
+
+def _disagreements(got: list[float], want: Callable[[int, int], Any],
+                   rtol: float) -> tuple[list[int], list[Any], list[Any]]:
+    """The entries ``k`` of ``got`` that miss ``want(k, 0)`` and, retried, ``want(k, 1)``;
+    and the two columns of the oracle (the second empty when nothing was retried)."""
+    first = [want(k, 0) for k in range(len(got))]
+    bad = [k for k, a in enumerate(got) if _off(a, first[k], rtol)]
+    if not bad:
+        return [], first, []
+    second = [want(k, 1) for k in range(len(got))]
+    return [k for k in bad if _off(got[k], second[k], rtol)], first, second
+
+
+def _versus_differences(results: dict[str, list[float]], paths: list[Path], program: Program,
+                        oracle: _Differences, sources: str,
+                        composition: str | None = None) -> Failure | None:
+    """Each of ``results`` (partials in ``paths`` order) against the differences of ``f``;
+    the first that misses, as a "mismatch: <label> vs differences"."""
+    for label, got in results.items():
+        bad, first, second = _disagreements(
+            got, lambda k, attempt: _number(oracle.coordinate(paths[k], attempt)), RTOL)
+        if bad:
+            columns = {**results, oracle.label(0): first, oracle.label(1): second}
+            return Failure(f"mismatch: {label} vs differences",
+                           _table(paths, list(program.params), columns) + "\n" + sources,
+                           program, composition)
+    return None
+
+
+def _number(value: Any) -> Any:
+    """A float, or a pair of floats (one-sided differences)."""
+    return tuple(map(float, value)) if isinstance(value, tuple) else float(value)
 
 
 def _flatten(gradient: Any, program: Program, paths: list[Path], names: tuple[str, ...],
@@ -1736,8 +2144,8 @@ class _StructureError(Exception):
     """A gradient that does not have its argument's structure."""
 
 
-def _table(paths: list[Path], params: list[str], columns: dict[str, list[float]]) -> str:
-    heads = list(columns)
+def _table(paths: list[Path], params: list[str], columns: dict[str, list[Any]]) -> str:
+    heads = [h for h in columns if len(columns[h]) == len(paths)]  # a retry not run: left out
     rows = ["  ".join([f"{'coordinate':<14}"] + [f"{h:>24}" for h in heads])]
     for k, path in enumerate(paths):
         label = _label(params, path)
@@ -1745,38 +2153,121 @@ def _table(paths: list[Path], params: list[str], columns: dict[str, list[float]]
     return "\n".join(rows)
 
 
-def _crash(stage: str, err: BaseException, program: Program) -> Failure:
+def _crash(stage: str, err: BaseException, program: Program, composition: str | None = None,
+           names: tuple[str, ...] = ()) -> Failure:
+    """An exception as a failure; ``names``: what the call differentiated with respect to."""
     kind = ("unsupported" if isinstance(err, DifferentiationError)
             else "hang" if isinstance(err, Timeout) else "crash")
+    documented = kind == "unsupported" and _documented(str(err), program, composition, names)
+    if documented:
+        kind = "unsupported (documented)"
     text = "".join(traceback.format_exception(type(err), err, err.__traceback__, limit=-4))
-    return Failure(f"{kind}: {stage}: {type(err).__name__}", text, program)
+    return Failure(f"{kind}: {stage}: {type(err).__name__}", text, program, composition,
+                   documented)
 
 
-def check(program: Program, seconds: float = CHECK_SECONDS) -> Failure | None:
+def _documented(message: str, program: Program, composition: str | None,
+                names: tuple[str, ...]) -> bool:
+    """Whether the README's table of errors lists this refusal for this call: second
+    derivatives of a gradient that fills the adjoint of a tuple, list or dict (where the
+    program has those: the scalar families, array programs that grow a list); reverse mode
+    over a gradient whose loop sits in a branch; ``jacobian``/``hessian`` with respect to an
+    array together with other arguments, of several results, or in reverse mode; forward
+    mode with respect to a container. The same messages elsewhere (an array taken for a
+    container, one array refused) are findings, and so is every other refusal: the
+    generator writes only the supported subset."""
+    named = re.search(r"argument '(\w+)'", message)
+    arg = (program.args[program.params.index(named.group(1))]
+           if named and named.group(1) in program.params else None)
+    if HESSIAN_LIMIT in message:
+        return program.family != "array" or ".append(" in program.source
+    if "reverse mode over a gradient whose loop sits in a branch" in message:
+        return True
+    if "is supported for one argument and one result, in forward mode" in message:
+        return len(names) > 1 or composition == "jacobian(rev)"
+    if "tuple/list/dict argument" in message:
+        return isinstance(arg, (list, tuple, dict))
+    return False
+
+
+def check(program: Program, seconds: float = CHECK_SECONDS,
+          compositions: tuple[str, ...] = COMPOSITIONS) -> Failure | None:
     """Differentiate ``program`` every way and compare; the first disagreement, or None.
 
     Reverse mode, optimized and not, must match Richardson-extrapolated central differences
-    to ``RTOL`` (relative error, retried at a second step); forward mode (``jacobian`` with
-    ``mode="fwd"`` over the float parameters, ``jvp`` along a random tangent over all of
-    them) must match reverse mode to ``MODE_RTOL``; ``value_and_grad`` and ``jvp`` must
-    return ``f(*args)`` bitwise; every generated ``.source`` must compile; the arguments
-    must not be modified; ``hessian`` over the float parameters must match Richardson
-    differences of the gradient to ``HESSIAN_RTOL``, and ``hvp`` along a random direction
-    the Hessian times it to ``MODE_RTOL``. A check running past ``seconds``
-    reports a hang. Generated code that Python warns about when compiling it (``0.0[0]``:
-    a SyntaxWarning) is a crash.
+    to ``RTOL`` (relative error, retried at a second step; at a tie, lie between the left
+    and right one-sided differences); forward mode (``jacobian`` with ``mode="fwd"`` over
+    the float parameters, ``jvp`` along a random tangent over all of them) must match
+    reverse mode to ``MODE_RTOL``; ``value_and_grad`` and ``jvp`` must return ``f(*args)``
+    bitwise; every generated ``.source`` must compile; the arguments must not be modified.
+    Then each of ``compositions`` (:data:`COMPOSITIONS`; see :class:`_Composer`) must match
+    Richardson differences of its inner result to ``HESSIAN_RTOL`` (``hvp`` the Hessian
+    times its direction to ``MODE_RTOL``, where the Hessian passed); a refusal is a failure
+    ("unsupported") unless the README documents it (:func:`_documented`). A check running
+    past ``seconds`` reports a hang. Generated code that Python warns about when compiling
+    it (``0.0[0]``: a SyntaxWarning) is a crash.
     """
-    run = _check_array if program.family == "array" else _check
-    try:
-        with time_limit(seconds), warnings.catch_warnings():
-            warnings.filterwarnings("error", category=SyntaxWarning)
-            return run(program)
-    except Timeout as err:  # outside the transforms: f itself, or the oracle
-        return _crash("check", err, program)
+    return examine(program, seconds, compositions).failure
 
 
-def _check(program: Program) -> Failure | None:
+@dataclass
+class Examination:
+    """What :func:`examine` found for one program: the first-order checks' failure (or
+    None), and each composition's outcome: "pass", "n/a: <why>" or its :class:`Failure`."""
+
+    program: Program
+    first_order: Failure | None
+    outcomes: dict[str, Failure | str]
+
+    @property
+    def failures(self) -> list[Failure]:
+        """Every failure, first-order first, documented refusals too."""
+        found = [self.first_order] if self.first_order else []
+        return found + [o for o in self.outcomes.values() if isinstance(o, Failure)]
+
+    @property
+    def failure(self) -> Failure | None:
+        """What :func:`check` reports: the first failure that is not a documented refusal."""
+        return next((f for f in self.failures if not f.documented), None)
+
+    def status(self, composition: str) -> str:
+        """"pass", "n/a", "documented", or the failure's status (see Failure.status)."""
+        outcome = self.outcomes[composition]
+        if isinstance(outcome, Failure):
+            return "documented" if outcome.documented else outcome.status
+        return outcome.split(":")[0]
+
+
+def examine(program: Program, seconds: float = CHECK_SECONDS,
+            compositions: tuple[str, ...] = COMPOSITIONS,
+            first_order: bool = True) -> Examination:
+    """:func:`check`'s checks, each composition run (and timed: ``seconds`` each) even when
+    an earlier check failed: the first-order ones (unless ``first_order`` is False), then
+    ``compositions``."""
     f = load(program.source)[program.entry]
+    oracle = _Differences(lambda args: f(*args), program.args, program.kink)
+    run = _check_array if program.family == "array" else _check
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", category=SyntaxWarning)
+        found = None
+        if first_order:
+            try:
+                with time_limit(seconds):
+                    found = run(f, program, oracle)
+            except Timeout as err:  # outside the transforms: f itself, or the oracle
+                found = _crash("check", err, program)
+        composer = _Composer(f, program, oracle)
+        outcomes: dict[str, Failure | str] = {}
+        for name in compositions:
+            try:
+                with time_limit(seconds):
+                    outcomes[name] = composer.run(name)
+            except Timeout as err:  # raised between the composer's own try blocks
+                outcomes[name] = _crash(name, err, program, name)
+    return Examination(program, found, outcomes)
+
+
+def _check(f: Callable[..., Any], program: Program, oracle: _Differences) -> Failure | None:
     params = list(program.params)
     problems: list[str] = []
     args, wrt, scalar = program.args, program.wrt, program.scalar_wrt
@@ -1820,17 +2311,9 @@ def _check(program: Program) -> Failure | None:
         return _crash(stage, err, program)
 
     sources = "\n".join(f"--- {name} ---\n{g.source.rstrip()}" for name, g in generated[:2])
-    numeric = [_oracle(f, args, p, STEPS[0]) for p in paths]
-    for label, got in reverse.items():
-        bad = [k for k, (a, b) in enumerate(zip(got, numeric)) if relative_error(a, b) > RTOL]
-        if bad:  # retry at the second step before calling it a mismatch
-            retry = [_oracle(f, args, p, STEPS[1]) for p in paths]
-            bad = [k for k in bad if relative_error(got[k], retry[k]) > RTOL]
-            if bad:
-                columns = {**reverse, f"richardson h={STEPS[0]:g}": numeric,
-                           f"richardson h={STEPS[1]:g}": retry}
-                return Failure(f"mismatch: {label} vs differences",
-                               _table(paths, params, columns) + "\n" + sources, program)
+    failure = _versus_differences(reverse, paths, program, oracle, sources)
+    if failure is not None:
+        return failure
 
     optimized = reverse["reverse"]
     scalar_paths = _paths(program, scalar)
@@ -1864,10 +2347,11 @@ def _check(program: Program) -> Failure | None:
     if problems:
         return Failure("structure: scalar 0.0 for a container", "\n".join(
             dict.fromkeys(problems)), program)
-    return _hessian_failure(f, program)
+    return None
 
 
-def _check_array(program: Program) -> Failure | None:
+def _check_array(f: Callable[..., Any], program: Program,
+                 oracle: _Differences) -> Failure | None:
     """:func:`check` for the "array" family: every entry of every array argument is a
     coordinate. Reverse mode (optimized, unoptimized, and the shape-generic code that
     ``g.general`` runs) against Richardson differences per entry; gradients with their
@@ -1875,7 +2359,6 @@ def _check_array(program: Program) -> Failure | None:
     and ``jacobian(mode="fwd")`` over the number arguments against reverse; ``jvp`` along
     random tangents against reverse mode's gradient; the values bitwise; no gradient sharing
     memory with an argument; the arguments unmodified; every generated source compiled."""
-    f = load(program.source)[program.entry]
     params = list(program.params)
     args, wrt, scalar = program.args, program.wrt, program.scalar_wrt
     snapshot = copy.deepcopy(args)
@@ -1934,17 +2417,9 @@ def _check_array(program: Program) -> Failure | None:
         return _crash(stage, err, program)
 
     sources = "\n".join(f"--- {name} ---\n{g.source.rstrip()}" for name, g in ran[:2])
-    numeric = [_oracle(f, args, p, STEPS[0]) for p in paths]
-    for label, got in reverse.items():
-        bad = [k for k, (a, b) in enumerate(zip(got, numeric)) if relative_error(a, b) > RTOL]
-        if bad:  # retry at the second step before calling it a mismatch
-            retry = [_oracle(f, args, p, STEPS[1]) for p in paths]
-            bad = [k for k in bad if relative_error(got[k], retry[k]) > RTOL]
-            if bad:
-                columns = {**reverse, f"richardson h={STEPS[0]:g}": numeric,
-                           f"richardson h={STEPS[1]:g}": retry}
-                return Failure(f"mismatch: {label} vs differences",
-                               _table(paths, params, columns) + "\n" + sources, program)
+    failure = _versus_differences(reverse, paths, program, oracle, sources)
+    if failure is not None:
+        return failure
     optimized = reverse["reverse"]
     scalar_paths = _paths(program, scalar)
     comparisons = [
@@ -1982,72 +2457,318 @@ def _check_array(program: Program) -> Failure | None:
         return Failure("mutation: arguments modified", "\n".join(
             f"{n}: before {_show(snapshot[params.index(n)])}\n"
             f"{' ' * len(n)}  after  {_show(args[params.index(n)])}" for n in changed), program)
-    return _hessian_failure(f, program)
-
-
-def _hessian_failure(f: Callable[..., Any], program: Program) -> Failure | None:
-    """``hessian`` over the float parameters against Richardson differences of reverse
-    mode's gradient (itself checked against differences of ``f`` by then), column by
-    column, retried at the second step; ``hvp`` along a random direction against the
-    Hessian times it. A program that meets hessian's documented limit
-    (:data:`HESSIAN_LIMIT`) skips this check."""
-    scalar, args = program.scalar_wrt, program.args
-    if not scalar:
-        return None
-    params = list(program.params)
-    direction = [random.Random(program.seed).uniform(-1.0, 1.0) for _ in scalar]
-    stage = "hessian"
-    try:
-        hess = s2s_ad.hessian(f, wrt=scalar)
-        rows = _rows(hess(*args), len(scalar))
-        stage = "compile hessian.source"
-        code = hess.specialize(*args) if hasattr(hess, "specialize") else hess
-        compile(code.source, "<hessian>", "exec")
-        stage = "hvp"
-        hv = s2s_ad.hvp(f, wrt=scalar)
-        positional, keywords = _jvp_arguments(hv, args, direction)  # keyword-only after defaults
-        along = _rows(hv(*positional, **keywords), 1)[0]
-        gradient = s2s_ad.grad(f, wrt=scalar)
-    except DifferentiationError as err:
-        return None if HESSIAN_LIMIT in str(err) else _crash(stage, err, program)
-    except Exception as err:  # noqa: BLE001 -- every exception is a finding
-        return _crash(stage, err, program)
-
-    def partials(path: Path, t: float) -> np.ndarray:
-        return np.array(_rows(gradient(*_moved(args, path, t)), 1)[0], dtype=float)
-
-    for j, name in enumerate(scalar):
-        path: Path = (params.index(name),)
-        got = [row[j] for row in rows]
-        columns = {}
-        for step in STEPS:
-            want = list(richardson(lambda t, path=path: partials(path, t), 0.0, step))
-            columns[f"richardson of grad, h={step:g}"] = want
-            if all(relative_error(a, b) <= HESSIAN_RTOL for a, b in zip(got, want)):
-                break
-        else:
-            table = _table([(params.index(n),) for n in scalar], params,
-                           {f"hessian column {name}": got, **columns})
-            return Failure("mismatch: hessian vs differences of grad",
-                           table + f"\n--- hessian ---\n{code.source.rstrip()}", program)
-    terms = [[h * v for h, v in zip(row, direction)] for row in rows]
-    want = [math.fsum(row) for row in terms]
-    scales = [max(1.0, math.fsum(map(abs, row))) for row in terms]
-    if any(not abs(a - b) <= MODE_RTOL * scale for a, b, scale in zip(along, want, scales)):
-        return Failure("mismatch: hvp vs hessian",
-                       _table([(params.index(n),) for n in scalar], params,
-                              {"hvp": along, "hessian . v": want})
-                       + f"\n(v = {direction})\n--- hessian ---\n{code.source.rstrip()}",
-                       program)
     return None
 
 
-def _rows(value: Any, n: int) -> list[list[float]]:
-    """A Hessian (a number, or ``n`` rows of ``n``) or a gradient (``n == 1`` rows: a number
-    or a tuple) as a list of rows of floats."""
-    rows = value if isinstance(value, tuple) else (value,)
-    rows = [list(r) if isinstance(r, tuple) else [r] for r in rows]
-    return rows if n > 1 else [[r[0] for r in rows]]
+class _NotApplicable(Exception):
+    """A composition that does not apply to a program (the message says why)."""
+
+
+class _Composer:
+    """The :data:`COMPOSITIONS` of one program, over ``names``: its number and array
+    parameters (a tuple ``wrt``, or for one of them, half the time, the single name). Each
+    is checked against Richardson differences of its inner result: the columns of
+    ``grad(f)``'s (flattened) value along each coordinate for ``jacobian(grad)`` and
+    ``hessian``, those dotted with a random cotangent for ``vjp(grad)``, the difference
+    along a random tangent for ``jvp(grad)`` (its value against ``grad(f)``'s) and for
+    ``hvp`` (there the Hessian times the direction, to ``MODE_RTOL``, where it passed),
+    the differences of ``grad(f, wrt=a)`` (a number) for ``grad(grad)``, and of ``f`` for
+    ``jacobian(f)`` in both modes (first order: at a tie, between the one-sided ones;
+    ``mode="rev"`` also with respect to the containers). Second-order entries are checked
+    to ``HESSIAN_RTOL``. Every result must have its structure: a tuple per tuple ``wrt``, a
+    number for a number, an array of shape ``out.shape + in.shape`` for a block of a
+    Jacobian of arrays (a Hessian's block for arguments x and y: ``x.shape + y.shape``)."""
+
+    def __init__(self, f: Callable[..., Any], program: Program, oracle: _Differences) -> None:
+        self.f, self.program, self.oracle = f, program, oracle
+        # the compositions run on a copy, checked after each: a derivative that updates an
+        # argument in place is a failure, and the next one gets the arguments back
+        self.args, self.params = copy.deepcopy(program.args), list(program.params)
+        self.names = tuple(n for n in program.wrt if n in program.scalar_wrt
+                           or isinstance(self.args[self.params.index(n)], np.ndarray))
+        rng = np.random.default_rng(program.seed)
+        self.every = len(self.names) < 2 or rng.random() < 0.5  # else one of them
+        if not self.every:
+            self.names = (self.names[rng.integers(len(self.names))],)
+        self.single = len(self.names) == 1 and rng.random() < 0.6
+        self.wrt: Any = self.names[0] if self.single else self.names
+        self.shapes = [np.shape(self.args[self.params.index(n)]) for n in self.names]
+        self.paths = _paths(program, self.names)
+
+        def draw() -> list[Any]:  # one entry per name: a number or an array of its shape
+            drawn = [rng.uniform(-1.0, 1.0, shape) for shape in self.shapes]
+            return [d if d.ndim else float(d) for d in drawn]
+
+        self.direction, self.cotangent, self.tangent = draw(), draw(), draw()
+        self.stage = self.current = ""  # what runs, in which composition
+        self.hessian: np.ndarray | None = None  # once the hessian composition passed
+        self._inner: tuple[Callable[..., Any], np.ndarray, _Differences] | None = None
+
+    def run(self, name: str) -> Failure | str:
+        if not self.names:
+            return "n/a: no number or array parameter"
+        if name in SECOND_ORDER and self.program.kink:
+            return "n/a: on a tie"
+        method = getattr(self, "_" + "_".join(re.findall(r"\w+", name)))
+        self.stage = self.current = name
+        outcome: Failure | str
+        try:
+            outcome = method() or "pass"
+        except _NotApplicable as why:
+            outcome = f"n/a: {why}"
+        except _StructureError as err:
+            outcome = Failure(f"structure: {name}: {self.stage}", str(err), self.program, name)
+        except Exception as err:  # noqa: BLE001 -- every exception is a finding
+            outcome = _crash(f"{name}: {self.stage}", err, self.program, name, self.names)
+        changed = [n for n, a, b in zip(self.params, self.args, self.program.args)
+                   if not _identical(a, b)]
+        for a, b in zip(self.args, self.program.args):
+            if isinstance(a, np.ndarray):
+                a[...] = b
+            elif isinstance(a, list):
+                a[:] = copy.deepcopy(b)
+            elif isinstance(a, dict):
+                a.clear()
+                a.update(copy.deepcopy(b))
+        if changed and not isinstance(outcome, Failure):
+            return Failure(f"mutation: {name}: arguments modified",
+                           f"{', '.join(changed)} changed by {name}", self.program, name)
+        return outcome
+
+    # the inner gradient and the checks shared by the compositions
+    def inner(self) -> tuple[Callable[..., Any], np.ndarray, _Differences]:
+        """``grad(f)`` over ``wrt``, its flattened value, and the differences of that."""
+        if self._inner is None:
+            self.stage = "grad(f)"
+            g = s2s_ad.grad(self.f, wrt=self.wrt)
+
+            def flat(args: tuple) -> np.ndarray:
+                return _flat_tree(g(*args), self.shapes, self.single, "grad(f)")
+
+            self.stage = "grad(f) at the point"
+            self._inner = (g, flat(self.args), _Differences(flat, self.args))
+        return self._inner
+
+    def _along(self, values: list[Any]) -> Callable[[int, int], float]:
+        """``want(k, attempt)``: entry k of the derivative of ``grad(f)`` along ``values``
+        (one per name), from its differences along each coordinate (moving one at a time:
+        what the choice of the point made sure stays on one side of every branch)."""
+        _, _, diffs = self.inner()
+        v = np.concatenate([np.ravel(d) for d in values])
+        cache: dict[int, np.ndarray] = {}
+
+        def want(k: int, attempt: int) -> float:
+            if attempt not in cache:
+                cache[attempt] = sum((diffs.coordinate(path, attempt) * v[j]
+                                      for j, path in enumerate(self.paths)),
+                                     np.zeros(len(self.paths)))
+            return float(cache[attempt][k])
+
+        return want
+
+    def _call(self, label: str, fn: Callable[..., Any], extra: list[Any]) -> tuple[Any, str]:
+        """``fn(*args, *extra)`` (extra arguments by name where they are keyword-only), and
+        the source of the code that ran, compiled."""
+        self.stage = "call"
+        positional, keywords = _jvp_arguments(fn, self.args, extra)
+        value = fn(*positional, **keywords)
+        self.stage = "compile"
+        code = fn.specialize(*positional, **keywords) if hasattr(fn, "specialize") else fn
+        compile(code.source, f"<{label}>", "exec")
+        self.stage = "its value"
+        return value, f"--- {label} ---\n{code.source.rstrip()}"
+
+    def _versus(self, label: str, got: np.ndarray, want: Callable[[int, int], Any],
+                what: str, source: str, rtol: float = HESSIAN_RTOL) -> Failure | None:
+        """``got`` (one entry per coordinate) against ``want(k, attempt)``: differences at
+        ``STEPS[attempt]`` (with ``rtol`` MODE_RTOL: an exact value, the same for both)."""
+        bad, first, second = _disagreements(list(map(float, got)), want, rtol)
+        if not bad:
+            return None
+        columns = ({label: list(map(float, got)), what: first} if rtol == MODE_RTOL else
+                   {label: list(map(float, got)), f"{what}, h={STEPS[0]:g}": first,
+                    f"{what}, h={STEPS[1]:g}": second})
+        return Failure(f"mismatch: {label} vs {what}",
+                       _table(self.paths, self.params, columns) + "\n" + source, self.program,
+                       self.current)
+
+    def _columns(self, label: str, matrix: np.ndarray, source: str) -> Failure | None:
+        """A Jacobian of ``grad(f)`` (a Hessian), column by column, against the differences
+        of ``grad(f)`` along each coordinate."""
+        _, _, diffs = self.inner()
+        self.stage = "differences of grad(f)"
+        for j, path in enumerate(self.paths):
+            column = matrix[:, j]
+            bad, first, second = _disagreements(
+                list(column), lambda k, attempt, path=path: float(
+                    diffs.coordinate(path, attempt)[k]), HESSIAN_RTOL)
+            if bad:
+                name = _label(self.params, path)
+                columns = {f"{label} column {name}": list(map(float, column)),
+                           f"richardson of grad, h={STEPS[0]:g}": first,
+                           f"richardson of grad, h={STEPS[1]:g}": second}
+                return Failure(f"mismatch: {label} vs differences of grad",
+                               _table(self.paths, self.params, columns) + "\n" + source,
+                               self.program, self.current)
+        return None
+
+    # the compositions, one method each (named after it)
+    def _grad_grad(self) -> Failure | None:
+        numbers = [n for n in self.names if n in self.program.scalar_wrt]
+        if not numbers:
+            raise _NotApplicable("no number parameter: grad(f) is not a number")
+        a = numbers[self.program.seed % len(numbers)]
+        self.stage = f"grad(f, wrt={a!r})"
+        inner = s2s_ad.grad(self.f, wrt=a)
+        value = inner(*self.args)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _StructureError(f"grad(f, wrt={a!r}) is {_kind(value)}, not a number")
+        self.stage = "grad(grad(f))"
+        outer = s2s_ad.grad(inner, wrt=self.wrt)
+        out, source = self._call("grad(grad(f))", outer, [])
+        got = _flat_tree(out, self.shapes, self.single, "grad(grad(f))")
+        self.stage = f"differences of grad(f, wrt={a!r})"
+        diffs = _Differences(lambda args: float(inner(*args)), self.args)
+        return self._versus("grad(grad)", got, lambda k, attempt: float(
+            diffs.coordinate(self.paths[k], attempt)), "differences of grad", source)
+
+    def _jacobian_grad(self) -> Failure | None:
+        g, _, _ = self.inner()
+        self.stage = "jacobian(grad(f))"
+        jac = s2s_ad.jacobian(g, wrt=self.wrt)
+        out, source = self._call("jacobian(grad(f))", jac, [])
+        matrix = _flat_matrix(out, self.shapes, self.single, "jacobian(grad(f))")
+        return self._columns("jacobian(grad)", matrix, source)
+
+    def _vjp_grad(self) -> Failure | None:
+        g, _, diffs = self.inner()
+        self.stage = "vjp(grad(f))"
+        vj = s2s_ad.vjp(g, wrt=self.wrt)
+        out, source = self._call("vjp(grad(f))", vj, self.cotangent)
+        got = _flat_tree(out, self.shapes, self.single, "vjp(grad(f))")
+        u = np.concatenate([np.ravel(c) for c in self.cotangent])
+        self.stage = "differences of grad(f)"
+        return self._versus("vjp(grad)", got, lambda k, attempt: float(
+            u @ diffs.coordinate(self.paths[k], attempt)), "differences of grad . cotangent",
+            source + f"\n(cotangent {[_show(c) for c in self.cotangent]})")
+
+    def _jvp_grad(self) -> Failure | None:
+        g, value, _ = self.inner()
+        self.stage = "jvp(grad(f))"
+        jv = s2s_ad.jvp(g, wrt=self.wrt)
+        out, source = self._call("jvp(grad(f))", jv, self.tangent)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise _StructureError(f"jvp(grad(f)) gave {_kind(out)}, not (value, tangent)")
+        got_value = _flat_tree(out[0], self.shapes, self.single, "jvp(grad(f))'s value")
+        got = _flat_tree(out[1], self.shapes, self.single, "jvp(grad(f))'s tangent")
+        source += f"\n(tangent {[_show(t) for t in self.tangent]})"
+        failure = self._versus("jvp(grad) value", got_value, lambda k, attempt: float(value[k]),
+                               "grad(f)", source, MODE_RTOL)
+        if failure is not None:
+            return failure
+        self.stage = "differences of grad(f)"
+        return self._versus("jvp(grad)", got, self._along(self.tangent),
+                            "differences of grad along it", source)
+
+    def _hessian(self) -> Failure | None:
+        self.stage = "hessian(f)"
+        hess = s2s_ad.hessian(self.f, wrt=self.wrt)
+        out, source = self._call("hessian", hess, [])
+        matrix = _flat_matrix(out, self.shapes, self.single, "hessian(f)")
+        failure = self._columns("hessian", matrix, source)
+        if failure is None:
+            self.hessian = matrix
+        return failure
+
+    def _hvp(self) -> Failure | None:
+        self.stage = "hvp(f)"
+        hv = s2s_ad.hvp(self.f, wrt=self.wrt)
+        out, source = self._call("hvp", hv, self.direction)
+        got = _flat_tree(out, self.shapes, self.single, "hvp(f)")
+        v = np.concatenate([np.ravel(d) for d in self.direction])
+        source += f"\n(v = {[_show(d) for d in self.direction]})"
+        if self.hessian is not None:  # H v, row by row, to MODE_RTOL
+            terms = self.hessian * v
+            want = [math.fsum(row) for row in terms]
+            scales = [max(1.0, math.fsum(map(abs, row))) for row in terms]
+            if any(not abs(a - b) <= MODE_RTOL * scale
+                   for a, b, scale in zip(got, want, scales)):
+                return Failure("mismatch: hvp vs hessian", _table(
+                    self.paths, self.params, {"hvp": list(map(float, got)), "hessian . v": want})
+                    + "\n" + source, self.program, "hvp")
+            return None
+        self.inner()
+        self.stage = "differences of grad(f)"
+        return self._versus("hvp", got, self._along(self.direction), "differences of grad",
+                            source)
+
+    def _jacobian_fwd(self) -> Failure | None:
+        return self._jacobian_of_f("fwd", self.names)
+
+    def _jacobian_rev(self) -> Failure | None:  # containers too, with every parameter
+        return self._jacobian_of_f("rev", self.program.wrt if self.every else self.names)
+
+    def _jacobian_of_f(self, mode: str, names: tuple[str, ...]) -> Failure | None:
+        single = len(names) == 1 and self.single
+        self.stage = f"jacobian(f, mode={mode!r})"
+        jac = s2s_ad.jacobian(self.f, wrt=names[0] if single else names, mode=mode)
+        out, source = self._call(f"jacobian(mode={mode!r})", jac, [])
+        paths = _paths(self.program, names)
+        tree = (out,) if single else out
+        problems: list[str] = []
+        if self.program.family == "array":
+            got = _entries(tree, self.program, paths, names)
+        else:
+            got = _flatten(tree, self.program, paths, names, self.params, problems)
+        self.stage = "differences of f"
+        failure = _versus_differences({f"jacobian({mode})": got}, paths, self.program,
+                                      self.oracle, source, f"jacobian({mode})")
+        if failure is None and problems:
+            return Failure(f"structure: jacobian({mode}): scalar 0.0 for a container",
+                           "\n".join(dict.fromkeys(problems)), self.program, f"jacobian({mode})")
+        return failure
+
+
+def _flat_value(value: Any, shape: tuple, what: str) -> np.ndarray:
+    """``value``'s entries, after checking it is a number (``shape`` ``()``) or a float64
+    array of ``shape``."""
+    if shape == ():
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _StructureError(f"{what} is {_kind(value)}; for numbers it is a number")
+        return np.array([float(value)])
+    if not (type(value) is np.ndarray and value.shape == shape and value.dtype == np.float64):
+        raise _StructureError(f"{what} is {_kind(value)}; expected an array of shape "
+                              f"{shape} and dtype float64")
+    return value.ravel().astype(float)
+
+
+def _items(value: Any, n: int, what: str) -> list[Any]:
+    if not isinstance(value, tuple) or len(value) != n:
+        raise _StructureError(f"{what} is {_kind(value)}; a tuple wrt of {n} gives a tuple "
+                              f"of {n}")
+    return list(value)
+
+
+def _flat_tree(value: Any, shapes: list[tuple], single: bool, what: str) -> np.ndarray:
+    """A gradient-like value (one entry per ``wrt``, or the entry for a single one) as one
+    flat array, after checking its structure."""
+    items = [value] if single else _items(value, len(shapes), what)
+    return np.concatenate([_flat_value(v, s, what if single else f"{what}[{k}]")
+                           for k, (v, s) in enumerate(zip(items, shapes))])
+
+
+def _flat_matrix(value: Any, shapes: list[tuple], single: bool, what: str) -> np.ndarray:
+    """A Hessian, or a Jacobian of a gradient: a row per ``wrt`` (a tuple of rows for a
+    tuple ``wrt``), a block per ``wrt`` in each, of shape ``out.shape + in.shape``; as one
+    matrix (rows: the gradient's entries, columns: the coordinates)."""
+    rows = [value] if single else _items(value, len(shapes), what)
+    blocks = []
+    for i, (row, out) in enumerate(zip(rows, shapes)):
+        cells = [row] if single else _items(row, len(shapes), f"{what}[{i}]")
+        blocks.append([_flat_value(cell, out + inner, what if single else f"{what}[{i}][{j}]")
+                       .reshape(math.prod(out), math.prod(inner))
+                       for j, (cell, inner) in enumerate(zip(cells, shapes))])
+    return np.block(blocks)
 
 
 def _entries(gradient: Any, program: Program, paths: list[Path],
@@ -2218,8 +2939,9 @@ def minimize(failure: Failure, budget: int = 400,
 
     Candidates delete a statement, inline the body of an ``if``/``for``/``while``, replace an
     expression by one of its operands or by ``1.0``, or lower an integer argument; a
-    candidate counts only if the point is still usable (:func:`point_ok`). At most
-    ``budget`` candidates are checked.
+    candidate counts only if the point is still usable (:func:`point_kind`: smooth, or on a
+    tie) and ``f`` leaves its arguments alone. A composition's failure is checked with that
+    composition alone. At most ``budget`` candidates are checked.
     """
     same = same or (lambda new, old: new is not None and new.kind == old.kind)
     best = failure.program
@@ -2239,12 +2961,21 @@ def minimize(failure: Failure, budget: int = 400,
                 continue
             seen.add(key)
             tried += 1
-            if not point_ok(candidate, seconds=1.0):
+            # a candidate may update an argument in place (`x += 1.0` once `x = ...` is
+            # gone): it runs on a copy, and is dropped if it does
+            candidate = replace(candidate, args=copy.deepcopy(candidate.args))
+            snapshot = copy.deepcopy(candidate.args)
+            kind = point_kind(candidate, seconds=1.0)
+            if kind is None or not all(map(_identical, candidate.args, snapshot)):
                 continue
+            candidate = replace(candidate, kink=kind == "kink")
+            comps = (failure.composition,) if failure.composition else ()
             try:
-                outcome = check(candidate, seconds=2.0)
+                found = examine(candidate, 2.0, comps, first_order=not comps).failures
             except Exception:  # noqa: BLE001 -- f itself no longer runs
                 continue
+            outcome = next((f for f in found if f.kind == failure.kind),
+                           found[0] if found else None)
             if same(outcome, failure):
                 best = candidate
                 improved = True

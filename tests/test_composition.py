@@ -430,3 +430,70 @@ def test_second_order_through_joins(f):
                 s2s_ad.vjp(g, wrt=(0, 1))(x, b, vx, vb)):
         for part, want in zip(got, expected):
             np.testing.assert_allclose(part, want, rtol=1e-7, atol=1e-9)
+
+
+def test_reverse_over_reverse_adds_into_an_outer_adjoint_once():
+    # the gradient's loop adds into dv, made before it: run again to be differentiated,
+    # it added a second time (twice the right value)
+    def lifted(x):
+        v = (x * x).reshape(1, 4)
+        vals = []
+        for i in range(2):
+            vals.append(np.sum(v[None, :], axis=1) - x[i])
+        return np.sum(vals)
+
+    x, e0 = np.array([1.0, 0.0, -2.0, 1.0]), np.eye(4)[0]
+    g = s2s_ad.grad(lifted)
+    expected = richardson(lambda t: g(x + t * e0), 0.0)
+    np.testing.assert_allclose(s2s_ad.vjp(g)(x, e0), expected, atol=1e-9)
+    np.testing.assert_allclose(s2s_ad.hvp(lifted)(x, e0), expected, atol=1e-9)
+
+
+def test_hessian_of_a_matrix_read_whole_and_by_rows():
+    def h(x):
+        v = []
+        for row in x:
+            v.append(np.sum(x * x) * row[0])
+        return np.sum(np.array(v))
+
+    x = np.arange(6.0).reshape(2, 3) / 10
+    hess = s2s_ad.hessian(h)(x)
+    assert hess.shape == (2, 3, 2, 3)
+    g = s2s_ad.grad(h)
+    for k, e in enumerate(np.eye(6)):
+        column = richardson(lambda t, e=e: g(x + t * e.reshape(2, 3)), 0.0)
+        np.testing.assert_allclose(hess.reshape(6, 6)[:, k], column.ravel(), atol=1e-8)
+
+
+def test_a_tuple_wrt_of_one_array_gives_tuples_of_blocks():
+    x = np.array([1.2, -0.5, 0.8])
+    (row,) = s2s_ad.hessian(rosen, wrt=("x",))(x)
+    (block,) = row
+    np.testing.assert_allclose(block, s2s_ad.hessian(rosen)(x))
+    (column,) = s2s_ad.jacobian(s2s_ad.grad(rosen), wrt=("x",))(x)
+    np.testing.assert_allclose(column, block)
+
+
+def test_every_pop_of_a_list_adjoint_keeps_its_place_when_differentiated_again():
+    # the gradient pops dys for each append; the pop of an item nothing varies pushed
+    # nothing on the stack of their adjoints, so the others were one place off
+    def f(x, y, n=3):
+        ys = [1.0]
+        for _ in range(n):
+            ys.append(1.0)
+            ys.append(y)
+        return math.tanh(ys[1] + x)
+
+    g = s2s_ad.grad(f, wrt="y")
+    assert s2s_ad.grad(g, wrt=("x", "y"))(-1.5, 1.1, 1) == (0.0, 0.0)
+
+    def h(x, y, n=2):
+        ys = [x]
+        for _ in range(n):
+            ys.append(1.0)
+            ys.append(y * x)
+        return math.tanh(ys[2] * ys[0] + ys[-1])
+
+    g = s2s_ad.grad(h, wrt="y")
+    expected = (richardson(lambda t: g(t, 1.1), -0.5), richardson(lambda t: g(-0.5, t), 1.1))
+    assert s2s_ad.grad(g, wrt=("x", "y"))(-0.5, 1.1) == pytest.approx(expected, rel=1e-8)

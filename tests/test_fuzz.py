@@ -4,18 +4,26 @@ Each test draws random programs of one family from ``fuzz_programs.programs`` (e
 trees, branches, loops, containers, all mixed, and NumPy arrays) and runs
 ``fuzz_programs.check`` on each:
 reverse mode, optimized and not, against Richardson-extrapolated central differences
-(relative error 1e-5, retried at a second step); ``jacobian(mode="fwd")`` and ``jvp``
-against reverse mode (1e-10); ``value_and_grad``'s and ``jvp``'s values against
-``f(*args)`` bitwise, with the same type; every generated ``.source`` compiled; the
-arguments unmodified. For the array family every entry of every array argument is a
-coordinate, the gradients must have their arguments' shapes and dtypes, and the
-shape-generic derivative (``g.general``) is checked too. A failure prints the whole
-program, the point, every gradient, the generated sources, and ``generate(seed, family)``
-to rebuild it.
+(relative error 1e-5, retried at a second step; at a point on a tie, between the left and
+right one-sided differences); ``jacobian(mode="fwd")`` and ``jvp`` against reverse mode
+(1e-10); ``value_and_grad``'s and ``jvp``'s values against ``f(*args)`` bitwise, with the
+same type; every generated ``.source`` compiled; the arguments unmodified. For the array
+family every entry of every array argument is a coordinate, the gradients must have their
+arguments' shapes and dtypes, and the shape-generic derivative (``g.general``) is checked
+too. Then compositions (``fuzz_programs.COMPOSITIONS``), each against Richardson
+differences of its inner result: ``hessian`` and ``hvp`` on every program, and in turn
+(by seed; two per array program) one of ``grad(grad)``, ``jacobian(grad)``,
+``vjp(grad)``, ``jvp(grad)``, ``jacobian(mode="fwd")``, ``jacobian(mode="rev")``
+(``bench/fuzz.py`` runs all of them on every program). A refusal (a
+``DifferentiationError``) fails the test unless the README documents it. A failure prints
+the whole program, the point, every gradient, the generated sources, and
+``generate(seed, family)`` to rebuild it.
 
 ``S2S_AD_FUZZ_EXAMPLES`` sets the number of programs per run (default 300, spread over the
 scalar families; the array family, slower per program, gets a tenth as many);
-``python bench/fuzz.py --n 10000`` runs a long campaign with a minimizer.
+``python bench/fuzz.py --n 10000`` runs a long campaign with a minimizer. Hypothesis does
+not shrink a failing draw here: a smaller seed is another program, not a smaller one (the
+campaign's minimizer shrinks programs).
 
 The generator avoids the patterns of the known bugs in ``fuzz_programs.KNOWN_BUGS``; each
 has a strict-xfail regression test at the bottom of this file. Fixing one makes its test
@@ -30,8 +38,19 @@ import warnings
 
 import numpy as np
 import pytest
-from fuzz_programs import FAMILIES, Program, check, load, point_ok, programs, time_limit
-from hypothesis import HealthCheck, given, settings
+from fuzz_programs import (
+    COMPOSITIONS,
+    FAMILIES,
+    Program,
+    check,
+    examine,
+    load,
+    point_kind,
+    point_ok,
+    programs,
+    time_limit,
+)
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import s2s_ad
@@ -41,13 +60,19 @@ from s2s_ad.numeric import numerical_grad, relative_error, richardson
 PROGRAMS = int(os.environ.get("S2S_AD_FUZZ_EXAMPLES", "300"))
 SCALAR_FAMILIES = tuple(family for family in FAMILIES if family != "array")
 FUZZ = settings(max_examples=max(1, PROGRAMS // len(SCALAR_FAMILIES)), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow])
-# about 0.2 s a program (shapes specialized five ways, an oracle per entry): ~6 s at 300
+                suppress_health_check=[HealthCheck.too_slow],
+                phases=(Phase.explicit, Phase.reuse, Phase.generate))
+# about 0.5 s a program (shapes specialized five ways, an oracle per entry): ~15 s at 300
 ARRAY_FUZZ = settings(FUZZ, max_examples=max(1, PROGRAMS // 10))
+# the compositions taken in turn (the suite's time: hessian and hvp cost most, and stay)
+IN_TURN = tuple(c for c in COMPOSITIONS if c not in ("hessian", "hvp"))
 
 
 def _no_disagreement(program):
-    failure = check(program)
+    turn = [IN_TURN[program.seed % len(IN_TURN)]]
+    if program.family == "array":
+        turn.append(IN_TURN[(program.seed + len(IN_TURN) // 2) % len(IN_TURN)])
+    failure = check(program, compositions=("hessian", "hvp", *turn))
     assert failure is None, f"rebuild with {program!r}\n{failure.report()}"
 
 
@@ -69,7 +94,7 @@ def test_a_known_program_passes_and_the_check_sees_a_wrong_gradient(monkeypatch)
     from fuzz_programs import generate
 
     program = generate(12345, "loop")
-    assert check(program) is None
+    assert check(program, compositions=()) is None
     real = s2s_ad.grad
 
     def off_by_a_bit(f, wrt=None, *, optimize=True):
@@ -83,7 +108,7 @@ def test_a_known_program_passes_and_the_check_sees_a_wrong_gradient(monkeypatch)
         return wrong
 
     monkeypatch.setattr(s2s_ad, "grad", off_by_a_bit)
-    failure = check(program)
+    failure = check(program, compositions=())
     assert failure is not None and failure.kind == "mismatch: reverse vs differences"
     assert "def f(" in failure.report() and "richardson" in failure.report()
 
@@ -95,7 +120,7 @@ def test_the_check_sees_a_wrong_second_derivative(broken, monkeypatch):
     from fuzz_programs import generate
 
     program = generate(12345, "loop")
-    assert program.scalar_wrt and check(program) is None
+    assert program.scalar_wrt and check(program, compositions=("hessian", "hvp")) is None
     real = getattr(s2s_ad, broken)
 
     def off_by_a_bit(f, wrt=None, *, optimize=True):
@@ -117,10 +142,104 @@ def test_the_check_sees_a_wrong_second_derivative(broken, monkeypatch):
         return wrong
 
     monkeypatch.setattr(s2s_ad, broken, off_by_a_bit)
-    failure = check(program)
+    failure = check(program, compositions=("hessian", "hvp"))
     want = ("mismatch: hessian vs differences of grad" if broken == "hessian"
             else "mismatch: hvp vs hessian")
     assert failure is not None and failure.kind == want, failure and failure.report()
+
+
+SMOOTH = """import math
+
+
+def f(x, y):
+    return math.sin(x * y) + x ** 3 + math.exp(y) * x
+"""
+
+
+def _off_by_a_bit(transform):
+    """``transform`` whose functions add 1e-3 to the first number they return (to the
+    tangent's, for jvp's (value, tangent))."""
+
+    def first_moved(out):
+        return (first_moved(out[0]), *out[1:]) if isinstance(out, tuple) else out + 1e-3
+
+    tangent = transform is s2s_ad.jvp
+
+    def wrapped(f, wrt=None, **options):
+        g = transform(f, wrt=wrt, **options)
+
+        def wrong(*args, **kwargs):
+            out = g(*args, **kwargs)
+            return (out[0], first_moved(out[1])) if tangent else first_moved(out)
+
+        wrong.source, wrong.__s2s__ = g.source, g.__s2s__  # a transform of it lifts g's IR
+        wrong.__signature__ = inspect.signature(g, follow_wrapped=False)
+        return wrong
+
+    return wrapped
+
+
+@pytest.mark.parametrize("composition", [c for c in COMPOSITIONS if c not in ("hessian", "hvp")])
+def test_the_check_sees_a_wrong_composition(composition, monkeypatch):
+    """Each composition passes on a smooth program, and is reported with its own kind when
+    its outer transform is off by 1e-3 in one entry."""
+    program = Program(SMOOTH, (0.7, -0.4), ("x", "y"), ("x", "y"), ("x", "y"), family="expr")
+    outer = "jacobian" if composition.startswith("jacobian") else composition.split("(")[0]
+    assert point_ok(program) and check(program, compositions=(composition,)) is None
+    monkeypatch.setattr(s2s_ad, outer, _off_by_a_bit(getattr(s2s_ad, outer)))
+    failure = examine(program, compositions=(composition,), first_order=False).failure
+    assert failure is not None and failure.kind.startswith(f"mismatch: {composition} vs "), (
+        failure and failure.report())
+    assert failure.composition == composition
+
+
+def test_the_writer_reaches_what_users_write():
+    """Issue 15: array programs slice from both ends and with negative steps, build arrays
+    from lists appended in loops, take lists where arrays go; some points sit on ties."""
+    from fuzz_programs import generate
+
+    arrays = [generate(seed, "array") for seed in range(10)]
+    for pattern in (r"\w\[-?\d+:-?\d+", r":-\d\]", r"\.append\(", r"\bL @ |@ L\b|\(L\b|L\)"):
+        assert any(re.search(pattern, p.source) for p in arrays), pattern
+    assert all(isinstance(p.args[p.params.index("L")], list) and "L" not in p.wrt
+               for p in arrays if "L" in p.params)
+    assert any(p.kink for p in arrays)
+    assert any(generate(seed, "branch").kink for seed in range(30))
+
+
+TIE = """def f(x, y):
+    return abs(x - 1.0) + 2.0 * x + max(y, x) * y
+"""
+
+
+@pytest.mark.parametrize("dx, inside", [(4.2, False), (2.5, True), (0.9, False)])
+def test_at_a_tie_a_gradient_lies_between_the_one_sided_differences(dx, inside, monkeypatch):
+    """At x == y == 1.0 (abs at 0, max at a tie) d/dx may be anything from the left
+    difference (-1 + 2 + 0) to the right one (1 + 2 + 1): a subgradient; outside it is a
+    mismatch. Second derivatives are not checked there."""
+    program = Program(TIE, (1.0, 1.0), ("x", "y"), ("x", "y"), ("x", "y"), family="branch",
+                      kink=True)
+    assert point_kind(program) == "kink"
+    real = s2s_ad.grad
+
+    def grad(f, wrt=None, *, optimize=True):  # d/dx replaced by dx
+        g = real(f, wrt=wrt, optimize=optimize)
+
+        def replaced(*args):
+            return (dx, *g(*args)[1:])
+
+        replaced.source = g.source
+        return replaced
+
+    monkeypatch.setattr(s2s_ad, "grad", grad)
+    failure = check(program, compositions=())
+    assert failure is not None  # value_and_grad disagrees with it, at least
+    assert (failure.kind == "mismatch: reverse vs differences") is not inside, failure.report()
+    if not inside:
+        assert "one-sided richardson" in failure.report()
+    outcomes = examine(program, compositions=COMPOSITIONS, first_order=False).outcomes
+    assert all(outcomes[c] == "n/a: on a tie" for c in COMPOSITIONS if "grad" in c or
+               c in ("hessian", "hvp"))
 
 
 # --- regression tests: bugs the fuzzer found ----------------------------------------------

@@ -38,6 +38,8 @@ defprim("append", Method("append"), pure=False, doc="xs.append(v)")
 defprim("appended", None, doc="marks where a recomputed body appended; reverse mode pops there")
 defprim("reread", None, doc="reread(xs, i, v): v = xs[i] was read here (its value is taped)")
 defprim("pushed", None, doc="marks where a recomputed body pushed onto a gradient's tape")
+defprim("added", None, doc="marks where a recomputed body added into an adjoint made "
+                           "before it (add_item or add_at, in attribute `of`)")
 defprim("repop", None, doc="repop(tape, *values): values were popped here (and are taped)")
 defprim("getitem_mut", Subscript(), mergeable=False, doc="xs[i] of a list being appended to")
 defprim("len_mut", Call(builtins.len, "len"), mergeable=False,
@@ -66,7 +68,7 @@ defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradient",
                   "list_new", "zero_adjoint", "unshared", "zeros_array",
-                  "len_mut", "appended", "reread", "pushed", "repop")
+                  "len_mut", "appended", "reread", "pushed", "repop", "added")
 # Reverse mode over a gradient (forward mode handles these ops itself: forward.ADJOINT_OPS;
 # reverse mode differentiates the in-place adds: Reverse.backward_add_item). `like` and
 # `merge_adjoints` are sums of adjoints: the cotangent passes through as it is, which is

@@ -283,7 +283,7 @@ class Reverse:
         """Does a branch or loop ``op`` append to a list, or add into a container adjoint,
         that carries a derivative?"""
         return bool(op.regions) and any(
-            inner.prim in MUTATIONS and inner.args[0] in self.active
+            inner.prim in (*MUTATIONS, "added") and inner.args[0] in self.active
             for inner in walk(Region(ops=[op])))
 
     def adjoint_of(self, v: Value) -> Value | None:
@@ -313,7 +313,7 @@ class Reverse:
                     continue
                 item = self.e.getitem(d_acc, key)
                 # `dc[1:] += g` broadcasts a number g over the slice: its part sums
-                self.accumulate(g, item if op.prim == "add_at" or (
+                self.accumulate(g, item if op.attr("of", op.prim) == "add_at" or (
                     g in self.e.scalars and item in self.e.scalars) else sum_to(self.e, item, g))
 
     def fold_whole_adjoints(self, op: Op) -> None:
@@ -338,7 +338,7 @@ class Reverse:
         list's adjoint): the adjoints of the values go on a stack of their own, which the
         backward sweep of the matching push (or, for a list adjoint, of where the list was
         made) reads. Popped in the reverse order of the pops, it lines up with the pushes."""
-        if stack not in self.active or not any(v in self.active for v in values):
+        if stack not in self.active:  # (every pop pushes: the stack lines up with it)
             return
         with self.e.at(op.loc):
             adjoints = [self.merged(v, whole=True) or self.zero(v) for v in values]
@@ -373,11 +373,14 @@ class Reverse:
         to a list made before ``ops`` are not run again: their copies only mark where the
         backward sweep pops."""
         copies = clone_ops(ops, mapping)
-        # a list made in ops is made again, empty: its appends run again too
-        made_here = {op.out for op in walk(Region(ops=copies)) if op.prim == "list_new"}
+        # a list or an adjoint made in ops is made again, empty: its appends and adds run
+        # again too; one made before ops already holds them
+        made_here = {v for op in walk(Region(ops=copies)) for v in op.outs}
         for op in walk(Region(ops=copies)):
             if op.prim == "append" and op.args[0] not in made_here:
                 op.prim = "appended"
+            elif op.prim in ("add_item", "add_at") and op.args[0] not in made_here:
+                op.prim, op.attrs = "added", (("of", op.prim), *op.attrs)
             elif op.prim == "push":  # a gradient's tape, differentiated again: filled once
                 op.prim = "pushed"
             elif op.prim == "pop":  # (tape.py tapes what a loop body pops: `repop`)
@@ -407,7 +410,7 @@ class Reverse:
             if op.prim in ("append", "appended"):
                 self.backward_append(op)
                 continue
-            if op.prim in ("add_item", "add_at"):
+            if op.prim in ("add_item", "add_at", "added"):
                 self.backward_add_item(op)
                 continue
             if op.prim in ("push", "pushed"):
