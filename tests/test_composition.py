@@ -497,3 +497,25 @@ def test_every_pop_of_a_list_adjoint_keeps_its_place_when_differentiated_again()
     g = s2s_ad.grad(h, wrt="y")
     expected = (richardson(lambda t: g(t, 1.1), -0.5), richardson(lambda t: g(-0.5, t), 1.1))
     assert s2s_ad.grad(g, wrt=("x", "y"))(-0.5, 1.1) == pytest.approx(expected, rel=1e-8)
+
+
+def test_reverse_over_reverse_through_a_loop_inside_a_loop():
+    # the gradient's inner loops make their tape in each outer iteration: run again by the
+    # backward sweep, they fill and pop it again
+    def f(x, w):
+        s = 0.0
+        for i in range(3):
+            y = x
+            for _ in range(2):
+                y = y + 0.1 * math.sin(w * y * (i + 1))
+            s = s + y * y
+        return s
+
+    g = s2s_ad.grad(f, wrt=(0, 1))
+
+    def mixed(x, w):
+        a, b = g(x, w)
+        return a + 2.0 * b
+
+    expected = (richardson(lambda t: mixed(t, 1.3), 0.5), richardson(lambda t: mixed(0.5, t), 1.3))
+    assert s2s_ad.grad(mixed, wrt=(0, 1))(0.5, 1.3) == pytest.approx(expected, rel=1e-8)

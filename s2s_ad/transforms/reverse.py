@@ -381,12 +381,13 @@ class Reverse:
                 op.prim = "appended"
             elif op.prim in ("add_item", "add_at") and op.args[0] not in made_here:
                 op.prim, op.attrs = "added", (("of", op.prim), *op.attrs)
-            elif op.prim == "push":  # a gradient's tape, differentiated again: filled once
-                op.prim = "pushed"
-            elif op.prim == "pop":  # (tape.py tapes what a loop body pops: `repop`)
+            elif op.prim == "push" and op.args[0] not in made_here:  # a gradient's tape,
+                op.prim = "pushed"  # differentiated again: filled once (one made in ops,
+            elif op.prim == "pop" and op.args[0] not in made_here:  # filled and popped again)
+                # (tape.py tapes what a loop body pops from a tape made before it: `repop`)
                 raise UnsupportedSyntaxError(
-                    "reverse mode over a gradient whose loop sits in a branch or in another "
-                    "loop is not supported yet", loc=op.loc,
+                    "reverse mode over a gradient whose loop sits in a branch, or in a loop "
+                    "of another loop, is not supported yet", loc=op.loc,
                     hint="use s2s_ad.hessian, s2s_ad.hvp or s2s_ad.jvp of the gradient "
                          "(forward over reverse)", stage="while differentiating (reverse mode)")
         self.e.region.ops.extend(copies)
