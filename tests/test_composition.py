@@ -519,3 +519,23 @@ def test_reverse_over_reverse_through_a_loop_inside_a_loop():
 
     expected = (richardson(lambda t: mixed(t, 1.3), 0.5), richardson(lambda t: mixed(0.5, t), 1.3))
     assert s2s_ad.grad(mixed, wrt=(0, 1))(0.5, 1.3) == pytest.approx(expected, rel=1e-8)
+
+
+def test_clip_to_one_value_is_constant():
+    # np.clip(x, 1.0, 1.0) is 1 everywhere: no cotangent reaches x, at x == 1 either
+    def pinned(x, lo):
+        return np.sum(np.clip(x, lo, 1.0) * x)
+
+    x = np.array([0.5, 1.0, 1.5])
+    np.testing.assert_array_equal(s2s_ad.grad(pinned)(x, 1.0), [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(s2s_ad.grad(pinned)(x, 0.0), [1.0, 2.0, 1.0])
+
+
+def test_the_tangent_of_a_constant_row_beside_an_array_is_zeros_of_its_shape():
+    def rows(x):
+        vals = [[0.75, 1.5, 0.75, 1.5]]
+        vals.append(x[:, 2])
+        return np.mean(vals)
+
+    x, dx = np.arange(12.0).reshape(4, 3), np.ones((4, 3))
+    assert s2s_ad.jvp(rows)(x, dx)[1] == pytest.approx(0.5)

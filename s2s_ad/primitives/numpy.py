@@ -214,8 +214,17 @@ defvjp("np.logaddexp", lambda e, g, x, y: _vjp_logaddexp(e, g, x, y, True),
        lambda e, g, x, y: _vjp_logaddexp(e, g, x, y, False))
 defvjp("np.where", None, lambda e, g, c, a, b: _where(e, c, g, (c, a, b)),
        lambda e, g, c, a, b: _where(e, c, 0.0, (c, a, b), g))
+def _inside(e, x, lo, hi):
+    """Where np.clip passes x through: lo <= x <= hi, unless lo == hi (a constant)."""
+    inside = e.mul(e.ge(x, lo), e.le(x, hi))
+    bounds = [e.constants.get(b) for b in (lo, hi)]
+    if all(isinstance(b, (int, float)) for b in bounds) and bounds[0] < bounds[1]:
+        return inside  # constant bounds, apart: no test
+    return e.mul(inside, e.lt(lo, hi))
+
+
 defvjp("np.clip",
-       lambda e, g, x, lo, hi: _where(e, e.mul(e.ge(x, lo), e.le(x, hi)), g, (x, lo, hi)),
+       lambda e, g, x, lo, hi: _where(e, _inside(e, x, lo, hi), g, (x, lo, hi)),
        lambda e, g, x, lo, hi: _where(e, e.lt(x, lo), g, (x, lo, hi)),
        lambda e, g, x, lo, hi: _where(e, e.gt(x, hi), g, (x, lo, hi)))
 # elementwise: the derivative multiplies a tangent as it multiplies a cotangent

@@ -13,6 +13,8 @@ import inspect
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..errors import NoDerivativeRuleError
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
@@ -130,7 +132,7 @@ class _Forward:
                 self.e.region.ops.append(op)
                 if any(a in self.tangent for a in op.args):
                     self.tangent[op.out] = self.e.emit(
-                        "tuple", *(self.tangent.get(a) or self.e.const(0.0) for a in op.args),
+                        "tuple", *(self.tangent.get(a) or _zero(self.e, a) for a in op.args),
                         hint=self.name(op.out))[0]
             elif op.prim in ("list_new", "append"):
                 self.e.region.ops.append(op)
@@ -292,4 +294,6 @@ def _zero(e: Emitter, v: Value) -> Value:
     shape = e.shapes.get(v)
     if shape is not None:
         return e.emit("np.zeros", e.const(shape))[0]
+    if isinstance(e.constants.get(v), tuple):  # a constant row: zeros of its shape
+        return e.emit("np.zeros", e.const(np.shape(e.constants[v])))[0]
     return e.const(0.0) if v in e.scalars else e.emit("zero_adjoint", v)[0]
