@@ -83,6 +83,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     # used as a number somewhere: a number, so a missing gradient is the literal 0.0
     numbers = {a for op in walk(clone.body) if op.prim not in STRUCTURE_OPS for a in op.args}
     grads = []
+    defs = {o: op for op in e.region.ops for o in op.outs}  # (gradients are defined by now)
     for p in wrt_params:
         g = sweep.adjoint.get(p)
         if p in containers:  # the gradient has p's structure, zeros where unused
@@ -98,7 +99,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
             g = e.const(0.0, "d" + p.hint)
         elif (g is not None and p not in e.scalars
               and (p not in e.shapes or e.shapes.get(g) != e.shapes[p])  # known: an array
-              and _maybe_number(g, e.region.ops, p in e.shapes)):
+              and _maybe_number(g, defs, p in e.shapes)):
             g = e.emit("unbroadcast", g, p, hint="d" + p.hint)[0]  # an array's zero: in shape
         elif g is not None and p in dtypes:  # an array: a writable one, in a float dtype
             dtype = dtypes[p] if dtypes[p].kind in "fc" else np.dtype(float)
@@ -143,12 +144,11 @@ def _defined_by(v: Value, ops: list[Op]) -> str | None:
     return None
 
 
-def _maybe_number(g: Value, ops: list[Op], shaped: bool = False) -> bool:
+def _maybe_number(g: Value, defs: dict[Value, Op], shaped: bool = False) -> bool:
     """Might the adjoint ``g`` be a plain number (a zero from a branch) at run time, or,
     unless its argument's shape is known (``shaped``), a 0-d array (np.where's, of
-    numbers)?"""
+    numbers)? ``defs``: the op that defines each value."""
     numbers = ("const", "select", "if", "for_range", "while") + (() if shaped else ("np.where",))
-    defs = {o: op for op in ops for o in op.outs}
     stack, seen = [g], set()
     while stack:
         v = stack.pop()
