@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from ..ir.core import Function, Op, Region, Value, walk
 from ..primitives.registry import pure_op
+from ..primitives.structures import FRESH_ADJOINTS
 
 _LOOPS = ("for_range", "while")
 
@@ -25,12 +26,11 @@ def dce(fn: Function) -> Function:
 
 # a container adjoint is made fresh and filled in place; if nothing else reads it, it goes
 # with the adds into it (the gradient a Hessian's loop computes beside its tangent)
-_FRESH = ("zeros_like", "zeros_array")
 _ADDS = ("add_item", "add_at")
 
 
 def _without_unread_adjoints(region: Region) -> Region:
-    made = {op.out for op in walk(region) if op.prim in _FRESH}
+    made = {op.out for op in walk(region) if op.prim in FRESH_ADJOINTS}
     read = {a for op in walk(region) for k, a in enumerate(op.args)
             if not (op.prim in _ADDS and k == 0)} | {v for r in _regions(region)
                                                       for v in r.results}
@@ -41,7 +41,7 @@ def _without_unread_adjoints(region: Region) -> Region:
 def _dropping(region: Region, unread: set[Value]) -> Region:
     ops = [replace(op, regions=tuple(_dropping(r, unread) for r in op.regions))
            if op.regions else op for op in region.ops
-           if not (op.prim in _FRESH and op.out in unread)
+           if not (op.prim in FRESH_ADJOINTS and op.out in unread)
            and not (op.prim in _ADDS and op.args[0] in unread)]
     return Region(region.params, ops, region.results)
 

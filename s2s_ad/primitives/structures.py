@@ -50,6 +50,9 @@ defprim("zeros_like", Call(runtime.zeros_like, "zeros_like"), pure=False,
         doc="a fresh, mutable container of zeros shaped like c")
 defprim("zeros_array", Call(np.zeros, "zeros", np), pure=False, mergeable=False,
         doc="np.zeros(shape): the adjoint of an array of known shape, filled in place")
+# a container adjoint made fresh, then filled in place: impure only for that (its shape is
+# known when it is made; nothing else read, it goes with the adds into it)
+FRESH_ADJOINTS = frozenset({"zeros_like", "zeros_array"})
 defprim("add_item", AddItem(), pure=False, doc="acc[i] += g for a number g, in place")
 defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..ir.core import Function, Op, Region, Value, const_value, walk
 from ..primitives import get
+from ..primitives.structures import FRESH_ADJOINTS
 from .activity import LOOPS
 
 _MATH = frozenset(
@@ -378,7 +379,7 @@ def _run(region: Region, env: dict[Value, Any], tainted: set[Value],
             tainted.update(op.outs)
             continue
         evaluate = prim.evaluate or getattr(prim.emission, "obj", None)
-        if evaluate is None or not (prim.pure or op.prim in _FRESH) or len(op.outs) != 1:
+        if evaluate is None or not (prim.pure or op.prim in FRESH_ADJOINTS) or len(op.outs) != 1:
             tainted.update(op.outs)
             continue
         args = [env[a] for a in op.args]
@@ -394,10 +395,6 @@ def _run(region: Region, env: dict[Value, Any], tainted: set[Value],
         env[op.out] = out
     for v in tainted:
         env.pop(v, None)
-
-
-# impure only because what they make is filled in place later, which keeps its shape
-_FRESH = frozenset({"zeros_like", "zeros_array"})
 
 
 def _run_structured(op: Op, env: dict[Value, Any], tainted: set[Value],
