@@ -539,3 +539,18 @@ def test_the_tangent_of_a_constant_row_beside_an_array_is_zeros_of_its_shape():
 
     x, dx = np.arange(12.0).reshape(4, 3), np.ones((4, 3))
     assert s2s_ad.jvp(rows)(x, dx)[1] == pytest.approx(0.5)
+
+
+def test_jacobian_of_a_gradient_that_slices_a_scaled_array():
+    # the shape-generic Jacobian seeds c with the number 1.0; the tangent of (c / 2)[2:]
+    # was the number 0.5 indexed, `(0.5)[2:]`, which did not compile
+    def f(x, c):
+        c = (c / 2.0)[2:]
+        return np.mean(np.sin(c))
+
+    c = np.linspace(0.1, 0.9, 5)
+    hess = s2s_ad.jacobian(s2s_ad.grad(f, wrt="c"), wrt="c")(1.0, c)
+    g = s2s_ad.grad(f, wrt="c")
+    for k, e in enumerate(np.eye(5)):
+        column = richardson(lambda t, e=e: g(1.0, c + t * e), 0.0)
+        np.testing.assert_allclose(hess[:, k], column, atol=1e-9)

@@ -90,6 +90,8 @@ defvjp("full_like", lambda e, ct, t, x: e.unbroadcast(ct, t), None)
 def _item_tangent(e, dc, c, i, prim="getitem"):
     if e.constants.get(dc, None) == 0:  # a zero tangent: so is every item's
         return None
+    if e.scalar(dc) and not e.scalar(c):  # one number for every item (a seed of ones)
+        return dc
     return e.emit(prim, dc, i)[0]
 
 

@@ -23,7 +23,7 @@ from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import no_rule_hint, rules_for
 from .activity import LOOPS, vary
-from .kinds import drop_checks, infer, is_array_op
+from .kinds import drop_checks, infer, is_array_op, number_result
 from .trees import shift_tree
 
 
@@ -156,6 +156,7 @@ class _Forward:
                                         stage="while differentiating (forward mode)")
         attrs = dict(op.attrs)
         total: Value | None = None
+        start = len(self.e.region.ops)
         with self.e.at(op.loc):
             for x, rule in zip(op.args, rules_for(prim.jvp, len(op.args))):
                 if rule is not None and x in self.tangent:
@@ -173,6 +174,9 @@ class _Forward:
                 # shape-generic code: `b - t`'s tangent is `-dt`, a number, when only t
                 # moves, but `b - t` may be an array and its tangent must be one too
                 total = self.e.emit("full_like", total, op.out)[0]
+        for made in self.e.region.ops[start:]:  # a number seed's tangents stay numbers
+            if len(made.outs) == 1 and number_result(made, self.e.scalars):
+                self.e.scalars.add(made.out)
         if total is not None:
             if not total.hint and op.out.hint:
                 total.hint = self.name(op.out)

@@ -61,7 +61,7 @@ def elementwise_prim(name: str) -> bool:
     return name in _ELEMENTWISE or prim.broadcasts or prim.kind == "elementwise"
 
 
-def _forward(op: Op, known: set[Value]) -> bool:
+def number_result(op: Op, known: set[Value]) -> bool:
     """Is ``op``'s (single) result a number, given what is known of its operands?"""
     if op.prim == "const":
         value = const_value(op)
@@ -87,7 +87,7 @@ def _visit(region: Region, known: set[Value]) -> None:
                     known.add(out)
         elif op.prim in LOOPS:
             _visit_loop(op, known, _visit)
-        elif len(op.outs) == 1 and _forward(op, known):
+        elif len(op.outs) == 1 and number_result(op, known):
             known.add(op.out)
     # backward: what the program's own uses prove, for values defined in this region
     for op in reversed(region.ops):
