@@ -1508,6 +1508,7 @@ class _ArrayWriter:
             item = self.fresh_name("row" if len(sc.shapes[source]) == 2 else "e")
             header, count = f"for {item} in {source}:", sc.shapes[source][0]
             sc.fresh.discard(source)  # read while the body runs: no `source += ...` there
+            body.fresh.discard(source)  # (the body's scope was made before this roll)
             body.shapes[item] = sc.shapes[source][1:]
         else:
             i = self.fresh_name("i")
@@ -2644,7 +2645,9 @@ class _Composer:
         g, _, diffs = self.inner()
         self.stage = "vjp(grad(f))"
         vj = s2s_ad.vjp(g, wrt=self.wrt)
-        out, source = self._call("vjp(grad(f))", vj, self.cotangent)
+        # one cotangent, shaped like grad(f)'s value: a tuple for a tuple wrt
+        cotangent = self.cotangent if self.single else [tuple(self.cotangent)]
+        out, source = self._call("vjp(grad(f))", vj, cotangent)
         got = _flat_tree(out, self.shapes, self.single, "vjp(grad(f))")
         u = np.concatenate([np.ravel(c) for c in self.cotangent])
         self.stage = "differences of grad(f)"

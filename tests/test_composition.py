@@ -11,6 +11,7 @@ One class of bug per test below the table, each found in a program like these.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -375,7 +376,7 @@ def test_reverse_over_a_number_added_into_a_slice_sums_its_part():
 
     x, b = np.arange(8.0).reshape(2, 4) / 3, np.linspace(-1.0, 1.0, 4)
     cts = (np.ones_like(x), np.linspace(0.5, 2.0, 4))
-    dx, db = s2s_ad.vjp(s2s_ad.grad(f, wrt=(0, 1)), wrt=(0, 1))(x, b, *cts)
+    dx, db = s2s_ad.vjp(s2s_ad.grad(f, wrt=(0, 1)), wrt=(0, 1))(x, b, cts)
     assert dx[0, 0] == pytest.approx(np.sum(cts[1])) and np.all(dx.ravel()[1:] == 0.0)
     np.testing.assert_allclose(db, np.full(4, cts[0][0, 0]))
 
@@ -427,7 +428,7 @@ def test_second_order_through_joins(f):
     expected = [richardson(lambda t, k=k: g(x + t * vx, b + t * vb)[k], 0.0) for k in (0, 1)]
     for got in (s2s_ad.hvp(f, wrt=(0, 1))(x, b, vx, vb),
                 s2s_ad.jvp(g, wrt=(0, 1))(x, b, vx, vb)[1],
-                s2s_ad.vjp(g, wrt=(0, 1))(x, b, vx, vb)):
+                s2s_ad.vjp(g, wrt=(0, 1))(x, b, (vx, vb))):
         for part, want in zip(got, expected):
             np.testing.assert_allclose(part, want, rtol=1e-7, atol=1e-9)
 
@@ -554,3 +555,64 @@ def test_jacobian_of_a_gradient_that_slices_a_scaled_array():
     for k, e in enumerate(np.eye(5)):
         column = richardson(lambda t, e=e: g(1.0, c + t * e), 0.0)
         np.testing.assert_allclose(hess[:, k], column, atol=1e-9)
+
+
+def test_the_tangent_of_a_list_item_nothing_varies_has_the_items_shape():
+    # the tangent list held 0.0 beside arrays: np.sum of it raised (campaign seed 2101)
+    def f(x, b, W):
+        vals = [b[:3]]
+        for _ in range(2):
+            vals.append(W[:0:-1] @ x[:, 3])
+        return np.sum(vals)
+
+    x, b, W = np.arange(8.0).reshape(2, 4) / 8, np.ones(4), np.arange(8.0).reshape(4, 2)
+    jac = s2s_ad.jacobian(f, wrt="W", mode="fwd")(x, b, W)
+    np.testing.assert_allclose(jac, s2s_ad.grad(f, wrt="W")(x, b, W))
+    assert jac[0].tolist() == [0.0, 0.0] and jac[1].tolist() == [2 * x[0, 3], 2 * x[1, 3]]
+
+
+def test_a_number_seed_reverse_over_reverse_is_every_items_cotangent():
+    # generic code seeds the cotangent of an array result with 1.0; reading item _t of the
+    # adjoint db / 4 wrote `(0.25)[_t]`, which did not compile (campaign seed 2101)
+    def f(x, b):
+        b = b / 4
+        return np.mean([1.5, x[0, 0], b[1:] @ b[3:-3:-1]])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jac = s2s_ad.jacobian(s2s_ad.grad(f, wrt="b"), wrt="b")
+    b = np.array([1.1, 1.47, 1.52])
+    g = s2s_ad.grad(f, wrt="b")
+    for k, e in enumerate(np.eye(3)):
+        column = richardson(lambda t, e=e: g(np.ones((2, 2)), b + t * e), 0.0)
+        np.testing.assert_allclose(jac(np.ones((2, 2)), b)[:, k], column, atol=1e-9)
+
+
+def test_a_loop_counter_taped_beside_x_gets_no_adjoint():
+    # the counter k's adjoint (of `a ** k` in k: a ** k * log(a)) was computed and taped,
+    # so grad(grad) raised a math domain error at a + y == 0 (campaign seed 2101)
+    def f(x, y, n):
+        k = 0
+        while k < n:
+            k = k + 1
+            x = (y + x) ** k
+        return x
+
+    assert s2s_ad.grad(s2s_ad.grad(f))(1.0, -1.0, 1) == 0.0
+    assert s2s_ad.grad(s2s_ad.grad(f))(0.5, 0.25, 2) == pytest.approx(2.0)
+    assert "log" not in s2s_ad.grad(s2s_ad.grad(f)).source
+
+
+def test_pops_whose_values_nothing_reads_still_keep_their_places():
+    # grad(f, wrt="t") pops the loop's items of the list adjoint unused, then t's; their
+    # adjoints, pushed for the pops of t only, came out one entry long, and broadcast over
+    # the five items: d(dt)/dx was 1.6 instead of 0 (campaign seed 2201)
+    def f(x, t):
+        vals = [t]
+        for _ in x:
+            vals.append(np.sum(x))
+        return np.mean(np.stack(vals) ** 2)
+
+    x = np.array([[0.0, 1.5], [1.0, 1.0], [1.0, 1.5], [1.0, 1.5]])
+    dx, dt = s2s_ad.grad(s2s_ad.grad(f, wrt="t"), wrt=("x", "t"))(x, 0.5)
+    assert np.all(dx == 0.0) and dt == pytest.approx(2 / 5)

@@ -24,17 +24,17 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from support import EXAMPLES, load_example
+from support import EXAMPLES, kept, load_example
 
 from s2s_ad import DifferentiationError, grad, hessian, hvp, jacobian, jvp, vjp
 from s2s_ad.ir.core import tree_leaves, walk
 from s2s_ad.numeric import directional_derivative
 from s2s_ad.primitives.registry import PRIMITIVES
 
-gradgrad = load_example("gradient_of_gradient")
-dual = load_example("dual_numbers")
-plot = load_example("autograd_plot")
-jac = load_example("jacobian")
+gradgrad = load_example("worked/gradient_of_gradient")
+dual = load_example("worked/dual_numbers")
+plot = load_example("worked/derivative_plot")
+jac = load_example("worked/jacobian")
 
 
 def close(expected, rel=1e-9, abs=0.0):
@@ -54,6 +54,13 @@ def _leaves(tree) -> list[float]:
     if isinstance(tree, (tuple, list)):
         return [leaf for item in tree for leaf in _leaves(item)]
     return [tree]
+
+
+def _shaped_like(tree, flat: list[float]):
+    """``flat``'s numbers in ``tree``'s structure (consumed from the front)."""
+    if isinstance(tree, (tuple, list)):
+        return type(tree)(_shaped_like(item, flat) for item in tree)
+    return flat.pop(0)
 
 
 def _arity(f: Callable[..., object]) -> int:
@@ -144,18 +151,19 @@ def test_forward_jacobian_of_a_list_argument_is_a_clear_error():
         jacobian(jac.f_list, mode="fwd")([1.0, 2.0, 3.0])
 
 
-EXAMPLE_FILES = ["gradient_of_gradient", "dual_numbers", "jacobian", "autograd_plot"]
+EXAMPLE_FILES = ["gradient_of_gradient", "dual_numbers", "jacobian", "derivative_plot"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", EXAMPLE_FILES)
 def test_example_runs_as_a_script(name, tmp_path):
     out = tmp_path / "plot.png"
-    extra = ["--out", str(out)] if name == "autograd_plot" else []
-    done = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py"), *extra],
+    extra = ["--out", str(out)] if name == "derivative_plot" else []
+    done = subprocess.run([sys.executable, str(EXAMPLES / "worked" / f"{name}.py"), *extra],
                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "def " in done.stdout  # it prints generated source
-    if name == "autograd_plot":
+    if name == "derivative_plot":
         if importlib.util.find_spec("matplotlib") is None:
             assert "matplotlib is not installed" in done.stdout
             assert not out.exists()
@@ -435,6 +443,7 @@ def test_the_table_covers_every_differentiable_scalar_primitive():
     assert {p for p in SCALAR_PRIMITIVES if PRIMITIVES[p].jvp is None} == set()
 
 
+@pytest.mark.slow
 @by_row
 @given(data=st.data())
 def test_jvp_matches_central_differences_and_the_vjp(case, data):
@@ -443,10 +452,10 @@ def test_jvp_matches_central_differences_and_the_vjp(case, data):
     x = _point(data, case)
     u = data.draw(directions(n), label="u")
     v = data.draw(st.floats(-2.0, 2.0), label="v")
-    value, tangent = jvp(case.fn, wrt=tuple(range(n)))(*x, *u)
+    value, tangent = kept(jvp, case.fn, wrt=tuple(range(n)))(*x, *u)
     assert value == case.fn(*x)  # bit for bit: the optimizer's identities are exact
     assert tangent == close(_central(case.fn, x, u), rel=1e-6, abs=1e-6)
-    cotangent = _leaves(vjp(case.fn, wrt=tuple(range(n)))(*x, v))
+    cotangent = _leaves(kept(vjp, case.fn, wrt=tuple(range(n)))(*x, v))
     assert v * tangent == close(_dot(cotangent, u), rel=1e-12, abs=1e-12)
 
 
@@ -476,6 +485,7 @@ MULTI = {"polar": polar, "mixer": mixer, "nested": nested, "wide": wide, "narrow
 by_multi = pytest.mark.parametrize("f", MULTI.values(), ids=MULTI.keys())
 
 
+@pytest.mark.slow
 @by_multi
 @given(data=st.data())
 def test_jvp_and_vjp_agree_by_projection_on_several_outputs(f, data):
@@ -483,26 +493,29 @@ def test_jvp_and_vjp_agree_by_projection_on_several_outputs(f, data):
     x = data.draw(st.tuples(*[st.floats(0.2, 2.0)] * n), label="x")
     u = data.draw(directions(n), label="u")
     v = data.draw(directions(m), label="v")
-    _, tangent = jvp(f, wrt=tuple(range(n)))(*x, *u)
-    cotangent = vjp(f, wrt=tuple(range(n)))(*x, *v)
+    _, tangent = kept(jvp, f, wrt=tuple(range(n)))(*x, *u)
+    out = f(*x)  # one cotangent, shaped like f's value (several outputs: a tuple)
+    ct = _shaped_like(out, list(v)) if isinstance(out, (tuple, list)) else v[0]
+    cotangent = kept(vjp, f, wrt=tuple(range(n)))(*x, ct)
     assert _dot(v, _leaves(tangent)) == close(_dot(_leaves(cotangent), u), rel=1e-12,
                                               abs=1e-12)
 
 
 # --- Jacobians --------------------------------------------------------------------------------
+@pytest.mark.slow
 @by_multi
 @given(x=st.tuples(*[st.floats(0.2, 2.0)] * 4))
 def test_jacobian_forward_and_reverse_modes_agree(f, x):
     n = _arity(f)
     x = x[:n]
     wrt = tuple(range(n))
-    fwd = jacobian(f, wrt=wrt, mode="fwd")(*x)
-    rev = jacobian(f, wrt=wrt, mode="rev")(*x)
+    fwd = kept(jacobian, f, wrt=wrt, mode="fwd")(*x)
+    rev = kept(jacobian, f, wrt=wrt, mode="rev")(*x)
     assert type(fwd) is type(rev)
     assert _leaves(fwd) == close(_leaves(rev), rel=1e-12, abs=1e-14)
     for j in range(n):  # column j is the JVP along e_j
         e_j = tuple(1.0 if k == j else 0.0 for k in range(n))
-        column = _leaves(jvp(f, wrt=wrt)(*x, *e_j)[1])
+        column = _leaves(kept(jvp, f, wrt=wrt)(*x, *e_j)[1])
         assert [entry[j] for entry in _leaves_of_rows(fwd)] == close(column, rel=1e-12)
 
 
@@ -558,18 +571,19 @@ scalar_points = st.tuples(*[st.floats(-1.5, 1.5, allow_nan=False)] * 4)
 
 def _hessian_rows(f, x):
     n = _arity(f)
-    h = hessian(f, wrt=tuple(range(n)))(*x)
+    h = kept(hessian, f, wrt=tuple(range(n)))(*x)
     assert len(h) == n and all(len(r) == n for r in h)
     return h
 
 
+@pytest.mark.slow
 @by_scalar
 @given(x=scalar_points)
 def test_hessian_matches_finite_differences_of_the_gradient(f, x):
     n = _arity(f)
     x = x[:n]
     h = _hessian_rows(f, x)
-    gradient = grad(f, wrt=tuple(range(n)))
+    gradient = kept(grad, f, wrt=tuple(range(n)))
     for i in range(n):
         e_i = tuple(1.0 if k == i else 0.0 for k in range(n))
         for j in range(n):
@@ -577,6 +591,7 @@ def test_hessian_matches_finite_differences_of_the_gradient(f, x):
             assert h[i][j] == close(fd, rel=1e-6, abs=1e-6)
 
 
+@pytest.mark.slow
 @by_scalar
 @given(x=scalar_points)
 def test_hessian_is_symmetric(f, x):
@@ -587,13 +602,14 @@ def test_hessian_is_symmetric(f, x):
             assert h[i][j] == close(h[j][i], rel=1e-12, abs=1e-13)
 
 
+@pytest.mark.slow
 @by_scalar
 @given(x=scalar_points, v=st.tuples(*[st.floats(-2.0, 2.0)] * 4))
 def test_hvp_is_the_hessian_times_v(f, x, v):
     n = _arity(f)
     x, v = x[:n], v[:n]
     h = _hessian_rows(f, x)
-    product = hvp(f, wrt=tuple(range(n)))(*x, *v)
+    product = kept(hvp, f, wrt=tuple(range(n)))(*x, *v)
     expected = [_dot(r, v) for r in h]
     assert _leaves(product) == close(expected, rel=1e-10, abs=1e-12)
 

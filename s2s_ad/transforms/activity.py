@@ -69,19 +69,23 @@ def vary(region: Region, varied: set[Value]) -> None:
             _vary_loop(op, varied)
         elif op.prim == "append":  # xs.append(v): xs now holds a varying value
             if op.args[1] in varied:
-                varied.add(op.args[0])
+                varied.update((op.args[0], (op.args[0], 0)))
         elif op.prim in ("add_item", "add_at"):  # dc[i] += g: dc now holds a varying value
             if op.args[2] in varied:
                 varied.add(op.args[0])
         elif op.prim in _ADJOINT_READS:  # linear in the adjoints they read
             if any(a in varied for a in op.args[:_ADJOINT_READS[op.prim]]):
                 varied.update(op.outs)
-        elif op.prim == "push":  # a tape of the forward sweep: what it pops varies too
-            if any(v in varied for v in op.args[1:]):
-                varied.add(op.args[0])
+        elif op.prim == "push":  # a tape of the forward sweep: what it pops varies too,
+            stack = op.args[0]  # entry by entry (`(stack, k)`: its k-th entry varies)
+            slots = [(stack, k) for k, v in enumerate(op.args[1:]) if v in varied]
+            if slots:
+                varied.update((stack, *slots))
         elif op.prim == "pop":
-            if op.args[0] in varied:
-                varied.update(op.outs)
+            stack = op.args[0]
+            if stack in varied:  # (a loop counter taped beside x has no derivative)
+                slots = [(stack, k) in varied for k in range(len(op.outs))]
+                varied.update(out for out, slot in zip(op.outs, slots) if slot or not any(slots))
         elif get(op.prim).differentiable and any(a in varied for a in op.args):
             varied.update(op.outs)
 

@@ -213,7 +213,8 @@ class _Forward:
             return
         xs, v = op.args
         if xs in self.tangent:
-            self.e.emit("append", self.tangent[xs], self.tangent.get(v) or self.e.const(0.0),
+            # an item nothing varies: zeros of its shape (the list may be read as an array)
+            self.e.emit("append", self.tangent[xs], self.tangent.get(v) or _zero(self.e, v),
                         nouts=0)
 
     def tape_op(self, op: Op) -> None:

@@ -61,6 +61,21 @@ def elementwise_prim(name: str) -> bool:
     return name in _ELEMENTWISE or prim.broadcasts or prim.kind == "elementwise"
 
 
+def track_numbers(e: Any) -> None:
+    """For shape-generic code (no shapes to track: see ``shapes.track``): every op the rules
+    build on known numbers is known to be a number, so a number seed's cotangents and
+    tangents stay numbers and are never indexed (``(0.25)[i]``)."""
+
+    def emit(e: Any, prim: str, operands: tuple[Value, ...], attrs: dict[str, Any],
+             hint: str) -> Value:
+        out = e.append(prim, operands, attrs, hint)
+        if number_result(e.region.ops[-1], e.scalars):
+            e.scalars.add(out)
+        return out
+
+    e.hook = emit
+
+
 def number_result(op: Op, known: set[Value]) -> bool:
     """Is ``op``'s (single) result a number, given what is known of its operands?"""
     if op.prim == "const":
@@ -156,11 +171,11 @@ def numeric_values(fn: Function, known: Iterable[Value] = ()) -> set[Value]:
     return _numeric_and_inexact(fn, known)[0]
 
 
-def inexact_values(fn: Function) -> tuple[set[Value], set[Value]]:
+def inexact_values(fn: Function, floats: Iterable[Value] = ()) -> tuple[set[Value], set[Value]]:
     """``(numeric, inexact)``: the values that are numbers or arrays (``numeric_values``),
     and those of them that are never ints, whatever the arguments are (floats, arrays).
-    Parameters annotated ``float`` count as floats."""
-    floats = {p for p in fn.params if p.hint in fn.numbers}
+    Parameters annotated ``float``, and ``floats``, count as floats."""
+    floats = {*floats, *(p for p in fn.params if p.hint in fn.numbers)}
     numeric, inexact = _numeric_and_inexact(fn, scalar_values(fn), floats)
     return numeric, inexact
 

@@ -25,8 +25,9 @@ from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import no_rule_hint, pure_op, rules_for
 from .activity import LOOPS, MUTATIONS, active_values
-from .kinds import basic_indices, drop_checks, infer, numeric_values
+from .kinds import basic_indices, drop_checks, infer, numeric_values, track_numbers
 from .shapes import sum_to, track
+from .trees import tree_paths
 
 
 def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool = False,
@@ -34,12 +35,13 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
         example: Sequence[Any] | None = None) -> Function:
     """The vector-Jacobian product of ``fn`` with respect to parameters ``wrt``.
 
-    With ``seed=None`` the result takes one cotangent parameter per returned leaf (after
-    the original parameters); otherwise every cotangent is the constant ``seed`` (``1.0``
-    makes a gradient), or, for a list, leaf ``i``'s cotangent is ``seed[i]`` (``None``:
-    zero). It returns the gradients (one, or a tuple when ``single`` is false), preceded
-    by the original value when ``keep_value``. With ``example`` (arguments like those of
-    the calls it is for: see ``kinds.infer``) the code is specialized to their shapes.
+    With ``seed=None`` the result takes one cotangent parameter after the original
+    parameters, with ``fn``'s output structure (a tuple for a tuple result); otherwise
+    every cotangent is the constant ``seed`` (``1.0`` makes a gradient), or, for a list,
+    leaf ``i``'s cotangent is ``seed[i]`` (``None``: zero). It returns the gradients (one,
+    or a tuple when ``single`` is false), preceded by the original value when
+    ``keep_value``. With ``example`` (arguments like those of the calls it is for: see
+    ``kinds.infer``) the code is specialized to their shapes.
     """
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
@@ -58,20 +60,31 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     e.numeric = numeric_values(clone, e.scalars | set(e.shapes))
     if e.shapes:  # arrays: follow their shapes through the rules
         track(e)
+    else:
+        track_numbers(e)
     sweep = Reverse(e, active_values(clone, wrt_params))
 
     # Cotangent parameters are named after the results (``dy``), unique among parameters.
     namer = Namer(reserved={p.hint for p in params})
     cotangents: list[Value] = []
     per_leaf = list(seed) if isinstance(seed, (list, tuple)) else [seed] * len(results)
+    if seed is None and not isinstance(fn.out_tree, int):
+        # one cotangent with the result's structure (a tuple for a tuple), as in JAX
+        whole = Value(namer.fresh("dout"))
+        cotangents.append(whole)
+        for path, k in tree_paths(fn.out_tree):
+            ct = whole
+            for key in path:
+                ct = e.emit("getitem", ct, e.const(key))[0]
+            ct.hint = namer.fresh("d" + (results[k].hint or "out"))
+            e.share_kind(ct, results[k])  # a cotangent is shaped like its result
+            sweep.seed(results[k], ct)
+        per_leaf = []
     for leaf, leaf_seed in zip(results, per_leaf):
         if seed is None:
             ct = Value(namer.fresh("d" + (leaf.hint or "out")))
             cotangents.append(ct)
-            if leaf in e.scalars:  # a cotangent is shaped like its result
-                e.scalars.add(ct)
-            if leaf in e.shapes:
-                e.shapes[ct] = e.shapes[leaf]
+            e.share_kind(ct, leaf)  # a cotangent is shaped like its result
         elif leaf_seed is None:
             continue  # a zero cotangent: this result contributes nothing
         else:
@@ -280,11 +293,12 @@ class Reverse:
         self.e.emit("add_item" if simple else "add_at", self.container(c), index, g, nouts=0)
 
     def appends_active(self, op: Op) -> bool:
-        """Does a branch or loop ``op`` append to a list, or add into a container adjoint,
-        that carries a derivative?"""
+        """Does a branch or loop ``op`` append to a list, add into a container adjoint, or
+        pop from a stack, that carries a derivative? (Every pop pushes its adjoints, zeros
+        too, so that the entries of the stack of adjoints keep their places.)"""
         return bool(op.regions) and any(
-            inner.prim in (*MUTATIONS, "added") and inner.args[0] in self.active
-            for inner in walk(Region(ops=[op])))
+            inner.prim in (*MUTATIONS, "added", "pop", "repop") and inner.args
+            and inner.args[0] in self.active for inner in walk(Region(ops=[op])))
 
     def adjoint_of(self, v: Value) -> Value | None:
         """``v``'s adjoint here or, for a value of an outer region, where it was made (a
@@ -308,7 +322,7 @@ class Reverse:
             if d_acc is None:
                 continue
             with self.e.at(op.loc):  # a number cotangent (a seed) is every item's
-                if d_acc in self.e.constants:
+                if d_acc in self.e.constants or self.e.scalar(d_acc):
                     self.accumulate(g, d_acc)
                     continue
                 item = self.e.getitem(d_acc, key)

@@ -57,6 +57,14 @@ def project(fn: Function, tree: Any) -> Function:
                     fn.kwdefaults, fn.file, fn.globals_ns)
 
 
+def tree_paths(tree: Any, path: tuple = ()) -> list[tuple[tuple, int]]:
+    """``(keys, i)`` for each leaf ``i`` of ``tree``: ``value[keys[0]][keys[1]]...`` is it."""
+    if isinstance(tree, int):
+        return [(path, tree)]
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree)
+    return [found for key, node in items for found in tree_paths(node, (*path, key))]
+
+
 def map_leaves(tree: Any, leaf: Any) -> Any:
     """``tree`` with each leaf index ``i`` replaced by ``leaf(i)``."""
     if isinstance(tree, int):
