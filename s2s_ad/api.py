@@ -21,15 +21,17 @@ import math
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
 from .codegen.load import load
 from .codegen.to_ast import Guard
+from .display import attach
 from .errors import DifferentiationError
 from .frontend.inplace import mark_shared_updates, shared_update
 from .frontend.lower import lift
+from .generated import name_as_call
 from .ir.builder import Emitter
 from .ir.clone import clone_ops
 from .ir.core import Function, Op, Region, Value, const_value, tree_leaves, walk
@@ -54,8 +56,10 @@ from .transforms.trees import map_leaves, project, stack
 F = TypeVar("F", bound=Callable[..., Any])
 Wrt = int | str | tuple[int | str, ...] | None
 
-_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple, weakref.ref]] = (
-    weakref.WeakKeyDictionary())
+_Key = tuple[str, Wrt, bool, str]  # kind, wrt, optimize, mode
+# what one build keeps for the next of the same function: "primal" (its IR), "shared" (its
+# updates of shared values), ("optimized", n) (its IR optimized, n results kept exact)
+_Memo = dict[str | tuple[str, int], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,32 @@ class Generated:
     primal: Function  # the IR of the function that was differentiated
     wrt: tuple[int, ...]
     kind: str = "grad"  # which transform
+
+
+class GeneratedFunction(Protocol):
+    """What the transforms return: a generated function (or a dispatcher to the code
+    specialized to its arguments), with its source, IR and op counts."""
+
+    __s2s__: Generated
+    __wrapped__: Callable[..., Any]  # the function it differentiates
+    source: str
+    ir: Function
+    stats: Stats
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class Dispatcher(GeneratedFunction, Protocol):
+    """A generated function that calls the code specialized to its arguments' kinds,
+    shapes and dtypes (see ``_specializing``)."""
+
+    specialize: Callable[..., GeneratedFunction]
+    specializations: dict[tuple[Any, ...], GeneratedFunction]
+    general: GeneratedFunction  # the shape-generic code
+
+
+_CACHE: weakref.WeakKeyDictionary[Any, dict[_Key, weakref.ref[GeneratedFunction]]] = (
+    weakref.WeakKeyDictionary())
 
 
 def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
@@ -123,14 +153,15 @@ def value_and_grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True
 def vjp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     """The vector-Jacobian product: a function of ``(*args, cotangent)``.
 
-    It returns the gradient of ``<cotangent, f(*args)>`` with respect to ``wrt``. For a
-    function returning a tuple there is one cotangent argument per item. When ``f`` has
-    default or keyword-only parameters, the cotangents are keyword-only (named ``d`` + the
-    returned variable's name, e.g. ``dy``).
+    It returns the gradient of ``<cotangent, f(*args)>`` with respect to ``wrt``. The
+    cotangent is one argument shaped like ``f``'s value: a tuple for a function returning a
+    tuple (as in JAX, autograd and PyTorch). When ``f`` has default or keyword-only
+    parameters, the cotangent is keyword-only (named ``d`` + the returned variable's name,
+    e.g. ``dy``, or ``dout`` for a tuple).
 
     >>> def f(x, y):
     ...     return x * y, x + y
-    >>> vjp(f, wrt=("x", "y"))(2.0, 3.0, 1.0, 10.0)
+    >>> vjp(f, wrt=("x", "y"))(2.0, 3.0, (1.0, 10.0))
     (13.0, 12.0)
     """
     if f is None:
@@ -209,17 +240,19 @@ def hvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     return _transform(f, "hvp", wrt, optimize)
 
 
-def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> Any:
+def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
+               mode: str = "") -> GeneratedFunction:
     key = (kind, wrt, optimize, mode)
     try:
         per_function = _CACHE.setdefault(f, {})
     except TypeError:  # not weak-referenceable (a builtin): lift() explains
         per_function = {}
-    cached = per_function.get(key)
-    if cached is not None and cached() is not None:
-        return cached()
+    ref = per_function.get(key)
+    cached = None if ref is None else ref()
+    if cached is not None:
+        return cached
     try:
-        memo: dict = {}
+        memo: _Memo = {}
         generated = _build(f, kind, wrt, optimize, mode, memo=memo)
     except DifferentiationError as err:
         raise err.with_traceback(None) from None  # users never see our frames
@@ -234,14 +267,15 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str = "") -> A
         dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
         generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo,
                              ints) or dispatcher
+    name_as_call(generated, f, kind, wrt, optimize, mode)  # how pickle saves it (generated.py)
     # weakly: a generated function refers to f (__wrapped__), and a strong value would
     # keep f, its key, alive forever
     per_function[key] = weakref.ref(generated)
     return generated
 
 
-def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
-             dispatcher: Any, memo: dict, ints: bool = False) -> Any | None:
+def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher: Dispatcher,
+             memo: _Memo, ints: bool = False) -> Dispatcher | None:
     """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``), or
     ints (``ints``: a derivative would be one), the code for floats, starting with a check
     that sends other arguments to ``dispatcher`` (about 15 ns per argument, instead of a
@@ -264,10 +298,11 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         return None
     if _shape_dependent(fn.__s2s__, primal=False):
         return None
-    fn.specialize = dispatcher.specialize
-    fn.specializations = dispatcher.specializations
-    fn.general = dispatcher.general
-    return fn
+    guarded = cast(Dispatcher, fn)  # (given the dispatcher's attributes here)
+    guarded.specialize = dispatcher.specialize
+    guarded.specializations = dispatcher.specializations
+    guarded.general = dispatcher.general
+    return guarded
 
 
 def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
@@ -355,19 +390,20 @@ def _signature(arg: Any) -> Any:
 
 
 def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
-                  generic: Any, memo: dict) -> Any:
+                  generic: GeneratedFunction, memo: _Memo) -> Dispatcher:
     """A function that generates (once) and calls the derivative specialized to the shapes
     and dtypes of its arguments: exact unbroadcasts, matrix transposes, no run-time checks.
 
     It has the attributes of a generated function (those of the shape-generic one, which
-    ``s2s-ad`` prints), ``specialize(*args)``, the generated function for such arguments
-    (its ``.source`` is the code that runs), ``specializations`` and ``general``, the
-    shape-generic generated function (what ``s2s-ad export`` writes).
+    ``s2s-ad`` prints without ``--at``/``--like``), ``specialize(*args)``, the generated
+    function for such arguments (its ``.source`` is the code that runs), ``specializations``
+    and ``general``, the shape-generic generated function (what ``s2s-ad export`` writes
+    without them).
     """
-    table: dict[tuple, Any] = {}
+    table: dict[tuple[Any, ...], GeneratedFunction] = {}
     signature = inspect.signature(generic, follow_wrapped=False)
 
-    def specialize(*args: Any, **kwargs: Any) -> Any:
+    def specialize(*args: Any, **kwargs: Any) -> GeneratedFunction:
         if kwargs or len(args) != len(signature.parameters):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -392,13 +428,15 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
             fn = specialize(*args, **kwargs)
         return fn(*args, **kwargs)
 
+    dispatcher = cast(Dispatcher, call)  # (given its attributes here)
     for name in ("source", "ir", "stats", "__s2s__", "__wrapped__"):
-        setattr(call, name, getattr(generic, name))
-    call.__signature__ = signature
-    call.specialize = specialize
-    call.specializations = table
-    call.general = generic
-    return call
+        setattr(dispatcher, name, getattr(generic, name))
+    call.__signature__ = signature  # type: ignore[attr-defined]  # inspect.signature reads it
+    dispatcher.specialize = specialize
+    dispatcher.specializations = table
+    dispatcher.general = generic
+    attach(dispatcher)  # (wraps copied generic's display, which shows generic alone)
+    return dispatcher
 
 
 _SCALAR_ONLY = ("grad", "value_and_grad", "hessian", "hvp")
@@ -437,12 +475,14 @@ def _inner_specialized(f: Any, args: Sequence[Any] | None) -> Function | None:
     specialize = getattr(f, "specialize", None)
     if args is None or specialize is None or not hasattr(f, "__s2s__"):
         return None
-    return specialize(*args).__s2s__.ir
+    specialized: GeneratedFunction = specialize(*args)
+    return specialized.__s2s__.ir
 
 
 def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
            example: list[Any] | None = None, guard: Guard | None = None,
-           memo: dict | None = None, args: Sequence[Any] | None = None) -> Any:
+           memo: _Memo | None = None,
+           args: Sequence[Any] | None = None) -> GeneratedFunction:
     """Generate the derivative; ``memo`` keeps ``f``'s IR (lifted and optimized) for the
     next build of the same function (its specializations). ``args``: the arguments that
     ``example`` stands for."""
@@ -489,7 +529,8 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         if kind in ("grad", "value_and_grad", "vjp") and gradients == len(indices):
             final = _float_gradients(final, example, values, indices)  # (a fresh array)
         final = _no_aliases(final, example, names)
-    fn, source = load(replace(final, nonzero=_nonzero_params(primal)), name, guard)
+    compiled, source = load(replace(final, nonzero=_nonzero_params(primal)), name, guard)
+    fn = cast(GeneratedFunction, compiled)  # (given its attributes here)
     fn.__s2s__ = Generated(final, raw, primal, indices, kind)
     fn.source = source
     fn.ir = final
@@ -557,16 +598,29 @@ def _nonzero_params(primal: Function) -> frozenset[str]:
 def _float_gradients(fn: Function, example: list[Any], values: int,
                      indices: tuple[int, ...]) -> Function:
     """The gradient for an array argument has its float dtype (an int array's: float64),
-    even where it is another argument (d(X * w)/dw is X, and X may hold ints)."""
+    even where it is another argument (d(X * w)/dw is X, and X may hold ints); for a number,
+    it is a float (d((a + b) * (b + 1))/da is b + 1, and b may be an int)."""
     wanted = {}
     for j, i in enumerate(indices):
         if isinstance(example[i], np.ndarray):
             wanted[values + j] = (example[i].dtype if example[i].dtype.kind in "fc"
                                   else np.dtype(float))
-    if not wanted:
-        return fn
-    dtypes = infer(fn, example)[2]
     ops, results = list(fn.body.ops), list(fn.body.results)
+    numbers = [values + j for j, i in enumerate(indices)
+               if isinstance(example[i], (float, int, np.number)) and not isinstance(
+                   example[i], (bool, np.bool_, complex, np.complexfloating))]
+    if numbers:
+        floats = [p for p, a in zip(fn.params, example) if isinstance(a, (float, np.floating))]
+        _, inexact = inexact_values(fn, floats)
+        for k in numbers:
+            v = results[k]
+            if v in inexact:
+                continue
+            results[k] = Value("d" + fn.params[indices[k - values]].hint)
+            ops.append(Op("float", (v,), (results[k],), ()))
+    if not wanted:
+        return replace(fn, body=Region(fn.body.params, ops, results))
+    dtypes = infer(fn, example)[2]
     for k, dtype in wanted.items():
         v = results[k]
         if v in dtypes and dtypes[v] != dtype:
@@ -587,7 +641,8 @@ def _views_of(fn: Function, arrays: set[Value]) -> set[Value]:
                 views.update(op.outs)
             elif op.regions:
                 n = len(op.outs)
-                ins = [region.results for region in op.regions[-1 if op.prim in LOOPS else 0:]]
+                ins: list[Sequence[Value]] = [
+                    region.results for region in op.regions[-1 if op.prim in LOOPS else 0:]]
                 if op.prim in LOOPS:
                     ins.append(op.args[len(op.args) - n:])
                 views.update(out for k, out in enumerate(op.outs)
@@ -742,8 +797,8 @@ def _basis_jacobian(fn: Function, i: int, name: str, example: list[Any] | None =
     body = Region([k])
     with e.into(body):
         dtype = np.result_type(getattr(example[i], "dtype", float), 0.0) if example else None
-        unit = e.emit("zeros_array", e.emit("tuple", size)[0], hint="unit",
-                      **({} if dtype in (None, np.float64) else {"dtype": dtype.type}))[0]
+        attrs: dict[str, Any] = {} if dtype in (None, np.float64) else {"dtype": dtype.type}
+        unit = e.emit("zeros_array", e.emit("tuple", size)[0], hint="unit", **attrs)[0]
         e.emit("add_item", unit, k, e.const(1.0), nouts=0)
         direction = (unit if example is not None and len(shape) == 1
                      else e.emit("np.reshape", unit, x_shape)[0])
@@ -831,6 +886,6 @@ def resolve_wrt(fn: Function, wrt: Wrt) -> tuple[tuple[int, ...], bool]:
     return tuple(indices), single
 
 
-def stats(g: Any) -> Stats:
+def stats(g: GeneratedFunction) -> Stats:
     """Op counts by kind of a generated function (``g.stats``): before and after optimizing."""
     return g.stats

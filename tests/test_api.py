@@ -1,10 +1,16 @@
 """The public API: wrt forms, decorators, caching, attributes, signatures, name resolution."""
 
+import gc
 import inspect
 import linecache
 import math
 import math as m
+import os
 import re
+import subprocess
+import sys
+import tempfile
+import textwrap
 import traceback
 from math import sin
 
@@ -13,6 +19,7 @@ import pytest
 
 import s2s_ad
 from s2s_ad import DifferentiationError, grad, value_and_grad, vjp
+from s2s_ad.codegen import files
 
 SCALE = 3.0
 
@@ -53,7 +60,10 @@ def test_vjp_of_tuple_output():
     def pair(x, y):
         return x * y, x + y
 
-    assert vjp(pair, wrt=("x", "y"))(2.0, 3.0, 1.0, 10.0) == (13.0, 12.0)
+    # one cotangent with the result's structure, as in JAX, autograd and PyTorch
+    assert vjp(pair, wrt=("x", "y"))(2.0, 3.0, (1.0, 10.0)) == (13.0, 12.0)
+    with pytest.raises(TypeError):
+        vjp(pair, wrt=("x", "y"))(2.0, 3.0, 1.0, 10.0)
 
 
 def test_vjp_with_defaults_takes_keyword_cotangent():
@@ -249,3 +259,94 @@ def test_parameters_annotated_as_numbers_need_no_check():
     assert "__class__" in checked.source and "__class__" not in unchecked.source
     assert not hasattr(unchecked, "specialize")
     assert checked(2.0, 3.0) == unchecked(2.0, 3.0) == (3.0, 8.0)
+
+
+def _run(script, tmp_path):
+    """``script`` run from a file by a fresh interpreter."""
+    path = tmp_path / "script.py"
+    path.write_text(textwrap.dedent(script))
+    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+
+
+def test_import_s2s_ad_gives_its_numeric_module(tmp_path):
+    done = _run("""
+        import s2s_ad
+        print(s2s_ad.numeric.central_difference(lambda x: x * x, 1.5))
+    """, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == pytest.approx(3.0)
+
+
+def test_an_uncaught_exception_shows_the_generated_line(tmp_path):
+    """The interpreter's own display of an uncaught exception (C code up to Python 3.12)
+    reads the line from the file ``co_filename`` names, not from linecache: the generated
+    code has one, removed at exit."""
+    done = _run("""
+        import math, s2s_ad
+
+        def f(x):
+            return math.sqrt(x) * 2.0
+
+        g = s2s_ad.grad(f)
+        print(g.__code__.co_filename)
+        print(g.source, end="")
+        g(-1.0)  # math domain error, in the generated code
+    """, tmp_path)
+    assert done.stderr.endswith("ValueError: math domain error\n"), done.stderr
+    filename, *source = done.stdout.splitlines()
+    number, line = next((n, text) for n, text in enumerate(source, 1) if "math.sqrt(" in text)
+    assert f'File "{filename}", line {number}, in f_grad\n    {line.strip()}\n' in done.stderr
+    assert not os.path.exists(os.path.dirname(filename))  # removed at exit
+
+
+def test_the_generated_file_goes_with_its_code():
+    def cube(x: float):
+        return x * x * x
+
+    g = grad(cube)
+    path = g.__code__.co_filename
+    with open(path, encoding="utf-8") as file:
+        assert file.read() == g.source
+    del g
+    gc.collect()
+    assert not os.path.exists(path)
+
+
+def test_the_directory_of_a_killed_process_goes_when_another_makes_one(tmp_path, monkeypatch):
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    orphan, alive = tmp_path / f"s2s_ad-{int(ended.stdout)}-x", tmp_path / f"s2s_ad-{os.getpid()}-x"
+    for directory in (orphan, alive):
+        directory.mkdir()
+        (directory / "f_grad_1.py").write_text("def f_grad(x):\n    return 1.0\n")
+    files._remove_orphans()
+    assert not orphan.exists() and alive.exists()
+
+
+def test_where_no_file_can_be_written_the_name_is_in_brackets(monkeypatch):
+    monkeypatch.setattr(files, "_made", (os.getpid(), ""))  # (no directory could be made)
+
+    def div(x, y):
+        return x / y
+
+    g = grad(div, wrt="y")
+    assert g.__code__.co_filename.startswith("<s2s_ad:div_grad:")
+    assert inspect.getsource(g.__code__) == g.source
+    with pytest.raises(ZeroDivisionError) as info:
+        g(1.0, 0.0)
+    assert "/ y" in "".join(traceback.format_exception(info.value))
+
+
+def test_the_derivative_for_a_float_is_a_float_even_made_of_ints():
+    def gate(a, b):
+        return (a + b) * (b + 1)
+
+    def weighted(x):
+        return np.sum(np.arange(3) * x)
+
+    for got, want in ((grad(gate)(2.0, 3), 4.0), (grad(gate)(np.float64(2.0), 3), 4.0),
+                      (grad(weighted)(2.0), 3.0)):
+        assert type(got) is float and got == want
+    assert "float(b + 1)" in grad(gate).specialize(2.0, 3).source

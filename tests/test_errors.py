@@ -155,7 +155,7 @@ def test_infinite_derivative_names_the_operation_the_generated_line_and_a_hint()
     assert lines[-1] == "(while running 'dist_grad')"
     # the traceback shows the generated line that divided, and none of s2s_ad's frames
     paths = [str(entry.path) for entry in info.traceback]
-    assert any(p.startswith("<s2s_ad:dist_grad:") for p in paths)
+    assert g.__code__.co_filename in paths
     assert not any("/s2s_ad/" in p for p in paths)
     with pytest.raises(ZeroDivisionError):  # existing `except ZeroDivisionError` still works
         g(0.0, 0.0)

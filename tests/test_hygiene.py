@@ -4,6 +4,7 @@ notebook cells work, and nothing the user passes in is modified."""
 import importlib.util
 import linecache
 import math
+import os
 
 import pytest
 
@@ -36,6 +37,7 @@ def test_long_unary_chain():
     assert s2s_ad.grad(f)(1.5) == 3.0
 
 
+@pytest.mark.slow
 def test_long_straight_line_program(tmp_path):
     lines = ["def f(x):", "    y = x"]
     lines += [f"    y = y * 0.999 + math.sin(y) * {i % 7}e-4" for i in range(2000)]
@@ -115,3 +117,9 @@ def test_the_original_function_is_untouched():
     s2s_ad.grad(f)
     s2s_ad.hessian(f)
     assert f.__code__ is code and f.__defaults__ is defaults and f(0.5) == math.sin(0.5)
+
+
+def test_the_package_says_it_is_typed():
+    """PEP 561: type checkers read s2s_ad's annotations only when ``py.typed`` ships with it
+    (pyproject.toml's package-data puts it in the wheel)."""
+    assert os.path.isfile(os.path.join(os.path.dirname(s2s_ad.__file__), "py.typed"))

@@ -1,20 +1,21 @@
-"""Compile generated source into a function; register it so tracebacks show its lines."""
+"""Compile generated source into a function; register it so tracebacks show its lines
+(``linecache``, and a file: see ``files``)."""
 
 from __future__ import annotations
 
 import builtins
-import itertools
 import linecache
 from types import FunctionType
 from typing import Any
 
 import numpy as np
 
+from ..display import attach
 from ..ir.core import Function
+from . import files
 from .emit import to_source
 from .to_ast import Guard, to_ast
 
-_counter = itertools.count(1)
 _SHOWN_ENTRIES = 8  # a constant array this small is shown whole in the note
 
 
@@ -25,11 +26,14 @@ def load(fn: Function, name: str, guard: Guard | None = None) -> tuple[FunctionT
     source = _constants_note(fn, module.globals) + to_source(module.tree)
     if module.locator is not None:
         module.locator.index(module.tree, source, module.origins)
-    filename = f"<s2s_ad:{module.name}:{next(_counter)}>"
+    filename = files.write(module.name, source)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = {"__builtins__": builtins, "__name__": "s2s_ad.generated", **module.globals}
     exec(compile(source, filename, "exec"), namespace)
-    return namespace[module.name], source
+    compiled = namespace[module.name]
+    files.remove_with(compiled.__code__, filename)
+    attach(compiled)  # a notebook shows its source
+    return compiled, source
 
 
 def _constants_note(fn: Function, objects: dict[str, Any]) -> str:
