@@ -1,15 +1,24 @@
 """The ``s2s-ad`` command line: show, count, draw, export and check generated derivatives.
 
     s2s-ad                                           the built-in demo (seed example 1)
-    s2s-ad dump examples/intro_log_mul_sin.py:f      the gradient's Python source
-    s2s-ad ir examples/intro_log_mul_sin.py:f --adjoint
-    s2s-ad stats examples/intro_log_mul_sin.py:f
-    s2s-ad graph examples/intro_log_mul_sin.py:f --adjoint -o graph.svg
-    s2s-ad export examples/intro_log_mul_sin.py:f -o grad_f.py
-    s2s-ad check examples/intro_log_mul_sin.py:f --at 2,5
+    s2s-ad dump examples/worked/log_mul_sin.py:f      the gradient wrt x1, a module that runs
+    s2s-ad dump examples/worked/log_mul_sin.py:f --wrt x1,x2 --bare   the function alone
+    s2s-ad ir examples/worked/log_mul_sin.py:f --adjoint
+    s2s-ad stats examples/worked/log_mul_sin.py:f
+    s2s-ad graph examples/worked/log_mul_sin.py:f --adjoint -o graph.svg
+    s2s-ad export examples/worked/log_mul_sin.py:f -o grad_f.py
+    s2s-ad check examples/worked/log_mul_sin.py:f --at 2,5
+    s2s-ad dump examples/worked/cross_entropy.py:loss --like '(3,), 0'
+
+``--wrt`` defaults to the first parameter, as ``s2s_ad.grad`` does. NumPy code specializes
+itself to its arguments' types and shapes when called; what ``dump``, ``ir``, ``stats``,
+``graph`` and ``export`` print of it is the code for the arguments ``--at`` gives (or
+``--like``: a tuple of ints stands for an array of that shape), or else the shape-generic
+code, with a comment saying so at the top.
 
 Exit codes: 0 success, 1 the function cannot be differentiated (or exported, rendered,
-evaluated, or a check failed), 2 the command line is wrong (target, ``--wrt``, ``--at``).
+evaluated, or a check failed), 2 the command line is wrong (target, ``--wrt``, ``--at``,
+``--like``).
 """
 
 from __future__ import annotations
@@ -73,6 +82,9 @@ def derivative(fn: Callable[..., Any], wrt: Any, opts: argparse.Namespace) -> An
 
 
 # --- commands ------------------------------------------------------------------------------
+SHAPE_GENERIC = "shape-generic code: pass --at or --like for code specialized to argument shapes"
+
+
 class _Command:
     """What every command needs: the target, its IR, the ``wrt`` to use, and an output."""
 
@@ -83,10 +95,7 @@ class _Command:
         self.wrt = self._wrt()
 
     def _wrt(self) -> Any:
-        names = self.primal.param_names
-        wrt = parse_wrt(self.opts.wrt)
-        if wrt is None:  # every parameter
-            wrt = names[0] if len(names) == 1 else tuple(names)
+        wrt = parse_wrt(self.opts.wrt)  # None: the first parameter, as in s2s_ad.grad
         try:
             resolve_wrt(self.primal, wrt)
         except DifferentiationError as err:
@@ -99,13 +108,62 @@ class _Command:
         opts = argparse.Namespace(**{**vars(self.opts), **changes})
         return derivative(self.target.fn, self.wrt, opts)
 
+    def printed(self, **changes: Any) -> tuple[Any, str]:
+        """The derivative whose code, IR or op counts a command prints, and a note for the
+        top of the output saying which code it is.
+
+        Code that specializes itself to its arguments (NumPy code) is printed as the code
+        for the arguments ``--at`` or ``--like`` gives, or else as the shape-generic code;
+        the note says which. Other code is the same for every argument: no note.
+        """
+        at = getattr(self.opts, "at", None)
+        option, text = ("--at", at) if at is not None else ("--like", self.opts.like)
+        point = None if text is None else self.point(text, option)[1]  # checked anyway
+        g = self.derivative(**changes)
+        if not hasattr(g, "specialize"):
+            return g, ""
+        if point is None:
+            return g.general, SHAPE_GENERIC
+        # parameters of g past f's own are tangents (forward mode), shaped like the --wrt
+        # arguments
+        tangents = list(inspect.signature(g, follow_wrapped=False).parameters)[
+            len(self.primal.params):]
+        indices, _ = resolve_wrt(self.primal, self.wrt)
+        specialized = g.specialize(*point, **dict(zip(tangents, (point[i] for i in indices))))
+        return specialized, f"specialized to the types and shapes of {option} {text}"
+
+    def point(self, text: str, option: str = "--at") -> tuple[tuple[Any, ...], list[Any]]:
+        """The arguments ``--at`` gives, as written and as passed (floats and float arrays
+        for the ``--wrt`` parameters); for ``--like``, a tuple of ints is an array's shape."""
+        primal = self.primal
+        given = parse_point(text, option)
+        if option == "--like":
+            given = tuple(map(_like, given))
+        point = list(given)
+        positional = [n for n, k in zip(primal.param_names, primal.kinds)
+                      if k in (inspect.Parameter.POSITIONAL_ONLY,
+                               inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        required = len(positional) - len(primal.defaults or ())
+        if not required <= len(point) <= len(positional):
+            raise UsageError(f"{option} {text}: {primal.name}({', '.join(positional)}) takes "
+                             f"{required}{'' if required == len(positional) else '-'}"
+                             f"{'' if required == len(positional) else len(positional)} "
+                             f"arguments, not {len(point)}")
+        for i in resolve_wrt(primal, self.wrt)[0]:
+            if i >= len(point):
+                raise UsageError(f"--wrt {primal.param_names[i]}: give its value with {option}")
+            point[i] = _as_real(point[i], primal.param_names[i], option)
+        return given, point
+
     def wrt_names(self) -> list[str]:
         indices, _ = resolve_wrt(self.primal, self.wrt)
         return [self.primal.param_names[i] for i in indices]
 
 
 def cmd_dump(opts: argparse.Namespace) -> None:
-    source = _Command(opts).derivative().source
+    command = _Command(opts)
+    g, note = command.printed()
+    source = _comment(note) + (g.source if opts.bare else _module(command, g, "dump"))
     if opts.output:
         _write_file(opts.output, source)
         print(f"{PROG}: wrote {opts.output}", file=sys.stderr)
@@ -116,8 +174,9 @@ def cmd_dump(opts: argparse.Namespace) -> None:
 def cmd_ir(opts: argparse.Namespace) -> None:
     command = _Command(opts)
     sections = [(f"{command.primal.name}, the function", command.primal)]
+    note = ""
     if opts.adjoint:
-        g = command.derivative()
+        g, note = command.printed()
         generated = g.__s2s__
         sections.append((f"{g.__name__}, before optimization", generated.unoptimized))
         if opts.optimize:
@@ -126,12 +185,12 @@ def cmd_ir(opts: argparse.Namespace) -> None:
                              f"({counts.unoptimized.total} -> {counts.optimized.total} ops)",
                              generated.ir))
     text = "\n".join(f"# {title}\n{format_function(fn)}\n" for title, fn in sections)
-    _write(opts, text, IR)
+    _write(opts, _comment(note) + text, IR)
 
 
 def cmd_stats(opts: argparse.Namespace) -> None:
     command = _Command(opts)
-    g = command.derivative()
+    g, note = command.printed()
     stats = g.stats
     name = command.primal.name
     columns = [(name, stats.function)]
@@ -152,7 +211,7 @@ def cmd_stats(opts: argparse.Namespace) -> None:
                  + ("" if not opts.optimize or not base else
                     f" (unoptimized {stats.unoptimized.total}/{base} = "
                     f"{stats.unoptimized.total / base:.2f})"))
-    _write(opts, "\n".join(lines) + "\n", frozenset())
+    _write(opts, _comment(note) + "\n".join(lines) + "\n", frozenset())
 
 
 def cmd_graph(opts: argparse.Namespace) -> None:
@@ -165,11 +224,12 @@ def cmd_graph(opts: argparse.Namespace) -> None:
     primal = command.primal
     signature = f"{primal.name}({', '.join(primal.param_names)})"
     if opts.adjoint:  # the forward graph is part of the picture: keep the value
-        g = command.derivative(value=True)
+        g, note = command.printed(value=True)
         fn = g.__s2s__.ir if opts.optimize else g.__s2s__.unoptimized
         stage = "optimized" if opts.optimize else "unoptimized"
         title = (f"{signature} and its adjoint wrt {', '.join(command.wrt_names())} "
-                 f"({stage}): forward nodes blue, adjoint nodes red")
+                 f"({stage}): forward nodes blue, adjoint nodes red"
+                 + (f"; {note}" if note else ""))
         dot = to_dot(fn, primal, title=title)
     else:
         dot = to_dot(primal, title=f"{signature}: the computational graph")
@@ -185,11 +245,8 @@ def cmd_graph(opts: argparse.Namespace) -> None:
 
 def cmd_export(opts: argparse.Namespace) -> None:
     command = _Command(opts)
-    g = command.derivative()
-    try:
-        text = module_source(g, origin=command.target.origin)
-    except ExportError as err:
-        raise Failure(str(err)) from None
+    g, note = command.printed()
+    text = _comment(note) + _module(command, g, "export")
     if not opts.output:
         _write(opts, text, PYTHON)
         return
@@ -212,22 +269,8 @@ def cmd_check(opts: argparse.Namespace) -> None:
                          "differences: drop --mode/--order")
     command = _Command(opts)
     primal = command.primal
-    given = parse_point(opts.at)
-    point = list(given)
-    positional = [n for n, k in zip(primal.param_names, primal.kinds)
-                  if k in (inspect.Parameter.POSITIONAL_ONLY,
-                           inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    required = len(positional) - len(primal.defaults or ())
-    if not required <= len(point) <= len(positional):
-        raise UsageError(f"--at {opts.at}: {primal.name}({', '.join(positional)}) takes "
-                         f"{required}{'' if required == len(positional) else '-'}"
-                         f"{'' if required == len(positional) else len(positional)} "
-                         f"arguments, not {len(point)}")
+    given, point = command.point(opts.at)
     indices, single = resolve_wrt(primal, command.wrt)
-    for i in indices:
-        if i >= len(point):
-            raise UsageError(f"--wrt {primal.param_names[i]}: give its value with --at")
-        point[i] = _as_real(point[i], primal.param_names[i])
     g = command.derivative(value=False)
     try:
         analytic = g(*point)
@@ -252,7 +295,7 @@ def cmd_check(opts: argparse.Namespace) -> None:
             where = f"[{', '.join(map(str, k))}]" if k else ""
             rows.append([f"d{out}/d{primal.param_names[i]}{where}", repr(float(a[k])),
                          repr(float(n[k])), f"{err:.1e}"])
-    at = ", ".join(f"{name}={value!r}" for name, value in zip(positional, given))
+    at = ", ".join(f"{name}={value!r}" for name, value in zip(primal.param_names, given))
     lines = [f"{primal.name}({at})", *_table(rows)]
     passed = worst <= opts.tol
     step = opts.eps if opts.eps is not None else \
@@ -305,15 +348,41 @@ def _table(rows: list[list[str] | None], numbers_right: bool = False) -> list[st
             for row in rows]
 
 
-def _as_real(value: Any, name: str) -> Any:
+def _as_real(value: Any, name: str, option: str) -> Any:
+    if hasattr(value, "dtype"):  # an array of a --like shape: float64
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float, list, tuple)):
-        raise UsageError(f"--at: the value of {name} must be a number or a list of numbers, "
-                         f"not {value!r}")
+        raise UsageError(f"{option}: the value of {name} must be a number or a list of "
+                         f"numbers, not {value!r}")
     if isinstance(value, (list, tuple)):
         import numpy as np
 
         return np.asarray(value, dtype=float)
     return float(value)
+
+
+def _like(value: Any) -> Any:
+    """A ``--like`` value: a tuple of ints is the shape of an array (of ones, float64)."""
+    if not isinstance(value, tuple) or not all(type(n) is int for n in value):
+        return value
+    if any(n < 0 for n in value):
+        raise UsageError(f"--like: {value!r} is not an array shape (negative length)")
+    import numpy as np
+
+    return np.ones(value)
+
+
+def _module(command: _Command, g: Any, name: str) -> str:
+    """The source of a module holding ``g``: imports, helpers and constants included."""
+    try:
+        return module_source(g, origin=command.target.origin, command=name)
+    except ExportError as err:
+        hint = "; --bare prints the function alone" if name == "dump" else ""
+        raise Failure(f"{err}{hint}") from None
+
+
+def _comment(note: str) -> str:
+    return f"# {note}\n" if note else ""
 
 
 # --- output -------------------------------------------------------------------------------
@@ -342,23 +411,26 @@ def _write_file(path: str, text: str) -> None:
 
 # --- the parser ---------------------------------------------------------------------------
 _COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], None], str, str]] = {
-    "dump": (cmd_dump, "print the generated derivative's Python source",
-             "s2s-ad dump examples/intro_log_mul_sin.py:f --wrt x1,x2"),
+    "dump": (cmd_dump, "print the generated derivative as a module that runs: its imports, "
+                       "the helpers and constants it reads, and the function (--bare: the "
+                       "function alone)",
+             "s2s-ad dump examples/worked/log_mul_sin.py:f --wrt x1,x2"),
     "ir": (cmd_ir, "print the SSA IR of the function (and of its derivative with --adjoint, "
                    "before and after optimization)",
-           "s2s-ad ir examples/intro_log_mul_sin.py:f --adjoint"),
+           "s2s-ad ir examples/worked/log_mul_sin.py:f --adjoint"),
     "stats": (cmd_stats, "op counts by kind before and after optimization, and the cost "
                          "ratio derivative/function",
-              "s2s-ad stats examples/intro_log_mul_sin.py:f"),
+              "s2s-ad stats examples/worked/log_mul_sin.py:f"),
     "graph": (cmd_graph, "the computational graph in Graphviz DOT (stdout), or rendered to "
                          ".svg/.png/.pdf with -o (needs Graphviz's dot); --adjoint draws the "
                          "extended graph with the adjoint nodes in red",
-              "s2s-ad graph examples/intro_log_mul_sin.py:f --adjoint -o graph.svg"),
-    "export": (cmd_export, "write a standalone module holding the derivative: it imports "
-                           "and runs without s2s_ad, and the function pickles",
-               "s2s-ad export examples/intro_log_mul_sin.py:f -o grad_f.py"),
+              "s2s-ad graph examples/worked/log_mul_sin.py:f --adjoint -o graph.svg"),
+    "export": (cmd_export, "write a standalone module holding the derivative (what dump "
+                           "prints): it imports and runs without s2s_ad, and the function "
+                           "pickles",
+               "s2s-ad export examples/worked/log_mul_sin.py:f -o grad_f.py"),
     "check": (cmd_check, "compare the gradient with central differences at a point",
-              "s2s-ad check examples/intro_log_mul_sin.py:f --at 2,5"),
+              "s2s-ad check examples/worked/cross_entropy.py:loss --at '[1.0, 2.0, 0.5], 1'"),
     "demo": (cmd_demo, "the built-in demo (also what s2s-ad with no arguments runs)",
              "s2s-ad demo"),
 }
@@ -374,7 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="targets:\n  PATH.py:FUNC, package.module:FUNC, or - (source on standard "
                "input;\n  -:FUNC picks one of several functions)\n\nexit codes:\n"
                "  0 ok, 1 cannot differentiate/export/render or the check failed, "
-               "2 usage error\n\nexamples:\n"
+               "2 usage error\n\nNumPy code:\n"
+               "  s2s_ad generates it for the arguments' types and shapes when called. "
+               "dump, ir,\n  stats, graph and export print the shape-generic code (and "
+               "say so in a comment)\n  unless --at or --like give example arguments:\n"
+               "  s2s-ad dump examples/worked/cross_entropy.py:loss --like '(3,), 0'\n"
+               "\nexamples:\n"
                + "\n".join(f"  {example}" for _, _, example in _COMMANDS.values()))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_output_flags(parser, argparse.SUPPRESS)
@@ -390,7 +467,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="PATH.py:FUNC, package.module:FUNC or - (standard input)")
         cmd.add_argument("--wrt", metavar="NAMES",
                          help="parameters to differentiate, by name or index: x,y or 0,1 "
-                              "(default: all of them)")
+                              "(default: the first, as in s2s_ad.grad)")
         cmd.add_argument("--mode", choices=("reverse", "forward"), default="reverse",
                          help="reverse (default): the gradient; forward: the Jacobian-vector "
                               "product, taking one tangent per --wrt parameter")
@@ -407,6 +484,22 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("dump", "graph", "export"):
             cmd.add_argument("-o", "--output", metavar="FILE",
                              help="write to FILE instead of standard output")
+        if name == "dump":
+            cmd.add_argument("--bare", action="store_true",
+                             help="print the function alone, without the imports, helpers "
+                                  "and constants it reads (to read it, or paste it where "
+                                  "they are defined)")
+        if name != "check":
+            adjoint = " (with --adjoint)" if name in ("ir", "graph") else ""
+            example = cmd.add_mutually_exclusive_group()
+            example.add_argument("--at", metavar="VALUES",
+                                 help="example arguments, as Python literals: 2,5 or "
+                                      "'[1.0, 2.0], 3'; NumPy code is printed as the code "
+                                      f"for their types and shapes{adjoint} (default: the "
+                                      "shape-generic code, which says so in a comment)")
+            example.add_argument("--like", metavar="VALUES",
+                                 help="as --at, but a tuple of ints is the shape of a float64 "
+                                      "array: '(100, 3), (3,), 0.5'")
         if name == "check":
             cmd.add_argument("--at", required=True, metavar="VALUES",
                              help="the point, as Python literals: 2,5 or '[1.0, 2.0], 3.0' "

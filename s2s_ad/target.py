@@ -169,14 +169,18 @@ def parse_wrt(text: str | None) -> Any:
     return items[0] if len(items) == 1 else tuple(items)
 
 
-def parse_point(text: str) -> tuple[Any, ...]:
-    """``--at`` as Python literals: ``"2, 5.0"`` -> ``(2, 5.0)``; lists are allowed.
+def parse_point(text: str, option: str = "--at") -> tuple[Any, ...]:
+    """``--at`` (or ``--like``, named by ``option`` in errors) as Python literals:
+    ``"2, 5.0"`` -> ``(2, 5.0)``; lists and tuples are allowed.
 
     >>> parse_point("2, 5.0")
     (2, 5.0)
+    >>> parse_point("(3, 4), 0", "--like")
+    ((3, 4), 0)
     """
     try:
         value = ast.literal_eval(f"({text},)")
     except (ValueError, SyntaxError):
-        raise TargetError(f"--at {text!r} is not a comma-separated list of numbers") from None
+        raise TargetError(f"{option} {text!r} is not a comma-separated list of Python "
+                          "literals") from None
     return tuple(value)

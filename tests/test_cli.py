@@ -1,13 +1,14 @@
 """The ``s2s-ad`` command line, run as ``python -m s2s_ad.cli`` in subprocesses.
 
-Every command's output is checked by using it: dumped code is compiled and called, the
-exported module is imported where s2s_ad cannot be, the DOT is parsed (and rendered when
-Graphviz is installed). Bad input must give a short error and the documented exit code:
+Every command's output is checked by using it: dumped and exported modules are imported by
+a fresh Python where s2s_ad cannot be, the DOT is parsed (and rendered when Graphviz is
+installed). Bad input must give a short error and the documented exit code:
 0 ok, 1 cannot differentiate (or export, render, check), 2 usage error.
 """
 
 import contextlib
 import io
+import json
 import math
 import os
 import re
@@ -22,14 +23,15 @@ import numpy as np
 import pytest
 
 from s2s_ad import grad
-from s2s_ad.cli import main
+from s2s_ad.cli import SHAPE_GENERIC, main
 from s2s_ad.export import ExportError, module_source
 from s2s_ad.graph import to_dot
 from s2s_ad.highlight import PYTHON, highlight
-from s2s_ad.target import TargetError, parse_wrt
+from s2s_ad.target import TargetError, load_target, parse_wrt
 
 ROOT = Path(__file__).resolve().parents[1]
-SEED1 = "examples/intro_log_mul_sin.py:f"
+SEED1 = "examples/worked/log_mul_sin.py:f"
+LOSS = "examples/worked/cross_entropy.py:loss"  # loss(h, y): NumPy, and an int index y
 Y, DX1, DX2 = 11.652071455223084, 5.5, 1.7163378145367738
 ANSI = "\x1b["
 
@@ -55,15 +57,17 @@ def load_function(source: str, name: str):
 @pytest.fixture(scope="module")
 def outputs() -> dict[str, subprocess.CompletedProcess]:
     """One run of each command on seed example 1, started together."""
+    both = ["--wrt", "x1,x2"]
     commands = {
         "demo": [],
-        "dump": ["dump", SEED1],
+        "dump": ["dump", SEED1, *both],
+        "bare": ["dump", SEED1, *both, "--bare"],
         "dump_value": ["dump", SEED1, "--value", "--wrt", "1", "--no-optimize"],
-        "ir": ["ir", SEED1, "--adjoint"],
-        "stats": ["stats", SEED1],
-        "graph": ["graph", SEED1, "--adjoint"],
+        "ir": ["ir", SEED1, "--adjoint", *both],
+        "stats": ["stats", SEED1, *both],
+        "graph": ["graph", SEED1, "--adjoint", *both],
         "check": ["check", SEED1, "--at", "2,5"],
-        "color": ["dump", SEED1, "--color"],
+        "color": ["dump", SEED1, *both, "--color"],
     }
     return dict(zip(commands, run_all(list(commands.values()))))
 
@@ -79,8 +83,17 @@ def test_demo_prints_seed_example_1_and_its_gradient(outputs):
     assert ANSI not in done.stdout  # piped: plain
 
 
-def test_dump_prints_code_that_computes_the_gradient(outputs):
+def test_dump_prints_a_module_that_computes_the_gradient(outputs):
     done = outputs["dump"]
+    assert done.returncode == 0, done.stderr
+    assert "\nimport math\n" in done.stdout  # math code: the same for every argument, so
+    assert SHAPE_GENERIC not in done.stdout  # no note
+    f_grad = load_function(done.stdout, "f_grad")
+    assert f_grad(2.0, 5.0) == pytest.approx((DX1, DX2), rel=1e-12)
+
+
+def test_dump_bare_prints_the_function_alone(outputs):
+    done = outputs["bare"]
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("def f_grad(x1, x2):")
     f_grad = load_function("import math\n" + done.stdout, "f_grad")
@@ -90,7 +103,7 @@ def test_dump_prints_code_that_computes_the_gradient(outputs):
 def test_dump_value_wrt_index_unoptimized(outputs):
     done = outputs["dump_value"]
     assert done.returncode == 0, done.stderr
-    vg = load_function("import math\n" + done.stdout, "f_value_and_grad")
+    vg = load_function(done.stdout, "f_value_and_grad")
     value, dx2 = vg(2.0, 5.0)
     assert (value, dx2) == pytest.approx((Y, DX2), rel=1e-12)
 
@@ -122,6 +135,23 @@ def test_check_agrees_with_central_differences(outputs):
     done = outputs["check"]
     assert done.returncode == 0, done.stderr
     assert re.search(r"dy/dx1\s+5\.5\s+5\.4999", done.stdout)
+    assert "dy/dx2" not in done.stdout  # --wrt: the first parameter by default
+    assert done.stdout.splitlines()[-1].startswith("ok: largest relative error")
+
+
+def test_check_of_a_function_with_an_int_parameter_n(tmp_path, monkeypatch):
+    (tmp_path / "series.py").write_text(textwrap.dedent("""
+        def f(x, n):
+            s = 0.0
+            for i in range(n):
+                s = s + x ** i
+            return s
+    """))
+    monkeypatch.chdir(tmp_path)
+    done = run_in_process(["check", "series.py:f", "--at", "2,3"])
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert re.search(r"ds/dx\s+5\.0\s", done.stdout)  # d(1 + x + x**2)/dx = 5 at x = 2
+    assert "/dn" not in done.stdout
     assert done.stdout.splitlines()[-1].startswith("ok: largest relative error")
 
 
@@ -149,7 +179,7 @@ def test_stdin_target_and_python_dash_m_s2s_ad():
     source = "import math\n\ndef g(a, b):\n    return a * math.exp(b)\n"
     done = run("dump", "-", "--wrt", "b", stdin=source)
     assert done.returncode == 0, done.stderr
-    assert load_function("import math\n" + done.stdout, "g_grad")(2.0, 0.0) == 2.0
+    assert load_function(done.stdout, "g_grad")(2.0, 0.0) == 2.0
     two = source + "\ndef h(a):\n    return a * a\n"
     picked = subprocess.run([sys.executable, "-m", "s2s_ad", "dump", "-:h"], input=two,
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -162,6 +192,71 @@ def test_module_target(tmp_path):
     done = run("dump", "mymodel:loss", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert load_function(done.stdout, "loss_grad")(2.0) == 12.0
+
+
+H, LABEL = [1.0, 2.0, 0.5], 1  # a point for LOSS
+
+
+def test_dumped_modules_run_in_a_fresh_python(tmp_path):
+    """What dump prints is pasted into a file and imported by a Python without s2s_ad."""
+    dumps = {"seed1": ["dump", SEED1, "--wrt", "x1,x2"],
+             "loss_generic": ["dump", LOSS],
+             "loss_like": ["dump", LOSS, "--like", "(3,), 0"]}
+    done = run_all([argv + ["--no-color"] for argv in dumps.values()])
+    assert [d.returncode for d in done] == [0] * len(dumps), [d.stderr for d in done]
+    for name, d in zip(dumps, done):
+        (tmp_path / f"{name}.py").write_text(d.stdout)
+    script = _HIDE_S2S_AD.format(folder=str(tmp_path)) + textwrap.dedent(f"""
+        import json
+        import numpy as np
+        import seed1, loss_generic, loss_like
+        h = np.array({H!r})
+        print(json.dumps([list(seed1.f_grad(2.0, 5.0)),
+                          loss_generic.loss_grad(h, {LABEL}).tolist(),
+                          loss_like.loss_grad(h, {LABEL}).tolist()]))
+    """)
+    used = subprocess.run([sys.executable, "-I", "-c", script], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=120)
+    assert used.returncode == 0, used.stderr
+    seed1, generic, like = json.loads(used.stdout)
+    assert seed1 == pytest.approx([DX1, DX2], rel=1e-12)
+    expected = grad(load_target(str(ROOT / LOSS)).fn)(np.array(H), LABEL)
+    assert generic == pytest.approx(expected.tolist(), rel=1e-12)
+    assert like == pytest.approx(expected.tolist(), rel=1e-12)
+
+
+SHAPED = [  # (command, does it print code whose first line is a comment?)
+    (["dump"], True), (["dump", "--bare"], True), (["export"], True),
+    (["dump", "--mode", "forward"], True), (["ir", "--adjoint"], True), (["stats"], True),
+    (["graph", "--adjoint"], False),  # in the graph's title
+]
+
+
+@pytest.mark.parametrize("argv, first", SHAPED, ids=[" ".join(a) for a, _ in SHAPED])
+def test_numpy_output_is_shape_generic_unless_at_or_like_give_arguments(argv, first,
+                                                                         monkeypatch):
+    monkeypatch.chdir(ROOT)
+    generic, at, like = (run_in_process([*argv, LOSS, "--no-color", *example]) for example in
+                         ([], ["--at", f"{H}, {LABEL}"], ["--like", "(3,), 0"]))
+    for done in (generic, at, like):
+        assert done.returncode == 0, done.stderr
+    assert SHAPE_GENERIC in generic.stdout
+    assert SHAPE_GENERIC not in at.stdout and SHAPE_GENERIC not in like.stdout
+    assert "specialized to the types and shapes of --like (3,), 0" in like.stdout
+    if first:
+        assert generic.stdout.startswith(f"# {SHAPE_GENERIC}\n")
+        assert at.stdout.startswith(f"# specialized to the types and shapes of --at {H}")
+        # the same types and shapes: the same code, which is not the shape-generic code
+        code = [done.stdout.split("\n", 1)[1] for done in (generic, at, like)]
+        assert code[1] == code[2] != code[0]
+
+
+def test_code_for_numbers_is_printed_without_a_note(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    plain, at = (run_in_process(["dump", SEED1, "--bare", *example])
+                 for example in ([], ["--at", "2,5"]))
+    assert plain.stdout == at.stdout
+    assert plain.stdout.startswith("def f_grad(x1, x2):")
 
 
 # --- graph --------------------------------------------------------------------------------
@@ -265,7 +360,7 @@ def test_export_runs_without_s2s_ad_and_pickles(tmp_path):
     out = tmp_path / "grad_f.py"
     # seed 6: the adjoint of a dict needs s2s_ad's runtime helpers, copied into the module
     (tmp_path / "pets.py").write_text("def f(d):\n    b = d['cat']\n    return b * b\n")
-    done = run_all([["export", SEED1, "-o", str(out)],
+    done = run_all([["export", SEED1, "--wrt", "x1,x2", "-o", str(out)],
                     ["export", f"{tmp_path}/pets.py:f", "-o", str(tmp_path / "grad_pets.py")]])
     assert [d.returncode for d in done] == [0, 0], [d.stderr for d in done]
     (tmp_path / "pets.py").unlink()
@@ -325,7 +420,7 @@ def test_export_refuses_objects_that_are_not_source():
 # --- bad input ----------------------------------------------------------------------------
 BAD_INPUT = [  # (argv, exit code, start of the error, run in a subprocess?)
     (["dump", "examples/missing.py:f"], 2, "s2s-ad: error: no such file", True),
-    (["dump", "examples/intro_log_mul_sin.py:g"], 2, "s2s-ad: error: examples/intro_log_mul"
+    (["dump", "examples/worked/log_mul_sin.py:g"], 2, "s2s-ad: error: examples/worked/log_mul"
                                                      "_sin.py has no function 'g'", True),
     (["dump", SEED1, "--wrt", "x3"], 2, "s2s-ad: error: --wrt x3: wrt names 'x3'", True),
     (["dump", "{tmp}/broken.py:f"], 2, "s2s-ad: error: {tmp}/broken.py:2:", True),
@@ -335,13 +430,19 @@ BAD_INPUT = [  # (argv, exit code, start of the error, run in a subprocess?)
     (["dump", SEED1, "--wrt", "7"], 2, "s2s-ad: error: --wrt 7: wrt index 7 is out of range",
      False),
     (["dump", SEED1, "--wrt", "x1+1"], 2, "s2s-ad: error: --wrt 'x1+1'", False),
-    (["dump", "examples/intro_log_mul_sin.py"], 2, "s2s-ad: error: name the function in", False),
+    (["dump", "examples/worked/log_mul_sin.py"], 2, "s2s-ad: error: name the function in", False),
     (["dump", "no_such_module:f"], 2, "s2s-ad: error: no module named 'no_such_module'", False),
     (["dump", "math:sin"], 2, "s2s-ad: error: math:sin is a builtin_function_or_method", False),
     (["check", SEED1, "--at", "2"], 2, "s2s-ad: error: --at 2: f(x1, x2) takes 2 arguments",
      False),
-    (["check", SEED1, "--at=-2,5"], 1, "s2s-ad: error: evaluating f at (-2.0, 5.0) failed: "
+    (["check", SEED1, "--at=-2,5"], 1, "s2s-ad: error: evaluating f at (-2.0, 5) failed: "
                                        "ValueError: math domain error", False),
+    (["stats", SEED1, "--at", "2"], 2, "s2s-ad: error: --at 2: f(x1, x2) takes 2 arguments",
+     False),
+    (["dump", LOSS, "--like", "(-3,), 0"], 2, "s2s-ad: error: --like: (-3,) is not an array "
+                                              "shape", False),
+    (["dump", LOSS, "--at", "[1.0, 2.0], 'a'", "--wrt", "y"], 2,
+     "s2s-ad: error: --at: the value of y must be a number", False),
     (["graph", SEED1, "-o", "graph.jpg"], 2, "s2s-ad: error: cannot write a graph as 'graph.jpg'",
      False),
 ]
@@ -416,7 +517,7 @@ def test_forward_mode_and_second_order_dump():
     namespace = {"math": math}
     exec(forward.stdout, namespace)
     assert namespace["f_jvp"](2.0, 5.0, 1.0) == pytest.approx((11.652071455223084, 5.5))
-    second = run("dump", SEED1, "--order", "2", "--no-color")
+    second = run("dump", SEED1, "--order", "2", "--wrt", "x1,x2", "--no-color")
     assert second.returncode == 0, second.stderr
     exec(second.stdout, namespace)
     # d2/dx1^2 = -1/x1^2, d2/dx1dx2 = 1, d2/dx2^2 = sin(x2)
