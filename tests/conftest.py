@@ -1,5 +1,10 @@
 """Hypothesis profiles: ``ci`` (bounded and repeatable, used when CI is set), ``dev`` (the
-default) and ``long``."""
+default) and ``long``.
+
+Tests that take seconds are marked ``slow``: the property tests over the tables, the fuzz
+run and the checks of its oracle, the examples run as scripts, a 2000-line program, a Dask
+cluster. ``python -m pytest -m "not slow"`` is the quick loop (under a minute on 2 cores);
+plain ``python -m pytest`` (README, CI) runs everything."""
 
 import os
 

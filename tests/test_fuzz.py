@@ -76,6 +76,7 @@ def _no_disagreement(program):
     assert failure is None, f"rebuild with {program!r}\n{failure.report()}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", SCALAR_FAMILIES)  # expressions, branches, loops, containers, all
 @FUZZ
 @given(data=st.data())
@@ -83,12 +84,14 @@ def test_random_programs(family, data):
     _no_disagreement(data.draw(programs(family), label="program"))
 
 
+@pytest.mark.slow
 @ARRAY_FUZZ
 @given(data=st.data())
 def test_random_array_programs(data):
     _no_disagreement(data.draw(programs("array"), label="program"))
 
 
+@pytest.mark.slow
 def test_a_known_program_passes_and_the_check_sees_a_wrong_gradient(monkeypatch):
     """The harness itself: a correct program passes; a corrupted gradient is reported."""
     from fuzz_programs import generate
@@ -113,6 +116,7 @@ def test_a_known_program_passes_and_the_check_sees_a_wrong_gradient(monkeypatch)
     assert "def f(" in failure.report() and "richardson" in failure.report()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("broken", ["hessian", "hvp"])
 def test_the_check_sees_a_wrong_second_derivative(broken, monkeypatch):
     """A Hessian (or an hvp) off by 1e-3 in one entry is reported, with the kind that says
@@ -179,6 +183,7 @@ def _off_by_a_bit(transform):
     return wrapped
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("composition", [c for c in COMPOSITIONS if c not in ("hessian", "hvp")])
 def test_the_check_sees_a_wrong_composition(composition, monkeypatch):
     """Each composition passes on a smooth program, and is reported with its own kind when
@@ -193,6 +198,7 @@ def test_the_check_sees_a_wrong_composition(composition, monkeypatch):
     assert failure.composition == composition
 
 
+@pytest.mark.slow
 def test_the_writer_reaches_what_users_write():
     """Issue 15: array programs slice from both ends and with negative steps, build arrays
     from lists appended in loops, take lists where arrays go; some points sit on ties."""

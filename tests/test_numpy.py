@@ -32,6 +32,7 @@ import pytest
 from cases_numpy import CASES, MARGIN, Case, Uniform, by_name, distinct, operands, wrt_of
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from support import kept
 
 import s2s_ad
 from s2s_ad import NoDerivativeRuleError, grad, hessian, hvp, jvp, value_and_grad, vjp
@@ -129,7 +130,7 @@ def assert_close(got: float, expected: float, rtol: float, what: str) -> None:
 
 
 def _vjp_parts(p: Point, optimize: bool = True) -> tuple:
-    parts = vjp(p.case.fn, wrt=p.wrt, optimize=optimize)(*p.args, p.v)
+    parts = kept(vjp, p.case.fn, wrt=p.wrt, optimize=optimize)(*p.args, p.v)
     assert isinstance(parts, tuple) and len(parts) == len(p.wrt), parts
     return parts
 
@@ -155,14 +156,15 @@ def check_reverse(p: Point) -> None:
         assert_close(got, expected, RTOL[p.dtype],
                      f"u . vjp(v) of {p.case.name} (optimize={optimize}) at {p.args}")
         if p.scalar:
-            got = p.v * p.projected(grad(p.case.fn, wrt=p.wrt, optimize=optimize)(*p.args))
+            gradient = kept(grad, p.case.fn, wrt=p.wrt, optimize=optimize)
+            got = p.v * p.projected(gradient(*p.args))
             assert_close(got, expected, RTOL[p.dtype],
                          f"v * (u . grad) of {p.case.name} (optimize={optimize}) at {p.args}")
 
 
 def check_forward(p: Point) -> None:
     """``v . jvp(u)`` equals ``u . vjp(v)``; the tangent is shaped and typed like the value."""
-    _, tangent = jvp(p.case.fn, wrt=p.wrt)(*p.args, *p.u)
+    _, tangent = kept(jvp, p.case.fn, wrt=p.wrt)(*p.args, *p.u)
     assert np.shape(tangent) == np.shape(p.out), (np.shape(tangent), np.shape(p.out))
     if isinstance(p.out, np.ndarray):
         assert isinstance(tangent, np.ndarray) and tangent.dtype == p.out.dtype, (
@@ -180,20 +182,20 @@ def check_shape(p: Point) -> None:
     for i, part in zip(p.wrt, parts):
         _assert_shaped_like(part, p.args[i], f"vjp of {p.case.name} wrt argument {i}")
     if p.scalar:
-        gradient = grad(p.case.fn, wrt=p.wrt)(*p.args)
+        gradient = kept(grad, p.case.fn, wrt=p.wrt)(*p.args)
         for i, g in zip(p.wrt, gradient):
             _assert_shaped_like(g, p.args[i], f"grad of {p.case.name} wrt argument {i}")
 
 
 def check_value(p: Point) -> None:
     """``value_and_grad``'s value (scalar results) and ``jvp``'s are exactly ``f(*args)``."""
-    value, _ = jvp(p.case.fn, wrt=p.wrt)(*p.args, *p.u)
+    value, _ = kept(jvp, p.case.fn, wrt=p.wrt)(*p.args, *p.u)
     assert np.array_equal(value, p.out) and np.shape(value) == np.shape(p.out), (
         f"jvp's value {value!r}, f gives {p.out!r}")
     if p.scalar:
-        value, gradient = value_and_grad(p.case.fn, wrt=p.wrt)(*p.args)
+        value, gradient = kept(value_and_grad, p.case.fn, wrt=p.wrt)(*p.args)
         assert np.array_equal(value, p.out), f"value_and_grad's value {value!r}, f: {p.out!r}"
-        for g, expected in zip(gradient, grad(p.case.fn, wrt=p.wrt)(*p.args)):
+        for g, expected in zip(gradient, kept(grad, p.case.fn, wrt=p.wrt)(*p.args)):
             assert np.array_equal(g, expected), (g, expected)
 
 
@@ -202,7 +204,7 @@ def check_fresh(p: Point) -> None:
     not move ``x``, or ``dy``."""
     results = [("vjp", _vjp_parts(p))]
     if p.scalar:
-        results.append(("grad", grad(p.case.fn, wrt=p.wrt)(*p.args)))
+        results.append(("grad", kept(grad, p.case.fn, wrt=p.wrt)(*p.args)))
     for what, parts in results:
         for i, part in zip(p.wrt, parts):
             for k, arg in enumerate(p.args):
@@ -226,6 +228,7 @@ per_row = settings(max_examples=max(4, settings.default.max_examples // 8))
 LIVE = [case for case in CASES if (case.name, "*") not in XFAIL]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", LIVE, ids=[case.name for case in LIVE])
 @per_row
 @given(data=st.data())
@@ -238,6 +241,7 @@ def test_rows(case, data):
             p.assert_unmutated(check)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, check", [
     pytest.param(name, check, id=f"{name}-{check}",
                  marks=pytest.mark.xfail(strict=True, reason=reason))
@@ -421,7 +425,7 @@ SECOND_RTOL = 1e-6
 def _gradient_along(fn, args, i, direction):
     """``t -> grad(fn)(args with args[i] moved by t * direction)``, every wrt argument."""
     wrt = tuple(range(len(args)))
-    g = grad(fn, wrt=wrt)
+    g = kept(grad, fn, wrt=wrt)
 
     def line(t):
         moved = list(args)
@@ -430,6 +434,7 @@ def _gradient_along(fn, args, i, direction):
     return line
 
 
+@pytest.mark.slow
 @second_order("hvp", SECOND_ORDER)
 @settings(max_examples=5)
 @given(data=st.data())
@@ -439,7 +444,7 @@ def test_hvp_against_differences_of_the_gradient(fn, data):
     rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed of v"))
     v = [_like(rng, a, -1.0, 1.0) for a in args]
     wrt = tuple(range(len(args)))
-    got = hvp(fn, wrt=wrt)(*args, *v)
+    got = kept(hvp, fn, wrt=wrt)(*args, *v)
     got = np.concatenate([np.ravel(part) for part in got])
     expected = sum(central_difference(_gradient_along(fn, args, i, vi), 0.0, 1e-5)
                    for i, vi in enumerate(v))
@@ -447,6 +452,7 @@ def test_hvp_against_differences_of_the_gradient(fn, data):
         got, expected)
 
 
+@pytest.mark.slow
 @second_order("hessian", SECOND_ORDER)
 @settings(max_examples=3)
 @given(data=st.data())
@@ -454,10 +460,10 @@ def test_hessian_against_differences_of_the_gradient(fn, data):
     """``hessian`` wrt one array: shape ``x.shape + x.shape``, rows = differences of grad."""
     args = data.draw(SECOND_INPUTS[fn.__name__], label="args")
     x = args[0]
-    h = hessian(fn, wrt=0)(*args)
+    h = kept(hessian, fn, wrt=0)(*args)
     assert np.shape(h) == x.shape + x.shape
     flat = np.reshape(h, (x.size, x.size))
-    g = grad(fn, wrt=0)
+    g = kept(grad, fn, wrt=0)
     for k in range(x.size):
         unit = np.zeros(x.size)
         unit[k] = 1.0
@@ -740,6 +746,7 @@ CONSTRUCTED = [(ctor_linspace_ends, Uniform(-2.0, 2.0)), (ctor_linspace_count, U
                (ctor_arange_start_step, (Uniform(0.5, 1.0), Uniform(1.2, 1.4)))]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fn, elements", CONSTRUCTED, ids=[fn.__name__ for fn, _ in CONSTRUCTED])
 @settings(max_examples=5)
 @given(data=st.data())
@@ -749,14 +756,15 @@ def test_constructors_against_central_differences(fn, elements, data):
     args = data.draw(operands((), (), elements=elements), label="args")
     expected = numerical_grad(fn, args, (0, 1))
     for optimize in (True, False):
-        assert grad(fn, wrt=(0, 1), optimize=optimize)(*args) == pytest.approx(expected,
-                                                                                rel=1e-6)
-    assert s2s_ad.jacobian(fn, wrt=(0, 1), mode="fwd")(*args) == pytest.approx(expected,
-                                                                                rel=1e-6)
-    tangents = [jvp(fn, wrt=(0, 1))(*args, *unit)[1] for unit in ((1.0, 0.0), (0.0, 1.0))]
+        gradient = kept(grad, fn, wrt=(0, 1), optimize=optimize)
+        assert gradient(*args) == pytest.approx(expected, rel=1e-6)
+    jacobian = kept(s2s_ad.jacobian, fn, wrt=(0, 1), mode="fwd")
+    assert jacobian(*args) == pytest.approx(expected, rel=1e-6)
+    forward = kept(jvp, fn, wrt=(0, 1))
+    tangents = [forward(*args, *unit)[1] for unit in ((1.0, 0.0), (0.0, 1.0))]
     assert tangents == pytest.approx(expected, rel=1e-6)
-    for i, row in enumerate(hessian(fn, wrt=(0, 1))(*args)):
-        want = numerical_grad(grad(fn, wrt=i), args, (0, 1), method="richardson")
+    for i, row in enumerate(kept(hessian, fn, wrt=(0, 1))(*args)):
+        want = numerical_grad(kept(grad, fn, wrt=i), args, (0, 1), method="richardson")
         assert row == pytest.approx(want, rel=1e-6, abs=1e-7), (i, row, want)
 
 

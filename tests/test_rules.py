@@ -25,6 +25,7 @@ import pytest
 from cases import CASES, Case, arity, by_name
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support import kept
 
 from s2s_ad import grad, hessian, jacobian, jvp, vjp
 from s2s_ad.frontend.lower import lift
@@ -65,7 +66,7 @@ def assert_close(got, expected, rtol: float, what: str) -> None:
 def check_vjp_projection(fn, args, u, v) -> None:
     """``u . vjp(v)`` against ``v`` times the central difference along ``u``."""
     wrt = tuple(range(len(args)))
-    cotangent = vjp(fn, wrt=wrt)(*args, v)
+    cotangent = kept(vjp, fn, wrt=wrt)(*args, v)
     lhs = sum(ui * ci for ui, ci in zip(u, cotangent, strict=True))
     rhs = v * directional_derivative(fn, args, u, CENTRAL_EPS)
     assert_close([lhs], [rhs], CENTRAL_RTOL, f"u . vjp(v) of {fn.__name__} at {args}, u={u}")
@@ -73,7 +74,7 @@ def check_vjp_projection(fn, args, u, v) -> None:
 
 def check_jvp_projection(fn, args, u) -> None:
     """The JVP's tangent along ``u`` against the central difference along ``u``."""
-    value, tangent = jvp(fn, wrt=tuple(range(len(args))))(*args, *u)
+    value, tangent = kept(jvp, fn, wrt=tuple(range(len(args))))(*args, *u)
     assert value == pytest.approx(fn(*args), rel=1e-14, abs=1e-300)
     expected = directional_derivative(fn, args, u, CENTRAL_EPS)
     assert_close([tangent], [expected], CENTRAL_RTOL, f"jvp of {fn.__name__} at {args}, u={u}")
@@ -82,7 +83,7 @@ def check_jvp_projection(fn, args, u) -> None:
 def check_gradient(fn, args, optimize: bool = True) -> None:
     """Every partial against a Richardson-extrapolated central difference."""
     wrt = tuple(range(len(args)))
-    got = grad(fn, wrt=wrt, optimize=optimize)(*args)
+    got = kept(grad, fn, wrt=wrt, optimize=optimize)(*args)
     expected = numerical_grad(fn, args, wrt, method="richardson")
     assert_close(got, expected, RICHARDSON_RTOL, f"grad of {fn.__name__} at {args}")
 
@@ -91,8 +92,8 @@ def check_second_order(fn, args, optimize: bool = True) -> None:
     """Row ``i`` of the Hessian, ``grad(grad(fn, i))``, against differences of ``grad(fn, i)``."""
     wrt = tuple(range(len(args)))
     for i in wrt:
-        first = grad(fn, wrt=i, optimize=optimize)
-        got = grad(first, wrt=wrt, optimize=optimize)(*args)
+        first = kept(grad, fn, wrt=i, optimize=optimize)
+        got = kept(grad, first, wrt=wrt, optimize=optimize)(*args)
         expected = numerical_grad(first, args, wrt, method="richardson")
         assert_close(got, expected, SECOND_ORDER_RTOL,
                      f"grad(grad({fn.__name__}, wrt={i})) at {args}")
@@ -104,6 +105,7 @@ def check_second_order(fn, args, optimize: bool = True) -> None:
 per_row = settings(max_examples=max(10, settings.default.max_examples // 3))
 
 
+@pytest.mark.slow
 @rows
 @per_row
 @given(data=st.data())
@@ -117,11 +119,12 @@ def test_first_order(case, data):
     check_jvp_projection(case.fn, args, u)
     check_gradient(case.fn, args, optimize=True)
     check_gradient(case.fn, args, optimize=False)
-    optimized_grad = grad(case.fn, wrt=every(case))(*args)
-    plain_grad = grad(case.fn, wrt=every(case), optimize=False)(*args)
+    optimized_grad = kept(grad, case.fn, wrt=every(case))(*args)
+    plain_grad = kept(grad, case.fn, wrt=every(case), optimize=False)(*args)
     assert optimized_grad == pytest.approx(plain_grad, rel=1e-12, abs=1e-15)
 
 
+@pytest.mark.slow
 @rows
 @per_row
 @given(data=st.data())
@@ -131,8 +134,8 @@ def test_second_order(case, data):
     check_second_order(case.fn, args, optimize=True)
     check_second_order(case.fn, args, optimize=False)
     wrt = every(case)
-    for i, row in enumerate(hessian(case.fn, wrt=wrt)(*args)):
-        assert row == pytest.approx(grad(grad(case.fn, wrt=i), wrt=wrt)(*args),
+    for i, row in enumerate(kept(hessian, case.fn, wrt=wrt)(*args)):
+        assert row == pytest.approx(kept(grad, kept(grad, case.fn, wrt=i), wrt=wrt)(*args),
                                     rel=1e-12, abs=1e-15), f"hessian row {i}"
 
 
