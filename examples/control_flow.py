@@ -1,10 +1,10 @@
 """Loops and branches: the generated gradient keeps the program's shape.
 
-Seed 003 warns that "programs with loops and if statements need more care". Here are
-three: a time-stepping recurrence (the backward loop runs the steps in reverse, saving one
-float a step), a piecewise function with early returns (the backward pass takes the same
-branch), and a loop over a list of coefficients (Horner's rule, with gradients with
-respect to the coefficients).
+The lecture notes this project started from warn that "programs with loops and if
+statements need more care". Here are three: a time-stepping recurrence (the backward loop
+runs the steps in reverse, saving one float a step), a piecewise function with early returns
+(the backward pass takes the same branch), and a loop over a list of coefficients (Horner's
+rule, with gradients with respect to the coefficients).
 
 Run: python examples/control_flow.py
 """

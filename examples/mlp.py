@@ -1,9 +1,10 @@
-"""Seed example 19 at work: a multilayer network trained with generated gradients (seed 003).
+"""Worked example 19 at work: a multilayer network trained with generated gradients.
 
-Seed 003's network f_i = σ_i(A_{i-1} f_{i-1} + b_{i-1}), with two hidden layers (tanh, then
-sigmoid) and 3 output scores h per point; a batch has one point per row, so a layer is
-``X @ W + b``. The loss is seed 7's cross-entropy -h_y + log Σ_j exp(h_j), averaged over the
-batch, with the labels one-hot in the rows of Y. ``grad(loss, wrt=WRT)`` writes the backward
+The network of lecture 003 (examples/worked/multilayer.py), f_i = σ_i(A_{i-1} f_{i-1} +
+b_{i-1}), with two hidden layers (tanh, then sigmoid) and 3 output scores h per point; a batch
+has one point per row, so a layer is ``X @ W + b``. The loss is worked example 7's
+cross-entropy -h_y + log Σ_j exp(h_j), averaged over the batch, with the labels one-hot in
+the rows of Y. ``grad(loss, wrt=WRT)`` writes the backward
 pass, and plain minibatch SGD (``W -= lr * dW``) learns a 2-D spiral with one arm per class.
 
 Run: python examples/mlp.py [--source]   (--source: print the generated gradient first)

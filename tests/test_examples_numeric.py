@@ -13,9 +13,9 @@ from support import EXAMPLES, load_example
 
 from s2s_ad import grad
 
-fd = load_example("finite_differences")
-rich = load_example("richardson")
-gc = load_example("gradient_check")
+fd = load_example("worked/finite_differences")
+rich = load_example("worked/richardson")
+gc = load_example("worked/gradient_check")
 
 
 # --- seed 8: finite differences ---------------------------------------------------------------
@@ -96,14 +96,15 @@ def test_seed3_agreement_is_order_eps_squared():
 
 
 # --- the files run as scripts -----------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name, expected", [
     ("finite_differences", ["five-point", "observed order", "1e-13", "def f_grad"]),
     ("richardson", ["R(h)", "R2(h)", "observed order", "def f_grad"]),
     ("gradient_check", ["passed", "FAILED", "observed order in eps", "def product_grad"]),
 ])
 def test_example_runs_as_a_script(name, expected):
-    done = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run([sys.executable, str(EXAMPLES / "worked" / f"{name}.py")],
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     for text in expected:
         assert text in done.stdout, text

@@ -14,12 +14,12 @@ from support import load_example
 
 from s2s_ad import grad
 
-intro = load_example("intro_log_mul_sin")
-graph = load_example("computational_graph")
-neuron = load_example("sigmoid_neuron")
-staged = load_example("staged_backprop")
-book = load_example("sqrt_exp_cos")
-engine = load_example("micro_engine")
+intro = load_example("worked/log_mul_sin")
+graph = load_example("worked/product_of_sums")
+neuron = load_example("worked/neuron")
+staged = load_example("worked/sigmoid_ratio")
+book = load_example("worked/sqrt_exp_cos")
+engine = load_example("worked/exp_plus_square")
 
 SHOWCASE = [
     pytest.param(intro.f, ("x1", "x2"), id="seed01"),

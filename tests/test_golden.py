@@ -27,11 +27,11 @@ UPDATE = os.environ.get("S2S_AD_UPDATE_GOLDEN") == "1"
 
 # golden name -> (example file, function name, wrt[, arguments: the code specialized to them])
 SHOWCASE = {
-    "seed01_log_mul_sin": ("intro_log_mul_sin", "f", ("x1", "x2")),
-    "seed12_computational_graph": ("computational_graph", "f", ("a", "b")),
-    "seed15_sigmoid_neuron": ("sigmoid_neuron", "neuron", ("w0", "w1", "w2", "x0", "x1")),
-    "seed18_sqrt_exp_cos": ("sqrt_exp_cos", "f", "x"),
-    "seed18_sqrt_exp_cos_staged": ("sqrt_exp_cos", "f_staged", "x"),
+    "seed01_log_mul_sin": ("worked/log_mul_sin", "f", ("x1", "x2")),
+    "seed12_computational_graph": ("worked/product_of_sums", "f", ("a", "b")),
+    "seed15_sigmoid_neuron": ("worked/neuron", "neuron", ("w0", "w1", "w2", "x0", "x1")),
+    "seed18_sqrt_exp_cos": ("worked/sqrt_exp_cos", "f", "x"),
+    "seed18_sqrt_exp_cos_staged": ("worked/sqrt_exp_cos", "f_staged", "x"),
     "loop_recurrence": ("control_flow", "simulate", ("x", "w")),
     "branches_early_return": ("control_flow", "piecewise", ("x", "y")),
     "loop_over_list": ("control_flow", "horner", ("coeffs", "x"), ([1.0, 2.0, 3.0], 0.5)),

@@ -17,9 +17,9 @@ from support import EXAMPLES, load_example
 from s2s_ad import grad, value_and_grad, vjp
 from s2s_ad.numeric import check_grad
 
-matmul = load_example("matmul_adjoint")
-ce = load_example("cross_entropy")
-mlp = load_example("multilayer")
+matmul = load_example("worked/matmul_adjoint")
+ce = load_example("worked/cross_entropy")
+mlp = load_example("worked/multilayer")
 
 optimized = pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
 seeds = pytest.mark.parametrize("seed", [0, 1, 2])
@@ -151,14 +151,15 @@ def test_seed19_value_and_grad_gives_the_loss_exactly():
 
 
 # --- the files run as scripts -----------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("name, expected", [
     ("matmul_adjoint", ["allclose: True", "dX = dZ @ W.T", "dX = W.T @ dD"]),
     ("cross_entropy", ["softmax(h) - onehot(y)", "def loss_grad(h, y)"]),
     ("multilayer", ["dL/dA0", "dL/db2", "passed", "def loss_grad(A0, b0, A1, b1"]),
 ])
 def test_example_prints_its_checks_and_source(name, expected, tmp_path):
-    done = subprocess.run([sys.executable, str(EXAMPLES / f"{name}.py")], capture_output=True,
-                          text=True, timeout=120, cwd=tmp_path)
+    done = subprocess.run([sys.executable, str(EXAMPLES / "worked" / f"{name}.py")],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     for text in expected:
         assert text in done.stdout, text

@@ -1,5 +1,5 @@
 # Golden file: s2s_ad.grad(f, wrt=('a', 'b')).source, where f is
-# defined in examples/computational_graph.py. Checked by tests/test_golden.py; to accept a
+# defined in examples/worked/product_of_sums.py. Checked by tests/test_golden.py; to accept a
 # change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.
 # ruff: noqa
 

@@ -1,5 +1,5 @@
 # Golden file: s2s_ad.grad(neuron, wrt=('w0', 'w1', 'w2', 'x0', 'x1')).source, where neuron is
-# defined in examples/sigmoid_neuron.py. Checked by tests/test_golden.py; to accept a
+# defined in examples/worked/neuron.py. Checked by tests/test_golden.py; to accept a
 # change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.
 # ruff: noqa
 

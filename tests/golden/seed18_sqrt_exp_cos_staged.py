@@ -1,5 +1,5 @@
 # Golden file: s2s_ad.grad(f_staged, wrt='x').source, where f_staged is
-# defined in examples/sqrt_exp_cos.py. Checked by tests/test_golden.py; to accept a
+# defined in examples/worked/sqrt_exp_cos.py. Checked by tests/test_golden.py; to accept a
 # change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.
 # ruff: noqa
 

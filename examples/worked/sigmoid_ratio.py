@@ -1,4 +1,6 @@
-"""Seed example 16: staged backpropagation (seed 002).
+"""Staged backpropagation.
+
+Worked example 16 of the lecture notes this project started from (lecture 002).
 
     f(x, y) = (x + sigma(y)) / (sigma(x) + (x + y)**2)
 

@@ -1,4 +1,6 @@
-"""Seed example 3: the numerical gradient check (seed 000).
+"""The numerical gradient check.
+
+Worked example 3 of the lecture notes this project started from (lecture 000).
 
 To test a gradient without knowing the answer, pick a random unit direction d and compare
 the gradient's prediction of the slope along d with a central difference along d:
@@ -6,7 +8,7 @@ the gradient's prediction of the slope along d with a central difference along d
     d . grad f(theta)  ~=  (f(theta + eps d) - f(theta - eps d)) / 2 eps
 
 The two agree to O(eps^2) (until eps is so small that rounding, ~1e-16 |f| / eps, takes
-over). Here f is seed 000's product of theta, f(theta) = theta1 theta2 theta3 theta4 theta5,
+over). Here f is lecture 000's product of theta, f(theta) = theta1 theta2 theta3 theta4 theta5,
 whose gradient s2s_ad generates; s2s_ad.numeric.check_grad does the comparison. A gradient
 with a deliberate mistake fails it.
 """

@@ -1,10 +1,12 @@
-"""Seed example 6: the adjoint of a data structure.
+"""The adjoint of a data structure.
 
-Seed 000 ("adjoint of a data structure"): reading ``b = d["cat"]`` sends ``b``'s adjoint
+Worked example 6 of the lecture notes this project started from (lecture 000).
+
+Lecture 000 ("adjoint of a data structure"): reading ``b = d["cat"]`` sends ``b``'s adjoint
 into ``d``'s adjoint at ``"cat"``. The gradient of a function of a dict is a dict with the
 same keys -- zero where an entry is not used.
 
-Run: python examples/dict_adjoint.py
+Run: python examples/worked/dict_adjoint.py
 """
 
 import math

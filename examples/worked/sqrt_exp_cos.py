@@ -1,4 +1,6 @@
-"""Seed example 18: ``f(x) = sqrt(x**2 + exp(x**2)) + cos(x**2 + exp(x**2))`` (seed 003).
+"""``f(x) = sqrt(x**2 + exp(x**2)) + cos(x**2 + exp(x**2))``.
+
+Worked example 18 of the lecture notes this project started from (lecture 003).
 
 This is (5.109) of "Mathematics for Machine Learning"; its derivative by hand is the
 long closed form (5.110):

@@ -1,4 +1,6 @@
-"""Seed example 12: the computational graph ``e = (a + b) * (b + 1)`` (seed 002).
+"""The computational graph ``e = (a + b) * (b + 1)``.
+
+Worked example 12 of the lecture notes this project started from (lecture 002).
 
 The lecture splits the expression into atomic nodes c = a + b, d = b + 1, e = c * d,
 evaluates it at a=2, b=1 (e = 6) and back-propagates from e to the leaves:

@@ -1,4 +1,6 @@
-"""Seed example 20: the micro autodiff engine's test, ``f(x) = exp(x) + x*x`` (seed 004).
+"""The micro autodiff engine's test, ``f(x) = exp(x) + x*x``.
+
+Worked example 20 of the lecture notes this project started from (lecture 004).
 
 The lecture builds a tiny tape-based engine and checks it on this function at x = 2:
 f'(x) = exp(x) + 2x, so f'(2) = e**2 + 4 = 11.38905609893065. Here the derivative is

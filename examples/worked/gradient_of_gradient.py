@@ -1,4 +1,6 @@
-"""Seed example 4: the gradient of a gradient, ``f(v1) = (exp(v1) + 1) * exp(v1)`` (seed 000).
+"""The gradient of a gradient, ``f(v1) = (exp(v1) + 1) * exp(v1)``.
+
+Worked example 4 of the lecture notes this project started from (lecture 000).
 
 The lecture extends the computational graph with the nodes of the backward pass and notes
 that the extended graph is itself a program that can be differentiated again. s2s_ad does

@@ -1,4 +1,6 @@
-"""Seed example 13: the chain rule through gates, ``f(x, y, z) = (x + y) * z`` (seed 002).
+"""The chain rule through gates, ``f(x, y, z) = (x + y) * z``.
+
+Worked example 13 of the lecture notes this project started from (lecture 002).
 
 With the intermediate q = x + y, f = q * z: the multiply gate sends z back to q and q back
 to z, and the add gate copies its incoming gradient to both of its inputs. At x=-2, y=5,

@@ -1,4 +1,6 @@
-"""Seed example 8: finite differences and their orders of accuracy (seed 001).
+"""Finite differences and their orders of accuracy.
+
+Worked example 8 of the lecture notes this project started from (lecture 001).
 
 The lecture's three formulas for f'(x):
 

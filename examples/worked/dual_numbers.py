@@ -1,4 +1,6 @@
-"""Seed example 9: forward mode with dual numbers, ``y = (x1 + x2) * x3`` (seed 001).
+"""Forward mode with dual numbers, ``y = (x1 + x2) * x3``.
+
+Worked example 9 of the lecture notes this project started from (lecture 001).
 
 The lecture carries a tangent beside every value: seeding x1 with the tangent 1 (and x2,
 x3 with 0) and pushing it through each operation gives dy/dx1 = x3. s2s_ad does the same

@@ -1,4 +1,6 @@
-"""Seed example 17: Richardson extrapolation of the central difference (seed 002).
+"""Richardson extrapolation of the central difference.
+
+Worked example 17 of the lecture notes this project started from (lecture 002).
 
 The central difference D0(h) = (f(x+h) - f(x-h)) / 2h has the error expansion
 D0(h) = f'(x) + c2 h^2 + c4 h^4 + ..., with the same c2 at every h. So

@@ -1,6 +1,8 @@
-"""Seed example 7: the gradient of the cross-entropy loss (seed 000).
+"""The gradient of the cross-entropy loss.
 
-Seed 000's loss function for a k-class classifier with scores ``h`` and the true class ``y``:
+Worked example 7 of the lecture notes this project started from (lecture 000).
+
+Lecture 000's loss function for a k-class classifier with scores ``h`` and the true class ``y``:
 
     l(h, y) = -h_y + log Σ_j exp(h_j)
 
@@ -11,7 +13,7 @@ vector of the label:
 
 The label ``y`` is an integer index: it is not differentiated, only ``h`` is.
 
-Run: python examples/cross_entropy.py
+Run: python examples/worked/cross_entropy.py
 """
 
 import numpy as np
@@ -35,7 +37,7 @@ def onehot(y, k):
 
 
 def expected_gradient(h, y):
-    """The seed's closed form: ``softmax(h) - onehot(y)``."""
+    """The lecture's closed form: ``softmax(h) - onehot(y)``."""
     return softmax(h) - onehot(y, len(h))
 
 

@@ -1,4 +1,6 @@
-"""Seed example 1: the forward trace of ``y = ln(x1) + x1*x2 - sin(x2)`` (seed 000).
+"""The forward trace of ``y = ln(x1) + x1*x2 - sin(x2)``.
+
+Worked example 1 of the lecture notes this project started from (lecture 000).
 
 The lecture evaluates this function at x1=2, x2=5 as a trace of elementary steps
 (v1 ... v7), then differentiates it twice by hand: a forward-mode trace for dy/dx1 and a

@@ -1,20 +1,22 @@
-"""Seed example 5: the adjoints of a matrix product (seeds 000 and 002).
+"""The adjoints of a matrix product.
 
-Seed 000 ("reverse-mode AD on tensors") writes the product ``Z = X W`` entry by entry,
+Worked example 5 of the lecture notes this project started from (lectures 000 and 002).
+
+Lecture 000 ("reverse-mode AD on tensors") writes the product ``Z = X W`` entry by entry,
 ``Z_ij = Σ_k X_ik W_kj``, and finds the adjoints of both factors from the adjoint ``Z̄`` of
 the product:
 
     X̄ = Z̄ Wᵀ        W̄ = Xᵀ Z̄
 
-Seed 002 does the same for ``D = W X`` and remembers the transposes by the shapes: ``dW``
+Lecture 002 does the same for ``D = W X`` and remembers the transposes by the shapes: ``dW``
 must be shaped like ``W``, so it can only be ``dD Xᵀ``, and ``dX`` only ``Wᵀ dD``.
 
 ``s2s_ad.vjp`` generates the reverse pass as a function of the factors and the cotangent
-(``dZ`` or ``dD``); here it runs on random matrices of the seeds' shapes, 5×10 and 10×3,
+(``dZ`` or ``dD``); here it runs on random matrices of the lectures' shapes, 5×10 and 10×3,
 and is compared with the formulas. The code it generates for matrices (``.specialize``
 shows the code for given arguments) is those formulas: ``dX = dZ @ W.T``.
 
-Run: python examples/matmul_adjoint.py
+Run: python examples/worked/matmul_adjoint.py
 """
 
 import numpy as np
@@ -23,34 +25,34 @@ from s2s_ad import vjp
 
 
 def z(X, W):
-    """Seed 000: ``Z = X W`` (naming the result names the cotangent ``dZ``)."""
+    """Lecture 000: ``Z = X W`` (naming the result names the cotangent ``dZ``)."""
     Z = X @ W
     return Z
 
 
 def d(W, X):
-    """Seed 002: ``D = W X``."""
+    """Lecture 002: ``D = W X``."""
     D = W @ X
     return D
 
 
 def random_matrices(seed=0):
-    """Random matrices of the seeds' shapes: 5×10, 10×3, and a 5×3 cotangent.
+    """Random matrices of the lectures' shapes: 5×10, 10×3, and a 5×3 cotangent.
 
-    For ``z`` they are ``X, W, dZ``; for ``d`` (seed 002's names) ``W, X, dD``.
+    For ``z`` they are ``X, W, dZ``; for ``d`` (lecture 002's names) ``W, X, dD``.
     """
     rng = np.random.default_rng(seed)
     return tuple(rng.standard_normal(shape) for shape in ((5, 10), (10, 3), (5, 3)))
 
 
 def z_adjoints(X, W, dZ, optimize=True):
-    """``(dX, dW)`` from the generated VJP of ``z``, and the seed's ``(dZ Wᵀ, Xᵀ dZ)``."""
+    """``(dX, dW)`` from the generated VJP of ``z``, and the lecture's ``(dZ Wᵀ, Xᵀ dZ)``."""
     generated = vjp(z, wrt=("X", "W"), optimize=optimize)(X, W, dZ)
     return generated, (dZ @ W.T, X.T @ dZ)
 
 
 def d_adjoints(W, X, dD, optimize=True):
-    """``(dW, dX)`` from the generated VJP of ``d``, and the seed's ``(dD Xᵀ, Wᵀ dD)``."""
+    """``(dW, dX)`` from the generated VJP of ``d``, and the lecture's ``(dD Xᵀ, Wᵀ dD)``."""
     generated = vjp(d, wrt=("W", "X"), optimize=optimize)(W, X, dD)
     return generated, (dD @ X.T, W.T @ dD)
 

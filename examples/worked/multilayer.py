@@ -1,6 +1,8 @@
-"""Seed example 19: the gradient of a multilayer network's loss (seed 003, 5.111-5.117).
+"""The gradient of a multilayer network's loss.
 
-Seed 003 writes a K-layer network as a chain of layers
+Worked example 19 of the lecture notes this project started from (lecture 003).
+
+Lecture 003 writes a K-layer network as a chain of layers
 
     f_0 = x,    f_i = σ(A_{i-1} f_{i-1} + b_{i-1}),   i = 1, ..., K
 
@@ -15,7 +17,7 @@ Here K = 3 with sigmoid activations σ(z) = 1 / (1 + exp(-z)) and layer widths
 the gradient derived by hand (``backprop``). The generated code for these shapes is the
 same backward pass: ``dA_j = np.outer(db_j, f_j)``, ``db_{j-1} = A_j.T @ db_j * σ'``.
 
-Run: python examples/multilayer.py
+Run: python examples/worked/multilayer.py
 """
 
 import numpy as np
@@ -49,7 +51,7 @@ def random_point(seed=0):
 
 
 def backprop(A0, b0, A1, b1, A2, b2, x, y):
-    """The gradient by hand, as seed 003 chains it (5.115-5.117), for comparison.
+    """The gradient by hand, as lecture 003 chains it (5.115-5.117), for comparison.
 
     With σ' = σ(1 - σ), the error at layer i is ``e_i = ∂L/∂(A_{i-1} f_{i-1} + b_{i-1})``:
     ``e_3 = -2 (y - f_3) σ'``, ``e_i = (A_iᵀ e_{i+1}) σ'``; then ``∂L/∂A_{i-1} = e_i f_{i-1}ᵀ``

@@ -1,4 +1,6 @@
-"""Seed example 15: the sigmoid neuron and its compressed gate (seed 002).
+"""The sigmoid neuron and its compressed gate.
+
+Worked example 15 of the lecture notes this project started from (lecture 002).
 
     f(w, x) = 1 / (1 + exp(-(w0*x0 + w1*x1 + w2)))
 

@@ -1,4 +1,6 @@
-"""Seed example 10: the PyTorch autograd example, ``f(x) = (-2x² + 4x + 1) e^{-x²/2}`` (seed 001).
+"""The PyTorch autograd example, ``f(x) = (-2x² + 4x + 1) e^{-x²/2}``.
+
+Worked example 10 of the lecture notes this project started from (lecture 001).
 
 The lecture differentiates f with PyTorch and plots f and f' on ``linspace(0, 5, 1000)``.
 Here f' is generated Python source; at x = 1.5
@@ -9,7 +11,7 @@ Here f' is generated Python source; at x = 1.5
 The generated gradient is a scalar function (NumPy arrays are not supported as inputs
 yet), so it is called point by point over the grid and compared with the closed form.
 With matplotlib installed, the plot of f and f' is written to ``--out`` (default
-``autograd_plot.png`` in the current directory); without it the script says so and still
+``derivative_plot.png`` in the current directory); without it the script says so and still
 succeeds.
 """
 
@@ -60,7 +62,7 @@ def plot(xs: np.ndarray, ys: np.ndarray, dys: np.ndarray, out: str) -> bool:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="autograd_plot.png", help="where to write the PNG")
+    parser.add_argument("--out", default="derivative_plot.png", help="where to write the PNG")
     args = parser.parse_args(argv)
 
     df = grad(f)
