@@ -242,6 +242,8 @@ def hvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
 
 def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
                mode: str = "") -> GeneratedFunction:
+    if isinstance(wrt, list):  # `wrt=["x", "y"]` means the tuple (and keys the cache)
+        wrt = tuple(wrt)
     key = (kind, wrt, optimize, mode)
     try:
         per_function = _CACHE.setdefault(f, {})

@@ -350,3 +350,11 @@ def test_the_derivative_for_a_float_is_a_float_even_made_of_ints():
                       (grad(weighted)(2.0), 3.0)):
         assert type(got) is float and got == want
     assert "float(b + 1)" in grad(gate).specialize(2.0, 3).source
+
+
+def test_a_list_wrt_is_the_tuple():
+    def pair(x, y):
+        return x * y
+
+    assert grad(pair, wrt=["x", "y"]) is grad(pair, wrt=("x", "y"))
+    assert grad(pair, wrt=["x", "y"])(2.0, 3.0) == (3.0, 2.0)
