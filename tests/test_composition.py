@@ -616,3 +616,21 @@ def test_pops_whose_values_nothing_reads_still_keep_their_places():
     x = np.array([[0.0, 1.5], [1.0, 1.0], [1.0, 1.5], [1.0, 1.5]])
     dx, dt = s2s_ad.grad(s2s_ad.grad(f, wrt="t"), wrt=("x", "t"))(x, 0.5)
     assert np.all(dx == 0.0) and dt == pytest.approx(2 / 5)
+
+
+def test_a_list_adjoint_made_in_a_loop_body_is_popped_again_when_recomputed():
+    # its pop was taped instead, so the recomputed list kept an entry, the stack of its
+    # adjoints came out one too long, and grad(grad) raised IndexError (campaign seed 2203)
+    def f(x, s):
+        for _ in range(2):
+            s -= 1.0
+            vals = [1.0]
+            for _ in range(1):
+                vals.append(s)
+            squares = []
+            for e in np.stack(vals):
+                squares.append(e * e)
+        return s * s
+
+    dx, ds = s2s_ad.grad(s2s_ad.grad(f, wrt="s"), wrt=("x", "s"))(np.ones(2), 1.8)
+    assert np.all(dx == 0.0) and ds == pytest.approx(2.0)

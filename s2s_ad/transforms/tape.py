@@ -118,8 +118,11 @@ def _snapshot_reads(loop: Op, body: Region) -> list[Op]:
     tape, differentiated again): their values go on the tape, as they cannot be read
     again."""
     growing = {op.args[0] for op in walk(Region(ops=[loop])) if op.prim == "append"}
-    reads = [op for op in body.ops if op.prim == "pop" or (
-        op.prim in ("getitem_mut", "len_mut") and op.args[0] in growing)]
+    # a stack the body makes is made again, and popped again, when it is recomputed: taping
+    # its pop would leave an entry in it (an adjoint stack pushed beside it came out long)
+    made = {v for op in walk(body) for v in op.outs}
+    reads = [op for op in body.ops if (op.prim == "pop" and not (op.args and op.args[0] in made))
+             or (op.prim in ("getitem_mut", "len_mut") and op.args[0] in growing)]
     for inner in body.ops:
         for nested in (walk(Region(ops=[inner])) if inner.regions else ()):
             if nested.prim in ("getitem_mut", "len_mut") and nested.args[0] in growing:
