@@ -23,7 +23,7 @@ from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import no_rule_hint, rules_for
 from .activity import LOOPS, vary
-from .kinds import drop_checks, infer, is_array_op, number_result
+from .kinds import drop_checks, infer, is_array_op, track_numbers
 from .trees import shift_tree
 
 
@@ -52,6 +52,7 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree,
                      numbers=fn.numbers)
     sweep.e.scalars, sweep.e.shapes, sweep.e.dtypes = infer(clone, example)
+    track_numbers(sweep.e)  # a number seed's tangents stay numbers (never indexed)
     namer = Namer(reserved={p.hint for p in params})
     new_params: list[Value] = []
     for k, i in enumerate(wrt):
@@ -156,7 +157,6 @@ class _Forward:
                                         stage="while differentiating (forward mode)")
         attrs = dict(op.attrs)
         total: Value | None = None
-        start = len(self.e.region.ops)
         with self.e.at(op.loc):
             for x, rule in zip(op.args, rules_for(prim.jvp, len(op.args))):
                 if rule is not None and x in self.tangent:
@@ -174,9 +174,6 @@ class _Forward:
                 # shape-generic code: `b - t`'s tangent is `-dt`, a number, when only t
                 # moves, but `b - t` may be an array and its tangent must be one too
                 total = self.e.emit("full_like", total, op.out)[0]
-        for made in self.e.region.ops[start:]:  # a number seed's tangents stay numbers
-            if len(made.outs) == 1 and number_result(made, self.e.scalars):
-                self.e.scalars.add(made.out)
         if total is not None:
             if not total.hint and op.out.hint:
                 total.hint = self.name(op.out)

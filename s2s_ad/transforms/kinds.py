@@ -62,9 +62,9 @@ def elementwise_prim(name: str) -> bool:
 
 
 def track_numbers(e: Any) -> None:
-    """For shape-generic code (no shapes to track: see ``shapes.track``): every op the rules
-    build on known numbers is known to be a number, so a number seed's cotangents and
-    tangents stay numbers and are never indexed (``(0.25)[i]``)."""
+    """Every op the rules build on known numbers is known to be a number, so a number seed's
+    cotangents and tangents stay numbers and are never indexed (``(0.25)[i]``). Forward mode,
+    and reverse mode where no shapes are tracked (``shapes.track`` knows them otherwise)."""
 
     def emit(e: Any, prim: str, operands: tuple[Value, ...], attrs: dict[str, Any],
              hint: str) -> Value:
