@@ -15,6 +15,7 @@ function depends on what the arguments can be (``transforms/kinds.py``):
 
 from __future__ import annotations
 
+import collections
 import functools
 import inspect
 import math
@@ -31,7 +32,7 @@ from .display import attach
 from .errors import DifferentiationError
 from .frontend.inplace import mark_shared_updates, shared_update
 from .frontend.lower import lift
-from .generated import name_as_call
+from .generated import Deferred, name_as_call
 from .ir.builder import Emitter
 from .ir.clone import clone_ops
 from .ir.core import Function, Op, Region, Value, const_value, tree_leaves, walk
@@ -107,6 +108,7 @@ class Dispatcher(GeneratedFunction, Protocol):
     specialize: Callable[..., GeneratedFunction]
     specializations: dict[tuple[Any, ...], GeneratedFunction]
     general: GeneratedFunction  # the shape-generic code
+    signature_of: Callable[[Any], None]  # learns its parameters from the code for floats
 
 
 _CACHE: weakref.WeakKeyDictionary[Any, dict[_Key, weakref.ref[GeneratedFunction]]] = (
@@ -253,8 +255,13 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
     cached = None if ref is None else ref()
     if cached is not None:
         return cached
+    memo: _Memo = {}
     try:
-        memo: _Memo = {}
+        floats = _floats_first(f, kind, wrt, optimize, mode, memo)
+        if floats is not None:
+            name_as_call(floats, f, kind, wrt, optimize, mode)
+            per_function[key] = weakref.ref(floats)
+            return floats
         generated = _build(f, kind, wrt, optimize, mode, memo=memo)
     except DifferentiationError as err:
         raise err.with_traceback(None) from None  # users never see our frames
@@ -276,13 +283,39 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
     return generated
 
 
+def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
+                  memo: _Memo) -> Dispatcher | None:
+    """The code for floats with its check inline, built without the shape-generic code
+    (built on first use: ``g.general``, display, export), where what ``_transform`` would
+    decide from the generic code is known from ``f`` alone: a gradient of a function of
+    numbers that may take arrays (``x * y``: no operand proven a number), that does no NumPy
+    and whose value is not proven a number (so an array argument must reach the check that
+    says grad needs a number). One build instead of two, the common case of scalar code.
+    None where that does not hold, or the code for floats would depend on shapes."""
+    if kind not in _SCALAR_ONLY:
+        return None
+    primal = _lifted(f, memo)
+    if any(is_array_op(op.prim) for op in walk(primal.body)) or not _could_take_arrays(primal):
+        return None
+    proven = scalar_values(primal)
+    if set(primal.body.results) <= proven:
+        return None
+    read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
+    if any(p in proven and p not in read_as_container and p.hint not in primal.numbers
+           for p in primal.params):
+        return None  # whether ints need their own code depends on the generic derivative
+    generic = Deferred(lambda: _build(f, kind, wrt, optimize, mode, memo=memo))
+    dispatcher = _specializing(f, kind, wrt, optimize, mode, generic, memo, hidden=True)
+    return _guarded(f, kind, wrt, optimize, mode, dispatcher, memo)
+
+
 def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher: Dispatcher,
              memo: _Memo, ints: bool = False) -> Dispatcher | None:
     """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``), or
     ints (``ints``: a derivative would be one), the code for floats, starting with a check
     that sends other arguments to ``dispatcher`` (about 15 ns per argument, instead of a
     dispatch per call). None if that code would still depend on shapes."""
-    primal = dispatcher.__s2s__.primal
+    primal = _lifted(f, memo)
     if any(is_array_op(op.prim) for op in walk(primal.body)):
         return None
     read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
@@ -300,6 +333,7 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher:
         return None
     if _shape_dependent(fn.__s2s__, primal=False):
         return None
+    dispatcher.signature_of(fn)
     guarded = cast(Dispatcher, fn)  # (given the dispatcher's attributes here)
     guarded.specialize = dispatcher.specialize
     guarded.specializations = dispatcher.specializations
@@ -392,7 +426,7 @@ def _signature(arg: Any) -> Any:
 
 
 def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
-                  generic: GeneratedFunction, memo: _Memo) -> Dispatcher:
+                  generic: GeneratedFunction, memo: _Memo, hidden: bool = False) -> Dispatcher:
     """A function that generates (once) and calls the derivative specialized to the shapes
     and dtypes of its arguments: exact unbroadcasts, matrix transposes, no run-time checks.
 
@@ -401,11 +435,19 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     function for such arguments (its ``.source`` is the code that runs), ``specializations``
     and ``general``, the shape-generic generated function (what ``s2s-ad export`` writes
     without them).
+
+    ``hidden``: only the code for floats calls it (``_floats_first``), and tells it its
+    signature (``signature_of``): ``generic`` is built on first use, not here.
     """
     table: dict[tuple[Any, ...], GeneratedFunction] = {}
-    signature = inspect.signature(generic, follow_wrapped=False)
+    signatures: list[inspect.Signature] = []  # of the generated code
+
+    def signature_of(fn: Any) -> None:
+        if not signatures:
+            signatures.append(inspect.signature(fn, follow_wrapped=False))
 
     def specialize(*args: Any, **kwargs: Any) -> GeneratedFunction:
+        signature = signatures[0]
         if kwargs or len(args) != len(signature.parameters):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
@@ -413,7 +455,7 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         key = tuple(map(_signature, args))
         fn = table.get(key)
         if fn is None:
-            _check_wrt_arguments(generic.__s2s__.primal, wrt, args)
+            _check_wrt_arguments(_lifted(f, memo), wrt, args)
             example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict)) else UNKNOWN
                        for a in args]
             try:
@@ -423,7 +465,6 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
                 raise err.with_traceback(None) from None
         return fn
 
-    @functools.wraps(generic)
     def call(*args: Any, **kwargs: Any) -> Any:
         fn = None if kwargs else table.get(tuple(map(_signature, args)))
         if fn is None:
@@ -431,12 +472,17 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         return fn(*args, **kwargs)
 
     dispatcher = cast(Dispatcher, call)  # (given its attributes here)
-    for name in ("source", "ir", "stats", "__s2s__", "__wrapped__"):
-        setattr(dispatcher, name, getattr(generic, name))
-    call.__signature__ = signature  # type: ignore[attr-defined]  # inspect.signature reads it
     dispatcher.specialize = specialize
     dispatcher.specializations = table
     dispatcher.general = generic
+    dispatcher.signature_of = signature_of
+    if hidden:
+        return dispatcher
+    signature_of(generic)
+    functools.update_wrapper(call, generic)
+    for name in ("source", "ir", "stats", "__s2s__", "__wrapped__"):
+        setattr(dispatcher, name, getattr(generic, name))
+    call.__signature__ = signatures[0]  # type: ignore[attr-defined]  # inspect.signature reads it
     attach(dispatcher)  # (wraps copied generic's display, which shows generic alone)
     return dispatcher
 
@@ -481,6 +527,16 @@ def _inner_specialized(f: Any, args: Sequence[Any] | None) -> Function | None:
     return specialized.__s2s__.ir
 
 
+def _lifted(f: Any, memo: _Memo) -> Function:
+    """``f``'s IR, lifted once for all the builds that ``memo`` serves."""
+    if "primal" not in memo:
+        memo["primal"] = primal = lift(f)
+        # `u += v` where something else reads the old u: checked where u is an array
+        memo["shared"] = primal.updates and mark_shared_updates(
+            primal, list(primal.updates), scalar_values(primal))
+    return cast(Function, memo["primal"])
+
+
 def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
            example: list[Any] | None = None, guard: Guard | None = None,
            memo: _Memo | None = None,
@@ -489,12 +545,7 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     next build of the same function (its specializations). ``args``: the arguments that
     ``example`` stands for."""
     memo = {} if memo is None else memo
-    if "primal" not in memo:
-        memo["primal"] = primal = lift(f)
-        # `u += v` where something else reads the old u: checked where u is an array
-        memo["shared"] = primal.updates and mark_shared_updates(
-            primal, list(primal.updates), scalar_values(primal))
-    primal = memo["primal"]
+    primal = _lifted(f, memo)
     inner = _inner_specialized(f, None if args is None else args[:len(primal.params)])
     if inner is not None:  # f is a derivative: its IR for these arguments, not the generic
         primal = inner  # one (which assumes vectors where ranks are unknown)
@@ -547,7 +598,8 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
 # return it as it is
 _VIEWS = frozenset({"getitem", "T", "np.reshape", "np.ravel", "np.squeeze", "np.expand_dims",
                     "np.transpose", "np.swapaxes", "np.broadcast_to", "copy", "unbroadcast",
-                    "like"})
+                    "like", "np.flip", "np.diagonal", "np.atleast_1d", "np.atleast_2d",
+                    "np.atleast_3d"})
 
 
 _GRADIENTS = frozenset({"grad", "value_and_grad"})
@@ -563,7 +615,8 @@ def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None
     arrays |= {op.out for op in walk(fn.body) if op.prim == "np.broadcast_to" or (
         op.prim == "const" and isinstance(const_value(op), np.ndarray))}  # W, np.arange(3.0)
     views = _views_of(fn, arrays)
-    twice = {v for k, v in enumerate(fn.body.results) if v in fn.body.results[:k]}
+    counts = collections.Counter(fn.body.results)  # (a list's `in` would be quadratic)
+    twice = {v for v, n in counts.items() if n > 1}
     if views & set(fn.body.results) or twice:
         _, shapes, _ = infer(fn, example)  # a view that is an array (x[2] may be a number)
         arrays |= {v for v in views if v in shapes}

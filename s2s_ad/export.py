@@ -39,6 +39,7 @@ import types
 from typing import Any
 
 from .codegen.located import Locator, derivative_error
+from .generated import Deferred
 
 _PACKAGE = __name__.partition(".")[0]  # "s2s_ad"
 _SKIP = frozenset({"__builtins__", "__name__"})
@@ -60,6 +61,8 @@ def module_source(g: Any, origin: str = "", command: str = "export") -> str:
     writes the module, both named in its docstring.
     """
     g = getattr(g, "general", g)
+    if isinstance(g, Deferred):
+        g = g.built()
     name = g.__name__
     writer = _Writer(set(g.__globals__) | {name})
     writer.numpy_name = next((key for key, obj in g.__globals__.items()

@@ -26,8 +26,10 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import inspect
 import pickle
 import sys
+from collections.abc import Callable
 from typing import Any
 
 # the transforms whose calls a name spells (s2s_ad.api's public functions), and their options
@@ -188,3 +190,42 @@ def _find(reference: str, name: str) -> Any:
     while hasattr(obj, "__s2s__") and hasattr(obj, "__wrapped__"):
         obj = obj.__wrapped__
     return obj
+
+
+class Deferred:
+    """A generated function built on first use (an attribute read or a call): the
+    shape-generic code behind code for floats, which most programs never run."""
+
+    __slots__ = ("_make", "_fn", "__weakref__")
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make: Callable[[], Any] | None = make
+        self._fn: Any | None = None
+
+    def built(self) -> Any:
+        if self._fn is None:
+            assert self._make is not None
+            self._fn, self._make = self._make(), None
+        return self._fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.built()(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in Deferred.__slots__:  # not set yet: an object pickle is rebuilding
+            raise AttributeError(name)
+        return getattr(self.built(), name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _itself, (self.built(),)  # (cloudpickle saves code for floats by value)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return inspect.signature(self.built(), follow_wrapped=False)
+
+    def __repr__(self) -> str:
+        return repr(self.built())
+
+
+def _itself(fn: Any) -> Any:
+    return fn

@@ -113,6 +113,23 @@ def test_guarded_function_sends_other_arguments_to_the_general_version():
     assert g.general.source != g.source and "__class__" not in g.general.source
 
 
+def test_the_guarded_gradient_is_one_build_and_the_general_version_waits_until_used(
+        monkeypatch):
+    """One build per kind of argument: grad builds the code for floats alone; the
+    shape-generic code is built when something uses it (issue 16: the transform ran twice)."""
+    import s2s_ad.api as api
+
+    builds = []
+    real = api._derive
+    monkeypatch.setattr(api, "_derive", lambda *a, **k: builds.append(a[-1]) or real(*a, **k))
+    g = grad(fresh(plain), wrt=("a", "b"))
+    assert builds == [[1.0, 1.0]]  # the floats' key only
+    assert g(2.0, 3.0) == (4.0, 9.0) and len(builds) == 1
+    assert "__class__" not in g.general.source  # built now, on first use
+    assert builds[1:] == [None]
+    assert g.general(2.0, 3.0) == (4.0, 9.0) and len(builds) == 2
+
+
 def test_guarded_vjp_takes_arrays():
     v = vjp(fresh(plain), wrt=("a", "b"))
     assert v.source.splitlines()[1].strip().startswith("if a.__class__ is not float")
