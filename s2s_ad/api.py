@@ -763,6 +763,11 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
                 f"{containers[0]!r} is not supported yet", hint="use mode='rev'")
         return _jacobian(primal, indices, single, mode, name, example)
     if containers and kind == "hessian" and example is None:  # an array, or a list: see
+        if len(indices) > 1:  # (as every call is: arrays alone, lists not at all)
+            raise DifferentiationError(
+                f"{kind} with respect to the array argument {containers[0]!r} is supported "
+                "for one argument and one result, in forward mode", hint="differentiate with "
+                "respect to one array at a time, or use s2s_ad.hvp")
         gradient = polish(reverse_vjp(primal, indices, seed=1.0, single=True, name=name))
         jac = _basis_jacobian(gradient, indices[0], name, gradient=True)  # specialized
         return jac if single else replace(jac, out_tree=((0,),))

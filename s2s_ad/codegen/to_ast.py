@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ir import verify
 from ..ir.core import Function, Op, Region, Value, const_value, walk
 from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
@@ -68,6 +69,8 @@ class Guard:
 
 def to_ast(fn: Function, name: str, guard: Guard | None = None) -> Module:
     """The module defining ``fn`` as ``name``, prefixed by ``guard``'s check if given."""
+    if verify.ENABLED:
+        verify.verify(fn, "before codegen")
     return _Codegen(fn).module(name, guard)
 
 

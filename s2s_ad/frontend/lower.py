@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import custom
 from ..errors import DifferentiationError, NoDerivativeRuleError, UnsupportedSyntaxError
+from ..ir import verify
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value
@@ -72,9 +73,12 @@ def lift(fn: Any) -> Function:
     result = lowerer.lower_body(env)
     leaves: list[Value] = []
     tree = lowerer.flatten(result, leaves, source.node)
-    return Function(fn.__name__, params, kinds, Region(list(params), e.region.ops, leaves),
-                    tree, fn.__defaults__, fn.__kwdefaults__, source.file, fn.__globals__,
-                    _annotated_numbers(fn), tuple(lowerer.updates))
+    lifted = Function(fn.__name__, params, kinds, Region(list(params), e.region.ops, leaves),
+                      tree, fn.__defaults__, fn.__kwdefaults__, source.file, fn.__globals__,
+                      _annotated_numbers(fn), tuple(lowerer.updates))
+    if verify.ENABLED:
+        verify.verify(lifted, "after lowering")
+    return lifted
 
 
 class _Lowerer(ControlFlow, Arrays):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from ..ir import verify
 from ..ir.core import Function
 from .copyprop import copyprop
 from .cse import cse
@@ -24,10 +25,14 @@ def optimize(fn: Function, *, exact_results: int | None = None) -> Function:
     """
     passes = [partial(simplify, exact_results=exact_results) if run is simplify else run
               for run in PASSES]
+    if verify.ENABLED:
+        verify.verify(fn, "before optimizing")
     before = None
     for _ in range(MAX_ROUNDS):
-        for run in passes:
+        for run, plain in zip(passes, PASSES):
             fn = run(fn)
+            if verify.ENABLED:
+                verify.verify(fn, f"after {plain.__name__}")
         count = (op_count(fn), len(fn.body.ops))
         if count == before:
             break

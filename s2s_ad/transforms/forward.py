@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NoDerivativeRuleError
+from ..ir import verify
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value, walk
@@ -86,8 +87,11 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
                 in kinds else inspect.Parameter.POSITIONAL_OR_KEYWORD)
     kinds.extend([trailing] * len(new_params))
     body = Region(list(params), e.region.ops, values + tangents)
-    return Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
-                    fn.file, fn.globals_ns, fn.numbers)
+    result = Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
+                      fn.file, fn.globals_ns, fn.numbers)
+    if verify.ENABLED:
+        verify.verify(result, "after forward mode")
+    return result
 
 
 # `x * y`, `x / y`: each part reads the other operand (`dx * y`, `x * dy`), so it has the

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
+from ..ir import verify
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value, walk
@@ -142,8 +143,11 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
                     in kinds else inspect.Parameter.POSITIONAL_OR_KEYWORD)
         kinds.extend([trailing] * len(cotangents))
     body = Region(list(params), e.region.ops, leaves)
-    return Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
-                    fn.file, fn.globals_ns, fn.numbers)
+    result = Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
+                      fn.file, fn.globals_ns, fn.numbers)
+    if verify.ENABLED:
+        verify.verify(result, "after reverse mode")
+    return result
 
 
 def _is_integer(arg: Any) -> bool:
