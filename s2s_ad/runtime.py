@@ -57,7 +57,8 @@ def like(acc: Any, c: Any) -> Any:
     if isinstance(c, dict):
         return {k: like(acc[k], v) for k, v in c.items()}
     if isinstance(c, (list, tuple)):
-        return type(c)(like(a, v) for a, v in zip(acc, c))
+        items = [like(a, v) for a, v in zip(acc, c)]
+        return type(c)(*items) if hasattr(c, "_fields") else type(c)(items)  # a namedtuple
     return acc
 
 
@@ -66,7 +67,8 @@ def zero_gradient(c: Any) -> Any:
     if isinstance(c, dict):
         return {k: zero_gradient(v) for k, v in c.items()}
     if isinstance(c, (list, tuple)):
-        return type(c)(zero_gradient(v) for v in c)
+        items = [zero_gradient(v) for v in c]
+        return type(c)(*items) if hasattr(c, "_fields") else type(c)(items)  # a namedtuple
     if hasattr(c, "shape") and hasattr(c, "dtype"):
         import numpy as np
 
@@ -94,7 +96,8 @@ def merge_adjoints(g: Any, acc: Any, c: Any) -> Any:
             acc = zeros_like(c)
         if isinstance(c, dict):
             return {k: merge_adjoints(g[k], acc[k], v) for k, v in c.items()}
-        return type(c)(merge_adjoints(a, b, v) for a, b, v in zip(g, acc, c))
+        items = [merge_adjoints(a, b, v) for a, b, v in zip(g, acc, c)]
+        return type(c)(*items) if hasattr(c, "_fields") else type(c)(items)  # a namedtuple
     return g + acc
 
 
@@ -222,3 +225,48 @@ def take_vjp(g: Any, x: Any, index: Any, axis: Any) -> Any:
     else:
         np.add.at(out, (slice(None),) * (axis % out.ndim) + (index,), g)
     return out
+
+
+def take_along_axis_vjp(g: Any, x: Any, indices: Any, axis: Any) -> Any:
+    """The cotangent of ``x`` in ``np.take_along_axis(x, indices, axis)``: ``g`` added
+    where it was read (repeated indices add up)."""
+    import numpy as np
+
+    out = np.zeros(np.shape(x), np.result_type(np.asarray(x).dtype, 0.0))
+    if axis is None:
+        np.add.at(out.reshape(-1), indices, g)
+        return out
+    g = np.asarray(g)
+    axis %= out.ndim
+    # every other axis: its own position (0 where x has one entry that was broadcast)
+    where = [indices if k == axis else np.arange(n).reshape((1,) * k + (n,)
+                                                           + (1,) * (g.ndim - k - 1)) % size
+             for k, (n, size) in enumerate(zip(g.shape, out.shape))]
+    np.add.at(out, tuple(where), g)
+    return out
+
+
+def diagonal_vjp(g: Any, x: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Any:
+    """The cotangent of ``x`` in ``np.diagonal(x, offset, axis1, axis2)``: ``g`` put back
+    on that diagonal, zeros elsewhere."""
+    import numpy as np
+
+    out = np.zeros(np.shape(x), np.result_type(np.asarray(x).dtype, 0.0))
+    n = np.shape(g)[-1]
+    rows = np.arange(n) + max(-offset, 0)
+    cols = np.arange(n) + max(offset, 0)
+    np.moveaxis(out, (axis1, axis2), (-2, -1))[..., rows, cols] = g  # a view of out
+    return out
+
+
+def tile_vjp(g: Any, x: Any, reps: Any) -> Any:
+    """The cotangent of ``x`` in ``np.tile(x, reps)``: the tiles of ``g`` added up."""
+    import numpy as np
+
+    shape = np.shape(x)
+    reps = tuple(np.atleast_1d(reps).tolist())
+    d = max(len(shape), len(reps))
+    sizes = (1,) * (d - len(shape)) + tuple(shape)
+    counts = (1,) * (d - len(reps)) + reps
+    split = [n for pair in zip(counts, sizes) for n in pair]  # (tiles, entries) per axis
+    return np.reshape(np.reshape(g, split).sum(axis=tuple(range(0, 2 * d, 2))), shape)

@@ -171,6 +171,12 @@ def matrices(*extra: Shape) -> st.SearchStrategy[tuple]:
     return _well_conditioned(extra)
 
 
+def _stack_of_matrices() -> st.SearchStrategy[tuple]:
+    """A stack of two ``n x n`` matrices ``3 I + R``, ``|R_ij| <= 0.5``."""
+    return operands((2, "n", "n"), elements=Uniform(-0.5, 0.5)).map(
+        lambda args: (args[0] + 3.0 * np.eye(args[0].shape[-1]),))
+
+
 def _far_from_bounds(x, lo, hi) -> bool:
     return (np.min(np.abs(np.subtract(x, lo))) > 5 * MARGIN
             and np.min(np.abs(np.subtract(x, hi))) > 5 * MARGIN)
@@ -738,6 +744,121 @@ def einsum_broadcast_index(x, y):
     return np.einsum("ij,k->ik", x, y)
 
 
+
+# orderings and rearrangements
+def diagonal(x):
+    return np.diagonal(x)
+
+
+def diagonal_offset(x):
+    return np.diagonal(x, 1) * np.sum(np.diagonal(x, offset=-1) ** 2)
+
+
+def diagonal_axes(x):
+    return np.diagonal(x, -1, axis1=2, axis2=0)
+
+
+def method_diagonal(x):
+    return x.diagonal(1)
+
+
+def atleast_1d_number(s):
+    return np.atleast_1d(s) * np.arange(1.0, 3.0)
+
+
+def atleast_2d(x):
+    return np.atleast_2d(x) ** 2
+
+
+def atleast_3d(x):
+    return np.atleast_3d(x) * np.arange(1.0, 3.0)
+
+
+def roll_flat(x):
+    return np.roll(x, 1) * np.arange(x.size).reshape(x.shape)
+
+
+def roll_axis(x):
+    return np.roll(x, -1, axis=0) * x
+
+
+def roll_axes(x):
+    return np.roll(x, (1, 2), axis=(0, 1)) ** 2
+
+
+def tile(x):
+    return np.tile(x, 3) * np.arange(3.0 * len(x))
+
+
+def tile_promoted(x):
+    return np.sin(np.tile(x, (2, 1, 2)))
+
+
+def repeat_flat(x):
+    return np.repeat(x, 2) * np.arange(2.0 * x.size)
+
+
+def repeat_axis(x):
+    return np.repeat(x, 3, axis=1) ** 2
+
+
+def method_repeat(x):
+    return x.repeat(2, axis=-2) * np.sin(x.repeat(2, axis=0))
+
+
+def sort(x):
+    return np.sort(x) * np.arange(x.shape[-1])
+
+
+def sort_axis0(x):
+    return np.sort(x, axis=0) ** 2 * np.arange(1.0, 1.0 + x.shape[0])[:, None]
+
+
+def sort_flat(x):
+    return np.sin(np.sort(x, axis=None)) * np.arange(x.size)
+
+
+def index_argmax(x):
+    return x[np.argmax(x)] * x + x[np.argmin(x)]
+
+
+def argmax_axis(x):
+    return np.take_along_axis(x, np.argmax(x, axis=1, keepdims=True), axis=1) ** 2
+
+
+def argmin_axis(x):
+    return x[np.argmin(x, axis=0), np.arange(x.shape[1])] * x
+
+
+def index_argsort(x):
+    return x[np.argsort(x)] * np.arange(len(x))
+
+
+def method_arg(x):
+    return x[x.argmax()] * x[x.argmin()] + x[x.argsort()] ** 2
+
+
+def take_along_axis(x, idx):
+    return np.take_along_axis(x, idx, axis=0)
+
+
+def slogdet(a):
+    return np.linalg.slogdet(a)[1]
+
+
+def slogdet_unpacked(a):
+    sign, logdet = np.linalg.slogdet(a)
+    return sign * logdet ** 2 + np.sum(a * a)
+
+
+def method_clip_one_bound(x):
+    return x.clip(-1.0) * x.clip(max=1.0)
+
+
+def flip_axes(x):
+    return np.flip(x, axis=(0, -1)) * x
+
+
 # indexing
 def index_int(x):
     return x[1] * x[-1]
@@ -1191,6 +1312,7 @@ CASES: list[Case] = [
     Case("solve[matrix]", solve, matrices(("n", "k")), "a = 3I + R, |R_ij| <= 0.5"),
     Case("inv", inv, matrices(), "a = 3I + R, |R_ij| <= 0.5"),
     Case("det", det, matrices(), "a = 3I + R, |R_ij| <= 0.5"),
+    Case("det[stack]", det, _stack_of_matrices(), "a[k] = 3I + R, |R_ij| <= 0.5"),
     Case("quadratic_form", quadratic_form, matrices(("n",)), "a = 3I + R, |R_ij| <= 0.5"),
     # shapes
     Case("reshape_tuple", reshape_tuple, operands((2, 3)), "all"),
@@ -1241,6 +1363,41 @@ CASES: list[Case] = [
     Case("einsum_outer", einsum_outer, operands(("m",), N), "all"),
     Case("einsum_three", einsum_three, operands(("m", "k"), ("k", "n"), N), "all"),
     Case("einsum_broadcast_index", einsum_broadcast_index, operands(MAT, ("k",)), "all"),
+    # orderings and rearrangements
+    Case("diagonal", diagonal, operands(SQ), "all"),
+    Case("diagonal_offset", diagonal_offset, operands(("M", "N")), "all"),
+    Case("diagonal_axes", diagonal_axes, operands(("m", "n", "k")), "all"),
+    Case("method_diagonal", method_diagonal, operands(("m", "N")), "all"),
+    Case("atleast_1d_number", atleast_1d_number, operands(()), "all"),
+    Case("atleast_2d[1d]", atleast_2d, operands(N), "all"),
+    Case("atleast_2d[2d]", atleast_2d, operands(MAT), "all"),
+    Case("atleast_3d[1d]", atleast_3d, operands(N), "all"),
+    Case("atleast_3d[2d]", atleast_3d, operands((2, "n")), "all"),
+    Case("roll_flat", roll_flat, operands(MAT), "all"),
+    Case("roll_axis", roll_axis, operands(MAT), "all"),
+    Case("roll_axes", roll_axes, operands(("m", "n", "k")), "all"),
+    Case("tile", tile, operands(N), "all"),
+    Case("tile_promoted", tile_promoted, operands(MAT), "all"),
+    Case("repeat_flat", repeat_flat, operands(MAT), "all"),
+    Case("repeat_axis", repeat_axis, operands(MAT), "all"),
+    Case("method_repeat", method_repeat, operands(MAT), "all"),
+    Case("sort", sort, distinct(MAT), "no ties"),
+    Case("sort_axis0", sort_axis0, distinct(("M", "n")), "no ties"),
+    Case("sort_flat", sort_flat, distinct(("m", "n", "k")), "no ties"),
+    Case("index_argmax", index_argmax, distinct(("N",)), "no ties"),
+    Case("argmax_axis", argmax_axis, distinct(("m", "N")), "no ties"),
+    Case("argmin_axis", argmin_axis, distinct(("M", "n")), "no ties"),
+    Case("index_argsort", index_argsort, distinct(N), "no ties"),
+    Case("method_arg", method_arg, distinct(("N",)), "no ties"),
+    Case("take_along_axis", take_along_axis,
+         operands((3, "n")).map(lambda a: (a[0], np.array([[2, 0, 2, 1][:a[0].shape[1]]]))),
+         "all", wrt=(0,)),
+    Case("slogdet", slogdet, matrices(), "a = +-3I + R, |R_ij| <= 0.5"),
+    Case("slogdet[stack]", slogdet, _stack_of_matrices(), "a[k] = 3I + R, |R_ij| <= 0.5"),
+    Case("slogdet_unpacked", slogdet_unpacked, matrices(), "a = +-3I + R, |R_ij| <= 0.5"),
+    Case("method_clip_one_bound", method_clip_one_bound,
+         operands(MAT, elements=Between((-1.0, 1.0))), "x at least 0.05 from the bounds"),
+    Case("flip_axes", flip_axes, operands(("m", "n", "k")), "all"),
     # indexing
     Case("index_int", index_int, operands(("M", "n")), "all"),
     Case("index_slice", index_slice, operands((4,)), "all"),

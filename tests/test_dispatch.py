@@ -313,15 +313,16 @@ def test_forward_tangents_have_the_output_shape():
     assert_close(db, np.ones(3))
 
 
-def sorted_sum(x):
-    return np.sum(np.sort(x) * np.arange(3.0))
+def partitioned_sum(x):  # (np.sort has rules since issue 16)
+    return np.sum(np.partition(x, 1) * np.arange(3.0))
 
 
 def fft_sum(x):
     return np.sum(np.abs(np.fft.fft(x)))
 
 
-@pytest.mark.parametrize("fn, name", [(sorted_sum, "numpy.sort"), (fft_sum, "numpy.fft.fft")])
+@pytest.mark.parametrize("fn, name", [(partitioned_sum, "numpy.partition"),
+                                     (fft_sum, "numpy.fft.fft")])
 def test_unknown_numpy_function_raises_naming_it(fn, name):
     with pytest.raises(NoDerivativeRuleError, match=name.replace(".", r"\.")) as info:
         grad(fn)(np.ones(3))

@@ -26,6 +26,7 @@ import inspect
 import itertools
 import linecache
 import math
+import re
 
 import numpy as np
 import pytest
@@ -394,7 +395,25 @@ def hess_inner(a, b):  # np.inner's cotangents of matrices are np.tensordot: hvp
     return np.sum(np.sin(np.inner(a, b)))
 
 
+def hess_sort(x):  # sorting permutes: the Hessian is the permuted one of the sum
+    return np.sum(np.sort(x) ** 3 * np.arange(1.0, 1.0 + x.size))
+
+
+def hess_argmax(x):  # integer results index x
+    return x[np.argmax(x)] ** 3 + np.sum(x[np.argsort(x)] ** 2 * np.arange(x.size))
+
+
+def hess_rearranged(x):
+    return (np.sum(np.tile(np.diagonal(x), 2) ** 3) + np.sum(np.atleast_3d(x) ** 4)
+            + np.sum(np.roll(np.repeat(x, 2, axis=1), 1) ** 2 * x.repeat(2, axis=1)))
+
+
+def hess_slogdet(a):
+    return np.linalg.slogdet(a)[1] ** 2 + np.linalg.slogdet(a @ a.T)[1]
+
+
 SECOND_ORDER = [hess_logsumexp, hess_mixed, hess_quadratic, hess_norm, hess_bias, hess_inner,
+                hess_sort, hess_argmax, hess_rearranged, hess_slogdet,
                 by_name("elementwise_chain").fn, by_name("loop_over_array").fn]
 SECOND_INPUTS = {
     "hess_logsumexp": operands(("n",)),
@@ -403,6 +422,10 @@ SECOND_INPUTS = {
     "hess_norm": operands(("n",), elements=Uniform(0.5, 2.0)),
     "hess_bias": operands(("m", "n"), ("n",)),
     "hess_inner": operands(("m", "n"), (3, "n"), elements=Uniform(-1.0, 1.0)),
+    "hess_sort": distinct(("n",)),
+    "hess_argmax": distinct(("n",)),
+    "hess_rearranged": operands(("n", "n")),
+    "hess_slogdet": by_name("slogdet").inputs,
     "elementwise_chain": operands((2, "n")),
     "loop_over_array": operands(("n",)),
 }
@@ -644,8 +667,8 @@ def test_arguments_are_never_mutated(fn):
         "a returned gradient is (a view of) an argument", x, y)
 
 
-def unknown_sort(x):
-    return np.sum(np.sort(x) * np.arange(3.0))
+def unknown_partition(x):
+    return np.sum(np.partition(x, 1) * np.arange(3.0))
 
 
 def unknown_fft(x):
@@ -664,7 +687,7 @@ def unknown_eigvalsh(x):
     return np.sum(np.linalg.eigvalsh(np.outer(x, x)))
 
 
-UNKNOWN = [(unknown_sort, "sort"), (unknown_fft, "fft"), (unknown_cumprod, "cumprod"),
+UNKNOWN = [(unknown_partition, "partition"), (unknown_fft, "fft"), (unknown_cumprod, "cumprod"),
            (unknown_median, "median"), (unknown_eigvalsh, "eigvalsh")]
 
 
@@ -674,6 +697,134 @@ def test_unknown_numpy_function_raises_naming_it(fn, name):
         grad(fn)(np.array([0.3, -1.2, 2.0]))
     with pytest.raises(NoDerivativeRuleError, match=name):
         jvp(fn)(np.array([0.3, -1.2, 2.0]), np.ones(3))
+
+
+# --- orderings, integer results and slogdet: exact numbers (issue 16) -------------------------
+def top_by_argmax(x):
+    return x[np.argmax(x)]
+
+
+def top_by_sort(x):
+    return np.sort(x)[-1]
+
+
+def bottom_by_argmin(x):
+    return x[np.argmin(x)]
+
+
+def ranked(x):
+    return np.sum(np.sort(x) * np.arange(4.0))
+
+
+def logabsdet(a):
+    return np.linalg.slogdet(a)[1]
+
+
+def signed_logdet(a):
+    sign, logdet = np.linalg.slogdet(a)
+    return sign * logdet
+
+
+ORDERED = np.array([0.3, -1.2, 2.0, 0.7])
+DIAGONAL = np.array([[2.0, 0.0], [0.0, -4.0]])  # det -8: sign -1, log|det| = log 8
+
+
+@pytest.mark.parametrize("fn, arg, expected", [
+    (top_by_argmax, ORDERED, [0.0, 0.0, 1.0, 0.0]),
+    (top_by_sort, ORDERED, [0.0, 0.0, 1.0, 0.0]),
+    (bottom_by_argmin, ORDERED, [0.0, 1.0, 0.0, 0.0]),
+    (ranked, ORDERED, [1.0, 0.0, 3.0, 2.0]),  # each entry's rank
+    (logabsdet, DIAGONAL, [[0.5, 0.0], [0.0, -0.25]]),  # inv(a).T
+    (signed_logdet, DIAGONAL, [[-0.5, 0.0], [0.0, 0.25]]),  # the sign is a constant
+], ids=["argmax", "sort-last", "argmin", "sort-ranks", "slogdet", "slogdet-sign"])
+def test_orderings_and_slogdet_give_exact_gradients(fn, arg, expected):
+    """The cotangent of an ordering goes back through its permutation; np.argmax's integer
+    indexes x without a derivative of its own; d log|det a| = inv(a).T. Exact, in reverse
+    and forward mode, specialized and shape-generic."""
+    tangent = np.arange(1.0, arg.size + 1.0).reshape(arg.shape)
+    along = float(np.sum(np.multiply(expected, tangent)))
+    for g, forward in ((grad(fn), jvp(fn)), (grad(fn).general, jvp(fn).general)):
+        assert np.array_equal(g(arg), expected), g(arg)
+        assert forward(arg, tangent) == (fn(arg), along)
+
+
+def dets(a):
+    return np.sum(np.linalg.det(a) * np.array([1.0, 2.0]))
+
+
+def logdets(a):
+    return np.sum(np.linalg.slogdet(a)[1] * np.array([1.0, 2.0]))
+
+
+def det_of(a):
+    return np.linalg.det(a)
+
+
+DET_TANGENT = jvp(det_of)
+
+
+def det_tangent_along_identity(a):  # det(a) tr(inv(a)): the trace for a 2 x 2 matrix
+    return DET_TANGENT(a, np.eye(2))[1]
+
+
+def test_determinants_of_a_stack_and_second_order():
+    """Each matrix of a stack gets its own cotangent (np.linalg.det's was broadcast across
+    the last axis); reverse mode runs over det's tangent (it read np.trace's axes)."""
+    a = np.stack([DIAGONAL, np.array([[1.0, 0.0], [0.0, 0.5]])])
+    expected = [[[0.5, 0.0], [0.0, -0.25]], [[2.0, 0.0], [0.0, 4.0]]]
+    assert np.array_equal(grad(logdets)(a), expected)
+    assert np.allclose(grad(dets)(a), [[[-4.0, 0.0], [0.0, 2.0]], [[1.0, 0.0], [0.0, 2.0]]],
+                       rtol=1e-15, atol=0.0)  # (LAPACK's det of diag(2, -4): -8 - 2 ulp)
+    assert np.allclose(grad(det_tangent_along_identity)(DIAGONAL), np.eye(2), rtol=0.0,
+                       atol=1e-15)
+    # d inv(a).T = -inv(a).T da.T inv(a).T: along E_00 of the first matrix, -0.25 there
+    h = hessian(logabsdet)(DIAGONAL)
+    assert h.shape == (2, 2, 2, 2) and h[0, 0, 0, 0] == -0.25 and h[1, 1, 1, 1] == -0.0625
+
+
+def test_orderings_read_like_numpy():
+    """The generated gradients: the inverse permutation as an argsort of the argsort, the
+    integer index as it was written, slogdet's inv(a).T; no leftover ones or zeros."""
+    sources = {fn.__name__: grad(fn).specialize(arg).source
+               for fn, arg in ((top_by_argmax, ORDERED), (ranked, ORDERED),
+                               (logabsdet, DIAGONAL))}
+    assert "dx[np.argmax(x)] += 1.0" in sources["top_by_argmax"], sources["top_by_argmax"]
+    assert ("dx = np.take_along_axis(_c, np.argsort(np.argsort(x)), axis=-1)"
+            in sources["ranked"]), sources["ranked"]
+    assert "* np.linalg.inv(a).T" in sources["logabsdet"], sources["logabsdet"]
+    # forward mode's tangent of the pair, read at [1], is the tangent of log|det a| itself
+    sources["jvp"] = jvp(logabsdet).specialize(DIAGONAL, DIAGONAL).source
+    assert "dout = np.sum(np.linalg.inv(a).T * da)" in sources["jvp"], sources["jvp"]
+    for text in sources.values():
+        assert not any(s in text for s in ("* 1.0", "1.0 *", "+ 0.0", "0.0 +")), text
+
+
+def sorts_in_place(x):
+    x.sort()
+    return np.sum(x * np.arange(3.0))
+
+
+def two_at_once(x):
+    a, b = np.atleast_1d(x, x)
+    return np.sum(a * b)
+
+
+def repeats_per_entry(x):
+    return np.sum(np.repeat(x, (1, 2, 1)))
+
+
+@pytest.mark.parametrize("fn, message", [
+    (sorts_in_place, "method call .sort(...)"),
+    (two_at_once, "np.atleast_1d takes one array here"),
+    (repeats_per_entry, "np.repeat takes one int repeats here")],
+    ids=["x.sort()", "atleast_1d-two", "repeat-per-entry"])
+def test_unsupported_forms_of_the_orderings_raise(fn, message):
+    """x.sort() sorts in place (it is not np.sort); np.atleast_1d of several arrays and
+    np.repeat with a count per entry are refused where they are written."""
+    x = np.array([0.3, -1.2, 2.0])
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match=re.escape(message)):
+        grad(fn)(x)
+    assert np.array_equal(x, [0.3, -1.2, 2.0])
 
 
 # --- constructors of a differentiated value: differentiated, never constant (issue 15) ------

@@ -2,8 +2,11 @@
 
 import math
 import textwrap
+from dataclasses import replace
 
 from s2s_ad.frontend.lower import lift
+from s2s_ad.ir.builder import Emitter
+from s2s_ad.ir.core import Region
 from s2s_ad.optimize import count_ops, optimize
 from s2s_ad.optimize.copyprop import copyprop
 from s2s_ad.optimize.cse import cse
@@ -84,6 +87,21 @@ def test_simplify_moves_signs_outward():
           _t4 = add _t2 _t3
           return _t4
     """)
+
+
+def test_simplify_reads_an_item_of_a_tuple_built_here():
+    """``(a, b)[1] -> b``: forward mode's tangent of a pair (``np.linalg.slogdet``'s) read by
+    a constant index."""
+    def f(x, y):
+        return x
+
+    fn = lift(f)
+    for index, expected in ((1, "return y"), (-2, "return x"),
+                            (2, "_t1 = tuple x y\n  _t2 = getitem _t1 2\n  return _t2")):
+        e = Emitter(Region(list(fn.params)))
+        e.region.results = [e.getitem(e.tuple(*fn.params), index)]
+        assert ir_text(dce(simplify(replace(fn, body=e.region)))) == (
+            "fn f(x, y):\n  " + expected)  # (out of range: left to raise at run time)
 
 
 def test_cse_shares_commuted_and_repeated_expressions():

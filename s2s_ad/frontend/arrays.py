@@ -17,6 +17,8 @@ import numpy as np
 from ..ir.core import Value
 from ..primitives.numpy import ATTRIBUTES, CONSTRUCTORS, METHODS, SIGNATURES
 
+# results that are a pair, read by item (np.linalg.slogdet(a)[1], `sign, logdet = ...`)
+_PAIRS = frozenset({"np.linalg.slogdet"})
 # run when the derivative is built if every argument is a constant (never np.random)
 _CONSTANT_CONSTRUCTORS = {np.array, np.asarray, np.zeros, np.ones, np.full, np.eye,
                           np.identity, np.arange, np.linspace, np.logspace, np.geomspace, np.tri}
@@ -44,6 +46,12 @@ class Arrays:
             raise self.error(node, f"bad call to {label}: {exc}") from None
         names = list(bound.arguments)
         operands, given = names[:n], dict(list(bound.arguments.items())[n:])
+        if names and bound.signature.parameters[names[0]].kind is inspect.Parameter.VAR_POSITIONAL:
+            arrays = bound.arguments[names[0]]  # np.atleast_1d(*arys): one array here
+            if len(arrays) != 1:
+                raise self.error(node, f"{label} takes one array here",
+                                 hint=f"call {label} once per array")
+            bound.arguments[names[0]] = arrays[0]
         if prim in ("np.concatenate", "np.stack", "np.hstack", "np.vstack"):
             pieces = bound.arguments[operands[0]]
             if isinstance(pieces, Value):
@@ -58,11 +66,20 @@ class Arrays:
         if prim == "np.clip":
             return self.clip(values, node)
         attrs = self.static_attrs(label, given, allowed, node)
+        repeats = attrs.get("repeats")
+        if prim == "np.repeat" and (isinstance(repeats, bool)
+                                    or not isinstance(repeats, (int, np.integer))):
+            raise self.error(node, "np.repeat takes one int repeats here (the same count for "
+                             "every entry)", hint="repeat each entry separately and join the "
+                             "pieces with np.concatenate")
         if prim == "np.linalg.norm" and attrs.pop("ord", None) not in (None, "fro"):
             raise self.error(node, "only the default (2-norm / Frobenius) np.linalg.norm is "
                              "differentiable here", hint="write the norm out: "
                              "np.sum(np.abs(x) ** p) ** (1 / p)")
-        return self.e.emit(prim, *values, **attrs)[0]
+        out = self.e.emit(prim, *values, **attrs)[0]
+        if prim in _PAIRS:  # (sign, logabsdet): its items, to unpack or index
+            return tuple(self.e.getitem(out, k) for k in range(2))
+        return out
 
     def constructor(self, prim: str, label: str, obj: Any, args: list, kwargs: dict,
                     node: ast.Call) -> Value:
@@ -157,6 +174,10 @@ class Arrays:
             return None
         if name in ("reshape", "transpose") and len(args) > 1:
             args = [tuple(args)]  # x.reshape(2, 3) is np.reshape(x, (2, 3))
+        if name == "clip" and len(args) <= 2 and set(kwargs) <= {"min", "max"}:
+            # x.clip(lo), x.clip(max=hi): a bound left out is None (np.clip needs both)
+            bounds = dict(zip(("min", "max"), args)) | kwargs
+            args, kwargs = [bounds.get(b, self.e.const(None)) for b in ("min", "max")], {}
         from ..primitives import PRIMITIVES
 
         obj = PRIMITIVES[prim].callables[0]

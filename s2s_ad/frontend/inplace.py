@@ -25,7 +25,8 @@ from ..ir.core import Function, Op, Region, Value
 # ops whose result may share its first operand's memory, or hold it (``tuple``: any operand)
 _SHARING = frozenset({"getitem", "getitem_mut", "T", "np.transpose", "np.reshape", "np.ravel",
                       "np.squeeze", "np.expand_dims", "np.swapaxes", "np.broadcast_to",
-                      "np.asarray", "np.diagonal", "np.atleast_1d", "np.atleast_2d", "copy",
+                      "np.asarray", "np.diagonal", "np.atleast_1d", "np.atleast_2d",
+                      "np.atleast_3d", "np.flip", "copy",
                       "tuple"})
 _LOOPS = ("for_range", "while")
 

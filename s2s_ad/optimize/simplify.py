@@ -175,6 +175,14 @@ def _pos(op: Op, f: _Facts) -> Value | Op | None:
     return f.same(op.args[0])  # +x -> x
 
 
+def _getitem(op: Op, f: _Facts) -> Value | Op | None:
+    t, i = op.args
+    k, items = f.const(i), f.defined_by(t, "tuple")
+    if items is not None and type(k) is int and -len(items.args) <= k < len(items.args):
+        return items.args[k]  # (a, b)[1] -> b: no arithmetic
+    return None
+
+
 def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
     """Results that need no branch: the same value on both sides, or the condition itself."""
     then, other = op.regions
@@ -199,7 +207,7 @@ def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
 
 RULES: dict[str, Callable[[Op, _Facts], Value | Op | None]] = {
     "add": _add, "sub": _sub, "mul": _mul, "truediv": _truediv, "neg": _neg, "pow": _pow,
-    "pos": _pos, "select": _select,
+    "pos": _pos, "select": _select, "getitem": _getitem,
 }
 
 

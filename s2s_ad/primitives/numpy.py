@@ -8,8 +8,9 @@ rules put the cotangent back on the reduced axes.
 Conventions at kinks: ``np.abs`` has derivative +1 at 0; ``np.maximum``/``np.minimum``
 give each operand half the cotangent at a tie (like ``max``/``min``; a tangent is likewise
 ``(dx + dy) / 2`` there), and ``np.max``/``np.min`` share it equally among the tied entries;
-``np.clip(x, lo, hi)`` gives it all to ``x`` at a bound; ``np.sign`` and comparisons carry no
-derivative.
+``np.clip(x, lo, hi)`` gives it all to ``x`` at a bound; ``np.sort`` at a tie follows the
+order ``np.argsort`` picks (the derivative on one side); ``np.sign``, comparisons and
+``np.argmax``/``np.argmin``/``np.argsort`` carry no derivative.
 """
 
 from __future__ import annotations
@@ -377,6 +378,24 @@ defvjp("np.trace", lambda e, g, x: e.mul(g, _np(e, "eye", e.getitem(_shape(e, x)
 defjvp("np.trace", _jvp_same("trace"))
 
 
+def _inv_t(e, a):
+    """``inv(a).T``, the last two axes swapped for a stack of matrices."""
+    inv = _np(e, "linalg.inv", a)
+    return e.T(inv) if e.ndim(a) == 2 else _swap(e, inv)
+
+
+def _per_matrix(e, g, a):
+    """``g``, one number per matrix of ``a``, ready to scale them: ``g[..., None, None]``
+    for a stack (or a rank known only at run time)."""
+    return g if e.ndim(a) == 2 else _np(e, "expand_dims", g, axis=(-2, -1))
+
+
+def _dlogdet(e, da, a):
+    """The tangent of ``log|det a|`` along ``da``: ``sum(inv(a).T * da)`` per matrix."""
+    dl = e.mul(_inv_t(e, a), da)
+    return _np(e, "sum", dl) if e.ndim(a) == 2 else _np(e, "sum", dl, axis=(-2, -1))
+
+
 def _vjp_solve(e, g, a, b, wrt_a):
     # x = solve(a, b): db = solve(a.T, g), da = -db x.T
     db = _np(e, "linalg.solve", _swap(e, a), g)
@@ -398,14 +417,16 @@ defjvp("np.linalg.solve", lambda e, da, a, b: e.neg(_np(e, "linalg.solve", a, e.
 defvjp("np.linalg.inv", _vjp_inv)
 defjvp("np.linalg.inv", lambda e, da, a: e.neg(e.matmul(_np(e, "linalg.inv", a), e.matmul(
     da, _np(e, "linalg.inv", a)))))
-defvjp("np.linalg.det", lambda e, g, a: e.mul(e.mul(g, _np(e, "linalg.det", a)),
-                                              _swap(e, _np(e, "linalg.inv", a))))
-defjvp("np.linalg.det", lambda e, da, a: e.mul(_np(e, "linalg.det", a), _np(
-    e, "trace", e.matmul(_np(e, "linalg.inv", a), da), axis1=-2, axis2=-1)))
+defvjp("np.linalg.det", lambda e, g, a: e.mul(_per_matrix(e, e.mul(g, _np(e, "linalg.det", a)),
+                                                          a), _inv_t(e, a)))
+defjvp("np.linalg.det", lambda e, da, a: e.mul(_np(e, "linalg.det", a), _dlogdet(e, da, a)))
 
 
 # --- shapes ----------------------------------------------------------------------------------
 def _back_to(e, g, x):
+    shape = e.shapes.get(x)
+    if shape is not None and e.shapes.get(g) == shape:
+        return g  # already x's shape
     return _np(e, "reshape", g, _shape(e, x))
 
 
@@ -626,6 +647,156 @@ defjvp("take_vjp", lambda e, dg, g, x, i, axis=None: e.take_vjp(dg, x, i, axis=a
        None)
 
 
+# --- orderings and rearrangements ------------------------------------------------------------
+# np.sort(x) is np.take_along_axis(x, np.argsort(x)): its tangent goes through that
+# permutation, its cotangent back through the inverse one (at a tie, through the order
+# np.argsort picks: one of the one-sided derivatives). np.argmax, np.argmin and np.argsort
+# are integers: no derivative, and x[np.argmax(x)] reads x like any index. The cotangents of
+# np.diagonal, np.take_along_axis and np.tile are scatters: a helper, linear in the
+# cotangent (np.tile's tiles are summed with a reshape where the operand's shape is known).
+for _name in ("diagonal atleast_1d atleast_2d atleast_3d roll tile repeat sort argsort "
+              "take_along_axis linalg.slogdet").split():
+    _defnp(_name)
+for _name in ("argmax", "argmin"):
+    _defnp(_name, reduction=True)  # a number unless an axis is given
+nondifferentiable("np.argmax", "np.argmin", "np.argsort")
+
+
+def _kind_of(e, v, like):
+    """``v``, known to be shaped like ``like`` (a scatter's or a permutation's result: the
+    shapes hook cannot run those on stand-ins of integer indices)."""
+    e.share_kind(v, like)
+    return v
+
+
+def _along(axis, default=-1):
+    """``axis=`` as written: nothing for the default."""
+    return {} if axis == default else {"axis": axis}
+
+
+def _order(e, x, axis, attrs):
+    """The permutation ``np.sort(x, axis, **attrs)`` applies: ``np.argsort`` of the same."""
+    return _np(e, "argsort", x, **_along(axis), **attrs)
+
+
+def _vjp_sort(e, g, x, axis=-1, **attrs):
+    # sorted[j] = x[order[j]], so dx[i] = g[inverse[i]] with inverse = argsort(order)
+    inverse = _np(e, "argsort", _order(e, x, axis, attrs), **_along(-1 if axis is None
+                                                                      else axis))
+    if axis is None:  # np.sort(x, axis=None) sorts x flattened
+        return _back_to(e, _kind_of(e, _np(e, "take", g, inverse), g), x)
+    return _kind_of(e, _np(e, "take_along_axis", g, inverse, axis=axis), x)
+
+
+def _jvp_sort(e, dx, x, axis=-1, **attrs):
+    order = _order(e, x, axis, attrs)
+    if axis is None:
+        return _kind_of(e, _np(e, "take", dx, order), order)
+    return _kind_of(e, _np(e, "take_along_axis", dx, order, axis=axis), x)
+
+
+defvjp("np.sort", _vjp_sort)
+defjvp("np.sort", _jvp_sort)
+defvjp("np.take_along_axis", lambda e, g, x, i, axis=-1: _kind_of(e, e.take_along_axis_vjp(
+    g, x, i, axis=axis), x), None)
+defjvp("np.take_along_axis", lambda e, dx, x, i, axis=-1: _np(e, "take_along_axis", dx, i,
+                                                               axis=axis), None)
+defprim("take_along_axis_vjp", Call(runtime.take_along_axis_vjp, "take_along_axis_vjp"),
+        doc="the cotangent of np.take_along_axis")
+# take_along_axis_vjp(g, x, i, axis) and diagonal_vjp(g, x) are linear in g
+defvjp("take_along_axis_vjp", lambda e, ct, g, x, i, axis: _kind_of(e, _np(
+    e, "take_along_axis", ct, i, axis=axis), g), None, None, None)
+defjvp("take_along_axis_vjp", lambda e, dg, g, x, i, axis: _kind_of(e, e.take_along_axis_vjp(
+    dg, x, i, axis=axis), x), None, None, None)
+defvjp("np.diagonal", lambda e, g, x, **attrs: _kind_of(e, e.diagonal_vjp(g, x, **attrs), x))
+defjvp("np.diagonal", _jvp_same("diagonal"))
+defprim("diagonal_vjp", Call(runtime.diagonal_vjp, "diagonal_vjp"),
+        doc="the cotangent of np.diagonal: g on that diagonal, zeros elsewhere")
+defvjp("diagonal_vjp", lambda e, ct, g, x, **attrs: _np(e, "diagonal", ct, **attrs), None)
+defjvp("diagonal_vjp", lambda e, dg, g, x, **attrs: _kind_of(e, e.diagonal_vjp(dg, x, **attrs),
+                                                              x), None)
+for _name in ("atleast_1d", "atleast_2d", "atleast_3d"):
+    defvjp("np." + _name, lambda e, g, x: _np(e, "sum", g) if e.scalar(x) else _back_to(e, g, x))
+    defjvp("np." + _name, _jvp_same(_name))
+defvjp("np.roll", lambda e, g, x, shift, **attrs: _np(
+    e, "roll", g, shift=tuple(-s for s in shift) if isinstance(shift, tuple) else -shift,
+    **attrs))
+defjvp("np.roll", _jvp_same("roll"))
+
+
+def _vjp_tile(e, g, x, reps):
+    """The tiles of ``g`` added up: ``np.sum(np.reshape(g, (tiles, size, ...)), axis=...)``,
+    or ``tile_vjp`` where ``x``'s shape is known only at run time."""
+    if e.scalar(x):
+        return _np(e, "sum", g)
+    shape = e.shapes.get(x)
+    if shape is None:
+        return e.tile_vjp(g, x, reps=reps)
+    counts = tuple(int(n) for n in np.atleast_1d(reps))
+    d = max(len(shape), len(counts))
+    split, axes = [], []
+    for n, size in zip((1,) * (d - len(counts)) + counts, (1,) * (d - len(shape)) + shape):
+        if n != 1:  # an axis of tiles, then the entries of one
+            axes.append(len(split))
+            split.append(n)
+        split.append(size)
+    if axes:
+        g = _np(e, "sum", _np(e, "reshape", g, e.const(tuple(split))),
+                axis=axes[0] if len(axes) == 1 else tuple(axes))
+    return _back_to(e, g, x)
+
+
+defvjp("np.tile", _vjp_tile)
+defjvp("np.tile", _jvp_same("tile"))
+defprim("tile_vjp", Call(runtime.tile_vjp, "tile_vjp"),
+        doc="the cotangent of np.tile, for an operand of a shape known only at run time")
+defvjp("tile_vjp", lambda e, ct, g, x, reps: _np(e, "tile", ct, reps=reps), None)
+defjvp("tile_vjp", lambda e, dg, g, x, reps: e.tile_vjp(dg, x, reps=reps), None)
+
+
+def _vjp_repeat(e, g, x, repeats, axis=None):
+    """Each run of ``repeats`` copies added up: a reshape that splits the runs off, a sum."""
+    if e.scalar(x):
+        return _np(e, "sum", g)
+    if axis is None:  # x flattened
+        runs = _np(e, "reshape", g, e.const((-1, repeats)))
+        return _back_to(e, _np(e, "sum", runs, axis=1), x)
+    shape = e.shapes.get(x)
+    if shape is not None:
+        axis %= len(shape)
+        runs = _np(e, "reshape", g, e.const(shape[:axis + 1] + (repeats,) + shape[axis + 1:]))
+        return _np(e, "sum", runs, axis=axis + 1)
+    # the shape known only at run time: the axis moved last, its runs summed, moved back
+    # (x may be a number: np.repeat takes it as np.atleast_1d(x))
+    last = _np(e, "moveaxis", g, source=axis, destination=-1)
+    summed = _np(e, "sum", _np(e, "reshape", last, e.const((-1, repeats))), axis=1)
+    like_x = _np(e, "reshape", summed, _shape(e, _np(e, "moveaxis", _np(e, "atleast_1d", x),
+                                                     source=axis, destination=-1)))
+    return _back_to(e, _np(e, "moveaxis", like_x, source=-1, destination=axis), x)
+
+
+defvjp("np.repeat", _vjp_repeat)
+defjvp("np.repeat", _jvp_same("repeat"))
+
+
+# (sign, log|det a|): the sign is constant where the determinant is not 0;
+# d log|det a| / da = inv(a).T
+defvjp("np.linalg.slogdet", lambda e, g, a: e.mul(_per_matrix(e, e.getitem(g, 1), a),
+                                                  _inv_t(e, a)))
+
+
+def _jvp_slogdet(e, da, a):
+    if e.ndim(a) == 2:
+        return e.tuple(0.0, _dlogdet(e, da, a))
+    sign = e.getitem(_np(e, "linalg.slogdet", a), 0)
+    return e.tuple(e.zero_adjoint(sign), _dlogdet(e, da, a))
+
+
+defjvp("np.linalg.slogdet", _jvp_slogdet)
+
+
+
+
 # --- constructors ----------------------------------------------------------------------------
 # np.linspace(a, b, n)[i] = a (1 - i/d) + b i/d (d = n - 1, or n with endpoint=False): the
 # weights are linspaces too; np.arange(a, b, h)[i] = a + i h (the stop, like np.arange(b)'s
@@ -740,6 +911,15 @@ SIGNATURES: dict[str, tuple[int, tuple[str, ...]]] = {
     "np.hstack": (1, ()), "np.vstack": (1, ()),
 }
 SIGNATURES["np.moveaxis"] = (1, ("source", "destination"))
+_SORTS = ("kind", "stable")
+SIGNATURES.update({
+    "np.diagonal": (1, ("offset", "axis1", "axis2")), "np.roll": (1, ("shift", "axis")),
+    "np.tile": (1, ("reps",)), "np.repeat": (1, ("repeats", "axis")),
+    "np.sort": (1, ("axis",) + _SORTS), "np.argsort": (1, ("axis",) + _SORTS),
+    "np.argmax": (1, _REDUCE), "np.argmin": (1, _REDUCE), "np.take_along_axis": (2, ("axis",)),
+    **{"np." + n: (1, ()) for n in ("atleast_1d", "atleast_2d", "atleast_3d",
+                                    "linalg.slogdet")},
+})
 # constructors: (operands, in NumPy's order; attributes they may be given). An operand left
 # out before a given one is its default (np.eye(n, k=1) is np.eye(n, None, 1))
 CONSTRUCTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -754,6 +934,7 @@ CONSTRUCTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 # array methods that are NumPy functions of the array
 METHODS = {n: "np." + n for n in ("sum mean prod max min var std reshape ravel squeeze "
-                                  "transpose cumsum dot clip copy swapaxes take").split()}
-METHODS["flatten"] = "np.ravel"
+                                  "transpose cumsum dot clip copy swapaxes take diagonal "
+                                  "repeat argmax argmin argsort").split()}
+METHODS["flatten"] = "np.ravel"  # (x.sort() sorts x in place: no NumPy function, refused)
 ATTRIBUTES = {"T": "T", "shape": ".shape", "ndim": ".ndim", "size": ".size", "dtype": ".dtype"}

@@ -156,7 +156,7 @@ def _visit_loop(op: Op, known: set[Value], visit: Any, index: bool = True) -> No
 # --- numbers or arrays, never lists, tuples or dicts ------------------------------------------
 # what a list operand may make of them: a list (``xs + ys``, ``xs * 2``, ``max(xs, ys)``)
 _KEEP_CONTAINERS = frozenset({"add", "mul", "copy", "max", "min"})
-_CONTAINER_RESULTS = frozenset({"np.split", ".shape"})
+_CONTAINER_RESULTS = frozenset({"np.split", ".shape", "np.linalg.slogdet"})
 _INT_RESULTS = frozenset({"floor", "ceil", "trunc", "int", "round", "bool", "len", "len_mut",
                           "floordiv", "mod", "not_", "lt", "le", "gt", "ge", "eq", "ne"})
 

@@ -30,7 +30,10 @@ _BY_EXAMPLE = frozenset({"np.expand_dims", "np.sum", ".sum", "np.mean", "np.max"
                          "np.prod", "T", "matmul", "np.swapaxes", "np.transpose", "np.reshape",
                          "np.outer", "np.dot", "np.take", "np.ones_like", "np.zeros_like",
                          "np.var", "np.std", "np.linalg.norm", "np.cumsum", "np.flip",
-                         "np.linalg.inv", "np.linalg.solve", "np.squeeze", "np.ravel"})
+                         "np.linalg.inv", "np.linalg.solve", "np.squeeze", "np.ravel",
+                         "np.diagonal", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d",
+                         "np.roll", "np.tile", "np.repeat", "np.sort", "np.argsort",
+                         "np.argmax", "np.argmin", "np.take_along_axis"})
 
 
 def track(e: Emitter) -> None:
@@ -106,7 +109,8 @@ def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
         out = e.append(prim, args, attrs, hint)
         _record(e, out, full)
         return out
-    if prim in _BY_EXAMPLE and None not in shapes:
+    if prim in _BY_EXAMPLE and all(s is not None or a in e.constants  # np.reshape's shape
+                                   for a, s in zip(args, shapes)):
         out = e.append(prim, args, attrs, hint)
         stand_ins = [e.constants[a] if a in e.constants else np.ones(s)
                      for a, s in zip(args, shapes)]
