@@ -12,7 +12,9 @@ lists and dicts -- with a point away from kinks where the Richardson oracle is w
 conditioned (or, for some, on a tie: integer-valued floats, repeated entries); the
 ``array`` family writes NumPy programs over small arrays (broadcasting, ``@``, reductions,
 indexing, slices from both ends and with negative steps, joins, arrays built from lists
-appended in loops, list arguments where arrays go, loops carrying arrays). ``seed_i``
+appended in loops, list arguments where arrays go, loops carrying arrays, orderings and
+rearrangements: ``np.sort``, an entry at ``np.argmax``, ``np.roll``, ``np.tile``,
+``np.repeat``, ``np.diagonal``, ``np.linalg.slogdet``...). ``seed_i``
 comes from ``random.Random(S)``; the families take turns unless ``--families`` (alias
 ``--family``) names some. Each program is checked by ``examine``: reverse mode (optimized
 and not) against Richardson-extrapolated central differences (at a tie: between the
@@ -79,6 +81,9 @@ ARRAY_CONSTRUCTS = {  # the same, for the array family
     "slice with both ends": r"\w\[-?\d+:-?\d+", "negative step": r":-\d\]",
     "list appended in a loop": r"\.append\(", "list argument": r"\bL\b",
     "abs/clip": r"\babs\(|np\.clip\(",
+    "ordering": r"np\.(sort|argsort|argmax|argmin)\(",
+    "rearrangement": r"np\.(flip|roll|tile|repeat|diagonal|atleast_\dd|take_along_axis)\(",
+    "slogdet": r"np\.linalg\.slogdet\(",
     "math of a number": r"math\.", "if": r"^\s+if ", "for range": r"for \w+ in range\(",
     "for over an array": r"for \w+ in (?!range\()", "+= on an array or number": r"\w [-+*]= ",
     "helper call": r"h\d\(",

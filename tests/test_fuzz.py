@@ -35,6 +35,7 @@ import math
 import os
 import re
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -42,6 +43,9 @@ from fuzz_programs import (
     COMPOSITIONS,
     FAMILIES,
     Program,
+    _instrument,
+    _Probe,
+    _settled,
     check,
     examine,
     load,
@@ -214,18 +218,18 @@ def test_the_writer_reaches_what_users_write():
 
 
 TIE = """def f(x, y):
-    return abs(x - 1.0) + 2.0 * x + max(y, x) * y
+    return abs(x - 1.0) + 2.0 * x + max(y, 2.0) * y
 """
 
 
 @pytest.mark.parametrize("dx, inside", [(4.2, False), (2.5, True), (0.9, False)])
 def test_at_a_tie_a_gradient_lies_between_the_one_sided_differences(dx, inside, monkeypatch):
-    """At x == y == 1.0 (abs at 0, max at a tie) d/dx may be anything from the left
-    difference (-1 + 2 + 0) to the right one (1 + 2 + 1): a subgradient; outside it is a
-    mismatch. Second derivatives are not checked there."""
-    program = Program(TIE, (1.0, 1.0), ("x", "y"), ("x", "y"), ("x", "y"), family="branch",
+    """At x == 1.0, y == 2.0 (abs at 0, max at a tie) d/dx may be anything from the left
+    difference (-1 + 2) to the right one (1 + 2): a subgradient; outside it is a mismatch.
+    Second derivatives are not checked there."""
+    program = Program(TIE, (1.0, 2.0), ("x", "y"), ("x", "y"), ("x", "y"), family="branch",
                       kink=True)
-    assert point_kind(program) == "kink"
+    assert point_kind(program) == "kink" and not settled(program).coupled
     real = s2s_ad.grad
 
     def grad(f, wrt=None, *, optimize=True):  # d/dx replaced by dx
@@ -243,6 +247,36 @@ def test_at_a_tie_a_gradient_lies_between_the_one_sided_differences(dx, inside, 
     assert (failure.kind == "mismatch: reverse vs differences") is not inside, failure.report()
     if not inside:
         assert "one-sided richardson" in failure.report()
+
+
+def settled(program: Program) -> Program:
+    """``program`` with its point's kind and coupled coordinates, as ``generate`` sets them."""
+    return _settled(program, _Probe(_instrument(program.source)), point_kind(program))
+
+
+COUPLED = """import numpy as np
+
+def f(W):
+    return np.sum(np.minimum(W, np.abs(W[1:2])))
+"""
+
+
+def test_a_coordinate_that_moves_two_ties_is_not_bounded_by_one_sided_differences():
+    """Campaign seed 2301: at W = [[0, 0, 1.5], [0, 0, 0]], d/dW[1, 0] is 1 on both sides
+    (min(W[0, 0], |W[1, 0]|) touches its tie without crossing it), and the conventions
+    (half of the cotangent to each side of a tie, abs' (0) = 1) give 1.5: an element of the
+    Clarke subdifferential, [0, 2], that no one-sided difference bounds. Such coordinates
+    (they move two tied decisions at once) are not compared; the others still are."""
+    W = np.array([[0.0, 0.0, 1.5], [0.0, 0.0, 0.0]])
+    program = settled(Program(COUPLED, (W,), ("W",), ("W",), (), family="array"))
+    assert program.kink
+    assert program.coupled == {(0, (1, 0)), (0, (1, 1)), (0, (1, 2))}
+    np.testing.assert_array_equal(s2s_ad.grad(load(COUPLED)["f"])(W),
+                                  [[0.5, 0.5, 0.0], [1.5, 1.5, 2.0]])
+    assert check(program, compositions=()) is None
+    failure = check(replace(program, coupled=frozenset()), compositions=())
+    assert failure is not None and failure.kind == "mismatch: reverse vs differences"
+    assert "W[1, 0]" in failure.report() and "W[0, 0]" in failure.report()
     outcomes = examine(program, compositions=COMPOSITIONS, first_order=False).outcomes
     assert all(outcomes[c] == "n/a: on a tie" for c in COMPOSITIONS if "grad" in c or
                c in ("hessian", "hvp"))
