@@ -616,7 +616,9 @@ class _Writer:
         items = ", ".join(self.leaf(sc) for _ in range(r.randint(2, 3)))
         headers.append((f"for {v} in ({items}):", [v], [], None, True))
         header, floats, ints, first, unrolled = r.choice(headers)
-        body.growing -= {n for n in sc.seqs if n in header.split(" in ", 1)[1]}
+        iterated = header.split(" in ", 1)[1]
+        if not unrolled or not iterated.startswith("("):  # (a display only reads the lists)
+            body.growing -= {n for n in sc.seqs if n in iterated}  # never appended to
         body.floats += floats
         body.ints += ints
         body.hot += floats

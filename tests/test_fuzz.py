@@ -980,3 +980,15 @@ def test_the_source_says_what_an_array_built_with_the_code_holds():
     name = re.match(r"# (\w+)", built).group(1)
     assert f"np.copy({name})" in built
     assert "#" not in s2s_ad.grad(weighted_by_a_global).specialize(x).source
+
+
+def test_a_loop_over_a_display_that_reads_a_growing_list_keeps_it_growing():
+    """Campaign seed 2304: ``for e3 in (ys1[i2 % 1], ys1[0]):`` inside the loop that appends
+    to ``ys1`` made the writer forget that ``ys1`` grows, and it then read ``ys1[0]`` in a
+    ternary's arm (the documented refusal: a list read in a branch of the loop that grows
+    it). The program of that seed now reads it only where s2s_ad differentiates it."""
+    from fuzz_programs import generate
+
+    program = generate(2085331469, "mixed")
+    assert "for e3 in (ys1[i2 % 1], ys1[0]):" in program.source
+    assert check(program) is None
