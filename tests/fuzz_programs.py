@@ -2029,7 +2029,8 @@ def _taken_on_a_side(point: Any, left: Any, right: Any) -> bool:
         return (isinstance(left, tuple) and isinstance(right, tuple)
                 and len(point) == len(left) == len(right)
                 and all(_taken_on_a_side(*d) for d in zip(point, left, right)))
-    return point == left or point == right
+    # (a side that took another branch may have an array's decisions here: not this one)
+    return any(not isinstance(side, tuple) and point == side for side in (left, right))
 
 
 def _one_sided(fn: Callable[[float], Any], side: int, h: float) -> Any:

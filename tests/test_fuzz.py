@@ -1015,3 +1015,14 @@ def test_value_and_grad_keeps_the_layout_of_an_array_updated_in_place():
     L = [[2.0, 2.0], [-1.0, 2.0], [2.0, -1.0]]
     value, _ = s2s_ad.value_and_grad(f)(x, L)
     assert value == f(x, L)
+
+
+def test_a_side_that_took_another_branch_is_not_the_points_decision():
+    """Campaign seed 2304 (generate(2991463677, 'array') then): moving a coordinate took the
+    other branch, where an np.maximum recorded an array's decisions in the slot of the
+    point's scalar comparison; comparing the two raised inside the generator."""
+    from fuzz_programs import _taken_on_a_side
+
+    assert _taken_on_a_side(np.False_, (True, True, True), np.False_)
+    assert not _taken_on_a_side(np.False_, (True, True, True), (False, False))
+    assert not _taken_on_a_side((False, True), np.False_, (True, True))
