@@ -295,9 +295,10 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     if kind not in _SCALAR_ONLY:
         return None
     primal = _lifted(f, memo)
-    if any(is_array_op(op.prim) for op in walk(primal.body)) or not _could_take_arrays(primal):
+    proven = scalar_values(primal)  # (one analysis for the three questions below)
+    if (any(is_array_op(op.prim) for op in walk(primal.body))
+            or not _could_take_arrays(primal, proven)):
         return None
-    proven = scalar_values(primal)
     if set(primal.body.results) <= proven:
         return None
     read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
@@ -306,20 +307,23 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         return None  # whether ints need their own code depends on the generic derivative
     generic = Deferred(lambda: _build(f, kind, wrt, optimize, mode, memo=memo))
     dispatcher = _specializing(f, kind, wrt, optimize, mode, generic, memo, hidden=True)
-    return _guarded(f, kind, wrt, optimize, mode, dispatcher, memo)
+    return _guarded(f, kind, wrt, optimize, mode, dispatcher, memo, proven=proven)
 
 
 def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher: Dispatcher,
-             memo: _Memo, ints: bool = False) -> Dispatcher | None:
+             memo: _Memo, ints: bool = False,
+             proven: set[Value] | None = None) -> Dispatcher | None:
     """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``), or
     ints (``ints``: a derivative would be one), the code for floats, starting with a check
     that sends other arguments to ``dispatcher`` (about 15 ns per argument, instead of a
-    dispatch per call). None if that code would still depend on shapes."""
+    dispatch per call). None if that code would still depend on shapes. ``proven``:
+    ``scalar_values`` of ``f``'s IR, where the caller has it."""
     primal = _lifted(f, memo)
     if any(is_array_op(op.prim) for op in walk(primal.body)):
         return None
     read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
-    proven = scalar_values(primal)  # no need to check what only a number can be
+    if proven is None:  # no need to check what only a number can be
+        proven = scalar_values(primal)
     numbers = [p for p in primal.params if p not in read_as_container  # `x: float`: trusted
                and (ints and p.hint not in primal.numbers or p not in proven)]
     if not numbers:
@@ -397,10 +401,11 @@ _INT_ARITHMETIC = frozenset({"add", "sub", "mul", "neg", "pos", "floordiv", "mod
 _TWO_FORMS = frozenset({"pow", "abs"})
 
 
-def _could_take_arrays(primal: Function) -> bool:
+def _could_take_arrays(primal: Function, numbers: set[Value] | None = None) -> bool:
     """Could an array argument change what the derivative must do? Not when the function
-    does no NumPy and every operand of its elementwise operators is proven a number."""
-    numbers = scalar_values(primal)
+    does no NumPy and every operand of its elementwise operators is proven a number
+    (``numbers``: ``scalar_values(primal)``, where the caller has it)."""
+    numbers = scalar_values(primal) if numbers is None else numbers
     return any(is_array_op(op.prim) or ((get(op.prim).broadcasts or op.prim in _TWO_FORMS)
                                          and not all(a in numbers for a in op.args))
                for op in walk(primal.body))
