@@ -30,7 +30,7 @@ from .codegen.load import load
 from .codegen.to_ast import Guard
 from .display import attach
 from .errors import DifferentiationError
-from .frontend.inplace import mark_shared_updates, shared_update
+from .frontend.inplace import mark_shared_updates, settle_updates, shared_update
 from .frontend.lower import lift
 from .generated import Deferred, name_as_call
 from .ir.builder import Emitter
@@ -395,7 +395,7 @@ def _may_give_ints(generated: Generated) -> bool:
 _KEEPS_VALUE = frozenset({"value_and_grad", "jvp"})
 # what gives ints for ints (a list would raise, or be a container: not asked about here)
 _INT_ARITHMETIC = frozenset({"add", "sub", "mul", "neg", "pos", "floordiv", "mod", "pow", "abs",
-                             "max", "min", "select", "copy"})
+                             "max", "min", "select", "copy", "updated"})
 
 
 _TWO_FORMS = frozenset({"pow", "abs"})
@@ -587,7 +587,9 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         if kind in ("grad", "value_and_grad", "vjp") and gradients == len(indices):
             final = _float_gradients(final, example, values, indices)  # (a fresh array)
         final = _no_aliases(final, example, names)
-    compiled, source = load(replace(final, nonzero=_nonzero_params(primal)), name, guard)
+    # (`.ir` keeps the marks of `u op= v`: a function that calls this one settles them)
+    settled = settle_updates(final, None if example is None else _arrays_of(final, example))
+    compiled, source = load(replace(settled, nonzero=_nonzero_params(primal)), name, guard)
     fn = cast(GeneratedFunction, compiled)  # (given its attributes here)
     fn.__s2s__ = Generated(final, raw, primal, indices, kind)
     fn.source = source
@@ -604,10 +606,18 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
 _VIEWS = frozenset({"getitem", "T", "np.reshape", "np.ravel", "np.squeeze", "np.expand_dims",
                     "np.transpose", "np.swapaxes", "np.broadcast_to", "copy", "unbroadcast",
                     "like", "np.flip", "np.diagonal", "np.atleast_1d", "np.atleast_2d",
-                    "np.atleast_3d"})
+                    "np.atleast_3d", "updated"})
 
 
 _GRADIENTS = frozenset({"grad", "value_and_grad"})
+
+
+def _arrays_of(fn: Function, example: list[Any]) -> set[Value]:
+    """The values of ``fn`` that are arrays (of at least one axis) for arguments like
+    ``example``; run only where ``fn`` updates a value in place."""
+    if not any(op.prim == "updated" for op in walk(fn.body)):
+        return set()
+    return set(infer(fn, example)[1])
 
 
 def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None) -> Function:

@@ -29,6 +29,19 @@ def zeros_like(c: Any) -> Any:
     return 0.0
 
 
+def updated(new: Any, old: Any) -> Any:
+    """The value of ``old op= ...``, which is ``new``: NumPy writes an array's update into
+    ``old``'s memory, so it keeps ``old``'s layout (a transposed array stays transposed, and a
+    reduction of it sums in that order) and dtype. A copy here: ``old`` is not written."""
+    import numpy as np
+
+    if isinstance(old, np.ndarray):
+        out = np.empty_like(old)
+        np.copyto(out, new, casting="same_kind")  # (an int array += a float raises, as there)
+        return out
+    return new
+
+
 def add_at(acc: Any, key: Any, g: Any) -> None:
     """``acc[key] += g``, where ``g`` may itself be a container of cotangents."""
     if hasattr(acc, "shape") and hasattr(acc, "dtype"):  # an array: repeated indices add up

@@ -1006,10 +1006,10 @@ def f(x, L):
 """
 
 
-@pytest.mark.xfail(strict=True, reason="open (campaign seed 2304): `w1 += v` is computed as "
-                   "`w1 + v`, C-ordered where NumPy's += keeps w1's transposed layout, so "
-                   "np.mean(w1) sums in another order (docs/api.md)")
 def test_value_and_grad_keeps_the_layout_of_an_array_updated_in_place():
+    """Campaign seed 2304, program 1,632: `w1 += v` was computed as `w1 + v`, C-ordered where
+    NumPy's `+=` keeps w1's transposed layout, so np.mean(w1) summed in another order and
+    the value was one ulp off. It is `np.add(w1, v, out=np.empty_like(w1))` now."""
     f = load(IN_PLACE_TRANSPOSED)["f"]
     x = np.array([[1.5, 1.5], [1.5, -1.0], [-1.0, -1.0]])
     L = [[2.0, 2.0], [-1.0, 2.0], [2.0, -1.0]]

@@ -1138,3 +1138,77 @@ def test_hvp_beside_a_tie():
     # sum(max(x * x, x)): 2 where x * x > x (x = 2), 0 where x wins (x = 0.5)
     h = hvp(lambda x: np.sum(np.maximum(x * x, x)))
     assert np.array_equal(h(np.array([2.0, 0.5]), np.array([1.0, 1.0])), [2.0, 0.0])
+
+
+# --- `u op= v` on an array keeps u's layout and dtype (frontend/inplace.py) ------------------
+def mean_of_a_transposed_update(a, b):
+    w = np.log(a).T
+    w += b
+    w *= 0.5
+    return np.mean(w)
+
+
+def update_of_a_float32_array(a, b):
+    w = a * 2.0
+    w += b
+    return np.sum(w * w)
+
+
+def update_of_an_int_array(a, b):
+    w = a * 2
+    w += b
+    return np.sum(w)
+
+
+def update_of_a_number(x):
+    y = x * 2.0
+    y += x
+    y **= 2
+    return y
+
+
+def test_an_updated_array_keeps_its_layout():
+    rng = np.random.default_rng(7)
+    a, b = rng.uniform(0.5, 2.0, (7, 5)), rng.uniform(-1.0, 1.0, (5, 7))
+    g = s2s_ad.value_and_grad(mean_of_a_transposed_update, wrt=(0, 1))
+    value, (da, db) = g(a, b)
+    assert value == mean_of_a_transposed_update(a, b)  # bit for bit: the same summation order
+    code = g.specialize(a, b).source
+    assert "np.add(w, b, out=np.empty_like(w))" in code, code
+    assert "np.multiply(w_2, 0.5, out=np.empty_like(w_2))" in code, code
+    np.testing.assert_allclose(da, 0.5 / (a * a.size))
+    np.testing.assert_allclose(db, np.full(b.shape, 0.5 / b.size))
+
+
+def test_an_updated_array_keeps_its_dtype():
+    a, b = np.linspace(0.5, 1.5, 4, dtype=np.float32), np.linspace(-1.0, 1.0, 4)
+    value, da = s2s_ad.value_and_grad(update_of_a_float32_array)(a, b)
+    expected = update_of_a_float32_array(a, b)
+    assert value == expected and value.dtype == expected.dtype == np.float32
+    np.testing.assert_allclose(da, 4.0 * (2.0 * a + b), rtol=1e-6)
+    with pytest.raises(TypeError, match="Cannot cast"):  # an int array += a float, as NumPy
+        s2s_ad.value_and_grad(update_of_an_int_array, wrt=1)(np.arange(4), b)
+
+
+def test_an_updated_number_reads_as_arithmetic():
+    code = s2s_ad.value_and_grad(update_of_a_number).source
+    assert "updated" not in code and "out=" not in code, code
+    assert s2s_ad.value_and_grad(update_of_a_number)(1.5) == (20.25, 27.0)
+
+
+def test_an_update_in_shape_generic_code_reads_as_arithmetic():
+    g = s2s_ad.value_and_grad(mean_of_a_transposed_update, wrt=(0, 1))
+    assert "out=" not in g.general.source and "updated" not in g.general.source
+    a, b = np.full((2, 3), 2.0), np.ones((3, 2))
+    value, _ = g.general(a, b)
+    assert value == pytest.approx(mean_of_a_transposed_update(a, b))
+
+
+def test_an_update_keeps_its_layout_under_second_order():
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(0.5, 2.0, (4, 3)), rng.uniform(-1.0, 1.0, (3, 4))
+    inner = s2s_ad.value_and_grad(mean_of_a_transposed_update, wrt=1)
+    h = s2s_ad.jvp(lambda a, b: inner(a, b)[0], wrt="a")
+    value, tangent = h(a, b, np.ones_like(a))
+    assert value == mean_of_a_transposed_update(a, b)
+    assert tangent == pytest.approx(np.sum(0.5 / (a * a.size)))

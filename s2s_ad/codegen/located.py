@@ -76,7 +76,7 @@ def _sign(op: Op, facts: dict[Value, int]) -> int:
             return 0
         return (_GE1 if value >= 1 else _POSITIVE if value > 0 else _NONNEG if value == 0
                 else _NONZERO)
-    if prim in ("copy", "pos", "float"):
+    if prim in ("copy", "pos", "float", "updated"):
         return a
     if prim == "neg":
         return a & _NONZERO

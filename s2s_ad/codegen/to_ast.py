@@ -31,6 +31,7 @@ from ..primitives.registry import (
     EmptyList,
     Identity,
     Infix,
+    Into,
     Method,
     Prefix,
     Select,
@@ -400,6 +401,12 @@ class _Codegen:
             return ast.Subscript(value=args[0], slice=_index(args[1]), ctx=ast.Load())
         if isinstance(spec, TupleDisplay):
             return ast.Tuple(elts=args, ctx=ast.Load())
+        if isinstance(spec, Into):  # np.add(u, v, out=np.empty_like(u))
+            like = ast.Call(func=ast.Attribute(value=self.global_ref(np, "np"), attr="empty_like",
+                                               ctx=ast.Load()), args=[args[2]], keywords=[])
+            return ast.Call(func=ast.Attribute(value=self.global_ref(np, "np"), attr=spec.ufunc,
+                                               ctx=ast.Load()),
+                            args=args[:2], keywords=[ast.keyword(arg="out", value=like)])
         raise AssertionError(f"primitive {op.prim!r} has no emission\n{self.fn}")
 
     def arguments(self) -> ast.arguments:

@@ -155,6 +155,8 @@ class _Lowerer(ControlFlow, Arrays):
                 current = self.name(node.target, env)
                 new = self.binop(node.op, current, self.expr(node.value, env), node)
                 if isinstance(current, Value) and isinstance(new, Value):
+                    # NumPy writes an array's update into it: its layout and dtype stay
+                    new = self.e.emit("updated", new, current)[0]
                     others = tuple(k for k, v in env.items()
                                    if v is current and k != node.target.id)
                     self.updates.append(Update(current, new, node.target.id,

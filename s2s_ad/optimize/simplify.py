@@ -75,6 +75,13 @@ class _Facts:
         return op if op is not None and op.prim == prim else None
 
 
+def _updated(op: Op, f: _Facts) -> Value | None:
+    """``updated(u + v, u)`` -> ``u + v`` for a number ``u`` (or where layout and dtype may
+    change: a derivative); for an array it says ``u + v`` keeps ``u``'s (frontend/inplace.py)."""
+    new, old = op.args
+    return new if f.same(old) is not None else None
+
+
 def _as(op: Op, prim: str, *args: Value) -> Op:
     return replace(op, prim=prim, args=args)
 
@@ -207,7 +214,7 @@ def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
 
 RULES: dict[str, Callable[[Op, _Facts], Value | Op | None]] = {
     "add": _add, "sub": _sub, "mul": _mul, "truediv": _truediv, "neg": _neg, "pow": _pow,
-    "pos": _pos, "select": _select, "getitem": _getitem,
+    "pos": _pos, "select": _select, "getitem": _getitem, "updated": _updated,
 }
 
 

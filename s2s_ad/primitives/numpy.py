@@ -938,3 +938,4 @@ METHODS = {n: "np." + n for n in ("sum mean prod max min var std reshape ravel s
                                   "repeat argmax argmin argsort").split()}
 METHODS["flatten"] = "np.ravel"  # (x.sort() sorts x in place: no NumPy function, refused)
 ATTRIBUTES = {"T": "T", "shape": ".shape", "ndim": ".ndim", "size": ".size", "dtype": ".dtype"}
+

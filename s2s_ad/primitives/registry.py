@@ -102,12 +102,20 @@ class EmptyList:
 
 
 @dataclass(frozen=True, slots=True)
+class Into:
+    """``np.<ufunc>(args[0], args[1], out=np.empty_like(args[2]))``: the value of
+    ``args[0] op= args[1]`` on an array, in its layout and dtype, without writing it."""
+
+    ufunc: str
+
+
+@dataclass(frozen=True, slots=True)
 class Structured:
     """A control-flow op with regions; codegen writes it as a Python statement."""
 
 
 Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | Attribute | EmptyList
-            | Subscript | AddItem | TupleDisplay | Structured)
+            | Subscript | AddItem | TupleDisplay | Into | Structured)
 
 
 @dataclass(slots=True)

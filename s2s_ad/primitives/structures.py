@@ -1,4 +1,5 @@
-"""Tuples, lists and dicts that arrive at run time (arguments): reading them.
+"""Tuples, lists and dicts that arrive at run time (arguments): reading them; and the
+value of ``u op= v``.
 
 Lists the function builds and appends to in a loop are run-time lists too: ``append``
 mutates them, and reverse mode undoes appends in reverse order, so the adjoint of
@@ -21,6 +22,7 @@ from .registry import (
     AddItem,
     Call,
     EmptyList,
+    Into,
     Method,
     Subscript,
     TupleDisplay,
@@ -97,3 +99,26 @@ def _item_tangent(e, dc, c, i, prim="getitem"):
 
 defjvp("getitem", _item_tangent, None)
 defjvp("getitem_mut", lambda e, dc, c, i: _item_tangent(e, dc, c, i, "getitem_mut"), None)
+
+
+# --- `u op= v` (frontend/inplace.py) ---------------------------------------------------------
+# NumPy writes an array's update into u's memory: the value keeps u's layout and dtype.
+# The frontend marks each update `updated(u op v, u)`; in code specialized to arrays,
+# `settle_updates` writes it `np.add(u, v, out=np.empty_like(u))`, NumPy's own arithmetic
+# into a fresh array laid out like u (u itself is not written), and elsewhere drops it.
+defprim("updated", Call(runtime.updated, "updated"), runtime.updated,
+        doc="updated(new, old): new (the value of `old op= ...`) in old's layout and dtype")
+defvjp("updated", lambda e, g, new, old: g, None)
+defjvp("updated", lambda e, dx, new, old: dx, None)
+UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
+          "floordiv": "floor_divide", "mod": "remainder", "pow": "power", "matmul": "matmul"}
+INTO = {base: base + "_into" for base in UFUNCS}
+
+
+def _into(ufunc):
+    return lambda u, v, like: ufunc(u, v, out=np.empty_like(like))
+
+
+for _base, _ufunc in UFUNCS.items():  # (only in code to run: `.ir` keeps the marks)
+    defprim(INTO[_base], Into(_ufunc), _into(getattr(np, _ufunc)),
+            doc=f"np.{_ufunc}(u, v, out=np.empty_like(u)): `u` updated, not written")

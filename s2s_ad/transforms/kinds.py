@@ -155,7 +155,7 @@ def _visit_loop(op: Op, known: set[Value], visit: Any, index: bool = True) -> No
 
 # --- numbers or arrays, never lists, tuples or dicts ------------------------------------------
 # what a list operand may make of them: a list (``xs + ys``, ``xs * 2``, ``max(xs, ys)``)
-_KEEP_CONTAINERS = frozenset({"add", "mul", "copy", "max", "min"})
+_KEEP_CONTAINERS = frozenset({"add", "mul", "copy", "max", "min", "updated"})
 _CONTAINER_RESULTS = frozenset({"np.split", ".shape", "np.linalg.slogdet"})
 _INT_RESULTS = frozenset({"floor", "ceil", "trunc", "int", "round", "bool", "len", "len_mut",
                           "floordiv", "mod", "not_", "lt", "le", "gt", "ge", "eq", "ne"})
@@ -237,7 +237,7 @@ def _is_inexact(op: Op, inexact: set[Value]) -> bool:
         return isinstance(value, (float, complex, np.inexact, np.ndarray))
     if op.prim in _INT_RESULTS:
         return False
-    if op.prim in ("max", "min", "copy"):  # one of the operands
+    if op.prim in ("max", "min", "copy", "updated"):  # one of the operands
         return all(a in inexact for a in op.args)
     if op.prim == "select":
         return op.args[1] in inexact and op.args[2] in inexact

@@ -175,7 +175,7 @@ def _maybe_number(g: Value, defs: dict[Value, Op], shaped: bool = False) -> bool
         seen.add(v)
         if op.prim in numbers:
             return True
-        if op.prim in ("add", "copy"):
+        if op.prim in ("add", "copy", "updated"):
             stack.extend(op.args)
     return False
 
