@@ -601,14 +601,6 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     return fn
 
 
-# ops whose result may be (a view of) their first operand; `unbroadcast` and `like` may
-# return it as it is
-_VIEWS = frozenset({"getitem", "T", "np.reshape", "np.ravel", "np.squeeze", "np.expand_dims",
-                    "np.transpose", "np.swapaxes", "np.broadcast_to", "copy", "unbroadcast",
-                    "like", "np.flip", "np.diagonal", "np.atleast_1d", "np.atleast_2d",
-                    "np.atleast_3d", "updated"})
-
-
 _GRADIENTS = frozenset({"grad", "value_and_grad"})
 
 
@@ -707,7 +699,7 @@ def _views_of(fn: Function, arrays: set[Value]) -> set[Value]:
         before = len(views)
         for op in walk(fn.body):
             shared = arrays | views
-            if op.prim in _VIEWS and op.args and op.args[0] in shared:
+            if get(op.prim).view and op.args and op.args[0] in shared:
                 views.update(op.outs)
             elif op.regions:
                 n = len(op.outs)

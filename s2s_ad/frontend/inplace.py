@@ -29,14 +29,9 @@ from dataclasses import dataclass
 from ..errors import Loc, UnsupportedSyntaxError
 from ..ir.core import Function, Op, Region, Value, walk
 from ..optimize.rewrite import resolve, rewrite, use_counts
+from ..primitives import get
 from ..primitives.structures import INTO
 
-# ops whose result may share its first operand's memory, or hold it (``tuple``: any operand)
-_SHARING = frozenset({"getitem", "getitem_mut", "T", "np.transpose", "np.reshape", "np.ravel",
-                      "np.squeeze", "np.expand_dims", "np.swapaxes", "np.broadcast_to",
-                      "np.asarray", "np.diagonal", "np.atleast_1d", "np.atleast_2d",
-                      "np.atleast_3d", "np.flip", "copy",
-                      "tuple"})
 _LOOPS = ("for_range", "while")
 
 
@@ -266,7 +261,7 @@ def _shares(op: Op, place: _Place) -> Iterator[tuple[Value, Value, _Place]]:
     first step of a loop starts from its initial values), on the paths through ``where``."""
     if op.prim == "tuple":
         yield from ((a, op.out, place) for a in op.args)
-    elif op.prim in _SHARING and op.args:
+    elif get(op.prim).view and op.args:
         yield from ((op.args[0], out, place) for out in op.outs)
     elif op.prim in _LOOPS:
         n = len(op.outs)

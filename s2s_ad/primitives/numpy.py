@@ -35,6 +35,7 @@ from .registry import (
     defprim,
     defvjp,
     nondifferentiable,
+    views,
 )
 
 _LOG2 = math.log(2.0)
@@ -107,6 +108,8 @@ nondifferentiable("np.sign", "np.floor", "np.ceil", "np.shape", "np.size", "np.n
                   ".ndim", ".size", ".dtype")
 for _name in ("np.ndim", "np.size", ".ndim", ".size", "np.linalg.det"):
     PRIMITIVES[_name].kind = "number"
+views("T", "np.transpose", "np.reshape", "np.ravel", "np.squeeze", "np.expand_dims",
+      "np.broadcast_to", "np.asarray")
 
 
 # --- helpers for the rules -------------------------------------------------------------
@@ -488,6 +491,7 @@ for _name in ("concatenate", "stack", "hstack", "vstack"):
 
 defprim("np.moveaxis", Call(np.moveaxis, "moveaxis", np), np.moveaxis,
         callables=(np.moveaxis,), doc="np.moveaxis(x, source=..., destination=...)")
+views("np.moveaxis")
 defvjp("np.moveaxis", lambda e, g, x, source, destination: _np(
     e, "moveaxis", g, source=destination, destination=source))
 defjvp("np.moveaxis", lambda e, dx, x, source, destination: _np(
@@ -613,11 +617,13 @@ defvjp("np.flip", lambda e, g, x, **attrs: _np(e, "flip", g, **attrs))
 defjvp("np.flip", _jvp_same("flip"))
 defvjp("np.swapaxes", lambda e, g, x, a, b: _np(e, "swapaxes", g, a, b), None, None)
 defjvp("np.swapaxes", lambda e, dx, x, a, b: _np(e, "swapaxes", dx, a, b), None, None)
+views("np.flip", "np.swapaxes")
 defvjp("np.multiply", lambda e, g, x, y: e.mul(g, y), lambda e, g, x, y: e.mul(g, x))
 defjvp("np.multiply", *PRIMITIVES["np.multiply"].vjp)
 PRIMITIVES["np.multiply"].broadcasts = True
 defprim("unbroadcast", Call(runtime.unbroadcast, "unbroadcast"),
         doc="g summed down to x's shape (the cotangent of a broadcast operand)")
+views("unbroadcast")  # (g itself where the shapes match)
 defprim("matmul_vjp", Call(runtime.matmul_vjp, "matmul_vjp"),
         doc="a cotangent of a @ b for operands of ranks unknown when transforming")
 defprim("take_vjp", Call(runtime.take_vjp, "take_vjp"), doc="the cotangent of np.take")
@@ -628,6 +634,7 @@ nondifferentiable("slice")
 defjvp("np.split", lambda e, dx, x, bounds, axis=0: _np(e, "split", dx, bounds, axis), None,
        None)
 defvjp("np.split", lambda e, ct, x, bounds, axis=0: _join(e, ct, axis), None, None)
+views("np.split")  # (a list of views)
 # matmul_vjp(g, a, b, which) is g @ b.T (which=0, a gives only its rank) or a.T @ g: linear
 # in each operand it reads
 defjvp("matmul_vjp", lambda e, dg, g, a, b, which: e.matmul_vjp(dg, a, b, which=which),
@@ -660,6 +667,7 @@ for _name in ("diagonal atleast_1d atleast_2d atleast_3d roll tile repeat sort a
 for _name in ("argmax", "argmin"):
     _defnp(_name, reduction=True)  # a number unless an axis is given
 nondifferentiable("np.argmax", "np.argmin", "np.argsort")
+views("np.diagonal", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d")
 
 
 def _kind_of(e, v, like):

@@ -134,6 +134,9 @@ class Primitive:
     # are), "reduction" (a number when it reduces every axis), "number" (always a number)
     kind: str = ""
     sized_by: tuple[int, ...] = ()  # operands whose values set the result's shape (np.zeros')
+    # its result may be its first operand or share its memory: a view (``x.T``, ``x[1:]``,
+    # ``np.reshape``), views in a list (``np.split``), the operand itself (``np.asarray``)
+    view: bool = False
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
 
@@ -223,6 +226,13 @@ def pure_op(op: Any) -> bool:
         for region in current.regions:
             stack.extend(region.ops)
     return True
+
+
+def views(*names: str) -> None:
+    """These primitives' results may share their first operand's memory (``Primitive.view``):
+    an update of the operand in place shows through them."""
+    for name in names:
+        PRIMITIVES[name].view = True
 
 
 def nondifferentiable(*names: str) -> None:

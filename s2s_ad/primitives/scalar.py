@@ -26,6 +26,7 @@ from .registry import (
     defprim,
     defvjp,
     nondifferentiable,
+    views,
 )
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -60,6 +61,7 @@ for _name, _cmp in [("lt", ast.Lt), ("le", ast.LtE), ("gt", ast.Gt), ("ge", ast.
 defprim("const", None, doc="a constant; its value is the attribute `value`")
 defprim("select", Select(), _select, doc="select(c, a, b) is `a if c else b`")
 defprim("copy", Identity(), lambda x: x, doc="the value itself; copy propagation removes it")
+views("copy")
 
 # --- math ---------------------------------------------------------------------------------
 _UNARY_MATH = ("sin cos tan asin acos atan sinh cosh tanh exp expm1 log log2 log10 log1p "

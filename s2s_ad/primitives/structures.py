@@ -30,6 +30,7 @@ from .registry import (
     defprim,
     defvjp,
     nondifferentiable,
+    views,
 )
 
 defprim("getitem", Subscript(), lambda c, i: c[i], doc="c[i]")
@@ -59,6 +60,7 @@ defprim("add_item", AddItem(), pure=False, doc="acc[i] += g for a number g, in p
 defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
+views("getitem", "getitem_mut", "like")  # (like: acc itself, for an array)
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
 defprim("full_like", Call(runtime.full_like, "full_like"),
@@ -108,6 +110,7 @@ defjvp("getitem_mut", lambda e, dc, c, i: _item_tangent(e, dc, c, i, "getitem_mu
 # into a fresh array laid out like u (u itself is not written), and elsewhere drops it.
 defprim("updated", Call(runtime.updated, "updated"), runtime.updated,
         doc="updated(new, old): new (the value of `old op= ...`) in old's layout and dtype")
+views("updated")  # (new itself, for a number)
 defvjp("updated", lambda e, g, new, old: g, None)
 defjvp("updated", lambda e, dx, new, old: dx, None)
 UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",
