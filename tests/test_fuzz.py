@@ -1026,3 +1026,27 @@ def test_a_side_that_took_another_branch_is_not_the_points_decision():
     assert _taken_on_a_side(np.False_, (True, True, True), np.False_)
     assert not _taken_on_a_side(np.False_, (True, True, True), (False, False))
     assert not _taken_on_a_side((False, True), np.False_, (True, True))
+
+
+def test_an_oracle_not_yet_converged_gets_a_finer_step():
+    """Campaign seed 2401, program 480 (`x = np.sin(x + x)` nine times): vjp(grad) gave
+    -112121.17 for x[0], right (differences at h = 1e-6 give -112121.15), where Richardson
+    gave -104062 at h = 1e-3 and -112077 at 2.5e-4: the two steps disagreed with each other
+    as much as with AD. There a third, finer step decides; where the two agree it is not
+    asked, and a wrong value still misses all three."""
+    from fuzz_programs import FINE_STEP, _disagreements, generate
+
+    oracle = {0: -104062.27, 1: -112077.04, 2: -112118.6}
+    asked = []
+
+    def want(k, attempt):
+        asked.append(attempt)
+        return oracle[attempt]
+
+    assert _disagreements([-112121.17], want, 1e-4)[0] == [] and asked == [0, 1, 2]
+    assert _disagreements([-100000.0], want, 1e-4)[0] == [0]
+    asked.clear()
+    assert _disagreements([1.5], lambda k, attempt: asked.append(attempt) or 1.0, 1e-4)[0] == [0]
+    assert asked == [0, 1]  # the two steps agree: no third
+    assert FINE_STEP < 2.5e-4
+    assert check(generate(1970663165, "array")) is None
