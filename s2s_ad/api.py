@@ -4,7 +4,7 @@
 Each returns a generated Python function with ``.source`` (its code), ``.ir`` (its IR),
 ``.stats`` (op counts before and after optimization) and ``__wrapped__`` (the original
 function). The transform runs once per (function, wrt, options) and is cached. Which
-function depends on what the arguments can be (``transforms/kinds.py``):
+function depends on what the arguments can be (``analysis/kinds.py``):
 
 - the code proves they are numbers: the generated function itself, no wrapper;
 - plain arithmetic that arrays could also go through: the code for numbers, whose first
@@ -26,23 +26,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
-from .codegen.load import load
-from .codegen.to_ast import Guard
-from .display import attach
-from .errors import DifferentiationError
-from .frontend.inplace import mark_shared_updates, settle_updates, shared_update
-from .frontend.lower import lift
-from .generated import Deferred, name_as_call
-from .ir.builder import Emitter
-from .ir.clone import clone_ops
-from .ir.core import Function, Op, Region, Value, const_value, tree_leaves, walk
-from .optimize import OpCounts, count_ops
-from .optimize import optimize as run_optimizer
-from .optimize.dce import dce
-from .primitives import get
-from .transforms.activity import LOOPS
-from .transforms.forward import jvp as forward_jvp
-from .transforms.kinds import (
+from .analysis.kinds import (
     _STAND_INS,
     UNKNOWN,
     inexact_values,
@@ -50,6 +34,22 @@ from .transforms.kinds import (
     is_array_op,
     scalar_values,
 )
+from .codegen.load import load
+from .codegen.to_ast import Guard
+from .codegen.updates import settle_updates
+from .display import attach
+from .errors import DifferentiationError
+from .frontend.inplace import mark_shared_updates, shared_update
+from .frontend.lower import lift
+from .generated import Deferred, name_as_call
+from .ir.builder import Emitter
+from .ir.clone import clone_ops
+from .ir.core import LOOPS, Function, Op, Region, Value, const_value, tree_leaves, walk
+from .optimize import OpCounts, count_ops
+from .optimize import optimize as run_optimizer
+from .optimize.dce import dce
+from .primitives import get
+from .transforms.forward import jvp as forward_jvp
 from .transforms.reverse import STRUCTURE_OPS
 from .transforms.reverse import vjp as reverse_vjp
 from .transforms.trees import map_leaves, project, stack
@@ -354,7 +354,7 @@ def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
     # in forward mode, a tangent of a broadcast operand must be broadcast
     numbers = scalar_values(generated.primal)
     forward = generated.kind in _FORWARD
-    return primal and any((op.prim in _TWO_FORMS or (forward and get(op.prim).broadcasts))
+    return primal and any((get(op.prim).array_rule or (forward and get(op.prim).broadcasts))
                           and not all(a in numbers for a in op.args)
                           for op in walk(generated.primal.body))
 
@@ -388,17 +388,11 @@ def _may_give_ints(generated: Generated) -> bool:
     numeric, inexact = inexact_values(fn)
     made_by = {out: op.prim for op in walk(fn.body) for out in op.outs}
     return any(v not in inexact and (v in fn.params or v in numeric
-                                     or made_by.get(v) in _INT_ARITHMETIC)
+                                     or (v in made_by and get(made_by[v]).keeps_ints))
                for v in fn.body.results[values:])
 
 
 _KEEPS_VALUE = frozenset({"value_and_grad", "jvp"})
-# what gives ints for ints (a list would raise, or be a container: not asked about here)
-_INT_ARITHMETIC = frozenset({"add", "sub", "mul", "neg", "pos", "floordiv", "mod", "pow", "abs",
-                             "max", "min", "select", "copy", "updated"})
-
-
-_TWO_FORMS = frozenset({"pow", "abs"})
 
 
 def _could_take_arrays(primal: Function, numbers: set[Value] | None = None) -> bool:
@@ -406,7 +400,7 @@ def _could_take_arrays(primal: Function, numbers: set[Value] | None = None) -> b
     does no NumPy and every operand of its elementwise operators is proven a number
     (``numbers``: ``scalar_values(primal)``, where the caller has it)."""
     numbers = scalar_values(primal) if numbers is None else numbers
-    return any(is_array_op(op.prim) or ((get(op.prim).broadcasts or op.prim in _TWO_FORMS)
+    return any(is_array_op(op.prim) or ((get(op.prim).broadcasts or get(op.prim).array_rule)
                                          and not all(a in numbers for a in op.args))
                for op in walk(primal.body))
 

@@ -123,3 +123,61 @@ def test_the_package_says_it_is_typed():
     """PEP 561: type checkers read s2s_ad's annotations only when ``py.typed`` ships with it
     (pyproject.toml's package-data puts it in the wheel)."""
     assert os.path.isfile(os.path.join(os.path.dirname(s2s_ad.__file__), "py.typed"))
+
+
+def _package_imports():
+    """``{module: modules of the package it imports}``, from the source (every import, also
+    those inside functions; not those for type annotations only), as dotted names."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(s2s_ad.__file__).parent
+    graph = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        package = name if parts[-1] == "__init__" else name.rpartition(".")[0]
+        found = set()
+        nodes = [ast.parse(path.read_text())]
+        while nodes:
+            node = nodes.pop()
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+                continue  # for annotations only: not an import when it runs
+            nodes.extend(ast.iter_child_nodes(node))
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")
+                base = base[:len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                found.add(target)
+                found.update(f"{target}.{a.name}" for a in node.names)
+            elif isinstance(node, ast.Import):
+                found.update(a.name for a in node.names if a.name.startswith("s2s_ad"))
+        graph[name] = found
+    return {m: {t for t in targets if t in graph and t != m} for m, targets in graph.items()}
+
+
+def test_the_optimizer_and_codegen_import_no_transform():
+    """A stage never imports a later one: the passes and codegen work on any IR, and what
+    they need to know of values comes from s2s_ad/analysis."""
+    graph = _package_imports()
+    offending = sorted((m, t) for m, targets in graph.items() for t in targets
+                       if m.startswith(("s2s_ad.optimize", "s2s_ad.codegen", "s2s_ad.ir",
+                                        "s2s_ad.frontend", "s2s_ad.analysis",
+                                        "s2s_ad.primitives"))
+                       and t.startswith(("s2s_ad.transforms", "s2s_ad.api")))
+    assert not offending, offending
+
+
+def test_the_transforms_import_no_cycle():
+    """``reverse`` and ``tape`` used to import each other (one of them inside a function)."""
+    graph = _package_imports()
+    transforms = {m: {t for t in ts if t.startswith("s2s_ad.transforms.")}
+                  for m, ts in graph.items() if m.startswith("s2s_ad.transforms.")}
+    for start in transforms:
+        stack, seen = list(transforms[start]), set()
+        while stack:
+            m = stack.pop()
+            assert m != start, f"{start} imports itself through {sorted(seen)}"
+            if m not in seen:
+                seen.add(m)
+                stack.extend(transforms.get(m, ()))

@@ -16,23 +16,19 @@ array nothing else reads afterwards. The frontend lists the updates
 NumPy writes ``u += v`` into ``u``'s memory, so the new value keeps ``u``'s layout (a
 transposed ``u`` stays transposed, and ``np.mean`` of it sums in that order) and dtype,
 where ``u + v`` is a fresh C-ordered array. The frontend marks each update
-``updated(u + v, u)``; ``settle_updates`` writes it, in code specialized to arrays, as
+``updated(u + v, u)``; ``codegen/updates.py`` writes it, in code specialized to arrays, as
 ``np.add(u, v, out=np.empty_like(u))`` (the same arithmetic into a fresh array laid out
 like ``u``), so a value stays bit for bit ``f``'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import Loc, UnsupportedSyntaxError
-from ..ir.core import Function, Op, Region, Value, walk
-from ..optimize.rewrite import resolve, rewrite, use_counts
+from ..ir.core import LOOPS, Function, Op, Region, Value
 from ..primitives import get
-from ..primitives.structures import INTO
-
-_LOOPS = ("for_range", "while")
 
 
 @dataclass(frozen=True)
@@ -131,7 +127,7 @@ def _carry_sharing(order: list[tuple[Op, Region, _Place]],
     for _ in range(2):
         component = _components(sharing)
         for op, _, place in order:
-            if op.prim not in _LOOPS:
+            if op.prim not in LOOPS:
                 continue
             body, n = op.regions[-1], len(op.outs)
             carried = body.params[len(body.params) - n:]
@@ -206,7 +202,7 @@ def in_place_error(shared: SharedUpdate, stage: str) -> UnsupportedSyntaxError:
 
 def _inside(op: Op, k: int, place: _Place) -> _Place:
     """The place of ``op``'s region ``k``."""
-    if op.prim in _LOOPS:
+    if op.prim in LOOPS:
         return _Place(place.at, place.loops + (id(op),), place.branches)
     return _Place(place.at, place.loops, place.branches + ((id(op), k),))
 
@@ -263,7 +259,7 @@ def _shares(op: Op, place: _Place) -> Iterator[tuple[Value, Value, _Place]]:
         yield from ((a, op.out, place) for a in op.args)
     elif get(op.prim).view and op.args:
         yield from ((op.args[0], out, place) for out in op.outs)
-    elif op.prim in _LOOPS:
+    elif op.prim in LOOPS:
         n = len(op.outs)
         inits = op.args[len(op.args) - n:]
         for region in op.regions:
@@ -275,50 +271,3 @@ def _shares(op: Op, place: _Place) -> Iterator[tuple[Value, Value, _Place]]:
             branch = _inside(op, k, place)
             yield from ((a, b, branch) for a, b in zip(region.results, op.outs))
 
-
-def settle_updates(fn: Function, arrays: Collection[Value] | None) -> Function:
-    """``fn`` with its ``updated`` marks written as the code that runs computes them.
-
-    ``arrays``: in code specialized to its arguments, the values that are arrays there
-    (``kinds.infer``); ``None`` for shape-generic code. An update of an array becomes
-    ``np.add(u, v, out=np.empty_like(u))`` (``runtime.updated``, a copy into ``u``'s layout,
-    where ``u + v`` is also read elsewhere); any other mark goes: a number's update is its
-    value, and shape-generic code computes ``u + v`` (docs/api.md).
-    """
-    if not any(op.prim == "updated" for op in walk(fn.body)):
-        return fn
-    uses = use_counts(fn)
-    region_of: dict[Value, int] = {}  # where each value is defined: id of its region
-    defs: dict[Value, Op] = {}
-    stack = [fn.body]
-    while stack:
-        region = stack.pop()
-        for op in region.ops:
-            for out in op.outs:
-                region_of[out], defs[out] = id(region), op
-            stack.extend(op.regions)
-    fused: set[Value] = set()  # the values `u op v` of updates written into u's layout
-    for op in walk(fn.body):
-        if op.prim != "updated" or arrays is None or op.args[1] not in arrays:
-            continue
-        new, old = op.args
-        binop = defs.get(new)
-        if (binop is not None and binop.prim in INTO and binop.args[0] is old
-                and uses.get(new) == 1 and region_of.get(new) == region_of.get(op.out)):
-            fused.add(new)
-
-    def visit(op: Op, subst: dict[Value, Value]) -> Op | Value | None:
-        if len(op.outs) == 1 and op.out in fused:
-            return None  # written where its mark is, into u's layout
-        if op.prim != "updated":
-            return op
-        new, old = op.args
-        if arrays is None or old not in arrays:
-            return new
-        if new in fused:
-            binop = defs[new]
-            v = resolve(binop.args[1], subst)
-            return Op(INTO[binop.prim], (old, v, old), op.outs, (), (), op.loc)
-        return op
-
-    return rewrite(fn, visit)

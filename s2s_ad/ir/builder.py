@@ -24,7 +24,7 @@ class Emitter:
         self.region = region if region is not None else Region()
         self.loc = loc
         # values known to be numbers (not arrays) when the derivative is built: rules that
-        # differ for arrays (``abs``, ``**``) ask through ``scalar``; see transforms/kinds.py
+        # differ for arrays (``abs``, ``**``) ask through ``scalar``; see analysis/kinds.py
         self.scalars: set[Value] = set()
         self.shapes: dict[Value, tuple[int, ...]] = {}  # shapes known when transforming
         self.dtypes: dict[Value, Any] = {}  # and the dtypes of those arrays

@@ -95,6 +95,10 @@ class Function:
         return format_function(self)
 
 
+# the structured ops that loop (primitives/control.py); their last region is the body
+LOOPS = ("for_range", "while")
+
+
 def const_value(op: Op) -> Any:
     """The Python value of a ``const`` op."""
     return op.attrs[0][1]

@@ -64,12 +64,11 @@ import os
 from typing import Any, NoReturn
 
 from ..primitives.registry import PRIMITIVES
-from .core import Function, Op, Value
+from .core import LOOPS, Function, Op, Value
 from .printer import _format_tree, _Printer
 
 ENABLED: bool = os.environ.get("S2S_AD_VERIFY", "") not in ("", "0")
 
-_LOOPS = ("for_range", "while")
 _Said = tuple[str | Value | Op, ...]  # a message's parts: values and ops shown as printed
 
 
@@ -178,7 +177,7 @@ class _Check:
             expected = [(0, n)] * 2
             if len(op.args) != 1:
                 self.fail(f"an if reads one condition, not {len(op.args)} values", op)
-        elif op.prim in _LOOPS:
+        elif op.prim in LOOPS:
             flag = 1 if op.attr("breaks") else 0
             fixed = 3 if op.prim == "for_range" else 0
             if len(op.args) != fixed + n:
@@ -246,7 +245,7 @@ class _Check:
                                            (what,) if isinstance(what, str) else what, op))
 
 
-_STRUCTURED = frozenset({"if", *_LOOPS})
+_STRUCTURED = frozenset({"if", *LOOPS})
 _CONVENTIONS = {
     "if": "an if's branches have no parameters and yield its results",
     "for_range": "the body's parameters are (i, *carried), it yields the next carried "

@@ -3,10 +3,8 @@ passes on unchanged (``for i in ...: yield d``) is the value the loop started fr
 
 from __future__ import annotations
 
-from ..ir.core import Function, Op, Value
+from ..ir.core import LOOPS, Function, Op, Value
 from .rewrite import resolve, rewrite
-
-_LOOPS = ("for_range", "while")
 
 
 def copyprop(fn: Function) -> Function:
@@ -16,7 +14,7 @@ def copyprop(fn: Function) -> Function:
             if not x.hint and op.out.hint:
                 x.hint = op.out.hint
             return x
-        if op.prim in _LOOPS:  # DCE then drops the slot, and the loop if nothing is left
+        if op.prim in LOOPS:  # DCE then drops the slot, and the loop if nothing is left
             n, body = len(op.outs), op.regions[-1]
             carried = body.params[len(body.params) - n:]
             inits = op.args[len(op.args) - n:]

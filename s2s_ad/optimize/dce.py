@@ -11,11 +11,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..ir.core import Function, Op, Region, Value, walk
+from ..ir.core import LOOPS, Function, Op, Region, Value, walk
 from ..primitives.registry import pure_op
 from ..primitives.structures import FRESH_ADJOINTS
-
-_LOOPS = ("for_range", "while")
 
 
 def dce(fn: Function) -> Function:
@@ -80,7 +78,7 @@ def _dce_structured(op: Op, live: set[Value]) -> Op:
         regions = tuple(_dce_region(Region(r.params, r.ops, [r.results[k] for k in keep]),
                                     live) for r in op.regions)
         return replace(op, outs=tuple(op.outs[k] for k in keep), regions=regions)
-    if op.prim in _LOOPS:
+    if op.prim in LOOPS:
         return _dce_loop(op, live)
     return op
 

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from ..analysis.kinds import scalar_values
 from ..ir.core import Function, Op, Value, const_value
-from ..transforms.kinds import scalar_values
 from .rewrite import ancestors, rewrite, use_counts
 
 _MISSING = object()

@@ -31,6 +31,7 @@ from .registry import (
     Each,
     Infix,
     Method,
+    declare,
     defjvp,
     defprim,
     defvjp,
@@ -110,6 +111,12 @@ for _name in ("np.ndim", "np.size", ".ndim", ".size", "np.linalg.det"):
     PRIMITIVES[_name].kind = "number"
 views("T", "np.transpose", "np.reshape", "np.ravel", "np.squeeze", "np.expand_dims",
       "np.broadcast_to", "np.asarray")
+declare("T", array_op=True)
+# their shapes are found by running them on stand-ins of the operands' shapes
+declare("np.expand_dims", "np.sum", ".sum", "np.mean", "np.max", "np.min", "np.prod", "T",
+        "np.transpose", "np.reshape", "np.outer", "np.dot",
+        "np.ones_like", "np.zeros_like", "np.var", "np.std", "np.linalg.norm", "np.cumsum",
+        "np.linalg.inv", "np.linalg.solve", "np.squeeze", "np.ravel", shape_by_example=True)
 
 
 # --- helpers for the rules -------------------------------------------------------------
@@ -312,6 +319,7 @@ defvjp(".sum", PRIMITIVES["np.sum"].vjp[0])
 
 # --- linear algebra --------------------------------------------------------------------------
 defprim("matmul", Infix(ast.MatMult), operator.matmul, callables=(operator.matmul,))
+declare("matmul", array_op=True, shape_by_example=True)
 
 
 def _t(e, x):
@@ -618,6 +626,7 @@ defjvp("np.flip", _jvp_same("flip"))
 defvjp("np.swapaxes", lambda e, g, x, a, b: _np(e, "swapaxes", g, a, b), None, None)
 defjvp("np.swapaxes", lambda e, dx, x, a, b: _np(e, "swapaxes", dx, a, b), None, None)
 views("np.flip", "np.swapaxes")
+declare("np.flip", "np.swapaxes", "np.take", shape_by_example=True)
 defvjp("np.multiply", lambda e, g, x, y: e.mul(g, y), lambda e, g, x, y: e.mul(g, x))
 defjvp("np.multiply", *PRIMITIVES["np.multiply"].vjp)
 PRIMITIVES["np.multiply"].broadcasts = True
@@ -627,6 +636,7 @@ views("unbroadcast")  # (g itself where the shapes match)
 defprim("matmul_vjp", Call(runtime.matmul_vjp, "matmul_vjp"),
         doc="a cotangent of a @ b for operands of ranks unknown when transforming")
 defprim("take_vjp", Call(runtime.take_vjp, "take_vjp"), doc="the cotangent of np.take")
+declare("unbroadcast", "matmul_vjp", array_op=True)  # (their code depends on shapes)
 defprim("slice", Call(builtins.slice, "slice"), builtins.slice, doc="a:b:c in an index")
 nondifferentiable("slice")
 # np.split(x, bounds, axis), also in the cotangents of np.concatenate and np.hstack: linear,
@@ -668,6 +678,9 @@ for _name in ("argmax", "argmin"):
     _defnp(_name, reduction=True)  # a number unless an axis is given
 nondifferentiable("np.argmax", "np.argmin", "np.argsort")
 views("np.diagonal", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d")
+declare("np.diagonal", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d", "np.roll", "np.tile",
+        "np.repeat", "np.sort", "np.argsort", "np.argmax", "np.argmin", "np.take_along_axis",
+        shape_by_example=True)
 
 
 def _kind_of(e, v, like):

@@ -130,13 +130,23 @@ class Primitive:
     pure: bool = True  # no side effect: dead code elimination may drop it
     mergeable: bool = True  # same operands, same result: CSE may merge two of them
     broadcasts: bool = False  # elementwise over broadcast operands (reverse mode sums back)
-    # what its result is (transforms/kinds.py): "elementwise" (a number when the operands
+    # what its result is (analysis/kinds.py): "elementwise" (a number when the operands
     # are), "reduction" (a number when it reduces every axis), "number" (always a number)
     kind: str = ""
     sized_by: tuple[int, ...] = ()  # operands whose values set the result's shape (np.zeros')
     # its result may be its first operand or share its memory: a view (``x.T``, ``x[1:]``,
     # ``np.reshape``), views in a list (``np.split``), the operand itself (``np.asarray``)
     view: bool = False
+    # it works on arrays: its presence says the function does NumPy (every ``np.*`` and
+    # array method; ``@``, ``.T`` and the array helpers of derivatives)
+    array_op: bool = False
+    # its derivative is written one way for numbers, another for arrays (``abs``, ``**``)
+    array_rule: bool = False
+    # its result's shape depends on its operands' shapes only: running it on stand-ins
+    # (ones) finds it, while a derivative is built for known shapes (transforms/shapes.py)
+    shape_by_example: bool = False
+    int_result: bool = False  # may be an int or a bool, whatever the operands (floor, <, //)
+    keeps_ints: bool = False  # an int for ints (+, -, *, abs, max; not /)
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
 
@@ -172,7 +182,8 @@ def defprim(name: str, emission: Emission | None, evaluate: Callable[..., Any] |
     """
     prim = Primitive(name, emission, evaluate, commutative=commutative, pure=pure,
                      mergeable=pure if mergeable is None else mergeable,
-                     broadcasts=broadcasts, kind=kind, doc=doc)
+                     broadcasts=broadcasts, kind=kind, doc=doc,
+                     array_op=name.startswith(("np.", ".")))
     PRIMITIVES[name] = prim
     for obj in callables:
         register_callable(obj, name)
@@ -228,11 +239,21 @@ def pure_op(op: Any) -> bool:
     return True
 
 
+def declare(*names: str, **facts: bool) -> None:
+    """Facts about these primitives (fields of ``Primitive``): ``declare("abs", "pow",
+    array_rule=True)``."""
+    for name in names:
+        prim = PRIMITIVES[name]
+        for fact, value in facts.items():
+            if not hasattr(prim, fact):
+                raise AttributeError(f"a primitive has no fact {fact!r}")
+            setattr(prim, fact, value)
+
+
 def views(*names: str) -> None:
     """These primitives' results may share their first operand's memory (``Primitive.view``):
     an update of the operand in place shows through them."""
-    for name in names:
-        PRIMITIVES[name].view = True
+    declare(*names, view=True)
 
 
 def nondifferentiable(*names: str) -> None:

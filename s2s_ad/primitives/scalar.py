@@ -23,6 +23,7 @@ from .registry import (
     Infix,
     Prefix,
     Select,
+    declare,
     defprim,
     defvjp,
     nondifferentiable,
@@ -85,6 +86,11 @@ defprim("bool", _fn(builtins.bool), builtins.bool, callables=(builtins.bool,))
 
 nondifferentiable("const", "floordiv", "not_", "lt", "le", "gt", "ge", "eq", "ne",
                   "floor", "ceil", "trunc", "int", "round", "bool")
+declare("floor", "ceil", "trunc", "int", "round", "bool", "floordiv", "mod", "not_", "lt", "le",
+        "gt", "ge", "eq", "ne", int_result=True)
+declare("add", "sub", "mul", "neg", "pos", "floordiv", "mod", "pow", "abs", "max", "min",
+        "select", "copy", keeps_ints=True)
+declare("abs", "pow", array_rule=True)
 
 
 # --- VJP rules: one row per primitive, one rule per operand ---------------------------------

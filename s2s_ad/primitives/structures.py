@@ -26,6 +26,7 @@ from .registry import (
     Method,
     Subscript,
     TupleDisplay,
+    declare,
     defjvp,
     defprim,
     defvjp,
@@ -61,6 +62,7 @@ defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
 views("getitem", "getitem_mut", "like")  # (like: acc itself, for an array)
+declare("len", "len_mut", int_result=True)
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
 defprim("full_like", Call(runtime.full_like, "full_like"),
@@ -106,11 +108,12 @@ defjvp("getitem_mut", lambda e, dc, c, i: _item_tangent(e, dc, c, i, "getitem_mu
 # --- `u op= v` (frontend/inplace.py) ---------------------------------------------------------
 # NumPy writes an array's update into u's memory: the value keeps u's layout and dtype.
 # The frontend marks each update `updated(u op v, u)`; in code specialized to arrays,
-# `settle_updates` writes it `np.add(u, v, out=np.empty_like(u))`, NumPy's own arithmetic
+# codegen/updates.py writes it `np.add(u, v, out=np.empty_like(u))`, NumPy's own arithmetic
 # into a fresh array laid out like u (u itself is not written), and elsewhere drops it.
 defprim("updated", Call(runtime.updated, "updated"), runtime.updated,
         doc="updated(new, old): new (the value of `old op= ...`) in old's layout and dtype")
 views("updated")  # (new itself, for a number)
+declare("updated", keeps_ints=True)
 defvjp("updated", lambda e, g, new, old: g, None)
 defjvp("updated", lambda e, dx, new, old: dx, None)
 UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",

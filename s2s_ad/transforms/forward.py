@@ -15,16 +15,16 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.activity import vary
+from ..analysis.kinds import drop_checks, infer, is_array_op, track_numbers
 from ..errors import NoDerivativeRuleError
 from ..ir import verify
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Op, Region, Value, walk
+from ..ir.core import LOOPS, Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import no_rule_hint, rules_for
-from .activity import LOOPS, vary
-from .kinds import drop_checks, infer, is_array_op, track_numbers
 from .trees import shift_tree
 
 

@@ -17,17 +17,18 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.activity import MUTATIONS, active_values
+from ..analysis.kinds import basic_indices, drop_checks, infer, numeric_values, track_numbers
 from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir import verify
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Op, Region, Value, walk
+from ..ir.core import LOOPS, Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import no_rule_hint, pure_op, rules_for
-from .activity import LOOPS, MUTATIONS, active_values
-from .kinds import basic_indices, drop_checks, infer, numeric_values, track_numbers
 from .shapes import sum_to, track
+from .tape import backward_loop
 from .trees import tree_paths
 
 
@@ -459,8 +460,6 @@ class Reverse:
             if op.prim == "if":
                 self.backward_if(op)
             elif op.prim in LOOPS:
-                from .tape import backward_loop
-
                 backward_loop(self, ops, index)
             else:
                 self.backward_op(op)

@@ -18,23 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.kinds import elementwise_prim
 from ..ir.builder import Emitter
 from ..ir.core import Value
 from ..primitives import get
-from .kinds import elementwise_prim
 
 Shape = tuple[int, ...]
-
-# their shapes are found by running them on stand-ins of the operands' shapes
-_BY_EXAMPLE = frozenset({"np.expand_dims", "np.sum", ".sum", "np.mean", "np.max", "np.min",
-                         "np.prod", "T", "matmul", "np.swapaxes", "np.transpose", "np.reshape",
-                         "np.outer", "np.dot", "np.take", "np.ones_like", "np.zeros_like",
-                         "np.var", "np.std", "np.linalg.norm", "np.cumsum", "np.flip",
-                         "np.linalg.inv", "np.linalg.solve", "np.squeeze", "np.ravel",
-                         "np.diagonal", "np.atleast_1d", "np.atleast_2d", "np.atleast_3d",
-                         "np.roll", "np.tile", "np.repeat", "np.sort", "np.argsort",
-                         "np.argmax", "np.argmin", "np.take_along_axis"})
-
 
 def track(e: Emitter) -> None:
     """Install the hook on ``e`` (whose ``shapes`` and ``scalars`` hold what is known)."""
@@ -109,7 +98,7 @@ def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
         out = e.append(prim, args, attrs, hint)
         _record(e, out, full)
         return out
-    if prim in _BY_EXAMPLE and all(s is not None or a in e.constants  # np.reshape's shape
+    if get(prim).shape_by_example and all(s is not None or a in e.constants  # np.reshape's shape
                                    for a, s in zip(args, shapes)):
         out = e.append(prim, args, attrs, hint)
         stand_ins = [e.constants[a] if a in e.constants else np.ones(s)

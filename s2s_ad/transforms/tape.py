@@ -13,10 +13,14 @@ reversed loop knows how many to run.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..errors import UnsupportedSyntaxError
 from ..ir.core import Op, Region, Value, walk
 from ..primitives.registry import pure_op
-from .reverse import Reverse
+
+if TYPE_CHECKING:  # (the sweep that calls backward_loop: reverse.py imports this module)
+    from .reverse import Reverse
 
 
 def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:

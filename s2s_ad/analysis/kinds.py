@@ -23,10 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from ..ir.core import Function, Op, Region, Value, const_value, walk
+from ..ir.core import LOOPS, Function, Op, Region, Value, const_value, walk
 from ..primitives import get
 from ..primitives.structures import FRESH_ADJOINTS
-from .activity import LOOPS
 
 _MATH = frozenset(
     "sin cos tan asin acos atan sinh cosh tanh exp expm1 log log2 log10 log1p sqrt erf erfc "
@@ -157,8 +156,6 @@ def _visit_loop(op: Op, known: set[Value], visit: Any, index: bool = True) -> No
 # what a list operand may make of them: a list (``xs + ys``, ``xs * 2``, ``max(xs, ys)``)
 _KEEP_CONTAINERS = frozenset({"add", "mul", "copy", "max", "min", "updated"})
 _CONTAINER_RESULTS = frozenset({"np.split", ".shape", "np.linalg.slogdet"})
-_INT_RESULTS = frozenset({"floor", "ceil", "trunc", "int", "round", "bool", "len", "len_mut",
-                          "floordiv", "mod", "not_", "lt", "le", "gt", "ge", "eq", "ne"})
 
 
 def numeric_values(fn: Function, known: Iterable[Value] = ()) -> set[Value]:
@@ -235,7 +232,7 @@ def _is_inexact(op: Op, inexact: set[Value]) -> bool:
     if op.prim == "const":
         value = const_value(op)
         return isinstance(value, (float, complex, np.inexact, np.ndarray))
-    if op.prim in _INT_RESULTS:
+    if get(op.prim).int_result:
         return False
     if op.prim in ("max", "min", "copy", "updated"):  # one of the operands
         return all(a in inexact for a in op.args)
@@ -289,13 +286,11 @@ def _basic_constant(value: Any) -> bool:
 
 # --- shapes at a call -------------------------------------------------------------------------
 UNKNOWN = object()  # an argument whose kind is not given
-# ops whose code depends on shapes (or whose presence says the function works on arrays)
-SHAPE_OPS = frozenset({"unbroadcast", "matmul_vjp", "matmul", "T"})
 
 
 def is_array_op(prim: str) -> bool:
     """Does ``prim`` work on arrays (NumPy, ``@``, ``.T``, a method of an array)?"""
-    return prim in SHAPE_OPS or prim.startswith(("np.", "."))
+    return get(prim).array_op
 
 
 

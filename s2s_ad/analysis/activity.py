@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..ir.core import Function, Op, Region, Value, walk
+from ..ir.core import LOOPS, Function, Op, Region, Value, walk
 from ..primitives import get
 
-LOOPS = ("for_range", "while")
 # ops that reverse mode reads a container adjoint with, and how many of their leading
 # operands are adjoints (the rest give only the structure): like(acc, c),
 # merge_adjoints(g, acc, c), full_like(t, x)
