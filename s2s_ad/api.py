@@ -275,7 +275,7 @@ def _transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
     if arrays or ints:
         dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
         generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo,
-                             ints) or dispatcher
+                             generated.__s2s__ if ints else None) or dispatcher
     name_as_call(generated, f, kind, wrt, optimize, mode)  # how pickle saves it (generated.py)
     # weakly: a generated function refers to f (__wrapped__), and a strong value would
     # keep f, its key, alive forever
@@ -311,21 +311,24 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
 
 
 def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher: Dispatcher,
-             memo: _Memo, ints: bool = False,
+             memo: _Memo, ints: Generated | None = None,
              proven: set[Value] | None = None) -> Dispatcher | None:
     """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``), or
-    ints (``ints``: a derivative would be one), the code for floats, starting with a check
-    that sends other arguments to ``dispatcher`` (about 15 ns per argument, instead of a
-    dispatch per call). None if that code would still depend on shapes. ``proven``:
-    ``scalar_values`` of ``f``'s IR, where the caller has it."""
+    ints (``ints``: the shape-generic derivative, where one would be an int), the code for
+    floats, starting with a check that sends other arguments to ``dispatcher`` (about 15 ns
+    per argument, instead of a dispatch per call). None if that code would still depend on
+    shapes. ``proven``: ``scalar_values`` of ``f``'s IR, where the caller has it."""
     primal = _lifted(f, memo)
     if any(is_array_op(op.prim) for op in walk(primal.body)):
         return None
     read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
     if proven is None:  # no need to check what only a number can be
         proven = scalar_values(primal)
-    numbers = [p for p in primal.params if p not in read_as_container  # `x: float`: trusted
-               and (ints and p.hint not in primal.numbers or p not in proven)]
+    numbers = [p for p in primal.params if p not in read_as_container and p not in proven]
+    if ints is not None:  # and the numbers whose ints would make a derivative one
+        numbers = _float_checks(ints, primal, numbers, [
+            p for p in primal.params if p not in read_as_container and p in proven
+            and p.hint not in primal.numbers])  # `x: float`: trusted
     if not numbers:
         return None
     example = [1.0 if p in numbers or p in proven else UNKNOWN for p in primal.params]
@@ -343,6 +346,26 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher:
     guarded.specializations = dispatcher.specializations
     guarded.general = dispatcher.general
     return guarded
+
+
+def _float_checks(generated: Generated, primal: Function, checked: list[Value],
+                  candidates: list[Value]) -> list[Value]:
+    """``checked`` and the fewest of ``candidates`` that, known to be floats, leave no
+    derivative an int (all of them where that is not enough): ``n`` of ``range(n)`` need not
+    be a float, ``x`` in ``d(-x * y)/dy`` must."""
+    position = {p: k for k, p in enumerate(primal.params)}
+
+    def ints(chosen: list[Value]) -> bool:
+        return _may_give_ints(generated, [generated.ir.params[position[p]] for p in chosen])
+
+    chosen = checked + candidates
+    if ints(chosen):
+        return chosen
+    for c in candidates:
+        trial = [p for p in chosen if p is not c]
+        if not ints(trial):
+            chosen = trial
+    return [p for p in primal.params if p in chosen]
 
 
 def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
@@ -380,12 +403,13 @@ def _may_return_an_array(generated: Generated) -> bool:
         primal)
 
 
-def _may_give_ints(generated: Generated) -> bool:
-    """Might a derivative be an int for int arguments (``x + x`` for ``x * x``)? Then ints
-    go to code specialized to them, which makes the derivative a float."""
+def _may_give_ints(generated: Generated, floats: Sequence[Value] = ()) -> bool:
+    """Might a derivative be an int for int arguments (``x + x`` for ``x * x``), the
+    parameters ``floats`` of its IR aside? Then ints go to code specialized to them, which
+    makes the derivative a float."""
     fn = generated.ir
     values = len(generated.primal.body.results) if generated.kind in _KEEPS_VALUE else 0
-    numeric, inexact = inexact_values(fn)
+    numeric, inexact = inexact_values(fn, floats)
     made_by = {out: op.prim for op in walk(fn.body) for out in op.outs}
     return any(v not in inexact and (v in fn.params or v in numeric
                                      or (v in made_by and get(made_by[v]).keeps_ints))

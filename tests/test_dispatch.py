@@ -708,6 +708,21 @@ def test_integer_numbers_are_not_truncated():
     assert grad(power, wrt=(0, 1))(2, 3) == pytest.approx((12, 8 * math.log(2)), rel=1e-15)
 
 
+def test_an_int_argument_gets_a_float_gradient_where_it_decides_a_branch():
+    """Found while moving the kinds tables onto the registry: `x` decides `if x < 0`, so it is
+    proven a number and the code for floats did not check it, though for an int `x` the
+    gradient `d(-x * y)/dy = -x` came out the int 1. The check now takes every number whose
+    int would make a derivative one, and only those: a loop count stays unchecked."""
+    from support import load_example
+
+    control_flow = load_example("control_flow")
+    dx, dy = grad(control_flow.piecewise, wrt=("x", "y"))(-1, 2.0)
+    assert (dx, dy) == (-2.0, 1.0) and type(dx) is float and type(dy) is float
+    g = grad(control_flow.simulate, wrt=("x", "w"))
+    assert "n.__class__" not in g.source and "x.__class__ is not float" in g.source
+    assert type(g(0.5, 1.3, 3)[1]) is float
+
+
 def picks(x):
     return x[0] * 0.5 + x[1] / 4 + x[2] * x[2]
 

@@ -27,16 +27,6 @@ from ..ir.core import LOOPS, Function, Op, Region, Value, const_value, walk
 from ..primitives import get
 from ..primitives.structures import FRESH_ADJOINTS
 
-_MATH = frozenset(
-    "sin cos tan asin acos atan sinh cosh tanh exp expm1 log log2 log10 log1p sqrt erf erfc "
-    "fabs floor ceil trunc atan2 hypot math_pow float int round bool".split())
-# results that are numbers whatever the operands are
-_NUMBER_RESULTS = _MATH | {"len", "len_mut", "not_"}
-# operands that must be numbers for the program to run
-_NUMBER_OPERANDS = _MATH | {"max", "min", "not_"}
-# the result is a number when (and, backward, only when) every operand is one
-_ELEMENTWISE = frozenset("add sub mul truediv floordiv mod pow neg pos abs lt le gt ge eq ne "
-                         "max min copy".split())
 _NUMBER_TYPES = (bool, int, float)
 
 
@@ -57,7 +47,7 @@ def elementwise(op: Op) -> bool:
 
 def elementwise_prim(name: str) -> bool:
     prim = get(name)
-    return name in _ELEMENTWISE or prim.broadcasts or prim.kind == "elementwise"
+    return prim.broadcasts or prim.kind == "elementwise"
 
 
 def track_numbers(e: Any) -> None:
@@ -80,7 +70,7 @@ def number_result(op: Op, known: set[Value]) -> bool:
     if op.prim == "const":
         value = const_value(op)
         return isinstance(value, _NUMBER_TYPES) or _is_numpy_scalar(value)
-    if op.prim in _NUMBER_RESULTS or get(op.prim).kind == "number":
+    if get(op.prim).kind == "number":
         return True
     if get(op.prim).kind == "reduction":
         return op.attr("axis") is None and not op.attr("keepdims", False)
@@ -105,7 +95,7 @@ def _visit(region: Region, known: set[Value]) -> None:
             known.add(op.out)
     # backward: what the program's own uses prove, for values defined in this region
     for op in reversed(region.ops):
-        if op.prim in _NUMBER_OPERANDS or op.prim == "if":
+        if get(op.prim).number_operands or op.prim == "if":
             operands = op.args if op.prim != "if" else op.args[:1]
         elif op.prim == "select":
             operands = op.args[:1] + (op.args[1:] if op.out in known else ())
@@ -153,11 +143,6 @@ def _visit_loop(op: Op, known: set[Value], visit: Any, index: bool = True) -> No
 
 
 # --- numbers or arrays, never lists, tuples or dicts ------------------------------------------
-# what a list operand may make of them: a list (``xs + ys``, ``xs * 2``, ``max(xs, ys)``)
-_KEEP_CONTAINERS = frozenset({"add", "mul", "copy", "max", "min", "updated"})
-_CONTAINER_RESULTS = frozenset({"np.split", ".shape", "np.linalg.slogdet"})
-
-
 def numeric_values(fn: Function, known: Iterable[Value] = ()) -> set[Value]:
     """The values of ``fn`` that are numbers or arrays, never a list, tuple or dict, whatever
     the arguments are: results of NumPy and ``math`` functions, ``x * 0.5``, ``a[i]`` of an
@@ -212,18 +197,17 @@ def _visit_numeric(region: Region, numeric: set[Value], inexact: set[Value]) -> 
 def _is_numeric(op: Op, numeric: set[Value], inexact: set[Value]) -> bool:
     if op.prim == "const":
         return isinstance(const_value(op), (*_NUMBER_TYPES, np.generic, np.ndarray))
-    if op.prim in _KEEP_CONTAINERS:  # numeric operands, or one a list could not take
+    prim = get(op.prim)
+    if prim.keeps_containers:  # numeric operands, or one a list could not take
         return all(a in numeric for a in op.args) or any(a in inexact for a in op.args)
     if op.prim in ("getitem", "getitem_mut"):
         return op.args[0] in numeric  # an item of a number or an array
     if op.prim == "select":
         return op.args[1] in numeric and op.args[2] in numeric
-    if op.prim in _ELEMENTWISE or op.prim in _NUMBER_RESULTS:
+    if prim.kind in ("elementwise", "number") or prim.float_result:
         return True  # a list operand would have raised
-    prim = get(op.prim)
-    return op.prim not in _CONTAINER_RESULTS and (
-        prim.broadcasts or bool(prim.kind) or op.prim.startswith(("np.", "."))
-        or op.prim in ("matmul", "T", "astype"))
+    return not prim.container_result and (
+        prim.broadcasts or bool(prim.kind) or prim.array_op or op.prim == "astype")
 
 
 def _is_inexact(op: Op, inexact: set[Value]) -> bool:
@@ -232,15 +216,18 @@ def _is_inexact(op: Op, inexact: set[Value]) -> bool:
     if op.prim == "const":
         value = const_value(op)
         return isinstance(value, (float, complex, np.inexact, np.ndarray))
-    if get(op.prim).int_result:
+    prim = get(op.prim)
+    if prim.int_result:
         return False
     if op.prim in ("max", "min", "copy", "updated"):  # one of the operands
         return all(a in inexact for a in op.args)
+    if op.prim == "unbroadcast":  # g summed to x's shape: g's dtype
+        return op.args[0] in inexact
     if op.prim == "select":
         return op.args[1] in inexact and op.args[2] in inexact
-    if op.prim in _ELEMENTWISE:
+    if prim.kind == "elementwise":
         return op.prim == "truediv" or any(a in inexact for a in op.args)
-    return op.prim in _MATH  # Python floats
+    return prim.float_result
 
 
 def drop_checks(region: Region) -> None:

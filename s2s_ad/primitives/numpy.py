@@ -814,6 +814,7 @@ def _jvp_slogdet(e, da, a):
 
 
 defjvp("np.linalg.slogdet", _jvp_slogdet)
+declare("np.split", ".shape", "np.linalg.slogdet", container_result=True)
 
 
 

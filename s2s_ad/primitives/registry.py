@@ -146,6 +146,13 @@ class Primitive:
     # (ones) finds it, while a derivative is built for known shapes (transforms/shapes.py)
     shape_by_example: bool = False
     int_result: bool = False  # may be an int or a bool, whatever the operands (floor, <, //)
+    # a float (or float array), whatever the operands (math.sin, float(), a zero adjoint)
+    float_result: bool = False
+    # the program cannot run unless its operands are numbers (math.*, float(), not)
+    number_operands: bool = False
+    # a list operand may make a list of it (``xs + ys``, ``xs * 2``, ``max(xs, ys)``)
+    keeps_containers: bool = False
+    container_result: bool = False  # a tuple or list (``x.shape``, ``np.split``)
     keeps_ints: bool = False  # an int for ints (+, -, *, abs, max; not /)
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
@@ -239,7 +246,7 @@ def pure_op(op: Any) -> bool:
     return True
 
 
-def declare(*names: str, **facts: bool) -> None:
+def declare(*names: str, **facts: Any) -> None:
     """Facts about these primitives (fields of ``Primitive``): ``declare("abs", "pow",
     array_rule=True)``."""
     for name in names:

@@ -16,6 +16,7 @@ import math
 import operator
 
 from .registry import (
+    PRIMITIVES,
     Call,
     Compare,
     Each,
@@ -91,6 +92,14 @@ declare("floor", "ceil", "trunc", "int", "round", "bool", "floordiv", "mod", "no
 declare("add", "sub", "mul", "neg", "pos", "floordiv", "mod", "pow", "abs", "max", "min",
         "select", "copy", keeps_ints=True)
 declare("abs", "pow", array_rule=True)
+# elementwise: a number when (and only when) every operand is one
+declare("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs", "lt",
+        "le", "gt", "ge", "eq", "ne", "max", "min", "copy", kind="elementwise")
+_MATH = (*_UNARY_MATH, "atan2", "hypot", "math_pow", "float", "int", "round", "bool")
+declare(*_MATH, "not_", kind="number", number_operands=True)
+declare(*(n for n in _MATH if not PRIMITIVES[n].int_result), float_result=True)
+declare("max", "min", number_operands=True)  # (of numbers: max(a, b) of arrays raises)
+declare("add", "mul", "copy", "max", "min", keeps_containers=True)
 
 
 # --- VJP rules: one row per primitive, one rule per operand ---------------------------------

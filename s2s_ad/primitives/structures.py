@@ -62,13 +62,14 @@ defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
 views("getitem", "getitem_mut", "like")  # (like: acc itself, for an array)
-declare("len", "len_mut", int_result=True)
+declare("len", "len_mut", int_result=True, kind="number")
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
 defprim("full_like", Call(runtime.full_like, "full_like"),
         doc="full_like(t, x): a number's tangent t spread over the array x (or t itself)")
 defprim("zero_adjoint", Call(runtime.zero_adjoint, "zero_adjoint"),
         doc="0.0, or float zeros of an array's shape: an adjoint nothing reached")
+declare("zero_adjoint", float_result=True)
 defprim("merge_adjoints", Call(runtime.merge_adjoints, "merge_adjoints"),
         doc="merge_adjoints(g, acc, c): c's whole and item adjoints, in c's structure")
 defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
@@ -113,7 +114,7 @@ defjvp("getitem_mut", lambda e, dc, c, i: _item_tangent(e, dc, c, i, "getitem_mu
 defprim("updated", Call(runtime.updated, "updated"), runtime.updated,
         doc="updated(new, old): new (the value of `old op= ...`) in old's layout and dtype")
 views("updated")  # (new itself, for a number)
-declare("updated", keeps_ints=True)
+declare("updated", keeps_ints=True, keeps_containers=True, kind="elementwise")
 defvjp("updated", lambda e, g, new, old: g, None)
 defjvp("updated", lambda e, dx, new, old: dx, None)
 UFUNCS = {"add": "add", "sub": "subtract", "mul": "multiply", "truediv": "true_divide",

@@ -4,7 +4,7 @@
 # ruff: noqa
 
 def piecewise_grad(x, y):
-    if y.__class__ is not float:
+    if x.__class__ is not float or y.__class__ is not float:
         return piecewise_grad_any(x, y)
     if x < 0:
         dx = -y
