@@ -1272,3 +1272,27 @@ def test_an_update_seen_through_a_view_is_refused(fn):
     missing from the list of views, and `value_and_grad` gave 14.0 for f's 30.0."""
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match=r"`u \+= \.\.\.` changes the array"):
         s2s_ad.value_and_grad(fn)(np.arange(4.0).reshape(2, 2))
+
+
+def power_of_an_item(xs, n):
+    return xs[1] ** n + xs[0]
+
+
+def power_of_an_array(x, n):
+    return np.sum(x ** n)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_the_power_rule_at_a_zero_base_with_a_run_time_exponent(n):
+    """Campaign seed 2402, program 1,820: `xs[1] ** n` at xs[1] == 0 and n == 0 raised
+    InfiniteDerivativeError in jvp (its rule wrote n * x ** (n - 1), and 0.0 ** -1 raises),
+    where the derivative of the constant x ** 0 is 0; for arrays it gave nan."""
+    want = n * 0.0 ** (n - 1) if n != 0 else 0.0
+    assert grad(power_of_an_item)([0.0, 0.0], n) == [1.0, want]
+    assert jvp(power_of_an_item, wrt="xs")([0.0, 0.0], n, [0.0, 1.0]) == (0.0 ** n, want)
+    x = np.array([0.0, 1.5])
+    slope = np.array([want, n * 1.5 ** (n - 1)])
+    np.testing.assert_array_equal(grad(power_of_an_array)(x, n), slope)
+    assert jvp(power_of_an_array, wrt="x")(x, n, np.ones(2))[1] == np.sum(slope)
+    curvature = n * (n - 1) * np.array([0.0 ** (n - 2) if n > 2 else float(n == 2), 1.5 ** (n - 2)])
+    np.testing.assert_allclose(hvp(power_of_an_array, wrt="x")(x, n, np.ones(2)), curvature)

@@ -129,8 +129,13 @@ def _vjp_pow_base(e, g, x, y, power="pow"):
 
 
 def _vjp_pow_array_base(e, g, x, y):
-    # for arrays, y * x**(y-1); at x == 0 with y == 0 this is nan (documented)
-    return e.mul(g, e.mul(y, e.pow(x, e.sub(y, 1))))
+    # y * x**(y-1), for arrays or values of either kind. Where y may be 0 (not a constant),
+    # the exponent is y - 1 + (x == 0) * (y == 0): 0 where both are (0 ** -1 would raise for
+    # a number, be inf for an array; the product is 0 anyway), y - 1 everywhere else
+    if y in e.constants:
+        return e.mul(g, e.mul(y, e.pow(x, e.sub(y, 1))))
+    exponent = e.add(e.sub(y, 1), e.mul(e.eq(x, 0), e.eq(y, 0)))
+    return e.mul(g, e.mul(y, e.pow(x, exponent)))
 
 
 def _vjp_pow(e, g, x, y, power="pow"):
