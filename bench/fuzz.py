@@ -83,6 +83,8 @@ ARRAY_CONSTRUCTS = {  # the same, for the array family
     "abs/clip": r"\babs\(|np\.clip\(",
     "ordering": r"np\.(sort|argsort|argmax|argmin)\(",
     "rearrangement": r"np\.(flip|roll|tile|repeat|diagonal|atleast_\dd|take_along_axis)\(",
+    "axes moved or added": r"np\.(moveaxis|swapaxes|expand_dims|squeeze)\(",
+    "piece of np.split": r"np\.split\(",
     "slogdet": r"np\.linalg\.slogdet\(",
     "math of a number": r"math\.", "if": r"^\s+if ", "for range": r"for \w+ in range\(",
     "for over an array": r"for \w+ in (?!range\()", "+= on an array or number": r"\w [-+*]= ",
@@ -200,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             for name, pattern in (ARRAY_CONSTRUCTS if arrays else CONSTRUCTS).items():
                 (array_constructs if arrays else constructs)[name] += _contains(program.source,
                                                                                pattern)
+            if arrays:  # u op= v while a view or another name reads u (written on purpose)
+                array_constructs["aliasing update"] += bool(program.shared_updates)
             kinds = []
             for failure in found.failures:
                 (documented if failure.documented else failures)[failure.kind].append(failure)

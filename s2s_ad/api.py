@@ -50,7 +50,6 @@ from .optimize import optimize as run_optimizer
 from .optimize.dce import dce
 from .primitives import get
 from .transforms.forward import jvp as forward_jvp
-from .transforms.reverse import STRUCTURE_OPS
 from .transforms.reverse import vjp as reverse_vjp
 from .transforms.trees import map_leaves, project, stack
 
@@ -301,7 +300,7 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         return None
     if set(primal.body.results) <= proven:
         return None
-    read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
+    read_as_container = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
     if any(p in proven and p not in read_as_container and p.hint not in primal.numbers
            for p in primal.params):
         return None  # whether ints need their own code depends on the generic derivative
@@ -321,7 +320,7 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher:
     primal = _lifted(f, memo)
     if any(is_array_op(op.prim) for op in walk(primal.body)):
         return None
-    read_as_container = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
+    read_as_container = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
     if proven is None:  # no need to check what only a number can be
         proven = scalar_values(primal)
     numbers = [p for p in primal.params if p not in read_as_container and p not in proven]
@@ -390,7 +389,7 @@ def _wrt_numbers(generated: Any) -> bool:
     shape-generic code handles at run time)?"""
     primal = generated.__s2s__.primal
     proven = scalar_values(primal)
-    indexed = {op.args[0] for op in walk(primal.body) if op.prim in STRUCTURE_OPS}
+    indexed = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
     return all(primal.params[i] in proven or primal.params[i] in indexed
                for i in generated.__s2s__.wrt)
 
@@ -826,7 +825,7 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
                 uses.setdefault(a, []).append(op)
     converted = {}
     for p, ops in uses.items():
-        as_array = [op for op in ops if op.prim not in STRUCTURE_OPS and not op.regions
+        as_array = [op for op in ops if not get(op.prim).structural and not op.regions
                     and (is_array_op(op.prim) or any(o in shapes for o in op.outs))]
         if not as_array:
             continue

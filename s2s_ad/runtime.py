@@ -114,17 +114,18 @@ def merge_adjoints(g: Any, acc: Any, c: Any) -> Any:
     return g + acc
 
 
-def unshared(x: Any, *readers: Any, name: str, op: str, line: int) -> None:
-    """Stop where ``name op= ...`` (at ``line``) changes the array ``x`` in place while
-    something reads it again (one of ``readers``, or, if none is given, a value made from
-    it later): a derivative that gives each assignment a new value cannot follow."""
+def unshared(x: Any, *readers: Any, name: str, op: str, at: str) -> None:
+    """Stop where ``name op= ...`` (at ``at``, ``file:line:col``) changes the array ``x`` in
+    place while something reads it again (one of ``readers``, or, if none is given, a value
+    made from it later): a derivative that gives each assignment a new value cannot follow."""
     import numpy as np
 
     if isinstance(x, np.ndarray) and (not readers or any(isinstance(r, np.ndarray)
                                                          for r in readers)):
-        raise TypeError(f"line {line}: `{name} {op}= ...` changes the array {name} in place, "
-                        "and the old array is read again afterwards; the derivative cannot "
-                        f"follow that: write `{name} = {name} {op} ...` or copy the array")
+        raise TypeError(f"{at}: `{name} {op}= ...` changes the array {name} in place, and "
+                        "something still reads the old array afterwards; the derivative "
+                        f"cannot follow that: write `{name} = {name} {op} ...` (a new array) "
+                        "or copy the array")
 
 
 def full_like(t: Any, x: Any) -> Any:

@@ -26,7 +26,19 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
   ``np.sort``, ``np.take_along_axis`` of an ``np.argsort``, an entry read at ``np.argmax``/
   ``np.argmin``, ``np.flip``, ``np.roll``, ``np.tile``, ``np.repeat``, ``np.diagonal``,
   ``np.atleast_2d``/``3d`` and ``np.linalg.slogdet`` of a positive definite matrix (ties
-  of the orderings count as kinks).
+  of the orderings count as kinks); also ``np.swapaxes``/``np.moveaxis``,
+  ``np.expand_dims``/``np.squeeze`` and pieces of ``np.split`` (views, all of them).
+- The writer generates what it avoids: an update ``u += v`` normally goes only to an array
+  nothing else shares (``fresh``), but a few per cent of the updates
+  (:data:`ALIASING_SHARE`, and the statement ``_ArrayWriter._alias_update``) are aliasing
+  updates on purpose: ``w = <a view of u>`` (``u.T``, ``u[a:b]``, ``np.reshape``,
+  ``np.ravel``, ``np.transpose``, ``np.swapaxes``, ``np.moveaxis``, ``np.expand_dims``,
+  ``np.squeeze``, ``np.atleast_2d``, ``np.flip``, ``np.diagonal``, ``np.split(u, k)[i]``,
+  or ``w = u``), then ``u op= v`` or ``w op= v``, both returned; or an update of an array a
+  view, another name or a ``for ... in u`` loop shares. Never of an argument's memory.
+  s2s_ad must refuse those (documented: ``Program.shared_updates``, :func:`_documented`)
+  or get the numbers right; a value computed as if the view had not seen the update is a
+  mismatch, as for a view primitive s2s_ad does not know as one.
 - Some points sit on ties and kinks (:data:`TIE_SHARE` of the programs draw integer-valued
   floats and arrays with repeated entries): there a gradient entry must lie between the
   left and right one-sided difference quotients (a subgradient), and second-order
@@ -129,7 +141,13 @@ ONE_SIDED_STEPS = (2e-3, 1e-3)  # one-sided Richardson steps at a tie (within OF
 #: green and keep looking for new bugs; ``bench/fuzz.py --known-bugs`` turns that off. When
 #: a bug is found, add its name here, make the writer stay away from its pattern where
 #: ``bug(name)`` says so, and pin it with a strict xfail; when it is fixed, remove its entry
-#: (and the code that reads it) and flip its xfail. None is open at the moment.
+#: (and the code that reads it) and flip its xfail. None is avoided at the moment. Open and
+#: not avoided (a strict xfail at the end of ``test_fuzz.py``), found by the array writer's
+#: np.split pieces: `L + np.split(x, [1])[0]` with a list argument L is taken for list
+#: concatenation and refused. Found by the aliasing updates and fixed: `w = u; u += 1.0`
+#: where s2s_ad cannot tell when specializing that u is an array (built from a list
+#: appended to in a loop, a piece of `np.split(x, [c])`) went unchecked and gave w's old
+#: value; the check now stays in the code and stops at the update when u is one.
 #: Fixed so far, now written freely: copies carried by a loop (`w = x`), `if` inside a loop
 #: over a tuple, branches that only read container items, unread container arguments, zip
 #: of a built tuple with an argument, `for k in d`, integer partials of float arguments
@@ -145,7 +163,12 @@ ONE_SIDED_STEPS = (2e-3, 1e-3)  # one-sided Richardson steps at a tie (within OF
 #: array ("array-number-where").
 #: Not a bug: `u += v` on an array whose old value another name, a view, a list or a
 #: `for ... in u` loop reads afterwards raises UnsupportedSyntaxError by design (README,
-#: "What you can differentiate"); the writer never writes it (``_ArrayWriter._augmentable``).
+#: "What you can differentiate"). The writer writes it on purpose now and then
+#: (``ALIASING_SHARE``, ``_ArrayWriter._alias_update``; names in
+#: ``Program.shared_updates``), where that refusal counts as documented; an ordinary update
+#: goes only to an array nothing else shares (``_ArrayWriter._augmentable``), so the same
+#: refusal there is a finding. Each is checked as well as any program: a view s2s_ad does
+#: not know as one (np.moveaxis, np.split were) gives a wrong value, a mismatch.
 KNOWN_BUGS: frozenset[str] = frozenset()
 
 
@@ -160,6 +183,9 @@ class Program:
     are checked against one-sided differences and second derivatives are not checked.
     ``coupled``: at a tie, the coordinates that move two or more tied decisions at once
     (:func:`_coupled`), whose partials no one-sided difference bounds: not compared.
+    ``shared_updates``: the arrays the writer updates in place (``u += v``) on purpose
+    while another name, a view or a loop may still read the old array; s2s_ad's refusal
+    of an update of one of these is documented (:func:`_documented`).
     """
 
     source: str
@@ -173,6 +199,7 @@ class Program:
     avoid: frozenset[str] = KNOWN_BUGS
     kink: bool = False
     coupled: frozenset[tuple] = frozenset()
+    shared_updates: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:  # what hypothesis prints: enough to rebuild the program
         avoid = "" if self.avoid == KNOWN_BUGS else f", avoid={set(self.avoid) or 'frozenset()'}"
@@ -184,7 +211,10 @@ class Program:
         return (f"--- program (family {self.family!r}, seed {self.seed}) ---\n"
                 f"{self.source.rstrip()}\n--- point ---\n"
                 f"{self.entry}({point})\nwrt={self.wrt!r}"
-                + ("\n(on a tie: one-sided differences)" if self.kink else ""))
+                + ("\n(on a tie: one-sided differences)" if self.kink else "")
+                + (f"\n(updated in place on purpose while another name may read the old "
+                   f"array: {', '.join(sorted(self.shared_updates))})"
+                   if self.shared_updates else ""))
 
 
 def _show(value: Any) -> str:
@@ -827,8 +857,15 @@ _REDUCERS = ((3.0, "sum"), (2.0, "mean"), (1.0, "max"), (0.5, "min"))
 # of a list argument: np functions make it an array (`-L`, `L * L` would not)
 _NP_LIST_UNARY = ("np.sin({a})", "np.tanh({a})", "np.cos({a})", "np.arctan({a})",
                   "np.asarray({a})", "np.array({a})", "np.exp(np.tanh({a}))")
+# calls whose result may share their first operand's memory (``np.split``: a list of views)
 _VIEWS = ("reshape", "ravel", "transpose", "flip", "diagonal", "atleast_1d", "atleast_2d",
-          "atleast_3d")
+          "atleast_3d", "moveaxis", "swapaxes", "expand_dims", "squeeze", "split")
+#: The share of augmented assignments ``u op= v`` written on purpose where another name, a
+#: view, or a ``for ... in u`` loop may still read u's old array afterwards (see
+#: ``_ArrayWriter._alias_update``), and the weight of the statement that makes a view of
+#: an array and then updates one of the two (other statements weigh 0.6 to 3.0).
+ALIASING_SHARE = 0.06
+ALIASING_WEIGHT = 0.2
 
 
 @functools.cache
@@ -900,22 +937,29 @@ def _view_source(text: str) -> str | None:
 class _ArrayScope:
     """What a statement of an array program may read: every name with its shape, and the
     ``fresh`` names: those holding arrays no other name, view or loop shares (never an
-    argument's), so ``u += v`` changes nothing else (see ``_ArrayWriter._augmentable``).
+    argument's), so ``u += v`` changes nothing else (see ``_ArrayWriter._augmentable``);
+    the ``local`` names: arrays ``f`` made itself or views of them (never an argument's
+    memory, never read-only), which an aliasing update may change
+    (``_ArrayWriter._alias_update``).
     """
 
     shapes: dict[str, Shape]
     mutable: list[str]  # names that may be re-assigned (not loop targets)
     ints: list[str] = field(default_factory=list)  # n and loop counters
     fresh: set[str] = field(default_factory=set)
+    local: set[str] = field(default_factory=set)
     in_loop: bool = False
     loops: int = 0
     # list arguments (name -> the shape NumPy gives them), read only where NumPy makes an
     # array of them: never re-assigned, indexed or iterated
     lists: dict[str, Shape] = field(default_factory=dict)
+    # the names bound where the innermost loop around starts: in a loop, a view is made
+    # only of a name its body binds first, so no pass hands a sharing name to the next
+    entry: frozenset[str] = frozenset()
 
     def child(self, **changes: Any) -> _ArrayScope:
         new = replace(self, shapes=dict(self.shapes), mutable=list(self.mutable),
-                      ints=list(self.ints), fresh=set(self.fresh))
+                      ints=list(self.ints), fresh=set(self.fresh), local=set(self.local))
         for key, value in changes.items():
             setattr(new, key, value)
         return new
@@ -923,6 +967,7 @@ class _ArrayScope:
     def merge(self, child: _ArrayScope) -> None:
         """After a block that may or may not run: what holds on every path."""
         self.fresh &= child.fresh
+        self.local &= child.local
 
 
 class _ArrayWriter:
@@ -936,6 +981,11 @@ class _ArrayWriter:
         self.generic = False  # writing a helper: elementwise, for arguments of any shape
         self.helpers: list[tuple[str, int, bool]] = []  # (name, parameters, last has default)
         self.shapes: dict[str, Any] = {}
+        # names updated in place on purpose while another name, a view or a loop may still
+        # read the old array (Program.shared_updates), and the names the entry returns then
+        self.shared_updates: set[str] = set()
+        self.keep: set[str] = set()
+        self.top: dict[str, Shape] = {}  # the entry's names, bound at its top level
 
     def fresh_name(self, stem: str) -> str:
         self.counter += 1
@@ -1040,6 +1090,8 @@ class _ArrayWriter:
                 options.append((0.5, self._stack))
             if not computed and self._sources(shape, u):
                 options.append((0.6, self._index))
+            if not computed and self._sources(shape, u, pieces=True):
+                options.append((0.2, self._piece))
         if not self.generic:
             if self._products(shape, u):
                 options.append((1.2, self._matmul))
@@ -1329,14 +1381,24 @@ class _ArrayWriter:
         return f"np.stack([{items}]{', axis=1' if axis else ''})"
 
     def _transpose(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        """A matrix's transpose: ``.T``, ``np.transpose``, ``np.swapaxes``, ``np.moveaxis``
+        (views, all of them)."""
         operand = self.expr(sc, shape[::-1], depth)
-        return f"np.transpose({operand})" if self.rng.random() < 0.2 else f"{operand}.T"
+        return _weighted(self.rng, [
+            (0.65, f"{operand}.T"), (0.15, f"np.transpose({operand})"),
+            (0.1, f"np.swapaxes({operand}, {self.rng.choice(('0, 1', '1, 0', '-1, 0'))})"),
+            (0.1, f"np.moveaxis({operand}, {self.rng.choice(('0, 1', '1, 0', '-1, 0', '0, -1'))})"),
+        ])
 
     @staticmethod
-    def _sources(shape: Shape, u: set[Shape]) -> list[Shape]:
-        """Shapes an expression of ``shape`` can be read from by indexing."""
+    def _sources(shape: Shape, u: set[Shape], pieces: bool = False) -> list[Shape]:
+        """Shapes an expression of ``shape`` can be read from by indexing (``pieces``: as
+        a piece of ``np.split``, one axis shorter)."""
         if shape == _ANY:
             return []
+        if pieces:
+            return sorted((src for src in u if shape != () and _sliced(src, shape) is not None),
+                          key=repr)
         out = []
         for src in u:
             if shape == () and len(src) in (1, 2) or len(src) == 2 and (
@@ -1390,12 +1452,43 @@ class _ArrayWriter:
 
     def _reshape(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
         r = self.rng
-        operand = self.expr(sc, r.choice(self._reshapes(shape, self.universe(sc))), depth)
+        src = r.choice(self._reshapes(shape, self.universe(sc)))
+        operand = self.expr(sc, src, depth)
         if len(shape) == 1 and r.random() < 0.4:
             return r.choice((f"np.ravel({operand})", f"{operand}.ravel()"))
+        if r.random() < 0.25:  # the axis of length 1 dropped or added
+            if len(shape) == 1 and len(src) == 2:  # (p,) of (p, 1) or (1, p)
+                axis = src.index(1)
+                return r.choice((f"np.squeeze({operand}, axis={axis})",
+                                 f"np.squeeze({operand}, {axis - 2})")
+                                + ((f"np.squeeze({operand})",) if shape[0] > 1 else ()))
+            if len(shape) == 2 and len(src) == 1 and 1 in shape:  # (p, 1) or (1, p) of (p,)
+                axis = shape.index(1) if shape != (1, 1) else 0
+                return r.choice((f"np.expand_dims({operand}, {axis})",
+                                 f"np.expand_dims({operand}, axis={axis - 2})"))
         if r.random() < 0.2:
             return f"np.reshape({operand}, {shape!r})"
         return f"{operand}.reshape({', '.join(map(str, shape))})"
+
+    def _piece(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
+        """A piece of ``np.split`` (a view): of a longer array of the same rank, along its
+        one longer axis, in equal parts or at given indices (``np.split(u, 2)[1]``,
+        ``np.split(u, [1, 3], 1)[1]``; the axis is positional)."""
+        r = self.rng
+        src = r.choice(self._sources(shape, self.universe(sc), pieces=True))
+        axis = _sliced(src, shape)
+        assert axis is not None
+        size, length = src[axis], shape[axis]
+        ways = [(f"[{length}]", 0), (f"[{size - length}]", 1)]  # (bounds, which piece)
+        if size % length == 0:
+            k = size // length
+            ways.append((str(k), r.randrange(k)))
+        if size - length >= 2:
+            start = r.randint(1, size - length - 1)
+            ways.append((f"[{start}, {start + length}]", 1))
+        bounds, item = r.choice(ways)
+        at = f", {r.choice((axis, axis - len(shape)))}" if axis or r.random() < 0.2 else ""
+        return f"np.split({self.expr(sc, src, min(depth, 2))}, {bounds}{at})[{item}]"
 
     def _call(self, sc: _ArrayScope, shape: Shape, depth: int) -> str:
         r = self.rng
@@ -1438,6 +1531,8 @@ class _ArrayWriter:
             options.append((4.5 if sc.in_loop else 3.0, self._reassign))
         if self._augmentable(sc):
             options.append((1.5, self._augassign))
+        if self._shareable(sc):
+            options.append((ALIASING_WEIGHT, self._alias_update))
         if self.budget >= 1 and not self.generic:
             options.append((1.5, self._if))
             if sc.loops < 2:
@@ -1449,15 +1544,20 @@ class _ArrayWriter:
 
     def _bind(self, sc: _ArrayScope, name: str, rhs: str, shape: Shape) -> None:
         """Track what ``name = rhs`` may share memory with: a new array is fresh; a name or
-        a view of one (``w = u``, ``u.T``, ``u[0]`` of a matrix) makes neither fresh."""
+        a view of one (``w = u``, ``u.T``, ``u[0]`` of a matrix) makes neither fresh, and
+        is local where its source is (not through ``np.diagonal``: a read-only view)."""
         sc.fresh.discard(name)
+        sc.local.discard(name)
         if shape == ():
             return  # numbers share nothing
         source = _view_source(rhs)
         if source is None:
             sc.fresh.add(name)
+            sc.local.add(name)
         else:
             sc.fresh.discard(source)
+            if source in sc.local and "diagonal(" not in rhs:
+                sc.local.add(name)
 
     def pick_shape(self, sc: _ArrayScope) -> Shape:
         shapes = sorted(self.universe(sc), key=repr)
@@ -1494,25 +1594,135 @@ class _ArrayWriter:
         ``u += v`` updates an array in place; where another name, a view or a list still
         reads the old array afterwards (or a ``for ... in u`` loop around the update, which
         NumPy would run over the updated rows), s2s_ad raises UnsupportedSyntaxError by
-        design (README, "What you can differentiate"): outside the supported subset, so the
-        writer never writes it, whatever ``avoid`` says. Only ``fresh`` arrays then (never
-        an argument's memory). No loop carries a sharing name back to an update in it: in a
-        loop every new value is computed (no ``w = u``, no view), and the items of a
-        ``for row in u`` are only read in that loop.
+        design (README, "What you can differentiate"). The ordinary update stays inside
+        the supported subset: only ``fresh`` arrays (never an argument's memory). No loop
+        carries a sharing name back to an update in it: in a loop every new value is
+        computed (no ``w = u``; a view only of a name the body binds first), and the items
+        of a ``for row in u`` are only read in that loop. The aliasing updates are written
+        apart, on purpose (:meth:`_shared`, :meth:`_alias_update`).
         """
         if self.generic:
             return []
         return [n for n in sc.mutable if sc.shapes[n] == () or n in sc.fresh]
 
+    def _shared(self, sc: _ArrayScope) -> list[str]:
+        """The arrays an aliasing update may change: ``f``'s own (``local``, so never an
+        argument) that another name, a view or a ``for ... in u`` loop may share."""
+        if self.generic:
+            return []
+        return [n for n in sc.mutable
+                if sc.shapes[n] != () and n in sc.local and n not in sc.fresh]
+
+    def _shareable(self, sc: _ArrayScope) -> list[str]:
+        """The arrays :meth:`_alias_update` may take a view of: ``f``'s own, in a loop only
+        those its body binds first."""
+        if self.generic:
+            return []
+        return [n for n in sc.mutable if sc.shapes[n] != () and n in sc.local
+                and (not sc.in_loop or n not in sc.entry)]
+
     def _augassign(self, sc: _ArrayScope, ind: str) -> list[str]:
         r = self.rng
-        name = r.choice(self._augmentable(sc))
+        names, shared = self._augmentable(sc), self._shared(sc)
+        if shared and (not names or r.random() < ALIASING_SHARE):
+            name = r.choice(shared)  # on purpose: the old array may still be read
+            self.shared_updates.add(name)
+        else:
+            name = r.choice(names)
+        return self._update(sc, ind, name)
+
+    def _update(self, sc: _ArrayScope, ind: str, name: str) -> list[str]:
+        """``name op= v``, with ``v`` of a shape that broadcasts to ``name``'s."""
+        r = self.rng
         shape = sc.shapes[name]
         op = r.choice(("+=", "+=", "-=", "*="))
         e = self.expr(sc, r.choice(self.partners(shape, self.universe(sc))), r.randint(1, 3))
         if op == "*=" and sc.in_loop:
             e = f"math.cos({e})" if shape == () else f"np.cos({e})"
         return [f"{ind}{name} {op} {e}"]
+
+    def _alias_update(self, sc: _ArrayScope, ind: str) -> list[str]:
+        """An aliasing update, on purpose: ``w = <a view of u>`` (``u.T``, ``u[1:]``,
+        ``np.reshape``, ``np.ravel``, ``np.transpose``, ``np.swapaxes``, ``np.moveaxis``,
+        ``np.expand_dims``, ``np.squeeze``, ``np.atleast_2d``, ``np.flip``, ``np.diagonal``,
+        ``np.split(u, k)[i]``, or ``w = u`` itself), then ``u op= v`` (or ``w op= v``
+        through a writable view): NumPy changes both, and ``f`` returns both (at the top
+        level; in a block, a name bound before it reads ``np.mean(w)`` at once and is
+        returned). s2s_ad must refuse it (a documented refusal, :func:`_documented`) or get
+        the numbers right; a value computed as if the other name had not seen the update
+        shows as a mismatch."""
+        r = self.rng
+        u = r.choice(self._shareable(sc))
+        text, shape, writable = r.choice(self._views_of(u, sc.shapes[u]))
+        w = self.fresh_name(r.choice("uvw"))
+        sc.fresh.discard(u)
+        sc.shapes[w] = shape
+        sc.mutable.append(w)
+        if writable:
+            sc.local.add(w)
+        target = w if writable and r.random() < 0.3 else u
+        self.shared_updates.add(target)
+        self.keep.update((u, w))
+        lines = [f"{ind}{w} = {text}"] + self._update(sc, ind, target)
+        outer = [n for n in self.top if n in sc.mutable and n not in (u, w)]
+        if sc.shapes is not self.top and outer:  # w is gone after the block: read it now
+            z = r.choice(outer)
+            rhs = f"(0.5 * {z} + np.mean({w}))"
+            self._bind(sc, z, rhs, sc.shapes[z])
+            self.keep.add(z)
+            lines.append(f"{ind}{z} = {rhs}")
+        return lines
+
+    def _views_of(self, u: str, shape: Shape) -> list[tuple[str, Shape, bool]]:
+        """(text, shape, writable) of the views of ``u`` (of ``shape``) NumPy makes."""
+        r = self.rng
+        if len(shape) == 1:
+            (p,) = shape
+            out = [(u, shape, True), (f"np.flip({u})", shape, True), (f"{u}[::-1]", shape, True),
+                   (f"np.ravel({u})", shape, True), (f"np.transpose({u})", shape, True),
+                   (f"np.reshape({u}, (1, {p}))", (1, p), True),
+                   (f"{u}.reshape({p}, 1)", (p, 1), True),
+                   (f"np.expand_dims({u}, {r.choice(('0', 'axis=0', '-2'))})", (1, p), True),
+                   (f"np.expand_dims({u}, {r.choice(('1', 'axis=-1'))})", (p, 1), True),
+                   (f"np.atleast_2d({u})", (1, p), True)]
+            if p >= 2:
+                k = r.choice([k for k in range(1, p) if _slices(p, k)])
+                out += [(f"{u}[{_slice(r, p, k)}]", (k,), True),
+                        (f"np.squeeze({u})", shape, True)]
+                out += [(f"np.split({u}, [{k}])[0]", (k,), True),
+                        (f"np.split({u}, [{p - k}])[1]", (k,), True)]
+                if p % 2 == 0:
+                    out.append((f"np.split({u}, 2)[{r.randrange(2)}]", (p // 2,), True))
+            return out
+        p, q = shape
+        out = [(u, shape, True), (f"{u}.T", (q, p), True), (f"np.transpose({u})", (q, p), True),
+               (f"np.swapaxes({u}, 0, 1)", (q, p), True),
+               (f"np.moveaxis({u}, {r.choice(('0, 1', '1, 0', '-1, 0', '0, -1'))})", (q, p),
+                True),
+               (f"np.reshape({u}, ({q}, {p}))", (q, p), True),
+               (f"{u}.reshape({p * q})", (p * q,), True), (f"np.ravel({u})", (p * q,), True),
+               (f"np.flip({u}, axis={r.choice((0, 1, -1))})", shape, True),
+               (f"np.flip({u})", shape, True), (f"{u}[:, ::-1]", shape, True),
+               (f"np.atleast_2d({u})", shape, True),
+               (f"np.atleast_3d({u})[:, :, 0]", shape, True),
+               (f"np.expand_dims({u}, 0)[0]", shape, True),
+               (f"np.diagonal({u})", (min(p, q),), False),  # read-only
+               (f"{u}[{r.randrange(p)}]", (q,), True), (f"{u}[:, {r.randrange(q)}]", (p,), True)]
+        if p * q > 1:
+            out.append((f"np.squeeze({u})", tuple(d for d in shape if d != 1), True))
+        if p >= 2:
+            k = r.choice([k for k in range(1, p) if _slices(p, k)])
+            out += [(f"{u}[{_slice(r, p, k)}]", (k, q), True),
+                    (f"np.split({u}, [{k}])[0]", (k, q), True)]
+            if p % 2 == 0:
+                out.append((f"np.split({u}, 2)[{r.randrange(2)}]", (p // 2, q), True))
+        if q >= 2:
+            k = r.choice([k for k in range(1, q) if _slices(q, k)])
+            out += [(f"{u}[:, {_slice(r, q, k)}]", (p, k), True),
+                    (f"np.split({u}, [{k}], {r.choice(('1', '-1'))})[0]", (p, k), True)]
+            if q % 2 == 0:
+                out.append((f"np.split({u}, 2, 1)[{r.randrange(2)}]", (p, q // 2), True))
+        return out
 
     def _if(self, sc: _ArrayScope, ind: str) -> list[str]:
         r = self.rng
@@ -1530,7 +1740,7 @@ class _ArrayWriter:
 
     def _loop_body(self, sc: _ArrayScope) -> _ArrayScope:
         """The scope of a loop's body."""
-        return sc.child(in_loop=True, loops=sc.loops + 1)
+        return sc.child(in_loop=True, loops=sc.loops + 1, entry=frozenset(sc.shapes))
 
     def _for(self, sc: _ArrayScope, ind: str) -> list[str]:
         r = self.rng
@@ -1623,7 +1833,7 @@ class _ArrayWriter:
 
     def final_return(self, sc: _ArrayScope, last: str | None) -> str:
         r = self.rng
-        names = [n for n in sc.shapes if r.random() < 0.5 or n == last]
+        names = [n for n in sc.shapes if r.random() < 0.5 or n == last or n in self.keep]
         if not any(sc.shapes[n] != () for n in names):
             names.append(r.choice(sorted(n for n, s in sc.shapes.items() if s != ())))
         terms = []
@@ -1686,6 +1896,7 @@ class _ArrayWriter:
                          ints=[p for p, s in params if s == "int"],
                          lists={p: s for p, s in params if p == "L"})
         self.budget = MAX_ARRAY_STATEMENTS
+        self.top = sc.shapes
         body = self.block(sc, "    ", 2, MAX_ARRAY_STATEMENTS)
         last = None
         for line in reversed(body):
@@ -1760,7 +1971,8 @@ def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUG
         for attempt in range(6):
             args = draw(rng, writer, params, ties=ties and attempt < 4)  # type: ignore[arg-type]
             program = Program(source, args, tuple(names), wrt, scalar, family, seed,
-                              avoid=avoid)
+                              avoid=avoid, shared_updates=frozenset(
+                                  getattr(writer, "shared_updates", ())))
             kind = _point_kind(probe, program)
             if kind is not None:
                 return _settled(program, probe, kind)
@@ -2315,7 +2527,7 @@ def _table(paths: list[Path], params: list[str], columns: dict[str, list[Any]]) 
 def _crash(stage: str, err: BaseException, program: Program, composition: str | None = None,
            names: tuple[str, ...] = ()) -> Failure:
     """An exception as a failure; ``names``: what the call differentiated with respect to."""
-    kind = ("unsupported" if isinstance(err, DifferentiationError)
+    kind = ("unsupported" if isinstance(err, DifferentiationError) or _refused_when_run(err)
             else "hang" if isinstance(err, Timeout) else "crash")
     documented = kind == "unsupported" and _documented(str(err), program, composition, names)
     if documented:
@@ -2325,6 +2537,12 @@ def _crash(stage: str, err: BaseException, program: Program, composition: str | 
                    documented)
 
 
+def _refused_when_run(err: BaseException) -> bool:
+    """The in-place refusal as code raises it when it runs (``runtime.unshared``: where the
+    code cannot know whether ``u`` is an array; docs/errors.md), a refusal like the rest."""
+    return isinstance(err, TypeError) and "in place, and something still reads" in str(err)
+
+
 def _documented(message: str, program: Program, composition: str | None,
                 names: tuple[str, ...]) -> bool:
     """Whether the README's table of errors lists this refusal for this call: second
@@ -2332,9 +2550,12 @@ def _documented(message: str, program: Program, composition: str | None,
     program has those: the scalar families, array programs that grow a list); reverse mode
     over a gradient whose loop sits in a branch; ``jacobian``/``hessian`` with respect to an
     array together with other arguments, of several results, or in reverse mode; forward
-    mode with respect to a container. The same messages elsewhere (an array taken for a
-    container, one array refused) are findings, and so is every other refusal: the
-    generator writes only the supported subset."""
+    mode with respect to a container; ``u += v`` on an array another name, a view or a
+    loop still reads afterwards, where the writer updated ``u`` so on purpose
+    (``Program.shared_updates``). The same messages elsewhere (an array taken for a
+    container, one array refused, an update the writer took for unshared) are findings,
+    and so is every other refusal: the generator writes only the supported subset, and
+    the aliasing updates it writes on purpose."""
     named = re.search(r"argument '(\w+)'", message)
     arg = (program.args[program.params.index(named.group(1))]
            if named and named.group(1) in program.params else None)
@@ -2346,6 +2567,10 @@ def _documented(message: str, program: Program, composition: str | None,
         return len(names) > 1 or composition == "jacobian(rev)"
     if "tuple/list/dict argument" in message:
         return isinstance(arg, (list, tuple, dict))
+    updated = re.search(r"changes the array (\w+) in place, and .* still reads the old array",
+                        message)
+    if updated:
+        return updated.group(1) in program.shared_updates
     return False
 
 

@@ -112,9 +112,9 @@ def mark_shared_updates(fn: Function, updates: list[Update],
             # the readers there already: the update is harmless if none of them is an array
             known = tuple(v for v in readers if v is not update.old
                           and _visible(v, defined.get(v, _Place(-1)), here, enclosing))
-            line = update.loc.line if update.loc else 0
+            at = str(update.loc) if update.loc else f"line 0 of {fn.name}"
             check = Op("unshared", (update.old, *known), (),
-                       (("name", update.name), ("op", update.op), ("line", line)), (), update.loc)
+                       (("name", update.name), ("op", update.op), ("at", at)), (), update.loc)
             region.ops.insert(region.ops.index(op) + 1, check)
             shared.append(SharedUpdate(update, readers))
     return tuple(shared)

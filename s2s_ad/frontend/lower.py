@@ -24,7 +24,7 @@ from ..ir import verify
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value
-from ..primitives import primitive_for
+from ..primitives import get, primitive_for
 from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Zip, make_range
 from .fence import fence
@@ -522,7 +522,7 @@ class _Lowerer(ControlFlow, Arrays):
             return e.truediv(e.log(args[0]), e.log(args[1]))
         if prim in ("max", "min") and len(args) >= 2:  # one op: its rule splits n-way ties
             return e.emit(prim, *args)[0]
-        arity = _ARITY.get(prim, 1)
+        arity = get(prim).arity
         if len(args) != arity:
             raise self.error(node, f"{_callable_name(obj)} takes {arity} argument(s) here, "
                              f"got {len(args)}", hint="differentiable forms: " + _FORMS.get(
@@ -629,7 +629,5 @@ def _callable_name(obj: Any, fallback: str = "") -> str:
 
 _STATIC_BUILTINS = {builtins.range, builtins.len, builtins.enumerate, builtins.zip,
                     builtins.reversed, builtins.sum, builtins.tuple, builtins.list}
-_ARITY = {**dict.fromkeys("add sub mul truediv floordiv mod lt le gt ge eq ne".split(), 2),
-          "select": 3, "atan2": 2, "hypot": 2, "pow": 2, "math_pow": 2, "max": 2, "min": 2}
 _FORMS = {"pow": "pow(x, y)", "hypot": "math.hypot(x, y)", "max": "max(x, y, ...)",
           "min": "min(x, y, ...)", "log": "math.log(x) or math.log(x, base)"}

@@ -153,6 +153,13 @@ class Primitive:
     # a list operand may make a list of it (``xs + ys``, ``xs * 2``, ``max(xs, ys)``)
     keeps_containers: bool = False
     container_result: bool = False  # a tuple or list (``x.shape``, ``np.split``)
+    # it reads its operands as containers or as their items, never as numbers (``c[i]``,
+    # ``len(c)``, a dict's keys, a tuple display)
+    structural: bool = False
+    # in forward mode, each operand's part reads the other operand (``dx * y``, ``x * dy``),
+    # so it has the result's shape already and needs no np.broadcast_to
+    tangent_spans_result: bool = False
+    arity: int = 1  # operands, where a call of its Python function lowers to it (math.atan2)
     keeps_ints: bool = False  # an int for ints (+, -, *, abs, max; not /)
     doc: str = ""
     callables: list[Any] = field(default_factory=list)

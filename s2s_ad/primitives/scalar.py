@@ -100,6 +100,10 @@ declare(*_MATH, "not_", kind="number", number_operands=True)
 declare(*(n for n in _MATH if not PRIMITIVES[n].int_result), float_result=True)
 declare("max", "min", number_operands=True)  # (of numbers: max(a, b) of arrays raises)
 declare("add", "mul", "copy", "max", "min", keeps_containers=True)
+declare("mul", "truediv", tangent_spans_result=True)
+declare("add", "sub", "mul", "truediv", "floordiv", "mod", "lt", "le", "gt", "ge", "eq", "ne",
+        "atan2", "hypot", "pow", "math_pow", "max", "min", arity=2)
+declare("select", arity=3)
 
 
 # --- VJP rules: one row per primitive, one rule per operand ---------------------------------

@@ -76,6 +76,7 @@ defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
         doc="stop if `u op= ...` would change an array read again (frontend/inplace.py)")
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
+declare("getitem", "getitem_mut", "len", "len_mut", "keys", "tuple", structural=True)
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradient",
                   "list_new", "zero_adjoint", "unshared", "zeros_array",
                   "len_mut", "appended", "reread", "pushed", "repop", "added")

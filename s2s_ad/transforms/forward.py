@@ -42,8 +42,6 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
     ops = clone_ops(fn.body.ops, mapping)
-    if example is not None:
-        drop_checks(Region(params, ops))
     # a parameter whose seed is None has no tangent: what only it moves has none either
     varied = {params[i] for k, i in enumerate(wrt) if seeds is None or seeds[k] is not None}
     vary(Region(params, ops), varied)
@@ -53,6 +51,8 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree,
                      numbers=fn.numbers)
     sweep.e.scalars, sweep.e.shapes, sweep.e.dtypes = infer(clone, example)
+    if example is not None:
+        drop_checks(clone.body, sweep.e.scalars | set(sweep.e.shapes))
     track_numbers(sweep.e)  # a number seed's tangents stay numbers (never indexed)
     namer = Namer(reserved={p.hint for p in params})
     new_params: list[Value] = []
@@ -94,9 +94,6 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     return result
 
 
-# `x * y`, `x / y`: each part reads the other operand (`dx * y`, `x * dy`), so it has the
-# result's shape already and needs no np.broadcast_to
-_SPANS_THE_RESULT = frozenset({"mul", "truediv"})
 # what reverse mode builds the adjoint of a container or an indexed array with: a fresh
 # container of zeros, filled in place (``dc[i] += g``), then read whole. Each is linear in
 # what it adds, so its tangent is the same op on the tangents (see ``_Forward.adjoint_op``)
@@ -169,7 +166,7 @@ class _Forward:
                         continue
                     shape = self.e.shapes.get(op.out)
                     if (prim.broadcasts and shape is not None and self.e.shapes.get(x) != shape
-                            and op.prim not in _SPANS_THE_RESULT):
+                            and not prim.tangent_spans_result):
                         # x was broadcast: so is its tangent (`a + b`'s is `da` otherwise)
                         part = self.e.emit("np.broadcast_to", part, self.e.const(shape))[0]
                     total = part if total is None else self.e.add(total, part)

@@ -52,11 +52,11 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     wrt_params = [params[i] for i in wrt]
     clone = Function(fn.name, params, fn.kinds, Region(params, forward, results), fn.out_tree,
                      numbers=fn.numbers)
-    if example is not None:
-        drop_checks(clone.body)
     e = Emitter(Region(list(params), forward))
     e.note_constants(clone.body)
     e.scalars, e.shapes, e.dtypes = infer(clone, example)
+    if example is not None:
+        drop_checks(clone.body, e.scalars | set(e.shapes))
     dtypes = e.dtypes
     e.basic = basic_indices(clone, e.scalars)
     e.numeric = numeric_values(clone, e.scalars | set(e.shapes))
@@ -96,7 +96,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
 
     containers = {op.args[0] for op in walk(clone.body) if op.prim in ("getitem", "getitem_mut")}
     # used as a number somewhere: a number, so a missing gradient is the literal 0.0
-    numbers = {a for op in walk(clone.body) if op.prim not in STRUCTURE_OPS for a in op.args}
+    numbers = {a for op in walk(clone.body) if not get(op.prim).structural for a in op.args}
     grads = []
     defs = {o: op for op in e.region.ops for o in op.outs}  # (gradients are defined by now)
     for p in wrt_params:
@@ -179,10 +179,6 @@ def _maybe_number(g: Value, defs: dict[Value, Op], shaped: bool = False) -> bool
         if op.prim in ("add", "copy", "updated"):
             stack.extend(op.args)
     return False
-
-
-# ops that read a value only as a container (its items, its length, its keys)
-STRUCTURE_OPS = frozenset({"getitem", "getitem_mut", "len", "len_mut", "keys", "tuple"})
 
 
 class Reverse:
