@@ -298,11 +298,11 @@ def test_every_numpy_rule_has_a_row():
 
 
 def test_every_array_method_and_attribute_has_a_row():
-    from s2s_ad.primitives.numpy import ATTRIBUTES, METHODS
+    from s2s_ad.primitives.registry import attribute_index, method_index
 
     text = "\n".join(inspect.getsource(case.fn) for case in CASES)
-    missing = [f".{m}(" for m in METHODS if f".{m}(" not in text]
-    missing += [f".{a}" for a in ATTRIBUTES if a != "dtype" and f".{a}" not in text]
+    missing = [f".{m}(" for m in method_index() if f".{m}(" not in text]
+    missing += [f".{a}" for a in attribute_index() if a != "dtype" and f".{a}" not in text]
     assert not missing, f"no row of cases_numpy.py spells {missing}"
 
 

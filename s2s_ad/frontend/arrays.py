@@ -9,13 +9,15 @@ attribute (known when the derivative is built). ``x.sum(axis=0)`` is the same ca
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ..ir.core import Value
-from ..primitives.numpy import ATTRIBUTES, CONSTRUCTORS, METHODS, SIGNATURES
+from ..primitives import get
+from ..primitives.registry import attribute_index, method_index
 
 # results that are a pair, read by item (np.linalg.slogdet(a)[1], `sign, logdet = ...`)
 _PAIRS = frozenset({"np.linalg.slogdet"})
@@ -31,7 +33,7 @@ class Arrays:
                    node: ast.Call) -> Value:
         """``np.<fn>(*args, **kwargs)`` as the op ``prim``."""
         label = f"np.{prim[3:]}" if prim.startswith("np.") else prim
-        if prim in CONSTRUCTORS:
+        if get(prim).constructor is not None:
             return self.constructor(prim, label, obj, args, kwargs, node)
         if prim == "np.einsum":
             if not args or not self.is_static(args[0]) or not isinstance(args[0].obj, str):
@@ -39,7 +41,7 @@ class Arrays:
             self.static_attrs(label, kwargs, (), node)
             return self.e.emit(prim, *(self.array_operand(a, node) for a in args[1:]),
                                subscripts=args[0].obj)[0]
-        n, allowed = SIGNATURES.get(prim, (len(args), ()))
+        n, allowed = get(prim).binds or (len(args), ())
         try:
             bound = inspect.signature(obj).bind(*args, **kwargs)
         except (TypeError, ValueError) as exc:
@@ -83,9 +85,10 @@ class Arrays:
 
     def constructor(self, prim: str, label: str, obj: Any, args: list, kwargs: dict,
                     node: ast.Call) -> Value:
-        """``np.linspace(0.0, T, num=5, endpoint=False)``: operands as CONSTRUCTORS lists
-        them (by position or by name), the rest attributes known when building."""
-        names, allowed = CONSTRUCTORS[prim]
+        """``np.linspace(0.0, T, num=5, endpoint=False)``: operands as its entry's
+        ``constructor`` lists them (by position or by name), the rest attributes known when
+        building."""
+        names, allowed = cast(tuple, get(prim).constructor)
         try:
             signature = inspect.signature(obj)
             given = dict(signature.bind(*args, **kwargs).arguments)
@@ -169,7 +172,7 @@ class Arrays:
     def array_method(self, node: ast.Call, base: Value, name: str, args: list,
                      kwargs: dict) -> Value | None:
         """``x.sum(axis=0)``, ``x.reshape(2, 3)``...: the NumPy function of ``x``."""
-        prim = METHODS.get(name)
+        prim = _methods().get(name)
         if prim is None:
             return None
         if name in ("reshape", "transpose") and len(args) > 1:
@@ -184,11 +187,11 @@ class Arrays:
         return self.numpy_call(prim, obj, [base, *args], kwargs, node)
 
     def array_attribute(self, node: ast.Attribute, base: Value) -> Value:
-        prim = ATTRIBUTES.get(node.attr)
+        prim = _attributes().get(node.attr)
         if prim is None:
             raise self.error(node, f"cannot differentiate attribute access .{node.attr} on a "
                              "value computed at run time",
-                             hint="supported: " + ", ".join("." + a for a in ATTRIBUTES))
+                             hint="supported: " + ", ".join("." + a for a in _attributes()))
         return self.e.emit(prim, base)[0]
 
     def index_value(self, node: ast.expr, env: dict) -> Value:
@@ -228,3 +231,13 @@ class _Unknown:
 
 
 _UNKNOWN = _Unknown()
+
+
+@functools.cache
+def _methods() -> dict[str, str]:
+    return method_index()  # (the registry is filled once, on import)
+
+
+@functools.cache
+def _attributes() -> dict[str, str]:
+    return attribute_index()

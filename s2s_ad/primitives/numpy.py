@@ -917,47 +917,38 @@ for _name, _sizes in (("zeros", (0,)), ("ones", (0,)), ("full", (0,)), ("eye", (
 # How calls bind: (leading operands, attributes they may be given). Operands may be
 # computed at run time; attributes must be known when the derivative is built.
 _REDUCE = ("axis", "keepdims")
-SIGNATURES: dict[str, tuple[int, tuple[str, ...]]] = {
-    **{"np." + n: (1, ()) for n in _UNARY},
-    **{"np." + n: (2, ()) for n in _BINARY + ["matmul", "dot", "outer", "inner", "multiply",
-                                              "linalg.solve", "reshape", "broadcast_to"]},
-    **{"np." + n: (3, ()) for n in ("where", "clip", "swapaxes")},
-    **{"np." + n: (1, _REDUCE) for n in ("sum", "mean", "prod", "max", "min")},
-    "np.var": (1, _REDUCE + ("ddof",)), "np.std": (1, _REDUCE + ("ddof",)),
-    "np.linalg.norm": (1, ("ord",) + _REDUCE), "np.transpose": (1, ("axes",)),
-    **{"np." + n: (1, ()) for n in ("trace", "linalg.inv", "linalg.det", "ravel", "copy",
-                                    "shape", "size", "ndim")},
-    **{"np." + n: (1, ("axis",)) for n in ("squeeze", "expand_dims", "cumsum", "flip")},
-    "np.take": (2, ("axis",)),
-    **{"np." + n: (1, ("axis",)) for n in ("concatenate", "stack")},
-    "np.hstack": (1, ()), "np.vstack": (1, ()),
-}
-SIGNATURES["np.moveaxis"] = (1, ("source", "destination"))
 _SORTS = ("kind", "stable")
-SIGNATURES.update({
-    "np.diagonal": (1, ("offset", "axis1", "axis2")), "np.roll": (1, ("shift", "axis")),
-    "np.tile": (1, ("reps",)), "np.repeat": (1, ("repeats", "axis")),
-    "np.sort": (1, ("axis",) + _SORTS), "np.argsort": (1, ("axis",) + _SORTS),
-    "np.argmax": (1, _REDUCE), "np.argmin": (1, _REDUCE), "np.take_along_axis": (2, ("axis",)),
-    **{"np." + n: (1, ()) for n in ("atleast_1d", "atleast_2d", "atleast_3d",
-                                    "linalg.slogdet")},
-})
+for _names, _binds in [
+    (_UNARY, (1, ())),
+    (_BINARY + ["matmul", "dot", "outer", "inner", "multiply", "linalg.solve", "reshape",
+                "broadcast_to"], (2, ())),
+    (("where", "clip", "swapaxes"), (3, ())),
+    (("sum", "mean", "prod", "max", "min", "argmax", "argmin"), (1, _REDUCE)),
+    (("var", "std"), (1, _REDUCE + ("ddof",))), (("linalg.norm",), (1, ("ord",) + _REDUCE)),
+    (("transpose",), (1, ("axes",))),
+    (("trace", "linalg.inv", "linalg.det", "ravel", "copy", "shape", "size", "ndim", "hstack",
+      "vstack", "atleast_1d", "atleast_2d", "atleast_3d", "linalg.slogdet"), (1, ())),
+    (("squeeze", "expand_dims", "cumsum", "flip", "concatenate", "stack"), (1, ("axis",))),
+    (("take", "take_along_axis"), (2, ("axis",))), (("moveaxis",), (1, ("source", "destination"))),
+    (("diagonal",), (1, ("offset", "axis1", "axis2"))), (("roll",), (1, ("shift", "axis"))),
+    (("tile",), (1, ("reps",))), (("repeat",), (1, ("repeats", "axis"))),
+    (("sort", "argsort"), (1, ("axis",) + _SORTS)),
+]:
+    declare(*("np." + n for n in _names), binds=_binds)
 # constructors: (operands, in NumPy's order; attributes they may be given). An operand left
 # out before a given one is its default (np.eye(n, k=1) is np.eye(n, None, 1))
-CONSTRUCTORS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    **{"np." + n: (("shape",), ("dtype",)) for n in ("zeros", "ones")},
-    "np.full": (("shape", "fill_value"), ("dtype",)),
-    "np.eye": (("N", "M", "k"), ("dtype",)), "np.identity": (("n",), ("dtype",)),
-    "np.arange": (("start_or_stop", "stop", "step"), ("dtype",)),
-    "np.linspace": (("start", "stop", "num"), ("endpoint", "dtype")),
-    **{"np." + n: (("a",), ("dtype",)) for n in ("zeros_like", "ones_like")},
-    "np.full_like": (("a", "fill_value"), ("dtype",)),
-    "np.array": (("object",), ("dtype",)),
-}
+declare("np.zeros", "np.ones", constructor=(("shape",), ("dtype",)))
+declare("np.full", constructor=(("shape", "fill_value"), ("dtype",)))
+declare("np.eye", constructor=(("N", "M", "k"), ("dtype",)))
+declare("np.identity", constructor=(("n",), ("dtype",)))
+declare("np.arange", constructor=(("start_or_stop", "stop", "step"), ("dtype",)))
+declare("np.linspace", constructor=(("start", "stop", "num"), ("endpoint", "dtype")))
+declare("np.zeros_like", "np.ones_like", constructor=(("a",), ("dtype",)))
+declare("np.full_like", constructor=(("a", "fill_value"), ("dtype",)))
+declare("np.array", constructor=(("object",), ("dtype",)))
 # array methods that are NumPy functions of the array
-METHODS = {n: "np." + n for n in ("sum mean prod max min var std reshape ravel squeeze "
-                                  "transpose cumsum dot clip copy swapaxes take diagonal "
-                                  "repeat argmax argmin argsort").split()}
-METHODS["flatten"] = "np.ravel"  # (x.sort() sorts x in place: no NumPy function, refused)
-ATTRIBUTES = {"T": "T", "shape": ".shape", "ndim": ".ndim", "size": ".size", "dtype": ".dtype"}
+for _name in ("sum mean prod max min var std reshape ravel squeeze transpose cumsum dot clip "
+              "copy swapaxes take diagonal repeat argmax argmin argsort").split():
+    PRIMITIVES["np." + _name].methods = (_name,)
+PRIMITIVES["np.ravel"].methods = ("ravel", "flatten")  # (x.sort() sorts x in place: refused)
 

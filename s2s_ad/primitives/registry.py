@@ -160,6 +160,12 @@ class Primitive:
     # so it has the result's shape already and needs no np.broadcast_to
     tangent_spans_result: bool = False
     arity: int = 1  # operands, where a call of its Python function lowers to it (math.atan2)
+    # how a call of its NumPy function binds: (leading operands, names of the attributes it
+    # may be given); operands may be computed at run time, attributes must be known
+    binds: tuple[int, tuple[str, ...]] | None = None
+    # a constructor's (operands in NumPy's order, attributes): np.linspace(start, stop, num)
+    constructor: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    methods: tuple[str, ...] = ()  # array methods that are this function (x.sum, x.flatten)
     keeps_ints: bool = False  # an int for ints (+, -, *, abs, max; not /)
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
@@ -262,6 +268,18 @@ def declare(*names: str, **facts: Any) -> None:
             if not hasattr(prim, fact):
                 raise AttributeError(f"a primitive has no fact {fact!r}")
             setattr(prim, fact, value)
+
+
+def method_index() -> dict[str, str]:
+    """``{array method: primitive}`` (``"flatten": "np.ravel"``), from the entries."""
+    return {m: name for name, prim in PRIMITIVES.items() for m in prim.methods}
+
+
+def attribute_index() -> dict[str, str]:
+    """``{array attribute: primitive}`` (``"T": "T"``, ``"shape": ".shape"``): the entries
+    written as an attribute."""
+    return {prim.emission.name: name for name, prim in PRIMITIVES.items()
+            if isinstance(prim.emission, Attribute)}
 
 
 def views(*names: str) -> None:
