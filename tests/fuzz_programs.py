@@ -141,13 +141,12 @@ ONE_SIDED_STEPS = (2e-3, 1e-3)  # one-sided Richardson steps at a tie (within OF
 #: green and keep looking for new bugs; ``bench/fuzz.py --known-bugs`` turns that off. When
 #: a bug is found, add its name here, make the writer stay away from its pattern where
 #: ``bug(name)`` says so, and pin it with a strict xfail; when it is fixed, remove its entry
-#: (and the code that reads it) and flip its xfail. None is avoided at the moment. Open and
-#: not avoided (a strict xfail at the end of ``test_fuzz.py``), found by the array writer's
-#: np.split pieces: `L + np.split(x, [1])[0]` with a list argument L is taken for list
-#: concatenation and refused. Found by the aliasing updates and fixed: `w = u; u += 1.0`
-#: where s2s_ad cannot tell when specializing that u is an array (built from a list
-#: appended to in a loop, a piece of `np.split(x, [c])`) went unchecked and gave w's old
-#: value; the check now stays in the code and stops at the update when u is one.
+#: (and the code that reads it) and flip its xfail. None is open at the moment. Found by
+#: the aliasing updates and fixed: `w = u; u += 1.0` where s2s_ad could not tell when
+#: specializing that u is an array (built from a list appended to in a loop, a piece of
+#: `np.split(x, [c])`) went unchecked and gave w's old value (the check now stays in the
+#: code where u's kind is unknown); `L + np.split(x, [1])[0]` with a list argument L was
+#: taken for list concatenation (np.split's pieces are known to be arrays now).
 #: Fixed so far, now written freely: copies carried by a loop (`w = x`), `if` inside a loop
 #: over a tuple, branches that only read container items, unread container arguments, zip
 #: of a built tuple with an argument, `for k in d`, integer partials of float arguments

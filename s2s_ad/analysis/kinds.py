@@ -166,18 +166,22 @@ def _numeric_and_inexact(fn: Function, known: Iterable[Value], floats: Iterable[
                          ) -> tuple[set[Value], set[Value]]:
     numeric = set(known) | {p for p in fn.params if p.hint in fn.numbers}
     inexact = set(floats)  # and not an int either: `xs * n` repeats a list
+    # tuples and lists of numbers or arrays (np.split's pieces): what their items are
+    items = {op.out: get(op.prim).container_result for op in walk(fn.body)
+             if len(op.outs) == 1 and get(op.prim).container_result}
     while True:
         before = len(numeric), len(inexact)
-        _visit_numeric(fn.body, numeric, inexact)
+        _visit_numeric(fn.body, numeric, inexact, items)
         if (len(numeric), len(inexact)) == before:
             return numeric, inexact
 
 
-def _visit_numeric(region: Region, numeric: set[Value], inexact: set[Value]) -> None:
+def _visit_numeric(region: Region, numeric: set[Value], inexact: set[Value],
+                   items: dict[Value, str]) -> None:
     for op in region.ops:
         if op.prim == "if":
             for branch in op.regions:
-                _visit_numeric(branch, numeric, inexact)
+                _visit_numeric(branch, numeric, inexact, items)
             for k, out in enumerate(op.outs):
                 results = [branch.results[k] for branch in op.regions]
                 if all(r in numeric for r in results):
@@ -185,23 +189,25 @@ def _visit_numeric(region: Region, numeric: set[Value], inexact: set[Value]) -> 
                 if all(r in inexact for r in results):
                     inexact.add(out)
         elif op.prim in LOOPS:
-            _visit_loop(op, numeric, lambda r, known: _visit_numeric(r, known, inexact))
-            _visit_loop(op, inexact, lambda r, known: _visit_numeric(r, numeric, known),
-                        index=False)
-        elif len(op.outs) == 1 and _is_numeric(op, numeric, inexact):
+            _visit_loop(op, numeric,
+                        lambda r, known: _visit_numeric(r, known, inexact, items))
+            _visit_loop(op, inexact,
+                        lambda r, known: _visit_numeric(r, numeric, known, items), index=False)
+        elif len(op.outs) == 1 and _is_numeric(op, numeric, inexact, items):
             numeric.add(op.out)
-            if _is_inexact(op, inexact):
+            if _is_inexact(op, inexact, items):
                 inexact.add(op.out)
 
 
-def _is_numeric(op: Op, numeric: set[Value], inexact: set[Value]) -> bool:
+def _is_numeric(op: Op, numeric: set[Value], inexact: set[Value],
+                items: dict[Value, str]) -> bool:
     if op.prim == "const":
         return isinstance(const_value(op), (*_NUMBER_TYPES, np.generic, np.ndarray))
     prim = get(op.prim)
     if prim.keeps_containers:  # numeric operands, or one a list could not take
         return all(a in numeric for a in op.args) or any(a in inexact for a in op.args)
-    if op.prim in ("getitem", "getitem_mut"):
-        return op.args[0] in numeric  # an item of a number or an array
+    if op.prim in ("getitem", "getitem_mut"):  # an item of a number, an array, np.split's
+        return op.args[0] in numeric or op.args[0] in items
     if op.prim == "select":
         return op.args[1] in numeric and op.args[2] in numeric
     if prim.kind in ("elementwise", "number") or prim.float_result:
@@ -210,7 +216,7 @@ def _is_numeric(op: Op, numeric: set[Value], inexact: set[Value]) -> bool:
         prim.broadcasts or bool(prim.kind) or prim.array_op or op.prim == "astype")
 
 
-def _is_inexact(op: Op, inexact: set[Value]) -> bool:
+def _is_inexact(op: Op, inexact: set[Value], items: dict[Value, str]) -> bool:
     """Is ``op``'s numeric result one that a list cannot take in ``+`` or ``*`` (a float or
     an array, where ``xs * n`` with an int ``n``, NumPy's too, repeats a list)?"""
     if op.prim == "const":
@@ -225,6 +231,8 @@ def _is_inexact(op: Op, inexact: set[Value]) -> bool:
         return op.args[0] in inexact
     if op.prim == "select":
         return op.args[1] in inexact and op.args[2] in inexact
+    if op.prim in ("getitem", "getitem_mut") and op.args[0] in items:
+        return items[op.args[0]] != "ints"  # a piece of np.split, a float of slogdet
     if prim.kind == "elementwise":
         return op.prim == "truediv" or any(a in inexact for a in op.args)
     return prim.float_result
@@ -383,8 +391,9 @@ def _run(region: Region, env: dict[Value, Any], tainted: set[Value],
             tainted.update(op.outs)
             continue
         args = [env[a] for a in op.args]
-        if op.prim in ("getitem", "getitem_mut") and (_data_dependent(args[1])
-                                                   or _mixed(args[0])):
+        if op.prim in ("getitem", "getitem_mut") and (
+                _data_dependent(args[1]) or (_mixed(args[0]) and op.args[1] in moving)):
+            # (an item of a container of mixed kinds, at an index that follows the data)
             tainted.update(op.outs)
             continue
         try:

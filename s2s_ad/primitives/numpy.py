@@ -814,7 +814,9 @@ def _jvp_slogdet(e, da, a):
 
 
 defjvp("np.linalg.slogdet", _jvp_slogdet)
-declare("np.split", ".shape", "np.linalg.slogdet", container_result=True)
+declare("np.split", container_result="arrays")
+declare(".shape", container_result="ints")
+declare("np.linalg.slogdet", container_result="floats")
 
 
 

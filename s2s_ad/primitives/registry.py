@@ -152,7 +152,8 @@ class Primitive:
     number_operands: bool = False
     # a list operand may make a list of it (``xs + ys``, ``xs * 2``, ``max(xs, ys)``)
     keeps_containers: bool = False
-    container_result: bool = False  # a tuple or list (``x.shape``, ``np.split``)
+    # a tuple or list, of "ints" (``x.shape``), "floats" (``slogdet``), "arrays" (``np.split``)
+    container_result: str = ""
     # it reads its operands as containers or as their items, never as numbers (``c[i]``,
     # ``len(c)``, a dict's keys, a tuple display)
     structural: bool = False
