@@ -597,10 +597,12 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     else:
         raw = final = _derive(primal, kind, indices, single, mode, name, lambda fn: fn,
                               example)
+    gradients = len(final.body.results) - values  # one leaf per wrt argument: `dx`
+    names = ([""] * values + ["d" + primal.params[i].hint for i in indices]
+             if kind in _GRADIENTS and gradients == len(indices) else None)
+    if names:  # a function that differentiates this one names cotangents after them
+        final = replace(final, result_names=tuple(names))
     if example is not None:
-        gradients = len(final.body.results) - values  # one leaf per wrt argument: `dx`
-        names = ([""] * values + ["d" + primal.params[i].hint for i in indices]
-                 if kind in _GRADIENTS and gradients == len(indices) else None)
         if kind in ("grad", "value_and_grad", "vjp") and gradients == len(indices):
             final = _float_gradients(final, example, values, indices)  # (a fresh array)
         final = _no_aliases(final, example, names)
@@ -818,6 +820,11 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
     if not candidates:
         return fn, example
     _, shapes, _ = infer(fn, example)
+    # what `+` and `*` cannot take for a list's: floats, arrays, NumPy's results (arrays or
+    # NumPy scalars, also where their shapes are not known when building)
+    _, inexact = inexact_values(fn)
+    inexact |= {op.out for op in walk(fn.body) if len(op.outs) == 1 and get(op.prim).array_op
+                and not get(op.prim).container_result and get(op.prim).kind != "number"}
     uses: dict[Value, list[Op]] = {}
     for op in walk(fn.body):
         for a in op.args:
@@ -826,7 +833,8 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
     converted = {}
     for p, ops in uses.items():
         as_array = [op for op in ops if not get(op.prim).structural and not op.regions
-                    and (is_array_op(op.prim) or any(o in shapes for o in op.outs))]
+                    and (is_array_op(op.prim) or any(o in shapes for o in op.outs)
+                         or any(a in inexact for a in op.args if a is not p))]
         if not as_array:
             continue
         if len(as_array) < len(ops):

@@ -10,6 +10,7 @@ One class of bug per test below the table, each found in a program like these.
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
@@ -634,3 +635,24 @@ def test_a_list_adjoint_made_in_a_loop_body_is_popped_again_when_recomputed():
 
     dx, ds = s2s_ad.grad(s2s_ad.grad(f, wrt="s"), wrt=("x", "s"))(np.ones(2), 1.8)
     assert np.all(dx == 0.0) and ds == pytest.approx(2.0)
+
+
+
+def test_a_cotangent_keeps_its_name_in_every_specialization():
+    """Campaign seed 2403, program 2,170: vjp(grad(f, wrt="y")) took its cotangent as
+    `ddy` in the shape-generic code (its signature) and `ddv2` in the code for the
+    arguments at hand, where optimization had left the gradient named after `v2`
+    (`y, v2 = v2, y + v2 * v1`): the call by name raised TypeError. A cotangent is named
+    after the result's name ("dy"), the same in every build."""
+    from fuzz_programs import generate, load
+
+    program = generate(1618252555, "container")
+    g = s2s_ad.grad(load(program.source)["f"], wrt="y")
+    vj = s2s_ad.vjp(g, wrt="y")
+    args = program.args
+    assert "ddy" in inspect.signature(vj, follow_wrapped=False).parameters
+    assert "ddy" in vj.specialize(*args, ddy=1.0).source
+    got = vj(*args, ddy=1.0)
+    y = args[1]
+    want = richardson(lambda t: g(args[0], y + t, *args[2:]), 0.0, 1e-3)
+    assert got == pytest.approx(want, rel=1e-7)

@@ -1236,3 +1236,25 @@ def test_regression_a_list_plus_a_piece_of_np_split_is_an_array_sum():
     L = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8]]
     g = s2s_ad.grad(list_plus_a_piece, wrt="x")(x, L)
     assert np.array_equal(g, [[2.0] * 4, [0.0] * 4, [0.0] * 4])
+
+
+def list_plus_an_array_of_appended_items(x, L, n):
+    vals = []
+    for i in range(n):
+        vals.append(np.sum(x[i] * 2.0))
+    u = np.array(vals)
+    return np.sum(u + L) + np.max(L)
+
+
+def test_a_list_argument_added_to_an_array_of_appended_items_is_an_array():
+    """Campaign seed 2404 (new grammar), program 1,390: `u4 + L` with `u4 = np.array(vals)`
+    of a list appended in a loop of run-time length, and np.max(L) elsewhere: the shape of
+    u4 is not known when building, so `+` was taken for list concatenation and L refused as
+    "used as an array and as a list". A NumPy result is an array (or a NumPy scalar) for
+    the kinds analysis now, so `u4 + L` adds."""
+    x = np.array([[0.5, 1.0], [2.0, -1.0], [0.25, 0.75]])
+    L = [1.0, -2.0, 0.5]
+    g = s2s_ad.grad(list_plus_an_array_of_appended_items)(x, L, 3)
+    assert np.array_equal(g, [[2.0, 2.0], [2.0, 2.0], [2.0, 2.0]])
+    dL = s2s_ad.grad(list_plus_an_array_of_appended_items, wrt="L")(x, L, 3)
+    assert np.array_equal(dL, [2.0, 1.0, 1.0])  # (np.max(L) is L[0])

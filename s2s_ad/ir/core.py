@@ -84,6 +84,10 @@ class Function:
     # parameters the function it derives from cannot run with at 0 (it takes their log, or
     # divides by them): a derivative's division by one cannot raise (codegen/located.py)
     nonzero: frozenset[str] = frozenset()
+    # what the results are called apart from their values' names, which optimization may
+    # change from one specialization to the next (a gradient's "dx"): a cotangent of
+    # result k is "d" + result_names[k], the same in every build (reverse.vjp)
+    result_names: tuple[str, ...] = ()
 
     @property
     def param_names(self) -> list[str]:

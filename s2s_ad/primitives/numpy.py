@@ -815,7 +815,7 @@ def _jvp_slogdet(e, da, a):
 
 defjvp("np.linalg.slogdet", _jvp_slogdet)
 declare("np.split", container_result="arrays")
-declare(".shape", container_result="ints")
+declare(".shape", "np.shape", container_result="ints")
 declare("np.linalg.slogdet", container_result="floats")
 
 

@@ -70,6 +70,8 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     namer = Namer(reserved={p.hint for p in params})
     cotangents: list[Value] = []
     per_leaf = list(seed) if isinstance(seed, (list, tuple)) else [seed] * len(results)
+    labels = [(fn.result_names[k] if k < len(fn.result_names) and fn.result_names[k] else
+               v.hint) or "out" for k, v in enumerate(fn.body.results)]
     if seed is None and not isinstance(fn.out_tree, int):
         # one cotangent with the result's structure (a tuple for a tuple), as in JAX
         whole = Value(namer.fresh("dout"))
@@ -78,13 +80,13 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
             ct = whole
             for key in path:
                 ct = e.emit("getitem", ct, e.const(key))[0]
-            ct.hint = namer.fresh("d" + (results[k].hint or "out"))
+            ct.hint = namer.fresh("d" + labels[k])
             e.share_kind(ct, results[k])  # a cotangent is shaped like its result
             sweep.seed(results[k], ct)
         per_leaf = []
-    for leaf, leaf_seed in zip(results, per_leaf):
+    for leaf, leaf_seed, label in zip(results, per_leaf, labels):
         if seed is None:
-            ct = Value(namer.fresh("d" + (leaf.hint or "out")))
+            ct = Value(namer.fresh("d" + label))
             cotangents.append(ct)
             e.share_kind(ct, leaf)  # a cotangent is shaped like its result
         elif leaf_seed is None:
