@@ -47,10 +47,10 @@ def defjvp(f: Callable[..., Any], *rules: Rule) -> None:
 
 def arity(name: str) -> int | None:
     """The number of arguments of a user-registered primitive ``name`` (else None)."""
-    return _ARITY.get(name)
+    return _RULE_COUNTS.get(name)
 
 
-_ARITY: dict[str, int] = {}
+_RULE_COUNTS: dict[str, int] = {}
 
 
 def _primitive(f: Callable[..., Any], n: int) -> str:
@@ -63,8 +63,8 @@ def _primitive(f: Callable[..., Any], n: int) -> str:
     if name not in PRIMITIVES:
         defprim(name, Call(f, _identifier(getattr(f, "__name__", "f"))), f, callables=(f,),
                 doc=f"{label} (rules registered by the user)")
-    if _ARITY.setdefault(name, n) != n:
-        raise TypeError(f"{label} was registered with {_ARITY[name]} rules, now {n}")
+    if _RULE_COUNTS.setdefault(name, n) != n:
+        raise TypeError(f"{label} was registered with {_RULE_COUNTS[name]} rules, now {n}")
     return name
 
 

@@ -95,9 +95,9 @@ declare("abs", "pow", array_rule=True)
 # elementwise: a number when (and only when) every operand is one
 declare("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "neg", "pos", "abs", "lt",
         "le", "gt", "ge", "eq", "ne", "max", "min", "copy", kind="elementwise")
-_MATH = (*_UNARY_MATH, "atan2", "hypot", "math_pow", "float", "int", "round", "bool")
-declare(*_MATH, "not_", kind="number", number_operands=True)
-declare(*(n for n in _MATH if not PRIMITIVES[n].int_result), float_result=True)
+_OF_NUMBERS = (*_UNARY_MATH, "atan2", "hypot", "math_pow", "float", "int", "round", "bool")
+declare(*_OF_NUMBERS, "not_", kind="number", number_operands=True)
+declare(*(n for n in _OF_NUMBERS if not PRIMITIVES[n].int_result), float_result=True)
 declare("max", "min", number_operands=True)  # (of numbers: max(a, b) of arrays raises)
 declare("add", "mul", "copy", "max", "min", keeps_containers=True)
 declare("mul", "truediv", tangent_spans_result=True)
