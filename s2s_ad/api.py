@@ -347,6 +347,9 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher:
     return guarded
 
 
+_FEWEST_OF = 8  # candidates _float_checks tries to leave out, one analysis each
+
+
 def _float_checks(generated: Generated, primal: Function, checked: list[Value],
                   candidates: list[Value]) -> list[Value]:
     """``checked`` and the fewest of ``candidates`` that, known to be floats, leave no
@@ -358,8 +361,8 @@ def _float_checks(generated: Generated, primal: Function, checked: list[Value],
         return _may_give_ints(generated, [generated.ir.params[position[p]] for p in chosen])
 
     chosen = checked + candidates
-    if ints(chosen):
-        return chosen
+    if len(candidates) > _FEWEST_OF or ints(chosen):  # (one analysis per candidate: linear
+        return chosen  # time needs a bound; past it every number is checked, as before)
     for c in candidates:
         trial = [p for p in chosen if p is not c]
         if not ints(trial):
