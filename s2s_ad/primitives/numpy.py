@@ -38,6 +38,7 @@ from .registry import (
     nondifferentiable,
     views,
 )
+from .scalar import atan2_partial  # (scalar first: its JVP rows come from its VJP rows)
 
 _LOG2 = math.log(2.0)
 _LOG10 = math.log(10.0)
@@ -168,11 +169,6 @@ def _vjp_logaddexp(e, g, x, y, first):
     return e.mul(g, _np(e, "exp", e.sub(x if first else y, _np(e, "logaddexp", x, y))))
 
 
-def _vjp_arctan2(e, g, y, x, wrt_y):
-    r2 = e.add(e.mul(x, x), e.mul(y, y))
-    return e.truediv(e.mul(g, x), r2) if wrt_y else e.neg(e.truediv(e.mul(g, y), r2))
-
-
 def _vjp_power_base(e, g, x, y):
     value = e.constants.get(y)
     if type(value) in (int, float) and value == 0:  # x ** 0 is 1 for every x
@@ -213,8 +209,8 @@ defvjp("np.sqrt", lambda e, g, x: e.truediv(e.mul(g, 0.5), _np(e, "sqrt", x)))
 defvjp("np.square", lambda e, g, x: e.mul(g, e.mul(2.0, x)))
 defvjp("np.abs", lambda e, g, x: _where(e, e.ge(x, 0.0), g, (x,), e.neg(g)))
 defvjp("np.negative", lambda e, g, x: e.neg(g))
-defvjp("np.arctan2", lambda e, g, y, x: _vjp_arctan2(e, g, y, x, True),
-       lambda e, g, y, x: _vjp_arctan2(e, g, y, x, False))
+defvjp("np.arctan2", lambda e, g, y, x: atan2_partial(e, g, y, x, True),
+       lambda e, g, y, x: atan2_partial(e, g, y, x, False))
 defvjp("np.power", _vjp_power_base,
        lambda e, g, x, y: e.mul(g, e.mul(_np(e, "power", x, y), _np(e, "log", x))))
 defvjp("np.maximum", lambda e, g, x, y: _vjp_maximum(e, g, x, y, e.gt(x, y)),

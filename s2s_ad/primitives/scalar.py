@@ -113,7 +113,9 @@ def _vjp_pow_exponent(e, g, x, y):
     return e.mul(g, e.mul(e.pow(x, y), log))
 
 
-def _vjp_atan2(e, g, y, x, wrt_y):
+def atan2_partial(e, g, y, x, wrt_y):
+    """g times d atan2(y, x) / dy (``wrt_y``) or / dx: elementwise, so ``np.arctan2``'s
+    rule too (primitives/numpy.py)."""
     r2 = e.add(e.mul(x, x), e.mul(y, y))
     return e.truediv(e.mul(g, x), r2) if wrt_y else e.neg(e.truediv(e.mul(g, y), r2))
 
@@ -171,8 +173,8 @@ defvjp("tan", lambda e, g, x: e.mul(g, e.add(1.0, e.mul(e.tan(x), e.tan(x)))))
 defvjp("asin", lambda e, g, x: e.truediv(g, e.sqrt(e.sub(1.0, e.mul(x, x)))))
 defvjp("acos", lambda e, g, x: e.neg(e.truediv(g, e.sqrt(e.sub(1.0, e.mul(x, x))))))
 defvjp("atan", lambda e, g, x: e.truediv(g, e.add(1.0, e.mul(x, x))))
-defvjp("atan2", lambda e, g, y, x: _vjp_atan2(e, g, y, x, True),
-       lambda e, g, y, x: _vjp_atan2(e, g, y, x, False))
+defvjp("atan2", lambda e, g, y, x: atan2_partial(e, g, y, x, True),
+       lambda e, g, y, x: atan2_partial(e, g, y, x, False))
 defvjp("sinh", lambda e, g, x: e.mul(g, e.cosh(x)))
 defvjp("cosh", lambda e, g, x: e.mul(g, e.sinh(x)))
 defvjp("tanh", lambda e, g, x: e.mul(g, e.sub(1.0, e.mul(e.tanh(x), e.tanh(x)))))
