@@ -9,9 +9,11 @@ array nothing else reads afterwards. The frontend lists the updates
 
 - code specialized to its arguments (what ``grad`` runs) asks ``shared_update`` first:
   an error naming the line when ``u`` is an array there and one of those reads is not a
-  number (``w = u[0]`` of a vector is a copy), and the ops go;
-- shape-generic code (``s2s-ad export``, ``g.general``) keeps them: ``runtime.unshared``
-  raises if ``u`` is an array when it runs.
+  number (``w = u[0]`` of a vector is a copy), and the ops go where the arguments show
+  whether ``u`` is an array (``kinds.drop_checks``);
+- shape-generic code (``s2s-ad export``, ``g.general``), and specialized code where they
+  do not (``u = np.array(vals)`` of a list appended in a loop), keep them:
+  ``runtime.unshared`` raises, naming the file and line, if ``u`` is an array when it runs.
 
 NumPy writes ``u += v`` into ``u``'s memory, so the new value keeps ``u``'s layout (a
 transposed ``u`` stays transposed, and ``np.mean`` of it sums in that order) and dtype,
@@ -270,4 +272,3 @@ def _shares(op: Op, place: _Place) -> Iterator[tuple[Value, Value, _Place]]:
         for k, region in enumerate(op.regions):
             branch = _inside(op, k, place)
             yield from ((a, b, branch) for a, b in zip(region.results, op.outs))
-
