@@ -24,6 +24,7 @@ import numpy as np
 
 from .. import runtime
 from ..ir.core import Value
+from . import scalar  # noqa: F401  (first: np rules share its rows; its JVP rows are its own)
 from .registry import (
     PRIMITIVES,
     Attribute,
@@ -38,10 +39,6 @@ from .registry import (
     nondifferentiable,
     views,
 )
-from .scalar import atan2_partial  # (scalar first: its JVP rows come from its VJP rows)
-
-_LOG2 = math.log(2.0)
-_LOG10 = math.log(10.0)
 
 
 def _np(e, name, *args, **attrs):
@@ -195,22 +192,19 @@ defvjp("np.cos", lambda e, g, x: e.neg(e.mul(g, _np(e, "sin", x))))
 defvjp("np.tan", lambda e, g, x: e.mul(g, e.add(1.0, e.mul(_np(e, "tan", x), _np(e, "tan", x)))))
 defvjp("np.arcsin", lambda e, g, x: e.truediv(g, _np(e, "sqrt", e.sub(1.0, e.mul(x, x)))))
 defvjp("np.arccos", lambda e, g, x: e.neg(e.truediv(g, _np(e, "sqrt", e.sub(1.0, e.mul(x, x))))))
-defvjp("np.arctan", lambda e, g, x: e.truediv(g, e.add(1.0, e.mul(x, x))))
 defvjp("np.sinh", lambda e, g, x: e.mul(g, _np(e, "cosh", x)))
 defvjp("np.cosh", lambda e, g, x: e.mul(g, _np(e, "sinh", x)))
 defvjp("np.tanh", _vjp_tanh)
 defvjp("np.exp", lambda e, g, x: e.mul(g, _np(e, "exp", x)))
 defvjp("np.expm1", lambda e, g, x: e.mul(g, e.add(_np(e, "expm1", x), 1.0)))
-defvjp("np.log", lambda e, g, x: e.truediv(g, x))
-defvjp("np.log1p", lambda e, g, x: e.truediv(g, e.add(1.0, x)))
-defvjp("np.log2", lambda e, g, x: e.truediv(g, e.mul(x, _LOG2)))
-defvjp("np.log10", lambda e, g, x: e.truediv(g, e.mul(x, _LOG10)))
 defvjp("np.sqrt", lambda e, g, x: e.truediv(e.mul(g, 0.5), _np(e, "sqrt", x)))
 defvjp("np.square", lambda e, g, x: e.mul(g, e.mul(2.0, x)))
 defvjp("np.abs", lambda e, g, x: _where(e, e.ge(x, 0.0), g, (x,), e.neg(g)))
-defvjp("np.negative", lambda e, g, x: e.neg(g))
-defvjp("np.arctan2", lambda e, g, y, x: atan2_partial(e, g, y, x, True),
-       lambda e, g, y, x: atan2_partial(e, g, y, x, False))
+# the rules that call no function of x are math's (scalar.py): elementwise, for arrays too
+for _np_name, _math_name in (("arctan2", "atan2"), ("arctan", "atan"), ("log", "log"),
+                             ("log1p", "log1p"), ("log2", "log2"), ("log10", "log10"),
+                             ("negative", "neg")):
+    defvjp("np." + _np_name, *PRIMITIVES[_math_name].vjp)
 defvjp("np.power", _vjp_power_base,
        lambda e, g, x, y: e.mul(g, e.mul(_np(e, "power", x, y), _np(e, "log", x))))
 defvjp("np.maximum", lambda e, g, x, y: _vjp_maximum(e, g, x, y, e.gt(x, y)),
@@ -623,7 +617,7 @@ defvjp("np.swapaxes", lambda e, g, x, a, b: _np(e, "swapaxes", g, a, b), None, N
 defjvp("np.swapaxes", lambda e, dx, x, a, b: _np(e, "swapaxes", dx, a, b), None, None)
 views("np.flip", "np.swapaxes")
 declare("np.flip", "np.swapaxes", "np.take", shape_by_example=True)
-defvjp("np.multiply", lambda e, g, x, y: e.mul(g, y), lambda e, g, x, y: e.mul(g, x))
+defvjp("np.multiply", *PRIMITIVES["mul"].vjp)
 defjvp("np.multiply", *PRIMITIVES["np.multiply"].vjp)
 PRIMITIVES["np.multiply"].broadcasts = True
 defprim("unbroadcast", Call(runtime.unbroadcast, "unbroadcast"),
