@@ -229,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
               + ", ".join(f"{name} {constructs[name]}" for name in CONSTRUCTS))
     if families["array"]:
         print("array programs containing: "
-              + ", ".join(f"{name} {array_constructs[name]}" for name in ARRAY_CONSTRUCTS))
+              + ", ".join(f"{name} {array_constructs[name]}"
+                          for name in (*ARRAY_CONSTRUCTS, "aliasing update")))
     for group, prefixes in groups.items():
         count = sum(len(v) for k, v in failures.items() if k.startswith(prefixes))
         print(f"{group}: {count}" + (f" (and {sum(map(len, documented.values()))} documented "
