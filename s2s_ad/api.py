@@ -724,11 +724,10 @@ def _views_of(fn: Function, arrays: set[Value]) -> set[Value]:
             if get(op.prim).view and op.args and op.args[0] in shared:
                 views.update(op.outs)
             elif op.regions:
-                n = len(op.outs)
                 ins: list[Sequence[Value]] = [
                     region.results for region in op.regions[-1 if op.prim in LOOPS else 0:]]
                 if op.prim in LOOPS:
-                    ins.append(op.args[len(op.args) - n:])
+                    ins.append(op.inits)
                 views.update(out for k, out in enumerate(op.outs)
                              if any(values[k] in shared for values in ins))
         if len(views) == before:

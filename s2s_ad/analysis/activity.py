@@ -90,10 +90,8 @@ def vary(region: Region, varied: set[Value]) -> None:
 
 
 def _vary_loop(op: Op, varied: set[Value]) -> None:
-    body = op.regions[-1]
-    inits = op.args[len(op.args) - len(op.outs):]
-    carried = body.params[len(body.params) - len(op.outs):]
-    for init, param in zip(inits, carried):
+    body, carried = op.body, op.carried()
+    for init, param in zip(op.inits, carried):
         if init in varied:
             varied.add(param)
     while True:

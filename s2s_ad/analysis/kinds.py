@@ -100,7 +100,7 @@ def _visit(region: Region, known: set[Value]) -> None:
         elif op.prim == "select":
             operands = op.args[:1] + (op.args[1:] if op.out in known else ())
         elif op.prim == "for_range":
-            operands = op.args[:3]
+            operands = op.bounds
         elif elementwise(op) and op.outs and all(o in known for o in op.outs):
             operands = op.args
         else:
@@ -116,12 +116,9 @@ def _visit(region: Region, known: set[Value]) -> None:
 def _visit_loop(op: Op, known: set[Value], visit: Any, index: bool = True) -> None:
     """``visit`` a loop's regions (with the ``visit`` of the analysis at hand); ``index``:
     a ``for_range`` index is one of the ``known``."""
-    body = op.regions[-1]
-    n = len(op.outs)
-    inits = op.args[len(op.args) - n:]
-    carried = body.params[len(body.params) - n:]
+    body, n, inits, carried = op.body, len(op.outs), op.inits, op.carried()
     if op.prim == "for_range" and index:
-        known.add(body.params[0])
+        known.add(op.index)
     # optimistic: a carried value is a number if it starts as one and every step keeps it
     # one; drop the slots where a step does not, until nothing changes
     candidates = {k for k in range(n) if inits[k] in known}
@@ -130,7 +127,7 @@ def _visit_loop(op: Op, known: set[Value], visit: Any, index: bool = True) -> No
         for k in candidates:
             trial.add(carried[k])
             for region in op.regions[:-1]:
-                trial.add(region.params[len(region.params) - n + k])
+                trial.add(op.carried(region)[k])
         for region in op.regions:
             visit(region, trial)
         kept = {k for k in candidates if body.results[k] in trial}
@@ -425,20 +422,17 @@ def _run_structured(op: Op, env: dict[Value, Any], tainted: set[Value],
             else:
                 tainted.add(out)
         return
-    body = op.regions[-1]
-    n = len(op.outs)
-    inits = op.args[len(op.args) - n:]
-    carried = body.params[len(body.params) - n:]
+    body, n, inits, carried = op.body, len(op.outs), op.inits, op.carried()
     unstable: set[int] = set()
     for _ in range(3):  # a slot whose kind changes in a step is unknown; run again
         inner = dict(env)
         if op.prim == "for_range" and op.args[0] in env:
-            inner[body.params[0]] = env[op.args[0]]
+            inner[op.index] = env[op.args[0]]
         for k in range(n):
             if inits[k] in env and k not in unstable:
                 inner[carried[k]] = env[inits[k]]
                 for region in op.regions[:-1]:
-                    inner[region.params[len(region.params) - n + k]] = env[inits[k]]
+                    inner[op.carried(region)[k]] = env[inits[k]]
         for region in op.regions:
             _run(region, inner, set(tainted), moving)
         changed = {k for k in range(n) if k not in unstable and not (

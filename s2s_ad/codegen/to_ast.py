@@ -256,10 +256,8 @@ class _Codegen:
 
     def carry(self, op: Op, params: list[Value]) -> list[ast.stmt]:
         """Before a loop: each carried value's variable holds its initial value."""
-        n = len(op.outs)
-        inits = op.args[len(op.args) - n:]
         stmts = []
-        for init, param, out in zip(inits, params, op.outs):
+        for init, param, out in zip(op.inits, params, op.outs):
             self.share(param, out)
             if (init not in self.inline and init not in self.literals
                     and init not in self.objects and self.uses.get(init, 0) == 1
@@ -282,7 +280,7 @@ class _Codegen:
 
     def next_values(self, op: Op, body: Region, params: list[Value]) -> list[ast.stmt]:
         """At the end of an iteration: all carried variables updated at once."""
-        pairs = [(p, v) for p, v in zip(params, body.results)
+        pairs = [(p, v) for p, v in zip(params, op.nexts)
                  if self.variable(v) is not self.variable(p)]
         stmts = []
         broke = body.results[-1] if len(body.results) > len(op.outs) else None
@@ -299,10 +297,10 @@ class _Codegen:
         return stmts
 
     def for_statement(self, op: Op) -> list[ast.stmt]:
-        body = op.regions[0]
-        params = body.params[1:]
+        body = op.body
+        params = op.carried()
         stmts = self.carry(op, params)
-        start, stop, step = op.args[:3]
+        start, stop, step = op.bounds
         if self.literals.get(step) == 1 and type(self.literals.get(step)) is int:
             bounds = [stop] if self.literals.get(start) == 0 and type(
                 self.literals.get(start)) is int else [start, stop]
@@ -313,7 +311,7 @@ class _Codegen:
         if op.attr("reverse"):
             iterable = ast.Call(func=self.global_ref(builtins.reversed, "reversed"),
                                 args=[iterable], keywords=[])
-        index = self.store(body.params[0])
+        index = self.store(op.index)
         inner = self.region(body, loop=True) + self.next_values(op, body, params)
         stmts.append(ast.For(target=index, iter=iterable, body=inner or [ast.Pass()],
                              orelse=[], type_comment=None))

@@ -131,11 +131,10 @@ def _carry_sharing(order: list[tuple[Op, Region, _Place]],
         for op, _, place in order:
             if op.prim not in LOOPS:
                 continue
-            body, n = op.regions[-1], len(op.outs)
-            carried = body.params[len(body.params) - n:]
+            carried = op.carried()
             inside = _inside(op, len(op.regions) - 1, place)
             groups: dict[int, list[Value]] = {}
-            for k, result in enumerate(body.results[:n]):
+            for k, result in enumerate(op.nexts):
                 groups.setdefault(component.get(result, id(result)), []).append(carried[k])
             for same in groups.values():
                 for a, b in zip(same, same[1:]):
@@ -262,12 +261,9 @@ def _shares(op: Op, place: _Place) -> Iterator[tuple[Value, Value, _Place]]:
     elif get(op.prim).view and op.args:
         yield from ((op.args[0], out, place) for out in op.outs)
     elif op.prim in LOOPS:
-        n = len(op.outs)
-        inits = op.args[len(op.args) - n:]
         for region in op.regions:
-            carried = region.params[len(region.params) - n:]
-            yield from ((a, b, place) for a, b in zip(inits, carried))
-        yield from ((a, b, place) for a, b in zip(op.regions[-1].results, op.outs))
+            yield from ((a, b, place) for a, b in zip(op.inits, op.carried(region)))
+        yield from ((a, b, place) for a, b in zip(op.body.results, op.outs))
     else:
         for k, region in enumerate(op.regions):
             branch = _inside(op, k, place)

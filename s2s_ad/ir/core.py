@@ -59,6 +59,42 @@ class Op:
                 return value
         return default
 
+    # named parts of the structured ops (primitives/control.py; ir/verify.py checks them):
+    # ``if``: (cond,) and two regions; ``for_range``: (start, stop, step, *inits) and a
+    # body with params (i, *carried); ``while``: inits, a condition region and a body, each
+    # with the carried values as params. ``n = len(outs)`` values are carried.
+    @property
+    def body(self) -> Region:
+        """A loop's body: its last region."""
+        return self.regions[-1]
+
+    @property
+    def inits(self) -> tuple[Value, ...]:
+        """A loop's initial carried values: its last ``len(outs)`` operands."""
+        return self.args[len(self.args) - len(self.outs):]
+
+    @property
+    def bounds(self) -> tuple[Value, ...]:
+        """A ``for_range``'s ``(start, stop, step)``; empty for a ``while``."""
+        return self.args[:len(self.args) - len(self.outs)]
+
+    @property
+    def index(self) -> Value:
+        """A ``for_range``'s loop index: its body's first parameter."""
+        assert self.prim == "for_range", self.prim
+        return self.regions[-1].params[0]
+
+    @property
+    def nexts(self) -> list[Value]:
+        """A loop body's next carried values (its results before a ``broke`` flag)."""
+        return self.regions[-1].results[:len(self.outs)]
+
+    def carried(self, region: Region | None = None) -> list[Value]:
+        """The carried values as ``region`` (default: the body) sees them: its last
+        ``len(outs)`` parameters."""
+        params = (region or self.regions[-1]).params
+        return params[len(params) - len(self.outs):]
+
 
 @dataclass(slots=True, eq=False)
 class Function:

@@ -15,10 +15,7 @@ def copyprop(fn: Function) -> Function:
                 x.hint = op.out.hint
             return x
         if op.prim in LOOPS:  # DCE then drops the slot, and the loop if nothing is left
-            n, body = len(op.outs), op.regions[-1]
-            carried = body.params[len(body.params) - n:]
-            inits = op.args[len(op.args) - n:]
-            for out, param, nxt, init in zip(op.outs, carried, body.results, inits):
+            for out, param, nxt, init in zip(op.outs, op.carried(), op.body.results, op.inits):
                 if nxt is param:
                     subst[out] = resolve(init, subst)
         return op

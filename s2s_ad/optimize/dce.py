@@ -85,7 +85,7 @@ def _dce_structured(op: Op, live: set[Value]) -> Op:
 
 def _dce_loop(op: Op, live: set[Value]) -> Op:
     n = len(op.outs)
-    body = op.regions[-1]
+    body = op.body
     extra = len(body.results) - n  # the `broke` flag, when the loop can break
     keep = {k for k in range(n) if op.outs[k] in live}
     while True:  # a carried value the body reads to compute a kept one is kept too
@@ -95,12 +95,12 @@ def _dce_loop(op: Op, live: set[Value]) -> Op:
                                                 if region is body else set(region.results))
             needed |= _reads(region, seeds)
         grown = keep | {k for k in range(n)
-                        if any(r.params[len(r.params) - n + k] in needed for r in op.regions)}
+                        if any(op.carried(r)[k] in needed for r in op.regions)}
         if grown == keep:
             break
         keep = grown
     order = sorted(keep)
-    bounds = op.args[:len(op.args) - n]
+    bounds = op.bounds
     regions = []
     for region in op.regions:
         fixed = len(region.params) - n

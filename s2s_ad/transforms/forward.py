@@ -258,9 +258,7 @@ class _Forward:
     def loop(self, op: Op) -> None:
         """The loop carries, beside each varying carried value, its tangent."""
         n = len(op.outs)
-        body = op.regions[-1]
-        carried = body.params[len(body.params) - n:]
-        inits = op.args[len(op.args) - n:]
+        body, carried, inits = op.body, op.carried(), op.inits
         slots = [k for k in range(n) if carried[k] in self.varied]
         tangent_params = [Value(self.name(carried[k])) for k in slots]
         for k, t in zip(slots, tangent_params):

@@ -26,16 +26,16 @@ if TYPE_CHECKING:  # (the sweep that calls backward_loop: reverse.py imports thi
 def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
     loop = ops[index]
     e = sweep.e
-    body = loop.regions[-1]
+    body = loop.body
     n = len(loop.outs)
-    inits = loop.args[len(loop.args) - n:]
-    carried = body.params[len(body.params) - n:]
-    nexts = body.results[:n]
+    inits = loop.inits
+    carried = loop.carried()
+    nexts = loop.nexts
     is_for = loop.prim == "for_range"
     slots = [k for k in range(n) if carried[k] in sweep.active]
 
     # The reversed body: pop, recompute, backward.
-    index_param = Value(body.params[0].hint if is_for else "_")
+    index_param = Value(loop.index.hint if is_for else "_")
     d_carried = [Value("d" + carried[k].hint) for k in slots]
     reversed_body = Region([index_param, *d_carried])
     # What an iteration may need again: the carried values it started with, and what it
@@ -54,7 +54,7 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
         inner.defines.add(index_param)
         mapping = dict(zip(saved, popped))
         if is_for:
-            mapping[body.params[0]] = index_param
+            mapping[loop.index] = index_param
         # a taped read is not run again; its marker keeps its place in the backward sweep
         inner.recompute([Op("repop" if op.prim == "pop" else "reread", op.args + op.outs,
                             (), (), (), op.loc)
@@ -95,9 +95,9 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
         count = _count_iterations(loop, ops, index)
     with e.at(loop.loc):
         if is_for and count is None:
-            bounds = loop.args[:3]
+            bounds = loop.bounds
         elif is_for:
-            start, _, step = loop.args[:3]
+            start, _, step = loop.bounds
             bounds = (start, e.add(start, e.mul(count, step)), step)
         else:
             bounds = (e.const(0), count, e.const(1))
@@ -139,7 +139,7 @@ def _snapshot_reads(loop: Op, body: Region) -> list[Op]:
 
 def _count_iterations(loop: Op, ops: list[Op], index: int) -> Value:
     """Give ``loop`` one more carried value counting its iterations; return the count."""
-    body = loop.regions[-1]
+    body = loop.body
     n = len(loop.outs)
     zero = Value()
     ops.insert(index, Op("const", (), (zero,), (("value", 0),), (), loop.loc))
