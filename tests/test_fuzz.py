@@ -797,6 +797,33 @@ def test_regression_in_place_check_in_an_arm_reads_only_bound_names():
         g.general(x, np.array([1.0]))
 
 
+def _lowered(a):
+    a -= math.sinh(0.5)  # NumPy would change the loop's x too, were it an array
+    return a * a
+
+
+def update_in_a_while_condition(x, y, n):
+    k = 0
+    while k < n and _lowered(x) <= y:
+        k += 1
+        y, x = x, math.tanh(y + x * y)
+    return y + x
+
+
+def test_regression_in_place_check_in_a_while_condition_reads_only_its_own_values():
+    """Found (the suite's fuzz test, generate(246, 'loop')): the check after `a -= ...`,
+    inlined in a while condition, read the body's copy of the carried x, which the
+    condition cannot see (the verifier stopped it: "read before it is defined")."""
+    vg = s2s_ad.value_and_grad(update_in_a_while_condition, wrt=("x", "y"))
+    (value, (dx, dy)), expected = vg(-0.77, 0.08, 4), update_in_a_while_condition(-0.77, 0.08, 4)
+    assert value == expected
+    numeric = s2s_ad.numeric.numerical_grad(update_in_a_while_condition, (-0.77, 0.08, 4),
+                                            wrt=(0, 1))
+    assert np.allclose((dx, dy), numeric, rtol=1e-6, atol=1e-8)
+    with pytest.raises(TypeError, match="changes the array a in place"):
+        s2s_ad.grad(update_in_a_while_condition).general(np.array([-0.77]), 0.08, 4)
+
+
 def power_zero_of_zero(x, y):
     y, x = (math.cos(y), y)
     x -= x

@@ -55,12 +55,14 @@ class SharedUpdate:
 
 @dataclass(frozen=True)
 class _Place:
-    """Where an op runs: its position in program order, the loops around it (ids) and the
-    branches it is in (``(id of the if, which branch)``)."""
+    """Where an op runs: its position in program order, the loops around it (ids), the
+    branches it is in (``(id of the if, which branch)``) and the regions it is in (ids: a
+    ``while``'s condition and its body are two)."""
 
     at: float
     loops: tuple[int, ...] = ()
     branches: tuple[tuple[int, int], ...] = ()
+    regions: tuple[int, ...] = ()
 
     def exclusive(self, other: _Place) -> bool:
         """Never on one path: in different branches of one ``if``."""
@@ -164,7 +166,8 @@ def _visible(v: Value, source: _Place, here: _Place, enclosing: dict[Value, int]
     ``here`` is inside?"""
     around = {op for op, _ in here.branches} | set(here.loops)
     return (source.at < here.at and set(source.branches) <= set(here.branches)
-            and set(source.loops) <= set(here.loops) and enclosing.get(v) not in around)
+            and set(source.loops) <= set(here.loops) and set(source.regions) <= set(here.regions)
+            and enclosing.get(v) not in around)
 
 
 def _after(read: _Place, update: _Place, source: _Place) -> bool:
@@ -203,9 +206,10 @@ def in_place_error(shared: SharedUpdate, stage: str) -> UnsupportedSyntaxError:
 
 def _inside(op: Op, k: int, place: _Place) -> _Place:
     """The place of ``op``'s region ``k``."""
+    regions = place.regions + (id(op.regions[k]),)
     if op.prim in LOOPS:
-        return _Place(place.at, place.loops + (id(op),), place.branches)
-    return _Place(place.at, place.loops, place.branches + ((id(op), k),))
+        return _Place(place.at, place.loops + (id(op),), place.branches, regions)
+    return _Place(place.at, place.loops, place.branches + ((id(op), k),), regions)
 
 
 def _in_order(region: Region) -> Iterator[tuple[Op, Region, _Place]]:
@@ -218,7 +222,7 @@ def _in_order(region: Region) -> Iterator[tuple[Op, Region, _Place]]:
         if op is None:
             stack.pop()
             continue
-        place = _Place(count, around.loops, around.branches)
+        place = _Place(count, around.loops, around.branches, around.regions)
         count += 1
         yield op, current, place
         for k in reversed(range(len(op.regions))):
@@ -237,7 +241,7 @@ def _result_reads(body: Region, order: list[tuple[Op, Region, _Place]]
             inner = _inside(op, k, place)
             end = _last(region, ends, place.at)
             for r in region.results:
-                yield r, _Place(end, inner.loops, inner.branches)
+                yield r, _Place(end, inner.loops, inner.branches, inner.regions)
     for r in body.results:
         yield r, _Place(float("inf"))
 
