@@ -34,6 +34,7 @@ from .analysis.kinds import (
     is_array_op,
     scalar_values,
 )
+from .analysis.kinds import arrays as arrays_in
 from .codegen.load import load
 from .codegen.to_ast import Guard
 from .codegen.updates import settle_updates
@@ -42,6 +43,7 @@ from .errors import DifferentiationError
 from .frontend.inplace import mark_shared_updates, shared_update
 from .frontend.lower import lift
 from .generated import Deferred, name_as_call
+from .ir.avals import Array, Number, shape_of
 from .ir.builder import Emitter
 from .ir.clone import clone_ops
 from .ir.core import LOOPS, Function, Op, Region, Value, const_value, tree_leaves, walk
@@ -576,8 +578,9 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         primal = inner  # one (which assumes vectors where ranks are unknown)
         memo = {"primal": primal, "shared": ()}
     if example is not None and memo["shared"]:
-        numbers, shapes, _ = infer(primal, example)
-        shared_update(memo["shared"], numbers, set(shapes), f"while lowering {primal.name!r}")
+        avals = infer(primal, example)
+        shared_update(memo["shared"], {v for v, a in avals.items() if isinstance(a, Number)},
+                      set(arrays_in(avals)), f"while lowering {primal.name!r}")
     indices, single = resolve_wrt(primal, wrt)
     if kind in _SCALAR_ONLY and not isinstance(primal.out_tree, int):
         raise DifferentiationError(
@@ -631,7 +634,7 @@ def _arrays_of(fn: Function, example: list[Any]) -> set[Value]:
     ``example``; run only where ``fn`` updates a value in place."""
     if not any(op.prim == "updated" for op in walk(fn.body)):
         return set()
-    return set(infer(fn, example)[1])
+    return set(arrays_in(infer(fn, example)))
 
 
 def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None) -> Function:
@@ -647,7 +650,7 @@ def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None
     counts = collections.Counter(fn.body.results)  # (a list's `in` would be quadratic)
     twice = {v for v, n in counts.items() if n > 1}
     if views & set(fn.body.results) or twice:
-        _, shapes, _ = infer(fn, example)  # a view that is an array (x[2] may be a number)
+        shapes = arrays_in(infer(fn, example))  # a view that is an array (x[2] may be a number)
         arrays |= {v for v in views if v in shapes}
         twice = {v for v in twice if v in arrays or v in shapes}
     if not any(v in arrays for v in fn.body.results) and not twice:
@@ -704,7 +707,7 @@ def _float_gradients(fn: Function, example: list[Any], values: int,
             ops.append(Op("float", (v,), (results[k],), ()))
     if not wanted:
         return replace(fn, body=Region(fn.body.params, ops, results))
-    dtypes = infer(fn, example)[2]
+    dtypes = {v: a.dtype for v, a in infer(fn, example).items() if isinstance(a, Array)}
     for k, dtype in wanted.items():
         v = results[k]
         if v in dtypes and dtypes[v] != dtype:
@@ -741,7 +744,7 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
     arguments like ``example``, when given)."""
     if example is not None:
         primal, example = _lists_as_arrays(primal, example)
-        _, shapes, _ = infer(primal, example)
+        shapes = arrays_in(infer(primal, example))
         arrays = [primal.params[i].hint for i in indices if primal.params[i] in shapes]
         array_outputs = any(v in shapes for v in primal.body.results)
         if array_outputs and kind in _SCALAR_ONLY:
@@ -821,7 +824,7 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
                   if isinstance(example[k], (list, tuple)) and example[k]}
     if not candidates:
         return fn, example
-    _, shapes, _ = infer(fn, example)
+    shapes = arrays_in(infer(fn, example))
     # what `+` and `*` cannot take for a list's: floats, arrays, NumPy's results (arrays or
     # NumPy scalars, also where their shapes are not known when building)
     _, inexact = inexact_values(fn)
@@ -877,9 +880,9 @@ def _basis_jacobian(fn: Function, i: int, name: str, example: list[Any] | None =
     e = Emitter(Region(list(params)))
     if example is not None:
         shape = np.shape(example[i])
-        numbers, shapes, _ = infer(fn, example)
         result = fn.body.results[0]
-        out_shape = shape if gradient else () if result in numbers else shapes.get(result)
+        avals = infer(fn, example)
+        out_shape = shape if gradient else shape_of(avals[result]) if result in avals else None
         size, x_shape = e.const(math.prod(shape)), e.const(shape)
         jac_shape = None if out_shape is None else e.const(out_shape + shape)
     else:

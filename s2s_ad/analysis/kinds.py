@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ir.avals import NUMBER, Array, Aval, Number, aval_of
 from ..ir.core import LOOPS, Function, Op, Region, Value, const_value, walk
 from ..primitives import get
 from ..primitives.structures import FRESH_ADJOINTS
@@ -58,8 +59,9 @@ def track_numbers(e: Any) -> None:
     def emit(e: Any, prim: str, operands: tuple[Value, ...], attrs: dict[str, Any],
              hint: str) -> Value:
         out = e.append(prim, operands, attrs, hint)
-        if number_result(e.region.ops[-1], e.scalars):
-            e.scalars.add(out)
+        op = e.region.ops[-1]
+        if number_result(op, {a for a in op.args if isinstance(a.aval, Number)}):
+            out.aval = NUMBER
         return out
 
     e.hook = emit
@@ -289,38 +291,49 @@ def is_array_op(prim: str) -> bool:
 
 
 
-def infer(fn: Function, example: Sequence[Any] | None = None
-          ) -> tuple[set[Value], dict[Value, tuple[int, ...]], dict[Value, np.dtype]]:
-    """Numbers, and arrays' shapes and dtypes, of ``fn``'s values, for arguments like
-    ``example``.
+def infer(fn: Function, example: Sequence[Any] | None = None) -> dict[Value, Aval]:
+    """The avals of ``fn``'s values that are known for arguments like ``example``: numbers
+    (with their dtypes where the example shows them), and arrays' shapes and dtypes.
 
     ``example`` holds, per parameter, a value like the arguments of the calls the derivative
     is for (same types, shapes and dtypes), or ``UNKNOWN``. The body runs once on them --
     each branch, and each loop body once -- and a value's shape is known when it cannot
     depend on the numbers in the arguments: not behind a boolean mask, and the same after
     one more loop step. Without ``example`` only the facts of ``scalar_values`` are known.
+    The result is a map: ``fn`` may be shared by builds for other arguments (``assign``
+    writes it on a transform's own copy).
     """
-    if example is None:
-        return scalar_values(fn), {}, {}
-    env: dict[Value, Any] = {}
-    for p, arg in zip(fn.params, example):
-        if arg is not UNKNOWN and isinstance(arg, (*_STAND_INS, list, tuple, dict)):
-            env[p] = arg
-    shapes: dict[Value, tuple[int, ...]] = {}
-    dtypes: dict[Value, np.dtype] = {}
-    numbers: set[Value] = set()
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        _run(fn.body, env, set(), set(fn.params))
-    for v, x in env.items():
-        if isinstance(x, np.ndarray) and x.ndim:
-            shapes[v] = x.shape
-            dtypes[v] = x.dtype
-        elif isinstance(x, np.ndarray):  # 0-d: a number
-            numbers.add(v)
-        elif isinstance(x, (*_NUMBER_TYPES, np.generic)):
-            numbers.add(v)
-    return scalar_values(fn, numbers), shapes, dtypes
+    avals: dict[Value, Aval] = {}
+    if example is not None:
+        env: dict[Value, Any] = {}
+        for p, arg in zip(fn.params, example):
+            if arg is not UNKNOWN and isinstance(arg, (*_STAND_INS, list, tuple, dict)):
+                env[p] = arg
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _run(fn.body, env, set(), set(fn.params))
+        for v, x in env.items():
+            if isinstance(x, (*_NUMBER_TYPES, np.generic, np.ndarray)):
+                avals[v] = aval_of(x)
+    for v in scalar_values(fn, [v for v, a in avals.items() if isinstance(a, Number)]):
+        avals.setdefault(v, NUMBER)
+    return avals
+
+
+def assign(avals: dict[Value, Aval]) -> None:
+    """Write ``avals`` (``infer``'s) on the values of a transform's copy of a function."""
+    for v, aval in avals.items():
+        v.aval = aval
+
+
+def known(avals: dict[Value, Aval]) -> set[Value]:
+    """The values ``avals`` knows to be numbers or arrays."""
+    return {v for v, a in avals.items() if isinstance(a, (Number, Array))}
+
+
+def arrays(avals: dict[Value, Aval]) -> dict[Value, tuple[int, ...]]:
+    """The shapes of the values ``avals`` knows to be arrays."""
+    return {v: a.shape for v, a in avals.items() if isinstance(a, Array)}
 
 
 class _Tape:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..errors import Loc
+from .avals import Array, Number, aval_of, shape_of, with_shape
 from .core import Op, Region, Value, walk
 
 _NUMBERS = (bool, int, float, complex)
@@ -23,11 +24,6 @@ class Emitter:
     def __init__(self, region: Region | None = None, loc: Loc | None = None) -> None:
         self.region = region if region is not None else Region()
         self.loc = loc
-        # values known to be numbers (not arrays) when the derivative is built: rules that
-        # differ for arrays (``abs``, ``**``) ask through ``scalar``; see analysis/kinds.py
-        self.scalars: set[Value] = set()
-        self.shapes: dict[Value, tuple[int, ...]] = {}  # shapes known when transforming
-        self.dtypes: dict[Value, Any] = {}  # and the dtypes of those arrays
         self.constants: dict[Value, Any] = {}  # values of the constants made here
         # consulted first by ``emit``: returns a value to use instead, or None (see
         # transforms/shapes.py, which tracks shapes through the ops rules build)
@@ -45,21 +41,28 @@ class Emitter:
 
     def share_kind(self, new: Value, old: Value) -> None:
         """``new`` is a number, or an array of the shape, that ``old`` is (a copy of it, what
-        a tape gives back, an adjoint shaped like its value)."""
-        if old in self.scalars:
-            self.scalars.add(new)
-        if old in self.shapes:
-            self.shapes[new] = self.shapes[old]
+        a tape gives back, an adjoint shaped like its value); its dtype may differ."""
+        shape = shape_of(old.aval)
+        if shape is not None:
+            new.aval = with_shape(shape)
 
     def scalar(self, *values: Value) -> bool:
         """Are all ``values`` known to be numbers (Python or NumPy scalars)?"""
-        return all(v in self.scalars for v in values)
+        return all(isinstance(v.aval, Number) for v in values)
+
+    @staticmethod
+    def array_shape(v: Value) -> tuple[int, ...] | None:
+        """The shape of ``v`` when it is known to be an array (of at least one axis)."""
+        return v.aval.shape if isinstance(v.aval, Array) else None
+
+    @staticmethod
+    def array_dtype(v: Value) -> Any:
+        """The dtype of ``v`` when it is known to be an array of a known dtype."""
+        return v.aval.dtype if isinstance(v.aval, Array) else None
 
     def ndim(self, v: Value) -> int | None:
         """The number of axes of ``v``, when known."""
-        if v in self.scalars:
-            return 0
-        shape = self.shapes.get(v)
+        shape = shape_of(v.aval)
         return None if shape is None else len(shape)
 
     def emit(self, prim: str, *args: Value | Any, nouts: int = 1, hint: str = "",
@@ -85,7 +88,7 @@ class Emitter:
         out = Value(hint)
         self.region.ops.append(Op("const", (), (out,), (("value", value),), (), self.loc))
         if isinstance(value, _NUMBERS):
-            self.scalars.add(out)
+            out.aval = aval_of(value)
         if isinstance(value, (*_NUMBERS, tuple)):
             self.constants[out] = value
         return out

@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Loc
+from .avals import UNKNOWN, Aval
 
 Attrs = tuple[tuple[str, Any], ...]
 
 
 @dataclass(slots=True, eq=False)
 class Value:
-    """An SSA value. Compared by identity; ``hint`` is the user's name for it, if any."""
+    """An SSA value. Compared by identity; ``hint`` is the user's name for it, if any;
+    ``aval`` what is known about it when the derivative is built (ir/avals.py)."""
 
     hint: str = ""
     user: bool = False  # the hint is a variable name from the user's source
+    aval: Aval = UNKNOWN
 
     def __repr__(self) -> str:
         return f"<Value {self.hint or '_'} at {id(self):#x}>"

@@ -32,9 +32,8 @@ what is wrong. One walk, linear in the size of the IR, with an explicit stack. I
   shape-generic ``hessian`` with respect to an indexed argument and others, whose columns
   read the second gradient as the tangent of the first: now refused, as every call was.)
 
-Not checked yet: abstract values. DESIGN.md plans an ``aval`` on every value and asks the
-verifier to check them against each primitive's abstract evaluation; the IR carries none
-yet, so that check waits for them.
+- Abstract values (``ir/avals.py``), where a result's is known: a constant's shape is its
+  value's, and an elementwise op's the broadcast of its operands' (where theirs are known).
 
 Off by default (users pay nothing); on with the environment variable ``S2S_AD_VERIFY=1``
 or ``verify.ENABLED = True`` (tests/conftest.py turns it on for the test suite). When on,
@@ -63,8 +62,11 @@ from __future__ import annotations
 import os
 from typing import Any, NoReturn
 
+import numpy as np
+
 from ..primitives.registry import PRIMITIVES
-from .core import LOOPS, Function, Op, Value
+from .avals import Unknown, shape_of
+from .core import LOOPS, Function, Op, Value, const_value
 from .printer import _format_tree, _Printer
 
 ENABLED: bool = os.environ.get("S2S_AD_VERIFY", "") not in ("", "0")
@@ -156,6 +158,8 @@ class _Check:
                                        or op.attrs[0][0] != "value"):
                 self.fail("a const reads nothing and has one result and a value attribute",
                           op)
+            if len(op.outs) == 1 and type(op.outs[0].aval) is not Unknown:
+                self.aval(op)
             here = frame[2]
             for v in op.outs:
                 if v in scope:
@@ -167,6 +171,30 @@ class _Check:
         if v in self.scope:
             self.fail(self.twice(v), owner)
         self.scope[v] = here
+
+    def aval(self, op: Op) -> None:
+        """A result's known shape is the one its op gives: a constant's value's, an
+        elementwise op's operands' broadcast (where theirs are known)."""
+        out = op.out.aval
+        if op.prim == "const":
+            value = const_value(op)
+            if not isinstance(value, (bool, int, float, complex, np.generic, np.ndarray)):
+                return
+            expected, what = np.shape(value), "its value"
+        elif PRIMITIVES[op.prim].broadcasts or PRIMITIVES[op.prim].kind == "elementwise":
+            shapes = [shape_of(a.aval) for a in op.args]
+            if None in shapes:
+                return
+            try:
+                expected = np.broadcast_shapes(*shapes)
+            except ValueError:
+                self.fail(f"its operands' shapes {shapes} do not broadcast", op)
+            what = "its operands' shapes"
+        else:
+            return
+        if shape_of(out) != expected:
+            self.fail((op.out, f" is said to be {out!r}, but {what} "
+                       f"give{'s' if what == 'its value' else ''} shape {expected}"), op)
 
     # --- structured ops ---------------------------------------------------------------------
     def structure(self, op: Op) -> None:

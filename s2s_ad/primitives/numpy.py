@@ -23,6 +23,7 @@ import operator
 import numpy as np
 
 from .. import runtime
+from ..ir import avals
 from ..ir.core import Value
 from . import scalar  # noqa: F401  (first: np rules share its rows; its JVP rows are its own)
 from .registry import (
@@ -119,28 +120,28 @@ declare("np.expand_dims", "np.sum", ".sum", "np.mean", "np.max", "np.min", "np.p
 
 # --- helpers for the rules -------------------------------------------------------------
 def _shape(e, x):
-    shape = e.shapes.get(x)
+    shape = e.array_shape(x)
     return e.const(shape) if shape is not None else _np(e, "shape", x)
 
 
 def _size(e, x):
-    shape = e.shapes.get(x)
+    shape = e.array_shape(x)
     return e.const(math.prod(shape)) if shape is not None else _np(e, "size", x)
 
 
 def _unreduce(e, g, x, axis=None, keepdims=False):
     """``g`` (a reduction's cotangent) broadcast back over the axes ``x`` lost."""
     source = e.deferred.get(g)
-    if source is not None and source[0] in e.scalars:  # already a broadcast number
+    if source is not None and e.scalar(source[0]):  # already a broadcast number
         g = source[0]
     elif axis is not None and not keepdims and not e.scalar(g):
         ndim = e.ndim(x)
-        shape = e.shapes.get(g, () if e.scalar(g) else None)
+        shape = e.array_shape(g)
         if isinstance(axis, int) and ndim is not None and shape is not None:
             colon = e.emit("slice", None, None, None)[0]  # g[:, None]: cheaper than a call
             axis %= ndim
             g = e.getitem(g, e.emit("tuple", *[colon] * axis, e.const(None))[0])
-            e.shapes[g] = shape[:axis] + (1,) + shape[axis:]
+            g.aval = avals.with_shape(shape[:axis] + (1,) + shape[axis:])
         else:
             g = _np(e, "expand_dims", g, axis=axis)
     return _np(e, "broadcast_to", g, _shape(e, x))
@@ -425,8 +426,8 @@ defjvp("np.linalg.det", lambda e, da, a: e.mul(_np(e, "linalg.det", a), _dlogdet
 
 # --- shapes ----------------------------------------------------------------------------------
 def _back_to(e, g, x):
-    shape = e.shapes.get(x)
-    if shape is not None and e.shapes.get(g) == shape:
+    shape = e.array_shape(x)
+    if shape is not None and e.array_shape(g) == shape:
         return g  # already x's shape
     return _np(e, "reshape", g, _shape(e, x))
 
@@ -740,7 +741,7 @@ def _vjp_tile(e, g, x, reps):
     or ``tile_vjp`` where ``x``'s shape is known only at run time."""
     if e.scalar(x):
         return _np(e, "sum", g)
-    shape = e.shapes.get(x)
+    shape = e.array_shape(x)
     if shape is None:
         return e.tile_vjp(g, x, reps=reps)
     counts = tuple(int(n) for n in np.atleast_1d(reps))
@@ -772,7 +773,7 @@ def _vjp_repeat(e, g, x, repeats, axis=None):
     if axis is None:  # x flattened
         runs = _np(e, "reshape", g, e.const((-1, repeats)))
         return _back_to(e, _np(e, "sum", runs, axis=1), x)
-    shape = e.shapes.get(x)
+    shape = e.array_shape(x)
     if shape is not None:
         axis %= len(shape)
         runs = _np(e, "reshape", g, e.const(shape[:axis + 1] + (repeats,) + shape[axis + 1:]))
@@ -820,14 +821,14 @@ declare("np.linalg.slogdet", container_result="floats")
 def _rounds(e, dtype, like=None) -> bool:
     """Does a constructor of ``dtype`` (not given: ``like``'s, when known) round?"""
     if dtype is None and like is not None:
-        dtype = e.dtypes.get(like)
+        dtype = e.array_dtype(like)
     return dtype is not None and not np.issubdtype(dtype, np.inexact)
 
 
 def _total(e, g):
     """The sum of ``g``'s entries: a broadcast number times their count."""
     source = e.deferred.get(g)
-    if source is not None and source[0] in e.scalars:
+    if source is not None and e.scalar(source[0]):
         return e.mul(source[0], math.prod(source[1]))
     return _np(e, "sum", g)
 
@@ -846,7 +847,7 @@ def _ramp(e, num, k, endpoint):
         return _np(e, "linspace", *ends, num, **({} if endpoint else {"endpoint": False})), None
     w = np.linspace(*ends, n, endpoint=endpoint)
     weights = e.const(w)
-    e.shapes[weights] = w.shape
+    weights.aval = avals.aval_of(w)
     return weights, float(np.sum(w))
 
 
@@ -857,7 +858,7 @@ def _vjp_linspace(e, g, start, stop, num=None, *, k, endpoint=True, dtype=None):
     if not e.scalar(start, stop):  # rows of g, weighted, summed back to the operand's shape
         return e.unbroadcast(_np(e, "tensordot", weights, g, axes=1), (start, stop)[k])
     source = e.deferred.get(g)
-    if source is not None and source[0] in e.scalars and total is not None:
+    if source is not None and e.scalar(source[0]) and total is not None:
         return e.mul(source[0], total)  # a broadcast number
     return _np(e, "dot", g, weights)
 

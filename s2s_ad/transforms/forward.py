@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis.activity import vary
-from ..analysis.kinds import drop_checks, infer, is_array_op, track_numbers
+from ..analysis.kinds import assign, drop_checks, infer, is_array_op, known, track_numbers
 from ..errors import NoDerivativeRuleError
 from ..ir import verify
 from ..ir.builder import Emitter
@@ -50,9 +50,10 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     sweep.numpy = any(is_array_op(op.prim) for op in walk(Region(params, ops)))
     clone = Function(fn.name, params, fn.kinds, Region(params, ops, []), fn.out_tree,
                      numbers=fn.numbers)
-    sweep.e.scalars, sweep.e.shapes, sweep.e.dtypes = infer(clone, example)
+    avals = infer(clone, example)
+    assign(avals)
     if example is not None:
-        drop_checks(clone.body, sweep.e.scalars | set(sweep.e.shapes))
+        drop_checks(clone.body, known(avals))
     track_numbers(sweep.e)  # a number seed's tangents stay numbers (never indexed)
     namer = Namer(reserved={p.hint for p in params})
     new_params: list[Value] = []
@@ -65,10 +66,8 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
             continue
         else:
             t = sweep.e.const(seeds[k])
-        if p in sweep.e.scalars:  # a tangent is shaped like its parameter
-            sweep.e.scalars.add(t)
-        if p in sweep.e.shapes:
-            sweep.e.shapes[t] = sweep.e.shapes[p]
+        if not sweep.e.scalar(t):  # a tangent is shaped like its parameter (a seed: a number)
+            sweep.e.share_kind(t, p)
         sweep.add_tangent(p, t)
     sweep.process(ops)
     e = sweep.e
@@ -164,14 +163,14 @@ class _Forward:
                     part = rule(self.e, self.tangent[x], *op.args, **attrs)
                     if part is None:  # the result does not depend on x's values
                         continue
-                    shape = self.e.shapes.get(op.out)
-                    if (prim.broadcasts and shape is not None and self.e.shapes.get(x) != shape
+                    shape = self.e.array_shape(op.out)
+                    if (prim.broadcasts and shape is not None and self.e.array_shape(x) != shape
                             and not prim.tangent_spans_result):
                         # x was broadcast: so is its tangent (`a + b`'s is `da` otherwise)
                         part = self.e.emit("np.broadcast_to", part, self.e.const(shape))[0]
                     total = part if total is None else self.e.add(total, part)
             if (total is not None and op.prim in ("add", "sub") and self.numpy
-                    and self.e.shapes.get(op.out) is None and op.out not in self.e.scalars):
+                    and self.e.ndim(op.out) is None):
                 # shape-generic code: `b - t`'s tangent is `-dt`, a number, when only t
                 # moves, but `b - t` may be an array and its tangent must be one too
                 total = self.e.emit("full_like", total, op.out)[0]
@@ -292,9 +291,9 @@ class _Forward:
 def _zero(e: Emitter, v: Value) -> Value:
     """The tangent of a result nothing varies: zeros of its shape (``zero_adjoint(v)`` when
     ``v`` may be an array of a shape not known yet: rules like ``v[i]`` need one)."""
-    shape = e.shapes.get(v)
+    shape = e.array_shape(v)
     if shape is not None:
         return e.emit("np.zeros", e.const(shape))[0]
     if isinstance(e.constants.get(v), tuple):  # a constant row: zeros of its shape
         return e.emit("np.zeros", e.const(np.shape(e.constants[v])))[0]
-    return e.const(0.0) if v in e.scalars else e.emit("zero_adjoint", v)[0]
+    return e.const(0.0) if e.scalar(v) else e.emit("zero_adjoint", v)[0]

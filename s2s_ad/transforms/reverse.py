@@ -18,9 +18,19 @@ from typing import Any
 import numpy as np
 
 from ..analysis.activity import MUTATIONS, active_values
-from ..analysis.kinds import basic_indices, drop_checks, infer, numeric_values, track_numbers
+from ..analysis.kinds import (
+    arrays,
+    assign,
+    basic_indices,
+    drop_checks,
+    infer,
+    known,
+    numeric_values,
+    track_numbers,
+)
 from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir import verify
+from ..ir.avals import Number
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import LOOPS, Function, Op, Region, Value, walk
@@ -54,13 +64,14 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
                      numbers=fn.numbers)
     e = Emitter(Region(list(params), forward))
     e.note_constants(clone.body)
-    e.scalars, e.shapes, e.dtypes = infer(clone, example)
+    avals = infer(clone, example)
+    assign(avals)
     if example is not None:
-        drop_checks(clone.body, e.scalars | set(e.shapes))
-    dtypes = e.dtypes
-    e.basic = basic_indices(clone, e.scalars)
-    e.numeric = numeric_values(clone, e.scalars | set(e.shapes))
-    if e.shapes:  # arrays: follow their shapes through the rules
+        drop_checks(clone.body, known(avals))
+    numbers = {v for v, a in avals.items() if isinstance(a, Number)}
+    e.basic = basic_indices(clone, numbers)
+    e.numeric = numeric_values(clone, known(avals))
+    if arrays(avals):  # arrays: follow their shapes through the rules
         track(e)
     else:
         track_numbers(e)
@@ -98,11 +109,13 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
 
     containers = {op.args[0] for op in walk(clone.body) if op.prim in ("getitem", "getitem_mut")}
     # used as a number somewhere: a number, so a missing gradient is the literal 0.0
-    numbers = {a for op in walk(clone.body) if not get(op.prim).structural for a in op.args}
+    read_as_number = {a for op in walk(clone.body) if not get(op.prim).structural
+                      for a in op.args}
     grads = []
     defs = {o: op for op in e.region.ops for o in op.outs}  # (gradients are defined by now)
     for p in wrt_params:
         g = sweep.adjoint.get(p)
+        shape, p_dtype = e.array_shape(p), e.array_dtype(p)
         if p in containers:  # the gradient has p's structure, zeros where unused
             dc = sweep.containers.get(p) or sweep.container(p)
             if p not in e.numeric:  # tuples stay tuples
@@ -112,18 +125,18 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
             else:  # a list's whole adjoint (np.sum(xs)) adds up item by item
                 g = e.emit("add" if p in e.numeric else "merge_adjoints", g, dc,
                            *(() if p in e.numeric else (p,)), hint="d" + p.hint)[0]
-        elif g is None and p in numbers and p in e.scalars:  # nothing differentiable reaches
-            g = e.const(0.0, "d" + p.hint)
-        elif (g is not None and p not in e.scalars
-              and (p not in e.shapes or e.shapes.get(g) != e.shapes[p])  # known: an array
-              and _maybe_number(g, defs, p in e.shapes)):
+        elif g is None and p in read_as_number and e.scalar(p):  # nothing differentiable
+            g = e.const(0.0, "d" + p.hint)  # reaches it
+        elif (g is not None and not e.scalar(p)
+              and (shape is None or e.array_shape(g) != shape)  # known: an array
+              and _maybe_number(g, defs, shape is not None)):
             g = e.emit("unbroadcast", g, p, hint="d" + p.hint)[0]  # an array's zero: in shape
-        elif g is not None and p in dtypes:  # an array: a writable one, in a float dtype
-            dtype = dtypes[p] if dtypes[p].kind in "fc" else np.dtype(float)
+        elif g is not None and p_dtype is not None:  # an array: a writable one, in a float
+            dtype = p_dtype if p_dtype.kind in "fc" else np.dtype(float)  # dtype
             if g in e.deferred:  # a broadcast number
-                g = e.emit("np.full", e.const(e.shapes[p]), e.deferred[g][0],
+                g = e.emit("np.full", e.const(shape), e.deferred[g][0],
                            dtype=dtype.type, hint="d" + p.hint)[0]
-            elif dtypes[p].kind not in "fc" or dtypes.get(g, dtype) != dtype:
+            elif p_dtype.kind not in "fc" or (e.array_dtype(g) or dtype) != dtype:
                 # (the gradient may be another argument: d(X * w)/dw is X, of X's dtype)
                 g = e.emit("np.asarray", g, dtype=dtype.type, hint="d" + p.hint)[0]
         elif g is None:  # unread, or read only as a container: zeros in its structure
@@ -219,10 +232,10 @@ class Reverse:
         """The adjoint of ``v`` where nothing reaches it: 0.0, or zeros of an array's shape
         (rules like ``.T`` and ``@`` cannot take a number): ``zero_adjoint(v)`` when
         ``v`` may be an array of a shape not known yet."""
-        shape = self.e.shapes.get(v)
+        shape = self.e.array_shape(v)
         if shape is not None:
             return self.e.emit("np.zeros", self.e.const(shape))[0]
-        if v in self.e.scalars:
+        if self.e.scalar(v):
             return self.e.const(0.0)
         return self.e.emit("zero_adjoint", v)[0]
 
@@ -275,10 +288,10 @@ class Reverse:
         dc = owner.containers.get(c)
         if dc is None:
             hint = "d" + c.hint if c.hint else ""
-            if c in self.e.shapes and c in self.e.dtypes:  # an array: zeros, float
-                dtype = np.result_type(self.e.dtypes[c], 0.0)
+            if self.e.array_dtype(c) is not None:  # an array: zeros, float
+                dtype = np.result_type(self.e.array_dtype(c), 0.0)
                 with self.e.into(owner.region):
-                    dc = self.e.emit("zeros_array", self.e.const(self.e.shapes[c]), hint=hint,
+                    dc = self.e.emit("zeros_array", self.e.const(self.e.array_shape(c)), hint=hint,
                                      **({} if dtype == np.float64 else {"dtype": dtype.type}))[0]
             else:
                 dc = Value(hint)
@@ -331,7 +344,7 @@ class Reverse:
                 item = self.e.getitem(d_acc, key)
                 # `dc[1:] += g` broadcasts a number g over the slice: its part sums
                 self.accumulate(g, item if op.attr("of", op.prim) == "add_at" or (
-                    g in self.e.scalars and item in self.e.scalars) else sum_to(self.e, item, g))
+                    self.e.scalar(g, item)) else sum_to(self.e, item, g))
 
     def fold_whole_adjoints(self, op: Op) -> None:
         """Before the appends of ``op`` are undone: the adjoint of a list it appends to,
@@ -508,13 +521,10 @@ class Reverse:
     def may_broadcast(self, op: Op, x: Value) -> bool:
         """Might operand ``x`` of the elementwise ``op`` have fewer entries than its result?
         Not when ``x`` and the result are numbers, nor when every other operand is one."""
-        scalars = self.e.scalars
-        if x in scalars and op.out in scalars:
+        if self.e.scalar(x, op.out) or self.e.scalar(*(a for a in op.args if a is not x)):
             return False
-        if all(a in scalars for a in op.args if a is not x):
-            return False
-        shapes = self.e.shapes
-        return not (x in shapes and shapes.get(x) == shapes.get(op.out))
+        shape = self.e.array_shape(x)
+        return not (shape is not None and shape == self.e.array_shape(op.out))
 
     def backward_if(self, op: Op) -> None:
         """``if c: (recompute then; its backward) else: (recompute else; its backward)``."""

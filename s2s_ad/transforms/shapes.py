@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis.kinds import elementwise_prim
+from ..ir import avals
 from ..ir.builder import Emitter
 from ..ir.core import Value
 from ..primitives import get
@@ -26,15 +27,13 @@ from ..primitives import get
 Shape = tuple[int, ...]
 
 def track(e: Emitter) -> None:
-    """Install the hook on ``e`` (whose ``shapes`` and ``scalars`` hold what is known)."""
+    """Install the hook on ``e`` (the values' avals hold what is known)."""
     e.hook = _emit
     e.deferred = {}
 
 
 def shape_of(e: Emitter, v: Value) -> Shape | None:
-    if v in e.scalars:
-        return ()
-    return e.shapes.get(v)
+    return avals.shape_of(v.aval)
 
 
 def sum_to(e: Emitter, g: Value, x: Value) -> Value:
@@ -56,7 +55,7 @@ def sum_to(e: Emitter, g: Value, x: Value) -> Value:
             return g
     lead = len(sg) - len(sx)
     source = e.deferred.get(g)
-    if source is not None and source[0] in e.scalars:  # a broadcast number: count copies
+    if source is not None and e.scalar(source[0]):  # a broadcast number: count copies
         a = source[0]
         return e.emit("np.broadcast_to", e.mul(a, math.prod(sg) // max(math.prod(sx), 1)),
                       e.const(sx))[0]
@@ -82,7 +81,7 @@ def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
         if shapes[0] == tuple(target):
             return args[0]
         out = e.append(prim, args, attrs, hint)
-        e.shapes[out] = tuple(target)
+        out.aval = avals.with_shape(tuple(target))
         e.deferred[out] = (args[0], tuple(target))
         return out
     if elementwise_prim(prim) and None not in shapes:
@@ -113,7 +112,4 @@ def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
 
 
 def _record(e: Emitter, v: Value, shape: Shape) -> None:
-    if shape == ():
-        e.scalars.add(v)
-    else:
-        e.shapes[v] = tuple(shape)
+    v.aval = avals.with_shape(tuple(shape))

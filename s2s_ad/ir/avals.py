@@ -1,0 +1,85 @@
+"""Abstract values: what is known about a value when a derivative is built.
+
+Every ``Value`` carries one (``v.aval``). ``UNKNOWN`` says nothing; ``Number(dtype)`` is a
+Python or NumPy number (a 0-d array counts as one); ``Array(shape, dtype)`` an array of at
+least one axis. A ``dtype`` of ``None`` means the dtype is not known (only that it is a
+number, or the shape). JAX's avals are the model: rules ask the value, not a side table.
+(Containers are ``UNKNOWN`` still: a list's length can change from one loop step to the
+next, which ``infer`` does not follow yet.)
+
+The lifted IR's values know what holds for every call (a numeric constant is a number); a
+transform's copy of it is given the avals of the call it is specialized to
+(``analysis/kinds.py``'s ``infer``), and the ops rules build get theirs as they are built
+(``transforms/shapes.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """Nothing is known: a number, an array or a container."""
+
+    def __repr__(self) -> str:
+        return "?"
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """A number: ``float``, ``int``, ``bool``, a NumPy scalar or a 0-d array."""
+
+    dtype: np.dtype | None = None
+
+    def __repr__(self) -> str:
+        return _short(self.dtype) or "num"
+
+
+@dataclass(frozen=True, slots=True)
+class Array:
+    """A NumPy array with at least one axis."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype | None = None
+
+    def __repr__(self) -> str:
+        return f"{_short(self.dtype) or 'array'}[{','.join(map(str, self.shape))}]"
+
+
+Aval = Unknown | Number | Array
+UNKNOWN = Unknown()
+NUMBER = Number()  # a number of unknown dtype
+
+
+def aval_of(x: Any) -> Aval:
+    """The aval of a Python value (an example argument, a stand-in's result)."""
+    if isinstance(x, np.ndarray):
+        return Array(x.shape, x.dtype) if x.ndim else Number(x.dtype)
+    if isinstance(x, (bool, int, float, complex, np.generic)):
+        return Number(np.dtype(type(x)) if not isinstance(x, np.generic) else x.dtype)
+    return UNKNOWN
+
+
+def shape_of(aval: Aval) -> tuple[int, ...] | None:
+    """A number's shape ``()`` or an array's; None for anything else."""
+    if isinstance(aval, Number):
+        return ()
+    if isinstance(aval, Array):
+        return aval.shape
+    return None
+
+
+def with_shape(shape: tuple[int, ...], dtype: np.dtype | None = None) -> Number | Array:
+    """The aval of a number (``shape == ()``) or an array of ``shape``."""
+    return Array(tuple(shape), dtype) if shape else Number(dtype)
+
+
+def _short(dtype: np.dtype | None) -> str:
+    if dtype is None:
+        return ""
+    return {"f": "f", "i": "i", "u": "u", "b": "bool", "c": "c"}.get(
+        dtype.kind, dtype.kind) + (str(dtype.itemsize * 8) if dtype.kind != "b" else "")

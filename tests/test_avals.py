@@ -1,0 +1,131 @@
+"""Abstract values: what the IR knows about each value when a derivative is built
+(``ir/avals.py``), set from the arguments a build is for and kept by the ops rules build,
+and checked by the verifier."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+import s2s_ad
+from s2s_ad.analysis.kinds import UNKNOWN as NOT_GIVEN
+from s2s_ad.analysis.kinds import infer
+from s2s_ad.frontend.lower import lift
+from s2s_ad.ir.avals import NUMBER, UNKNOWN, Array, Number, aval_of, shape_of, with_shape
+from s2s_ad.ir.builder import Emitter
+from s2s_ad.ir.core import Function, Op, Region, Value, walk
+from s2s_ad.ir.verify import IRVerificationError, verify
+from s2s_ad.transforms.reverse import vjp
+
+F64 = np.dtype(np.float64)
+
+
+def test_avals_of_python_values():
+    assert aval_of(1.5) == Number(F64)
+    assert aval_of(3) == Number(np.dtype(int))
+    assert aval_of(True) == Number(np.dtype(bool))
+    assert aval_of(np.float32(1.0)) == Number(np.dtype(np.float32))
+    assert aval_of(np.array(2.0)) == Number(F64)  # 0-d: a number
+    assert aval_of(np.zeros((2, 3), np.float32)) == Array((2, 3), np.dtype(np.float32))
+    assert aval_of([1.0, 2.0]) is UNKNOWN  # containers: not described yet
+    assert aval_of("text") is UNKNOWN
+    assert shape_of(Number(F64)) == () and shape_of(Array((4,))) == (4,)
+    assert shape_of(UNKNOWN) is None
+    assert with_shape(()) == NUMBER and with_shape((2,), F64) == Array((2,), F64)
+    assert repr(Array((2, 3), F64)) == "f64[2,3]" and repr(Number(None)) == "num"
+    assert repr(UNKNOWN) == "?" and repr(Array((5,))) == "array[5]"
+
+
+def layer(w, X, b):
+    h = np.tanh(X @ w + b)
+    return np.sum(h * h)
+
+
+def test_infer_gives_shapes_and_dtypes_for_the_arguments_at_hand():
+    fn = lift(layer)
+    X = np.ones((4, 3), np.float32)
+    avals = infer(fn, [np.ones(3), X, 0.5])
+    w, X_, b = fn.params
+    assert avals[w] == Array((3,), F64)
+    assert avals[X_] == Array((4, 3), np.dtype(np.float32))
+    assert avals[b] == Number(F64)
+    h = next(op.out for op in walk(fn.body) if op.out.hint == "h")
+    assert avals[h] == Array((4,), F64)  # f32 @ f64 + float: f64
+    assert avals[fn.body.results[0]] == Number(F64)
+    # the lifted function is shared by builds for other arguments: infer writes nothing on it
+    assert all(v.aval is UNKNOWN for v in fn.params)
+    # an argument not given: only what the code proves (b + ... is an array, w unknown)
+    avals = infer(fn, [NOT_GIVEN, X, 0.5])
+    assert w not in avals and avals[X_] == Array((4, 3), np.dtype(np.float32))
+
+
+def scalar(x, y):
+    return x * y + float(y)
+
+
+def test_without_arguments_only_proven_numbers_are_known():
+    fn = lift(scalar)
+    x, y = fn.params
+    avals = infer(fn)
+    assert avals[y] == NUMBER  # float(y): a number, dtype not known
+    assert x not in avals  # x * y may be an array times a number
+
+
+def test_a_specialized_build_carries_avals_on_its_values():
+    fn = lift(layer)
+    X = np.ones((4, 3))
+    grad = vjp(fn, (0, 2), seed=1.0, single=False, example=[np.ones(3), X, 0.5])
+    dw = grad.body.results[0]
+    assert dw.aval == Array((3,))  # the gradient is shaped like w (its dtype: from the ops)
+    assert grad.params[1].aval == Array((4, 3), F64)
+    # and every elementwise op the rules built agrees with its operands (the verifier)
+    verify(grad, "in this test")
+
+
+def test_the_emitter_answers_from_avals():
+    e = Emitter()
+    v, a = Value("v"), Value("a", aval=Array((2, 3), F64))
+    c = e.const(2.0)
+    assert e.scalar(c) and not e.scalar(v) and not e.scalar(a)
+    assert e.ndim(a) == 2 and e.ndim(c) == 0 and e.ndim(v) is None
+    assert e.array_shape(a) == (2, 3) and e.array_shape(c) is None
+    assert e.array_dtype(a) == F64 and e.array_dtype(v) is None
+    copy = Value("copy")
+    e.share_kind(copy, a)  # a cotangent of a: its shape, not necessarily its dtype
+    assert copy.aval == Array((2, 3))
+
+
+def _function(ops, params, results):
+    kinds = [inspect.Parameter.POSITIONAL_OR_KEYWORD] * len(params)
+    return Function("f", params, kinds, Region(params, ops, results), 0)
+
+
+def test_the_verifier_rejects_an_aval_its_op_cannot_give():
+    x = Value("x", aval=Array((3,), F64))
+    y = Value("y", aval=Number(F64))
+    out = Value("z", aval=Array((2,)))  # x * y is of shape (3,)
+    fn = _function([Op("mul", (x, y), (out,))], [x, y], [out])
+    with pytest.raises(IRVerificationError, match=r"z is said to be array\[2\], but its "
+                       r"operands' shapes give shape \(3,\)"):
+        verify(fn, "in this test")
+    out.aval = Array((3,))
+    verify(fn, "in this test")
+    c = Value("c", aval=Number(F64))
+    fn = _function([Op("const", (), (c,), (("value", np.ones(2)),))], [], [c])
+    with pytest.raises(IRVerificationError, match="c is said to be f64, but its value gives "
+                       r"shape \(2,\)"):
+        verify(fn, "in this test")
+    w = Value("w", aval=Array((2,)))
+    fn = _function([Op("add", (x, w), (Value("s", aval=Array((3,))),))], [x, w], [x])
+    with pytest.raises(IRVerificationError, match="do not broadcast"):
+        verify(fn, "in this test")
+
+
+def test_avals_never_leak_from_one_specialization_to_another():
+    g = s2s_ad.grad(layer)
+    small = g(np.ones(3), np.ones((4, 3)), 0.5)
+    large = g(np.ones(5), np.ones((2, 5)), 0.5)
+    assert small.shape == (3,) and large.shape == (5,)
+    ref = s2s_ad.numeric.numerical_grad(layer, (np.full(5, 0.1), np.ones((2, 5)), 0.5))
+    assert np.allclose(g(np.full(5, 0.1), np.ones((2, 5)), 0.5), ref, rtol=1e-6)
+    assert all(v.aval is UNKNOWN for v in g.__s2s__.primal.params)
