@@ -55,11 +55,48 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     ``keep_value``. With ``example`` (arguments like those of the calls it is for: see
     ``kinds.infer``) the code is specialized to their shapes.
     """
+    clone, e = _specialized_copy(fn, example)
+    params, results = clone.params, clone.body.results
+    wrt_params = [params[i] for i in wrt]
+    sweep = Reverse(e, active_values(clone, wrt_params))
+    cotangents = _seed(sweep, fn, results, seed)
+    sweep.backward(e.region.ops, len(e.region.ops))
+
+    final = _Final(sweep, clone)
+    grads = []
+    for p in wrt_params:
+        g = final.gradient(p)
+        if example is not None and _is_integer(example[params.index(p)]):
+            g = e.float(g, hint="d" + p.hint)  # an int argument: a float derivative
+        grads.append(g)
+    leaves: list[Value] = list(results) if keep_value else []
+    grad_tree: Any = len(leaves) if single else tuple(range(len(leaves), len(leaves) + len(grads)))
+    leaves.extend(grads)
+    tree = (fn.out_tree, grad_tree) if keep_value else grad_tree
+
+    params, kinds = list(params), list(fn.kinds)
+    if seed is None:
+        params.extend(cotangents)
+        # Cotangents follow the parameters; keyword-only when f has defaults.
+        trailing = (inspect.Parameter.KEYWORD_ONLY if fn.defaults or inspect.Parameter.KEYWORD_ONLY
+                    in kinds else inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        kinds.extend([trailing] * len(cotangents))
+    body = Region(list(params), e.region.ops, leaves)
+    result = Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
+                      fn.file, fn.globals_ns, fn.numbers)
+    if verify.ENABLED:
+        verify.verify(result, "after reverse mode")
+    return result
+
+
+def _specialized_copy(fn: Function, example: Sequence[Any] | None) -> tuple[Function, Emitter]:
+    """A copy of ``fn`` whose values carry the avals of arguments like ``example``, and the
+    emitter that extends its body with the backward sweep (tracking the avals of what the
+    rules build)."""
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
     forward = clone_ops(fn.body.ops, mapping)
     results = [mapping.get(v, v) for v in fn.body.results]
-    wrt_params = [params[i] for i in wrt]
     clone = Function(fn.name, params, fn.kinds, Region(params, forward, results), fn.out_tree,
                      numbers=fn.numbers)
     e = Emitter(Region(list(params), forward))
@@ -75,10 +112,14 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
         track(e)
     else:
         track_numbers(e)
-    sweep = Reverse(e, active_values(clone, wrt_params))
+    return clone, e
 
-    # Cotangent parameters are named after the results (``dy``), unique among parameters.
-    namer = Namer(reserved={p.hint for p in params})
+
+def _seed(sweep: Reverse, fn: Function, results: list[Value], seed: Any) -> list[Value]:
+    """Seed the results' adjoints; return the cotangent parameters (none for a constant
+    ``seed``), named after the results (``dy``), unique among the parameters."""
+    e = sweep.e
+    namer = Namer(reserved=set(fn.param_names))
     cotangents: list[Value] = []
     per_leaf = list(seed) if isinstance(seed, (list, tuple)) else [seed] * len(results)
     labels = [(fn.result_names[k] if k < len(fn.result_names) and fn.result_names[k] else
@@ -105,65 +146,64 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
         else:
             ct = e.const(leaf_seed)
         sweep.seed(leaf, ct)
-    sweep.backward(e.region.ops, len(e.region.ops))
+    return cotangents
 
-    containers = {op.args[0] for op in walk(clone.body) if op.prim in ("getitem", "getitem_mut")}
-    # used as a number somewhere: a number, so a missing gradient is the literal 0.0
-    read_as_number = {a for op in walk(clone.body) if not get(op.prim).structural
-                      for a in op.args}
-    grads = []
-    defs = {o: op for op in e.region.ops for o in op.outs}  # (gradients are defined by now)
-    for p in wrt_params:
-        g = sweep.adjoint.get(p)
-        shape, p_dtype = e.array_shape(p), e.array_dtype(p)
-        if p in containers:  # the gradient has p's structure, zeros where unused
-            dc = sweep.containers.get(p) or sweep.container(p)
-            if p not in e.numeric:  # tuples stay tuples
-                dc = e.emit("like", dc, p, hint="d" + p.hint)[0]
-            if g is None:
-                g = dc
-            else:  # a list's whole adjoint (np.sum(xs)) adds up item by item
-                g = e.emit("add" if p in e.numeric else "merge_adjoints", g, dc,
-                           *(() if p in e.numeric else (p,)), hint="d" + p.hint)[0]
-        elif g is None and p in read_as_number and e.scalar(p):  # nothing differentiable
-            g = e.const(0.0, "d" + p.hint)  # reaches it
-        elif (g is not None and not e.scalar(p)
-              and (shape is None or e.array_shape(g) != shape)  # known: an array
-              and _maybe_number(g, defs, shape is not None)):
-            g = e.emit("unbroadcast", g, p, hint="d" + p.hint)[0]  # an array's zero: in shape
-        elif g is not None and p_dtype is not None:  # an array: a writable one, in a float
-            dtype = p_dtype if p_dtype.kind in "fc" else np.dtype(float)  # dtype
-            if g in e.deferred:  # a broadcast number
-                g = e.emit("np.full", e.const(shape), e.deferred[g][0],
-                           dtype=dtype.type, hint="d" + p.hint)[0]
-            elif p_dtype.kind not in "fc" or (e.array_dtype(g) or dtype) != dtype:
-                # (the gradient may be another argument: d(X * w)/dw is X, of X's dtype)
-                g = e.emit("np.asarray", g, dtype=dtype.type, hint="d" + p.hint)[0]
-        elif g is None:  # unread, or read only as a container: zeros in its structure
-            g = e.emit("zero_gradient", p, hint="d" + p.hint)[0]
-        elif not g.hint or g in results:
-            g = e.copy(g, hint="d" + p.hint)  # the gradient reads as `dx` (copyprop merges)
-        if example is not None and _is_integer(example[params.index(p)]):
-            g = e.float(g, hint="d" + p.hint)  # an int argument: a float derivative
-        grads.append(g)
-    leaves: list[Value] = list(results) if keep_value else []
-    grad_tree: Any = len(leaves) if single else tuple(range(len(leaves), len(leaves) + len(grads)))
-    leaves.extend(grads)
-    tree = (fn.out_tree, grad_tree) if keep_value else grad_tree
 
-    kinds = list(fn.kinds)
-    if seed is None:
-        params.extend(cotangents)
-        # Cotangents follow the parameters; keyword-only when f has defaults.
-        trailing = (inspect.Parameter.KEYWORD_ONLY if fn.defaults or inspect.Parameter.KEYWORD_ONLY
-                    in kinds else inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        kinds.extend([trailing] * len(cotangents))
-    body = Region(list(params), e.region.ops, leaves)
-    result = Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
-                      fn.file, fn.globals_ns, fn.numbers)
-    if verify.ENABLED:
-        verify.verify(result, "after reverse mode")
-    return result
+class _Final:
+    """After the backward sweep: each ``wrt`` parameter's gradient as the caller gets it."""
+
+    def __init__(self, sweep: Reverse, clone: Function) -> None:
+        self.sweep, self.e, self.results = sweep, sweep.e, clone.body.results
+        body = clone.body
+        self.containers = {op.args[0] for op in walk(body) if op.prim in ("getitem", "getitem_mut")}
+        # used as a number somewhere: a number, so a missing gradient is the literal 0.0
+        self.read_as_number = {a for op in walk(body) if not get(op.prim).structural
+                               for a in op.args}
+        self.defs = {o: op for op in self.e.region.ops for o in op.outs}  # (all by now)
+
+    def gradient(self, p: Value) -> Value:
+        e, g, hint = self.e, self.sweep.adjoint.get(p), "d" + p.hint
+        if p in self.containers:  # the gradient has p's structure, zeros where unused
+            return self.container_gradient(p, g)
+        if g is None:
+            if p in self.read_as_number and e.scalar(p):  # nothing differentiable reaches it
+                return e.const(0.0, hint)
+            return e.emit("zero_gradient", p, hint=hint)[0]  # unread, or read as a container
+        shape = e.array_shape(p)
+        if not e.scalar(p) and (shape is None or e.array_shape(g) != shape) and _maybe_number(
+                g, self.defs, shape is not None):  # an array's zero (a branch's): in shape
+            return e.emit("unbroadcast", g, p, hint=hint)[0]
+        if e.array_dtype(p) is not None:  # an array: a writable one, in a float dtype
+            return self.array_gradient(p, g)
+        if not g.hint or g in self.results:
+            return e.copy(g, hint=hint)  # the gradient reads as `dx` (copyprop merges)
+        return g
+
+    def container_gradient(self, p: Value, g: Value | None) -> Value:
+        """A tuple's, list's or dict's gradient has its structure; an array read item by
+        item adds its whole adjoint (``np.sum(xs)``) too."""
+        e, hint, numeric = self.e, "d" + p.hint, p in self.e.numeric
+        dc = self.sweep.containers.get(p) or self.sweep.container(p)
+        if not numeric:  # tuples stay tuples
+            dc = e.emit("like", dc, p, hint=hint)[0]
+        if g is None:
+            return dc
+        return e.emit("add" if numeric else "merge_adjoints", g, dc, *(() if numeric else (p,)),
+                      hint=hint)[0]
+
+    def array_gradient(self, p: Value, g: Value) -> Value:
+        """An array argument's gradient: an array of its own (never a broadcast's read-only
+        view), in a float dtype (the argument's, or float64 for an int array)."""
+        e, hint = self.e, "d" + p.hint
+        p_dtype = e.array_dtype(p)
+        dtype = p_dtype if p_dtype.kind in "fc" else np.dtype(float)
+        if g in e.deferred:  # a broadcast number
+            return e.emit("np.full", e.const(e.array_shape(p)), e.deferred[g][0],
+                          dtype=dtype.type, hint=hint)[0]
+        if p_dtype.kind not in "fc" or (e.array_dtype(g) or dtype) != dtype:
+            # (the gradient may be another argument: d(X * w)/dw is X, of X's dtype)
+            return e.emit("np.asarray", g, dtype=dtype.type, hint=hint)[0]
+        return g
 
 
 def _is_integer(arg: Any) -> bool:
