@@ -158,11 +158,6 @@ def _swap(e, x):
 
 
 # --- elementwise ---------------------------------------------------------------------------
-def _vjp_tanh(e, g, x):
-    t = _np(e, "tanh", x)
-    return e.mul(g, e.sub(1.0, e.mul(t, t)))
-
-
 def _vjp_logaddexp(e, g, x, y, first):
     return e.mul(g, _np(e, "exp", e.sub(x if first else y, _np(e, "logaddexp", x, y))))
 
@@ -188,17 +183,11 @@ def _vjp_maximum(e, g, x, y, wins):
     return _where(e, wins, g, (x, y), _where(e, e.eq(x, y), e.mul(0.5, g), (x, y)))
 
 
-defvjp("np.sin", lambda e, g, x: e.mul(g, _np(e, "cos", x)))
-defvjp("np.cos", lambda e, g, x: e.neg(e.mul(g, _np(e, "sin", x))))
-defvjp("np.tan", lambda e, g, x: e.mul(g, e.add(1.0, e.mul(_np(e, "tan", x), _np(e, "tan", x)))))
-defvjp("np.arcsin", lambda e, g, x: e.truediv(g, _np(e, "sqrt", e.sub(1.0, e.mul(x, x)))))
-defvjp("np.arccos", lambda e, g, x: e.neg(e.truediv(g, _np(e, "sqrt", e.sub(1.0, e.mul(x, x))))))
-defvjp("np.sinh", lambda e, g, x: e.mul(g, _np(e, "cosh", x)))
-defvjp("np.cosh", lambda e, g, x: e.mul(g, _np(e, "sinh", x)))
-defvjp("np.tanh", _vjp_tanh)
-defvjp("np.exp", lambda e, g, x: e.mul(g, _np(e, "exp", x)))
-defvjp("np.expm1", lambda e, g, x: e.mul(g, e.add(_np(e, "expm1", x), 1.0)))
-defvjp("np.sqrt", lambda e, g, x: e.truediv(e.mul(g, 0.5), _np(e, "sqrt", x)))
+# math's rules that call their own family (scalar.FAMILY_RULES), with NumPy's functions
+_NP_NAMES = {"asin": "arcsin", "acos": "arccos"}  # where NumPy's name is not math's
+for _math_name, _rule in scalar.FAMILY_RULES.items():
+    defvjp("np." + _NP_NAMES.get(_math_name, _math_name), scalar.family_rule(
+        _rule, lambda e, name, v: _np(e, _NP_NAMES.get(name, name), v)))
 defvjp("np.square", lambda e, g, x: e.mul(g, e.mul(2.0, x)))
 defvjp("np.abs", lambda e, g, x: _where(e, e.ge(x, 0.0), g, (x,), e.neg(g)))
 # the rules that call no function of x are math's (scalar.py): elementwise, for arrays too

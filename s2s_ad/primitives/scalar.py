@@ -14,6 +14,8 @@ import builtins
 import functools
 import math
 import operator
+from collections.abc import Callable
+from typing import Any
 
 from .registry import (
     PRIMITIVES,
@@ -167,24 +169,42 @@ defvjp("copy", lambda e, g, x: g)
 defvjp("select", None, lambda e, g, c, a, b: e.select(c, g, 0.0),
        lambda e, g, c, a, b: e.select(c, 0.0, g))
 
-defvjp("sin", lambda e, g, x: e.mul(g, e.cos(x)))
-defvjp("cos", lambda e, g, x: e.neg(e.mul(g, e.sin(x))))
-defvjp("tan", lambda e, g, x: e.mul(g, e.add(1.0, e.mul(e.tan(x), e.tan(x)))))
-defvjp("asin", lambda e, g, x: e.truediv(g, e.sqrt(e.sub(1.0, e.mul(x, x)))))
-defvjp("acos", lambda e, g, x: e.neg(e.truediv(g, e.sqrt(e.sub(1.0, e.mul(x, x))))))
+def _times_one_minus_square(e, g, t):
+    return e.mul(g, e.sub(1.0, e.mul(t, t)))  # (t computed once, even unoptimized)
+
+
+# Rules that call a function of their own family (math.cos for math.sin, np.cos for
+# np.sin), written once: ``f(name, v)`` is the family's version of math's ``name`` applied
+# to ``v``. numpy.py gives them NumPy's functions (``family_rule``).
+FAMILY_RULES: dict[str, Callable[..., Any]] = {
+    "sin": lambda f, e, g, x: e.mul(g, f("cos", x)),
+    "cos": lambda f, e, g, x: e.neg(e.mul(g, f("sin", x))),
+    "tan": lambda f, e, g, x: e.mul(g, e.add(1.0, e.mul(f("tan", x), f("tan", x)))),
+    "asin": lambda f, e, g, x: e.truediv(g, f("sqrt", e.sub(1.0, e.mul(x, x)))),
+    "acos": lambda f, e, g, x: e.neg(e.truediv(g, f("sqrt", e.sub(1.0, e.mul(x, x))))),
+    "sinh": lambda f, e, g, x: e.mul(g, f("cosh", x)),
+    "cosh": lambda f, e, g, x: e.mul(g, f("sinh", x)),
+    "tanh": lambda f, e, g, x: _times_one_minus_square(e, g, f("tanh", x)),
+    "exp": lambda f, e, g, x: e.mul(g, f("exp", x)),
+    "expm1": lambda f, e, g, x: e.mul(g, e.add(f("expm1", x), 1.0)),
+    "sqrt": lambda f, e, g, x: e.truediv(e.mul(g, 0.5), f("sqrt", x)),
+}
+
+
+def family_rule(rule: Callable[..., Any], family: Callable[..., Any]) -> Callable[..., Any]:
+    """``rule`` (of ``FAMILY_RULES``) as a VJP rule calling ``family(e, name, v)``."""
+    return lambda e, g, x: rule(lambda name, v: family(e, name, v), e, g, x)
+
+
+for _name, _rule in FAMILY_RULES.items():
+    defvjp(_name, family_rule(_rule, lambda e, name, v: e.emit(name, v)[0]))
 defvjp("atan", lambda e, g, x: e.truediv(g, e.add(1.0, e.mul(x, x))))
 defvjp("atan2", lambda e, g, y, x: atan2_partial(e, g, y, x, True),
        lambda e, g, y, x: atan2_partial(e, g, y, x, False))
-defvjp("sinh", lambda e, g, x: e.mul(g, e.cosh(x)))
-defvjp("cosh", lambda e, g, x: e.mul(g, e.sinh(x)))
-defvjp("tanh", lambda e, g, x: e.mul(g, e.sub(1.0, e.mul(e.tanh(x), e.tanh(x)))))
-defvjp("exp", lambda e, g, x: e.mul(g, e.exp(x)))
-defvjp("expm1", lambda e, g, x: e.mul(g, e.add(e.expm1(x), 1.0)))
 defvjp("log", lambda e, g, x: e.truediv(g, x))
 defvjp("log2", lambda e, g, x: e.truediv(g, e.mul(x, math.log(2.0))))
 defvjp("log10", lambda e, g, x: e.truediv(g, e.mul(x, math.log(10.0))))
 defvjp("log1p", lambda e, g, x: e.truediv(g, e.add(1.0, x)))
-defvjp("sqrt", lambda e, g, x: e.truediv(e.mul(g, 0.5), e.sqrt(x)))
 defvjp("erf", lambda e, g, x: e.mul(g, e.mul(_TWO_OVER_SQRT_PI, e.exp(e.neg(e.mul(x, x))))))
 defvjp("erfc", lambda e, g, x: e.neg(e.mul(g, e.mul(_TWO_OVER_SQRT_PI,
                                                      e.exp(e.neg(e.mul(x, x)))))))
