@@ -15,7 +15,6 @@ function depends on what the arguments can be (``analysis/kinds.py``):
 
 from __future__ import annotations
 
-import collections
 import functools
 import inspect
 import math
@@ -26,6 +25,7 @@ from typing import Any, Protocol, TypeVar, cast
 
 import numpy as np
 
+from .analysis.aliasing import mark_shared_updates, shared_update
 from .analysis.kinds import (
     _STAND_INS,
     UNKNOWN,
@@ -40,17 +40,17 @@ from .codegen.to_ast import Guard
 from .codegen.updates import settle_updates
 from .display import attach
 from .errors import DifferentiationError
-from .frontend.inplace import mark_shared_updates, shared_update
 from .frontend.lower import lift
 from .generated import Deferred, name_as_call
-from .ir.avals import Array, Number, shape_of
+from .ir.avals import Number, shape_of
 from .ir.builder import Emitter
 from .ir.clone import clone_ops
-from .ir.core import LOOPS, Function, Op, Region, Value, const_value, tree_leaves, walk
+from .ir.core import Function, Op, Region, Value, tree_leaves, walk
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
 from .optimize.dce import dce
 from .primitives import get
+from .transforms.finish import float_gradients, no_aliases
 from .transforms.forward import jvp as forward_jvp
 from .transforms.reverse import vjp as reverse_vjp
 from .transforms.trees import map_leaves, project, stack
@@ -610,8 +610,8 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         final = replace(final, result_names=tuple(names))
     if example is not None:
         if kind in ("grad", "value_and_grad", "vjp") and gradients == len(indices):
-            final = _float_gradients(final, example, values, indices)  # (a fresh array)
-        final = _no_aliases(final, example, names)
+            final = float_gradients(final, example, values, indices)  # (a fresh array)
+        final = no_aliases(final, example, names)
     # (`.ir` keeps the marks of `u op= v`: a function that calls this one settles them)
     settled = settle_updates(final, None if example is None else _arrays_of(final, example))
     compiled, source = load(replace(settled, nonzero=_nonzero_params(primal)), name, guard)
@@ -637,37 +637,6 @@ def _arrays_of(fn: Function, example: list[Any]) -> set[Value]:
     return set(arrays_in(infer(fn, example)))
 
 
-def _no_aliases(fn: Function, example: list[Any], names: list[str] | None = None) -> Function:
-    """Never return an array argument itself (``d(x @ y)/dx`` is ``y``), a constant array
-    (a global ``W``, or ``np.arange(3.0)`` built once), a read-only broadcast
-    (``np.broadcast_to(1.0, (3,))`` out of a branch), or one array as two results: the
-    caller may update a gradient in place. ``names`` names the copies by result
-    (``dx = np.copy(y)``)."""
-    arrays = {p for p, arg in zip(fn.params, example) if isinstance(arg, np.ndarray)}
-    arrays |= {op.out for op in walk(fn.body) if op.prim == "np.broadcast_to" or (
-        op.prim == "const" and isinstance(const_value(op), np.ndarray))}  # W, np.arange(3.0)
-    views = _views_of(fn, arrays)
-    counts = collections.Counter(fn.body.results)  # (a list's `in` would be quadratic)
-    twice = {v for v, n in counts.items() if n > 1}
-    if views & set(fn.body.results) or twice:
-        shapes = arrays_in(infer(fn, example))  # a view that is an array (x[2] may be a number)
-        arrays |= {v for v in views if v in shapes}
-        twice = {v for v in twice if v in arrays or v in shapes}
-    if not any(v in arrays for v in fn.body.results) and not twice:
-        return fn
-    ops, results, seen = list(fn.body.ops), [], set()
-    for k, v in enumerate(fn.body.results):
-        copied = v in arrays or (v in twice and v in seen)  # the first of two may stay itself
-        seen.add(v)
-        if copied:
-            copy = Value(names[k] if names and names[k] else
-                         v.hint if v.hint.startswith("d") else "d" + v.hint)
-            ops.append(Op("np.copy", (v,), (copy,)))
-            v = copy
-        results.append(v)
-    return replace(fn, body=Region(fn.body.params, ops, results))
-
-
 # what math raises on for a 0 operand (ValueError, ZeroDivisionError): operand position
 _NONZERO_OPERANDS = {"log": 0, "log2": 0, "log10": 0, "truediv": 1, "floordiv": 1, "mod": 1}
 
@@ -680,61 +649,6 @@ def _nonzero_params(primal: Function) -> frozenset[str]:
     return frozenset(op.args[k].hint for op in primal.body.ops
                      if (k := _NONZERO_OPERANDS.get(op.prim)) is not None
                      and len(op.args) > k and op.args[k] in params)
-
-
-def _float_gradients(fn: Function, example: list[Any], values: int,
-                     indices: tuple[int, ...]) -> Function:
-    """The gradient for an array argument has its float dtype (an int array's: float64),
-    even where it is another argument (d(X * w)/dw is X, and X may hold ints); for a number,
-    it is a float (d((a + b) * (b + 1))/da is b + 1, and b may be an int)."""
-    wanted = {}
-    for j, i in enumerate(indices):
-        if isinstance(example[i], np.ndarray):
-            wanted[values + j] = (example[i].dtype if example[i].dtype.kind in "fc"
-                                  else np.dtype(float))
-    ops, results = list(fn.body.ops), list(fn.body.results)
-    numbers = [values + j for j, i in enumerate(indices)
-               if isinstance(example[i], (float, int, np.number)) and not isinstance(
-                   example[i], (bool, np.bool_, complex, np.complexfloating))]
-    if numbers:
-        floats = [p for p, a in zip(fn.params, example) if isinstance(a, (float, np.floating))]
-        _, inexact = inexact_values(fn, floats)
-        for k in numbers:
-            v = results[k]
-            if v in inexact:
-                continue
-            results[k] = Value("d" + fn.params[indices[k - values]].hint)
-            ops.append(Op("float", (v,), (results[k],), ()))
-    if not wanted:
-        return replace(fn, body=Region(fn.body.params, ops, results))
-    dtypes = {v: a.dtype for v, a in infer(fn, example).items() if isinstance(a, Array)}
-    for k, dtype in wanted.items():
-        v = results[k]
-        if v in dtypes and dtypes[v] != dtype:
-            results[k] = Value("d" + fn.params[indices[k - values]].hint)
-            ops.append(Op("np.asarray", (v,), (results[k],), (("dtype", dtype.type),)))
-    return replace(fn, body=Region(fn.body.params, ops, results))
-
-
-def _views_of(fn: Function, arrays: set[Value]) -> set[Value]:
-    """The values of ``fn`` that may share the memory of ``arrays``: views (``x[1:]``,
-    ``x.T``, ``x.reshape(...)``) and what a branch or a loop passes one through as."""
-    views: set[Value] = set()
-    while True:
-        before = len(views)
-        for op in walk(fn.body):
-            shared = arrays | views
-            if get(op.prim).view and op.args and op.args[0] in shared:
-                views.update(op.outs)
-            elif op.regions:
-                ins: list[Sequence[Value]] = [
-                    region.results for region in op.regions[-1 if op.prim in LOOPS else 0:]]
-                if op.prim in LOOPS:
-                    ins.append(op.inits)
-                views.update(out for k, out in enumerate(op.outs)
-                             if any(values[k] in shared for values in ins))
-        if len(views) == before:
-            return views
 
 
 def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,

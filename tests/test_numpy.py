@@ -1141,7 +1141,7 @@ def test_hvp_beside_a_tie():
     assert np.array_equal(h(np.array([2.0, 0.5]), np.array([1.0, 1.0])), [2.0, 0.0])
 
 
-# --- `u op= v` on an array keeps u's layout and dtype (frontend/inplace.py) ------------------
+# --- `u op= v` on an array keeps u's layout and dtype (analysis/aliasing.py) ------------------
 def mean_of_a_transposed_update(a, b):
     w = np.log(a).T
     w += b
@@ -1245,7 +1245,7 @@ def test_every_primitive_that_returns_a_view_says_so():
             break
     assert {"np.moveaxis", "np.split", "np.broadcast_to", "np.reshape", "T"} <= shares
     assert {"np.copy", "np.sort", "np.roll", "add"} <= tried - shares  # (copies: no view)
-    # (a tuple holds its operands, which frontend/inplace.py follows apart; `keys` reads a
+    # (a tuple holds its operands, which analysis/aliasing.py follows apart; `keys` reads a
     # dict's keys, never an array's memory, though it would list an array's rows)
     undeclared = sorted(n for n in shares if not PRIMITIVES[n].view
                         and n not in ("tuple", "keys"))

@@ -237,19 +237,6 @@ def _is_inexact(op: Op, inexact: set[Value], items: dict[Value, str]) -> bool:
     return prim.float_result
 
 
-def drop_checks(region: Region, known: set[Value] | dict[Value, Any]) -> None:
-    """Remove the ``unshared`` checks of ``u += v`` (frontend/inplace.py) from code
-    specialized to its arguments, where ``u`` is ``known`` there to be a number or an array
-    (the api settled those when building it). Where it is neither (an array made from a
-    list appended in a loop), the check stays and runs: the code cannot know otherwise."""
-    stack = [region]
-    while stack:
-        current = stack.pop()
-        current.ops[:] = [op for op in current.ops
-                          if op.prim != "unshared" or op.args[0] not in known]
-        stack.extend(r for op in current.ops for r in op.regions)
-
-
 def _defined_in(region: Region) -> set[Value]:
     out = set(region.params)
     for op in region.ops:

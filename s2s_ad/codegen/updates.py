@@ -1,6 +1,6 @@
 """``u op= v`` in the code that runs: NumPy's own arithmetic, in ``u``'s layout and dtype.
 
-The frontend marks each update ``updated(u op v, u)`` (frontend/inplace.py): NumPy writes
+The frontend marks each update ``updated(u op v, u)`` (analysis/aliasing.py): NumPy writes
 an array's update into its memory, so the value keeps ``u``'s layout (a transposed ``u``
 stays transposed, and ``np.mean(u)`` sums in that order) and dtype. Here, just before
 codegen, code specialized to arrays writes it ``np.add(u, v, out=np.empty_like(u))``: the

@@ -23,12 +23,11 @@ from ..errors import DifferentiationError, NoDerivativeRuleError, UnsupportedSyn
 from ..ir import verify
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Op, Region, Value
+from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
 from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Zip, make_range
 from .fence import fence
-from .inplace import Update
 from .source import Source, parse_function
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
@@ -95,7 +94,7 @@ class _Lowerer(ControlFlow, Arrays):
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.growing = _appended_in_loops(source.node)  # names of lists that grow in loops
         self.mutable: set[Value] = set()  # run-time lists this function appends to
-        self.updates: list[Update] = []  # `u += v`, checked for arrays others read (inplace.py)
+        self.updates: list[Update] = []  # `u += v` (checked in analysis/aliasing.py)
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
         self.partly_bound: dict[str, int] = {}
 

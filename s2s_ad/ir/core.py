@@ -99,6 +99,18 @@ class Op:
         return params[len(params) - len(self.outs):]
 
 
+@dataclass(frozen=True)
+class Update:
+    """``name op= ...`` at ``loc``: ``old`` was the value before, ``new`` the one after."""
+
+    old: Value
+    new: Value
+    name: str
+    op: str
+    loc: Loc | None
+    others: tuple[str, ...] = ()  # other names bound to the old value there
+
+
 @dataclass(slots=True, eq=False)
 class Function:
     """A function in IR.
@@ -119,7 +131,7 @@ class Function:
     file: str = "<s2s_ad>"
     globals_ns: dict[str, Any] | None = None  # the user's globals, for codegen's names
     numbers: frozenset[str] = frozenset()  # parameters annotated as numbers (`x: float`)
-    updates: tuple[Any, ...] = ()  # `u += v` as lifted (frontend/inplace.py: arrays' checks)
+    updates: tuple[Update, ...] = ()  # `u += v` as lifted (analysis/aliasing.py)
     # parameters the function it derives from cannot run with at 0 (it takes their log, or
     # divides by them): a derivative's division by one cannot raise (codegen/located.py)
     nonzero: frozenset[str] = frozenset()

@@ -77,7 +77,7 @@ class _Facts:
 
 def _updated(op: Op, f: _Facts) -> Value | None:
     """``updated(u + v, u)`` -> ``u + v`` for a number ``u`` (or where layout and dtype may
-    change: a derivative); for an array it says ``u + v`` keeps ``u``'s (frontend/inplace.py)."""
+    change: a derivative); for an array it says ``u + v`` keeps ``u``'s (analysis/aliasing.py)."""
     new, old = op.args
     return new if f.same(old) is not None else None
 

@@ -73,7 +73,7 @@ declare("zero_adjoint", float_result=True)
 defprim("merge_adjoints", Call(runtime.merge_adjoints, "merge_adjoints"),
         doc="merge_adjoints(g, acc, c): c's whole and item adjoints, in c's structure")
 defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
-        doc="stop if `u op= ...` would change an array read again (frontend/inplace.py)")
+        doc="stop if `u op= ...` would change an array read again (analysis/aliasing.py)")
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
 declare("getitem", "getitem_mut", "len", "len_mut", "keys", "tuple", structural=True)
@@ -107,7 +107,7 @@ defjvp("getitem", _item_tangent, None)
 defjvp("getitem_mut", lambda e, dc, c, i: _item_tangent(e, dc, c, i, "getitem_mut"), None)
 
 
-# --- `u op= v` (frontend/inplace.py) ---------------------------------------------------------
+# --- `u op= v` (analysis/aliasing.py) ---------------------------------------------------------
 # NumPy writes an array's update into u's memory: the value keeps u's layout and dtype.
 # The frontend marks each update `updated(u op v, u)`; in code specialized to arrays,
 # codegen/updates.py writes it `np.add(u, v, out=np.empty_like(u))`, NumPy's own arithmetic

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from ..analysis.activity import vary
-from ..analysis.kinds import assign, drop_checks, infer, is_array_op, known, track_numbers
+from ..analysis.aliasing import drop_checks
+from ..analysis.kinds import assign, infer, is_array_op, known, track_numbers
 from ..errors import NoDerivativeRuleError
 from ..ir import verify
 from ..ir.builder import Emitter

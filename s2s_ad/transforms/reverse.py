@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from ..analysis.activity import MUTATIONS, active_values
+from ..analysis.aliasing import drop_checks
 from ..analysis.kinds import (
     arrays,
     assign,
     basic_indices,
-    drop_checks,
     infer,
     known,
     numeric_values,

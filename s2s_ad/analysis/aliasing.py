@@ -1,4 +1,5 @@
-"""``u += v`` on an array another name still reads.
+"""Aliasing: ``u += v`` on an array another name still reads, and the values that may
+share an array's memory.
 
 NumPy updates the array in place, so every other name for it sees the change: ``w = u``
 before the update, a view (``u[1:]``, ``u.T``, ``u.reshape(...)``), a list holding it.
@@ -10,7 +11,7 @@ array nothing else reads afterwards. The frontend lists the updates
 - code specialized to its arguments (what ``grad`` runs) asks ``shared_update`` first:
   an error naming the line when ``u`` is an array there and one of those reads is not a
   number (``w = u[0]`` of a vector is a copy), and the ops go where the arguments show
-  whether ``u`` is an array (``kinds.drop_checks``);
+  whether ``u`` is an array (``drop_checks``);
 - shape-generic code (``s2s-ad export``, ``g.general``), and specialized code where they
   do not (``u = np.array(vals)`` of a list appended in a loop), keep them:
   ``runtime.unshared`` raises, naming the file and line, if ``u`` is an array when it runs.
@@ -25,24 +26,12 @@ like ``u``), so a value stays bit for bit ``f``'s.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ..errors import Loc, UnsupportedSyntaxError
-from ..ir.core import LOOPS, Function, Op, Region, Value
+from ..errors import UnsupportedSyntaxError
+from ..ir.core import LOOPS, Function, Op, Region, Update, Value, walk
 from ..primitives import get
-
-
-@dataclass(frozen=True)
-class Update:
-    """``name op= ...`` at ``loc``: ``old`` was the value before, ``new`` the one after."""
-
-    old: Value
-    new: Value
-    name: str
-    op: str
-    loc: Loc | None
-    others: tuple[str, ...] = ()  # other names bound to the old value there
 
 
 @dataclass(frozen=True)
@@ -272,3 +261,37 @@ def _shares(op: Op, place: _Place) -> Iterator[tuple[Value, Value, _Place]]:
         for k, region in enumerate(op.regions):
             branch = _inside(op, k, place)
             yield from ((a, b, branch) for a, b in zip(region.results, op.outs))
+
+
+def drop_checks(region: Region, known: set[Value]) -> None:
+    """Remove the ``unshared`` checks of ``u += v`` (``mark_shared_updates``) from code
+    specialized to its arguments, where ``u`` is ``known`` there to be a number or an array
+    (the api settled those when building it). Where it is neither (an array made from a
+    list appended in a loop), the check stays and runs: the code cannot know otherwise."""
+    stack = [region]
+    while stack:
+        current = stack.pop()
+        current.ops[:] = [op for op in current.ops
+                          if op.prim != "unshared" or op.args[0] not in known]
+        stack.extend(r for op in current.ops for r in op.regions)
+
+
+def views_of(fn: Function, arrays: set[Value]) -> set[Value]:
+    """The values of ``fn`` that may share the memory of ``arrays``: views (``x[1:]``,
+    ``x.T``, ``x.reshape(...)``) and what a branch or a loop passes one through as."""
+    views: set[Value] = set()
+    while True:
+        before = len(views)
+        for op in walk(fn.body):
+            shared = arrays | views
+            if get(op.prim).view and op.args and op.args[0] in shared:
+                views.update(op.outs)
+            elif op.regions:
+                ins: list[Sequence[Value]] = [
+                    region.results for region in op.regions[-1 if op.prim in LOOPS else 0:]]
+                if op.prim in LOOPS:
+                    ins.append(op.inits)
+                views.update(out for k, out in enumerate(op.outs)
+                             if any(values[k] in shared for values in ins))
+        if len(views) == before:
+            return views
