@@ -742,8 +742,12 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
     # what `+` and `*` cannot take for a list's: floats, arrays, NumPy's results (arrays or
     # NumPy scalars, also where their shapes are not known when building)
     _, inexact = inexact_values(fn)
-    inexact |= {op.out for op in walk(fn.body) if len(op.outs) == 1 and get(op.prim).array_op
-                and not get(op.prim).container_result and get(op.prim).kind != "number"}
+    numpy = {op.out for op in walk(fn.body) if len(op.outs) == 1 and get(op.prim).array_op
+             and not get(op.prim).container_result and get(op.prim).kind != "number"}
+    for op in walk(fn.body):  # (in program order) an item or a slice of one is NumPy's too
+        if op.prim in ("getitem", "getitem_mut") and op.args[0] in numpy:
+            numpy.add(op.out)
+    inexact |= numpy
     uses: dict[Value, list[Op]] = {}
     for op in walk(fn.body):
         for a in op.args:

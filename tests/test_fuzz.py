@@ -824,6 +824,26 @@ def test_regression_in_place_check_in_a_while_condition_reads_only_its_own_value
         s2s_ad.grad(update_in_a_while_condition).general(np.array([-0.77]), 0.08, 4)
 
 
+def list_times_a_slice_of_numpys_array(x, L):
+    vals = [1.0]
+    for row in x:  # noqa: B007 -- the user's loop, as written
+        vals.append(np.dot(x, x[1]) @ L)
+    u = np.asarray(vals)  # its length follows the loop: not known when building
+    return np.mean(L * u[2::-1])  # NumPy's: L is an array here, never repeated
+
+
+def test_regression_a_list_times_a_slice_of_a_numpy_result_is_elementwise():
+    """Found (third campaign, seed 2403, generate(4231150336, 'array')): `L * u[2::-1]` was
+    taken for a list repeated, so L, also used by `@`, was refused as used both ways; a
+    slice or item of a NumPy result is NumPy's, and `*` of a list with it is elementwise."""
+    x, L = np.array([[0.8, 0.9], [-1.4, 1.5], [-1.5, 1.1]]), [-1.5, -1.9, 0.1]
+    dx, dL = s2s_ad.grad(list_times_a_slice_of_numpys_array, wrt=("x", "L"))(x, L)
+    numeric = s2s_ad.numeric.numerical_grad(list_times_a_slice_of_numpys_array, (x, np.array(L)),
+                                            wrt=(0, 1))
+    assert np.allclose(dx, numeric[0], rtol=1e-6) and np.allclose(dL, numeric[1], rtol=1e-6)
+    assert isinstance(dL, np.ndarray)
+
+
 def power_zero_of_zero(x, y):
     y, x = (math.cos(y), y)
     x -= x
