@@ -25,10 +25,11 @@ def rewrite(fn: Function, visit: Visit) -> Function:
 def _rewrite_region(region: Region, visit: Visit, subst: dict[Value, Value]) -> Region:
     ops: list[Op] = []
     for op in region.ops:
-        args = tuple(resolve(a, subst) for a in op.args)
-        regions = tuple(_rewrite_region(r, visit, subst) for r in op.regions)
-        if args != op.args or regions != op.regions:
-            op = replace(op, args=args, regions=regions)
+        if op.regions:
+            op = replace(op, args=tuple([resolve(a, subst) for a in op.args]),
+                         regions=tuple([_rewrite_region(r, visit, subst) for r in op.regions]))
+        elif subst and any(a in subst for a in op.args):  # (most ops read nothing replaced)
+            op = replace(op, args=tuple([resolve(a, subst) for a in op.args]))
         result = visit(op, subst)
         if isinstance(result, Op):
             ops.append(result)
