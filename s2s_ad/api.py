@@ -651,11 +651,34 @@ def _nonzero_params(primal: Function) -> frozenset[str]:
                      and len(op.args) > k and op.args[k] in params)
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What ``_derive`` is asked for, passed to the builder of one kind."""
+
+    primal: Function
+    indices: tuple[int, ...]
+    single: bool
+    mode: str
+    name: str
+    polish: Callable[[Function], Function]  # the optimizer between two transforms
+    example: list[Any] | None
+    arrays: list[str]  # the wrt arguments that are arrays in ``example``
+    array_outputs: bool  # a result is an array in ``example``
+
+    def gradient(self, single: bool | None = None) -> Function:
+        """The optimized gradient, the inner transform of ``hessian`` and ``hvp``."""
+        return self.polish(reverse_vjp(self.primal, self.indices, seed=1.0,
+                                       single=self.single if single is None else single,
+                                       name=self.name, example=self.example))
+
+
 def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,
             name: str, polish: Callable[[Function], Function],
             example: list[Any] | None = None) -> Function:
     """The raw (unoptimized) IR of derivative ``kind`` of ``primal`` (specialized to
     arguments like ``example``, when given)."""
+    arrays: list[str] = []
+    array_outputs = False
     if example is not None:
         primal, example = _lists_as_arrays(primal, example)
         shapes = arrays_in(infer(primal, example))
@@ -666,67 +689,97 @@ def _derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool,
                 f"{kind} needs a function that returns one number; {primal.name!r} returns "
                 "an array for these arguments", hint="reduce it to a number (np.sum, np.mean,"
                 " ...) or use s2s_ad.vjp with a cotangent")
-    if kind in ("grad", "value_and_grad", "vjp"):
-        return reverse_vjp(primal, indices, seed=None if kind == "vjp" else 1.0,
-                           keep_value=kind == "value_and_grad", single=single, name=name,
-                           example=example)
-    if kind == "jvp":
-        return forward_jvp(primal, indices, name=name, example=example)
-    containers = _container_params(primal, indices, example)
-    if example is None:
-        arrays, array_outputs = [], False
-    elif arrays and kind in ("jacobian", "hessian") and not containers:
-        if len(indices) > 1 or mode == "rev" or len(primal.body.results) > 1:
-            raise DifferentiationError(
-                f"{kind} with respect to the array argument {arrays[0]!r} is supported for "
-                "one argument and one result, in forward mode", hint="differentiate with "
-                "respect to one array at a time, or use s2s_ad.vjp or s2s_ad.jvp (one row "
-                "or column per call), or hvp")
-        if kind == "hessian":
-            primal = polish(reverse_vjp(primal, indices, seed=1.0, single=True, name=name,
-                                        example=example))
-        jac = _basis_jacobian(primal, indices[0], name, example, gradient=kind == "hessian")
-        # f's output structure, its one leaf the block (a tuple of one for a tuple wrt, as
-        # for numbers: ((H,),) for a hessian)
-        tree = map_leaves(0 if kind == "hessian" else primal.out_tree,
-                          lambda _: 0 if single else (0,))
-        return replace(jac, out_tree=tree if kind == "jacobian" or single else (tree,))
-    if kind == "jacobian":
-        outputs = len(primal.body.results)
-        if mode == "auto":
-            mode = ("fwd" if (len(indices) <= outputs or array_outputs) and not containers
-                    else "rev")
-        if mode == "rev" and array_outputs:
-            raise DifferentiationError(
-                f"a reverse-mode jacobian of {primal.name!r}, which returns an array, is not "
-                "supported", hint="use mode='fwd' (one column per argument)")
-        if mode == "fwd" and containers and example is None and _could_take_arrays(primal):
-            mode = "rev"  # shape-generic code, specialized per call: an array or a list
-        if mode == "fwd" and containers:
-            raise DifferentiationError(
-                f"forward-mode jacobian with respect to the tuple/list/dict argument "
-                f"{containers[0]!r} is not supported yet", hint="use mode='rev'")
-        return _jacobian(primal, indices, single, mode, name, example)
-    if containers and kind == "hessian" and example is None:  # an array, or a list: see
-        if len(indices) > 1:  # (as every call is: arrays alone, lists not at all)
+    request = _Request(primal, indices, single, mode, name, polish, example, arrays,
+                       array_outputs)
+    return _DERIVE[kind](request, kind)
+
+
+def _derive_reverse(r: _Request, kind: str) -> Function:
+    return reverse_vjp(r.primal, r.indices, seed=None if kind == "vjp" else 1.0,
+                       keep_value=kind == "value_and_grad", single=r.single, name=r.name,
+                       example=r.example)
+
+
+def _derive_jvp(r: _Request, kind: str) -> Function:
+    return forward_jvp(r.primal, r.indices, name=r.name, example=r.example)
+
+
+def _derive_jacobian(r: _Request, kind: str) -> Function:
+    """Forward mode (a JVP per input) or reverse mode (a VJP per output), as ``mode``
+    says or, for "auto", whichever needs fewer sweeps."""
+    containers = _container_params(r.primal, r.indices, r.example)
+    if r.arrays and not containers:
+        return _array_block(r, kind)
+    outputs = len(r.primal.body.results)
+    mode = r.mode
+    if mode == "auto":
+        mode = ("fwd" if (len(r.indices) <= outputs or r.array_outputs) and not containers
+                else "rev")
+    if mode == "rev" and r.array_outputs:
+        raise DifferentiationError(
+            f"a reverse-mode jacobian of {r.primal.name!r}, which returns an array, is not "
+            "supported", hint="use mode='fwd' (one column per argument)")
+    if mode == "fwd" and containers and r.example is None and _could_take_arrays(r.primal):
+        mode = "rev"  # shape-generic code, specialized per call: an array or a list
+    if mode == "fwd" and containers:
+        raise DifferentiationError(
+            f"forward-mode jacobian with respect to the tuple/list/dict argument "
+            f"{containers[0]!r} is not supported yet", hint="use mode='rev'")
+    return _jacobian(r.primal, r.indices, r.single, mode, r.name, r.example)
+
+
+def _derive_hessian(r: _Request, kind: str) -> Function:
+    """Forward mode over the reverse-mode gradient."""
+    containers = _container_params(r.primal, r.indices, r.example)
+    if r.arrays and not containers:
+        return _array_block(r, kind)
+    if containers and r.example is None:  # an array, or a list: see
+        if len(r.indices) > 1:  # (as every call is: arrays alone, lists not at all)
             raise DifferentiationError(
                 f"{kind} with respect to the array argument {containers[0]!r} is supported "
                 "for one argument and one result, in forward mode", hint="differentiate with "
                 "respect to one array at a time, or use s2s_ad.hvp")
-        gradient = polish(reverse_vjp(primal, indices, seed=1.0, single=True, name=name))
-        jac = _basis_jacobian(gradient, indices[0], name, gradient=True)  # specialized
-        return jac if single else replace(jac, out_tree=((0,),))
-    if containers and kind == "hessian":
+        gradient = r.gradient(single=True)
+        jac = _basis_jacobian(gradient, r.indices[0], r.name, gradient=True)  # specialized
+        return jac if r.single else replace(jac, out_tree=((0,),))
+    if containers:
         raise DifferentiationError(
             f"{kind} with respect to the tuple/list/dict argument {containers[0]!r} is not "
             "supported yet", hint="pass the items as separate arguments")
-    gradient = polish(reverse_vjp(primal, indices, seed=1.0, single=single, name=name,
-                                  example=example))
-    if kind == "hessian":
-        return _jacobian(gradient, indices, single, "fwd", name, example)
-    assert kind == "hvp", kind
-    tangent = forward_jvp(gradient, indices, name=name, example=example)
+    return _jacobian(r.gradient(), r.indices, r.single, "fwd", r.name, r.example)
+
+
+def _derive_hvp(r: _Request, kind: str) -> Function:
+    """Forward mode over the reverse-mode gradient, along the tangents given."""
+    tangent = forward_jvp(r.gradient(), r.indices, name=r.name, example=r.example)
     return project(tangent, tangent.out_tree[1])
+
+
+def _array_block(r: _Request, kind: str) -> Function:
+    """The Jacobian (or Hessian) block of one array argument and one result: a JVP per
+    unit vector, stacked (``_basis_jacobian``)."""
+    if len(r.indices) > 1 or r.mode == "rev" or len(r.primal.body.results) > 1:
+        raise DifferentiationError(
+            f"{kind} with respect to the array argument {r.arrays[0]!r} is supported for "
+            "one argument and one result, in forward mode", hint="differentiate with "
+            "respect to one array at a time, or use s2s_ad.vjp or s2s_ad.jvp (one row "
+            "or column per call), or hvp")
+    primal = r.gradient(single=True) if kind == "hessian" else r.primal
+    jac = _basis_jacobian(primal, r.indices[0], r.name, r.example, gradient=kind == "hessian")
+    # f's output structure, its one leaf the block (a tuple of one for a tuple wrt, as
+    # for numbers: ((H,),) for a hessian)
+    tree = map_leaves(0 if kind == "hessian" else primal.out_tree,
+                      lambda _: 0 if r.single else (0,))
+    return replace(jac, out_tree=tree if kind == "jacobian" or r.single else (tree,))
+
+
+# which builder makes each kind of derivative: reverse mode, forward mode, and their
+# compositions
+_DERIVE: dict[str, Callable[[_Request, str], Function]] = {
+    "grad": _derive_reverse, "value_and_grad": _derive_reverse, "vjp": _derive_reverse,
+    "jvp": _derive_jvp, "jacobian": _derive_jacobian, "hessian": _derive_hessian,
+    "hvp": _derive_hvp,
+}
 
 
 def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[Any]]:
