@@ -24,17 +24,33 @@ if TYPE_CHECKING:  # (the sweep that calls backward_loop: reverse.py imports thi
 
 
 def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
+    """Emit the backward sweep of ``ops[index]``, a loop, in ``sweep``'s region: build the
+    reversed body, then tape what it reads (the forward loop pushes it), then the reversed
+    loop itself."""
     loop = ops[index]
-    e = sweep.e
-    body = loop.body
-    n = len(loop.outs)
-    inits = loop.inits
-    carried = loop.carried()
-    nexts = loop.nexts
-    is_for = loop.prim == "for_range"
-    slots = [k for k in range(n) if carried[k] in sweep.active]
+    reversed_ = _reverse_body(sweep, loop)
+    _tape(reversed_, loop, ops, index)
+    _reversed_loop(sweep, reversed_, loop, ops, index)
 
-    # The reversed body: pop, recompute, backward.
+
+class _Reversed:
+    """The reversed body of a loop, as ``_reverse_body`` builds it."""
+
+    def __init__(self, body: Region, pop: Op, saved: list[Value], popped: list[Value],
+                 slots: list[int], d_carried: list[Value], outer: list[tuple[Value, Value]],
+                 accumulators: list[Value]) -> None:
+        self.body, self.pop = body, pop
+        self.saved, self.popped = saved, popped  # what an iteration may need, and its pops
+        self.slots, self.d_carried = slots, d_carried  # active carried values, adjoints
+        self.outer, self.accumulators = outer, accumulators  # outer values' adjoints
+
+
+def _reverse_body(sweep: Reverse, loop: Op) -> _Reversed:
+    """One reversed iteration: pop the values the iteration started with, recompute the
+    body from them, and run its backward sweep."""
+    e, body, carried, nexts = sweep.e, loop.body, loop.carried(), loop.nexts
+    is_for = loop.prim == "for_range"
+    slots = [k for k in range(len(loop.outs)) if carried[k] in sweep.active]
     index_param = Value(loop.index.hint if is_for else "_")
     d_carried = [Value("d" + carried[k].hint) for k in slots]
     reversed_body = Region([index_param, *d_carried])
@@ -70,26 +86,37 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
         reversed_body.params.extend(accumulators)
         reversed_body.results = next_d + [e.add(acc, g) for acc, (_, g) in
                                           zip(accumulators, outer)]
+    return _Reversed(reversed_body, pop, saved, popped, slots, d_carried, outer, accumulators)
 
-    # Push exactly what the reversed body reads; recomputation nothing reads goes (it may
-    # read carried values that are not pushed).
-    _prune(reversed_body)
-    read = _live_reads(reversed_body)
+
+def _tape(reversed_: _Reversed, loop: Op, ops: list[Op], index: int) -> None:
+    """Push exactly what the reversed body reads; recomputation nothing reads goes (it may
+    read carried values that are not pushed)."""
+    body, pop, saved, popped = reversed_.body, reversed_.pop, reversed_.saved, reversed_.popped
+    _prune(body)
+    read = _live_reads(body)
     keep = [k for k in range(len(saved)) if popped[k] in read]
-    if keep:
-        tape = Value((saved[keep[0]].hint or "") + "_tape")
-        pop.args = (tape,)
-        pop.outs = tuple(popped[k] for k in keep)
-        push = Op("push", (tape, *(saved[k] for k in keep)), (), (), (), loop.loc)
-        if keep[-1] < n:
-            body.ops.insert(0, push)  # carried values only: saved as the iteration starts
-        else:
-            body.ops.append(push)  # after the reads it saves
-        ops.insert(index, Op("tape_new", (), (tape,), (), (), loop.loc))
+    if not keep:
+        body.ops.remove(pop)
+        return
+    tape = Value((saved[keep[0]].hint or "") + "_tape")
+    pop.args = (tape,)
+    pop.outs = tuple(popped[k] for k in keep)
+    push = Op("push", (tape, *(saved[k] for k in keep)), (), (), (), loop.loc)
+    if keep[-1] < len(loop.outs):
+        loop.body.ops.insert(0, push)  # carried values only: saved as the iteration starts
     else:
-        reversed_body.ops.remove(pop)
+        loop.body.ops.append(push)  # after the reads it saves
+    ops.insert(index, Op("tape_new", (), (tape,), (), (), loop.loc))
 
-    # The reversed loop itself.
+
+def _reversed_loop(sweep: Reverse, reversed_: _Reversed, loop: Op, ops: list[Op],
+                   index: int) -> None:
+    """The loop that runs the reversed body once per forward iteration, last first, and
+    hands the adjoints it carries out to the sweep."""
+    e, is_for = sweep.e, loop.prim == "for_range"
+    slots, outer = reversed_.slots, reversed_.outer
+    carried, inits = loop.carried(), loop.inits
     count = None
     if not is_for or loop.attr("breaks"):
         count = _count_iterations(loop, ops, index)
@@ -103,13 +130,14 @@ def backward_loop(sweep: Reverse, ops: list[Op], index: int) -> None:
             bounds = (e.const(0), count, e.const(1))
         d_inits = [sweep.adjoint.get(loop.outs[k]) or sweep.zero(loop.outs[k]) for k in slots]
         acc_inits = [sweep.adjoint.get(v) or sweep.zero(v) for v, _ in outer]
-    finals = tuple(Value(v.hint) for v in (*d_carried, *accumulators))
+    finals = tuple(Value(v.hint) for v in (*reversed_.d_carried, *reversed_.accumulators))
     shaped_like = [*(carried[k] for k in slots), *(v for v, _ in outer)]
-    for v, w in [*zip(shaped_like, finals), *zip(shaped_like[len(slots):], accumulators)]:
+    for v, w in [*zip(shaped_like, finals),
+                 *zip(shaped_like[len(slots):], reversed_.accumulators)]:
         e.share_kind(w, v)
     e.region.ops.append(Op("for_range", (*bounds, *d_inits, *acc_inits), finals,
                            () if loop.attr("reverse") else (("reverse", True),),
-                           (reversed_body,), loop.loc))  # (a reversed loop runs forward)
+                           (reversed_.body,), loop.loc))  # (a reversed loop runs forward)
     for (v, _), final in zip(outer, finals[len(slots):]):
         sweep.adjoint[v] = final  # it started from v's adjoint so far
     for k, final in zip(slots, finals):  # after: an initial value may be an outer value too
