@@ -129,3 +129,13 @@ def test_avals_never_leak_from_one_specialization_to_another():
     ref = s2s_ad.numeric.numerical_grad(layer, (np.full(5, 0.1), np.ones((2, 5)), 0.5))
     assert np.allclose(g(np.full(5, 0.1), np.ones((2, 5)), 0.5), ref, rtol=1e-6)
     assert all(v.aval is UNKNOWN for v in g.__s2s__.primal.params)
+
+
+def test_the_printer_shows_avals_in_specialized_code_only():
+    g = s2s_ad.grad(layer)
+    specialized = repr(g.specialize(np.ones(3), np.ones((4, 3)), 0.5).ir)
+    assert specialized.startswith("fn layer_grad(w:f64[3], X:f64[4,3], b:f64):")
+    assert "  h:f64[4] = np.tanh " in specialized
+    assert "dw:array[3] = matmul " in specialized  # built by a rule: its shape, not dtype
+    generic = repr(g.ir)
+    assert generic.startswith("fn layer_grad(w, X, b):") and ":f64" not in generic

@@ -5,12 +5,17 @@
       b = mul x1 x2
       y = add a b
       return y
+
+In code specialized to its arguments (whose parameters know their dtypes), each value
+shows its abstract value after its name, as a jaxpr does: ``h:f64[4] = tanh _t2``; ``num``
+is a number and ``array[4]`` an array whose dtype is not known.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from .avals import Array, Number
 from .core import Function, Op, Region, Value, const_value
 from .names import Namer
 
@@ -25,6 +30,7 @@ class _Printer:
         for p in fn.params:
             self.names[p] = self.namer.reserve(p.hint)
         self.lines: list[str] = []
+        self.avals = any(getattr(p.aval, "dtype", None) is not None for p in fn.params)
 
     def name(self, v: Value) -> str:
         if v in self.literals:
@@ -43,16 +49,22 @@ class _Printer:
                 continue
             self.lines.append(pad + self.op_line(op))
             for i, inner in enumerate(op.regions):
-                params = ", ".join(self.name(p) for p in inner.params)
+                params = ", ".join(self.typed(p) for p in inner.params)
                 self.lines.append(f"{pad}  region{i}({params}):")
                 self.region(inner, depth + 2)
                 self.lines.append(f"{pad}    yield {self.names_of(inner.results)}")
+
+    def typed(self, v: Value) -> str:
+        """``v``'s name, with its aval where one is known (in specialized code)."""
+        if self.avals and isinstance(v.aval, (Number, Array)):
+            return f"{self.name(v)}:{v.aval!r}"
+        return self.name(v)
 
     def names_of(self, values: list[Value]) -> str:
         return ", ".join(self.name(v) for v in values)
 
     def op_line(self, op: Op) -> str:
-        outs = ", ".join(self.name(v) for v in op.outs)
+        outs = ", ".join(self.typed(v) for v in op.outs)
         if op.prim == "const":
             return f"{outs} = const[{_short(const_value(op))}]"
         shown = [(k, v) for k, v in op.attrs if v is not False]  # flags only when set
@@ -86,7 +98,7 @@ def _format_tree(tree: Any, leaves: list[str]) -> str:
 def format_function(fn: Function) -> str:
     """The IR of ``fn`` as text (also ``repr(fn)``)."""
     p = _Printer(fn)
-    header = f"fn {fn.name}({', '.join(p.names[v] for v in fn.params)}):"
+    header = f"fn {fn.name}({', '.join(p.typed(v) for v in fn.params)}):"
     p.region(fn.body, 1)
     leaves = [p.name(v) for v in fn.body.results]
     ret = _format_tree(fn.out_tree, leaves)
