@@ -139,3 +139,33 @@ def test_the_printer_shows_avals_in_specialized_code_only():
     assert "dw:array[3] = matmul " in specialized  # built by a rule: its shape, not dtype
     generic = repr(g.ir)
     assert generic.startswith("fn layer_grad(w, X, b):") and ":f64" not in generic
+
+
+def test_abstract_evaluation_is_a_fact_of_the_registry_entry():
+    from s2s_ad.primitives.registry import NOT_CONSTANT, abstract_eval
+
+    m, v = Array((4, 3), F64), Array((3,), F64)
+    assert abstract_eval("mul", [m, v], {}) == Array((4, 3))  # broadcast
+    assert abstract_eval("add", [Number(F64), NUMBER], {}) == NUMBER
+    assert abstract_eval("matmul", [m, v], {}) == Array((4,))  # run on stand-ins
+    reshaped = abstract_eval("np.reshape", [m, UNKNOWN], {}, [NOT_CONSTANT, (2, 6)])
+    assert reshaped == Array((2, 6))
+    assert abstract_eval("np.sum", [m], {"axis": 0}) == Array((3,))
+    assert abstract_eval("getitem", [m, NUMBER], {}) is UNKNOWN  # its index's value decides
+    assert abstract_eval("matmul", [m, UNKNOWN], {}) is UNKNOWN
+    assert abstract_eval("add", [m, Array((2,))], {}) is UNKNOWN  # NumPy will say so
+
+
+def test_the_verifier_checks_numpy_shapes_by_abstract_evaluation():
+    X = Value("X", aval=Array((4, 3), F64))
+    w = Value("w", aval=Array((3,), F64))
+    out = Value("y", aval=Array((3,)))  # X @ w is of shape (4,)
+    fn = _function([Op("matmul", (X, w), (out,))], [X, w], [out])
+    with pytest.raises(IRVerificationError, match=r"y is said to be array\[3\], but its "
+                       r"operands' shapes give shape \(4,\)"):
+        verify(fn, "in this test")
+    shape, r = Value("s"), Value("r", aval=Array((12,)))
+    fn = _function([Op("const", (), (shape,), (("value", (2, 6)),)),
+                    Op("np.reshape", (X, shape), (r,))], [X], [r])
+    with pytest.raises(IRVerificationError, match=r"shape \(2, 6\)"):
+        verify(fn, "in this test")

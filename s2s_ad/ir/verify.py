@@ -33,7 +33,9 @@ what is wrong. One walk, linear in the size of the IR, with an explicit stack. I
   read the second gradient as the tangent of the first: now refused, as every call was.)
 
 - Abstract values (``ir/avals.py``), where a result's is known: a constant's shape is its
-  value's, and an elementwise op's the broadcast of its operands' (where theirs are known).
+  value's, and another op's is what its primitive's abstract evaluation gives for its
+  operands' avals (``registry.abstract_eval``: an elementwise op's operands broadcast to
+  it; NumPy's shape functions are run on stand-ins), where that is known.
 
 Off by default (users pay nothing); on with the environment variable ``S2S_AD_VERIFY=1``
 or ``verify.ENABLED = True`` (tests/conftest.py turns it on for the test suite). When on,
@@ -64,7 +66,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from ..primitives.registry import PRIMITIVES
+from ..primitives.registry import NOT_CONSTANT, PRIMITIVES, abstract_eval
 from .avals import Unknown, shape_of
 from .core import LOOPS, Function, Op, Value, const_value
 from .printer import _format_tree, _Printer
@@ -95,6 +97,7 @@ class _Check:
         self.scope: dict[Value, int] = {}
         self.alive: list[bool] = [True]
         self.owners: list[tuple[Op | None, int]] = [(None, 0)]  # scope -> (op, region index)
+        self.consts: dict[Value, Op] = {}  # the const ops seen so far (abstract evaluation)
 
     def run(self) -> None:
         fn = self.fn
@@ -158,6 +161,8 @@ class _Check:
                                        or op.attrs[0][0] != "value"):
                 self.fail("a const reads nothing and has one result and a value attribute",
                           op)
+            if op.prim == "const":
+                self.consts[op.out] = op
             if len(op.outs) == 1 and type(op.outs[0].aval) is not Unknown:
                 self.aval(op)
             here = frame[2]
@@ -173,28 +178,32 @@ class _Check:
         self.scope[v] = here
 
     def aval(self, op: Op) -> None:
-        """A result's known shape is the one its op gives: a constant's value's, an
-        elementwise op's operands' broadcast (where theirs are known)."""
+        """A result's known shape is the one its op gives: a constant's value's, or what
+        the primitive's abstract evaluation (``registry.abstract_eval``) gives for its
+        operands' avals, where that is known."""
         out = op.out.aval
         if op.prim == "const":
             value = const_value(op)
             if not isinstance(value, (bool, int, float, complex, np.generic, np.ndarray)):
                 return
-            expected, what = np.shape(value), "its value"
-        elif PRIMITIVES[op.prim].broadcasts or PRIMITIVES[op.prim].kind == "elementwise":
-            shapes = [shape_of(a.aval) for a in op.args]
-            if None in shapes:
-                return
-            try:
-                expected = np.broadcast_shapes(*shapes)
-            except ValueError:
-                self.fail(f"its operands' shapes {shapes} do not broadcast", op)
-            what = "its operands' shapes"
+            expected, what = np.shape(value), "its value gives"
         else:
-            return
+            operands = [a.aval for a in op.args]
+            if PRIMITIVES[op.prim].broadcasts or PRIMITIVES[op.prim].kind == "elementwise":
+                shapes = [shape_of(a) for a in operands]
+                if None not in shapes:
+                    try:
+                        np.broadcast_shapes(*shapes)
+                    except ValueError:
+                        self.fail(f"its operands' shapes {shapes} do not broadcast", op)
+            constants = [const_value(self.consts[a]) if a in self.consts else NOT_CONSTANT
+                         for a in op.args]
+            expected = shape_of(abstract_eval(op.prim, operands, dict(op.attrs), constants))
+            if expected is None:
+                return
+            what = "its operands' shapes give"
         if shape_of(out) != expected:
-            self.fail((op.out, f" is said to be {out!r}, but {what} "
-                       f"give{'s' if what == 'its value' else ''} shape {expected}"), op)
+            self.fail((op.out, f" is said to be {out!r}, but {what} shape {expected}"), op)
 
     # --- structured ops ---------------------------------------------------------------------
     def structure(self, op: Op) -> None:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import ast
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+
+from ..ir.avals import UNKNOWN, Aval, shape_of, with_shape
 
 VJPRule = Callable[..., Any]
 JVPRule = Callable[..., Any]
@@ -287,6 +291,43 @@ def views(*names: str) -> None:
     """These primitives' results may share their first operand's memory (``Primitive.view``):
     an update of the operand in place shows through them."""
     declare(*names, view=True)
+
+
+NOT_CONSTANT = object()
+
+
+def abstract_eval(name: str, operands: Sequence[Aval], attrs: dict[str, Any],
+                  constants: Sequence[Any] = ()) -> Aval:
+    """The aval of primitive ``name``'s result for operands of ``operands``' avals (and,
+    per operand, its value where it is a constant, else ``NOT_CONSTANT``), from the facts
+    on its entry: an elementwise primitive broadcasts its operands' shapes, and one whose
+    result's shape depends on its operands' shapes alone (``shape_by_example``) is run on
+    stand-ins of them. ``UNKNOWN`` for anything else, or where an operand's shape is not
+    known. The dtype is not followed (``None``)."""
+    prim = PRIMITIVES[name]
+    shapes = [shape_of(a) for a in operands]
+    if prim.broadcasts or prim.kind == "elementwise":
+        if None in shapes or not shapes:
+            return UNKNOWN
+        try:
+            return with_shape(np.broadcast_shapes(*shapes))
+        except ValueError:
+            return UNKNOWN  # NumPy will say so when the code runs
+    if not prim.shape_by_example or prim.evaluate is None:
+        return UNKNOWN
+    constants = list(constants) + [NOT_CONSTANT] * (len(operands) - len(constants))
+    stand_ins = []
+    for shape, value in zip(shapes, constants):
+        if value is not NOT_CONSTANT:
+            stand_ins.append(value)
+        elif shape is None:
+            return UNKNOWN
+        else:
+            stand_ins.append(np.ones(shape))
+    try:
+        return with_shape(np.shape(prim.evaluate(*stand_ins, **attrs)))
+    except Exception:  # noqa: BLE001 -- then the shape stays unknown
+        return UNKNOWN
 
 
 def nondifferentiable(*names: str) -> None:

@@ -23,6 +23,7 @@ from ..ir import avals
 from ..ir.builder import Emitter
 from ..ir.core import Value
 from ..primitives import get
+from ..primitives.registry import NOT_CONSTANT, abstract_eval
 
 Shape = tuple[int, ...]
 
@@ -97,16 +98,13 @@ def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
         out = e.append(prim, args, attrs, hint)
         _record(e, out, full)
         return out
-    if get(prim).shape_by_example and all(s is not None or a in e.constants  # np.reshape's shape
-                                   for a, s in zip(args, shapes)):
+    if get(prim).shape_by_example:  # np.reshape's shape is a constant operand
+        constants = [e.constants.get(a, NOT_CONSTANT) for a in args]
+        aval = abstract_eval(prim, [a.aval for a in args], attrs, constants)
+        if aval is avals.UNKNOWN:
+            return None
         out = e.append(prim, args, attrs, hint)
-        stand_ins = [e.constants[a] if a in e.constants else np.ones(s)
-                     for a, s in zip(args, shapes)]
-        try:
-            result = get(prim).evaluate(*stand_ins, **attrs)
-        except Exception:  # noqa: BLE001 -- then the shape stays unknown
-            return out
-        _record(e, out, np.shape(result))
+        out.aval = aval
         return out
     return None
 
