@@ -166,12 +166,18 @@ def _numeric_and_inexact(fn: Function, known: Iterable[Value], floats: Iterable[
     numeric = set(known) | {p for p in fn.params if p.hint in fn.numbers}
     inexact = set(floats)  # and not an int either: `xs * n` repeats a list
     # tuples and lists of numbers or arrays (np.split's pieces): what their items are
-    items = {op.out: get(op.prim).container_result for op in walk(fn.body)
-             if len(op.outs) == 1 and get(op.prim).container_result}
+    items: dict[Value, str] = {}
+    loops = False
+    for op in walk(fn.body):
+        loops = loops or op.prim in LOOPS
+        if len(op.outs) == 1 and get(op.prim).container_result:
+            items[op.out] = get(op.prim).container_result
     while True:
         before = len(numeric), len(inexact)
         _visit_numeric(fn.body, numeric, inexact, items)
-        if (len(numeric), len(inexact)) == before:
+        # (without loops, what an op's result is follows from earlier values only: one
+        # pass in program order is the fixed point)
+        if not loops or (len(numeric), len(inexact)) == before:
             return numeric, inexact
 
 

@@ -89,10 +89,10 @@ class _Lowerer(ControlFlow, Arrays):
         self.source = source
         self.e = e
         self.inlining = inlining
-        self.locals = _assigned_names(source.node)
+        # names assigned in the function (local to it), and lists that grow in loops
+        self.locals, self.growing = _assigned_and_growing(source.node)
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
-        self.growing = _appended_in_loops(source.node)  # names of lists that grow in loops
         self.mutable: set[Value] = set()  # run-time lists this function appends to
         self.updates: list[Update] = []  # `u += v` (checked in analysis/aliasing.py)
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
@@ -589,29 +589,27 @@ def _unflatten(tree: Any, leaves: list[Value]) -> Entry:
     return type(tree)(_unflatten(t, leaves) for t in tree)
 
 
-def _appended_in_loops(fn: ast.FunctionDef | ast.Lambda) -> set[str]:
-    """Names ``xs`` with ``xs.append(...)``/``xs.extend(...)`` inside a loop."""
-    names: set[str] = set()
-    for loop in ast.walk(fn):
-        if isinstance(loop, (ast.For, ast.While)):
-            for node in ast.walk(loop):
-                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                        and node.func.attr in ("append", "extend")
-                        and isinstance(node.func.value, ast.Name)):
-                    names.add(node.func.value.id)
-    return names
-
-
-def _assigned_names(fn: ast.FunctionDef | ast.Lambda) -> set[str]:
-    """Python's rule: a name assigned anywhere in the function is local to it."""
+def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], set[str]]:
+    """The names assigned anywhere in the function (Python's rule: they are local to it),
+    and the names ``xs`` with ``xs.append(...)``/``xs.extend(...)`` inside a loop: one walk
+    of the tree, with the depth of loops around each node."""
     a = fn.args
-    names = {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs}
+    assigned = {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs}
+    growing: set[str] = set()
     if isinstance(fn, ast.Lambda):
-        return names
-    for node in ast.walk(fn):
+        return assigned, growing
+    stack: list[tuple[ast.AST, bool]] = [(fn, False)]
+    while stack:
+        node, in_loop = stack.pop()
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-    return names
+            assigned.add(node.id)
+        elif (in_loop and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in ("append", "extend")
+              and isinstance(node.func.value, ast.Name)):
+            growing.add(node.func.value.id)
+        inner = in_loop or isinstance(node, (ast.For, ast.While))
+        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return assigned, growing
 
 
 def _module_root(obj: Any) -> str:
