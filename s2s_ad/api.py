@@ -332,7 +332,8 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher:
             and p.hint not in primal.numbers])  # `x: float`: trusted
     if not numbers:
         return None
-    example = [1.0 if p in numbers or p in proven else UNKNOWN for p in primal.params]
+    checked = set(numbers)
+    example = [1.0 if p in checked or p in proven else UNKNOWN for p in primal.params]
     guard = Guard(tuple(p.hint for p in numbers), dispatcher,
                   f"{primal.name.strip('<>')}_{kind}_any")
     try:
@@ -369,7 +370,8 @@ def _float_checks(generated: Generated, primal: Function, checked: list[Value],
         trial = [p for p in chosen if p is not c]
         if not ints(trial):
             chosen = trial
-    return [p for p in primal.params if p in chosen]
+    kept = set(chosen)
+    return [p for p in primal.params if p in kept]
 
 
 def _shape_dependent(generated: Generated, primal: bool = True) -> bool:

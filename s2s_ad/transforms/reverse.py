@@ -64,9 +64,9 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
 
     final = _Final(sweep, clone)
     grads = []
-    for p in wrt_params:
+    for i, p in zip(wrt, wrt_params):
         g = final.gradient(p)
-        if example is not None and _is_integer(example[params.index(p)]):
+        if example is not None and _is_integer(example[i]):
             g = e.float(g, hint="d" + p.hint)  # an int argument: a float derivative
         grads.append(g)
     leaves: list[Value] = list(results) if keep_value else []
