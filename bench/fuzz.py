@@ -70,7 +70,7 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "helper call": r"h\d\(", "keyword argument": r"h\d\(.*\bb=", "tuple assignment":
     r"^\s+\w+, \w+.* = ", "tuple built": r"= \(.*,.*\)$", "list built": r"\.append\(",
     "list/tuple argument": r"\b(xs|t|ps)\[", "dict argument": r"\bd\[|\bd\.",
-    "min/max/abs": r"\b(min|max|abs|fabs)\(",
+    "min/max/abs": r"\b(min|max|abs|fabs)\(", "grad of a helper": r"s2s_ad\.grad\(",
 }
 ARRAY_CONSTRUCTS = {  # the same, for the array family
     "@": r" @ |np\.dot\(", "reduction with axis": r"axis=", "keepdims": r"keepdims=True",

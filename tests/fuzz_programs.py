@@ -5,11 +5,13 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
 
 - :func:`generate` is a plain function of a seed: it writes a module -- one or two helper
   functions and an entry function ``f`` in the supported subset (``math`` expression trees
-  with guarded arguments, re-assignments, helper calls with keyword arguments, ``if``/``elif``,
-  ``for`` and ``while`` loops with data-dependent trip counts, ``break``/``continue``, tuples,
-  lists and dicts) -- and finds a point where ``f`` is finite, no comparison, ``abs``, ``min``
-  or ``max`` switches within the finite-difference stencil, and the Richardson oracle is well
-  conditioned (two step sizes agree). Nothing in that choice looks at s2s_ad.
+  with guarded arguments, re-assignments, helper calls with keyword arguments -- since
+  issue 16 also calls of a smooth helper's derivative, ``s2s_ad.grad(h1, wrt="a")(u, v)``
+  --, ``if``/``elif``, ``for`` and ``while`` loops with data-dependent trip counts,
+  ``break``/``continue``, tuples, lists and dicts) -- and finds a point where ``f`` is
+  finite, no comparison, ``abs``, ``min`` or ``max`` switches within the finite-difference
+  stencil, and the Richardson oracle is well conditioned (two step sizes agree). Nothing
+  in that choice looks at s2s_ad.
 - The "array" family writes NumPy programs over small arrays instead: shapes drawn per
   program (``x`` of (m, n) or (n,), ``b`` of (n,), ``c`` of (m,), ``W`` of (n, m), numbers
   ``s`` and ``t``), every expression written for a known shape -- operators with
@@ -106,6 +108,9 @@ _FEATURES = {
 }
 
 MAX_STATEMENTS = 8  # statements in the entry function, nested ones included
+#: the share of calls of a smooth helper written as a call of its derivative,
+#: ``s2s_ad.grad(h1, wrt="a")(u, v)``: built where ``f`` runs, inlined by s2s_ad (issue 16)
+NESTED_GRAD = 0.15
 MAX_DEPTH = 4  # expression tree depth
 MAX_TRIPS = 10  # largest run-time trip count (the ``n`` argument, range bounds)
 LIMIT = 1e6  # |f| and its partials at an accepted point
@@ -353,6 +358,8 @@ class _Writer:
         self.counter = 0
         self.budget = 0
         self.helpers: list[tuple[str, int, bool]] = []  # (name, parameters, last has default)
+        self.smooth: set[str] = set()  # helpers without a kink: their derivative is smooth
+        self.nested_grad = False  # a call of s2s_ad.grad(h) was written
 
     def has(self, feature: str, p: float = 1.0) -> bool:
         return feature in self.features and self.rng.random() < p
@@ -438,6 +445,13 @@ class _Writer:
     def _call(self, sc: _Scope, depth: int) -> str:
         name, nparams, default = self.rng.choice(self.helpers)
         first = self.expr(sc, depth)
+        if name in self.smooth and self.rng.random() < NESTED_GRAD:
+            # the helper's derivative, built where f runs: s2s_ad inlines it (issue 16)
+            self.nested_grad = True
+            wrt = "a" if nparams == 1 or self.rng.random() < 0.6 else "b"
+            args = first if nparams == 1 or (default and self.rng.random() < 0.3) else (
+                f"{first}, {self.expr(sc, depth)}")
+            return f"s2s_ad.grad({name}, wrt={wrt!r})({args})"
         if nparams == 1:
             return f"{name}({first})"
         style = self.rng.random()
@@ -748,7 +762,10 @@ class _Writer:
         self.features = saved
         lines = [f"def {name}({params}):"] + body + [f"    return {self.expr(sc, 2)}"]
         self.helpers.append((name, nparams, default))
-        return "\n".join(lines)
+        text = "\n".join(lines)
+        if not re.search(r"\b(abs|fabs|min|max|floor|ceil|s2s_ad)\b|[<>]|==|!=| if ", text):
+            self.smooth.add(name)  # (a kink of h is a jump of its derivative)
+        return text
 
     def module(self) -> tuple[str, list[tuple[str, str]]]:
         """The source, and the entry's parameters as (name, kind) pairs."""
@@ -795,6 +812,8 @@ class _Writer:
         chunks.append("\n".join([head] + body + [ret]))
         self.shapes = {n: (k, sc.seqs.get(n) or sc.pairs.get(n) or sc.dicts.get(n))
                        for n, k in params}
+        if self.nested_grad:
+            chunks[0] += "\nimport s2s_ad"
         return "\n\n\n".join(chunks) + "\n", params
 
 
@@ -1962,7 +1981,7 @@ def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUG
         scalar = tuple(n for n, k in params if k == "float")
         try:
             namespace = load(source)
-            probe = _Probe(_instrument(source))
+            probe = _Probe(_instrument(source), source)
         except SyntaxError as err:  # a bug in this writer, never in s2s_ad
             raise AssertionError(f"the fuzzer wrote invalid Python:\n{source}") from err
         assert list(inspect.signature(namespace["f"]).parameters) == names
@@ -2044,7 +2063,9 @@ class _Probe:
     gap between neighbours in it.
     """
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, original: str | None = None) -> None:
+        """``source``: the program instrumented; ``original``: as written, whose helpers
+        ``s2s_ad.grad(h)`` differentiates (it cannot read an instrumented helper's source)."""
         self.trace: list[bool] = []
         self.gaps: list[float] = []  # each decision's (each entry's) gap, in trace order
         self.margin = math.inf
@@ -2058,6 +2079,8 @@ class _Probe:
                      "_fz_np_argmax": self._np_argmax, "_fz_np_argmin": self._np_argmin,
                      "_fz_np_sort": self._np_sort, "_fz_np_argsort": self._np_argsort}
         exec(_compile(source, "<s2s_ad-fuzz-probe>"), namespace)
+        if original is not None and "s2s_ad" in namespace:  # NESTED_GRAD's calls
+            namespace["s2s_ad"] = _HelpersAsWritten(load(original))
         self.namespace = namespace
 
     def _record(self, decision: Any, a: Any, b: Any) -> Any:
@@ -2177,6 +2200,18 @@ class _Probe:
         if not math.isfinite(value) or abs(value) > LIMIT or not self.peak <= LIMIT:
             return None
         return value, tuple(self.trace), self.margin, tuple(self.gaps)
+
+
+class _HelpersAsWritten:
+    """``s2s_ad`` in the probe: ``grad(h, wrt=...)`` of the helper of the same name as the
+    program wrote it (its derivative is smooth: only helpers without a kink are so called,
+    ``_Writer.smooth``)."""
+
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        self.namespace = namespace
+
+    def grad(self, helper: Any, wrt: Any = None) -> Any:
+        return s2s_ad.grad(self.namespace[helper.__name__], wrt=wrt)
 
 
 def _point_kind(probe: _Probe, program: Program) -> str | None:
@@ -2306,7 +2341,7 @@ def point_kind(program: Program, seconds: float = 5.0) -> str | None:
     """"smooth", "kink" (on a tie, smooth on each side) or None: see :func:`_point_kind`."""
     try:
         with time_limit(seconds):  # a candidate of the minimizer may loop forever
-            return _point_kind(_Probe(_instrument(program.source)), program)
+            return _point_kind(_Probe(_instrument(program.source), program.source), program)
     except Exception:  # a candidate of the minimizer that no longer runs
         return None
 
@@ -3353,7 +3388,8 @@ def minimize(failure: Failure, budget: int = 400,
             kind = point_kind(candidate, seconds=1.0)
             if kind is None or not all(map(_identical, candidate.args, snapshot)):
                 continue
-            candidate = _settled(candidate, _Probe(_instrument(candidate.source)), kind)
+            probe = _Probe(_instrument(candidate.source), candidate.source)
+            candidate = _settled(candidate, probe, kind)
             comps = (failure.composition,) if failure.composition else ()
             try:
                 found = examine(candidate, 2.0, comps, first_order=not comps).failures

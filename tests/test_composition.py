@@ -656,3 +656,56 @@ def test_a_cotangent_keeps_its_name_in_every_specialization():
     y = args[1]
     want = richardson(lambda t: g(args[0], y + t, *args[2:]), 0.0, 1e-3)
     assert got == pytest.approx(want, rel=1e-7)
+
+
+# --- a transform called inside the function being differentiated ----------------------------
+def spring(a, k=2.0):
+    return 0.5 * k * a * a + math.sin(a)
+
+
+def work(x):
+    force = s2s_ad.grad(spring, wrt="a")(x)  # built when work's derivative is built
+    return force * x
+
+
+def energy_of(x, w):
+    return np.sum(w * x ** 2) + math.sin(w[0])
+
+
+def newton_step(x, w):
+    g = s2s_ad.grad(energy_of, wrt="x")(x, w)
+    return np.sum((x - 0.1 * g) ** 2)
+
+
+def test_a_transform_called_inside_is_built_then_and_inlined():
+    """``s2s_ad.grad(h)(x)`` in a function: the derivative of h is built when the outer one
+    is, and its code inlined as for grad(grad(h)); a default parameter of h (k) is bound
+    as Python binds it (it used to read as a tuple)."""
+    d = s2s_ad.grad(work)(0.3)
+    assert math.isclose(d, s2s_ad.numeric.numerical_grad(work, (0.3,)), rel_tol=1e-8)
+    assert math.isclose(d, 2.0 * 0.3 + math.cos(0.3) + 2.0 * 0.3 - 0.3 * math.sin(0.3),
+                        rel_tol=1e-12)
+    x, w = np.array([0.3, -0.2]), np.array([1.5, 0.7])
+    dx, dw = s2s_ad.grad(newton_step, wrt=("x", "w"))(x, w)
+    nx, nw = s2s_ad.numeric.numerical_grad(newton_step, (x, w), wrt=(0, 1))
+    assert np.allclose(dx, nx, rtol=1e-6) and np.allclose(dw, nw, rtol=1e-6)
+    assert math.isclose(s2s_ad.hessian(work)(0.3), s2s_ad.numeric.numerical_grad(
+        s2s_ad.grad(work), (0.3,)), rel_tol=1e-6)
+
+
+def numeric_inside(x):
+    return s2s_ad.numeric.numerical_grad(math.sin, (x,)) * x
+
+
+def transform_of_an_argument(x, f):
+    return s2s_ad.grad(f)(x)
+
+
+def test_other_calls_of_s2s_ad_inside_say_what_to_do():
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match=r"a call to "
+                       r"`s2s_ad.numeric.numerical_grad`, a function of s2s_ad itself") as err:
+        s2s_ad.grad(numeric_inside)(0.3)
+    assert err.value.loc.line == numeric_inside.__code__.co_firstlineno + 1
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="s2s_ad.grad of a function or "
+                       "options computed at run time"):
+        s2s_ad.grad(transform_of_an_argument)(0.3, math.sin)

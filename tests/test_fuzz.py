@@ -251,7 +251,8 @@ def test_at_a_tie_a_gradient_lies_between_the_one_sided_differences(dx, inside, 
 
 def settled(program: Program) -> Program:
     """``program`` with its point's kind and coupled coordinates, as ``generate`` sets them."""
-    return _settled(program, _Probe(_instrument(program.source)), point_kind(program))
+    probe = _Probe(_instrument(program.source), program.source)
+    return _settled(program, probe, point_kind(program))
 
 
 COUPLED = """import numpy as np

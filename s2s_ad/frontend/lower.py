@@ -406,6 +406,8 @@ class _Lowerer(ControlFlow, Arrays):
                 return Static(obj(*values, **options))  # run once, when building
         if obj in _STATIC_BUILTINS:
             return self.static_builtin(obj, args, kwargs, node)
+        if _module_root(obj) == "s2s_ad" and not hasattr(obj, "__s2s__"):
+            return self.s2s_ad_call(obj, args, kwargs, node)
         if hasattr(obj, "__s2s__") or (isinstance(obj, types.FunctionType)
                                        and primitive_for(obj) is None
                                        and _module_root(obj) != "numpy"):  # np.tri: no rule
@@ -435,6 +437,24 @@ class _Lowerer(ControlFlow, Arrays):
             raise self.error(node, f"cannot pass keyword arguments to {_callable_name(obj)}",
                              hint="pass them by position")
         return self.apply(prim, obj, [self.operand(a, node) for a in args], node)
+
+    def s2s_ad_call(self, obj: Any, args: list[Entry], kwargs: dict[str, Entry],
+                    node: ast.Call) -> Entry:
+        """``s2s_ad.grad(g, wrt=...)`` (a transform of a function known here) is built now,
+        and calling it inlines the derivative, as for ``grad(grad(g))``; s2s_ad's other
+        functions do not run inside a derivative."""
+        name = getattr(obj, "__name__", "")
+        if getattr(obj, "__module__", None) != "s2s_ad.api" or name not in _TRANSFORMS:
+            raise self.error(node, f"cannot differentiate a call to {_callable_name(obj)}, "
+                             "a function of s2s_ad itself",
+                             hint="call it outside the function being differentiated")
+        values = [self.constant_of(a) for a in args]
+        options = {k: self.constant_of(v) for k, v in kwargs.items()}
+        if _UNKNOWN in values or _UNKNOWN in options.values():
+            raise self.error(node, f"s2s_ad.{name} of a function or options computed at run "
+                             "time", hint=f"pass s2s_ad.{name} a function and wrt known where "
+                                          "the function is defined")
+        return Static(obj(*values, **options))  # a generated function: its calls inline
 
     def keywords(self, node: ast.Call, env: dict[str, Entry]) -> dict[str, Entry]:
         kwargs = {}
@@ -542,9 +562,7 @@ class _Lowerer(ControlFlow, Arrays):
         fence(source)
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
         inner.updates = self.updates
-        env = {name: (v if isinstance(v, (Value, tuple, list, dict, Static)) else Static(v))
-               for name, v in arguments.items()}
-        return inner.lower_body(env)
+        return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
     def bind_call(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
                   node: ast.Call) -> dict[str, Any]:
@@ -561,7 +579,7 @@ class _Lowerer(ControlFlow, Arrays):
                   node: ast.Call) -> Entry:
         """Splice an already generated function's IR into the body (values renamed)."""
         arguments = self.bind_call(fn, args, kwargs, node)
-        mapping = {p: self.operand(arguments[p.hint], node) for p in ir.params}
+        mapping = {p: self.operand(_as_entry(arguments[p.hint]), node) for p in ir.params}
         self.e.region.ops.extend(clone_ops(ir.body.ops, mapping))
         leaves = [mapping.get(v, v) for v in ir.body.results]
         return _unflatten(ir.out_tree, leaves)
@@ -573,6 +591,11 @@ class _Lowerer(ControlFlow, Arrays):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
         leaves.append(self.operand(entry, node))
         return len(leaves) - 1
+
+
+def _as_entry(v: Any) -> Entry:
+    """A bound argument as an entry: a default value (``b=0.5``) is a constant."""
+    return v if isinstance(v, (Value, tuple, list, dict, Static)) else Static(v)
 
 
 def _annotated_numbers(fn: types.FunctionType) -> frozenset[str]:
@@ -624,6 +647,8 @@ def _callable_name(obj: Any, fallback: str = "") -> str:
     return f"`{module}.{name}`"
 
 
+# s2s_ad's transforms: a call of one in a function being differentiated is built then
+_TRANSFORMS = frozenset({"grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"})
 _STATIC_BUILTINS = {builtins.range, builtins.len, builtins.enumerate, builtins.zip,
                     builtins.reversed, builtins.sum, builtins.tuple, builtins.list}
 _FORMS = {"pow": "pow(x, y)", "hypot": "math.hypot(x, y)", "max": "max(x, y, ...)",
