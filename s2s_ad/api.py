@@ -805,6 +805,8 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
     inexact |= numpy
     uses: dict[Value, list[Op]] = {}
     for op in walk(fn.body):
+        if op.prim == "unshared":  # a check of `u += v` reads values as they are
+            continue
         for a in op.args:
             if a in candidates:
                 uses.setdefault(a, []).append(op)

@@ -845,6 +845,44 @@ def test_regression_a_list_times_a_slice_of_a_numpy_result_is_elementwise():
     assert isinstance(dL, np.ndarray)
 
 
+def _updates_its_b(a, b):
+    b *= (a + a)  # b may be t[1]: the check of this update reads t
+    return (a + (2.0 ** math.sin(0.5)))
+
+
+def tuple_read_by_a_check(x, xs, d, t, n):
+    x = (math.log1p((x + xs[1]) ** 2) + pow(math.pow(x, 3), 2))
+    for i1 in range(n, 0, -2):
+        b = x if math.log(1.0 + xs[i1 % 4] * xs[i1 % 4]) <= x else t[1]
+        if _updates_its_b(i1, b=b) > math.pow((i1 / (2.0 + math.sin(x))), 3):
+            x += abs(d['a'] - 0.0)
+        elif t[i1 % 2] < 1.0:
+            x += x
+        x = math.log10(1.5 + math.sin(x))
+        x = abs(xs[i1 % 4] - 0.0) * x
+    return x
+
+
+def test_regression_a_tuple_argument_read_by_an_in_place_check_is_not_an_array():
+    """Found (third campaign, seed 2404 on e1b7994, generate(2461592340, 'mixed')): the
+    code for the arguments refused the tuple t as "used as an array (by unshared) and as a
+    list": the run-time check of `b *= ...` reads t (b may be t[1]) beside a float, which
+    the test for lists used as arrays took for arithmetic. A check reads values as they are."""
+    args = (0.49, [-0.17, 0.37, -0.99, -0.2], {"a": 0.61, "b": -1.9}, (-0.81, 1.06), 8)
+
+    def flat(x, xs, da, db, t0, t1):  # the same function of numbers and an array
+        return tuple_read_by_a_check(x, list(xs), {"a": da, "b": db}, (t0, t1), 8)
+
+    numeric = numerical_grad(flat, (0.49, np.array(args[1]), 0.61, -1.9, -0.81, 1.06),
+                             wrt=tuple(range(6)), method="richardson")
+    for optimize in (True, False):
+        g = s2s_ad.grad(tuple_read_by_a_check, wrt=("x", "xs", "d", "t"), optimize=optimize)
+        for run in (g, g.general):
+            dx, dxs, dd, dt = run(*args)
+            got = (dx, dxs, dd["a"], dd["b"], *dt)
+            assert np.allclose(np.hstack(got), np.hstack(numeric), rtol=1e-6, atol=1e-8)
+
+
 def power_zero_of_zero(x, y):
     y, x = (math.cos(y), y)
     x -= x
