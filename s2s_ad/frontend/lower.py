@@ -406,7 +406,8 @@ class _Lowerer(ControlFlow, Arrays):
                 return Static(obj(*values, **options))  # run once, when building
         if obj in _STATIC_BUILTINS:
             return self.static_builtin(obj, args, kwargs, node)
-        if _module_root(obj) == "s2s_ad" and not hasattr(obj, "__s2s__"):
+        if (_module_root(obj) == "s2s_ad" and not hasattr(obj, "__s2s__")
+                and primitive_for(obj) is None):  # (not a function with the user's rules)
             return self.s2s_ad_call(obj, args, kwargs, node)
         if hasattr(obj, "__s2s__") or (isinstance(obj, types.FunctionType)
                                        and primitive_for(obj) is None
