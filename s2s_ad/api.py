@@ -20,6 +20,7 @@ import inspect
 import math
 import weakref
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar, cast
 
@@ -296,7 +297,7 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     if kind not in _SCALAR_ONLY:
         return None
     primal = _lifted(f, memo)
-    proven = scalar_values(primal)  # (one analysis for the three questions below)
+    proven = _proven(primal)
     if (any(is_array_op(op.prim) for op in walk(primal.body))
             or not _could_take_arrays(primal, proven)):
         return None
@@ -311,9 +312,17 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     return _guarded(f, kind, wrt, optimize, mode, dispatcher, memo, proven=proven)
 
 
+@functools.lru_cache(maxsize=8)  # (the functions one transform asks about: a few)
+def _proven(primal: Function) -> frozenset[Value]:
+    """``scalar_values(primal)``, once per function: the transforms of one function ask it
+    five to seven times (a Function hashes by identity, and the IR they ask about is never
+    changed in place)."""
+    return frozenset(scalar_values(primal))
+
+
 def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher: Dispatcher,
              memo: _Memo, ints: Generated | None = None,
-             proven: set[Value] | None = None) -> Dispatcher | None:
+             proven: AbstractSet[Value] | None = None) -> Dispatcher | None:
     """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``), or
     ints (``ints``: the shape-generic derivative, where one would be an int), the code for
     floats, starting with a check that sends other arguments to ``dispatcher`` (about 15 ns
@@ -324,7 +333,7 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher:
         return None
     read_as_container = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
     if proven is None:  # no need to check what only a number can be
-        proven = scalar_values(primal)
+        proven = _proven(primal)
     numbers = [p for p in primal.params if p not in read_as_container and p not in proven]
     if ints is not None:  # and the numbers whose ints would make a derivative one
         numbers = _float_checks(ints, primal, numbers, [
@@ -381,7 +390,7 @@ def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
         return True
     # rules with a form for numbers and one for arrays (`**`, `abs`) took the array form;
     # in forward mode, a tangent of a broadcast operand must be broadcast
-    numbers = scalar_values(generated.primal)
+    numbers = _proven(generated.primal)
     forward = generated.kind in _FORWARD
     return primal and any((get(op.prim).array_rule or (forward and get(op.prim).broadcasts))
                           and not all(a in numbers for a in op.args)
@@ -395,7 +404,7 @@ def _wrt_numbers(generated: Any) -> bool:
     """Are the ``wrt`` arguments of ``generated`` proven numbers (or containers, which the
     shape-generic code handles at run time)?"""
     primal = generated.__s2s__.primal
-    proven = scalar_values(primal)
+    proven = _proven(primal)
     indexed = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
     return all(primal.params[i] in proven or primal.params[i] in indexed
                for i in generated.__s2s__.wrt)
@@ -405,8 +414,7 @@ def _may_return_an_array(generated: Generated) -> bool:
     """Might ``grad``'s function return an array (``x * 2.0``)? Then arrays must reach the
     check that says grad needs a number, even where the derivative (``2.0``) would run."""
     primal = generated.primal
-    return generated.kind in _SCALAR_ONLY and not set(primal.body.results) <= scalar_values(
-        primal)
+    return generated.kind in _SCALAR_ONLY and not set(primal.body.results) <= _proven(primal)
 
 
 def _may_give_ints(generated: Generated, floats: Sequence[Value] = ()) -> bool:
@@ -425,11 +433,11 @@ def _may_give_ints(generated: Generated, floats: Sequence[Value] = ()) -> bool:
 _KEEPS_VALUE = frozenset({"value_and_grad", "jvp"})
 
 
-def _could_take_arrays(primal: Function, numbers: set[Value] | None = None) -> bool:
+def _could_take_arrays(primal: Function, numbers: AbstractSet[Value] | None = None) -> bool:
     """Could an array argument change what the derivative must do? Not when the function
     does no NumPy and every operand of its elementwise operators is proven a number
     (``numbers``: ``scalar_values(primal)``, where the caller has it)."""
-    numbers = scalar_values(primal) if numbers is None else numbers
+    numbers = _proven(primal) if numbers is None else numbers
     return any(is_array_op(op.prim) or ((get(op.prim).broadcasts or get(op.prim).array_rule)
                                          and not all(a in numbers for a in op.args))
                for op in walk(primal.body))
@@ -562,7 +570,7 @@ def _lifted(f: Any, memo: _Memo) -> Function:
         memo["primal"] = primal = lift(f)
         # `u += v` where something else reads the old u: checked where u is an array
         memo["shared"] = primal.updates and mark_shared_updates(
-            primal, list(primal.updates), scalar_values(primal))
+            primal, list(primal.updates), set(_proven(primal)))
     return cast(Function, memo["primal"])
 
 
