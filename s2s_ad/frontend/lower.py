@@ -616,7 +616,7 @@ def _unflatten(tree: Any, leaves: list[Value]) -> Entry:
 def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], set[str]]:
     """The names assigned anywhere in the function (Python's rule: they are local to it),
     and the names ``xs`` with ``xs.append(...)``/``xs.extend(...)`` inside a loop: one walk
-    of the tree, with the depth of loops around each node."""
+    of the tree, each node with whether a loop is around it."""
     a = fn.args
     assigned = {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs}
     growing: set[str] = set()
