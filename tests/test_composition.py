@@ -709,3 +709,35 @@ def test_other_calls_of_s2s_ad_inside_say_what_to_do():
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="s2s_ad.grad of a function or "
                        "options computed at run time"):
         s2s_ad.grad(transform_of_an_argument)(0.3, math.sin)
+
+
+def potential(a, b):
+    return math.sin(a) * b + a ** 3
+
+
+def uses_value_and_grad(x, y):
+    v, g = s2s_ad.value_and_grad(potential, wrt=("a", "b"))(x, y)
+    return v + g[0] * g[1]
+
+
+def uses_jvp(x, y):
+    _, t = s2s_ad.jvp(potential, wrt="a")(x, y, 1.0)  # called with its tangent: 3 arguments
+    return t * y
+
+
+def uses_hessian(x, y):
+    return s2s_ad.hessian(potential, wrt="a")(x, y) * x
+
+
+def uses_grad_of_grad(x, y):
+    return s2s_ad.grad(s2s_ad.grad(potential), wrt="a")(x, y) + y
+
+
+@pytest.mark.parametrize("f", [uses_value_and_grad, uses_jvp, uses_hessian, uses_grad_of_grad])
+def test_every_transform_called_inside_is_differentiated_again(f):
+    """A generated function binds its own parameters (a JVP's tangent too), not those of
+    the function it differentiates (its __wrapped__): `jvp(potential)(x, y, 1.0)` inside
+    was "too many positional arguments"."""
+    d = s2s_ad.grad(f, wrt=("x", "y"))(0.4, 1.3)
+    numeric = s2s_ad.numeric.numerical_grad(f, (0.4, 1.3), wrt=(0, 1))
+    assert np.allclose(d, numeric, rtol=1e-6, atol=1e-9)

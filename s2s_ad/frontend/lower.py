@@ -568,8 +568,9 @@ class _Lowerer(ControlFlow, Arrays):
     def bind_call(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
                   node: ast.Call) -> dict[str, Any]:
         """Parameter name -> argument entry (defaults filled in), as Python would bind them."""
-        try:
-            bound = inspect.signature(fn).bind(*args, **kwargs)
+        try:  # (a generated function's __wrapped__ is the function it differentiates)
+            signature = inspect.signature(fn, follow_wrapped=not hasattr(fn, "__s2s__"))
+            bound = signature.bind(*args, **kwargs)
         except TypeError as exc:
             raise self.error(node, f"bad call to {fn.__name__!r}: {exc}",
                              kind=DifferentiationError) from None
