@@ -315,8 +315,8 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
 @functools.lru_cache(maxsize=8)  # (the functions one transform asks about: a few)
 def _proven(primal: Function) -> frozenset[Value]:
     """``scalar_values(primal)``, once per function: the transforms of one function ask it
-    five to seven times (a Function hashes by identity, and the IR they ask about is never
-    changed in place)."""
+    five to seven times (a Function hashes by identity; the lifted IR is changed in place
+    only by ``mark_shared_updates``' checks, which prove nothing about numbers)."""
     return frozenset(scalar_values(primal))
 
 
