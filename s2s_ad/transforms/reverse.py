@@ -210,13 +210,6 @@ def _is_integer(arg: Any) -> bool:
     return isinstance(arg, (int, np.integer)) and not isinstance(arg, bool)
 
 
-def _defined_by(v: Value, ops: list[Op]) -> str | None:
-    for op in reversed(ops):
-        if v in op.outs:
-            return op.prim
-    return None
-
-
 def _maybe_number(g: Value, defs: dict[Value, Op], shaped: bool = False) -> bool:
     """Might the adjoint ``g`` be a plain number (a zero from a branch) at run time, or,
     unless its argument's shape is known (``shaped``), a 0-d array (np.where's, of
