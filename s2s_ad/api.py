@@ -30,10 +30,10 @@ from .analysis.aliasing import mark_shared_updates, shared_update
 from .analysis.kinds import (
     _STAND_INS,
     UNKNOWN,
-    inexact_values,
+    annotated,
     infer,
     is_array_op,
-    scalar_values,
+    prove,
 )
 from .analysis.kinds import arrays as arrays_in
 from .codegen.load import load
@@ -314,10 +314,10 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
 
 @functools.lru_cache(maxsize=8)  # (the functions one transform asks about: a few)
 def _proven(primal: Function) -> frozenset[Value]:
-    """``scalar_values(primal)``, once per function: the transforms of one function ask it
+    """``prove(primal).numbers``, once per function: the transforms of one function ask it
     five to seven times (a Function hashes by identity; the lifted IR is changed in place
     only by ``mark_shared_updates``' checks, which prove nothing about numbers)."""
-    return frozenset(scalar_values(primal))
+    return frozenset(prove(primal).numbers)
 
 
 def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher: Dispatcher,
@@ -327,7 +327,7 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher:
     ints (``ints``: the shape-generic derivative, where one would be an int), the code for
     floats, starting with a check that sends other arguments to ``dispatcher`` (about 15 ns
     per argument, instead of a dispatch per call). None if that code would still depend on
-    shapes. ``proven``: ``scalar_values`` of ``f``'s IR, where the caller has it."""
+    shapes. ``proven``: the numbers ``prove`` finds in ``f``'s IR, where the caller has it."""
     primal = _lifted(f, memo)
     if any(is_array_op(op.prim) for op in walk(primal.body)):
         return None
@@ -423,7 +423,8 @@ def _may_give_ints(generated: Generated, floats: Sequence[Value] = ()) -> bool:
     makes the derivative a float."""
     fn = generated.ir
     values = len(generated.primal.body.results) if generated.kind in _KEEPS_VALUE else 0
-    numeric, inexact = inexact_values(fn, floats)
+    facts = prove(fn, floats=[*floats, *annotated(fn)])
+    numeric, inexact = facts.numeric, facts.inexact
     made_by = {out: op.prim for op in walk(fn.body) for out in op.outs}
     return any(v not in inexact and (v in fn.params or v in numeric
                                      or (v in made_by and get(made_by[v]).keeps_ints))
@@ -436,7 +437,7 @@ _KEEPS_VALUE = frozenset({"value_and_grad", "jvp"})
 def _could_take_arrays(primal: Function, numbers: AbstractSet[Value] | None = None) -> bool:
     """Could an array argument change what the derivative must do? Not when the function
     does no NumPy and every operand of its elementwise operators is proven a number
-    (``numbers``: ``scalar_values(primal)``, where the caller has it)."""
+    (``numbers``: the numbers ``prove`` finds in ``primal``, where the caller has it)."""
     numbers = _proven(primal) if numbers is None else numbers
     return any(is_array_op(op.prim) or ((get(op.prim).broadcasts or get(op.prim).array_rule)
                                          and not all(a in numbers for a in op.args))
@@ -804,7 +805,7 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
     shapes = arrays_in(infer(fn, example))
     # what `+` and `*` cannot take for a list's: floats, arrays, NumPy's results (arrays or
     # NumPy scalars, also where their shapes are not known when building)
-    _, inexact = inexact_values(fn)
+    inexact = prove(fn, floats=annotated(fn)).inexact
     numpy = {op.out for op in walk(fn.body) if len(op.outs) == 1 and get(op.prim).array_op
              and not get(op.prim).container_result and get(op.prim).kind != "number"}
     for op in walk(fn.body):  # (in program order) an item or a slice of one is NumPy's too

@@ -3,13 +3,14 @@
 and checked by the verifier."""
 
 import inspect
+import math
 
 import numpy as np
 import pytest
 
 import s2s_ad
 from s2s_ad.analysis.kinds import UNKNOWN as NOT_GIVEN
-from s2s_ad.analysis.kinds import infer
+from s2s_ad.analysis.kinds import analyze, infer, prove
 from s2s_ad.frontend.lower import lift
 from s2s_ad.ir.avals import NUMBER, UNKNOWN, Array, Number, aval_of, shape_of, with_shape
 from s2s_ad.ir.builder import Emitter
@@ -69,6 +70,56 @@ def test_without_arguments_only_proven_numbers_are_known():
     avals = infer(fn)
     assert avals[y] == NUMBER  # float(y): a number, dtype not known
     assert x not in avals  # x * y may be an array times a number
+
+
+def mixed(x, xs, n):
+    s = math.sin(x)
+    y = x * 2
+    acc = 0.0
+    for i in range(n):
+        acc = acc + y * i
+    k = len(xs)
+    grown = xs * k
+    return s + acc, grown
+
+
+def named(fn, hint):
+    return next(op.out for op in walk(fn.body) if op.out.hint == hint)
+
+
+def test_one_fixpoint_proves_numbers_numeric_and_inexact_values():
+    fn = lift(mixed)
+    x, xs, n = fn.params
+    facts = prove(fn)
+    acc, y, k, grown = (named(fn, h) for h in ("acc", "y", "k", "grown"))
+    index = next(op.index for op in walk(fn.body) if op.prim == "for_range")
+    # forward (sin, len, the loop's sum) and backward (sin's operand, range's bound)
+    assert {x, y, n, k, acc, index} <= facts.numbers <= facts.numeric
+    assert xs not in facts.numeric  # a list, or an array: not known
+    assert grown not in facts.numeric  # xs * k repeats a list: an int k is not inexact
+    assert acc in facts.inexact and y not in facts.inexact  # (x may be an int)
+    assert k not in facts.inexact and index not in facts.inexact
+    assert {k, index} <= facts.basic and acc in facts.basic  # numbers index as basic
+    # an example adds what the arguments show: a float x makes y inexact too
+    facts = analyze(fn, [1.5, [1.0, 2.0], 3])
+    assert facts.avals[y] == facts.avals[acc] == Number(F64) and y in facts.numbers
+    assert facts.avals[x] == Number(F64) and facts.avals[n] == Number(np.dtype(int))
+
+
+def grows_into_an_array(x, n):
+    a = math.cos(x)
+    for _ in range(n):
+        a = np.ones(2) * a
+    return np.sum(a)
+
+
+def test_a_loop_drops_a_carried_fact_a_step_breaks():
+    fn = lift(grows_into_an_array)
+    loop = next(op for op in walk(fn.body) if op.prim == "for_range")
+    facts = prove(fn)
+    assert loop.inits[0] in facts.numbers  # cos(x), then an array after one step
+    assert loop.outs[0] not in facts.numbers and loop.carried()[0] not in facts.numbers
+    assert loop.outs[0] in facts.inexact  # but numeric and inexact in every step
 
 
 def test_a_specialized_build_carries_avals_on_its_values():

@@ -1,24 +1,36 @@
-"""Which values are numbers rather than arrays, known when the derivative is built.
+"""What is known of a function's values when its derivative is built: one fixpoint.
 
 A rule for ``x * y`` must sum its cotangent back to each operand's shape when the
 operands broadcast; when both are known to be numbers it need not. Knowing that keeps
-scalar code free of run-time shape checks. A value is a number when
+scalar code free of run-time shape checks. ``prove`` finds, in one fixpoint over the
+function, three sets of values (``Facts``):
 
-- it is a numeric constant, the result of ``math.*``, ``float()``, ``len()``..., or an
-  elementwise operation on numbers (forward); or
-- the program cannot run unless it is one: it is passed to ``math.*`` or ``float()``, or it
-  decides an ``if``/``while`` (backward). Only uses in the region that defines the value
-  count -- a use inside a branch may never run -- and an elementwise result that must be a
-  number makes its operands numbers. (An array of one element counts as a number.)
+- **numbers**: a numeric constant, the result of ``math.*``, ``float()``, ``len()``..., or
+  of an elementwise operation on numbers (forward); or a value the program cannot run
+  unless it is one: passed to ``math.*`` or ``float()``, or deciding an ``if``/``while``
+  (backward). Only uses in the region that defines the value count -- a use inside a
+  branch may never run -- and an elementwise result that must be a number makes its
+  operands numbers. (An array of one element counts as a number.)
+- **numeric**: numbers or arrays, never a list, tuple or dict, whatever the arguments are:
+  results of NumPy and ``math``, ``x * 0.5``, ``a[i]`` of an array... Reverse mode asks,
+  for a value read both whole and item by item: its two adjoints add up as arrays do,
+  where a list's would concatenate.
+- **inexact**: numeric values that are never ints (floats, arrays): ``xs * v`` cannot
+  repeat a list, and a derivative that is one needs no ``float()``.
 
-``assume`` adds facts from outside: arguments known to be numbers at a call; parameters
-annotated ``float`` or ``int`` are numbers too.
+and, from the numbers, the **basic** indices (``x[i] += g`` is right for them). A loop's
+carried value has a fact if it starts with it and every step keeps it (optimistically,
+dropping what a step breaks). ``analyze`` adds what arguments like an example give: it
+runs the body on stand-ins for shapes and dtypes (``Facts.avals``), and proves the rest
+from there. Facts from outside (``numbers=``...) are arguments known to be numbers at a
+call; parameters annotated ``float`` or ``int`` are numbers too.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,16 +41,6 @@ from ..primitives import get
 from ..primitives.structures import FRESH_ADJOINTS
 
 _NUMBER_TYPES = (bool, int, float)
-
-
-def scalar_values(fn: Function, assume: Iterable[Value] = ()) -> set[Value]:
-    """The values of ``fn`` that are known to be numbers (see the module docstring)."""
-    known = set(assume) | {p for p in fn.params if p.hint in fn.numbers}
-    while True:
-        before = len(known)
-        _visit(fn.body, known)
-        if len(known) == before:
-            return known
 
 
 def elementwise(op: Op) -> bool:
@@ -81,127 +83,132 @@ def number_result(op: Op, known: set[Value]) -> bool:
     return elementwise(op) and all(a in known for a in op.args)
 
 
-def _visit(region: Region, known: set[Value]) -> None:
+@dataclass(slots=True)
+class Facts:
+    """What one fixpoint proves of a function's values (see the module docstring): sets of
+    values, and the avals of the call the facts are for."""
+
+    numbers: set[Value]
+    numeric: set[Value]  # numbers or arrays: never a list, tuple or dict
+    inexact: set[Value]  # numeric and never an int (a float, an array): `xs * v` cannot
+    #                      repeat a list
+    basic: set[Value] = field(default_factory=set)  # index without repeating an entry
+    avals: dict[Value, Aval] = field(default_factory=dict)
+
+    def sets(self) -> tuple[set[Value], set[Value], set[Value]]:
+        return self.numbers, self.numeric, self.inexact
+
+    def copy(self) -> Facts:
+        return Facts(set(self.numbers), set(self.numeric), set(self.inexact))
+
+    def add_number(self, v: Value) -> None:
+        self.numbers.add(v)
+        self.numeric.add(v)
+
+    def size(self) -> int:
+        return len(self.numbers) + len(self.numeric) + len(self.inexact)
+
+
+def prove(fn: Function, numbers: Iterable[Value] = (), numeric: Iterable[Value] = (),
+          floats: Iterable[Value] = ()) -> Facts:
+    """The facts about ``fn``'s values that hold for every call, given ``numbers`` (values
+    known to be numbers), ``numeric`` (numbers or arrays) and ``floats`` (never ints):
+    one fixpoint over the three sets, forward from what makes a value and backward from
+    what its uses need (numbers only). Parameters annotated ``float`` or ``int`` are
+    numbers."""
+    facts = Facts(set(numbers) | set(annotated(fn)), set(), set(floats))
+    facts.numeric = facts.numbers | set(numeric)
+    # tuples and lists of numbers or arrays (np.split's pieces): what their items are
+    items = {op.out: get(op.prim).container_result for op in walk(fn.body)
+             if len(op.outs) == 1 and get(op.prim).container_result}
+    while True:
+        before = facts.size()
+        _visit(fn.body, facts, items)
+        if facts.size() == before:
+            break
+    facts.basic = _basic_indices(fn, facts.numbers)
+    return facts
+
+
+def annotated(fn: Function) -> list[Value]:
+    """The parameters annotated ``float`` or ``int``: numbers (and trusted as floats where
+    the derivative's type is decided: ``x: float``)."""
+    return [p for p in fn.params if p.hint in fn.numbers]
+
+
+def _visit(region: Region, facts: Facts, items: dict[Value, str]) -> None:
+    numbers, numeric, inexact = facts.sets()
     local = set(region.params)
     for op in region.ops:
         local.update(op.outs)
         if op.prim == "if":
             for branch in op.regions:
-                _visit(branch, known)
+                _visit(branch, facts, items)
             for k, out in enumerate(op.outs):
-                if all(branch.results[k] in known for branch in op.regions):
-                    known.add(out)
+                results = [branch.results[k] for branch in op.regions]
+                for known in facts.sets():
+                    if all(r in known for r in results):
+                        known.add(out)
         elif op.prim in LOOPS:
-            _visit_loop(op, known, _visit)
-        elif len(op.outs) == 1 and number_result(op, known):
-            known.add(op.out)
+            _visit_loop(op, facts, items)
+        elif len(op.outs) == 1:  # (asking only what is not known yet)
+            out = op.out
+            if out not in numbers and number_result(op, numbers):
+                facts.add_number(out)
+            if out not in numeric and _is_numeric(op, numeric, inexact, items):
+                numeric.add(out)
+            if out not in inexact and out in numeric and _is_inexact(op, inexact, items):
+                inexact.add(out)
     # backward: what the program's own uses prove, for values defined in this region
     for op in reversed(region.ops):
-        if get(op.prim).number_operands or op.prim == "if":
+        prim = get(op.prim)
+        if prim.number_operands or op.prim == "if":
             operands = op.args if op.prim != "if" else op.args[:1]
         elif op.prim == "select":
-            operands = op.args[:1] + (op.args[1:] if op.out in known else ())
+            operands = op.args[:1] + (op.args[1:] if op.out in numbers else ())
         elif op.prim == "for_range":
             operands = op.bounds
-        elif elementwise(op) and op.outs and all(o in known for o in op.outs):
+        elif op.prim == "while":  # its condition decides: a number
+            cond = op.regions[0]
+            if cond.results and cond.results[0] in _defined_in(cond):
+                facts.add_number(cond.results[0])
+            continue
+        elif (prim.broadcasts or prim.kind == "elementwise") and op.outs and all(
+                o in numbers for o in op.outs):
             operands = op.args
         else:
             continue
-        known.update(a for a in operands if a in local)
-    for op in region.ops:
-        if op.prim == "while":  # its condition decides: a number
-            cond = op.regions[0]
-            if cond.results and cond.results[0] in _defined_in(cond):
-                known.add(cond.results[0])
+        for a in operands:
+            if a in local and a not in numbers:
+                facts.add_number(a)
 
 
-def _visit_loop(op: Op, known: set[Value], visit: Any, index: bool = True) -> None:
-    """``visit`` a loop's regions (with the ``visit`` of the analysis at hand); ``index``:
-    a ``for_range`` index is one of the ``known``."""
+def _visit_loop(op: Op, facts: Facts, items: dict[Value, str]) -> None:
+    """A loop's regions: optimistically, a carried value is a number (numeric, inexact) if
+    it starts as one and every step keeps it one; the slots where a step does not are
+    dropped, until nothing changes. (A ``for_range`` index is a number, never inexact.)"""
     body, n, inits, carried = op.body, len(op.outs), op.inits, op.carried()
-    if op.prim == "for_range" and index:
-        known.add(op.index)
-    # optimistic: a carried value is a number if it starts as one and every step keeps it
-    # one; drop the slots where a step does not, until nothing changes
-    candidates = {k for k in range(n) if inits[k] in known}
+    if op.prim == "for_range":
+        facts.add_number(op.index)
+    candidates = [{k for k in range(n) if inits[k] in known} for known in facts.sets()]
     while True:
-        trial = set(known)
-        for k in candidates:
-            trial.add(carried[k])
-            for region in op.regions[:-1]:
-                trial.add(op.carried(region)[k])
+        trial = facts.copy()
+        for known, slots in zip(trial.sets(), candidates):
+            for k in slots:
+                known.add(carried[k])
+                for region in op.regions[:-1]:
+                    known.add(op.carried(region)[k])
+        trial.numeric |= trial.numbers
         for region in op.regions:
-            visit(region, trial)
-        kept = {k for k in candidates if body.results[k] in trial}
+            _visit(region, trial, items)
+        kept = [{k for k in slots if body.results[k] in known}
+                for known, slots in zip(trial.sets(), candidates)]
         if kept == candidates:
             break
         candidates = kept
-    known |= trial
-    for k in candidates:
-        known.add(op.outs[k])
-
-
-# --- numbers or arrays, never lists, tuples or dicts ------------------------------------------
-def numeric_values(fn: Function, known: Iterable[Value] = ()) -> set[Value]:
-    """The values of ``fn`` that are numbers or arrays, never a list, tuple or dict, whatever
-    the arguments are: results of NumPy and ``math`` functions, ``x * 0.5``, ``a[i]`` of an
-    array, ``-x``...; ``known`` holds values known to be numbers or arrays (parameters).
-
-    Reverse mode asks, for a value read both whole and item by item: its two adjoints add
-    up as arrays do, where a list's would concatenate."""
-    return _numeric_and_inexact(fn, known)[0]
-
-
-def inexact_values(fn: Function, floats: Iterable[Value] = ()) -> tuple[set[Value], set[Value]]:
-    """``(numeric, inexact)``: the values that are numbers or arrays (``numeric_values``),
-    and those of them that are never ints, whatever the arguments are (floats, arrays).
-    Parameters annotated ``float``, and ``floats``, count as floats."""
-    floats = {*floats, *(p for p in fn.params if p.hint in fn.numbers)}
-    numeric, inexact = _numeric_and_inexact(fn, scalar_values(fn), floats)
-    return numeric, inexact
-
-
-def _numeric_and_inexact(fn: Function, known: Iterable[Value], floats: Iterable[Value] = ()
-                         ) -> tuple[set[Value], set[Value]]:
-    numeric = set(known) | {p for p in fn.params if p.hint in fn.numbers}
-    inexact = set(floats)  # and not an int either: `xs * n` repeats a list
-    # tuples and lists of numbers or arrays (np.split's pieces): what their items are
-    items: dict[Value, str] = {}
-    loops = False
-    for op in walk(fn.body):
-        loops = loops or op.prim in LOOPS
-        if len(op.outs) == 1 and get(op.prim).container_result:
-            items[op.out] = get(op.prim).container_result
-    while True:
-        before = len(numeric), len(inexact)
-        _visit_numeric(fn.body, numeric, inexact, items)
-        # (without loops, what an op's result is follows from earlier values only: one
-        # pass in program order is the fixed point)
-        if not loops or (len(numeric), len(inexact)) == before:
-            return numeric, inexact
-
-
-def _visit_numeric(region: Region, numeric: set[Value], inexact: set[Value],
-                   items: dict[Value, str]) -> None:
-    for op in region.ops:
-        if op.prim == "if":
-            for branch in op.regions:
-                _visit_numeric(branch, numeric, inexact, items)
-            for k, out in enumerate(op.outs):
-                results = [branch.results[k] for branch in op.regions]
-                if all(r in numeric for r in results):
-                    numeric.add(out)
-                if all(r in inexact for r in results):
-                    inexact.add(out)
-        elif op.prim in LOOPS:
-            _visit_loop(op, numeric,
-                        lambda r, known: _visit_numeric(r, known, inexact, items))
-            _visit_loop(op, inexact,
-                        lambda r, known: _visit_numeric(r, numeric, known, items), index=False)
-        elif len(op.outs) == 1 and _is_numeric(op, numeric, inexact, items):
-            numeric.add(op.out)
-            if _is_inexact(op, inexact, items):
-                inexact.add(op.out)
+    for known, found, slots in zip(facts.sets(), trial.sets(), candidates):
+        known |= found
+        known.update(op.outs[k] for k in slots)
 
 
 def _is_numeric(op: Op, numeric: set[Value], inexact: set[Value],
@@ -251,12 +258,10 @@ def _defined_in(region: Region) -> set[Value]:
 
 
 def _is_numpy_scalar(value: object) -> bool:
-    import numpy as np
-
     return isinstance(value, np.generic) and value.dtype.kind in "biuf"
 
 
-def basic_indices(fn: Function, numbers: set[Value]) -> set[Value]:
+def _basic_indices(fn: Function, numbers: set[Value]) -> set[Value]:
     """Values that index without repeating an entry: numbers, slices, ``None``, ``...``, and
     tuples of them (``x[i] += g`` is right for them; an integer array needs ``np.add.at``)."""
     basic = set(numbers)
@@ -283,18 +288,20 @@ def is_array_op(prim: str) -> bool:
     return get(prim).array_op
 
 
-
-def infer(fn: Function, example: Sequence[Any] | None = None) -> dict[Value, Aval]:
-    """The avals of ``fn``'s values that are known for arguments like ``example``: numbers
-    (with their dtypes where the example shows them), and arrays' shapes and dtypes.
+def analyze(fn: Function, example: Sequence[Any] | None = None,
+            floats: Iterable[Value] = ()) -> Facts:
+    """``prove``'s facts about ``fn``'s values, for arguments like ``example`` (and
+    ``floats``, values known to be floats), with the avals of the values known to be numbers
+    or arrays for such arguments: numbers (with their dtypes where the example shows them),
+    and arrays' shapes and dtypes.
 
     ``example`` holds, per parameter, a value like the arguments of the calls the derivative
     is for (same types, shapes and dtypes), or ``UNKNOWN``. The body runs once on them --
     each branch, and each loop body once -- and a value's shape is known when it cannot
     depend on the numbers in the arguments: not behind a boolean mask, and the same after
-    one more loop step. Without ``example`` only the facts of ``scalar_values`` are known.
-    The result is a map: ``fn`` may be shared by builds for other arguments (``assign``
-    writes it on a transform's own copy).
+    one more loop step. Without ``example`` only what ``prove`` proves is known. The avals
+    are a map: ``fn`` may be shared by builds for other arguments (``assign`` writes it on a
+    transform's own copy).
     """
     avals: dict[Value, Aval] = {}
     if example is not None:
@@ -308,9 +315,18 @@ def infer(fn: Function, example: Sequence[Any] | None = None) -> dict[Value, Ava
         for v, x in env.items():
             if isinstance(x, (*_NUMBER_TYPES, np.generic, np.ndarray)):
                 avals[v] = aval_of(x)
-    for v in scalar_values(fn, [v for v, a in avals.items() if isinstance(a, Number)]):
+    facts = prove(fn, numbers=[v for v, a in avals.items() if isinstance(a, Number)],
+                  numeric=[v for v, a in avals.items() if isinstance(a, Array)], floats=floats)
+    for v in facts.numbers:
         avals.setdefault(v, NUMBER)
-    return avals
+    facts.avals = avals
+    return facts
+
+
+def infer(fn: Function, example: Sequence[Any] | None = None) -> dict[Value, Aval]:
+    """The avals of ``analyze``: what is known of ``fn``'s values for arguments like
+    ``example``."""
+    return analyze(fn, example).avals
 
 
 def assign(avals: dict[Value, Aval]) -> None:

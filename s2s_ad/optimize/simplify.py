@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from ..analysis.kinds import scalar_values
+from ..analysis.kinds import prove
 from ..ir.core import Function, Op, Value, const_value
 from .rewrite import ancestors, rewrite, use_counts
 
@@ -42,7 +42,7 @@ class _Facts:
         if self.loose:
             return v
         if self.numbers is None:
-            self.numbers = scalar_values(self.fn)
+            self.numbers = prove(self.fn).numbers
         return v if v in self.numbers else None
 
     def is_const(self, v: Value, number: float) -> bool:

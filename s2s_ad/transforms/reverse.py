@@ -19,18 +19,9 @@ import numpy as np
 
 from ..analysis.activity import MUTATIONS, active_values
 from ..analysis.aliasing import drop_checks
-from ..analysis.kinds import (
-    arrays,
-    assign,
-    basic_indices,
-    infer,
-    known,
-    numeric_values,
-    track_numbers,
-)
+from ..analysis.kinds import analyze, arrays, assign, known, track_numbers
 from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir import verify
-from ..ir.avals import Number
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import LOOPS, Function, Op, Region, Value, walk
@@ -101,13 +92,12 @@ def _specialized_copy(fn: Function, example: Sequence[Any] | None) -> tuple[Func
                      numbers=fn.numbers)
     e = Emitter(Region(list(params), forward))
     e.note_constants(clone.body)
-    avals = infer(clone, example)
+    facts = analyze(clone, example)
+    avals = facts.avals
     assign(avals)
     if example is not None:
         drop_checks(clone.body, known(avals))
-    numbers = {v for v, a in avals.items() if isinstance(a, Number)}
-    e.basic = basic_indices(clone, numbers)
-    e.numeric = numeric_values(clone, known(avals))
+    e.basic, e.numeric = facts.basic, facts.numeric
     if arrays(avals):  # arrays: follow their shapes through the rules
         track(e)
     else:

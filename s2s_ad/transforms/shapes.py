@@ -33,14 +33,14 @@ def track(e: Emitter) -> None:
     e.deferred = {}
 
 
-def shape_of(e: Emitter, v: Value) -> Shape | None:
+def shape_of(v: Value) -> Shape | None:
     return avals.shape_of(v.aval)
 
 
 def sum_to(e: Emitter, g: Value, x: Value) -> Value:
     """``g`` summed (or broadcast) to ``x``'s shape; a run-time ``unbroadcast`` when either
     shape is unknown."""
-    sg, sx = shape_of(e, g), shape_of(e, x)
+    sg, sx = shape_of(g), shape_of(x)
     if sg is None or sx is None:
         return e.unbroadcast(g, x)
     if sg == sx:
@@ -67,14 +67,14 @@ def sum_to(e: Emitter, g: Value, x: Value) -> Value:
         return e.emit("np.sum", g)[0]
     out = e.emit(".sum", g, axis=axes[0] if len(axes) == 1 else axes,
                  **({"keepdims": True} if keep else {}))[0]
-    if shape_of(e, out) != sx:
+    if shape_of(out) != sx:
         out = e.emit("np.reshape", out, e.const(sx))[0]
     return out
 
 
 def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
           hint: str) -> Value | None:
-    shapes = [shape_of(e, a) for a in args]
+    shapes = [shape_of(a) for a in args]
     if prim == "np.broadcast_to":
         target = e.constants.get(args[1])
         if target is None or shapes[0] is None:
@@ -89,7 +89,7 @@ def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
         full = np.broadcast_shapes(*shapes)
         if any(a in e.deferred for a in args):
             bases = tuple(e.deferred[a][0] if a in e.deferred else a for a in args)
-            inner = np.broadcast_shapes(*(shape_of(e, b) for b in bases))
+            inner = np.broadcast_shapes(*(shape_of(b) for b in bases))
             out = e.append(prim, bases, attrs, hint)
             _record(e, out, inner)
             if inner == full:
