@@ -34,7 +34,7 @@ from typing import Any
 
 from . import __version__
 from .api import grad as reverse_grad
-from .api import hessian, jvp, resolve_wrt, value_and_grad
+from .api import hessian, jvp, value_and_grad
 from .errors import DifferentiationError
 from .export import ExportError, module_source
 from .frontend.lower import lift
@@ -43,6 +43,7 @@ from .highlight import DOT, IR, PYTHON, highlight
 from .ir.core import Function
 from .ir.printer import format_function
 from .target import Target, TargetError, load_target, parse_point, parse_wrt
+from .transforms.compose import resolve_wrt
 
 PROG = "s2s-ad"
 

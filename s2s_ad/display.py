@@ -2,9 +2,9 @@
 (``_repr_html_``, ``_repr_markdown_``, which IPython's display formatter calls) and in a
 terminal (:func:`show`), with its IR and op counts.
 
-A dispatcher (``api._specializing``: code that specializes itself to its arguments' shapes)
+A dispatcher (``staging._specializing``: code that specializes itself to its arguments' shapes)
 shows its shape-generic source and the specializations built so far; the code for floats
-that ``api._guarded`` puts in front of one shows its own source, then those.
+that ``staging._guarded`` puts in front of one shows its own source, then those.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _panels(g: Any) -> list[tuple[str, Any]]:
 
 
 def _describe(part: Any) -> str:
-    """One argument's part of a specialization key (``api._signature``): ``float64[4,3]``
+    """One argument's part of a specialization key (``staging._signature``): ``float64[4,3]``
     for an array, ``float``, ``list of float``."""
     if isinstance(part, type):
         return part.__name__

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -286,6 +287,15 @@ UNKNOWN = object()  # an argument whose kind is not given
 def is_array_op(prim: str) -> bool:
     """Does ``prim`` work on arrays (NumPy, ``@``, ``.T``, a method of an array)?"""
     return get(prim).array_op
+
+
+def could_take_arrays(fn: Function, numbers: AbstractSet[Value]) -> bool:
+    """Could an array argument change what ``fn``'s derivative must do? Not when ``fn`` does
+    no NumPy and every operand of its elementwise operators is one of ``numbers`` (the
+    numbers ``prove`` finds in it)."""
+    return any(is_array_op(op.prim) or ((get(op.prim).broadcasts or get(op.prim).array_rule)
+                                         and not all(a in numbers for a in op.args))
+               for op in walk(fn.body))
 
 
 def analyze(fn: Function, example: Sequence[Any] | None = None,

@@ -1,0 +1,515 @@
+"""Which generated function a transform returns, and the builds behind it: staging.
+
+A transform runs once per (function, wrt, options) and is cached (``transform``). What it
+returns depends on what the arguments can be (``analysis/kinds.py``):
+
+- the code proves they are numbers: the generated function itself, no wrapper;
+- plain arithmetic that arrays could also go through: the code for numbers, whose first
+  line sends other arguments to the general version (``_guarded``);
+- NumPy code: a function that generates, once per argument types, shapes and dtypes, the
+  code specialized to them, and calls it (``_specializing``).
+
+Each build (``_build``) lifts the function once (``_lifted``, shared by the builds of one
+function), derives (``transforms/compose.py``), optimizes, and compiles.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import weakref
+from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, cast
+
+import numpy as np
+
+from .analysis.aliasing import mark_shared_updates, shared_update
+from .analysis.kinds import (
+    _STAND_INS,
+    UNKNOWN,
+    annotated,
+    could_take_arrays,
+    infer,
+    is_array_op,
+    prove,
+)
+from .analysis.kinds import arrays as arrays_in
+from .codegen.load import load
+from .codegen.to_ast import Guard
+from .codegen.updates import settle_updates
+from .display import attach
+from .errors import DifferentiationError
+from .frontend.lower import lift
+from .generated import Deferred, name_as_call
+from .ir.avals import Number
+from .ir.core import Function, Value, tree_leaves, walk
+from .optimize import OpCounts, count_ops
+from .optimize import optimize as run_optimizer
+from .primitives import get
+from .transforms.compose import SCALAR_ONLY, Wrt, derive, resolve_wrt
+from .transforms.finish import float_gradients, no_aliases
+
+_Key = tuple[str, Wrt, bool, str]  # kind, wrt, optimize, mode
+# what one build keeps for the next of the same function: "primal" (its IR), "shared" (its
+# updates of shared values), ("optimized", n) (its IR optimized, n results kept exact)
+_Memo = dict[str | tuple[str, int], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Op counts of a generated function, before and after optimization."""
+
+    function: OpCounts
+    unoptimized: OpCounts
+    optimized: OpCounts
+
+    def __str__(self) -> str:
+        return (f"function:    {self.function}\n"
+                f"unoptimized: {self.unoptimized}\n"
+                f"optimized:   {self.optimized}")
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    """What s2s_ad keeps about a generated function (``g.__s2s__``)."""
+
+    ir: Function  # what the function computes (optimized unless optimize=False)
+    unoptimized: Function
+    primal: Function  # the IR of the function that was differentiated
+    wrt: tuple[int, ...]
+    kind: str = "grad"  # which transform
+
+
+class GeneratedFunction(Protocol):
+    """What the transforms return: a generated function (or a dispatcher to the code
+    specialized to its arguments), with its source, IR and op counts."""
+
+    __s2s__: Generated
+    __wrapped__: Callable[..., Any]  # the function it differentiates
+    source: str
+    ir: Function
+    stats: Stats
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+class Dispatcher(GeneratedFunction, Protocol):
+    """A generated function that calls the code specialized to its arguments' kinds,
+    shapes and dtypes (see ``_specializing``)."""
+
+    specialize: Callable[..., GeneratedFunction]
+    specializations: dict[tuple[Any, ...], GeneratedFunction]
+    general: GeneratedFunction  # the shape-generic code
+    signature_of: Callable[[Any], None]  # learns its parameters from the code for floats
+
+_CACHE: weakref.WeakKeyDictionary[Any, dict[_Key, weakref.ref[GeneratedFunction]]] = (
+    weakref.WeakKeyDictionary())
+
+def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
+               mode: str = "") -> GeneratedFunction:
+    if isinstance(wrt, list):  # `wrt=["x", "y"]` means the tuple (and keys the cache)
+        wrt = tuple(wrt)
+    key = (kind, wrt, optimize, mode)
+    try:
+        per_function = _CACHE.setdefault(f, {})
+    except TypeError:  # not weak-referenceable (a builtin): lift() explains
+        per_function = {}
+    ref = per_function.get(key)
+    cached = None if ref is None else ref()
+    if cached is not None:
+        return cached
+    memo: _Memo = {}
+    try:
+        floats = _floats_first(f, kind, wrt, optimize, mode, memo)
+        if floats is not None:
+            name_as_call(floats, f, kind, wrt, optimize, mode)
+            per_function[key] = weakref.ref(floats)
+            return floats
+        generated = _build(f, kind, wrt, optimize, mode, memo=memo)
+    except DifferentiationError as err:
+        raise err.with_traceback(None) from None  # users never see our frames
+    # (on the optimized IR too: dead code may have held the only proof that x is a number)
+    primals = [v for v in memo.values() if isinstance(v, Function)]
+    arrays = any(could_take_arrays(p, _proven(p)) for p in primals) and (
+        _shape_dependent(generated.__s2s__) or _may_return_an_array(generated.__s2s__))
+    # a Jacobian's shape-generic code seeds each wrt argument with 1.0: right for numbers
+    arrays = arrays or (kind in ("jacobian", "hessian") and not _wrt_numbers(generated))
+    ints = _may_give_ints(generated.__s2s__)
+    if arrays or ints:
+        dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
+        generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo,
+                             generated.__s2s__ if ints else None) or dispatcher
+    name_as_call(generated, f, kind, wrt, optimize, mode)  # how pickle saves it (generated.py)
+    # weakly: a generated function refers to f (__wrapped__), and a strong value would
+    # keep f, its key, alive forever
+    per_function[key] = weakref.ref(generated)
+    return generated
+
+
+def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
+                  memo: _Memo) -> Dispatcher | None:
+    """The code for floats with its check inline, built without the shape-generic code
+    (built on first use: ``g.general``, display, export), where what ``_transform`` would
+    decide from the generic code is known from ``f`` alone: a gradient of a function of
+    numbers that may take arrays (``x * y``: no operand proven a number), that does no NumPy
+    and whose value is not proven a number (so an array argument must reach the check that
+    says grad needs a number). One build instead of two, the common case of scalar code.
+    None where that does not hold, or the code for floats would depend on shapes."""
+    if kind not in SCALAR_ONLY:
+        return None
+    primal = _lifted(f, memo)
+    proven = _proven(primal)
+    if (any(is_array_op(op.prim) for op in walk(primal.body))
+            or not could_take_arrays(primal, proven)):
+        return None
+    if set(primal.body.results) <= proven:
+        return None
+    read_as_container = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
+    if any(p in proven and p not in read_as_container and p.hint not in primal.numbers
+           for p in primal.params):
+        return None  # whether ints need their own code depends on the generic derivative
+    generic = Deferred(lambda: _build(f, kind, wrt, optimize, mode, memo=memo))
+    dispatcher = _specializing(f, kind, wrt, optimize, mode, generic, memo, hidden=True)
+    return _guarded(f, kind, wrt, optimize, mode, dispatcher, memo, proven=proven)
+
+
+@functools.lru_cache(maxsize=8)  # (the functions one transform asks about: a few)
+def _proven(primal: Function) -> frozenset[Value]:
+    """``prove(primal).numbers``, once per function: the transforms of one function ask it
+    five to seven times (a Function hashes by identity; the lifted IR is changed in place
+    only by ``mark_shared_updates``' checks, which prove nothing about numbers)."""
+    return frozenset(prove(primal).numbers)
+
+
+def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher: Dispatcher,
+             memo: _Memo, ints: Generated | None = None,
+             proven: AbstractSet[Value] | None = None) -> Dispatcher | None:
+    """For a function of numbers that could also take arrays (``(a + b) * (b + 1)``), or
+    ints (``ints``: the shape-generic derivative, where one would be an int), the code for
+    floats, starting with a check that sends other arguments to ``dispatcher`` (about 15 ns
+    per argument, instead of a dispatch per call). None if that code would still depend on
+    shapes. ``proven``: the numbers ``prove`` finds in ``f``'s IR, where the caller has it."""
+    primal = _lifted(f, memo)
+    if any(is_array_op(op.prim) for op in walk(primal.body)):
+        return None
+    read_as_container = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
+    if proven is None:  # no need to check what only a number can be
+        proven = _proven(primal)
+    numbers = [p for p in primal.params if p not in read_as_container and p not in proven]
+    if ints is not None:  # and the numbers whose ints would make a derivative one
+        numbers = _float_checks(ints, primal, numbers, [
+            p for p in primal.params if p not in read_as_container and p in proven
+            and p.hint not in primal.numbers])  # `x: float`: trusted
+    if not numbers:
+        return None
+    checked = set(numbers)
+    example = [1.0 if p in checked or p in proven else UNKNOWN for p in primal.params]
+    guard = Guard(tuple(p.hint for p in numbers), dispatcher,
+                  f"{primal.name.strip('<>')}_{kind}_any")
+    try:
+        fn = _build(f, kind, wrt, optimize, mode, example, guard, memo)
+    except DifferentiationError:
+        return None
+    if _shape_dependent(fn.__s2s__, primal=False):
+        return None
+    dispatcher.signature_of(fn)
+    guarded = cast(Dispatcher, fn)  # (given the dispatcher's attributes here)
+    guarded.specialize = dispatcher.specialize
+    guarded.specializations = dispatcher.specializations
+    guarded.general = dispatcher.general
+    return guarded
+
+
+_FEWEST_OF = 8  # candidates _float_checks tries to leave out, one analysis each
+
+
+def _float_checks(generated: Generated, primal: Function, checked: list[Value],
+                  candidates: list[Value]) -> list[Value]:
+    """``checked`` and the fewest of ``candidates`` that, known to be floats, leave no
+    derivative an int (all of them where that is not enough): ``n`` of ``range(n)`` need not
+    be a float, ``x`` in ``d(-x * y)/dy`` must."""
+    position = {p: k for k, p in enumerate(primal.params)}
+
+    def ints(chosen: list[Value]) -> bool:
+        return _may_give_ints(generated, [generated.ir.params[position[p]] for p in chosen])
+
+    chosen = checked + candidates
+    if len(candidates) > _FEWEST_OF or ints(chosen):  # (one analysis per candidate: linear
+        return chosen  # time needs a bound; past it every number is checked, as before)
+    for c in candidates:
+        trial = [p for p in chosen if p is not c]
+        if not ints(trial):
+            chosen = trial
+    kept = set(chosen)
+    return [p for p in primal.params if p in kept]
+
+
+def _shape_dependent(generated: Generated, primal: bool = True) -> bool:
+    """Would knowing the arguments' shapes change the generated code?"""
+    fns = (generated.primal, generated.ir) if primal else (generated.ir,)
+    if any(is_array_op(op.prim) for fn in fns for op in walk(fn.body)):
+        return True
+    # rules with a form for numbers and one for arrays (`**`, `abs`) took the array form;
+    # in forward mode, a tangent of a broadcast operand must be broadcast
+    numbers = _proven(generated.primal)
+    forward = generated.kind in _FORWARD
+    return primal and any((get(op.prim).array_rule or (forward and get(op.prim).broadcasts))
+                          and not all(a in numbers for a in op.args)
+                          for op in walk(generated.primal.body))
+
+
+_FORWARD = frozenset({"jvp", "jacobian", "hessian", "hvp"})
+
+
+def _wrt_numbers(generated: Any) -> bool:
+    """Are the ``wrt`` arguments of ``generated`` proven numbers (or containers, which the
+    shape-generic code handles at run time)?"""
+    primal = generated.__s2s__.primal
+    proven = _proven(primal)
+    indexed = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
+    return all(primal.params[i] in proven or primal.params[i] in indexed
+               for i in generated.__s2s__.wrt)
+
+
+def _may_return_an_array(generated: Generated) -> bool:
+    """Might ``grad``'s function return an array (``x * 2.0``)? Then arrays must reach the
+    check that says grad needs a number, even where the derivative (``2.0``) would run."""
+    primal = generated.primal
+    return generated.kind in SCALAR_ONLY and not set(primal.body.results) <= _proven(primal)
+
+
+def _may_give_ints(generated: Generated, floats: Sequence[Value] = ()) -> bool:
+    """Might a derivative be an int for int arguments (``x + x`` for ``x * x``), the
+    parameters ``floats`` of its IR aside? Then ints go to code specialized to them, which
+    makes the derivative a float."""
+    fn = generated.ir
+    values = len(generated.primal.body.results) if generated.kind in _KEEPS_VALUE else 0
+    facts = prove(fn, floats=[*floats, *annotated(fn)])
+    numeric, inexact = facts.numeric, facts.inexact
+    made_by = {out: op.prim for op in walk(fn.body) for out in op.outs}
+    return any(v not in inexact and (v in fn.params or v in numeric
+                                     or (v in made_by and get(made_by[v]).keeps_ints))
+               for v in fn.body.results[values:])
+
+
+_KEEPS_VALUE = frozenset({"value_and_grad", "jvp"})
+
+
+_NUMBER_TYPES = {float, int, bool}
+
+
+def _signature(arg: Any) -> Any:
+    """What a specialization depends on: the type, an array's shape and dtype, and the
+    signatures of a container's items (a set: a list of floats of any length is one)."""
+    kind = type(arg)
+    if kind is np.ndarray:
+        return arg.shape, arg.dtype
+    if kind is list or kind is tuple:
+        types = set(map(type, arg))  # at C speed: a list of floats costs ~15 ns an item
+        if len(types) == 1 and types <= _NUMBER_TYPES:
+            return kind, types.pop()
+        return kind, frozenset(map(_signature, arg))
+    if kind is dict:
+        return kind, tuple(arg), frozenset(map(_signature, arg.values()))
+    return kind
+
+
+def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
+                  generic: GeneratedFunction, memo: _Memo, hidden: bool = False) -> Dispatcher:
+    """A function that generates (once) and calls the derivative specialized to the shapes
+    and dtypes of its arguments: exact unbroadcasts, matrix transposes, no run-time checks.
+
+    It has the attributes of a generated function (those of the shape-generic one, which
+    ``s2s-ad`` prints without ``--at``/``--like``), ``specialize(*args)``, the generated
+    function for such arguments (its ``.source`` is the code that runs), ``specializations``
+    and ``general``, the shape-generic generated function (what ``s2s-ad export`` writes
+    without them).
+
+    ``hidden``: only the code for floats calls it (``_floats_first``), and tells it its
+    signature (``signature_of``): ``generic`` is built on first use, not here.
+    """
+    table: dict[tuple[Any, ...], GeneratedFunction] = {}
+    signatures: list[inspect.Signature] = []  # of the generated code
+
+    def signature_of(fn: Any) -> None:
+        if not signatures:
+            signatures.append(inspect.signature(fn, follow_wrapped=False))
+
+    def specialize(*args: Any, **kwargs: Any) -> GeneratedFunction:
+        signature = signatures[0]
+        if kwargs or len(args) != len(signature.parameters):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            args = tuple(bound.arguments.values())
+        key = tuple(map(_signature, args))
+        fn = table.get(key)
+        if fn is None:
+            _check_wrt_arguments(_lifted(f, memo), wrt, args)
+            example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict)) else UNKNOWN
+                       for a in args]
+            try:
+                fn = table[key] = _build(f, kind, wrt, optimize, mode, example, memo=memo,
+                                         args=args)
+            except DifferentiationError as err:
+                raise err.with_traceback(None) from None
+        return fn
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        fn = None if kwargs else table.get(tuple(map(_signature, args)))
+        if fn is None:
+            fn = specialize(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    dispatcher = cast(Dispatcher, call)  # (given its attributes here)
+    dispatcher.specialize = specialize
+    dispatcher.specializations = table
+    dispatcher.general = generic
+    dispatcher.signature_of = signature_of
+    if hidden:
+        return dispatcher
+    signature_of(generic)
+    functools.update_wrapper(call, generic)
+    for name in ("source", "ir", "stats", "__s2s__", "__wrapped__"):
+        setattr(dispatcher, name, getattr(generic, name))
+    call.__signature__ = signatures[0]  # type: ignore[attr-defined]  # inspect.signature reads it
+    attach(dispatcher)  # (wraps copied generic's display, which shows generic alone)
+    return dispatcher
+
+
+_REAL_TYPES = (bool, int, float, np.integer, np.floating, np.bool_, list, tuple, dict)
+
+
+def _check_wrt_arguments(primal: Function, wrt: Wrt, args: Sequence[Any]) -> None:
+    """A derivative with respect to a string, None or a complex number would be a number that
+    means nothing (``x`` for ``x * y``, whatever ``y`` is): say so instead. Checked when code
+    for a new kind of argument is built, never per call."""
+    for i in resolve_wrt(primal, wrt)[0]:
+        arg = args[i]  # bound, with defaults: every parameter is there
+        if isinstance(arg, np.ndarray):
+            if arg.dtype.kind in "biuf":
+                continue
+            kind = f"an array of dtype {arg.dtype}"
+        elif isinstance(arg, _REAL_TYPES):
+            continue
+        else:
+            kind = "None" if arg is None else f"{type(arg).__name__} {_short_repr(arg)}"
+        raise DifferentiationError(
+            f"cannot differentiate {primal.name} with respect to {primal.param_names[i]!r}: "
+            f"the argument is {kind}",
+            hint="pass a float, an int, a real NumPy array, or a tuple, list or dict of those "
+                 "(s2s_ad differentiates real functions); or leave the argument out of wrt")
+
+
+def _short_repr(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _inner_specialized(f: Any, args: Sequence[Any] | None) -> Function | None:
+    """When ``f`` is a derivative s2s_ad generated for arguments of any shape: its IR
+    specialized to ``args``."""
+    specialize = getattr(f, "specialize", None)
+    if args is None or specialize is None or not hasattr(f, "__s2s__"):
+        return None
+    specialized: GeneratedFunction = specialize(*args)
+    return specialized.__s2s__.ir
+
+
+def _lifted(f: Any, memo: _Memo) -> Function:
+    """``f``'s IR, lifted once for all the builds that ``memo`` serves."""
+    if "primal" not in memo:
+        memo["primal"] = primal = lift(f)
+        # `u += v` where something else reads the old u: checked where u is an array
+        memo["shared"] = primal.updates and mark_shared_updates(
+            primal, list(primal.updates), set(_proven(primal)))
+    return cast(Function, memo["primal"])
+
+
+def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
+           example: list[Any] | None = None, guard: Guard | None = None,
+           memo: _Memo | None = None,
+           args: Sequence[Any] | None = None) -> GeneratedFunction:
+    """Generate the derivative; ``memo`` keeps ``f``'s IR (lifted and optimized) for the
+    next build of the same function (its specializations). ``args``: the arguments that
+    ``example`` stands for."""
+    memo = {} if memo is None else memo
+    primal = _lifted(f, memo)
+    inner = _inner_specialized(f, None if args is None else args[:len(primal.params)])
+    if inner is not None:  # f is a derivative: its IR for these arguments, not the generic
+        primal = inner  # one (which assumes vectors where ranks are unknown)
+        memo = {"primal": primal, "shared": ()}
+    if example is not None and memo["shared"]:
+        avals = infer(primal, example)
+        shared_update(memo["shared"], {v for v, a in avals.items() if isinstance(a, Number)},
+                      set(arrays_in(avals)), f"while lowering {primal.name!r}")
+    indices, single = resolve_wrt(primal, wrt)
+    if kind in SCALAR_ONLY and not isinstance(primal.out_tree, int):
+        raise DifferentiationError(
+            f"{kind} needs a function that returns one number; {primal.name!r} returns "
+            f"{len(tree_leaves(primal.out_tree))} values",
+            hint="use s2s_ad.vjp, s2s_ad.jvp or s2s_ad.jacobian for functions with several "
+                 "outputs")
+    name = f"{primal.name.strip('<>')}_{kind}"  # "<lambda>" -> "lambda_grad"
+    # The values of f that are returned stay exact (value and type); derivatives may be
+    # simplified more loosely (see simplify).
+    values = len(primal.body.results) if kind in _KEEPS_VALUE else 0
+    if optimize:
+        polish = functools.partial(run_optimizer, exact_results=0)
+        # optimizing f first lets repeated subexpressions share one adjoint
+        if ("optimized", values) not in memo:
+            memo["optimized", values] = run_optimizer(primal, exact_results=values)
+        raw = derive(memo["optimized", values], kind, indices, single, mode, name, polish,
+                      example)
+        final = run_optimizer(raw, exact_results=values)
+    else:
+        raw = final = derive(primal, kind, indices, single, mode, name, lambda fn: fn,
+                              example)
+    gradients = len(final.body.results) - values  # one leaf per wrt argument: `dx`
+    names = ([""] * values + ["d" + primal.params[i].hint for i in indices]
+             if kind in _GRADIENTS and gradients == len(indices) else None)
+    if names:  # a function that differentiates this one names cotangents after them
+        final = replace(final, result_names=tuple(names))
+    if example is not None:
+        if kind in ("grad", "value_and_grad", "vjp") and gradients == len(indices):
+            final = float_gradients(final, example, values, indices)  # (a fresh array)
+        final = no_aliases(final, example, names)
+    # (`.ir` keeps the marks of `u op= v`: a function that calls this one settles them)
+    settled = settle_updates(final, None if example is None else _arrays_of(final, example))
+    compiled, source = load(replace(settled, nonzero=_nonzero_params(primal)), name, guard)
+    fn = cast(GeneratedFunction, compiled)  # (given its attributes here)
+    fn.__s2s__ = Generated(final, raw, primal, indices, kind)
+    fn.source = source
+    fn.ir = final
+    fn.stats = Stats(count_ops(primal), count_ops(raw), count_ops(final))
+    fn.__wrapped__ = f
+    fn.__doc__ = f"{kind} of {primal.name} with respect to " + ", ".join(
+        primal.params[i].hint for i in indices) + " (generated by s2s_ad)."
+    return fn
+
+
+_GRADIENTS = frozenset({"grad", "value_and_grad"})
+
+
+def _arrays_of(fn: Function, example: list[Any]) -> set[Value]:
+    """The values of ``fn`` that are arrays (of at least one axis) for arguments like
+    ``example``; run only where ``fn`` updates a value in place."""
+    if not any(op.prim == "updated" for op in walk(fn.body)):
+        return set()
+    return set(arrays_in(infer(fn, example)))
+
+
+# what math raises on for a 0 operand (ValueError, ZeroDivisionError): operand position
+_NONZERO_OPERANDS = {"log": 0, "log2": 0, "log10": 0, "truediv": 1, "floordiv": 1, "mod": 1}
+
+
+def _nonzero_params(primal: Function) -> frozenset[str]:
+    """Parameters that ``primal`` cannot run with at 0: an op of its top region (one that
+    always runs) takes their log or divides by them, so ``1.0 / x`` in a derivative cannot
+    divide by zero where ``f`` is defined. (Array parameters give inf/nan anyway.)"""
+    params = set(primal.params)
+    return frozenset(op.args[k].hint for op in primal.body.ops
+                     if (k := _NONZERO_OPERANDS.get(op.prim)) is not None
+                     and len(op.args) > k and op.args[k] in params)
+

@@ -1,0 +1,345 @@
+"""Derivatives made of transforms: which sweeps build each kind (``derive``'s table).
+
+``grad``, ``value_and_grad`` and ``vjp`` are one reverse sweep, ``jvp`` one forward
+sweep; ``jacobian`` is a forward sweep per input or a reverse sweep per output (a JVP per
+unit vector, stacked, for an array argument), ``hessian`` forward over reverse, and ``hvp``
+one forward sweep of the gradient. A ``Request`` says what is asked; ``resolve_wrt``
+turns ``wrt`` into parameter positions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..analysis.kinds import (
+    annotated,
+    could_take_arrays,
+    infer,
+    is_array_op,
+    prove,
+)
+from ..analysis.kinds import arrays as arrays_in
+from ..errors import DifferentiationError
+from ..ir.avals import shape_of
+from ..ir.builder import Emitter
+from ..ir.clone import clone_ops
+from ..ir.core import Function, Op, Region, Value, tree_leaves, walk
+from ..optimize.dce import dce
+from ..primitives import get
+from .forward import jvp as forward_jvp
+from .reverse import vjp as reverse_vjp
+from .trees import map_leaves, project, stack
+
+Wrt = int | str | tuple[int | str, ...] | None
+SCALAR_ONLY = ("grad", "value_and_grad", "hessian", "hvp")  # for functions of one number
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """What ``derive`` is asked for, passed to the builder of one kind."""
+
+    primal: Function
+    indices: tuple[int, ...]
+    single: bool
+    mode: str
+    name: str
+    polish: Callable[[Function], Function]  # the optimizer between two transforms
+    example: list[Any] | None
+    arrays: list[str]  # the wrt arguments that are arrays in ``example``
+    array_outputs: bool  # a result is an array in ``example``
+
+    def gradient(self, single: bool | None = None) -> Function:
+        """The optimized gradient, the inner transform of ``hessian`` and ``hvp``."""
+        return self.polish(reverse_vjp(self.primal, self.indices, seed=1.0,
+                                       single=self.single if single is None else single,
+                                       name=self.name, example=self.example))
+
+
+def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,
+            name: str, polish: Callable[[Function], Function],
+            example: list[Any] | None = None) -> Function:
+    """The raw (unoptimized) IR of derivative ``kind`` of ``primal`` (specialized to
+    arguments like ``example``, when given)."""
+    arrays: list[str] = []
+    array_outputs = False
+    if example is not None:
+        primal, example = _lists_as_arrays(primal, example)
+        shapes = arrays_in(infer(primal, example))
+        arrays = [primal.params[i].hint for i in indices if primal.params[i] in shapes]
+        array_outputs = any(v in shapes for v in primal.body.results)
+        if array_outputs and kind in SCALAR_ONLY:
+            raise DifferentiationError(
+                f"{kind} needs a function that returns one number; {primal.name!r} returns "
+                "an array for these arguments", hint="reduce it to a number (np.sum, np.mean,"
+                " ...) or use s2s_ad.vjp with a cotangent")
+    request = _Request(primal, indices, single, mode, name, polish, example, arrays,
+                       array_outputs)
+    return _DERIVE[kind](request, kind)
+
+
+def _derive_reverse(r: _Request, kind: str) -> Function:
+    return reverse_vjp(r.primal, r.indices, seed=None if kind == "vjp" else 1.0,
+                       keep_value=kind == "value_and_grad", single=r.single, name=r.name,
+                       example=r.example)
+
+
+def _derive_jvp(r: _Request, kind: str) -> Function:
+    return forward_jvp(r.primal, r.indices, name=r.name, example=r.example)
+
+
+def _derive_jacobian(r: _Request, kind: str) -> Function:
+    """Forward mode (a JVP per input) or reverse mode (a VJP per output), as ``mode``
+    says or, for "auto", whichever needs fewer sweeps."""
+    containers = _container_params(r.primal, r.indices, r.example)
+    if r.arrays and not containers:
+        return _array_block(r, kind)
+    outputs = len(r.primal.body.results)
+    mode = r.mode
+    if mode == "auto":
+        mode = ("fwd" if (len(r.indices) <= outputs or r.array_outputs) and not containers
+                else "rev")
+    if mode == "rev" and r.array_outputs:
+        raise DifferentiationError(
+            f"a reverse-mode jacobian of {r.primal.name!r}, which returns an array, is not "
+            "supported", hint="use mode='fwd' (one column per argument)")
+    if (mode == "fwd" and containers and r.example is None
+            and could_take_arrays(r.primal, prove(r.primal).numbers)):
+        mode = "rev"  # shape-generic code, specialized per call: an array or a list
+    if mode == "fwd" and containers:
+        raise DifferentiationError(
+            f"forward-mode jacobian with respect to the tuple/list/dict argument "
+            f"{containers[0]!r} is not supported yet", hint="use mode='rev'")
+    return _jacobian(r.primal, r.indices, r.single, mode, r.name, r.example)
+
+
+def _derive_hessian(r: _Request, kind: str) -> Function:
+    """Forward mode over the reverse-mode gradient."""
+    containers = _container_params(r.primal, r.indices, r.example)
+    if r.arrays and not containers:
+        return _array_block(r, kind)
+    if containers and r.example is None:  # an array, or a list: see
+        if len(r.indices) > 1:  # (as every call is: arrays alone, lists not at all)
+            raise DifferentiationError(
+                f"{kind} with respect to the array argument {containers[0]!r} is supported "
+                "for one argument and one result, in forward mode", hint="differentiate with "
+                "respect to one array at a time, or use s2s_ad.hvp")
+        gradient = r.gradient(single=True)
+        jac = _basis_jacobian(gradient, r.indices[0], r.name, gradient=True)  # specialized
+        return jac if r.single else replace(jac, out_tree=((0,),))
+    if containers:
+        raise DifferentiationError(
+            f"{kind} with respect to the tuple/list/dict argument {containers[0]!r} is not "
+            "supported yet", hint="pass the items as separate arguments")
+    return _jacobian(r.gradient(), r.indices, r.single, "fwd", r.name, r.example)
+
+
+def _derive_hvp(r: _Request, kind: str) -> Function:
+    """Forward mode over the reverse-mode gradient, along the tangents given."""
+    tangent = forward_jvp(r.gradient(), r.indices, name=r.name, example=r.example)
+    return project(tangent, tangent.out_tree[1])
+
+
+def _array_block(r: _Request, kind: str) -> Function:
+    """The Jacobian (or Hessian) block of one array argument and one result: a JVP per
+    unit vector, stacked (``_basis_jacobian``)."""
+    if len(r.indices) > 1 or r.mode == "rev" or len(r.primal.body.results) > 1:
+        raise DifferentiationError(
+            f"{kind} with respect to the array argument {r.arrays[0]!r} is supported for "
+            "one argument and one result, in forward mode", hint="differentiate with "
+            "respect to one array at a time, or use s2s_ad.vjp or s2s_ad.jvp (one row "
+            "or column per call), or hvp")
+    primal = r.gradient(single=True) if kind == "hessian" else r.primal
+    jac = _basis_jacobian(primal, r.indices[0], r.name, r.example, gradient=kind == "hessian")
+    # f's output structure, its one leaf the block (a tuple of one for a tuple wrt, as
+    # for numbers: ((H,),) for a hessian)
+    tree = map_leaves(0 if kind == "hessian" else primal.out_tree,
+                      lambda _: 0 if r.single else (0,))
+    return replace(jac, out_tree=tree if kind == "jacobian" or r.single else (tree,))
+
+
+# which builder makes each kind of derivative: reverse mode, forward mode, and their
+# compositions
+_DERIVE: dict[str, Callable[[_Request, str], Function]] = {
+    "grad": _derive_reverse, "value_and_grad": _derive_reverse, "vjp": _derive_reverse,
+    "jvp": _derive_jvp, "jacobian": _derive_jacobian, "hessian": _derive_hessian,
+    "hvp": _derive_hvp,
+}
+
+
+def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[Any]]:
+    """A list (or tuple) argument that the function uses only where NumPy takes it as an
+    array (``X @ w``, ``X * w`` with an array ``w``) is one: ``X = np.asarray(X)`` starts the
+    code, and its gradient is an array. A list used both as an array and as a list
+    (``X[0]`` too) is a clear error: the two readings differ."""
+    candidates = {p: k for k, p in enumerate(fn.params)
+                  if isinstance(example[k], (list, tuple)) and example[k]}
+    if not candidates:
+        return fn, example
+    shapes = arrays_in(infer(fn, example))
+    # what `+` and `*` cannot take for a list's: floats, arrays, NumPy's results (arrays or
+    # NumPy scalars, also where their shapes are not known when building)
+    inexact = prove(fn, floats=annotated(fn)).inexact
+    numpy = {op.out for op in walk(fn.body) if len(op.outs) == 1 and get(op.prim).array_op
+             and not get(op.prim).container_result and get(op.prim).kind != "number"}
+    for op in walk(fn.body):  # (in program order) an item or a slice of one is NumPy's too
+        if op.prim in ("getitem", "getitem_mut") and op.args[0] in numpy:
+            numpy.add(op.out)
+    inexact |= numpy
+    uses: dict[Value, list[Op]] = {}
+    for op in walk(fn.body):
+        if op.prim == "unshared":  # a check of `u += v` reads values as they are
+            continue
+        for a in op.args:
+            if a in candidates:
+                uses.setdefault(a, []).append(op)
+    converted = {}
+    for p, ops in uses.items():
+        as_array = [op for op in ops if not get(op.prim).structural and not op.regions
+                    and (is_array_op(op.prim) or any(o in shapes for o in op.outs)
+                         or any(a in inexact for a in op.args if a is not p))]
+        if not as_array:
+            continue
+        if len(as_array) < len(ops):
+            other = next(op for op in ops if op not in as_array)
+            raise DifferentiationError(
+                f"the list argument {p.hint!r} is used as an array (by "
+                f"{as_array[0].prim}) and as a list (by {other.prim})", loc=other.loc,
+                hint=f"pass np.asarray({p.hint}), or use it one way")
+        try:
+            array = np.asarray(example[candidates[p]])
+        except (TypeError, ValueError):
+            continue  # ragged: NumPy would not take it either
+        if array.dtype.kind in "biuf":
+            converted[p] = array
+    if not converted:
+        return fn, example
+    params, ops = list(fn.params), []
+    example = list(example)
+    for p, array in converted.items():
+        k = candidates[p]
+        params[k] = Value(p.hint)
+        ops.append(Op("np.asarray", (params[k],), (p,)))  # p is now what it computes
+        example[k] = array
+    body = Region(list(params), ops + fn.body.ops, fn.body.results)
+    return replace(fn, params=params, body=body), example
+
+
+def _basis_jacobian(fn: Function, i: int, name: str, example: list[Any] | None = None,
+                    gradient: bool = False) -> Function:
+    """The Jacobian of ``fn``'s one result with respect to its array argument ``i``, of
+    shape ``result.shape + x.shape``: a loop in the generated code runs the JVP along each
+    unit vector and stacks the columns. The part of the JVP that does not depend on the
+    unit vector (``fn`` itself) runs once, before the loop. ``gradient``: ``fn``'s result
+    is shaped like ``x`` (it must be, without ``example``: shapes known only at run time)."""
+    tangents = forward_jvp(fn, (i,), name=name, example=example)
+    params = [Value(p.hint) for p in fn.params]
+    x = params[i]
+    e = Emitter(Region(list(params)))
+    if example is not None:
+        shape = np.shape(example[i])
+        result = fn.body.results[0]
+        avals = infer(fn, example)
+        out_shape = shape if gradient else shape_of(avals[result]) if result in avals else None
+        size, x_shape = e.const(math.prod(shape)), e.const(shape)
+        jac_shape = None if out_shape is None else e.const(out_shape + shape)
+    else:
+        size, x_shape = e.emit("np.size", x)[0], e.emit("np.shape", x)[0]
+        jac_shape = e.add(x_shape, x_shape)  # (a gradient is shaped like x)
+    columns = e.emit("list_new", hint="columns")[0]
+    outer = e.region
+    k = Value("k")
+    body = Region([k])
+    with e.into(body):
+        dtype = np.result_type(getattr(example[i], "dtype", float), 0.0) if example else None
+        attrs: dict[str, Any] = {} if dtype in (None, np.float64) else {"dtype": dtype.type}
+        unit = e.emit("zeros_array", e.emit("tuple", size)[0], hint="unit", **attrs)[0]
+        e.emit("add_item", unit, k, e.const(1.0), nouts=0)
+        direction = (unit if example is not None and len(shape) == 1
+                     else e.emit("np.reshape", unit, x_shape)[0])
+        direction.hint = "d" + x.hint
+        mapping = dict(zip(tangents.params, params))
+        mapping[tangents.params[len(params)]] = direction
+        varying = {k, unit, direction}
+        for op in clone_ops(tangents.body.ops, mapping):  # what the unit moves runs in the loop
+            if op.regions or not get(op.prim).pure or varying.intersection(op.args):
+                varying.update(op.outs)
+                body.ops.append(op)
+            else:
+                outer.ops.append(op)
+        column = tangents.body.results[1]
+        e.emit("append", columns, mapping.get(column, column), nouts=0)
+    e.region.ops.append(Op("for_range", (e.const(0), size, e.const(1)), (), (), (body,)))
+    jac = e.emit("np.stack_items", columns, axis=-1, hint="jac")[0]
+    if jac_shape is None:  # out.shape known only now: stacked out.shape + (x.size,)
+        out = e.getitem(e.emit("np.shape", jac)[0], e.emit("slice", None, -1, None)[0])
+        jac_shape = e.add(out, x_shape)
+    if example is None or len(shape) != 1:
+        jac = e.emit("np.reshape", jac, jac_shape, hint="jac")[0]
+    return Function(name, params, fn.kinds, Region(list(params), e.region.ops, [jac]), 0,
+                    fn.defaults, fn.kwdefaults, fn.file, fn.globals_ns, fn.numbers)
+
+
+def _container_params(fn: Function, indices: tuple[int, ...],
+                      example: list[Any] | None = None) -> list[str]:
+    """Names of the ``wrt`` parameters that the function indexes (tuples, lists, dicts; an
+    array argument of ``example`` is indexed as an array)."""
+    indexed = {op.args[0] for op in walk(fn.body) if op.prim == "getitem"}
+    return [fn.params[i].hint for i in indices if fn.params[i] in indexed
+            and not (example is not None and isinstance(example[i], np.ndarray))]
+
+
+def _jacobian(fn: Function, indices: tuple[int, ...], single: bool, mode: str,
+              name: str, example: list[Any] | None = None) -> Function:
+    """All partials of ``fn`` in one function: one sweep per output (rev) or input (fwd)."""
+    m, n = len(fn.body.results), len(indices)
+    if mode == "rev":
+        # each row differentiates only what its output depends on (dce of the projection),
+        # so m rows cost the sum of their slices, not m times the whole function
+        rows = [reverse_vjp(dce(project(fn, i)), indices, seed=1.0, single=single,
+                            example=example) for i in range(m)]
+        return stack(rows, fn, lambda trees: map_leaves(fn.out_tree, trees.__getitem__), name)
+    columns = [forward_jvp(fn, indices, seeds=[1.0 if k == j else None for k in range(n)],
+                           suffix="_d" + fn.params[i].hint if n > 1 else "", example=example)
+               for j, i in enumerate(indices)]
+
+    def tree_of(trees: list[Any]) -> Any:
+        cols = [tree_leaves(t[1]) for t in trees]  # cols[j][i]: d output i / d wrt j
+        return map_leaves(fn.out_tree, lambda i: cols[0][i] if single
+                          else tuple(col[i] for col in cols))
+
+    stacked = stack(columns, fn, tree_of, name)
+    return project(stacked, stacked.out_tree)
+
+def resolve_wrt(fn: Function, wrt: Wrt) -> tuple[tuple[int, ...], bool]:
+    """Parameter indices for ``wrt``, and whether a single gradient (not a tuple) is wanted."""
+    names = fn.param_names
+    single = not isinstance(wrt, (tuple, list))
+    items = [0 if wrt is None else wrt] if single else list(wrt)  # type: ignore[arg-type]
+    if not names:
+        raise DifferentiationError(f"{fn.name!r} has no parameters to differentiate")
+    position = {name: i for i, name in enumerate(names)}
+    indices = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise DifferentiationError(f"wrt must be parameter indices or names, not {item!r}",
+                                       hint=f"an index like 0, a name from {names}, or a "
+                                            "tuple of them")
+        if isinstance(item, str):
+            if item not in position:
+                raise DifferentiationError(
+                    f"wrt names {item!r}, which is not a parameter of "
+                    f"{fn.name}({', '.join(names)})", hint=f"choose from {names}")
+            indices.append(position[item])
+        else:
+            if not -len(names) <= item < len(names):
+                raise DifferentiationError(
+                    f"wrt index {item} is out of range for {fn.name}({', '.join(names)})",
+                    hint=f"an index below {len(names)}, or a name from {names}")
+            indices.append(item % len(names))
+    return tuple(indices), single
+
