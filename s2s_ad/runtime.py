@@ -128,6 +128,23 @@ def unshared(x: Any, *readers: Any, name: str, op: str, at: str) -> None:
                         "or copy the array")
 
 
+def unpacks(c: Any, n: int) -> None:
+    """Stop as Python's ``a, b, ... = c`` would (``n`` names) where ``c`` cannot give
+    exactly ``n`` values: code that unpacks a value known only at run time reads its items
+    one by one after this check."""
+    if isinstance(c, dict):
+        raise TypeError(f"unpacking a dict into {n} names gives its keys, which s2s_ad does "
+                        "not differentiate: unpack list(d.values()) or index the dict")
+    try:
+        size = len(c)
+    except TypeError:
+        raise TypeError(f"cannot unpack non-iterable {type(c).__name__} object") from None
+    if size > n:
+        raise ValueError(f"too many values to unpack (expected {n})")
+    if size < n:
+        raise ValueError(f"not enough values to unpack (expected {n}, got {size})")
+
+
 def full_like(t: Any, x: Any) -> Any:
     """The tangent ``t`` of ``x = a + b`` when only a smaller operand moves (``b - t``):
     spread over ``x``'s shape when ``x`` is an array and ``t`` is not already that shape."""

@@ -504,6 +504,8 @@ class _Writer:
             options.append((0.6, self._local_tuple))
             if sc.tuples:
                 options.append((0.8, self._unpack_local))
+            if self._unpackable(sc):  # a tuple or list argument: unpacked at run time
+                options.append((0.5, self._unpack_argument))
         if "container" in self.features and sc.top:
             options.append((1.0, self._local_list))
         if sc.growing and sc.in_loop and not sc.unrolled and sc.plain:
@@ -588,6 +590,17 @@ class _Writer:
         sc.mutable.extend(names)
         return [f"{ind}{', '.join(names)} = {source}"]
 
+    @staticmethod
+    def _unpackable(sc: _Scope) -> list[str]:
+        return sorted(n for n in sc.seqs if n not in sc.built and n not in sc.growing)
+
+    def _unpack_argument(self, sc: _Scope, ind: str) -> list[str]:
+        source = self.rng.choice(self._unpackable(sc))
+        names = [self.fresh("u") for _ in range(sc.seqs[source])]
+        sc.floats.extend(names)
+        sc.mutable.extend(names)
+        return [f"{ind}{', '.join(names)} = {source}"]
+
     def _local_list(self, sc: _Scope, ind: str) -> list[str]:
         name = self.fresh("ys")
         length = self.rng.randint(1, 3)
@@ -654,6 +667,8 @@ class _Writer:
             if others:
                 headers.append((f"for {v}, {w} in zip({name}, {r.choice(others)}):", [v, w],
                                 [], None, built))
+        for name in sc.pairs:  # each item a tuple known only at run time: unpacked there
+            headers.append((f"for {v}, {w} in {name}:", [v, w], [], None, False))
         for name in sc.dicts:
             headers.append((f"for {k} in {name}:", [v], [], f"{v} = {name}[{k}]", False))
             headers.append((f"for {k}, {v} in {name}.items():", [v], [], None, False))
@@ -1551,6 +1566,8 @@ class _ArrayWriter:
             options.append((1.5, self._augassign))
         if self._shareable(sc):
             options.append((ALIASING_WEIGHT, self._alias_update))
+        if not self.generic and self._iterable(sc):
+            options.append((0.4, self._unpack))
         if self.budget >= 1 and not self.generic:
             options.append((1.5, self._if))
             if sc.loops < 2:
@@ -1774,6 +1791,28 @@ class _ArrayWriter:
 
     def _iterable(self, sc: _ArrayScope) -> list[str]:
         return sorted(n for n, s in sc.shapes.items() if s != ())
+
+    def _unpack(self, sc: _ArrayScope, ind: str) -> list[str]:
+        """``k1, k2 = u.shape`` (numbers the arguments' shapes decide, then used), or
+        ``a, b = u``: the rows of an array of two or three (views of it), unpacked where
+        the code runs."""
+        r = self.rng
+        name = r.choice(self._iterable(sc))
+        shape = sc.shapes[name]
+        if 2 <= shape[0] <= 3 and r.random() < 0.5:
+            items = [self.fresh_name("row" if len(shape) == 2 else "e") for _ in range(shape[0])]
+            for k, item in enumerate(items):
+                self._bind(sc, item, f"{name}[{k}]", shape[1:])
+                sc.shapes[item] = shape[1:]
+            return [f"{ind}{', '.join(items)} = {name}"]
+        dims = [self.fresh_name("k") for _ in shape]
+        target = self.fresh_name(r.choice("uvw"))
+        scale = " + ".join(f"{c} * {d}" for c, d in zip(("0.5", "0.25", "0.125"), dims))
+        rhs = f"{self.expr(sc, (), r.randint(1, 3))} * ({scale})"
+        sc.shapes[target] = ()
+        sc.mutable.append(target)
+        return [f"{ind}{', '.join(dims)}{',' if len(dims) == 1 else ''} = {name}.shape",
+                f"{ind}{target} = {rhs}"]
 
     def _for_items(self, sc: _ArrayScope, ind: str) -> list[str]:
         """``for row in u:`` over an array (its rows, or its numbers)."""

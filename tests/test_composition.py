@@ -638,18 +638,49 @@ def test_a_list_adjoint_made_in_a_loop_body_is_popped_again_when_recomputed():
 
 
 
+# the program (generate(1618252555, "container") of the grammar then)
+COTANGENT_NAMED_AFTER_V2 = """import math
+import s2s_ad
+
+
+def h1(a, b=0.5):
+    b = math.log2(2.0 + math.cos(math.pow(2.0 + math.cos(math.erfc(0.75)),
+                                          math.tanh(float((a ** 3))))))
+    return a
+
+
+def f(x, y, d, t, ps, n):
+    v1, v2 = d['b'], math.acos(0.9 * math.tanh(h1(n, d['b'])))
+    x, v2 = (math.acos(0.9 * math.tanh(h1((n + ps[0][1]))))
+             / (2.0 + math.sin(((math.sqrt(1.0 + v2 ** 2) * h1(v1, 0.25)) ** 3)))), \
+        math.pow(2.0 + math.cos(y), math.tanh(ps[0][1]))
+    for i3 in range(n, 0, -2):
+        v1 = (0.5 * v1 + s2s_ad.grad(h1, wrt='a')((x / (1.0 + y * y)), (t[1] * 0.25)))
+        v2, v4 = math.log10(1.5 + math.sin((ps[i3 % 2][1] + ((ps[i3 % 2][0] + d['b'])
+                            + ((1.5 + math.sin(y)) ** ps[i3 % 2][0]))))), \
+            (math.erfc(ps[0][1]) - h1((0.75 - 1.0), b=(v2 ** 3)))
+    for i5 in range(2, n + 1):
+        v2 *= math.cos((math.tan(0.5 * math.tanh(v1)) - (d['b'] / 0.5)))
+        v2 = (0.5 * v2 + (y * 2.0))
+    return v1 + v2
+"""
+
+
 def test_a_cotangent_keeps_its_name_in_every_specialization():
     """Campaign seed 2403, program 2,170: vjp(grad(f, wrt="y")) took its cotangent as
     `ddy` in the shape-generic code (its signature) and `ddv2` in the code for the
     arguments at hand, where optimization had left the gradient named after `v2`
     (`y, v2 = v2, y + v2 * v1`): the call by name raised TypeError. A cotangent is named
     after the result's name ("dy"), the same in every build."""
-    from fuzz_programs import generate, load
+    from fuzz_programs import load
 
-    program = generate(1618252555, "container")
-    g = s2s_ad.grad(load(program.source)["f"], wrt="y")
+    g = s2s_ad.grad(load(COTANGENT_NAMED_AFTER_V2)["f"], wrt="y")
     vj = s2s_ad.vjp(g, wrt="y")
-    args = program.args
+    args = (0.47265093510883815, 1.8126531120867182,
+            {"a": -0.8367197048573325, "b": 1.4131805789846839},
+            (0.6927105227983845, -1.6852765273576913),
+            [(0.6564138893913807, -1.1551211208964731), (0.7610285283329565, -1.6573607655338112)],
+            0)
     assert "ddy" in inspect.signature(vj, follow_wrapped=False).parameters
     assert "ddy" in vj.specialize(*args, ddy=1.0).source
     got = vj(*args, ddy=1.0)

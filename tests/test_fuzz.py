@@ -1167,7 +1167,7 @@ def test_the_writers_views_share_their_arrays_memory():
 
 
 # (seed, the view): programs whose writer updated an array a view still reads
-ALIASING_SEEDS = [(1357, "np.moveaxis"), (135, "np.split"), (261, "np.flip")]
+ALIASING_SEEDS = [(27, "np.moveaxis"), (153, "np.split"), (802, "np.flip")]
 
 
 @pytest.mark.slow

@@ -2,10 +2,13 @@
 
 import math
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import s2s_ad
-from s2s_ad.numeric import central_difference, relative_error
+from s2s_ad.numeric import central_difference, numerical_grad, relative_error, richardson
 
 
 def _numerical(f, args, which, key, h=1e-6):
@@ -278,3 +281,108 @@ def test_slicing_an_argument_list():
         return sum(xs[1:])
 
     assert s2s_ad.grad(f)([1.0, 2.0, 3.0]) == [0.0, 1.0, 1.0]
+
+
+# --- unpacking a value known only at run time (issue 18) --------------------------------------
+def unpack_argument(abc, w):
+    a, b, c = abc
+    return a * math.sin(w * b) + c * c
+
+
+def unpack_rows(x, w):
+    top, bottom = x
+    return np.sum(np.tanh(top * w) * bottom)
+
+
+def unpack_shape(X, w):
+    n, d = X.shape
+    return np.sum(np.tanh(X @ w)) / n + d * np.sum(w * w)
+
+
+def unpack_pairs(edges, w):
+    s = 0.0
+    for i, j in edges:
+        s = s + np.sin(w[i]) * w[j]
+    return s
+
+
+def _vector(n):
+    return st.lists(st.floats(-2.0, 2.0), min_size=n, max_size=n).map(np.array)
+
+
+UNPACKING = [
+    ("a tuple argument", unpack_argument, "w",
+     st.tuples(st.tuples(*[st.floats(-2.0, 2.0)] * 3), st.floats(-2.0, 2.0))),
+    ("a list argument", unpack_argument, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=3), st.floats(-2.0, 2.0))),
+    ("the rows of an array", unpack_rows, "x",
+     st.tuples(_vector(6).map(lambda v: v.reshape(2, 3)), _vector(3))),
+    ("x.shape", unpack_shape, "w", st.tuples(_vector(6).map(lambda v: v.reshape(3, 2)),
+                                              _vector(2))),
+    ("the pairs a loop runs over", unpack_pairs, "w",
+     st.tuples(st.just([(0, 1), (1, 2), (2, 0)]), _vector(3))),
+]
+
+
+@pytest.mark.parametrize("what, f, wrt, points", UNPACKING, ids=[u[0] for u in UNPACKING])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_unpacking_a_value_known_only_at_run_time(what, f, wrt, points, data):
+    """``a, b = c`` where ``c`` is known only when the code runs: reverse and forward mode
+    against Richardson differences, and the Hessian-vector product against differences of
+    the gradient."""
+    args = data.draw(points)
+    g = s2s_ad.grad(f, wrt=wrt)(*args)
+    want = numerical_grad(f, args, wrt=wrt, method="richardson")
+    assert np.allclose(g, want, rtol=1e-6, atol=1e-8)
+    i = f.__code__.co_varnames.index(wrt)
+    direction = np.ones_like(args[i]) if isinstance(args[i], np.ndarray) else 1.0
+    _, tangent = s2s_ad.jvp(f, wrt=wrt)(*args, direction)
+    assert np.isclose(tangent, np.sum(g * direction), rtol=1e-9, atol=1e-9)
+    hv = s2s_ad.hvp(f, wrt=wrt)(*args, direction)
+    gradient = s2s_ad.grad(f, wrt=wrt)
+
+    def moved(t):
+        shifted = list(args)
+        shifted[i] = args[i] + t * direction
+        return gradient(*shifted)
+
+    assert np.allclose(hv, richardson(moved, 0.0), rtol=1e-5, atol=1e-7)
+
+
+def test_unpacking_raises_what_python_raises():
+    g = s2s_ad.grad(unpack_argument, wrt="abc")
+    assert g((1.0, 2.0, 3.0), 0.5) == pytest.approx(
+        numerical_grad(lambda a, b, c: unpack_argument((a, b, c), 0.5), (1.0, 2.0, 3.0),
+                       wrt=(0, 1, 2)))
+    for bad, error, message in [((1.0, 2.0), ValueError, r"not enough values to unpack \(ex"),
+                                ((1.0, 2.0, 3.0, 4.0), ValueError, "too many values to unpack"),
+                                (1.5, TypeError, "cannot unpack non-iterable float")]:
+        with pytest.raises(error, match=message):
+            unpack_argument(bad, 0.5)
+        with pytest.raises(error, match=message):
+            g(bad, 0.5)
+
+
+def test_code_for_known_shapes_unpacks_without_a_check():
+    """The check runs where the length is known only at run time (a tuple argument serves
+    code for every length); for ``x.shape`` and the rows of an array the code specialized to
+    their shapes knows it."""
+    X, w = np.ones((3, 2)), np.ones(2)
+    assert "unpacks(" in s2s_ad.grad(unpack_argument).source
+    assert "unpacks(" in s2s_ad.grad(unpack_shape, wrt="w").source  # shape-generic
+    assert "unpacks(" not in s2s_ad.grad(unpack_shape, wrt="w").specialize(X, w).source
+    rows = s2s_ad.grad(unpack_rows).specialize(np.ones((2, 3)), np.ones(3))
+    assert "unpacks(" not in rows.source
+    with pytest.raises(ValueError, match="too many values"):
+        s2s_ad.grad(unpack_rows)(np.ones((4, 3)), np.ones(3))
+
+
+def test_a_starred_target_of_a_run_time_value_is_a_clear_error():
+    def f(xs):
+        first, *rest = xs
+        return first * sum(rest)
+
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="starred") as info:
+        s2s_ad.grad(f)
+    assert "test_structures.py" in str(info.value) and "first, *rest = xs" in str(info.value)

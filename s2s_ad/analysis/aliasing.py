@@ -30,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..errors import UnsupportedSyntaxError
+from ..ir.avals import Array, Tuple
 from ..ir.core import LOOPS, Function, Op, Region, Update, Value, walk
 from ..primitives import get
 
@@ -264,16 +265,28 @@ def _shares(op: Op, place: _Place) -> Iterator[tuple[Value, Value, _Place]]:
 
 
 def drop_checks(region: Region, known: set[Value]) -> None:
-    """Remove the ``unshared`` checks of ``u += v`` (``mark_shared_updates``) from code
-    specialized to its arguments, where ``u`` is ``known`` there to be a number or an array
-    (the api settled those when building it). Where it is neither (an array made from a
-    list appended in a loop), the check stays and runs: the code cannot know otherwise."""
+    """Remove the run-time checks that code specialized to its arguments settles when it
+    is built (its values carry their avals): the ``unshared`` checks of ``u += v``
+    (``mark_shared_updates``) where ``u`` is ``known`` there to be a number or an array
+    (the api settled those when building it), and ``unpacks(c, n=...)`` where ``c``'s
+    length is known (``x.shape``, the rows of an array). Where it is not (an array made
+    from a list appended in a loop, a tuple argument), the check stays and runs."""
     stack = [region]
     while stack:
         current = stack.pop()
-        current.ops[:] = [op for op in current.ops
-                          if op.prim != "unshared" or op.args[0] not in known]
+        current.ops[:] = [op for op in current.ops if not _settled(op, known)]
         stack.extend(r for op in current.ops for r in op.regions)
+
+
+def _settled(op: Op, known: set[Value]) -> bool:
+    if op.prim == "unshared":
+        return op.args[0] in known
+    if op.prim == "unpacks":
+        aval = op.args[0].aval
+        length = (len(aval.items) if isinstance(aval, Tuple) else
+                  aval.shape[0] if isinstance(aval, Array) else None)
+        return length == op.attr("n")
+    return False
 
 
 def views_of(fn: Function, arrays: set[Value]) -> set[Value]:

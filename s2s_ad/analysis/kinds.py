@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir.avals import NUMBER, Array, Aval, Number, aval_of
+from ..ir.avals import NUMBER, Array, Aval, Number, Tuple, aval_of
 from ..ir.core import LOOPS, Function, Op, Region, Value, const_value, walk
 from ..primitives import get
 from ..primitives.structures import FRESH_ADJOINTS
@@ -319,12 +319,16 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
         for p, arg in zip(fn.params, example):
             if arg is not UNKNOWN and isinstance(arg, (*_STAND_INS, list, tuple, dict)):
                 env[p] = arg
+        moving = set(fn.params)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _run(fn.body, env, set(), set(fn.params))
+            _run(fn.body, env, set(), moving)
         for v, x in env.items():
             if isinstance(x, (*_NUMBER_TYPES, np.generic, np.ndarray)):
                 avals[v] = aval_of(x)
+            elif isinstance(x, tuple) and v not in moving and all(
+                    isinstance(i, (*_NUMBER_TYPES, np.generic, np.ndarray)) for i in x):
+                avals[v] = Tuple(tuple(map(aval_of, x)))  # its length: the arguments' kinds'
     facts = prove(fn, numbers=[v for v, a in avals.items() if isinstance(a, Number)],
                   numeric=[v for v, a in avals.items() if isinstance(a, Array)], floats=floats)
     for v in facts.numbers:

@@ -187,9 +187,11 @@ class _Lowerer(ControlFlow, Arrays):
                 value.user = True
             env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
+            if isinstance(value, Value):
+                value = self.unpack(value, target)
             if not isinstance(value, (tuple, list)):
-                raise self.error(target, "cannot unpack a value computed at run time",
-                                 hint="unpack a tuple or list built in this function")
+                raise self.error(target, "cannot unpack this value",
+                                 hint="unpack a tuple, a list or an array")
             if len(value) != len(target.elts):
                 raise self.error(target, f"cannot unpack {len(value)} values into "
                                  f"{len(target.elts)} names")
@@ -198,6 +200,17 @@ class _Lowerer(ControlFlow, Arrays):
         else:
             raise self.error(target, "cannot differentiate an assignment to an item or "
                              "attribute", hint="build a new value instead of updating in place")
+
+    def unpack(self, value: Value, target: ast.Tuple | ast.List) -> list[Value]:
+        """``a, b = c`` of a value known only at run time (a tuple argument, ``x.shape``,
+        the rows of an array): its items, read one by one after a check that it holds
+        exactly that many (which raises what Python's unpacking would)."""
+        if any(isinstance(t, ast.Starred) for t in target.elts):
+            raise self.error(target, "cannot unpack a value computed at run time into a "
+                             "starred name", hint="index it: `a, rest = xs[0], xs[1:]`")
+        n = len(target.elts)
+        self.e.emit("unpacks", value, n=n, nouts=0)
+        return [self.e.getitem(value, self.e.const(k)) for k in range(n)]
 
     # --- expressions ---------------------------------------------------------------------
     def expr(self, node: ast.expr, env: dict[str, Entry]) -> Entry:

@@ -4,8 +4,9 @@ Every ``Value`` carries one (``v.aval``). ``UNKNOWN`` says nothing; ``Number(dty
 Python or NumPy number (a 0-d array counts as one); ``Array(shape, dtype)`` an array of at
 least one axis. A ``dtype`` of ``None`` means the dtype is not known (only that it is a
 number, or the shape). JAX's avals are the model: rules ask the value, not a side table.
-(Containers are ``UNKNOWN`` still: a list's length can change from one loop step to the
-next, which ``infer`` does not follow yet.)
+A ``Tuple(items)`` is a tuple whose length the arguments' kinds decide (``x.shape``). Other
+containers are ``UNKNOWN``: a list's length can change from one loop step to the next, and
+code specialized to a tuple or list argument serves every length.
 
 The lifted IR's values know what holds for every call (a numeric constant is a number); a
 transform's copy of it is given the avals of the call it is specialized to
@@ -50,7 +51,19 @@ class Array:
         return f"{_short(self.dtype) or 'array'}[{','.join(map(str, self.shape))}]"
 
 
-Aval = Unknown | Number | Array
+@dataclass(frozen=True, slots=True)
+class Tuple:
+    """A tuple whose length every call the code is for shares (``x.shape`` of an array of
+    known shape): its items' avals. (A tuple argument's length is not part of what code is
+    specialized to: its aval is ``UNKNOWN``.)"""
+
+    items: tuple[Number | Array | Unknown, ...]
+
+    def __repr__(self) -> str:
+        return "(" + ", ".join(map(repr, self.items)) + ("," if len(self.items) == 1 else "") + ")"
+
+
+Aval = Unknown | Number | Array | Tuple
 UNKNOWN = Unknown()
 NUMBER = Number()  # a number of unknown dtype
 

@@ -161,6 +161,9 @@ class Primitive:
     # it reads its operands as containers or as their items, never as numbers (``c[i]``,
     # ``len(c)``, a dict's keys, a tuple display)
     structural: bool = False
+    # a run-time check that stops the program (no result): it reads its operands as they
+    # are, never as numbers or arrays (``unshared``, ``unpacks``)
+    check: bool = False
     # in forward mode, each operand's part reads the other operand (``dx * y``, ``x * dy``),
     # so it has the result's shape already and needs no np.broadcast_to
     tangent_spans_result: bool = False

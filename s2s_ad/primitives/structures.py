@@ -74,11 +74,15 @@ defprim("merge_adjoints", Call(runtime.merge_adjoints, "merge_adjoints"),
         doc="merge_adjoints(g, acc, c): c's whole and item adjoints, in c's structure")
 defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
         doc="stop if `u op= ...` would change an array read again (analysis/aliasing.py)")
+defprim("unpacks", Call(runtime.unpacks, "unpacks"), pure=False,
+        doc="unpacks(c, n): stop unless c unpacks into n values (`a, b = c` of a value "
+            "known only at run time reads c[0], c[1] after it)")
+declare("unshared", "unpacks", check=True)
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
 declare("getitem", "getitem_mut", "len", "len_mut", "keys", "tuple", structural=True)
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradient",
-                  "list_new", "zero_adjoint", "unshared", "zeros_array",
+                  "list_new", "zero_adjoint", "unshared", "unpacks", "zeros_array",
                   "len_mut", "appended", "reread", "pushed", "repop", "added")
 # Reverse mode over a gradient (forward mode handles these ops itself: forward.ADJOINT_OPS;
 # reverse mode differentiates the in-place adds: Reverse.backward_add_item). `like` and

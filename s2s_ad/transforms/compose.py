@@ -192,7 +192,7 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
     inexact |= numpy
     uses: dict[Value, list[Op]] = {}
     for op in walk(fn.body):
-        if op.prim == "unshared":  # a check of `u += v` reads values as they are
+        if get(op.prim).check:  # a check (of `u += v`, of unpacking) reads values as they are
             continue
         for a in op.args:
             if a in candidates:
