@@ -14,6 +14,7 @@ import ast
 from typing import Any
 
 from ..ir.core import Op, Region, Value
+from .source import child_nodes
 
 RETURNS, ENDS = "returns", "ends"
 BREAK = "<break>"  # pseudo-variable of a loop body: has this iteration executed `break`?
@@ -488,7 +489,7 @@ def _walk_same_function(stmts: list[ast.stmt], stop_at_loops: bool):
         yield node
         if stop_at_loops and isinstance(node, (ast.For, ast.While)):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack += child_nodes(node)
 
 
 def _indexed_by_target(node: ast.For) -> bool:

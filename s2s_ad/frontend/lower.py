@@ -28,7 +28,7 @@ from ..primitives import get, primitive_for
 from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Zip, make_range
 from .fence import fence
-from .source import Source, parse_function
+from .source import Source, child_nodes, parse_function
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
@@ -633,7 +633,7 @@ def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], s
               and isinstance(node.func.value, ast.Name)):
             growing.add(node.func.value.id)
         inner = in_loop or isinstance(node, (ast.For, ast.While))
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+        stack += [(child, inner) for child in child_nodes(node)]
     return assigned, growing
 
 

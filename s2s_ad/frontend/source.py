@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
 import itertools
 import textwrap
@@ -34,6 +35,24 @@ class Source:
         else:
             end_col_abs = end_col + self.indent
         return Loc(self.file, self.first_line + lineno - 1, col, end_col_abs, text)
+
+
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.iter_child_nodes(node))`` without the ``ctx`` of a name (``Load()``,
+    ``Store()``: nothing here looks at it as a node), in half the time."""
+    children: list[ast.AST] = []
+    for field in _child_fields(type(node)):
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            children += [item for item in value if isinstance(item, ast.AST)]
+        elif isinstance(value, ast.AST):
+            children.append(value)
+    return children
+
+
+@functools.cache
+def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    return tuple(field for field in kind._fields if field != "ctx")
 
 
 def parse_function(fn: types.FunctionType) -> Source:
