@@ -31,7 +31,6 @@ class ControlFlow:
     # --- blocks ---------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], env: dict) -> tuple[str, Any]:
         for index, node in enumerate(stmts):
-            rest = stmts[index + 1:]
             if isinstance(node, ast.Return):
                 if self.loop_depth:
                     raise self.error(node, "cannot differentiate a return inside a loop yet",
@@ -48,7 +47,7 @@ class ControlFlow:
             if isinstance(node, ast.Continue):
                 return ENDS, env
             if isinstance(node, ast.If):
-                return self.if_statement(node, rest, env)
+                return self.if_statement(node, stmts[index + 1:], env)
             if isinstance(node, ast.For):
                 self.for_loop(node, env)
             elif isinstance(node, ast.While):
