@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import builtins
+import gc
 import linecache
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FunctionType
 from typing import Any
 
@@ -22,18 +25,35 @@ _SHOWN_ENTRIES = 8  # a constant array this small is shown whole in the note
 def load(fn: Function, name: str, guard: Guard | None = None) -> tuple[FunctionType, str]:
     """The compiled function for ``fn`` named ``name`` and its source (see ``to_ast`` for
     ``guard``)."""
-    module = to_ast(fn, name, guard)
-    source = _constants_note(fn, module.globals) + to_source(module.tree)
-    if module.locator is not None:
-        module.locator.index(module.tree, source, module.origins)
-    filename = files.write(module.name, source)
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    namespace = {"__builtins__": builtins, "__name__": "s2s_ad.generated", **module.globals}
-    exec(compile(source, filename, "exec"), namespace)
+    with _cycle_collection_paused():
+        module = to_ast(fn, name, guard)
+        source = _constants_note(fn, module.globals) + to_source(module.tree)
+        if module.locator is not None:
+            module.locator.index(module.tree, source, module.origins)
+        filename = files.write(module.name, source)
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        namespace = {"__builtins__": builtins, "__name__": "s2s_ad.generated", **module.globals}
+        exec(compile(source, filename, "exec"), namespace)
     compiled = namespace[module.name]
     files.remove_with(compiled.__code__, filename)
     attach(compiled)  # a notebook shows its source
     return compiled, source
+
+
+@contextmanager
+def _cycle_collection_paused() -> Iterator[None]:
+    """The code is built of many small objects (AST nodes, strings), which reference counting
+    frees when it is done; meanwhile their number would set off the cycle collector, which
+    walks the whole heap (the IR too) each time: up to half the time of ``load`` for a long
+    function. (Left alone when the program disabled it.)"""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _constants_note(fn: Function, objects: dict[str, Any]) -> str:

@@ -42,6 +42,8 @@ def may_divide_by_zero(fn: Function) -> bool:
     them, are NumPy's: they give inf or nan. ``1 + math.exp(x)`` is at least 1.) A power
     divides when its exponent may be negative and its base may be 0. A parameter in
     ``fn.nonzero`` is not 0 (the function it derives from takes its log, or divides by it)."""
+    if not any(_dividing(op) for op in walk(fn.body)):
+        return False  # (most code: no sign to follow)
     facts: dict[Value, int] = {p: _NONZERO for p in fn.params if p.hint in fn.nonzero}
     numpy_values: set[Value] = set()
     for op in walk(fn.body):  # in program order: operands before their uses

@@ -28,12 +28,14 @@ from ..primitives.registry import (
     Attribute,
     Call,
     Compare,
+    Emission,
     EmptyList,
     Identity,
     Infix,
     Into,
     Method,
     Prefix,
+    Primitive,
     Select,
     Subscript,
     TupleDisplay,
@@ -43,6 +45,8 @@ from .located import Locator, may_divide_by_zero
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
 _MODULE_ALIASES = {"numpy": "np", "math": "math"}
+# every name shares these, as in the trees ``ast.parse`` makes (one object less per name)
+_LOAD, _STORE = ast.Load(), ast.Store()
 
 
 @dataclass(slots=True)
@@ -94,7 +98,7 @@ class _Codegen:
 
     # --- names, resolved at the end --------------------------------------------------------
     def local(self, v: Value) -> ast.Name:
-        node = ast.Name(id="", ctx=ast.Load())
+        node = ast.Name(id="", ctx=_LOAD)
         self.names.append((node, ("v", v)))
         return node
 
@@ -114,7 +118,7 @@ class _Codegen:
         self.alias[b] = a
 
     def global_ref(self, obj: Any, preferred: str) -> ast.Name:
-        node = ast.Name(id="", ctx=ast.Load())
+        node = ast.Name(id="", ctx=_LOAD)
         self.global_objs.setdefault(id(obj), (obj, preferred))
         self.names.append((node, ("g", id(obj))))
         return node
@@ -206,16 +210,18 @@ class _Codegen:
             if op.regions:
                 stmts.extend(self.structured(op))
                 continue
-            if not op.outs and get(op.prim).emission is None:
+            prim = get(op.prim)
+            if not op.outs and prim.emission is None:
                 continue  # a marker for the transforms (e.g. `appended`): no code
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
-            expr = None if isinstance(get(op.prim).emission, AddItem) else self.expression(op)
+            adds_item = isinstance(prim.emission, AddItem)
+            expr = None if adds_item else self.expression(op, prim.emission)
             if expr is not None:
                 self.origins.append((expr, op))
-            if self.inlinable(op, region) and size <= INLINE_LIMIT:
+            if self.inlinable(op, prim, region) and size <= INLINE_LIMIT:
                 self.inline[op.out] = (expr, size)
                 continue
-            if isinstance(get(op.prim).emission, AddItem):  # a statement: dc[i] += g
+            if adds_item:  # a statement: dc[i] += g
                 target, index, value = (self.ref(a) for a in op.args)
                 stmts.append(ast.AugAssign(target=ast.Subscript(value=target, slice=index,
                                                                 ctx=ast.Store()),
@@ -341,21 +347,21 @@ class _Codegen:
         else:
             self.objects[op.out] = (value, op.out.hint or _object_hint(value))
 
-    def inlinable(self, op: Op, region: Region) -> bool:
+    def inlinable(self, op: Op, prim: Primitive, region: Region) -> bool:
         v = op.out if len(op.outs) == 1 else None
-        return (v is not None and self.uses.get(v, 0) == 1 and get(op.prim).pure
+        return (v is not None and self.uses.get(v, 0) == 1 and prim.pure
                 and self.use_region.get(v) is region and v not in self.returned
                 # a value the user named keeps its line, unless it is the next value of a
                 # loop or branch variable: there it reads `x = x + ...` inlined
                 and (not v.user or v in self.yielded))
 
     def store(self, v: Value) -> ast.Name:
-        node = ast.Name(id="", ctx=ast.Store())
+        node = ast.Name(id="", ctx=_STORE)
         self.names.append((node, ("v", v)))
         return node
 
-    def expression(self, op: Op) -> ast.expr:
-        spec = get(op.prim).emission
+    def expression(self, op: Op, spec: Emission | None) -> ast.expr:
+        """``op``'s expression, as its primitive's ``emission`` ``spec`` says."""
         args = [self.ref(a) for a in op.args]
         if isinstance(spec, Infix):
             return ast.BinOp(left=args[0], op=spec.op(), right=args[1])

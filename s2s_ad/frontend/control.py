@@ -14,6 +14,7 @@ import ast
 from typing import Any
 
 from ..ir.core import Op, Region, Value
+from .source import child_nodes
 
 RETURNS, ENDS = "returns", "ends"
 BREAK = "<break>"  # pseudo-variable of a loop body: has this iteration executed `break`?
@@ -30,7 +31,6 @@ class ControlFlow:
     # --- blocks ---------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], env: dict) -> tuple[str, Any]:
         for index, node in enumerate(stmts):
-            rest = stmts[index + 1:]
             if isinstance(node, ast.Return):
                 if self.loop_depth:
                     raise self.error(node, "cannot differentiate a return inside a loop yet",
@@ -47,7 +47,7 @@ class ControlFlow:
             if isinstance(node, ast.Continue):
                 return ENDS, env
             if isinstance(node, ast.If):
-                return self.if_statement(node, rest, env)
+                return self.if_statement(node, stmts[index + 1:], env)
             if isinstance(node, ast.For):
                 self.for_loop(node, env)
             elif isinstance(node, ast.While):
@@ -488,7 +488,7 @@ def _walk_same_function(stmts: list[ast.stmt], stop_at_loops: bool):
         yield node
         if stop_at_loops and isinstance(node, (ast.For, ast.While)):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        stack += child_nodes(node)
 
 
 def _indexed_by_target(node: ast.For) -> bool:

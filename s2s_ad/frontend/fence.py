@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from ..errors import UnsupportedSyntaxError
-from .source import Source
+from .source import Source, child_nodes
 
 # node type -> (what to call it, what to do instead)
 UNSUPPORTED: dict[type, tuple[str, str]] = {
@@ -68,7 +68,9 @@ def fence(source: Source, allowed: frozenset[type] = frozenset()) -> None:
             raise UnsupportedSyntaxError(
                 f"cannot differentiate a call to {node.func.id}()", loc=source.loc(node),
                 hint="write the code out in the function", stage=_stage(source))
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        children = child_nodes(node)
+        children.reverse()  # (popped in order)
+        stack += children
 
 
 def _stage(source: Source) -> str:

@@ -28,7 +28,7 @@ from ..primitives import get, primitive_for
 from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Zip, make_range
 from .fence import fence
-from .source import Source, parse_function
+from .source import Source, child_nodes, parse_function
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
@@ -214,52 +214,61 @@ class _Lowerer(ControlFlow, Arrays):
 
     # --- expressions ---------------------------------------------------------------------
     def expr(self, node: ast.expr, env: dict[str, Entry]) -> Entry:
-        with self.e.at(self.source.loc(node)):
-            if isinstance(node, ast.Constant):
-                return Static(node.value)
-            if isinstance(node, ast.Name):
-                return self.name(node, env)
-            if isinstance(node, ast.BinOp):
-                return self.binop(node.op, self.expr(node.left, env),
-                                  self.expr(node.right, env), node)
-            if isinstance(node, ast.UnaryOp):
-                prim = _UNARY.get(type(node.op))
-                if prim is None:
-                    raise self.error(node, "cannot differentiate the ~ operator")
-                operand = self.expr(node.operand, env)
-                if (isinstance(operand, Static) and isinstance(operand.obj, _NUMBERS)
-                        and prim in ("neg", "pos")):  # -1: a constant (axis=-1)
-                    return Static(-operand.obj if prim == "neg" else operand.obj)
-                return self.e.emit(prim, self.operand(operand, node))[0]
-            if isinstance(node, ast.Compare):
-                return self.compare(node, env)
-            if isinstance(node, ast.IfExp):
-                return self.if_expression(node, env)
-            if isinstance(node, ast.BoolOp):
-                return self.bool_operation(node, env)
-            if isinstance(node, ast.Attribute):
-                base = self.expr(node.value, env)
-                if isinstance(base, Static):
-                    try:
-                        return Static(getattr(base.obj, node.attr), node.attr)
-                    except AttributeError:
-                        raise self.error(node, f"{base.name or base.obj!r} has no attribute "
-                                         f"{node.attr!r}", kind=DifferentiationError) from None
-                if isinstance(base, Value):
-                    return self.array_attribute(node, base)
-                raise self.error(node, f"cannot differentiate attribute access .{node.attr} "
-                                 "on a tuple or list")
-            if isinstance(node, ast.Call):
-                return self.call(node, env)
-            if isinstance(node, ast.Tuple):
-                return tuple(self.expr(elt, env) for elt in node.elts)
-            if isinstance(node, ast.List):
-                return [self.expr(elt, env) for elt in node.elts]
-            if isinstance(node, ast.Subscript):
-                return self.subscript(node, env)
-            if isinstance(node, ast.Dict):
-                return self.dict_display(node, env)
-            raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
+        """Lower ``node``: the ops it emits carry its location (as in ``e.at``, without a
+        generator, which costs more than lowering most expressions)."""
+        e = self.e
+        saved, e.loc = e.loc, self.source.loc(node)
+        try:
+            return self.expression(node, env)
+        finally:
+            e.loc = saved
+
+    def expression(self, node: ast.expr, env: dict[str, Entry]) -> Entry:
+        if isinstance(node, ast.Constant):
+            return Static(node.value)
+        if isinstance(node, ast.Name):
+            return self.name(node, env)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node.op, self.expr(node.left, env),
+                              self.expr(node.right, env), node)
+        if isinstance(node, ast.UnaryOp):
+            prim = _UNARY.get(type(node.op))
+            if prim is None:
+                raise self.error(node, "cannot differentiate the ~ operator")
+            operand = self.expr(node.operand, env)
+            if (isinstance(operand, Static) and isinstance(operand.obj, _NUMBERS)
+                    and prim in ("neg", "pos")):  # -1: a constant (axis=-1)
+                return Static(-operand.obj if prim == "neg" else operand.obj)
+            return self.e.emit(prim, self.operand(operand, node))[0]
+        if isinstance(node, ast.Compare):
+            return self.compare(node, env)
+        if isinstance(node, ast.IfExp):
+            return self.if_expression(node, env)
+        if isinstance(node, ast.BoolOp):
+            return self.bool_operation(node, env)
+        if isinstance(node, ast.Attribute):
+            base = self.expr(node.value, env)
+            if isinstance(base, Static):
+                try:
+                    return Static(getattr(base.obj, node.attr), node.attr)
+                except AttributeError:
+                    raise self.error(node, f"{base.name or base.obj!r} has no attribute "
+                                     f"{node.attr!r}", kind=DifferentiationError) from None
+            if isinstance(base, Value):
+                return self.array_attribute(node, base)
+            raise self.error(node, f"cannot differentiate attribute access .{node.attr} "
+                             "on a tuple or list")
+        if isinstance(node, ast.Call):
+            return self.call(node, env)
+        if isinstance(node, ast.Tuple):
+            return tuple(self.expr(elt, env) for elt in node.elts)
+        if isinstance(node, ast.List):
+            return [self.expr(elt, env) for elt in node.elts]
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, env)
+        if isinstance(node, ast.Dict):
+            return self.dict_display(node, env)
+        raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
 
     def dict_display(self, node: ast.Dict, env: dict[str, Entry]) -> dict:
         """A dict built here: its keys must be known when the derivative is built."""
@@ -646,7 +655,7 @@ def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], s
               and isinstance(node.func.value, ast.Name)):
             growing.add(node.func.value.id)
         inner = in_loop or isinstance(node, (ast.For, ast.While))
-        stack.extend((child, inner) for child in ast.iter_child_nodes(node))
+        stack += [(child, inner) for child in child_nodes(node)]
     return assigned, growing
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import functools
 import inspect
+import itertools
 import textwrap
 import types
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import Loc, NoSourceError, UnsupportedSyntaxError
@@ -34,11 +37,29 @@ class Source:
         return Loc(self.file, self.first_line + lineno - 1, col, end_col_abs, text)
 
 
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """``list(ast.iter_child_nodes(node))`` without the ``ctx`` of a name (``Load()``,
+    ``Store()``: nothing here looks at it as a node), in half the time."""
+    children: list[ast.AST] = []
+    for field in _child_fields(type(node)):
+        value = getattr(node, field, None)
+        if isinstance(value, list):
+            children += [item for item in value if isinstance(item, ast.AST)]
+        elif isinstance(value, ast.AST):
+            children.append(value)
+    return children
+
+
+@functools.cache
+def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
+    return tuple(field for field in kind._fields if field != "ctx")
+
+
 def parse_function(fn: types.FunctionType) -> Source:
     """Parse ``fn``'s source (through linecache, so notebook cells work too)."""
     name = getattr(fn, "__qualname__", repr(fn))
     try:
-        lines, first_line = inspect.getsourcelines(fn)
+        lines, first_line, module = _source_lines(fn)
         file = inspect.getsourcefile(fn) or fn.__code__.co_filename
     except (OSError, TypeError) as exc:
         raise NoSourceError(
@@ -50,10 +71,11 @@ def parse_function(fn: types.FunctionType) -> Source:
     dedented = textwrap.dedent(text)
     first = lines[0]
     indent = len(first) - len(first.lstrip()) if dedented != text else 0
-    try:
-        module = ast.parse(dedented)
-    except SyntaxError:
-        module = None
+    if module is None:
+        try:
+            module = ast.parse(dedented)
+        except SyntaxError:
+            module = None
     node = _find_def(module, fn) if module is not None else None
     if node is None and fn.__name__ == "<lambda>":
         node = _find_lambda(lines, fn)
@@ -62,6 +84,99 @@ def parse_function(fn: types.FunctionType) -> Source:
         raise NoSourceError(f"cannot locate the definition of {name!r} in its source",
                             hint="define it with `def` on its own lines")
     return Source(node, file, lines, max(first_line, 1), indent)
+
+
+def _source_lines(fn: types.FunctionType) -> tuple[list[str], int, ast.Module | None]:
+    """``inspect.getsourcelines(fn)``, and the parsed module when it was parsed to find them.
+
+    ``inspect`` finds where the ``def`` ends by tokenizing it, which takes longer than
+    parsing it; ``_def_lines`` finds the same lines from their indentation, or says it
+    cannot be sure."""
+    lines, start = inspect.findsource(inspect.unwrap(fn))
+    found = _def_lines(lines, start, fn.__name__)
+    if found is None:
+        return (*inspect.getsourcelines(fn), None)
+    block, module = found
+    return block, start + 1, module
+
+
+def _def_lines(lines: list[str], start: int, name: str,
+               ) -> tuple[list[str], ast.Module] | None:
+    """The lines ``inspect.getblock`` gives for the ``def name`` (or its decorators) at
+    ``lines[start]``, and their parse; None when in doubt (``inspect`` then decides).
+
+    The block ends before the first line after the header indented no deeper than its first
+    line (neither blank nor a comment), plus the comments before it that are indented as its
+    body is. A line that only looks like that one (in a string, in brackets, after a
+    backslash) cuts the text inside a string or an expression: the text does not parse, and
+    the next such line is tried. The parse must hold one ``def name``, with its body on
+    lines of its own, that ends on the last line of code: then no line is missing or extra.
+    """
+    if not lines[start].lstrip(" ").startswith(("@", "def ")):
+        return None  # (a lambda, `async def`, or indented with tabs)
+    base = _indentation(lines[start])
+    for end in itertools.islice(_possible_ends(lines, start, base), _ATTEMPTS):
+        if end is None:
+            return None
+        code_end = end
+        while _is_blank_or_comment(lines[code_end - 1]):
+            code_end -= 1
+        try:
+            module = ast.parse(textwrap.dedent("".join(lines[start:code_end])))
+        except SyntaxError:
+            continue
+        node = module.body[0] if len(module.body) == 1 else None
+        if not (isinstance(node, ast.FunctionDef) and node.name == name
+                and node.end_lineno == code_end - start):
+            return None
+        body_column = _indentation(lines[start + node.body[0].lineno - 1])
+        if body_column != base + node.body[0].col_offset:
+            return None  # (`def f(x): return x`, or tabs)
+        last = _last_comment(lines, code_end, end, body_column)
+        return None if last is None else (lines[start:max(last, code_end)], module)
+    return None
+
+
+_ATTEMPTS = 4  # lines that only look like the end of the def (see _def_lines)
+
+
+def _possible_ends(lines: list[str], start: int, base: int) -> Iterator[int | None]:
+    """After ``lines[start]``, the indices of the lines of code indented at most ``base``
+    (then ``len(lines)``); None for a line indented with tabs (they count as more columns)."""
+    for i in range(start + 1, len(lines)):
+        line = lines[i]
+        if not _is_blank_or_comment(line):
+            indentation = _indentation(line)
+            if indentation is None or indentation <= base:
+                yield None if indentation is None else i
+    yield len(lines)
+
+
+def _last_comment(lines: list[str], begin: int, end: int, column: int) -> int | None:
+    """The end of the last comment line in ``lines[begin:end]`` indented ``column`` deep or
+    more (``inspect`` keeps those after a body), 0 if none; None for one indented with tabs."""
+    last = 0
+    for i in range(begin, end):
+        if lines[i].strip():
+            indentation = _indentation(lines[i])
+            if indentation is None:
+                return None
+            if indentation >= column:
+                last = i + 1
+    return last
+
+
+def _indentation(line: str) -> int | None:
+    """The spaces ``line`` starts with; None when other white space follows them."""
+    text = line.lstrip(" ")
+    if text[:1].isspace() and text.strip():
+        return None
+    return len(line) - len(text)
+
+
+def _is_blank_or_comment(line: str) -> bool:
+    text = line.lstrip()
+    return not text or text.startswith("#")
 
 
 def _find_def(module: ast.Module, fn: types.FunctionType) -> ast.FunctionDef | None:
