@@ -149,6 +149,7 @@ def hvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
         return functools.partial(hvp, wrt=wrt, optimize=optimize)
     return transform(f, "hvp", wrt, optimize)
 
+
 def stats(g: GeneratedFunction) -> Stats:
     """Op counts by kind of a generated function (``g.stats``): before and after optimizing."""
     return g.stats

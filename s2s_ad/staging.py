@@ -36,7 +36,7 @@ from .analysis.kinds import (
     prove,
 )
 from .analysis.kinds import arrays as arrays_in
-from .codegen.load import load
+from .codegen.load import cycle_collection_paused, load
 from .codegen.to_ast import Guard
 from .codegen.updates import settle_updates
 from .display import attach
@@ -104,11 +104,15 @@ class Dispatcher(GeneratedFunction, Protocol):
     general: GeneratedFunction  # the shape-generic code
     signature_of: Callable[[Any], None]  # learns its parameters from the code for floats
 
+
 _CACHE: weakref.WeakKeyDictionary[Any, dict[_Key, weakref.ref[GeneratedFunction]]] = (
     weakref.WeakKeyDictionary())
 
+
 def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
-               mode: str = "") -> GeneratedFunction:
+              mode: str = "") -> GeneratedFunction:
+    """Derivative ``kind`` of ``f`` (what the public functions return), built once per
+    (function, wrt, options) with the cycle collector paused (see ``load``)."""
     if isinstance(wrt, list):  # `wrt=["x", "y"]` means the tuple (and keys the cache)
         wrt = tuple(wrt)
     key = (kind, wrt, optimize, mode)
@@ -120,12 +124,21 @@ def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
     cached = None if ref is None else ref()
     if cached is not None:
         return cached
+    with cycle_collection_paused():
+        generated = _transformed(f, kind, wrt, optimize, mode)
+    # weakly: a generated function refers to f (__wrapped__), and a strong value would
+    # keep f, its key, alive forever
+    per_function[key] = weakref.ref(generated)
+    return generated
+
+
+def _transformed(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> GeneratedFunction:
+    """``transform``'s function, built (the code for floats alone where it can be)."""
     memo: _Memo = {}
     try:
         floats = _floats_first(f, kind, wrt, optimize, mode, memo)
         if floats is not None:
             name_as_call(floats, f, kind, wrt, optimize, mode)
-            per_function[key] = weakref.ref(floats)
             return floats
         generated = _build(f, kind, wrt, optimize, mode, memo=memo)
     except DifferentiationError as err:
@@ -142,9 +155,6 @@ def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
         generated = _guarded(f, kind, wrt, optimize, mode, dispatcher, memo,
                              generated.__s2s__ if ints else None) or dispatcher
     name_as_call(generated, f, kind, wrt, optimize, mode)  # how pickle saves it (generated.py)
-    # weakly: a generated function refers to f (__wrapped__), and a strong value would
-    # keep f, its key, alive forever
-    per_function[key] = weakref.ref(generated)
     return generated
 
 
@@ -170,7 +180,11 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     if any(p in proven and p not in read_as_container and p.hint not in primal.numbers
            for p in primal.params):
         return None  # whether ints need their own code depends on the generic derivative
-    generic = Deferred(lambda: _build(f, kind, wrt, optimize, mode, memo=memo))
+    def build_generic() -> GeneratedFunction:
+        with cycle_collection_paused():
+            return _build(f, kind, wrt, optimize, mode, memo=memo)
+
+    generic = Deferred(build_generic)
     dispatcher = _specializing(f, kind, wrt, optimize, mode, generic, memo, hidden=True)
     return _guarded(f, kind, wrt, optimize, mode, dispatcher, memo, proven=proven)
 
@@ -350,8 +364,9 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
             example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict)) else UNKNOWN
                        for a in args]
             try:
-                fn = table[key] = _build(f, kind, wrt, optimize, mode, example, memo=memo,
-                                         args=args)
+                with cycle_collection_paused():
+                    fn = table[key] = _build(f, kind, wrt, optimize, mode, example, memo=memo,
+                                             args=args)
             except DifferentiationError as err:
                 raise err.with_traceback(None) from None
         return fn

@@ -25,7 +25,7 @@ _SHOWN_ENTRIES = 8  # a constant array this small is shown whole in the note
 def load(fn: Function, name: str, guard: Guard | None = None) -> tuple[FunctionType, str]:
     """The compiled function for ``fn`` named ``name`` and its source (see ``to_ast`` for
     ``guard``)."""
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         module = to_ast(fn, name, guard)
         source = _constants_note(fn, module.globals) + to_source(module.tree)
         if module.locator is not None:
@@ -41,11 +41,11 @@ def load(fn: Function, name: str, guard: Guard | None = None) -> tuple[FunctionT
 
 
 @contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """The code is built of many small objects (AST nodes, strings), which reference counting
-    frees when it is done; meanwhile their number would set off the cycle collector, which
-    walks the whole heap (the IR too) each time: up to half the time of ``load`` for a long
-    function. (Left alone when the program disabled it.)"""
+def cycle_collection_paused() -> Iterator[None]:
+    """The code is built of many small objects (AST nodes, strings; IR while a derivative is
+    built), which reference counting frees when it is done; meanwhile their number would set
+    off the cycle collector, which walks the whole heap (the IR too) each time: up to half
+    the time of ``load`` for a long function. (Left alone when the program disabled it.)"""
     if not gc.isenabled():
         yield
         return

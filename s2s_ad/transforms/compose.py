@@ -315,6 +315,7 @@ def _jacobian(fn: Function, indices: tuple[int, ...], single: bool, mode: str,
     stacked = stack(columns, fn, tree_of, name)
     return project(stacked, stacked.out_tree)
 
+
 def resolve_wrt(fn: Function, wrt: Wrt) -> tuple[tuple[int, ...], bool]:
     """Parameter indices for ``wrt``, and whether a single gradient (not a tuple) is wanted."""
     names = fn.param_names
