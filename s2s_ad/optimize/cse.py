@@ -30,21 +30,26 @@ def cse(fn: Function) -> Function:
         number(p)
     subst: dict[Value, Value] = {}
     body = _cse_region(fn.body, ChainMap(), subst, number)
-    return replace(fn, body=body)
+    return fn if body is fn.body else replace(fn, body=body)
 
 
 def _cse_region(region: Region, seen: ChainMap, subst: dict[Value, Value], number) -> Region:
     ops: list[Op] = []
+    changed = False
     for op in region.ops:
         args = tuple(resolve(a, subst) for a in op.args)
         if op.regions:
             inner = seen.new_child()
             regions = tuple(_cse_region(r, inner.new_child(), subst, number)
                             for r in op.regions)
-            ops.append(Op(op.prim, args, op.outs, op.attrs, regions, op.loc))
+            if args != op.args or any(new is not old for new, old in zip(regions, op.regions)):
+                op = Op(op.prim, args, op.outs, op.attrs, regions, op.loc)
+                changed = True
+            ops.append(op)
             continue
         if args != op.args:
             op = Op(op.prim, args, op.outs, op.attrs, op.regions, op.loc)
+            changed = True
         key = _key(op, number)
         if key is not None:
             hit = seen.get(key)
@@ -53,9 +58,12 @@ def _cse_region(region: Region, seen: ChainMap, subst: dict[Value, Value], numbe
                     subst[old] = new
                     if not new.hint and old.hint:
                         new.hint = old.hint
+                changed = True
                 continue
             seen[key] = op.outs
         ops.append(op)
+    if not changed and not subst:
+        return region
     return Region(region.params, ops, [resolve(v, subst) for v in region.results])
 
 
