@@ -29,6 +29,8 @@ _ADDS = ("add_item", "add_at")
 
 def _without_unread_adjoints(region: Region) -> Region:
     made = {op.out for op in walk(region) if op.prim in FRESH_ADJOINTS}
+    if not made:
+        return region
     read = {a for op in walk(region) for k, a in enumerate(op.args)
             if not (op.prim in _ADDS and k == 0)} | {v for r in _regions(region)
                                                       for v in r.results}
@@ -75,7 +77,7 @@ def _needed(op: Op, live: set[Value]) -> bool:
     The one test both walks use: ``_reads`` must not call dead an op that ``_dce_region``
     keeps, or a loop drops a carried value the kept op still reads.
     """
-    return any(o in live for o in op.outs) or not pure_op(op)
+    return not live.isdisjoint(op.outs) or not pure_op(op)
 
 
 def _dce_structured(op: Op, live: set[Value]) -> Op:

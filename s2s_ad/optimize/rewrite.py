@@ -36,7 +36,7 @@ def _rewrite_region(region: Region, visit: Visit, subst: dict[Value, Value]) -> 
                 op = replace(op, args=tuple([resolve(a, subst) for a in op.args]),
                              regions=regions)
                 changed = True
-        elif subst and any(a in subst for a in op.args):  # (most ops read nothing replaced)
+        elif not subst.keys().isdisjoint(op.args):  # (most ops read nothing replaced)
             op = replace(op, args=tuple([resolve(a, subst) for a in op.args]))
             changed = True
         result = visit(op, subst)
@@ -86,16 +86,8 @@ def use_counts(fn: Function) -> dict[Value, int]:
 def ancestors(fn: Function, values: list[Value]) -> set[Value]:
     """Every value that ``values`` are computed from (a branch or loop: all inside it)."""
     needed = set(values)
-    for op in reversed(list(walk(fn.body))):
-        if any(o in needed for o in op.outs):
-            needed.update(op.args)
-            for inner in walk(Region(ops=[op])):
-                needed.update(inner.outs)
-                needed.update(inner.args)
-            for region in op.regions:
-                needed.update(region.params)
-                needed.update(region.results)
-    return needed
+    if not needed:
+        return needed
     for op in reversed(list(walk(fn.body))):
         if needed.isdisjoint(op.outs):
             continue
