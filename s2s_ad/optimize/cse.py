@@ -1,8 +1,10 @@
 """Common-subexpression elimination by value numbering, in one linear walk.
 
-Key: ``(prim, operands, attributes)``; commutative primitives sort their operands (by
-identity: any fixed order will do). Scopes nest per region: an expression computed before
-a region is reused inside it, never the other way round.
+Key: ``(prim, operands, attributes)``, operands by identity (``id``: every value is alive
+while the pass runs); commutative primitives sort them. A key of plain ints is one the
+cycle collector stops tracking, so a table of every op of a long function does not make
+it walk the heap again and again. Scopes nest per region: an expression computed before a
+region is reused inside it, never the other way round.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def _cse_region(region: Region, seen: dict[Hashable, tuple[Value, ...]],
     changed = False
     for op in region.ops:
         if not subst.keys().isdisjoint(op.args):  # (most ops read nothing merged)
-            op = replace(op, args=tuple([resolve(a, subst) for a in op.args]))
+            op = Op(op.prim, tuple([resolve(a, subst) for a in op.args]), op.outs, op.attrs,
+                    op.regions, op.loc)
             changed = True
         if op.regions:
             regions = tuple([_cse_region(r, seen, subst) for r in op.regions])
@@ -68,7 +71,9 @@ def _key(op: Op) -> Hashable | None:
     prim = get(op.prim)
     if not prim.mergeable:
         return None
-    operands = tuple(sorted(op.args, key=id)) if prim.commutative else op.args
+    operands = tuple(map(id, op.args))  # (a key of plain ints: see the module docstring)
+    if prim.commutative:
+        operands = tuple(sorted(operands))
     return (op.prim, operands, _freeze(op.attrs) if op.attrs else ())
 
 
