@@ -68,12 +68,12 @@ class Emitter:
     def emit(self, prim: str, *args: Value | Any, nouts: int = 1, hint: str = "",
              regions: tuple[Region, ...] = (), **attrs: Any) -> tuple[Value, ...]:
         """Append ``prim(*args)`` and return its ``nouts`` result values."""
-        operands = tuple(a if isinstance(a, Value) else self.const(a) for a in args)
+        operands = tuple([a if isinstance(a, Value) else self.const(a) for a in args])
         if self.hook is not None and nouts == 1 and not regions:
             out = self.hook(self, prim, operands, attrs, hint)
             if out is not None:
                 return (out,)
-        outs = tuple(Value(hint) for _ in range(nouts))
+        outs = tuple([Value(hint) for _ in range(nouts)])
         self.region.ops.append(Op(prim, operands, outs, tuple(attrs.items()), regions, self.loc))
         return outs
 

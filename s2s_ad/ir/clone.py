@@ -12,9 +12,9 @@ def clone_ops(ops: list[Op], mapping: dict[Value, Value]) -> list[Op]:
     """
     out: list[Op] = []
     for op in ops:
-        regions = tuple(clone_region(r, mapping) for r in op.regions)
-        outs = tuple(_fresh(v, mapping) for v in op.outs)
-        out.append(Op(op.prim, tuple(mapping.get(a, a) for a in op.args), outs, op.attrs,
+        regions = tuple([clone_region(r, mapping) for r in op.regions]) if op.regions else ()
+        outs = tuple([_fresh(v, mapping) for v in op.outs])
+        out.append(Op(op.prim, tuple([mapping.get(a, a) for a in op.args]), outs, op.attrs,
                       regions, op.loc))
     return out
 

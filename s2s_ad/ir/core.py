@@ -163,13 +163,13 @@ def walk(region: Region) -> Iterator[Op]:
     """Every op in ``region`` and its nested regions, in program order (no recursion)."""
     stack: list[Iterator[Op]] = [iter(region.ops)]
     while stack:
-        op = next(stack[-1], None)
-        if op is None:
+        for op in stack[-1]:
+            yield op
+            if op.regions:  # its regions first; then this iterator resumes after op
+                stack.extend(iter(inner.ops) for inner in reversed(op.regions))
+                break
+        else:
             stack.pop()
-            continue
-        yield op
-        for inner in reversed(op.regions):
-            stack.append(iter(inner.ops))
 
 
 def tree_leaves(tree: Any) -> list[int]:

@@ -1,13 +1,14 @@
 """Common-subexpression elimination by value numbering, in one linear walk.
 
-Key: ``(prim, operand numbers, attributes)``; commutative primitives sort their operand
-numbers. Scopes chain per region: an expression computed before a region is reused
-inside it, never the other way round.
+Key: ``(prim, operands, attributes)``, operands by identity (``id``: every value is alive
+while the pass runs); commutative primitives sort them. A key of plain ints is one the
+cycle collector stops tracking, so a table of every op of a long function does not make
+it walk the heap again and again. Scopes nest per region: an expression computed before a
+region is reused inside it, never the other way round.
 """
 
 from __future__ import annotations
 
-from collections import ChainMap
 from collections.abc import Hashable
 from dataclasses import replace
 from typing import Any
@@ -18,34 +19,30 @@ from .rewrite import resolve
 
 
 def cse(fn: Function) -> Function:
-    numbers: dict[Value, int] = {}
-
-    def number(v: Value) -> int:
-        n = numbers.get(v)
-        if n is None:
-            n = numbers[v] = len(numbers)
-        return n
-
-    for p in fn.params:
-        number(p)
-    subst: dict[Value, Value] = {}
-    body = _cse_region(fn.body, ChainMap(), subst, number)
-    return replace(fn, body=body)
+    body = _cse_region(fn.body, {}, {})
+    return fn if body is fn.body else replace(fn, body=body)
 
 
-def _cse_region(region: Region, seen: ChainMap, subst: dict[Value, Value], number) -> Region:
+def _cse_region(region: Region, seen: dict[Hashable, tuple[Value, ...]],
+                subst: dict[Value, Value]) -> Region:
+    """``region`` with repeated expressions merged; ``seen``: the expressions of the
+    enclosing scopes, and of this one while it is walked (its own go when it ends)."""
     ops: list[Op] = []
+    own: list[Hashable] = []
+    changed = False
     for op in region.ops:
-        args = tuple(resolve(a, subst) for a in op.args)
+        if not subst.keys().isdisjoint(op.args):  # (most ops read nothing merged)
+            op = Op(op.prim, tuple([resolve(a, subst) for a in op.args]), op.outs, op.attrs,
+                    op.regions, op.loc)
+            changed = True
         if op.regions:
-            inner = seen.new_child()
-            regions = tuple(_cse_region(r, inner.new_child(), subst, number)
-                            for r in op.regions)
-            ops.append(Op(op.prim, args, op.outs, op.attrs, regions, op.loc))
+            regions = tuple([_cse_region(r, seen, subst) for r in op.regions])
+            if any(new is not old for new, old in zip(regions, op.regions)):
+                op = replace(op, regions=regions)
+                changed = True
+            ops.append(op)
             continue
-        if args != op.args:
-            op = Op(op.prim, args, op.outs, op.attrs, op.regions, op.loc)
-        key = _key(op, number)
+        key = _key(op)
         if key is not None:
             hit = seen.get(key)
             if hit is not None:
@@ -53,24 +50,31 @@ def _cse_region(region: Region, seen: ChainMap, subst: dict[Value, Value], numbe
                     subst[old] = new
                     if not new.hint and old.hint:
                         new.hint = old.hint
+                changed = True
                 continue
             seen[key] = op.outs
+            own.append(key)
         ops.append(op)
+    for key in own:
+        del seen[key]
+    if not changed and not subst:
+        return region
     return Region(region.params, ops, [resolve(v, subst) for v in region.results])
 
 
-def _key(op: Op, number) -> Hashable | None:
+def _key(op: Op) -> Hashable | None:
     if op.prim == "const":
         value = const_value(op)
         if isinstance(value, (bool, int, float, complex, str, type(None))):
             return ("const", type(value), repr(value))
         return ("const", "id", id(value))
-    if not get(op.prim).mergeable:
+    prim = get(op.prim)
+    if not prim.mergeable:
         return None
-    operands = [number(a) for a in op.args]
-    if get(op.prim).commutative:
-        operands.sort()
-    return (op.prim, tuple(operands), _freeze(op.attrs))
+    operands = tuple(map(id, op.args))  # (a key of plain ints: see the module docstring)
+    if prim.commutative:
+        operands = tuple(sorted(operands))
+    return (op.prim, operands, _freeze(op.attrs) if op.attrs else ())
 
 
 def _freeze(attrs: tuple) -> Hashable:

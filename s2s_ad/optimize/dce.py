@@ -18,8 +18,8 @@ from ..primitives.structures import FRESH_ADJOINTS
 
 def dce(fn: Function) -> Function:
     live: set[Value] = set(fn.body.results)
-    body = _without_unread_adjoints(fn.body)
-    return replace(fn, body=_dce_region(body, live))
+    body = _dce_region(_without_unread_adjoints(fn.body), live)
+    return fn if body is fn.body else replace(fn, body=body)
 
 
 # a container adjoint is made fresh and filled in place; if nothing else reads it, it goes
@@ -29,6 +29,8 @@ _ADDS = ("add_item", "add_at")
 
 def _without_unread_adjoints(region: Region) -> Region:
     made = {op.out for op in walk(region) if op.prim in FRESH_ADJOINTS}
+    if not made:
+        return region
     read = {a for op in walk(region) for k, a in enumerate(op.args)
             if not (op.prim in _ADDS and k == 0)} | {v for r in _regions(region)
                                                       for v in r.results}
@@ -49,15 +51,22 @@ def _regions(region: Region) -> list[Region]:
 
 
 def _dce_region(region: Region, live: set[Value]) -> Region:
+    """``region`` without its dead ops (the same region when it has none)."""
     live.update(region.results)
     kept: list[Op] = []
+    changed = False
     for op in reversed(region.ops):
         if not _needed(op, live):
+            changed = True
             continue
         if op.regions:
-            op = _dce_structured(op, live)
+            smaller = _dce_structured(op, live)
+            changed = changed or smaller is not op
+            op = smaller
         live.update(op.args)
         kept.append(op)
+    if not changed:
+        return region
     kept.reverse()
     return Region(region.params, kept, region.results)
 
@@ -68,13 +77,16 @@ def _needed(op: Op, live: set[Value]) -> bool:
     The one test both walks use: ``_reads`` must not call dead an op that ``_dce_region``
     keeps, or a loop drops a carried value the kept op still reads.
     """
-    return any(o in live for o in op.outs) or not pure_op(op)
+    return not live.isdisjoint(op.outs) or not pure_op(op)
 
 
 def _dce_structured(op: Op, live: set[Value]) -> Op:
-    """``op`` (kept) without the results, and the carried values, that nothing needs."""
+    """``op`` (kept) without the results, and the carried values, that nothing needs (the
+    same op when it has none)."""
     if op.prim == "if":
         keep = [k for k, o in enumerate(op.outs) if o in live]
+        if len(keep) == len(op.outs):
+            return _with_regions(op, tuple(_dce_region(r, live) for r in op.regions))
         regions = tuple(_dce_region(Region(r.params, r.ops, [r.results[k] for k in keep]),
                                     live) for r in op.regions)
         return replace(op, outs=tuple(op.outs[k] for k in keep), regions=regions)
@@ -100,6 +112,8 @@ def _dce_loop(op: Op, live: set[Value]) -> Op:
             break
         keep = grown
     order = sorted(keep)
+    if len(order) == n:
+        return _with_regions(op, tuple(_dce_region(r, live) for r in op.regions))
     bounds = op.bounds
     regions = []
     for region in op.regions:
@@ -112,6 +126,13 @@ def _dce_loop(op: Op, live: set[Value]) -> Op:
         regions.append(_dce_region(Region(params, region.ops, results), live))
     return replace(op, args=(*bounds, *(op.args[len(bounds) + k] for k in order)),
                    outs=tuple(op.outs[k] for k in order), regions=tuple(regions))
+
+
+def _with_regions(op: Op, regions: tuple[Region, ...]) -> Op:
+    """``op`` with ``regions``: itself when they are its own."""
+    if all(new is old for new, old in zip(regions, op.regions)):
+        return op
+    return replace(op, regions=regions)
 
 
 def _reads(region: Region, seeds: set[Value]) -> set[Value]:

@@ -18,7 +18,8 @@ MAX_ROUNDS = 10
 
 
 def optimize(fn: Function, *, exact_results: int | None = None) -> Function:
-    """Run ``PASSES`` in order, again and again, until op counts stop changing.
+    """Run ``PASSES`` in order, again and again, until op counts stop changing, or until no
+    pass finds anything more to do (a pass that changes nothing returns what it was given).
 
     ``exact_results``: how many leading results keep their exact value and type (default:
     all); the rest are derivatives, which ``simplify`` may compute more loosely.
@@ -28,11 +29,16 @@ def optimize(fn: Function, *, exact_results: int | None = None) -> Function:
     if verify.ENABLED:
         verify.verify(fn, "before optimizing")
     before = None
+    settled = 0  # passes in a row that left the function as they found it
     for _ in range(MAX_ROUNDS):
         for run, plain in zip(passes, PASSES):
-            fn = run(fn)
+            result = run(fn)
+            settled = settled + 1 if result is fn else 0
+            fn = result
             if verify.ENABLED:
                 verify.verify(fn, f"after {plain.__name__}")
+            if settled == len(PASSES):  # every pass has seen fn as it is: a fixed point
+                return fn
         count = (op_count(fn), len(fn.body.ops))
         if count == before:
             break

@@ -4,6 +4,10 @@ A pass gives ``rewrite`` a function ``visit(op, subst)`` returning an ``Op`` to 
 same or a replacement), a list of ops to put in its place (the last defines the op's
 results), a ``Value`` that the op's single result becomes (the op is dropped and its uses
 read that value), or ``None`` to drop the op.
+
+A rewrite that changes nothing returns the function it was given (the pipeline stops
+repeating passes when a round returns what it started from); a region nothing changed
+in stays the same object.
 """
 
 from __future__ import annotations
@@ -19,18 +23,27 @@ Visit = Callable[[Op, dict[Value, Value]], "Op | list[Op] | Value | None"]
 def rewrite(fn: Function, visit: Visit) -> Function:
     subst: dict[Value, Value] = {}
     body = _rewrite_region(fn.body, visit, subst)
-    return replace(fn, body=body)
+    return fn if body is fn.body else replace(fn, body=body)
 
 
 def _rewrite_region(region: Region, visit: Visit, subst: dict[Value, Value]) -> Region:
     ops: list[Op] = []
+    changed = False
     for op in region.ops:
         if op.regions:
-            op = replace(op, args=tuple([resolve(a, subst) for a in op.args]),
-                         regions=tuple([_rewrite_region(r, visit, subst) for r in op.regions]))
-        elif subst and any(a in subst for a in op.args):  # (most ops read nothing replaced)
+            regions = tuple([_rewrite_region(r, visit, subst) for r in op.regions])
+            if subst or any(new is not old for new, old in zip(regions, op.regions)):
+                op = replace(op, args=tuple([resolve(a, subst) for a in op.args]),
+                             regions=regions)
+                changed = True
+        elif not subst.keys().isdisjoint(op.args):  # (most ops read nothing replaced)
             op = replace(op, args=tuple([resolve(a, subst) for a in op.args]))
+            changed = True
         result = visit(op, subst)
+        if result is op:
+            ops.append(op)
+            continue
+        changed = True
         if isinstance(result, Op):
             ops.append(result)
         elif isinstance(result, list):
@@ -40,6 +53,8 @@ def _rewrite_region(region: Region, visit: Visit, subst: dict[Value, Value]) -> 
             if not target.hint and op.out.hint:
                 target.hint = op.out.hint  # the value that takes its place takes its name
             subst[op.out] = target
+    if not changed and not subst:
+        return region
     return Region(region.params, ops, [resolve(v, subst) for v in region.results])
 
 
@@ -71,13 +86,19 @@ def use_counts(fn: Function) -> dict[Value, int]:
 def ancestors(fn: Function, values: list[Value]) -> set[Value]:
     """Every value that ``values`` are computed from (a branch or loop: all inside it)."""
     needed = set(values)
+    if not needed:
+        return needed
     for op in reversed(list(walk(fn.body))):
-        if any(o in needed for o in op.outs):
-            needed.update(op.args)
-            for inner in walk(Region(ops=[op])):
-                needed.update(inner.outs)
-                needed.update(inner.args)
-            for region in op.regions:
-                needed.update(region.params)
-                needed.update(region.results)
+        if needed.isdisjoint(op.outs):
+            continue
+        needed.update(op.args)
+        if not op.regions:
+            needed.update(op.outs)
+            continue
+        for inner in walk(Region(ops=[op])):
+            needed.update(inner.outs)
+            needed.update(inner.args)
+        for region in op.regions:
+            needed.update(region.params)
+            needed.update(region.results)
     return needed

@@ -32,6 +32,13 @@ class _Facts:
         self.loose = False  # may the op being simplified change type or last bit?
         self.pending: list[Op] = []  # ops a rule creates, emitted just before its result
 
+    def note(self, op: Op) -> None:
+        """``op`` is emitted: later rules may ask for its results' definition (and value)."""
+        if op.prim == "const":
+            self.consts[op.out] = const_value(op)
+        for out in op.outs:
+            self.defs[out] = op
+
     def const(self, v: Value) -> Any:
         return self.consts.get(v, _MISSING)
 
@@ -52,7 +59,8 @@ class _Facts:
     def is_unit(self, v: Value, number: int) -> bool:
         """``v`` is ``number`` (0, 1 or -1), and dropping it cannot change a result's type:
         ``n * 1.0`` is a float for an int ``n``, ``n * 1`` is not."""
-        return self.is_const(v, number) and (self.loose or type(self.consts[v]) is int)
+        c = self.consts.get(v, _MISSING)
+        return type(c) in (int, float) and c == number and (self.loose or type(c) is int)
 
     def is_negative(self, v: Value) -> bool:
         c = self.consts.get(v, _MISSING)
@@ -236,19 +244,21 @@ def simplify(fn: Function, *, exact_results: int | None = None) -> Function:
         if op.prim == "if":
             return _if(op, facts, subst) or op
         rule = RULES.get(op.prim)
-        facts.loose = not any(o in facts.exact for o in op.outs)
-        result = rule(op, facts) if rule is not None else None
+        result = None
+        if rule is not None:
+            facts.loose = facts.exact.isdisjoint(op.outs)
+            result = rule(op, facts)
         if result is None:
             result = op
         if isinstance(result, Value):
             return result
+        if not facts.pending:
+            facts.note(result)
+            return result
         emitted = [*facts.pending, result]
         facts.pending.clear()
         for new in emitted:
-            if new.prim == "const":
-                facts.consts[new.out] = const_value(new)
-            for out in new.outs:
-                facts.defs[out] = new
-        return emitted if len(emitted) > 1 else result
+            facts.note(new)
+        return emitted
 
     return rewrite(fn, visit)
