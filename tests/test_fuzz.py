@@ -1240,7 +1240,7 @@ def test_the_check_sees_a_view_s2s_ad_does_not_know_as_one(result, kind, monkeyp
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed, primitive", [(1357, "np.moveaxis"), (135, "np.split")])
+@pytest.mark.parametrize("seed, primitive", [(222, "np.moveaxis"), (153, "np.split")])
 def test_the_check_sees_a_generated_view_s2s_ad_does_not_know(seed, primitive, monkeypatch):
     """The same for generated programs: with the view undeclared, the refusal goes and the
     wrong numbers show (a mismatch, never a pass)."""

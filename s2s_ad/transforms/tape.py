@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import UnsupportedSyntaxError
 from ..ir.core import Op, Region, Value, walk
+from ..primitives import get
 from ..primitives.registry import pure_op
 
 if TYPE_CHECKING:  # (the sweep that calls backward_loop: reverse.py imports this module)
@@ -71,10 +72,12 @@ def _reverse_body(sweep: Reverse, loop: Op) -> _Reversed:
         mapping = dict(zip(saved, popped))
         if is_for:
             mapping[loop.index] = index_param
-        # a taped read is not run again; its marker keeps its place in the backward sweep
+        # a taped read is not run again; its marker keeps its place in the backward sweep;
+        # a check (`a, b = pair`) ran in the forward sweep, in the program's order
         inner.recompute([Op("repop" if op.prim == "pop" else "reread", op.args + op.outs,
                             (), (), (), op.loc)
-                         if op in snapshots else op for op in body.ops], mapping)
+                         if op in snapshots else op for op in body.ops
+                         if not get(op.prim).check], mapping)
         for k, dk in zip(slots, d_carried):
             inner.seed(mapping.get(nexts[k], nexts[k]), dk)
         inner.backward(reversed_body.ops, len(reversed_body.ops))
