@@ -95,6 +95,7 @@ class Facts:
     #                      repeat a list
     basic: set[Value] = field(default_factory=set)  # index without repeating an entry
     avals: dict[Value, Aval] = field(default_factory=dict)
+    backward: int = 0  # facts the uses of values proved in the current pass
 
     def sets(self) -> tuple[set[Value], set[Value], set[Value]]:
         return self.numbers, self.numeric, self.inexact
@@ -120,12 +121,18 @@ def prove(fn: Function, numbers: Iterable[Value] = (), numeric: Iterable[Value] 
     facts = Facts(set(numbers) | set(annotated(fn)), set(), set(floats))
     facts.numeric = facts.numbers | set(numeric)
     # tuples and lists of numbers or arrays (np.split's pieces): what their items are
-    items = {op.out: get(op.prim).container_result for op in walk(fn.body)
-             if len(op.outs) == 1 and get(op.prim).container_result}
+    items: dict[Value, str] = {}
+    loops = False
+    for op in walk(fn.body):
+        loops = loops or op.prim in LOOPS
+        if len(op.outs) == 1 and get(op.prim).container_result:
+            items[op.out] = get(op.prim).container_result
     while True:
-        before = facts.size()
+        before, facts.backward = facts.size(), 0
         _visit(fn.body, facts, items)
-        if facts.size() == before:
+        # (without loops, a pass in program order that proves nothing backward leaves
+        # nothing for the next: an op's facts follow from earlier values' alone)
+        if facts.size() == before or (not loops and not facts.backward):
             break
     facts.basic = _basic_indices(fn, facts.numbers)
     return facts
@@ -171,8 +178,10 @@ def _visit(region: Region, facts: Facts, items: dict[Value, str]) -> None:
             operands = op.bounds
         elif op.prim == "while":  # its condition decides: a number
             cond = op.regions[0]
-            if cond.results and cond.results[0] in _defined_in(cond):
+            if cond.results and cond.results[0] not in numbers and (
+                    cond.results[0] in _defined_in(cond)):
                 facts.add_number(cond.results[0])
+                facts.backward += 1
             continue
         elif (prim.broadcasts or prim.kind == "elementwise") and op.outs and all(
                 o in numbers for o in op.outs):
@@ -182,6 +191,7 @@ def _visit(region: Region, facts: Facts, items: dict[Value, str]) -> None:
         for a in operands:
             if a in local and a not in numbers:
                 facts.add_number(a)
+                facts.backward += 1
 
 
 def _visit_loop(op: Op, facts: Facts, items: dict[Value, str]) -> None:
