@@ -71,6 +71,7 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     r"^\s+\w+, \w+.* = ", "tuple built": r"= \(.*,.*\)$", "list built": r"\.append\(",
     "list/tuple argument": r"\b(xs|t|ps)\[", "dict argument": r"\bd\[|\bd\.",
     "min/max/abs": r"\b(min|max|abs|fabs)\(", "grad of a helper": r"s2s_ad\.grad\(",
+    "argument unpacked": r"^\s+\w+(, \w+)+ = (xs|t)$", "for over pairs": r"for \w+, \w+ in ps:",
 }
 ARRAY_CONSTRUCTS = {  # the same, for the array family
     "@": r" @ |np\.dot\(", "reduction with axis": r"axis=", "keepdims": r"keepdims=True",
@@ -89,6 +90,8 @@ ARRAY_CONSTRUCTS = {  # the same, for the array family
     "math of a number": r"math\.", "if": r"^\s+if ", "for range": r"for \w+ in range\(",
     "for over an array": r"for \w+ in (?!range\()", "+= on an array or number": r"\w [-+*]= ",
     "helper call": r"h\d\(",
+    "shape unpacked": r"^\s+\w+(, \w+)*,? = \w+\.shape$",
+    "rows unpacked": r"^\s+\w+(, \w+)+ = \w+$",
 }
 
 
