@@ -65,7 +65,8 @@ MEMORY = 4 << 30  # bytes of address space per process
 CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "if": r"^\s+if ", "elif/else": r"^\s+(elif .*|else):$", "ternary": r" if .* else ",
     "early return": r"^\s+if .*:\n\s+return ", "for range": r"for \w+ in range\(",
-    "for container": r"for .* in (?!range\()", "while": r"^\s+while ",
+    "for container": r"for .* in (?!range\(|reversed\(range\()", "while": r"^\s+while ",
+    "reversed(...)": r"for .* in (enumerate\()?reversed\(",
     "break/continue": r"^\s+(break|continue)$", "nested loop": r"^\s{8,}(for|while) ",
     "helper call": r"h\d\(", "keyword argument": r"h\d\(.*\bb=", "tuple assignment":
     r"^\s+\w+, \w+.* = ", "tuple built": r"= \(.*,.*\)$", "list built": r"\.append\(",
@@ -88,7 +89,8 @@ ARRAY_CONSTRUCTS = {  # the same, for the array family
     "piece of np.split": r"np\.split\(",
     "slogdet": r"np\.linalg\.slogdet\(",
     "math of a number": r"math\.", "if": r"^\s+if ", "for range": r"for \w+ in range\(",
-    "for over an array": r"for \w+ in (?!range\()", "+= on an array or number": r"\w [-+*]= ",
+    "for over an array": r"for \w+ in (?!range\(|reversed\(range\()",
+    "+= on an array or number": r"\w [-+*]= ", "reversed(range(...))": r"in reversed\(range\(",
     "helper call": r"h\d\(",
     "shape unpacked": r"^\s+\w+(, \w+)*,? = \w+\.shape$",
     "rows unpacked": r"^\s+\w+(, \w+)+ = \w+$",

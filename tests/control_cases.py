@@ -186,6 +186,32 @@ def while_true_binds_at_break(x, y):
     return result
 
 
+def counting_down(x, w, n):
+    """Backpropagation written by hand: the last step first."""
+    acc = 0.0
+    for i in reversed(range(1, n, 2)):
+        acc = math.sin(acc * w + x * i)
+    return acc
+
+
+def reversed_items(x, w, n):
+    acc = 0.0
+    xs = []
+    for i in range(n):
+        xs.append(x * i + w)
+    for k, v in enumerate(reversed(xs)):
+        acc = acc * w + k * v
+    return acc
+
+
+def skips_while_counting_down(x, n):
+    for i in reversed(range(n)):
+        if i % 3 == 0:
+            continue
+        x = x * 0.5 + math.sin(x) * 0.2 * i
+    return x
+
+
 _away = floats(0.2, 2.0)
 
 CASES = [
@@ -229,6 +255,12 @@ CASES = [
      st.tuples(floats(-2, 2), floats(0.5, 3)), (0, 1),
      lambda x, y: all(abs(s - y) > 0.01 + 0.01 * (abs(ds) + 1)
                       for s, ds in _at_break_trajectory(x, y))),
+    ("counting_down", counting_down, st.tuples(floats(-1, 1), floats(-1, 1),
+                                               st.integers(0, 9)), (0, 1), None),
+    ("reversed_items", reversed_items, st.tuples(floats(-1, 1), floats(-1, 1),
+                                                 st.integers(0, 6)), (0, 1), None),
+    ("skips_while_counting_down", skips_while_counting_down,
+     st.tuples(floats(-1, 1), st.integers(0, 8)), (0,), None),
 ]
 
 

@@ -330,6 +330,7 @@ class _Scope:
     loops: int = 0
     top: bool = True
     unrolled: bool = False  # the innermost loop is over a tuple or list built here
+    counting_down: bool = False  # the innermost loop is over reversed(range(...)): no break
     # Lists built here that loops append to may only be read where ``plain``: at the top
     # level or directly in a top-level loop's body, not in a branch or an inner loop (a
     # documented limitation: reading a list in a branch of the loop that appends to it).
@@ -642,17 +643,21 @@ class _Writer:
                   "range(n, 0, -2)", "range(2, n + 1)"]
         if outer:
             bounds.append(f"range({r.choice(outer)})")
+        bounds += ["reversed(range(n))", "reversed(range(1, n, 2))"]
         if "n" not in sc.ints:
             bounds = [b for b in bounds if "n" not in b.replace("range", "")] or ["range(3)"]
-        body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False, plain=sc.top and sc.plain)
+        header = r.choice(bounds)
+        body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False,
+                        plain=sc.top and sc.plain, counting_down=header.startswith("reversed"))
         body.ints.append(i)
         body.hot.append(i)
-        return ([f"{ind}for {i} in {r.choice(bounds)}:"] + self._grow(body, ind + "    ")
+        return ([f"{ind}for {i} in {header}:"] + self._grow(body, ind + "    ")
                 + self.block(body, ind + "    ", 1, 3))
 
     def _for_container(self, sc: _Scope, ind: str) -> list[str]:
         r = self.rng
-        body = sc.child(in_loop=True, loops=sc.loops + 1, plain=sc.top and sc.plain)
+        body = sc.child(in_loop=True, loops=sc.loops + 1, plain=sc.top and sc.plain,
+                        counting_down=False)
         v, w, j, k = self.fresh("e"), self.fresh("e"), self.fresh("j"), self.fresh("k")
         # (header, new floats, new ints, first line of the body or None, unrolled)
         headers: list[tuple[str, list[str], list[str], str | None, bool]] = []
@@ -663,6 +668,8 @@ class _Writer:
             built = name in sc.built  # a tuple or list built in f: the loop is unrolled
             headers.append((f"for {v} in {name}:", [v], [], None, built))
             headers.append((f"for {j}, {v} in enumerate({name}):", [v], [j], None, built))
+            if not built:  # a run-time sequence, last item first
+                headers.append((f"for {v} in reversed({name}):", [v], [], None, False))
             others = [o for o in iterable if o != name]
             if others:
                 headers.append((f"for {v}, {w} in zip({name}, {r.choice(others)}):", [v, w],
@@ -699,7 +706,8 @@ class _Writer:
         head = r.choice((f"{k} < {bound} and {s} < {limit}", f"{s} < {limit} and {k} < {bound}",
                          f"{k} < {bound}", f"{k} < {bound} and abs({s}) < {limit}",
                          f"{k} < {bound} and {self.cond(self._branchy(sc), 1)}"))
-        body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False, plain=sc.top and sc.plain)
+        body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False,
+                        plain=sc.top and sc.plain, counting_down=False)
         body.ints.append(k)
         step = r.choice((f"{k} += 1", f"{k} = {k} + 1"))
         lines = [f"{ind}{k} = 0", f"{ind}while {head}:", f"{ind}    {step}"]
@@ -717,7 +725,8 @@ class _Writer:
         k, v = self.fresh("k"), self.fresh("v")
         bound = r.choice(("n", str(r.randint(1, 6)))) if "n" in sc.ints else str(
             r.randint(1, 6))
-        body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False, plain=False)
+        body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False, plain=False,
+                        counting_down=False)
         body.ints.append(k)
         self.budget -= 1
         lines = [f"{ind}{k} = 0", f"{ind}while True:", f"{ind}    {k} += 1",
@@ -739,7 +748,8 @@ class _Writer:
 
     def _break_or_continue(self, sc: _Scope, ind: str) -> list[str]:
         sc.plain = False  # the rest of the body is lowered into a branch
-        word = self.rng.choice(("break", "continue"))
+        # (a break in a loop over reversed(range(...)) is a documented limitation)
+        word = "continue" if sc.counting_down else self.rng.choice(("break", "continue"))
         if self.rng.random() < 0.1:
             return [f"{ind}{word}"]
         return [f"{ind}if {self.cond(sc, 2)}:", f"{ind}    {word}"]
@@ -1782,7 +1792,8 @@ class _ArrayWriter:
         i = self.fresh_name("i")
         bounds = [f"range({r.randint(1, 4)})"]
         if "n" in sc.ints:
-            bounds += ["range(n)", "range(n)", "range(1, n)", "range(2, n + 1)"]
+            bounds += ["range(n)", "range(n)", "range(1, n)", "range(2, n + 1)",
+                       "reversed(range(n))"]
         body = self._loop_body(sc)
         body.ints.append(i)
         lines = [f"{ind}for {i} in {r.choice(bounds)}:"] + self.block(body, ind + "    ", 1, 3)

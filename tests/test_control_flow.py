@@ -304,3 +304,45 @@ def test_a_loop_that_may_not_run_still_does_not_bind():
 
     with pytest.raises(s2s_ad.DifferentiationError, match="'z' is used before it is assigned"):
         s2s_ad.grad(f)
+
+
+def test_a_loop_over_reversed_range_reads_as_written():
+    """``reversed(range(...))`` stays itself in the generated code; the backward sweep runs
+    the same range forward."""
+    from control_cases import counting_down
+
+    source = s2s_ad.grad(counting_down, wrt="x").source
+    assert "for i in reversed(range(1, n, 2)):" in source
+    assert "in range(1, n, 2):" in source.split("reversed(range(1, n, 2)):")[1]
+
+
+def test_break_in_a_loop_over_reversed_range_is_a_clear_error():
+    def f(x, n):
+        for _ in reversed(range(n)):
+            x = x * 0.5
+            if x < 0.1:
+                break
+        return x
+
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match=r"break in a loop over "
+                       r"reversed\(range\(\.\.\.\)\)") as info:
+        s2s_ad.grad(f)
+    assert "test_control_flow.py" in str(info.value)
+
+
+def test_reversed_of_a_dict_view_and_of_a_tuple_argument():
+    def f(d, t, w):
+        s = 0.0
+        for _, v in reversed(d.items()):
+            s = s * w + v
+        for v in reversed(t):
+            s = s * w + v * v
+        return s
+
+    d, t = {"a": 1.0, "b": 2.0}, (0.5, -1.5)
+    dd, dt, dw = s2s_ad.grad(f, wrt=(0, 1, 2))(d, t, 0.7)
+    want_w = numerical_grad(f, (d, t, 0.7), wrt=2, method="richardson")
+    assert relative_error(dw, want_w) < 1e-8
+    # s = ((2 w + 1) w + 0.25) w + 2.25 (b, then a, then t[1], then t[0])
+    assert dd == pytest.approx({"a": 0.7 * 0.7, "b": 0.7 ** 3})
+    assert dt == pytest.approx((2 * 0.5, 0.7 * 2 * -1.5))

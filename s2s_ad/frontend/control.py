@@ -147,11 +147,20 @@ class ControlFlow:
             iterable = self.expr(node.iter, env)
         if isinstance(iterable, (tuple, list)):  # known length: unrolled
             return self.unrolled(node, list(iterable), env)
-        if self.is_static(iterable) and isinstance(iterable.obj, _Range):
+        if self.is_static(iterable) and isinstance(iterable.obj, Range):
             bounds = iterable.obj.bounds
             if not isinstance(node.target, ast.Name):
                 raise self.error(node.target, "cannot unpack a range item")
             return self.loop(node, env, "for_range", bounds, node.target.id)
+        if self.is_static(iterable) and _reversed_range(iterable.obj):
+            if not isinstance(node.target, ast.Name):
+                raise self.error(node.target, "cannot unpack a range item")
+            if _has(node.body, (ast.Break,)):
+                raise self.error(node, "cannot differentiate break in a loop over "
+                                 "reversed(range(...)) yet", hint="loop over range(...) and "
+                                 "count down yourself: `i = n - 1 - k`")
+            bounds = iterable.obj.inner.obj.bounds
+            return self.loop(node, env, "for_range", bounds, node.target.id, reverse=True)
         if isinstance(iterable, Value) and _indexed_by_target(node):
             iterable = self.static(DictView("keys", iterable))  # for k in d: ... d[k] ...
         items = self.iteration(node.iter, iterable)
@@ -189,6 +198,13 @@ class ControlFlow:
                 return None
             count, item = inner
             return count, lambda i: (i, item(i))
+        if isinstance(obj, Reversed):  # of a run-time sequence or a dict view: last first
+            inner = self.iteration(node, obj.inner)
+            if inner is None:
+                return None
+            count, item = inner
+            last = e.sub(count, e.const(1))
+            return count, lambda i: item(e.sub(last, i))
         if isinstance(obj, Zip):
             parts = [self.iteration(node, x) for x in obj.inners]
             if any(p is None for p in parts):
@@ -221,8 +237,9 @@ class ControlFlow:
         self.loop(node, env, "while", (), None)
 
     def loop(self, node: ast.For | ast.While, env: dict, prim: str, bounds: tuple,
-             index: str | None, item: Any = None) -> None:
-        """A loop op: carried values are the names the body assigns that exist before it."""
+             index: str | None, item: Any = None, reverse: bool = False) -> None:
+        """A loop op: carried values are the names the body assigns that exist before it
+        (``reverse``: a ``for_range`` that runs over its range last first)."""
         assigned = _assigned_in(node.body)
         targets = set(_assigned_in([ast.Assign(targets=[node.target], value=ast.Constant(0))])
                       ) if isinstance(node, ast.For) else set()
@@ -294,7 +311,8 @@ class ControlFlow:
                 for region in regions:
                     region.params.append(Value(v.hint))
             outs = tuple(Value(name) for name in names)
-            self.e.region.ops.append(Op(prim, (*bounds, *inits), outs, (("breaks", breaks),),
+            attrs = (("breaks", breaks),) + ((("reverse", True),) if reverse else ())
+            self.e.region.ops.append(Op(prim, (*bounds, *inits), outs, attrs,
                                         tuple(regions), self.e.loc))
         _rebind_all(env, carried, templates, outs)
         supply = iter(outs[len(outs) - len(new_leaves):])
@@ -392,12 +410,23 @@ class Enumerate:
         self.inner = inner
 
 
+class Reversed:
+    """``reversed(...)`` of a range, a run-time sequence or a dict view."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+
 class Zip:
     def __init__(self, inners: list[Any]) -> None:
         self.inners = inners
 
 
-class _Range:
+def _reversed_range(obj: Any) -> bool:
+    return isinstance(obj, Reversed) and isinstance(getattr(obj.inner, "obj", None), Range)
+
+
+class Range:
     """``range(...)`` seen at transform time: its bounds are IR values."""
 
     def __init__(self, bounds: tuple[Value, Value, Value]) -> None:
@@ -457,7 +486,7 @@ def _carriable(entry: Any) -> bool:
     if isinstance(entry, (tuple, list)):
         return all(_carriable(x) for x in entry)
     return not isinstance(entry, dict) and not isinstance(
-        getattr(entry, "obj", None), (DictView, Enumerate, Zip, _Range))
+        getattr(entry, "obj", None), (DictView, Enumerate, Zip, Range))
 
 
 def _value_leaves(entry: Any) -> list[Value]:
@@ -523,13 +552,13 @@ def _assigned_in(stmts: list[ast.stmt]) -> list[str]:
     return list(seen)
 
 
-def make_range(lowerer: Any, node: ast.Call, args: list[Value]) -> _Range:
+def make_range(lowerer: Any, node: ast.Call, args: list[Value]) -> Range:
     """``range(stop)``, ``range(start, stop)`` or ``range(start, stop, step)``."""
     if not 1 <= len(args) <= 3:
         raise lowerer.error(node, "range takes 1 to 3 arguments")
     e = lowerer.e
     if len(args) == 1:
-        return _Range((e.const(0), args[0], e.const(1)))
+        return Range((e.const(0), args[0], e.const(1)))
     if len(args) == 2:
-        return _Range((args[0], args[1], e.const(1)))
-    return _Range(tuple(args))  # type: ignore[arg-type]
+        return Range((args[0], args[1], e.const(1)))
+    return Range(tuple(args))  # type: ignore[arg-type]

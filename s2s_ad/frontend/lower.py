@@ -26,7 +26,7 @@ from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
 from .arrays import _UNKNOWN, Arrays
-from .control import ControlFlow, DictView, Enumerate, Zip, make_range
+from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
 from .fence import fence
 from .source import Source, child_nodes, parse_function
 
@@ -500,6 +500,9 @@ class _Lowerer(ControlFlow, Arrays):
             return Static(Enumerate(args[0]))
         if obj is builtins.zip and not all(isinstance(a, (tuple, list)) for a in args):
             return Static(Zip(args))
+        if obj is builtins.reversed and len(args) == 1 and (isinstance(args[0], Value) or (
+                isinstance(args[0], Static) and isinstance(args[0].obj, (DictView, Range)))):
+            return Static(Reversed(args[0]))  # (a loop runs over it: control.py)
         if obj is builtins.len and isinstance(args[0], Value):
             return self.length(args[0])
         if obj is builtins.sum and len(args) == 1 and isinstance(args[0], Value):
