@@ -743,6 +743,9 @@ class _Writer:
         """Often, an append to a list built earlier, first in a top-level loop's body."""
         if body.plain and body.growing and (always or self.rng.random() < 0.6):
             name = self.rng.choice(sorted(body.growing))
+            if self.rng.random() < 0.3:  # on some iterations only (the item read in a branch)
+                item = self.expr(body.child(), 2)
+                return [f"{ind}if {self.cond(body, 2)}:", f"{ind}    {name}.append({item})"]
             return [f"{ind}{name}.append({self.expr(body, 2)})"]
         return []
 

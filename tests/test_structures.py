@@ -210,8 +210,20 @@ def while_extend(a, b, n):
     return out[0] + out[len(out) - 1] * out[1]
 
 
+def grows_on_some_steps(x, w, n):
+    """Found while building comprehensions: an append inside a branch of a loop was
+    skipped by the loop's backward sweep (its body run again marks the append
+    `appended`, which did not count as a change of the list), so the gradient lost every
+    item appended in a branch: 0.0 here."""
+    items = [x]
+    for i in range(n):
+        if i % 2 == 1:
+            items.append(math.sin(w * i) * x)
+    return sum(items) * w
+
+
 GROWING = [(trajectory, (0.5, 1.3, 6), (0, 1)), (grows_from_itself, (0.7, 5), (0,)),
-           (while_extend, (1.5, -0.5, 4), (0, 1))]
+           (while_extend, (1.5, -0.5, 4), (0, 1)), (grows_on_some_steps, (0.8, 0.6, 6), (0, 1))]
 
 
 @pytest.mark.parametrize("f, args, wrt", GROWING, ids=[c[0].__name__ for c in GROWING])
@@ -386,3 +398,14 @@ def test_a_starred_target_of_a_run_time_value_is_a_clear_error():
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="starred") as info:
         s2s_ad.grad(f)
     assert "test_structures.py" in str(info.value) and "first, *rest = xs" in str(info.value)
+
+
+def test_second_derivative_through_appends_in_a_branch():
+    gradient = s2s_ad.grad(grows_on_some_steps, wrt="w")
+    expected = central_difference(lambda t: gradient(0.8, t, 6), 0.6)
+    assert s2s_ad.hessian(grows_on_some_steps, wrt="w")(0.8, 0.6, 6) == pytest.approx(
+        expected, rel=1e-7)
+    assert s2s_ad.jvp(gradient, wrt="w")(0.8, 0.6, 6, 1.0)[1] == pytest.approx(expected,
+                                                                             rel=1e-7)
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="forward over reverse"):
+        s2s_ad.grad(gradient, wrt="w")  # reverse over a gradient's popping branch: not yet

@@ -32,6 +32,11 @@ from .shapes import sum_to, track
 from .tape import backward_loop
 from .trees import tree_paths
 
+# what changes a container or a stack in place, with the markers a body run again backward
+# leaves in their place (`Reverse.recompute`): a branch or loop holding one has a backward
+# sweep even where no result of it carries a derivative
+_MUTATING = frozenset({*MUTATIONS, "appended", "added", "pushed", "pop", "repop"})
+
 
 def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool = False,
         single: bool = True, name: str | None = None,
@@ -336,8 +341,8 @@ class Reverse:
         pop from a stack, that carries a derivative? (Every pop pushes its adjoints, zeros
         too, so that the entries of the stack of adjoints keep their places.)"""
         return bool(op.regions) and any(
-            inner.prim in (*MUTATIONS, "added", "pop", "repop") and inner.args
-            and inner.args[0] in self.active for inner in walk(Region(ops=[op])))
+            inner.prim in _MUTATING and inner.args and inner.args[0] in self.active
+            for inner in walk(Region(ops=[op])))
 
     def adjoint_of(self, v: Value) -> Value | None:
         """``v``'s adjoint here or, for a value of an outer region, where it was made (a
