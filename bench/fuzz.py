@@ -73,6 +73,7 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "list/tuple argument": r"\b(xs|t|ps)\[", "dict argument": r"\bd\[|\bd\.",
     "min/max/abs": r"\b(min|max|abs|fabs)\(", "grad of a helper": r"s2s_ad\.grad\(",
     "argument unpacked": r"^\s+\w+(, \w+)+ = (xs|t)$", "for over pairs": r"for \w+, \w+ in ps:",
+    "comprehension": r"\bfor c\d+ in ",
 }
 ARRAY_CONSTRUCTS = {  # the same, for the array family
     "@": r" @ |np\.dot\(", "reduction with axis": r"axis=", "keepdims": r"keepdims=True",

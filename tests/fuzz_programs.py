@@ -507,6 +507,10 @@ class _Writer:
                 options.append((0.8, self._unpack_local))
             if self._unpackable(sc):  # a tuple or list argument: unpacked at run time
                 options.append((0.5, self._unpack_argument))
+        # (at the top level: a list made in a loop and grown in an inner one is read there
+        # only as the documented limitation allows)
+        if "container" in self.features and sc.top and self._comprehensible(sc):
+            options.append((0.8, self._comprehension))
         if "container" in self.features and sc.top:
             options.append((1.0, self._local_list))
         if sc.growing and sc.in_loop and not sc.unrolled and sc.plain:
@@ -601,6 +605,27 @@ class _Writer:
         sc.floats.extend(names)
         sc.mutable.extend(names)
         return [f"{ind}{', '.join(names)} = {source}"]
+
+    @staticmethod
+    def _comprehensible(sc: _Scope) -> list[str]:
+        return sorted(n for n in sc.seqs if n not in sc.growing)
+
+    def _comprehension(self, sc: _Scope, ind: str) -> list[str]:
+        """``v = sum([g(c) for c in xs if ...])``, or the generator expression: the loop
+        that appends to a list, then sums it."""
+        r = self.rng
+        source = r.choice(self._comprehensible(sc))
+        c, target = self.fresh("c"), self.fresh("v")
+        inner = sc.child()  # (no growing list read in its loop)
+        inner.floats.append(c)
+        inner.hot.append(c)
+        item = self.expr(inner, 2)
+        test = f" if {self.cond(inner, 1)}" if r.random() < 0.4 else ""
+        body = f"{item} for {c} in {source}{test}"
+        sc.floats.append(target)
+        sc.mutable.append(target)
+        return [f"{ind}{target} = sum([{body}])" if r.random() < 0.5
+                else f"{ind}{target} = sum({body})"]
 
     def _local_list(self, sc: _Scope, ind: str) -> list[str]:
         name = self.fresh("ys")

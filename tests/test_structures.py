@@ -409,3 +409,91 @@ def test_second_derivative_through_appends_in_a_branch():
                                                                              rel=1e-7)
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="forward over reverse"):
         s2s_ad.grad(gradient, wrt="w")  # reverse over a gradient's popping branch: not yet
+
+
+# --- comprehensions and generator expressions (issue 18) --------------------------------------
+def squares_of_positives(xs, w):
+    return sum([math.sin(w * x) for x in xs if x > 0])
+
+
+def pairwise(xs, w):
+    grid = [[a * b * w for b in xs] for a in xs]
+    return sum(sum(row) for row in grid)
+
+
+def shadowed(x, xs):
+    ys = [x * x for x in xs]  # the comprehension's own x
+    return x * sum(ys) + sum(t * x for t in ys)
+
+
+def features(w, X):
+    rows = np.array([np.tanh(row @ w) for row in X])
+    return np.sum(rows * rows)
+
+
+COMPREHENSIONS = [
+    ("a list comprehension with an if", squares_of_positives, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0).filter(lambda v: abs(v) > 0.01), min_size=1,
+                        max_size=4), st.floats(-2.0, 2.0))),
+    ("nested, summed by a generator", pairwise, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), st.floats(-2.0, 2.0))),
+    ("a name of the function's own", shadowed, "x",
+     st.tuples(st.floats(-2.0, 2.0), st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3))),
+    ("np.array of a comprehension", features, "w",
+     st.tuples(_vector(2), _vector(6).map(lambda v: v.reshape(3, 2)))),
+]
+
+
+@pytest.mark.parametrize("what, f, wrt, points", COMPREHENSIONS,
+                         ids=[c[0] for c in COMPREHENSIONS])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_comprehensions_are_the_loops_they_stand_for(what, f, wrt, points, data):
+    """Reverse and forward mode against Richardson differences, and the Hessian-vector
+    product against differences of the gradient."""
+    args = data.draw(points)
+    i = f.__code__.co_varnames.index(wrt)
+    g = s2s_ad.grad(f, wrt=wrt)(*args)
+    assert np.allclose(g, numerical_grad(f, args, wrt=wrt, method="richardson"),
+                       rtol=1e-6, atol=1e-8)
+    assert s2s_ad.value_and_grad(f, wrt=wrt)(*args)[0] == f(*args)
+    direction = np.ones_like(args[i]) if isinstance(args[i], np.ndarray) else 1.0
+    _, tangent = s2s_ad.jvp(f, wrt=wrt)(*args, direction)
+    assert np.isclose(tangent, np.sum(g * direction), rtol=1e-9, atol=1e-9)
+    gradient = s2s_ad.grad(f, wrt=wrt)
+
+    def moved(t):
+        shifted = list(args)
+        shifted[i] = args[i] + t * direction
+        return gradient(*shifted)
+
+    assert np.allclose(s2s_ad.hvp(f, wrt=wrt)(*args, direction), richardson(moved, 0.0),
+                       rtol=1e-5, atol=1e-7)
+
+
+def test_a_comprehension_reads_as_the_loop_it_stands_for():
+    source = s2s_ad.grad(squares_of_positives, wrt="w").specialize([1.0, -2.0], 0.5).source
+    assert "items = []" in source and "items.append(" in source
+    # the list is named after the name it is assigned to, where it can be
+    assert "ys = []" in s2s_ad.grad(shadowed, wrt="x").source
+    assert "x_2" in s2s_ad.grad(shadowed, wrt="x").source  # (x is the function's too)
+
+
+@pytest.mark.parametrize("body, message", [
+    ("return sum([v * x for v in xs]) if x > 0 else 0.0", "runs only on some paths"),
+    ("return x > 0 and sum([v * x for v in xs])", "runs only on some paths"),
+    ("while sum([v for v in xs]) > x:\n        x = x + 1.0\n    return x", "while condition"),
+    ("return sum({k: v * x for k, v in zip('ab', xs)}.values())", "dict comprehension"),
+], ids=["conditional arm", "after and", "while condition", "dict comprehension"])
+def test_a_comprehension_where_its_loop_would_change_what_runs_is_a_clear_error(
+        body, message, tmp_path):
+    import importlib.util
+
+    path = tmp_path / "comprehension_case.py"
+    path.write_text(f"def f(x, xs):\n    {body}\n")
+    spec = importlib.util.spec_from_file_location("comprehension_case", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match=message) as info:
+        s2s_ad.grad(module.f)
+    assert "comprehension_case.py:2" in str(info.value)

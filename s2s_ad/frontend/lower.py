@@ -27,6 +27,7 @@ from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
 from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
+from .desugar import desugar
 from .fence import fence
 from .source import Source, child_nodes, parse_function
 
@@ -65,6 +66,7 @@ def lift(fn: Any) -> Function:
                  "rule with s2s_ad.defvjp")
     fn = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__s2s__"))
     source = parse_function(fn)
+    desugar(source, fn.__name__)  # comprehensions: the loops they stand for
     fence(source)
     e = Emitter()
     lowerer = _Lowerer(fn, source, e, (fn,))
