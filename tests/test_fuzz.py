@@ -1366,3 +1366,32 @@ def test_a_list_argument_added_to_an_array_of_appended_items_is_an_array():
     assert np.array_equal(g, [[2.0, 2.0], [2.0, 2.0], [2.0, 2.0]])
     dL = s2s_ad.grad(list_plus_an_array_of_appended_items, wrt="L")(x, L, 3)
     assert np.array_equal(dL, [2.0, 1.0, 1.0])  # (np.max(L) is L[0])
+
+
+LIST_TIMES_A_NUMPY_DIFFERENCE = """import numpy as np
+
+def f(x, b, L):
+    vals1 = []
+    for row3 in x:
+        vals1.append(1.0)
+    w2 = np.stack(vals1)
+    x = L * (b - w2[:, None])
+    w8 = x
+    return np.sum(w8)
+"""
+
+
+def test_regression_a_list_times_what_is_computed_from_a_numpy_result_is_elementwise():
+    """Found (campaign seed 2409, generate(1305637606, 'array'), minimized): in the gradient's
+    IR, `L * (b - w2[:, None])` with `w2 = np.stack(...)` read `L` as a list (the difference
+    was not known to be NumPy's: only NumPy's results and their items were), while
+    `broadcast_to(1.0, ...) * L` read it as an array: vjp(grad(f)) refused `L` as used both
+    ways. What is computed from NumPy's results is NumPy's too now."""
+    from fuzz_programs import Program
+
+    x = np.array([[-0.85, -0.62, 0.54, 1.23], [-1.76, -1.70, -0.58, -1.23]])
+    b = np.array([1.51, 0.13, -1.85, 1.49])
+    L = [[0.43, 1.88, 0.15, -0.15], [0.93, 1.69, -1.61, 1.43]]
+    program = Program(LIST_TIMES_A_NUMPY_DIFFERENCE, (x, b, L), ("x", "b", "L"), ("x", "b"),
+                      (), family="array")
+    assert check(program) is None

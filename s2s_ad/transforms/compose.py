@@ -182,14 +182,14 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
         return fn, example
     shapes = arrays_in(infer(fn, example))
     # what `+` and `*` cannot take for a list's: floats, arrays, NumPy's results (arrays or
-    # NumPy scalars, also where their shapes are not known when building)
-    inexact = prove(fn, floats=annotated(fn)).inexact
+    # NumPy scalars, also where their shapes are not known when building), and what is
+    # computed from them (`b - w[:, None]`)
     numpy = {op.out for op in walk(fn.body) if len(op.outs) == 1 and get(op.prim).array_op
              and not get(op.prim).container_result and get(op.prim).kind != "number"}
     for op in walk(fn.body):  # (in program order) an item or a slice of one is NumPy's too
         if op.prim in ("getitem", "getitem_mut") and op.args[0] in numpy:
             numpy.add(op.out)
-    inexact |= numpy
+    inexact = prove(fn, floats=[*annotated(fn), *numpy]).inexact
     uses: dict[Value, list[Op]] = {}
     for op in walk(fn.body):
         if get(op.prim).check:  # a check (of `u += v`, of unpacking) reads values as they are
