@@ -29,6 +29,9 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.ImportFrom: ("an import inside the function", "import at module level"),
     ast.Raise: ("a raise statement", "check inputs before calling the gradient"),
     ast.Assert: ("an assert statement", "check inputs before calling the gradient"),
+    # (desugar.py lowers the others as loops; one left is where no statement holds it)
+    ast.ListComp: ("a list comprehension here", "compute it into a variable first"),
+    ast.GeneratorExp: ("a generator expression here", "compute it into a variable first"),
     ast.SetComp: ("a set comprehension", "use a list or a tuple"),
     ast.DictComp: ("a dict comprehension", "build the dict with a for loop"),
     ast.Set: ("a set display", "use a tuple or a list"),
