@@ -589,19 +589,19 @@ class _Writer:
         return [f"{ind}{name} = ({items})"]
 
     def _unpack_local(self, sc: _Scope, ind: str) -> list[str]:
-        source = self.rng.choice(sorted(sc.tuples))
-        names = [self.fresh("u") for _ in range(sc.tuples[source])]
-        sc.floats.extend(names)
-        sc.mutable.extend(names)
-        return [f"{ind}{', '.join(names)} = {source}"]
+        return self._unpack(sc, ind, sc.tuples)
 
     @staticmethod
     def _unpackable(sc: _Scope) -> list[str]:
         return sorted(n for n in sc.seqs if n not in sc.built and n not in sc.growing)
 
     def _unpack_argument(self, sc: _Scope, ind: str) -> list[str]:
-        source = self.rng.choice(self._unpackable(sc))
-        names = [self.fresh("u") for _ in range(sc.seqs[source])]
+        return self._unpack(sc, ind, {n: sc.seqs[n] for n in self._unpackable(sc)})
+
+    def _unpack(self, sc: _Scope, ind: str, lengths: dict[str, int]) -> list[str]:
+        """``u1, u2 = source``: one of ``lengths``' sequences into as many new floats."""
+        source = self.rng.choice(sorted(lengths))
+        names = [self.fresh("u") for _ in range(lengths[source])]
         sc.floats.extend(names)
         sc.mutable.extend(names)
         return [f"{ind}{', '.join(names)} = {source}"]
