@@ -122,6 +122,10 @@ def unshared(x: Any, *readers: Any, name: str, op: str, at: str) -> None:
 
     if isinstance(x, np.ndarray) and (not readers or any(isinstance(r, np.ndarray)
                                                          for r in readers)):
+        if op == "[]":
+            raise TypeError(f"{at}: `{name}[...] = ...` writes into the array {name} in "
+                            "place, and a view of it still reads the old array afterwards; "
+                            "the derivative cannot follow that: copy the view (`.copy()`)")
         raise TypeError(f"{at}: `{name} {op}= ...` changes the array {name} in place, and "
                         "something still reads the old array afterwards; the derivative "
                         f"cannot follow that: write `{name} = {name} {op} ...` (a new array) "
@@ -301,3 +305,33 @@ def tile_vjp(g: Any, x: Any, reps: Any) -> Any:
     counts = (1,) * (d - len(reps)) + reps
     split = [n for pair in zip(counts, sizes) for n in pair]  # (tiles, entries) per axis
     return np.reshape(np.reshape(g, split).sum(axis=tuple(range(0, 2 * d, 2))), shape)
+
+
+def setitem(x: Any, key: Any, v: Any) -> Any:
+    """A copy of the array ``x`` with ``x[key] = v``: the value of ``x[key] = v`` where
+    something still reads the old ``x`` (codegen writes in place where nothing does)."""
+    y = x.copy()
+    y[key] = v
+    return y
+
+
+def index_add(x: Any, key: Any, v: Any) -> Any:
+    """A copy of the array ``x`` with ``v`` added at ``x[key]`` (repeated indices add up)."""
+    import numpy as np
+
+    y = x.copy()
+    np.add.at(y, key, v)
+    return y
+
+
+def writable(x: Any, name: str, at: str) -> None:
+    """Stop where ``name[...] = ...`` (at ``at``) writes into something other than a NumPy
+    array of floats in code built for arguments of any type: s2s_ad differentiates item
+    assignment into float arrays (an int array rounds what is written into it)."""
+    import numpy as np
+
+    if not (isinstance(x, np.ndarray) and x.dtype.kind in "fc"):
+        what = f"a {x.dtype} array" if isinstance(x, np.ndarray) else type(x).__name__
+        raise TypeError(f"{at}: `{name}[...] = ...` writes into {what}; s2s_ad differentiates "
+                        "item assignment into NumPy arrays of floats: make it one with "
+                        "np.asarray(..., dtype=float)")

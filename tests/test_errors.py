@@ -49,7 +49,7 @@ def unknown_call(x):
 
 
 def item_write(x, v):
-    v[0] = x
+    v[0][1] = x
     return x
 
 
@@ -65,7 +65,8 @@ CASES = [
     (uses_eval, UnsupportedSyntaxError, "eval()", 'eval("x * x")', "write the code out"),
     (unknown_call, NoDerivativeRuleError, "no derivative rule for `numpy.sinc`", "np.sinc(x)",
      "s2s_ad.defvjp"),
-    (item_write, UnsupportedSyntaxError, "assignment to an item", "v[0]", "instead"),
+    (item_write, UnsupportedSyntaxError, "assignment to an item of an item", "v[0][1]",
+     "x[i, j] = v"),
     (recursive, UnsupportedSyntaxError, "recursive call", "recursive(x)", "loop"),
 ]
 

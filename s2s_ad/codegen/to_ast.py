@@ -37,6 +37,7 @@ from ..primitives.registry import (
     Prefix,
     Primitive,
     Select,
+    StoreItem,
     Subscript,
     TupleDisplay,
 )
@@ -214,18 +215,19 @@ class _Codegen:
             if not op.outs and prim.emission is None:
                 continue  # a marker for the transforms (e.g. `appended`): no code
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
-            adds_item = isinstance(prim.emission, AddItem)
+            adds_item = isinstance(prim.emission, (AddItem, StoreItem))
             expr = None if adds_item else self.expression(op, prim.emission)
             if expr is not None:
                 self.origins.append((expr, op))
             if self.inlinable(op, prim, region) and size <= INLINE_LIMIT:
                 self.inline[op.out] = (expr, size)
                 continue
-            if adds_item:  # a statement: dc[i] += g
+            if adds_item:  # a statement: dc[i] += g, or x[i] = v
                 target, index, value = (self.ref(a) for a in op.args)
-                stmts.append(ast.AugAssign(target=ast.Subscript(value=target, slice=index,
-                                                                ctx=ast.Store()),
-                                           op=ast.Add(), value=value))
+                item = ast.Subscript(value=target, slice=index, ctx=ast.Store())
+                stmts.append(ast.Assign(targets=[item], value=value)
+                             if isinstance(prim.emission, StoreItem) else
+                             ast.AugAssign(target=item, op=ast.Add(), value=value))
                 continue
             if not op.outs:
                 stmts.append(ast.Expr(value=expr))
@@ -350,6 +352,7 @@ class _Codegen:
     def inlinable(self, op: Op, prim: Primitive, region: Region) -> bool:
         v = op.out if len(op.outs) == 1 else None
         return (v is not None and self.uses.get(v, 0) == 1 and prim.pure
+                and v not in self.fn.pinned
                 and self.use_region.get(v) is region and v not in self.returned
                 # a value the user named keeps its line, unless it is the next value of a
                 # loop or branch variable: there it reads `x = x + ...` inlined

@@ -549,6 +549,9 @@ def _assigned_in(stmts: list[ast.stmt]) -> list[str]:
         for node in ast.walk(stmt):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 seen.setdefault(node.id)
+            elif (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
+                  and isinstance(node.value, ast.Name)):  # x[i] = v gives x a new value
+                seen.setdefault(node.value.id)
     return list(seen)
 
 

@@ -97,6 +97,7 @@ class _Lowerer(ControlFlow, Arrays):
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.mutable: set[Value] = set()  # run-time lists this function appends to
         self.updates: list[Update] = []  # `u += v` (checked in analysis/aliasing.py)
+        self.writable: set[Value] = set()  # arrays of floats: `x[i] = v` needs no check
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
         self.partly_bound: dict[str, int] = {}
 
@@ -149,10 +150,12 @@ class _Lowerer(ControlFlow, Arrays):
                 if node.value is not None:
                     self.assign(node.target, self.expr(node.value, env), env)
             elif isinstance(node, ast.AugAssign):
+                if isinstance(node.target, ast.Subscript):  # x[i] += v: read, add, write
+                    self.assign_item(node.target, self.expr(node.value, env), env, node.op)
+                    return
                 if not isinstance(node.target, ast.Name):
                     raise self.error(node.target, "cannot differentiate an in-place update of "
-                                     "an item or attribute",
-                                     hint="build a new value: `x = x + ...`")
+                                     "an attribute", hint="build a new value: `x = x + ...`")
                 current = self.name(node.target, env)
                 new = self.binop(node.op, current, self.expr(node.value, env), node)
                 if isinstance(current, Value) and isinstance(new, Value):
@@ -199,9 +202,78 @@ class _Lowerer(ControlFlow, Arrays):
                                  f"{len(target.elts)} names")
             for sub, item in zip(target.elts, value):
                 self.assign(sub, item, env)
+        elif isinstance(target, ast.Subscript):
+            self.assign_item(target, value, env)
         else:
-            raise self.error(target, "cannot differentiate an assignment to an item or "
-                             "attribute", hint="build a new value instead of updating in place")
+            raise self.error(target, "cannot differentiate an assignment to an attribute",
+                             hint="build a new value instead of updating in place")
+
+    def assign_item(self, target: ast.Subscript, value: Entry, env: dict[str, Entry],
+                    op: ast.operator | None = None) -> None:
+        """``c[k] = v`` (``c[k] op= v`` with ``op``). Into a list or dict built here, at a
+        key known now, the entry changes; into an array, the name gets a new value, the
+        array with that item written (``setitem``; codegen writes in place where nothing
+        reads the old array), and so does every other name bound to it, as NumPy's
+        in-place write shows through them."""
+        if not isinstance(target.value, ast.Name):
+            raise self.error(target, "cannot differentiate an assignment to an item of an "
+                             "item or an attribute",
+                             hint="index the array itself: `x[i, j] = v`, not `x[i][j] = v`")
+        name = target.value.id
+        c = self.name(target.value, env)
+        if isinstance(c, (list, dict)):
+            key = self.expr(target.slice, env)
+            if not isinstance(key, Static) or isinstance(target.slice, ast.Slice):
+                raise self.error(target.slice, f"cannot differentiate assigning to an item of "
+                                 f"the {type(c).__name__} {name} built here at a key computed "
+                                 "at run time", hint="use a constant index, or build an array "
+                                 "(np.zeros(n)) and write into it")
+            if op is not None:
+                value = self.binop(op, self.subscript(target, env), value, target)
+            changed = type(c)(c)  # a new list: the one bound before a branch or loop stays
+            try:
+                changed[key.obj] = value
+            except (IndexError, TypeError):
+                raise self.error(target, f"no item {key.obj!r} in {name}",
+                                 kind=DifferentiationError) from None
+            self.rebind(env, c, changed)
+            return
+        if isinstance(c, tuple):
+            raise self.error(target, f"{name} is a tuple: its items cannot be assigned",
+                             kind=DifferentiationError, hint="build a list or an array")
+        original = c
+        if isinstance(c, Static):
+            if not isinstance(c.obj, np.ndarray) or c.name:  # (a global's, or its alias)
+                raise self.error(target, f"cannot differentiate writing into "
+                                 f"{c.name or name}, a value from outside the function",
+                                 hint=f"write into a copy of your own: `{name} = "
+                                      f"{c.name or name}.copy()` first")
+            c = self.e.const(c.obj, name)  # an array made here from constants: np.zeros(n)
+            if original.obj.dtype.kind in "fc":
+                self.writable.add(c)
+        if not isinstance(c, Value):
+            raise self.error(target, f"cannot assign to an item of {name}",
+                             kind=DifferentiationError)
+        e, loc = self.e, self.source.loc(target)
+        index = self.index_value(target.slice, env)
+        if op is not None:
+            value = self.binop(op, self.read_item(c, index), value, target)
+        if c not in self.writable:  # (an array of floats: checked once)
+            e.emit("writable", c, name=name, at=str(loc), nouts=0)
+        new = e.emit("setitem", c, index, self.operand(value, target), hint=name)[0]
+        self.writable.add(new)
+        new.user = True
+        self.updates.append(Update(c, new, name, "[]", loc))
+        self.rebind(env, original, new)
+
+    @staticmethod
+    def rebind(env: dict[str, Entry], old: Entry, new: Entry) -> None:
+        """Every name bound to ``old`` (directly, or in a tuple, list or dict built here)
+        sees ``new``: NumPy's write into an array, or Python's into a list, shows through
+        all of them."""
+        memo: dict[int, Entry] = {}
+        for key, entry in list(env.items()):
+            env[key] = _rebound(entry, old, new, memo)
 
     def unpack(self, value: Value, target: ast.Tuple | ast.List) -> list[Value]:
         """``a, b = c`` of a value known only at run time (a tuple argument, ``x.shape``,
@@ -625,6 +697,27 @@ class _Lowerer(ControlFlow, Arrays):
 def _as_entry(v: Any) -> Entry:
     """A bound argument as an entry: a default value (``b=0.5``) is a constant."""
     return v if isinstance(v, (Value, tuple, list, dict, Static)) else Static(v)
+
+
+def _rebound(entry: Entry, old: Entry, new: Entry, memo: dict[int, Entry]) -> Entry:
+    """``entry`` with ``old`` replaced by ``new`` inside tuples, lists and dicts built here
+    (new ones: the entries bound before a branch or a loop keep theirs; one per old one, so
+    names that shared a list share the new one)."""
+    if entry is old:
+        return new
+    if not isinstance(entry, (list, tuple, dict)):
+        return entry
+    if id(entry) in memo:
+        return memo[id(entry)]
+    if isinstance(entry, dict):
+        changed: Entry = {k: _rebound(v, old, new, memo) for k, v in entry.items()}
+        same = all(changed[k] is v for k, v in entry.items())  # type: ignore[index]
+    else:
+        items = [_rebound(v, old, new, memo) for v in entry]
+        same = all(a is b for a, b in zip(items, entry))
+        changed = type(entry)(items)
+    memo[id(entry)] = result = entry if same else changed
+    return result
 
 
 def _annotated_numbers(fn: types.FunctionType) -> frozenset[str]:

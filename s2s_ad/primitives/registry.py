@@ -96,6 +96,11 @@ class AddItem:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreItem:
+    """The statement ``args[0][args[1]] = args[2]``."""
+
+
+@dataclass(frozen=True, slots=True)
 class TupleDisplay:
     """``(args[0], args[1], ...)``"""
 
@@ -119,7 +124,7 @@ class Structured:
 
 
 Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | Attribute | EmptyList
-            | Subscript | AddItem | TupleDisplay | Into | Structured)
+            | Subscript | AddItem | StoreItem | TupleDisplay | Into | Structured)
 
 
 @dataclass(slots=True)
@@ -175,6 +180,7 @@ class Primitive:
     constructor: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     methods: tuple[str, ...] = ()  # array methods that are this function (x.sum, x.flatten)
     keeps_ints: bool = False  # an int for ints (+, -, *, abs, max; not /)
+    like_first: bool = False  # the result has the first operand's aval (x[i] = v's value)
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
 
@@ -308,6 +314,8 @@ def abstract_eval(name: str, operands: Sequence[Aval], attrs: dict[str, Any],
     stand-ins of them. ``UNKNOWN`` for anything else, or where an operand's shape is not
     known. The dtype is not followed (``None``)."""
     prim = PRIMITIVES[name]
+    if prim.like_first:
+        return operands[0] if operands else UNKNOWN
     shapes = [shape_of(a) for a in operands]
     if prim.broadcasts or prim.kind == "elementwise":
         if None in shapes or not shapes:

@@ -24,6 +24,7 @@ from .registry import (
     EmptyList,
     Into,
     Method,
+    StoreItem,
     Subscript,
     TupleDisplay,
     declare,
@@ -134,3 +135,64 @@ def _into(ufunc):
 for _base, _ufunc in UFUNCS.items():  # (only in code to run: `.ir` keeps the marks)
     defprim(INTO[_base], Into(_ufunc), _into(getattr(np, _ufunc)),
             doc=f"np.{_ufunc}(u, v, out=np.empty_like(u)): `u` updated, not written")
+
+
+# --- `x[i] = v` on an array (frontend/lower.py; codegen/writes.py) ----------------------------
+# Transforms see item assignment as a new value: `setitem(x, i, v)` is a copy of x with
+# x[i] = v, `index_add(x, i, v)` one with v added at i (repeated indices add up), so the
+# adjoint of the overwritten part does not flow back and a write is differentiable again.
+# Codegen writes them in place where nothing reads the old array afterwards
+# (codegen/writes.py: `x[i] = v`, `x[i] += v`), and as a copy and a write elsewhere.
+def _setitem(x, i, v):
+    y = x.copy()
+    y[i] = v
+    return y
+
+
+def _index_add(x, i, v):
+    y = x.copy()
+    np.add.at(y, i, v)
+    return y
+
+
+defprim("setitem", Call(runtime.setitem, "setitem"), _setitem,
+        doc="setitem(x, i, v): a copy of the array x with x[i] = v (`x[i] = v`; written in "
+            "place where nothing reads the old x)")
+defprim("index_add", Call(runtime.index_add, "index_add"), _index_add,
+        doc="index_add(x, i, v): a copy of the array x with v added at x[i] (repeated "
+            "indices add up)")
+defprim("store_item", StoreItem(), pure=False,
+        doc="the statement x[i] = v, in place (code to run only: codegen/writes.py)")
+defprim("writable", Call(runtime.writable, "writable"), pure=False,
+        doc="writable(x, name=, at=): stop unless x is an array of floats (`x[i] = v` in code "
+            "for arguments of any type; dropped where x's aval shows it is an array)")
+declare("setitem", "index_add", like_first=True)
+declare("writable", check=True)
+nondifferentiable("store_item", "writable")
+
+
+def dense(e, g, x):
+    """``g``, the cotangent or tangent of an array like ``x``, as an array of its shape (a
+    zero or a broadcast number is spread, so that items can be written into a copy)."""
+    shape = e.array_shape(x)
+    if shape is not None and e.array_shape(g) == shape:
+        return g
+    if shape is not None and e.scalar(g):
+        return e.emit("np.broadcast_to", g, e.const(shape))[0]
+    return e.emit("full_like", g, x)[0]  # (g itself when it is an array)
+
+
+# y = setitem(x, i, v): x's cotangent is y's with the overwritten items zero; v's is y's
+# items at i, summed to v's shape where v was broadcast over them
+def _written(e, g, x, i, v, **attrs):
+    """The cotangent of ``v`` in ``x[i] = v`` (or ``+= v``): ``g``'s items at ``i``, summed
+    to ``v``'s shape; none where ``x`` holds ints (what is written is rounded)."""
+    dtype = e.array_dtype(x)
+    if dtype is not None and dtype.kind not in "fc":
+        return None
+    return e.unbroadcast(e.getitem(dense(e, g, x), i), v)
+
+
+defvjp("setitem", lambda e, g, x, i, v: e.emit("setitem", dense(e, g, x), i, 0.0)[0], None,
+       _written)
+defvjp("index_add", lambda e, g, x, i, v, **attrs: g, None, _written)

@@ -333,6 +333,14 @@ class Reverse:
         (``np.add.at`` for arrays)."""
         if g in self.e.deferred:  # `+=` broadcasts: no need to
             g = self.e.deferred[g][0]
+        whole = self.adjoint.get(c)
+        shape = self.e.array_shape(c)
+        if not nested and whole is not None and shape is not None and (
+                whole not in self.e.deferred and self.e.array_shape(whole) == shape):
+            # (an array written item by item: its adjoint so far gets the item's added)
+            self.adjoint[c] = self.e.emit("index_add", whole, index, g, hint=whole.hint,
+                                          basic=index in self.e.basic)[0]
+            return
         simple = not nested and index in self.e.basic
         self.e.emit("add_item" if simple else "add_at", self.container(c), index, g, nouts=0)
 
@@ -537,7 +545,10 @@ class Reverse:
         with self.e.at(op.loc):
             g = self.merged(op.out, array=True)  # an array may also be read item by item
             attrs = dict(op.attrs)
-            for x, rule in zip(op.args, rules_for(prim.vjp, len(op.args))):
+            pairs = list(zip(op.args, rules_for(prim.vjp, len(op.args))))
+            if prim.like_first:  # `x[i] = v`: v's part of g is read before x's is written
+                pairs.reverse()
+            for x, rule in pairs:
                 if rule is not None and x in self.active:
                     contribution = rule(self.e, g, *op.args, **attrs)
                     if contribution is None:  # the result does not depend on x's values
