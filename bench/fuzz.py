@@ -95,6 +95,7 @@ ARRAY_CONSTRUCTS = {  # the same, for the array family
     "helper call": r"h\d\(",
     "shape unpacked": r"^\s+\w+(, \w+)*,? = \w+\.shape$",
     "rows unpacked": r"^\s+\w+(, \w+)+ = \w+$",
+    "item assignment": r"^\s+\w+\[[^]]+\] [-+*]?= ", "fill loop": r"\w+\[t\d+ \+ 1\] = ",
 }
 
 

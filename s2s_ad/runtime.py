@@ -335,3 +335,18 @@ def writable(x: Any, name: str, at: str) -> None:
         raise TypeError(f"{at}: `{name}[...] = ...` writes into {what}; s2s_ad differentiates "
                         "item assignment into NumPy arrays of floats: make it one with "
                         "np.asarray(..., dtype=float)")
+
+
+def distinct(index: Any, at: str) -> None:
+    """Stop where ``x[index] = v`` (at ``at``) picks an entry twice: NumPy keeps the last
+    write, and the derivative of ``v``'s other entries would be wrong."""
+    import numpy as np
+
+    for part in index if isinstance(index, tuple) else (index,):
+        part = np.asarray(part) if isinstance(part, list) else part
+        if (isinstance(part, np.ndarray) and part.dtype.kind in "iu"
+                and len(np.unique(part)) < part.size):
+            raise ValueError(f"{at}: `x[index] = v` with an index that repeats an entry keeps "
+                             "only the last write; s2s_ad does not differentiate that: make "
+                             "the index unique, or write `x[index] += v` for np.add.at's sum "
+                             "(`np.add.at(x, index, v)`)")

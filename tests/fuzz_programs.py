@@ -99,6 +99,7 @@ __all__ = ["COMPOSITIONS", "FAMILIES", "KNOWN_BUGS", "Examination", "Failure", "
 
 #: Program families; each test function in ``test_fuzz.py`` covers one.
 FAMILIES = ("expr", "branch", "loop", "container", "mixed", "array")
+WRITES_SHARE = 0.35  # of array programs: item assignment and fill loops
 _FEATURES = {
     "expr": {"helper", "tuple"},
     "branch": {"helper", "tuple", "branch", "kink"},
@@ -1044,9 +1045,10 @@ class _ArrayScope:
 class _ArrayWriter:
     """Writes one NumPy module from a ``random.Random`` (the "array" family)."""
 
-    def __init__(self, rng: random.Random, avoid: frozenset[str]) -> None:
+    def __init__(self, rng: random.Random, avoid: frozenset[str], writes: bool = False) -> None:
         self.rng = rng
         self.avoid = avoid
+        self.writes = writes  # item assignment: `u[i] = v`, `u[1:3] += v`, fill loops
         self.counter = 0
         self.budget = 0
         self.generic = False  # writing a helper: elementwise, for arguments of any shape
@@ -1606,6 +1608,11 @@ class _ArrayWriter:
             options.append((ALIASING_WEIGHT, self._alias_update))
         if not self.generic and self._iterable(sc):
             options.append((0.4, self._unpack))
+        if self.writes and self._writable(sc):
+            options.append((1.5, self._write_item))
+        if self.writes and self.budget >= 1 and not self.generic and sc.loops < 2 and any(
+                len(s) in (1, 2) and s[0] >= 2 for s in self.universe(sc)):
+            options.append((0.8, self._fill_loop))
         if self.budget >= 1 and not self.generic:
             options.append((1.5, self._if))
             if sc.loops < 2:
@@ -1713,6 +1720,72 @@ class _ArrayWriter:
         if op == "*=" and sc.in_loop:
             e = f"math.cos({e})" if shape == () else f"np.cos({e})"
         return [f"{ind}{name} {op} {e}"]
+
+    def _writable(self, sc: _ArrayScope) -> list[str]:
+        """The arrays ``u[...] = v`` may write into: ``f``'s own that nothing else shares
+        (never an argument: the oracle calls ``f`` again on the same arrays)."""
+        return [n for n in self._augmentable(sc) if sc.shapes[n] != ()]
+
+    def _slot(self, sc: _ArrayScope, shape: Shape) -> tuple[str, Shape]:
+        """An index into an array of ``shape`` and the shape of what it picks: an item, a
+        row or column, a slice, at a constant or a loop counter."""
+        r = self.rng
+        loop_ints = [i for i in sc.ints if i != "n"]
+
+        def at(size: int) -> str:
+            if loop_ints and r.random() < 0.4:
+                return f"{r.choice(loop_ints)} % {size}"
+            return str(r.randrange(size)) if r.random() < 0.8 else "-1"
+
+        if len(shape) == 1:
+            (p,) = shape
+            if p >= 2 and r.random() < 0.35:
+                a = r.randrange(p - 1)
+                b = r.randint(a + 1, p)
+                return (f"{a}:{b}", (b - a,)) if r.random() < 0.7 else ("::2", ((p + 1) // 2,))
+            return at(p), ()
+        p, q = shape
+        return _weighted(r, [(1.0, (at(p), (q,))), (0.6, (f":, {at(q)}", (p,))),
+                             (1.0, (f"{at(p)}, {at(q)}", ())),
+                             (0.4 if p >= 2 else 0.0, (f"1:, {at(q)}", (p - 1,)))])
+
+    def _write_item(self, sc: _ArrayScope, ind: str) -> list[str]:
+        """``u[i] = v`` or ``u[i] op= v`` into one of ``f``'s own arrays."""
+        r = self.rng
+        name = r.choice(self._writable(sc))
+        index, slot = self._slot(sc, sc.shapes[name])
+        e = self.expr(sc, r.choice(self.partners(slot, self.universe(sc)) or [()]),
+                      r.randint(1, 3))
+        op = _weighted(r, [(2.0, "="), (1.0, "+="), (0.5, "-="), (0.5, "*=")])
+        if op == "*=" and sc.in_loop:
+            e = f"np.cos({e})"
+        elif op == "=" and sc.in_loop:  # (a write in a loop reads what it overwrites)
+            e = r.choice(_NP_DAMPED).format(v=f"{name}[{index}]", e=e)
+        return [f"{ind}{name}[{index}] {op} {e}"]
+
+    def _fill_loop(self, sc: _ArrayScope, ind: str) -> list[str]:
+        """A preallocated array filled step by step from the one before:
+        ``z = np.zeros((p, q))``, ``z[0] = e``, ``for t in range(p - 1): z[t + 1] = g(z[t])``."""
+        r = self.rng
+        shape = r.choice(sorted((s for s in self.universe(sc) if len(s) in (1, 2) and s[0] >= 2),
+                                key=repr))
+        h, t = self.fresh_name("z"), self.fresh_name("t")
+        row = shape[1:]
+        first = self.expr(sc, r.choice(self.partners(row, self.universe(sc)) or [()]),
+                          r.randint(1, 3))
+        lines = [f"{ind}{h} = np.zeros({shape})", f"{ind}{h}[0] = {first}"]
+        body = self._loop_body(sc)
+        body.ints.append(t)
+        e = self.expr(body, r.choice(self.partners(row, self.universe(sc)) or [()]),
+                      r.randint(1, 3))
+        step = r.choice(_NP_DAMPED).format(v=f"{h}[{t}]", e=e)
+        lines += [f"{ind}for {t} in range({shape[0] - 1}):", f"{ind}    {h}[{t} + 1] = {step}"]
+        sc.merge(body)
+        sc.shapes[h] = shape
+        sc.mutable.append(h)
+        sc.fresh.add(h)
+        sc.local.add(h)
+        return lines
 
     def _alias_update(self, sc: _ArrayScope, ind: str) -> list[str]:
         """An aliasing update, on purpose: ``w = <a view of u>`` (``u.T``, ``u[1:]``,
@@ -2046,8 +2119,9 @@ def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUG
     rng = random.Random(f"{family}:{seed}")
     for _ in range(200):
         writer: _Writer | _ArrayWriter
-        if family == "array":
-            writer = _ArrayWriter(rng, avoid)
+        if family == "array":  # a share write items (their own stream: the others stay)
+            writer = _ArrayWriter(rng, avoid, writes=random.Random(f"writes:{seed}").random()
+                                  < WRITES_SHARE)
             source, params = writer.module()
             draw = _draw_array_args
         else:

@@ -1189,7 +1189,7 @@ def test_the_writers_views_share_their_arrays_memory():
 
 
 # (seed, the view): programs whose writer updated an array a view still reads
-ALIASING_SEEDS = [(27, "np.moveaxis"), (153, "np.split"), (802, "np.flip")]
+ALIASING_SEEDS = [(27, "np.moveaxis"), (360, "np.split"), (802, "np.flip")]
 
 
 @pytest.mark.slow
@@ -1262,7 +1262,7 @@ def test_the_check_sees_a_view_s2s_ad_does_not_know_as_one(result, kind, monkeyp
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed, primitive", [(222, "np.moveaxis"), (153, "np.split")])
+@pytest.mark.parametrize("seed, primitive", [(222, "np.moveaxis"), (360, "np.split")])
 def test_the_check_sees_a_generated_view_s2s_ad_does_not_know(seed, primitive, monkeypatch):
     """The same for generated programs: with the view undeclared, the refusal goes and the
     wrong numbers show (a mismatch, never a pass)."""

@@ -36,6 +36,7 @@ SHOWCASE = {
     "branches_early_return": ("control_flow", "piecewise", ("x", "y")),
     "loop_over_list": ("control_flow", "horner", ("coeffs", "x"), ([1.0, 2.0, 3.0], 0.5)),
     "numpy_mlp_loss": ("mlp", "loss", ("W1", "b1", "W2", "b2", "W3", "b3"), "mlp_arguments"),
+    "rnn_fill_loop": ("rnn", "loss", ("W", "U", "b", "v"), "rnn_arguments"),
 }
 
 
@@ -44,6 +45,11 @@ def mlp_arguments() -> tuple:
     rng = np.random.default_rng(0)
     shapes = [(2, 5), (5,), (5, 5), (5,), (5, 3), (3,), (4, 2)]
     return (*(rng.normal(size=s) for s in shapes), np.eye(3)[[0, 1, 2, 0]])
+
+
+def rnn_arguments() -> tuple:
+    """Small arguments for examples/rnn.py's loss: 5 steps, 2 inputs, 3 hidden units."""
+    return load_example("rnn").arguments(T=5, d=2, n=3)
 
 
 def header(example: str, function: str, wrt, specialized: bool) -> str:

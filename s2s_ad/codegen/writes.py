@@ -78,7 +78,7 @@ def settle_writes(fn: Function) -> Function:
             for r in views:
                 copies.add(r)
                 graph.cut(r)
-            pinned.update(graph.readers_before(aliases, place))
+            pinned.update(graph.readers_before(aliases - views, place))
             graph.link(x, op.out)  # one array now
     settled = _rewrite(fn, in_place, copies, graph.starts)
     return replace(settled, pinned=frozenset(pinned))

@@ -18,6 +18,8 @@ import builtins
 import numpy as np
 
 from .. import runtime
+from ..errors import UnsupportedSyntaxError
+from ..ir.avals import Array, Number
 from .registry import (
     AddItem,
     Call,
@@ -166,9 +168,13 @@ defprim("store_item", StoreItem(), pure=False,
 defprim("writable", Call(runtime.writable, "writable"), pure=False,
         doc="writable(x, name=, at=): stop unless x is an array of floats (`x[i] = v` in code "
             "for arguments of any type; dropped where x's aval shows it is an array)")
+defprim("distinct", Call(runtime.distinct, "distinct"), pure=False,
+        doc="distinct(i, at=): stop where `x[i] = v` picks an entry twice (an integer array "
+            "with repeats): only the last write stays, which the derivative does not follow")
 declare("setitem", "index_add", like_first=True)
+declare("distinct", check=True)
 declare("writable", check=True)
-nondifferentiable("store_item", "writable")
+nondifferentiable("store_item", "writable", "distinct")
 
 
 def dense(e, g, x):
@@ -184,13 +190,39 @@ def dense(e, g, x):
 
 # y = setitem(x, i, v): x's cotangent is y's with the overwritten items zero; v's is y's
 # items at i, summed to v's shape where v was broadcast over them
+def _repeats(index) -> bool:
+    """May the constant ``index`` pick an entry twice (an integer array with repeats)?"""
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        part = np.asarray(part) if isinstance(part, list) else part
+        if isinstance(part, np.ndarray) and part.dtype.kind in "iu" and (
+                len(np.unique(part)) < part.size):
+            return True
+    return False
+
+
 def _written(e, g, x, i, v, **attrs):
     """The cotangent of ``v`` in ``x[i] = v`` (or ``+= v``): ``g``'s items at ``i``, summed
     to ``v``'s shape; none where ``x`` holds ints (what is written is rounded)."""
     dtype = e.array_dtype(x)
     if dtype is not None and dtype.kind not in "fc":
         return None
-    return e.unbroadcast(e.getitem(dense(e, g, x), i), v)
+    if i not in e.basic:  # an integer array may repeat an entry: the last write wins
+        known = e.constants.get(i)
+        if known is not None and _repeats(known):
+            raise UnsupportedSyntaxError(
+                "cannot differentiate `x[index] = v` with an index that repeats an entry: only "
+                "the last write stays", loc=e.loc, stage="while differentiating (reverse mode)",
+                hint="make the index unique, or add with np.add.at(x, index, v)")
+        if known is None:
+            e.emit("distinct", i, at=str(e.loc) if e.loc else "", nouts=0)
+    item = e.getitem(dense(e, g, x), i)
+    shape = e.array_shape(x)
+    if shape and e.scalar(i) and i in e.basic:  # x[t] with an int t: a row, an item
+        item.aval = Array(shape[1:], dtype) if len(shape) > 1 else Number(dtype)
+        if shape[1:] == (e.array_shape(v) or ()) and (len(shape) > 1 or e.scalar(v)):
+            return item  # (v filled the row or item: no sum)
+    return e.unbroadcast(item, v)
 
 
 defvjp("setitem", lambda e, g, x, i, v: e.emit("setitem", dense(e, g, x), i, 0.0)[0], None,

@@ -191,6 +191,9 @@ class _Forward:
         if x not in self.tangent and v not in self.tangent:
             return
         e = self.e
+        dtype = e.array_dtype(x)
+        if dtype is not None and dtype.kind not in "fc":  # ints: what is written is rounded
+            return
         with e.at(op.loc):
             tx = self.tangent.get(x) or _zero(e, x)
             tv = self.tangent.get(v)
