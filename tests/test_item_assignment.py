@@ -98,6 +98,26 @@ def rows_read_back(x):
     return np.sum(h * h)
 
 
+def trajectory(x0, p):
+    """Two writes a step into rows unpacked as they are read (found a lost adjoint)."""
+    traj = np.zeros((12, 2))
+    traj[0] = x0
+    for t in range(11):
+        pos, vel = traj[t]
+        traj[t + 1, 0] = pos + 0.05 * vel
+        traj[t + 1, 1] = vel - 0.05 * (p[0] * pos + p[1] * vel)
+    return np.sum(traj[:, 0] ** 2)
+
+
+def kernel_matrix(x, y):
+    n = len(x)
+    K = np.empty((n, n))  # (every entry written before it is read: zeros in the code)
+    for i in range(n):
+        for j in range(n):
+            K[i, j] = np.exp(-(x[i] - x[j]) ** 2)
+    return y @ K @ y
+
+
 def int_array(x):
     h = np.zeros(3, dtype=int)
     h[0] = x  # rounded: no derivative flows through h
@@ -117,6 +137,8 @@ ARRAY_CASES = [
     (fancy_index, (rng.normal(size=4),), 0),
     (rows_read_back, (np.array([0.3, -0.8]),), 0),
     (int_array, (1.7,), 0),
+    (trajectory, (np.array([1.0, 0.0]), np.array([2.0, 0.3])), (0, 1)),
+    (kernel_matrix, (np.array([0.1, 0.5, 1.3]), np.array([1.0, -2.0, 0.5])), (0, 1)),
 ]
 
 

@@ -494,7 +494,7 @@ class _Lowerer(ControlFlow, Arrays):
                              "run time", hint="call a function known where it is defined")
         args = [self.expr(a, env) for a in node.args]
         kwargs = self.keywords(node, env)
-        obj = callee.obj
+        obj = _FILLED.get(callee.obj, callee.obj) if _hashable(callee.obj) else callee.obj
         if isinstance(getattr(obj, "__self__", None), np.ndarray):  # a constant's method
             values = [self.constant_of(a) for a in args]
             options = {k: self.constant_of(v) for k, v in kwargs.items()}
@@ -769,6 +769,17 @@ def _callable_name(obj: Any, fallback: str = "") -> str:
     return f"`{module}.{name}`"
 
 
+def _hashable(obj: Any) -> bool:
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
+
+
+# np.empty's entries are whatever memory held: code that writes each before reading it
+# (the only code whose result is defined) runs the same on zeros, which the code uses
+_FILLED = {np.empty: np.zeros, np.empty_like: np.zeros_like}
 # s2s_ad's transforms: a call of one in a function being differentiated is built then
 _TRANSFORMS = frozenset({"grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"})
 _STATIC_BUILTINS = {builtins.range, builtins.len, builtins.enumerate, builtins.zip,

@@ -491,10 +491,7 @@ class Reverse:
                 if op.prim == "repop":
                     continue
             if op.prim == "reread":  # a taped xs[i]: its cotangent goes into dxs[i]
-                xs, i, v = op.args
-                if v in self.adjoint and xs in self.active:
-                    with self.e.at(op.loc):
-                        self.accumulate_item(xs, i, self.adjoint[v], nested=False)
+                self.backward_item(*op.args, op.loc)
                 continue
             if not any(o in self.adjoint or self.container_adjoint(o) is not None
                        for o in op.outs) and not self.appends_active(op):
@@ -526,17 +523,7 @@ class Reverse:
                                 self.accumulate(item, self.e.getitem(part, k))
             return
         if op.prim in ("getitem", "getitem_mut"):  # into the container's adjoint, in place
-            c, index = op.args
-            inner = self.container_adjoint(op.out)  # c[i] was itself indexed
-            with self.e.at(op.loc):
-                g = self.merged(op.out)
-            if inner is not None and op.out in self.e.numeric:  # an array slice: added up
-                inner = None
-            elif inner is not None and g is None:
-                g = inner
-            if c in self.active:
-                with self.e.at(op.loc):
-                    self.accumulate_item(c, index, g, nested=inner is not None)
+            self.backward_item(*op.args, op.out, op.loc)
             return
         if prim.vjp is None:
             raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",
@@ -556,6 +543,20 @@ class Reverse:
                     if prim.broadcasts and self.may_broadcast(op, x):
                         contribution = sum_to(self.e, contribution, x)
                     self.accumulate(x, contribution)
+
+    def backward_item(self, c: Value, index: Value, item: Value, loc: Any) -> None:
+        """``item = c[index]`` (read here, or taped: ``reread``): its adjoint, whole and by
+        its own items where it was itself indexed, goes into ``c``'s at ``index``."""
+        inner = self.container_adjoint(item)  # c[i] was itself indexed
+        with self.e.at(loc):
+            g = self.merged(item)
+        if inner is not None and item in self.e.numeric:  # an array slice: added up
+            inner = None
+        elif inner is not None and g is None:
+            g = inner
+        if g is not None and c in self.active:
+            with self.e.at(loc):
+                self.accumulate_item(c, index, g, nested=inner is not None)
 
     def may_broadcast(self, op: Op, x: Value) -> bool:
         """Might operand ``x`` of the elementwise ``op`` have fewer entries than its result?
