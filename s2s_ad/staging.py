@@ -487,7 +487,8 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     if names:  # a function that differentiates this one names cotangents after them
         final = replace(final, result_names=tuple(names))
     if example is not None:
-        if kind in ("grad", "value_and_grad", "vjp") and gradients == len(indices):
+        if kind in ("grad", "value_and_grad", "vjp", "elementwise_grad") and (
+                gradients == len(indices)):
             final = float_gradients(final, example, values, indices)  # (a fresh array)
         final = no_aliases(final, example, names)
     # (`.ir` keeps the marks of `u op= v`: a function that calls this one settles them)
@@ -504,7 +505,7 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     return fn
 
 
-_GRADIENTS = frozenset({"grad", "value_and_grad"})
+_GRADIENTS = frozenset({"grad", "value_and_grad", "elementwise_grad"})
 
 
 def _arrays_of(fn: Function, example: list[Any]) -> set[Value]:

@@ -135,8 +135,8 @@ JVP_TANGENTS = 2  # random tangents per array program
 #: ``grad(f)``; ``hessian``; ``hvp`` (against the Hessian where that passed); ``jacobian(f)``
 #: in forward and reverse mode. The first six are second order: not checked at a tie.
 COMPOSITIONS = ("grad(grad)", "jacobian(grad)", "vjp(grad)", "jvp(grad)", "hessian", "hvp",
-                "jacobian(fwd)", "jacobian(rev)")
-SECOND_ORDER = frozenset(COMPOSITIONS[:6])
+                "jacobian(fwd)", "jacobian(rev)", "elementwise_grad(grad)")
+SECOND_ORDER = frozenset(COMPOSITIONS[:6] + COMPOSITIONS[8:])
 TIE_SHARE = 0.3  # programs whose points are first drawn from TIES
 TIES = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)  # floats where max, abs, ... may tie
 TIE_MARGIN = 1e-7  # a point with a branch margin below this sits on a tie
@@ -1778,7 +1778,10 @@ class _ArrayWriter:
         body.ints.append(t)
         e = self.expr(body, r.choice(self.partners(row, self.universe(sc)) or [()]),
                       r.randint(1, 3))
-        step = r.choice(_NP_DAMPED).format(v=f"{h}[{t}]", e=e)
+        previous = f"{h}[{t}]"
+        if row and r.random() < 0.4:  # an entry of the row read too (taped, then indexed)
+            previous = f"({previous} + 0.1 * {h}[{t}][{r.randrange(row[0])}])"
+        step = r.choice(_NP_DAMPED).format(v=previous, e=e)
         lines += [f"{ind}for {t} in range({shape[0] - 1}):", f"{ind}    {h}[{t} + 1] = {step}"]
         sc.merge(body)
         sc.shapes[h] = shape
@@ -3273,6 +3276,20 @@ class _Composer:
         self.stage = "differences of grad(f)"
         return self._versus("hvp", got, self._along(self.direction), "differences of grad",
                             source)
+
+    def _elementwise_grad_grad(self) -> Failure | None:
+        """``elementwise_grad(grad(f))``: the VJP of the gradient with a cotangent of ones,
+        the Hessian times ones (it is symmetric), against the differences of ``grad(f)``
+        along ones."""
+        g, _, _ = self.inner()
+        self.stage = "elementwise_grad(grad(f))"
+        eg = s2s_ad.elementwise_grad(g, wrt=self.wrt)
+        out, source = self._call("elementwise_grad(grad(f))", eg, [])
+        got = _flat_tree(out, self.shapes, self.single, "elementwise_grad(grad(f))")
+        ones = [np.ones(np.shape(self.args[self.params.index(n)])) for n in self.names]
+        self.stage = "differences of grad(f)"
+        return self._versus("elementwise_grad(grad)", got, self._along(ones),
+                            "differences of grad along ones", source)
 
     def _jacobian_fwd(self) -> Failure | None:
         return self._jacobian_of_f("fwd", self.names)

@@ -781,7 +781,8 @@ def _hashable(obj: Any) -> bool:
 # (the only code whose result is defined) runs the same on zeros, which the code uses
 _FILLED = {np.empty: np.zeros, np.empty_like: np.zeros_like}
 # s2s_ad's transforms: a call of one in a function being differentiated is built then
-_TRANSFORMS = frozenset({"grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"})
+_TRANSFORMS = frozenset({"grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
+                         "elementwise_grad"})
 _STATIC_BUILTINS = {builtins.range, builtins.len, builtins.enumerate, builtins.zip,
                     builtins.reversed, builtins.sum, builtins.tuple, builtins.list}
 _FORMS = {"pow": "pow(x, y)", "hypot": "math.hypot(x, y)", "max": "max(x, y, ...)",

@@ -38,6 +38,9 @@ from .trees import tree_paths
 _MUTATING = frozenset({*MUTATIONS, "appended", "added", "pushed", "pop", "repop"})
 
 
+ONES = "ones"  # a seed: ones shaped like each result (a number: 1.0)
+
+
 def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool = False,
         single: bool = True, name: str | None = None,
         example: Sequence[Any] | None = None) -> Function:
@@ -45,8 +48,9 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
 
     With ``seed=None`` the result takes one cotangent parameter after the original
     parameters, with ``fn``'s output structure (a tuple for a tuple result); otherwise
-    every cotangent is the constant ``seed`` (``1.0`` makes a gradient), or, for a list,
-    leaf ``i``'s cotangent is ``seed[i]`` (``None``: zero). It returns the gradients (one,
+    every cotangent is the constant ``seed`` (``1.0`` makes a gradient; ``ONES``: ones
+    shaped like the result, ``np.ones_like``), or, for a list, leaf ``i``'s cotangent is
+    ``seed[i]`` (``None``: zero). It returns the gradients (one,
     or a tuple when ``single`` is false), preceded by the original value when
     ``keep_value``. With ``example`` (arguments like those of the calls it is for: see
     ``kinds.infer``) the code is specialized to their shapes.
@@ -138,6 +142,11 @@ def _seed(sweep: Reverse, fn: Function, results: list[Value], seed: Any) -> list
             e.share_kind(ct, leaf)  # a cotangent is shaped like its result
         elif leaf_seed is None:
             continue  # a zero cotangent: this result contributes nothing
+        elif isinstance(leaf_seed, str) and leaf_seed == ONES:  # (elementwise_grad)
+            shape = e.array_shape(leaf)  # (known: a broadcast 1.0, which rules see through)
+            ct = (e.const(1.0) if e.scalar(leaf) else
+                  e.emit("np.broadcast_to", 1.0, e.const(shape))[0] if shape is not None else
+                  e.emit("np.ones_like", leaf, hint="d" + label, dtype=float)[0])
         else:
             ct = e.const(leaf_seed)
         sweep.seed(leaf, ct)
