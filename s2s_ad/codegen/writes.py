@@ -79,7 +79,8 @@ def settle_writes(fn: Function) -> Function:
                 copies.add(r)
                 graph.cut(r)
             pinned.update(graph.readers_before(aliases - views, place))
-            graph.link(x, op.out)  # one array now
+            # (x and op.out are one array now; nothing that shared x's memory is read
+            # after this write, so a later write into op.out need not look at them)
     settled = _rewrite(fn, in_place, copies, graph.starts)
     return replace(settled, pinned=frozenset(pinned))
 
@@ -135,6 +136,7 @@ class _Graph:
         self.params = set(fn.params)
         self.edges: dict[Value, list[tuple[Value, _Place]]] = {}
         self.reads: dict[Value, list[_Place]] = {}
+        self.readers: dict[Value, list[tuple[_Place, Op]]] = {}  # the ops that read each
         # loop (its first result) -> the starts it gets a copy of: an argument or constant
         self.starts: dict[Value, set[Value]] = {}
         consts = {op.out for op in walk(fn.body) if op.prim == "const"}
@@ -156,6 +158,7 @@ class _Graph:
             escapes = op.prim in _ESCAPES
             shape_only = _SHAPE_ONLY.get(op.prim, ())
             for k, a in enumerate(op.args):
+                self.readers.setdefault(a, []).append((place, op))
                 if shape_only == "all" or k in shape_only:  # type: ignore[operator]
                     continue  # (a write leaves its shape as it is)
                 self.reads.setdefault(a, []).append(_Place(float("inf")) if escapes else place)
@@ -208,8 +211,8 @@ class _Graph:
 
     def readers_before(self, aliases: set[Value], here: _Place) -> set[Value]:
         """Results of the ops that read ``aliases`` before ``here`` (kept in variables)."""
-        return {out for op, _, place in self.order if place.at < here.at
-                and any(a in aliases for a in op.args) for out in op.outs}
+        return {out for a in aliases for place, op in self.readers.get(a, ())
+                if place.at < here.at for out in op.outs}
 
 
 def _makes_fresh(op: Op) -> bool:
