@@ -12,7 +12,10 @@ import ast
 import builtins
 import inspect
 import math
+import sys
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +74,8 @@ def lift(fn: Any) -> Function:
     e = Emitter()
     lowerer = _Lowerer(fn, source, e, (fn,))
     params, kinds, env = lowerer.bind_parameters()
-    result = lowerer.lower_body(env)
+    with stack_room(source.node):
+        result = lowerer.lower_body(env)
     leaves: list[Value] = []
     tree = lowerer.flatten(result, leaves, source.node)
     lifted = Function(fn.__name__, params, kinds, Region(list(params), e.region.ops, leaves),
@@ -662,7 +666,8 @@ class _Lowerer(ControlFlow, Arrays):
         fence(source)
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
         inner.updates = self.updates
-        return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
+        with stack_room(source.node):
+            return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
     def bind_call(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
                   node: ast.Call) -> dict[str, Any]:
@@ -692,6 +697,33 @@ class _Lowerer(ControlFlow, Arrays):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
         leaves.append(self.operand(entry, node))
         return len(leaves) - 1
+
+
+@contextmanager
+def stack_room(node: ast.AST) -> Iterator[None]:
+    """Lowering recurses into expressions, a few frames a level: room on the stack for
+    ``node``'s deepest (a 190-deep nesting, ``x1 + x2 + ... + x5000``), beyond the frames
+    already there. (Python calls between Python functions take no C stack since 3.11.)"""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack += [(child, depth + 1) for child in child_nodes(current)]
+    frames, frame = 0, sys._getframe()
+    while frame is not None:
+        frames, frame = frames + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    needed = frames + _FRAMES_PER_LEVEL * deepest + 200
+    if needed > limit:
+        sys.setrecursionlimit(needed)
+    try:
+        yield
+    finally:
+        if needed > limit:
+            sys.setrecursionlimit(limit)
+
+
+_FRAMES_PER_LEVEL = 4  # expr, expression, and a call or binop, per level of the AST
 
 
 def _as_entry(v: Any) -> Entry:
