@@ -79,6 +79,10 @@ class _Desugar:
                                  "`and`/`or`)", hint="build the list with a for loop inside "
                                                      "an if")
             return self.build(node, stmt, out)
+        if isinstance(node, ast.Lambda):  # (its body runs when it is called, not here)
+            raise self.error(next(_comprehensions_in(node)), "cannot differentiate a "
+                             "comprehension inside a lambda", hint="write the lambda as a "
+                             "nested def that builds the list in a statement")
         lateness = _evaluated_late(node)
         for field, value in ast.iter_fields(node):
             items = value if isinstance(value, list) else [value]

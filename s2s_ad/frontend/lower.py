@@ -25,6 +25,7 @@ from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
+from . import closures
 from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
 from .desugar import desugar
@@ -88,6 +89,7 @@ class _Lowerer(ControlFlow, Arrays):
     def __init__(self, fn: types.FunctionType, source: Source, e: Emitter,
                  inlining: tuple[types.FunctionType, ...]) -> None:
         self.fn = fn
+        self.label = fn.__name__  # (a nested function's frame: f.<locals>.g)
         self.source = source
         self.e = e
         self.inlining = inlining
@@ -99,12 +101,14 @@ class _Lowerer(ControlFlow, Arrays):
         self.updates: list[Update] = []  # `u += v` (checked in analysis/aliasing.py)
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
         self.partly_bound: dict[str, int] = {}
+        self.enclosing: closures.Closure | None = None  # a nested function's frame: its own
+        self.active_env: dict | None = None  # the environment of the call being lowered
 
     # --- errors ---------------------------------------------------------------------------
     def error(self, node: ast.AST, message: str, hint: str | None = None,
               kind: type[DifferentiationError] = UnsupportedSyntaxError) -> DifferentiationError:
         return kind(message, loc=self.source.loc(node), hint=hint,
-                    stage=f"while lowering {self.fn.__name__!r}")
+                    stage=f"while lowering {self.label!r}")
 
     # --- parameters and body ----------------------------------------------------------------
     def bind_parameters(self) -> tuple[list[Value], list[inspect._ParameterKind], dict]:
@@ -170,6 +174,8 @@ class _Lowerer(ControlFlow, Arrays):
                     self.expr(node.value, env)
             elif isinstance(node, ast.Pass):
                 pass
+            elif isinstance(node, ast.FunctionDef):
+                env[node.name] = closures.define(self, node, env)
             elif isinstance(node, ast.Delete):
                 for target in node.targets:
                     if not isinstance(target, ast.Name):
@@ -270,6 +276,8 @@ class _Lowerer(ControlFlow, Arrays):
             return self.subscript(node, env)
         if isinstance(node, ast.Dict):
             return self.dict_display(node, env)
+        if isinstance(node, ast.Lambda):
+            return closures.define(self, node, env)
         raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
 
     def dict_display(self, node: ast.Dict, env: dict[str, Entry]) -> dict:
@@ -294,6 +302,7 @@ class _Lowerer(ControlFlow, Arrays):
             return Static(DictView(name, base))
         if name in ("append", "extend") and len(args) == 1 and (
                 isinstance(base, list) or base in self.mutable):
+            closures.check_owner(self, node)
             items = [args[0]] if name == "append" else args[0]
             if not isinstance(items, (tuple, list)):
                 raise self.error(node, "extend needs a tuple or list built here")
@@ -373,6 +382,10 @@ class _Lowerer(ControlFlow, Arrays):
                 raise self.error(node, f"local variable {name!r} is used before it is "
                                  "assigned", hint=hint, kind=DifferentiationError)
             return env[name]
+        if self.enclosing is not None:
+            found = closures.free_name(self, node)
+            if found is not None:
+                return found
         if name in self.closure:
             try:
                 return Static(self.closure[name].cell_contents, name)
@@ -391,6 +404,13 @@ class _Lowerer(ControlFlow, Arrays):
             return entry
         if isinstance(entry, Static):
             obj = entry.obj
+            if isinstance(obj, closures.TRANSFORM_TIME):
+                raise self.error(node, f"cannot use the function {entry.name!r} as "
+                                 "a value here", hint="a nested function or partial can be "
+                                 "called, passed to a function and returned to a caller in the "
+                                 "differentiated function, but not chosen by a value computed "
+                                 "at run time, carried by a loop or returned from it",
+                                 kind=DifferentiationError)
             if isinstance(obj, (types.ModuleType, types.FunctionType, type)) or callable(obj):
                 raise self.error(node, f"cannot use {entry.name or obj!r} as a value here",
                                  kind=DifferentiationError)
@@ -422,7 +442,19 @@ class _Lowerer(ControlFlow, Arrays):
                              "run time", hint="call a function known where it is defined")
         args = [self.expr(a, env) for a in node.args]
         kwargs = self.keywords(node, env)
+        saved, self.active_env = self.active_env, env  # (nested functions read it: closures)
+        try:
+            return self.call_entry(callee, args, kwargs, node)
+        finally:
+            self.active_env = saved
+
+    def call_entry(self, callee: Static, args: list[Entry], kwargs: dict[str, Entry],
+                   node: ast.Call) -> Entry:
+        """A call of the function ``callee`` with arguments already lowered."""
         obj = callee.obj
+        out = closures.dispatch(self, obj, args, kwargs, node)
+        if out is not None:
+            return out
         if isinstance(getattr(obj, "__self__", None), np.ndarray):  # a constant's method
             values = [self.constant_of(a) for a in args]
             options = {k: self.constant_of(v) for k, v in kwargs.items()}
@@ -475,6 +507,10 @@ class _Lowerer(ControlFlow, Arrays):
                              hint="call it outside the function being differentiated")
         values = [self.constant_of(a) for a in args]
         options = {k: self.constant_of(v) for k, v in kwargs.items()}
+        if any(isinstance(v, closures.TRANSFORM_TIME) for v in values):
+            raise self.error(node, f"cannot differentiate s2s_ad.{name} of a nested function, "
+                             "lambda or partial defined in the function",
+                             hint="define the function at module level")
         if _UNKNOWN in values or _UNKNOWN in options.values():
             raise self.error(node, f"s2s_ad.{name} of a function or options computed at run "
                              "time", hint=f"pass s2s_ad.{name} a function and wrt known where "
@@ -650,11 +686,15 @@ def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], s
     growing: set[str] = set()
     if isinstance(fn, ast.Lambda):
         return assigned, growing
-    stack: list[tuple[ast.AST, bool]] = [(fn, False)]
+    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in fn.body]
     while stack:
         node, in_loop = stack.pop()
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             assigned.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):  # (their names are their own)
+            if isinstance(node, ast.FunctionDef):
+                assigned.update(closures.stored_names([node]))
+            continue
         elif (in_loop and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and node.func.attr in ("append", "extend")
               and isinstance(node.func.value, ast.Name)):
