@@ -113,6 +113,7 @@ def call(lowerer: Any, closure: Closure, args: list, kwargs: dict, node: ast.AST
     frame.enclosing = closure
     frame.label = f"{definer.label}.<locals>.{closure.name}"
     frame.updates = lowerer.updates
+    frame.mutable = lowerer.mutable  # (one set for the whole function: lists that grow)
     return frame.lower_body(dict(bound.arguments))
 
 

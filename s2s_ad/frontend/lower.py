@@ -626,6 +626,7 @@ class _Lowerer(ControlFlow, Arrays):
         fence(source)
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
         inner.updates = self.updates
+        inner.mutable = self.mutable  # (a list that grows here is read as one in helpers too)
         return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
     def bind_call(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
