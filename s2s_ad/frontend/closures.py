@@ -135,7 +135,8 @@ def _read(frame: Any, closure: Closure, definer: Any, node: ast.Name) -> Any:
     if definer.active_env is not None:  # the definer is being lowered: its binding now
         if name not in definer.active_env:
             raise frame.error(node, f"free variable {name!r} is used before {definer.label!r} "
-                              "assigns it", kind=DifferentiationError)
+                              "assigns it", hint=f"assign {name!r} before calling "
+                              f"{closure.name!r}", kind=DifferentiationError)
         return definer.active_env[name]
     if _bindings(definer.source.node)[name] != 1 or name not in closure.snapshot:
         raise frame.error(node, f"{closure.name!r} reads {name!r}, which {definer.label!r} "
@@ -167,6 +168,33 @@ def _bindings(fn: ast.FunctionDef | ast.Lambda) -> Counter:
     if isinstance(fn, ast.FunctionDef):
         counts.update(stored_names(fn.body))
     return counts
+
+
+def scope_names(node: ast.AST) -> list[ast.Name]:
+    """The names in ``node`` that are its scope's: not those of a nested function or lambda
+    that binds the same name (its parameter, or a name it assigns)."""
+    out: list[ast.Name] = []
+    stack: list[tuple[ast.AST, frozenset]] = [(child, frozenset()) for child in
+                                              (node.body if isinstance(node, ast.FunctionDef)
+                                               else [node])]
+    while stack:
+        item, shadowed = stack.pop()
+        if isinstance(item, ast.Name):
+            if item.id not in shadowed:
+                out.append(item)
+            continue
+        if isinstance(item, (ast.FunctionDef, ast.Lambda)):
+            a = item.args
+            own = {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs}
+            if isinstance(item, ast.FunctionDef):
+                own.update(stored_names(item.body))
+                stack += [(n, shadowed) for n in item.decorator_list]
+            stack += [(n, shadowed) for n in a.defaults + [d for d in a.kw_defaults if d]]
+            body = item.body if isinstance(item, ast.FunctionDef) else [item.body]
+            stack += [(n, shadowed | own) for n in body]
+            continue
+        stack += [(child, shadowed) for child in child_nodes(item)]
+    return out
 
 
 def stored_names(stmts: list[ast.stmt]) -> list[str]:
