@@ -367,7 +367,7 @@ class _Writer:
         self.nested_grad = False  # a call of s2s_ad.grad(h) was written
         # closures (issue 18) are drawn from a stream of their own, seeded from this one
         # without drawing from it: a program without one is the one written before them
-        self.side = random.Random(hash(rng.getstate()))
+        self.side = random.Random(f"closures:{rng.getstate()[1][:8]}")
         self.side_counter = 0
         self.hoisted: list[list[str]] = []  # per block being written: definitions moved up
         self.imports: set[str] = set()  # modules or helpers the closures need (module())

@@ -107,6 +107,38 @@ def builds_a_list(x, y):
     return sum(features(x)) * sum(v * v for v in features(y))
 
 
+def defined_in_loops(x, n):
+    acc = x
+    i = 0
+    for k in range(n):
+        def step(v, *, rate=0.1):
+            """A step that reads the loop's k and acc."""
+            if v > 1.0:
+                return v * 0.5 + rate * k  # noqa: B023  (called in the iteration)
+            return v + rate * math.sin(acc + k)  # noqa: B023
+        acc = step(acc) + step(x, rate=0.2)
+    while True:
+        i += 1
+        g = lambda t: t * t * 0.5  # noqa: E731
+        acc = g(acc) + 0.1
+        if i >= 3:
+            break
+    return acc
+
+
+def orderings(x, y):
+    pairs = [(2, x), (1, y), (3, x * y)]
+    s = sorted(pairs, key=lambda p: p[0], reverse=True)
+    words = (("ab", x), ("a", y), ("abc", x + y))
+    longest = max(words, key=lambda w: len(w[0]))[1]
+    shortest = min(words, key=lambda w: len(w[0]))[1]
+    part = functools.partial(functools.partial(lambda a, b, c=1.0: a * b + c, x), c=y)
+    def g(a, /, b, *, c):
+        return a * b + c
+    return (s[0][1] * s[2][1] + longest * shortest + part(y) + part(x, c=2.0)
+            + g(x, b=y, c=x * x))
+
+
 CLOSURES = [
     ("lambda and def over the parameters", line_fit, (0, 1),
      st.tuples(floats(-2, 2), floats(-2, 2), st.lists(floats(-2, 2), min_size=1, max_size=4),
@@ -122,6 +154,10 @@ CLOSURES = [
     ("in a branch, in a helper", in_a_branch, (0, 1),
      st.tuples(floats(-2, 2).filter(lambda v: abs(v) > 0.01), floats(-2, 2))),
     ("a comprehension inside", builds_a_list, (0, 1), st.tuples(floats(-2, 2), floats(-2, 2))),
+    ("defined in loops", defined_in_loops, (0,),
+     st.tuples(floats(-1.5, 1.5).filter(lambda v: abs(v - 1.0) > 0.01), st.integers(0, 4))),
+    ("orderings by constant keys, partial of a partial", orderings, (0, 1),
+     st.tuples(floats(-2, 2), floats(-2, 2))),
 ]
 
 

@@ -260,9 +260,10 @@ def _function(lowerer: Any, entry: Any, what: str, node: ast.Call) -> Any:
 
 def _items(lowerer: Any, entry: Any, what: str, node: ast.Call) -> list:
     if not isinstance(entry, (tuple, list)):
-        raise lowerer.error(node, f"cannot differentiate {what} over a value computed at run "
-                            "time", hint="use a for loop or a list comprehension, or build "
-                                         "the tuple or list in the function")
+        over = "a range" if lowerer.is_static(entry) else "a value computed at run time"
+        raise lowerer.error(node, f"cannot differentiate {what} over {over}",
+                            hint="use a for loop or a list comprehension, or build the tuple "
+                                 "or list in the function")
     return list(entry)
 
 

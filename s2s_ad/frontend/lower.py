@@ -426,6 +426,13 @@ class _Lowerer(ControlFlow, Arrays):
 
     # --- calls -----------------------------------------------------------------------------
     def call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
+        saved, self.active_env = self.active_env, env  # (nested functions read it: closures)
+        try:
+            return self.lowered_call(node, env)
+        finally:
+            self.active_env = saved
+
+    def lowered_call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
         if isinstance(node.func, ast.Attribute):
             base = self.expr(node.func.value, env)
             if not isinstance(base, Static):
@@ -442,11 +449,7 @@ class _Lowerer(ControlFlow, Arrays):
                              "run time", hint="call a function known where it is defined")
         args = [self.expr(a, env) for a in node.args]
         kwargs = self.keywords(node, env)
-        saved, self.active_env = self.active_env, env  # (nested functions read it: closures)
-        try:
-            return self.call_entry(callee, args, kwargs, node)
-        finally:
-            self.active_env = saved
+        return self.call_entry(callee, args, kwargs, node)
 
     def call_entry(self, callee: Static, args: list[Entry], kwargs: dict[str, Entry],
                    node: ast.Call) -> Entry:
@@ -543,6 +546,9 @@ class _Lowerer(ControlFlow, Arrays):
             return Static(Reversed(args[0]))  # (a loop runs over it: control.py)
         if obj is builtins.len and isinstance(args[0], Value):
             return self.length(args[0])
+        if obj is builtins.len and isinstance(args[0], Static) and hasattr(args[0].obj,
+                                                                         "__len__"):
+            return Static(len(args[0].obj))  # a constant: len("ab"), len(GLOBAL_TABLE)
         if obj is builtins.sum and len(args) == 1 and isinstance(args[0], Value):
             return self.runtime_sum(args[0])
         if not all(isinstance(a, (tuple, list)) for a in args):
