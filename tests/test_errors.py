@@ -94,6 +94,19 @@ def escaped_rebound(x):
     return _make_rebound(x)(2.0)
 
 
+def _make_in_a_loop(x):
+    g = None
+    for v, keep in ((1.0, True), (2.0, False)):
+        if keep:
+            def g(t):
+                return t * v * x  # noqa: B023  (Python reads v = 2.0: bound after the def)
+    return g
+
+
+def escaped_from_a_loop(x):
+    return _make_in_a_loop(x)(3.0)
+
+
 def chosen_at_run_time(x):
     f = (lambda t: t) if x > 0 else (lambda t: -t)
     return f(x)
@@ -158,6 +171,8 @@ CASES = [
      "module level"),
     (escaped_rebound, DifferentiationError, "'<lambda>' reads 'a', which '_make_rebound' binds "
      "again", "g = lambda y: a * y", "as a parameter"),
+    (escaped_from_a_loop, DifferentiationError, "'g' reads 'v', which '_make_in_a_loop' binds "
+     "again", "return t * v * x", "as a parameter"),
     (chosen_at_run_time, DifferentiationError, "cannot use the function '<lambda>' as a value",
      "(lambda t: t) if x > 0", "not chosen by a value computed at run time"),
     (sorted_by_values, UnsupportedSyntaxError, "sorted() ordered by values computed at run time",

@@ -162,11 +162,19 @@ def check_owner(frame: Any, node: ast.Call) -> None:
 
 def _bindings(fn: ast.FunctionDef | ast.Lambda) -> Counter:
     """How many places bind each name in ``fn`` (parameters, assignments, loop targets,
-    nested ``def``), not counting its nested functions' own names."""
+    nested ``def``), not counting its nested functions' own names; a place in a loop counts
+    twice (it may run more than once)."""
     a = fn.args
     counts = Counter(arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs)
     if isinstance(fn, ast.FunctionDef):
         counts.update(stored_names(fn.body))
+        stack: list[ast.AST] = list(fn.body)
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (ast.For, ast.While)):
+                counts.update(stored_names([node]))
+            if not isinstance(node, (ast.FunctionDef, ast.Lambda)):
+                stack += child_nodes(node)
     return counts
 
 
