@@ -139,6 +139,17 @@ def orderings(x, y):
             + g(x, b=y, c=x * x))
 
 
+def lambdas_and_comprehensions(x, y):
+    """A lambda whose parameter shares a comprehension variable's name, and one that reads
+    the function's k while a comprehension has a k of its own (renamed: its loop must not
+    rebind the k the lambda reads)."""
+    k = x * 2
+    ys = [(lambda k: k * 2 * x)(k + y) for k in (1.0, 2.0)]
+    g = lambda t: t * k  # noqa: E731
+    zs = [g(k) for k in (3.0, y)]
+    return sum(ys) + sum(zs) + k
+
+
 CLOSURES = [
     ("lambda and def over the parameters", line_fit, (0, 1),
      st.tuples(floats(-2, 2), floats(-2, 2), st.lists(floats(-2, 2), min_size=1, max_size=4),
@@ -154,6 +165,8 @@ CLOSURES = [
     ("in a branch, in a helper", in_a_branch, (0, 1),
      st.tuples(floats(-2, 2).filter(lambda v: abs(v) > 0.01), floats(-2, 2))),
     ("a comprehension inside", builds_a_list, (0, 1), st.tuples(floats(-2, 2), floats(-2, 2))),
+    ("lambdas in comprehensions", lambdas_and_comprehensions, (0, 1),
+     st.tuples(floats(-2, 2), floats(-2, 2))),
     ("defined in loops", defined_in_loops, (0,),
      st.tuples(floats(-1.5, 1.5).filter(lambda v: abs(v - 1.0) > 0.01), st.integers(0, 4))),
     ("orderings by constant keys, partial of a partial", orderings, (0, 1),
