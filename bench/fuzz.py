@@ -74,6 +74,7 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "min/max/abs": r"\b(min|max|abs|fabs)\(", "grad of a helper": r"s2s_ad\.grad\(",
     "argument unpacked": r"^\s+\w+(, \w+)+ = (xs|t)$", "for over pairs": r"for \w+, \w+ in ps:",
     "comprehension": r"\bfor c\d+ in ",
+    "nested def/lambda": r"^\s+def fn\d+\(|\bfn\d+ = lambda ",
 }
 ARRAY_CONSTRUCTS = {  # the same, for the array family
     "@": r" @ |np\.dot\(", "reduction with axis": r"axis=", "keepdims": r"keepdims=True",

@@ -109,6 +109,10 @@ _FEATURES = {
 }
 
 MAX_STATEMENTS = 8  # statements in the entry function, nested ones included
+#: the share of assignments whose right side is written as the call of a nested function
+#: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
+#: from the writer's second random stream, so the programs are otherwise the same
+CLOSURES = 0.12
 #: the share of calls of a smooth helper written as a call of its derivative,
 #: ``s2s_ad.grad(h1, wrt="a")(u, v)``: built where ``f`` runs, inlined by s2s_ad (issue 16)
 NESTED_GRAD = 0.15
@@ -362,6 +366,12 @@ class _Writer:
         self.helpers: list[tuple[str, int, bool]] = []  # (name, parameters, last has default)
         self.smooth: set[str] = set()  # helpers without a kink: their derivative is smooth
         self.nested_grad = False  # a call of s2s_ad.grad(h) was written
+        # closures (issue 18) are drawn from a stream of their own, seeded from this one
+        # without drawing from it: a program without one is the one written before them
+        self.side = random.Random(f"closures:{rng.getstate()[1][:8]}")
+        self.side_counter = 0
+        self.hoisted: list[list[str]] = []  # per block being written: definitions moved up
+        self.imports: set[str] = set()  # modules or helpers the closures need (module())
 
     def has(self, feature: str, p: float = 1.0) -> bool:
         return feature in self.features and self.rng.random() < p
@@ -486,11 +496,12 @@ class _Writer:
     # statements
     def block(self, sc: _Scope, ind: str, lo: int, hi: int) -> list[str]:
         lines: list[str] = []
+        self.hoisted.append([])
         for _ in range(self.rng.randint(lo, hi)):
             if self.budget <= 0 and lines:
                 break
             lines += self.statement(sc, ind)
-        return lines
+        return self.hoisted.pop() + lines
 
     def statement(self, sc: _Scope, ind: str) -> list[str]:
         self.budget -= 1
@@ -543,14 +554,65 @@ class _Writer:
 
     def _assign_new(self, sc: _Scope, ind: str) -> list[str]:
         name = self.fresh(self.rng.choice("vuw"))
-        line = f"{ind}{name} = {self._rhs(sc, None)}"
+        lines = self._closure(sc, ind, name, self._rhs(sc, None))
         sc.floats.append(name)
         sc.mutable.append(name)
-        return [line]
+        return lines
 
     def _reassign(self, sc: _Scope, ind: str) -> list[str]:
         name = self.rng.choice(sc.mutable)
-        return [f"{ind}{name} = {self._rhs(sc, name)}"]
+        return self._closure(sc, ind, name, self._rhs(sc, name))
+
+    def _closure(self, sc: _Scope, ind: str, name: str, rhs: str) -> list[str]:
+        """``name = rhs``; or (a share :data:`CLOSURES`, drawn from ``self.side``) the call
+        of a nested ``def`` or ``lambda`` whose body is ``rhs`` with one number it reads
+        made its parameter: called directly, by keyword, through ``map``,
+        ``functools.partial`` or a helper that calls it, with a parameter defaulting to
+        another number, or holding a lambda of its own. The other names stay free: the
+        closure reads the enclosing function's parameters and locals. Its definition is
+        written just before, or at the start of the block (it reads its free names when
+        called, as Python does: late binding)."""
+        r = self.side
+        if r.random() >= CLOSURES:
+            return [f"{ind}{name} = {rhs}"]
+        tree = ast.parse(rhs, mode="eval")
+        numbers = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                          and (n.id in sc.floats or n.id in sc.ints)})
+        self.side_counter += 1
+        k = self.side_counter
+        fn, q, q2 = f"fn{k}", f"q{k}", f"r{k}"
+        var = r.choice(numbers) if numbers else None
+        other = r.choice([n for n in numbers if n != var] or [None])
+        form = r.choice(("def", "lambda", "keyword", "map", "partial", "helper", "default",
+                         "nested"))
+        if var is None:
+            form = "def"
+        body = _renamed(tree, {var: q} if var else {})
+        params = q if var else ""
+        if form == "default" and other is not None:
+            body = _renamed(tree, {var: q, other: q2})
+            params = f"{q}, {q2}={other}"  # (evaluated at the definition: written just before)
+        if form == "nested" and other is not None:
+            inner = _renamed(tree, {var: q, other: q2})
+            definition = [f"def {fn}({q}):", f"    inner{k} = lambda {q2}: {inner}",
+                          f"    return inner{k}({other})"]
+        elif form == "lambda":
+            definition = [f"{fn} = lambda {params}: {body}"]
+        else:
+            definition = [f"def {fn}({params}):", f"    return {body}"]
+        argument = var or ""
+        call = {"keyword": f"{fn}({q}={argument})", "map": f"sum(map({fn}, ({argument},)))",
+                "partial": f"functools.partial({fn}, {argument})()",
+                "helper": f"call_with({fn}, {argument})"}.get(form, f"{fn}({argument})")
+        if form == "map" and var is None:
+            call = f"{fn}()"
+        if form in ("partial", "helper") and var is not None:
+            self.imports.add(form)
+        lines = [f"{ind}{line}" for line in definition]
+        if form != "default" and self.hoisted and r.random() < 0.3:
+            self.hoisted[-1] += lines  # defined at the start of the block, called here
+            return [f"{ind}{name} = {call}"]
+        return lines + [f"{ind}{name} = {call}"]
 
     def _augassign(self, sc: _Scope, ind: str) -> list[str]:
         name = self.rng.choice(sc.mutable)
@@ -868,7 +930,20 @@ class _Writer:
                        for n, k in params}
         if self.nested_grad:
             chunks[0] += "\nimport s2s_ad"
+        if "partial" in self.imports:
+            chunks[0] += "\nimport functools"
+        if "helper" in self.imports:  # (a helper that calls the function it is given)
+            chunks.insert(1, "def call_with(fn, v):\n    return fn(v)")
         return "\n\n\n".join(chunks) + "\n", params
+
+
+def _renamed(tree: ast.Expression, names: dict[str, str]) -> str:
+    """The expression ``tree`` with the names in ``names`` renamed (a copy)."""
+    copied = copy.deepcopy(tree)
+    for node in ast.walk(copied):
+        if isinstance(node, ast.Name) and node.id in names:
+            node.id = names[node.id]
+    return ast.unparse(copied)
 
 
 def _draw_args(rng: random.Random, writer: _Writer, params: list[tuple[str, str]],

@@ -57,6 +57,102 @@ def recursive(x):
     return recursive(x) * 2.0
 
 
+# --- nested functions (issue 18): what stays refused -------------------------------------
+def nested_recursion(x):
+    def fact(n):
+        return 1.0 if n <= 1 else n * fact(n - 1)
+    return fact(3) * x
+
+
+def nested_nonlocal(x):
+    acc = x
+    def bump():
+        nonlocal acc
+        acc = acc * 2
+    bump()
+    return acc
+
+
+def _decorator(f):
+    return f
+
+
+def nested_decorated(x):
+    @_decorator
+    def g(t):
+        return t * x
+    return g(x)
+
+
+def _make_rebound(a):
+    g = lambda y: a * y  # noqa: E731
+    a = a + 1.0
+    return g
+
+
+def escaped_rebound(x):
+    return _make_rebound(x)(2.0)
+
+
+def _make_in_a_loop(x):
+    g = None
+    for v, keep in ((1.0, True), (2.0, False)):
+        if keep:
+            def g(t):
+                return t * v * x  # noqa: B023  (Python reads v = 2.0: bound after the def)
+    return g
+
+
+def escaped_from_a_loop(x):
+    return _make_in_a_loop(x)(3.0)
+
+
+def chosen_at_run_time(x):
+    f = (lambda t: t) if x > 0 else (lambda t: -t)
+    return f(x)
+
+
+def sorted_by_values(x, y):
+    return sorted([x, y], key=lambda t: t)[0]
+
+
+def map_over_an_argument(x, ys):
+    return sum(map(lambda t: t * x, ys))
+
+
+def comprehension_in_lambda(x):
+    g = lambda t: sum(t * k for k in (1.0, 2.0))  # noqa: E731
+    return g(x)
+
+
+def appends_to_enclosing(x):
+    out = [x]
+    def push(v):
+        out.append(v)
+    push(x * 2)
+    return out[0] + out[1]
+
+
+def grad_of_nested(x):
+    def g(t):
+        return t * x
+    return s2s_ad.grad(g)(x)
+
+
+def nested_varargs(x):
+    def g(t, *rest):
+        return t * x
+    return g(x)
+
+
+def free_before_assigned(x):
+    def g(t):
+        return t * w
+    r = g(x)
+    w = 2.0
+    return r
+
+
 CASES = [
     (with_try, UnsupportedSyntaxError, "a try statement", "try:", "error handling"),
     (with_with, UnsupportedSyntaxError, "a with statement", "with open", "resources"),
@@ -68,6 +164,32 @@ CASES = [
     (item_write, UnsupportedSyntaxError, "assignment to an item of an item", "v[0][1]",
      "x[i, j] = v"),
     (recursive, UnsupportedSyntaxError, "recursive call", "recursive(x)", "loop"),
+    (nested_recursion, UnsupportedSyntaxError, "recursive call to the nested function 'fact'",
+     "fact(n - 1)", "loop"),
+    (nested_nonlocal, UnsupportedSyntaxError, "a nonlocal statement", "nonlocal acc",
+     "argument"),
+    (nested_decorated, UnsupportedSyntaxError, "a decorated nested function 'g'", "@_decorator",
+     "module level"),
+    (escaped_rebound, DifferentiationError, "'<lambda>' reads 'a', which '_make_rebound' binds "
+     "again", "g = lambda y: a * y", "as a parameter"),
+    (escaped_from_a_loop, DifferentiationError, "'g' reads 'v', which '_make_in_a_loop' binds "
+     "again", "return t * v * x", "as a parameter"),
+    (chosen_at_run_time, DifferentiationError, "cannot use the function '<lambda>' as a value",
+     "(lambda t: t) if x > 0", "not chosen by a value computed at run time"),
+    (sorted_by_values, UnsupportedSyntaxError, "sorted() ordered by values computed at run time",
+     "sorted([x, y]", "keys known in advance"),
+    (map_over_an_argument, UnsupportedSyntaxError, "map over a value computed at run time",
+     "map(lambda t: t * x, ys)", "comprehension"),
+    (comprehension_in_lambda, UnsupportedSyntaxError, "a comprehension inside a lambda",
+     "t * k for k in", "nested def"),
+    (appends_to_enclosing, UnsupportedSyntaxError, "append() of 'out', a list of the enclosing",
+     "out.append(v)", "return the new items"),
+    (grad_of_nested, UnsupportedSyntaxError, "s2s_ad.grad of a nested function",
+     "s2s_ad.grad(g)", "module level"),
+    (nested_varargs, UnsupportedSyntaxError, "a nested function with *rest", "def g(t, *rest)",
+     "name each parameter"),
+    (free_before_assigned, DifferentiationError, "free variable 'w' is used before",
+     "return t * w", "assign 'w' before calling 'g'"),
 ]
 
 

@@ -215,6 +215,12 @@ def test_the_writer_reaches_what_users_write():
                for p in arrays if "L" in p.params)
     assert any(p.kink for p in arrays)
     assert any(generate(seed, "branch").kink for seed in range(30))
+    # issue 18: nested defs and lambdas closing over the function's names, called through
+    # map, functools.partial and a helper too
+    closures = "".join(generate(seed, "mixed").source for seed in range(40))
+    for pattern in (r"^\s+def fn\d+\(", r"\bfn\d+ = lambda ", r"map\(fn\d+",
+                    r"functools\.partial\(fn\d+", r"call_with\(fn\d+"):
+        assert re.search(pattern, closures, re.MULTILINE), pattern
 
 
 TIE = """def f(x, y):

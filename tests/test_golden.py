@@ -35,6 +35,9 @@ SHOWCASE = {
     "loop_recurrence": ("control_flow", "simulate", ("x", "w")),
     "branches_early_return": ("control_flow", "piecewise", ("x", "y")),
     "loop_over_list": ("control_flow", "horner", ("coeffs", "x"), ([1.0, 2.0, 3.0], 0.5)),
+    "closures_line_fit": ("closures", "line_fit", "w", ((2.0, 1.0), [0.0, 1.0, 2.0],
+                                                        [1.1, 2.9, 5.2])),
+    "closures_partial_map": ("closures", "harmonics", ("x", "a")),
     "numpy_mlp_loss": ("mlp", "loss", ("W1", "b1", "W2", "b2", "W3", "b3"), "mlp_arguments"),
     "rnn_fill_loop": ("rnn", "loss", ("W", "U", "b", "v"), "rnn_arguments"),
 }

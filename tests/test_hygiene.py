@@ -36,7 +36,8 @@ def test_calls_nested_as_deep_as_python_allows(tmp_path):
     expr = "x"
     for i in range(190):
         expr = f"math.sin({expr} * 0.9 + {i % 5}e-3)" if i % 2 else f"({expr} * 1.001 - 0.01)"
-    module = _module_from_source(tmp_path, "deep_calls", f"import math\ndef f(x):\n    return {expr}\n")
+    source = f"import math\ndef f(x):\n    return {expr}\n"
+    module = _module_from_source(tmp_path, "deep_calls", source)
     got = s2s_ad.grad(module.f)(0.3)
     assert relative_error(got, numerical_grad(module.f, (0.3,), method="richardson")) < 1e-8
 

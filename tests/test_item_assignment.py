@@ -263,6 +263,68 @@ def test_what_stays_refused_is_named(body, what):
         grad(namespace["f"])(np.ones(3))
 
 
+def _put(h, i, v):
+    h[i] = v
+
+
+def _push(xs, v):
+    xs.append(v)
+
+
+def _fresh(h, v):
+    h = h.copy()
+    h[0] = v
+    return h
+
+
+def writes_through_a_helper(x):
+    h = np.zeros(3)
+    _put(h, 0, x)  # Python changes the caller's h
+    return np.sum(h)
+
+
+def writes_through_a_closure(x):
+    h = np.zeros(3)
+
+    def put(i, v):
+        h[i] = v
+
+    put(0, x)
+    return np.sum(h)
+
+
+def appends_through_a_helper_in_a_loop(x, n):
+    xs = []
+    for i in range(n):
+        _push(xs, x * i)  # once a step in Python; once when building, lowered as written
+    return sum(xs)
+
+
+@pytest.mark.parametrize("f, args, what", [
+    (writes_through_a_helper, (2.0,), "which the caller passed to '_put'"),
+    (writes_through_a_closure, (2.0,), "a variable of the function around"),
+    (appends_through_a_helper_in_a_loop, (1.0, 3), "called in a loop"),
+])
+def test_writes_into_the_callers_values_are_refused(f, args, what):
+    """Python changes the caller's value. Lowered as written, the write went into the
+    nested function's own new value and the append happened once: the closure gave 0.0
+    where Python gives 1.0, the helper's append in a loop 0.0 where it gives 3.0."""
+    with pytest.raises(UnsupportedSyntaxError, match=re.escape(what)):
+        grad(f)(*args)
+
+
+def test_a_helper_that_copies_before_writing_is_fine():
+    def g(x):
+        return np.sum(_fresh(np.zeros(3), x) * 3.0) + sum(_grown(x))
+
+    def _grown(x):
+        xs = [x]
+        _push(xs, 2 * x)  # (not in a loop: the list grows once, as in Python)
+        return xs
+
+    assert grad(g)(2.0) == pytest.approx(6.0)
+
+
 def test_code_for_any_arguments_checks_what_it_writes_into():
     def write(x, y):
         y[0] = x

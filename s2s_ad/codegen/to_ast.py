@@ -43,6 +43,7 @@ from ..primitives.registry import (
 )
 from .located import Locator, may_divide_by_zero
 
+_CHANGES_FIRST = frozenset({"append", "add_item", "add_at"})
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
 _MODULE_ALIASES = {"numpy": "np", "math": "math"}
@@ -90,6 +91,9 @@ class _Codegen:
         self.literals: dict[Value, Any] = {}
         self.objects: dict[Value, tuple[Any, str]] = {}  # non-literal constants
         self.inline: dict[Value, tuple[ast.expr, int]] = {}
+        # inlined values that read a list being appended to (len_mut, getitem_mut), or hold
+        # one: written out before the next op with an effect, so the read is not moved past it
+        self.volatile: dict[Value, frozenset[Value]] = {}  # -> the lists it reads
         self.names: list[tuple[ast.Name | ast.arg, tuple]] = []
         self.global_objs: dict[int, tuple[Any, str]] = {}
         self.alias: dict[Value, Value] = {}
@@ -132,8 +136,18 @@ class _Codegen:
             obj, hint = self.objects[v]
             return self.global_ref(obj, hint)
         if v in self.inline:
-            return self.inline.pop(v)[0]
+            return self.inline.pop(v)[0]  # (a volatile one: its user holds it now)
         return self.local(v)
+
+    def write_volatile(self, stmts: list[ast.stmt], changed: Value | None = None,
+                       operands: tuple[Value, ...] = ()) -> None:
+        """Assign the inlined reads of lists being appended to (of ``changed``, or of any)
+        that no use has taken yet (but the ``operands`` of the op that changes them)."""
+        for v, reads in list(self.volatile.items()):
+            if (changed is None or changed in reads) and v not in operands:
+                del self.volatile[v]
+                if v in self.inline:
+                    stmts.append(_assign([self.store(v)], self.inline.pop(v)[0]))
 
     # --- the body ------------------------------------------------------------------------
     def module(self, name: str, guard: Guard | None = None) -> Module:
@@ -209,9 +223,14 @@ class _Codegen:
                 self.constant(op)
                 continue
             if op.regions:
+                self.write_volatile(stmts)
                 stmts.extend(self.structured(op))
                 continue
             prim = get(op.prim)
+            if not prim.pure:  # (an append or `+=` changes only its first operand, after
+                #                   reading its operands)
+                self.write_volatile(stmts, op.args[0] if op.prim in _CHANGES_FIRST else None,
+                                    op.args)
             if not op.outs and prim.emission is None:
                 continue  # a marker for the transforms (e.g. `appended`): no code
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
@@ -221,6 +240,12 @@ class _Codegen:
                 self.origins.append((expr, op))
             if self.inlinable(op, prim, region) and size <= INLINE_LIMIT:
                 self.inline[op.out] = (expr, size)
+                reads = frozenset().union(*(self.volatile[a] for a in op.args
+                                            if a in self.volatile))
+                if not prim.mergeable:
+                    reads |= {op.args[0]}
+                if reads:
+                    self.volatile[op.out] = reads
                 continue
             if adds_item:  # a statement: dc[i] += g, or x[i] = v
                 target, index, value = (self.ref(a) for a in op.args)

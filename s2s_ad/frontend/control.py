@@ -14,6 +14,7 @@ import ast
 from typing import Any
 
 from ..ir.core import Op, Region, Value
+from .closures import TRANSFORM_TIME, stored_names
 from .source import child_nodes
 
 RETURNS, ENDS = "returns", "ends"
@@ -486,7 +487,7 @@ def _carriable(entry: Any) -> bool:
     if isinstance(entry, (tuple, list)):
         return all(_carriable(x) for x in entry)
     return not isinstance(entry, dict) and not isinstance(
-        getattr(entry, "obj", None), (DictView, Enumerate, Zip, Range))
+        getattr(entry, "obj", None), (DictView, Enumerate, Zip, Range, *TRANSFORM_TIME))
 
 
 def _value_leaves(entry: Any) -> list[Value]:
@@ -510,12 +511,14 @@ def _same_constant(a: Any, b: Any) -> bool:
 
 
 def _walk_same_function(stmts: list[ast.stmt], stop_at_loops: bool):
-    """Nodes of ``stmts``, not entering nested loops when ``stop_at_loops``."""
+    """Nodes of ``stmts``, not entering nested loops when ``stop_at_loops``, nor nested
+    functions."""
     stack: list[ast.AST] = list(stmts)
     while stack:
         node = stack.pop()
         yield node
-        if stop_at_loops and isinstance(node, (ast.For, ast.While)):
+        if (stop_at_loops and isinstance(node, (ast.For, ast.While))) or isinstance(
+                node, (ast.FunctionDef, ast.Lambda)):
             continue
         stack += child_nodes(node)
 
@@ -543,16 +546,9 @@ def _has(stmts: list[ast.stmt], kinds: tuple[type, ...]) -> bool:
 
 
 def _assigned_in(stmts: list[ast.stmt]) -> list[str]:
-    """Names stored anywhere in ``stmts``, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for stmt in stmts:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                seen.setdefault(node.id)
-            elif (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store)
-                  and isinstance(node.value, ast.Name)):  # x[i] = v gives x a new value
-                seen.setdefault(node.value.id)
-    return list(seen)
+    """Names stored anywhere in ``stmts`` (``def`` names too, not nested functions' own),
+    in order of first appearance."""
+    return list(dict.fromkeys(stored_names(stmts)))
 
 
 def make_range(lowerer: Any, node: ast.Call, args: list[Value]) -> Range:

@@ -28,6 +28,7 @@ from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
+from . import closures
 from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
 from .desugar import desugar
@@ -92,6 +93,7 @@ class _Lowerer(ControlFlow, Arrays):
     def __init__(self, fn: types.FunctionType, source: Source, e: Emitter,
                  inlining: tuple[types.FunctionType, ...]) -> None:
         self.fn = fn
+        self.label = fn.__name__  # (a nested function's frame: f.<locals>.g)
         self.source = source
         self.e = e
         self.inlining = inlining
@@ -104,12 +106,19 @@ class _Lowerer(ControlFlow, Arrays):
         self.writable: set[Value] = set()  # arrays of floats: `x[i] = v` needs no check
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
         self.partly_bound: dict[str, int] = {}
+        self.enclosing: closures.Closure | None = None  # a nested function's frame: its own
+        self.active_env: dict | None = None  # the environment of the call being lowered
+        # a helper's or nested function's frame: the ids of the arrays, lists and dicts
+        # its caller passed in (Python would change the caller's own by a write into them),
+        # and the run-time loops around the call
+        self.borrowed: frozenset[int] = frozenset()
+        self.outer_loops = 0
 
     # --- errors ---------------------------------------------------------------------------
     def error(self, node: ast.AST, message: str, hint: str | None = None,
               kind: type[DifferentiationError] = UnsupportedSyntaxError) -> DifferentiationError:
         return kind(message, loc=self.source.loc(node), hint=hint,
-                    stage=f"while lowering {self.fn.__name__!r}")
+                    stage=f"while lowering {self.label!r}")
 
     # --- parameters and body ----------------------------------------------------------------
     def bind_parameters(self) -> tuple[list[Value], list[inspect._ParameterKind], dict]:
@@ -177,6 +186,8 @@ class _Lowerer(ControlFlow, Arrays):
                     self.expr(node.value, env)
             elif isinstance(node, ast.Pass):
                 pass
+            elif isinstance(node, ast.FunctionDef):
+                env[node.name] = closures.define(self, node, env)
             elif isinstance(node, ast.Delete):
                 for target in node.targets:
                     if not isinstance(target, ast.Name):
@@ -225,6 +236,15 @@ class _Lowerer(ControlFlow, Arrays):
                              hint="index the array itself: `x[i, j] = v`, not `x[i][j] = v`")
         name = target.value.id
         c = self.name(target.value, env)
+        if self.enclosing is not None and name not in self.locals:
+            raise self.error(target, f"cannot differentiate writing into {name!r}, a variable "
+                             f"of the function around {self.label!r}", hint="return the new "
+                             "value (or item) and write it in the function that owns it")
+        if id(c) in self.borrowed:
+            raise self.error(target, f"cannot differentiate writing into {name!r}, which the "
+                             f"caller passed to {self.label!r} (Python would change the "
+                             "caller's too)", hint=f"write into a copy, `{name} = "
+                             f"{name}.copy()`, and return it")
         if isinstance(c, (list, dict)):
             key = self.expr(target.slice, env)
             if not isinstance(key, Static) or isinstance(target.slice, ast.Slice):
@@ -346,6 +366,8 @@ class _Lowerer(ControlFlow, Arrays):
             return self.subscript(node, env)
         if isinstance(node, ast.Dict):
             return self.dict_display(node, env)
+        if isinstance(node, ast.Lambda):
+            return closures.define(self, node, env)
         raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
 
     def dict_display(self, node: ast.Dict, env: dict[str, Entry]) -> dict:
@@ -370,10 +392,17 @@ class _Lowerer(ControlFlow, Arrays):
             return Static(DictView(name, base))
         if name in ("append", "extend") and len(args) == 1 and (
                 isinstance(base, list) or base in self.mutable):
+            closures.check_owner(self, node)
             items = [args[0]] if name == "append" else args[0]
             if not isinstance(items, (tuple, list)):
                 raise self.error(node, "extend needs a tuple or list built here")
             if isinstance(base, list):  # known when transforming: the list just grows
+                if id(base) in self.borrowed and self.outer_loops:
+                    raise self.error(node, f"cannot differentiate {name}() of a list passed "
+                                     f"to {self.label!r}, called in a loop (the list would "
+                                     "grow once, when the derivative is built, not once a "
+                                     "step)", hint="return the new item and append it in the "
+                                                   "loop")
                 base.extend(items)
             else:
                 for item in items:
@@ -449,6 +478,10 @@ class _Lowerer(ControlFlow, Arrays):
                 raise self.error(node, f"local variable {name!r} is used before it is "
                                  "assigned", hint=hint, kind=DifferentiationError)
             return env[name]
+        if self.enclosing is not None:
+            found = closures.free_name(self, node)
+            if found is not None:
+                return found
         if name in self.closure:
             try:
                 return Static(self.closure[name].cell_contents, name)
@@ -467,6 +500,13 @@ class _Lowerer(ControlFlow, Arrays):
             return entry
         if isinstance(entry, Static):
             obj = entry.obj
+            if isinstance(obj, closures.TRANSFORM_TIME):
+                raise self.error(node, f"cannot use the function {entry.name!r} as "
+                                 "a value here", hint="a nested function or partial can be "
+                                 "called, passed to a function and returned to a caller in the "
+                                 "differentiated function, but not chosen by a value computed "
+                                 "at run time, carried by a loop or returned from it",
+                                 kind=DifferentiationError)
             if isinstance(obj, (types.ModuleType, types.FunctionType, type)) or callable(obj):
                 raise self.error(node, f"cannot use {entry.name or obj!r} as a value here",
                                  kind=DifferentiationError)
@@ -482,6 +522,13 @@ class _Lowerer(ControlFlow, Arrays):
 
     # --- calls -----------------------------------------------------------------------------
     def call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
+        saved, self.active_env = self.active_env, env  # (nested functions read it: closures)
+        try:
+            return self.lowered_call(node, env)
+        finally:
+            self.active_env = saved
+
+    def lowered_call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
         if isinstance(node.func, ast.Attribute):
             base = self.expr(node.func.value, env)
             if not isinstance(base, Static):
@@ -498,7 +545,15 @@ class _Lowerer(ControlFlow, Arrays):
                              "run time", hint="call a function known where it is defined")
         args = [self.expr(a, env) for a in node.args]
         kwargs = self.keywords(node, env)
+        return self.call_entry(callee, args, kwargs, node)
+
+    def call_entry(self, callee: Static, args: list[Entry], kwargs: dict[str, Entry],
+                   node: ast.Call) -> Entry:
+        """A call of the function ``callee`` with arguments already lowered."""
         obj = _FILLED.get(callee.obj, callee.obj) if _hashable(callee.obj) else callee.obj
+        out = closures.dispatch(self, obj, args, kwargs, node)
+        if out is not None:
+            return out
         if isinstance(getattr(obj, "__self__", None), np.ndarray):  # a constant's method
             values = [self.constant_of(a) for a in args]
             options = {k: self.constant_of(v) for k, v in kwargs.items()}
@@ -551,6 +606,10 @@ class _Lowerer(ControlFlow, Arrays):
                              hint="call it outside the function being differentiated")
         values = [self.constant_of(a) for a in args]
         options = {k: self.constant_of(v) for k, v in kwargs.items()}
+        if any(isinstance(v, closures.TRANSFORM_TIME) for v in values):
+            raise self.error(node, f"cannot differentiate s2s_ad.{name} of a nested function, "
+                             "lambda or partial defined in the function",
+                             hint="define the function at module level")
         if _UNKNOWN in values or _UNKNOWN in options.values():
             raise self.error(node, f"s2s_ad.{name} of a function or options computed at run "
                              "time", hint=f"pass s2s_ad.{name} a function and wrt known where "
@@ -583,6 +642,9 @@ class _Lowerer(ControlFlow, Arrays):
             return Static(Reversed(args[0]))  # (a loop runs over it: control.py)
         if obj is builtins.len and isinstance(args[0], Value):
             return self.length(args[0])
+        if obj is builtins.len and isinstance(args[0], Static) and hasattr(args[0].obj,
+                                                                         "__len__"):
+            return Static(len(args[0].obj))  # a constant: len("ab"), len(GLOBAL_TABLE)
         if obj is builtins.sum and len(args) == 1 and isinstance(args[0], Value):
             return self.runtime_sum(args[0])
         if not all(isinstance(a, (tuple, list)) for a in args):
@@ -666,6 +728,9 @@ class _Lowerer(ControlFlow, Arrays):
         fence(source)
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
         inner.updates = self.updates
+        inner.mutable = self.mutable  # (a list that grows here is read as one in helpers too)
+        inner.borrowed = closures.borrowed_ids(arguments.values())
+        inner.outer_loops = self.outer_loops + self.runtime_loops
         with stack_room(source.node):
             return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
@@ -775,11 +840,15 @@ def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], s
     growing: set[str] = set()
     if isinstance(fn, ast.Lambda):
         return assigned, growing
-    stack: list[tuple[ast.AST, bool]] = [(fn, False)]
+    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in fn.body]
     while stack:
         node, in_loop = stack.pop()
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             assigned.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):  # (their names are their own)
+            if isinstance(node, ast.FunctionDef):
+                assigned.update(closures.stored_names([node]))
+            continue
         elif (in_loop and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and node.func.attr in ("append", "extend")
               and isinstance(node.func.value, ast.Name)):
