@@ -954,8 +954,8 @@ def unsupported_geomspace(a):
     return np.sum(np.geomspace(1.0, a, 4))
 
 
-def unsupported_empty_like(a):
-    return np.sum(np.empty_like(np.ones(3)) * 0.0 + np.tri(3) * a)
+def unsupported_vander(a):
+    return np.sum(np.vander(np.ones(3) * a))
 
 
 def unsupported_retstep(a):
@@ -966,7 +966,7 @@ UNSUPPORTED_CONSTRUCTORS = [
     (unsupported_logspace, NoDerivativeRuleError, "`numpy.logspace`", "np.logspace(0.0, a, 4)"),
     (unsupported_geomspace, NoDerivativeRuleError, "`numpy.geomspace`",
      "np.geomspace(1.0, a, 4)"),
-    (unsupported_empty_like, NoDerivativeRuleError, "`numpy.empty_like`", "np.empty_like("),
+    (unsupported_vander, NoDerivativeRuleError, "`numpy.vander`", "np.vander("),
     (unsupported_retstep, s2s_ad.UnsupportedSyntaxError, "retstep= to np.linspace",
      "np.linspace(0.0, a, 4, retstep=True)")]
 
