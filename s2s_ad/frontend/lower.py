@@ -4,6 +4,13 @@ Names resolve as Python resolves them in the function: parameters and assigned l
 then closure cells, then module globals, then builtins. Everything that is not a local is
 read once, at transform time (a snapshot), and becomes a constant of the IR.
 Calls to the user's own functions are inlined, so the whole computation is one IR body.
+
+An attribute of a value that arrives at run time (``p.w`` of a dataclass or named tuple
+argument, ``self.w`` of a bound method's object) is read at run time, like an item: a
+``getattr`` op. A bound method is lifted as its function with ``self`` its first
+parameter, and the class of the object it is bound to known (``methods.py``): a call of
+another method on ``self`` (``self.predict(x)``) and a property read inline the class's
+function, with ``self`` bound to that parameter.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
-from .arrays import _UNKNOWN, Arrays
+from .arrays import _UNKNOWN, Arrays, _attributes as _array_attributes
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
 from .desugar import desugar
 from .fence import fence
@@ -71,6 +78,9 @@ def lift(fn: Any) -> Function:
     e = Emitter()
     lowerer = _Lowerer(fn, source, e, (fn,))
     params, kinds, env = lowerer.bind_parameters()
+    owner = getattr(fn, "__s2s_self__", None)  # a bound method's: see methods.py
+    if owner is not None and params:
+        lowerer.classes[params[0]] = owner
     result = lowerer.lower_body(env)
     leaves: list[Value] = []
     tree = lowerer.flatten(result, leaves, source.node)
@@ -96,6 +106,9 @@ class _Lowerer(ControlFlow, Arrays):
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.mutable: set[Value] = set()  # run-time lists this function appends to
+        # run-time values whose class is known when building (a bound method's `self`):
+        # their methods and properties inline (shared with the functions inlined here)
+        self.classes: dict[Value, type] = {}
         self.updates: list[Update] = []  # `u += v` (checked in analysis/aliasing.py)
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
         self.partly_bound: dict[str, int] = {}
@@ -199,6 +212,11 @@ class _Lowerer(ControlFlow, Arrays):
                                  f"{len(target.elts)} names")
             for sub, item in zip(target.elts, value):
                 self.assign(sub, item, env)
+        elif isinstance(target, ast.Attribute):
+            raise self.error(target, f"cannot differentiate an assignment to the attribute "
+                             f"{ast.unparse(target)}", hint="a derivative cannot follow a "
+                             "change to an object: compute the new value into a local name "
+                             "(and return it)")
         else:
             raise self.error(target, "cannot differentiate an assignment to an item or "
                              "attribute", hint="build a new value instead of updating in place")
@@ -257,7 +275,7 @@ class _Lowerer(ControlFlow, Arrays):
                     raise self.error(node, f"{base.name or base.obj!r} has no attribute "
                                      f"{node.attr!r}", kind=DifferentiationError) from None
             if isinstance(base, Value):
-                return self.array_attribute(node, base)
+                return self.attribute(node, base)
             raise self.error(node, f"cannot differentiate attribute access .{node.attr} "
                              "on a tuple or list")
         if isinstance(node, ast.Call):
@@ -271,6 +289,38 @@ class _Lowerer(ControlFlow, Arrays):
         if isinstance(node, ast.Dict):
             return self.dict_display(node, env)
         raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
+
+    def attribute(self, node: ast.Attribute, base: Value) -> Entry:
+        """``base.name`` of a value that arrives at run time: NumPy's ``.T``, ``.shape``,
+        ``.ndim``, ``.size``, ``.dtype`` (on an object of unknown class), a property of a
+        known class (inlined), or a field, read at run time (``getattr``)."""
+        cls = self.classes.get(base)
+        name = node.attr
+        if cls is None:
+            if name in _array_attributes():
+                return self.array_attribute(node, base)
+            return self.e.emit("getattr", base, self.e.const(name))[0]
+        found = inspect.getattr_static(cls, name, None)
+        if isinstance(found, property) and isinstance(found.fget, types.FunctionType):
+            return self.inline(found.fget, [base], {}, node)
+        if isinstance(found, (types.FunctionType, staticmethod, classmethod, property)):
+            raise self.error(node, f"cannot differentiate the method .{name} of "
+                             f"{cls.__name__} used as a value", hint=f"call it: .{name}(...)")
+        return self.e.emit("getattr", base, self.e.const(name))[0]
+
+    def class_method(self, node: ast.Call, base: Value, name: str, args: list[Entry],
+                     kwargs: dict[str, Entry]) -> Entry | None:
+        """``self.predict(x)`` where ``self``'s class is known: its function, inlined with
+        ``self`` bound (a static or class method too). None for anything else."""
+        cls = self.classes[base]
+        found = inspect.getattr_static(cls, name, None)
+        if isinstance(found, types.FunctionType):
+            return self.inline(found, [base, *args], kwargs, node)
+        if isinstance(found, staticmethod) and isinstance(found.__func__, types.FunctionType):
+            return self.inline(found.__func__, args, kwargs, node)
+        if isinstance(found, classmethod) and isinstance(found.__func__, types.FunctionType):
+            return self.inline(found.__func__, [Static(cls, cls.__name__), *args], kwargs, node)
+        return None
 
     def dict_display(self, node: ast.Dict, env: dict[str, Entry]) -> dict:
         """A dict built here: its keys must be known when the derivative is built."""
@@ -411,6 +461,10 @@ class _Lowerer(ControlFlow, Arrays):
             if not isinstance(base, Static):
                 args = [self.expr(a, env) for a in node.args]
                 kwargs = self.keywords(node, env)
+                if isinstance(base, Value) and base in self.classes:
+                    out = self.class_method(node, base, node.func.attr, args, kwargs)
+                    if out is not None:
+                        return out
                 if isinstance(base, Value):
                     out = self.array_method(node, base, node.func.attr, args, kwargs)
                     if out is not None:
@@ -428,6 +482,12 @@ class _Lowerer(ControlFlow, Arrays):
             options = {k: self.constant_of(v) for k, v in kwargs.items()}
             if _UNKNOWN not in values and _UNKNOWN not in options.values():
                 return Static(obj(*values, **options))  # run once, when building
+        if isinstance(obj, types.MethodType) and (
+                isinstance(obj.__func__, types.FunctionType) or hasattr(obj, "__s2s__")):
+            # a method of an object known here (a global model): its function with self
+            # bound to the object, read when building like any global
+            owner = Static(obj.__self__, getattr(obj.__self__, "__name__", ""))
+            return self.inline(obj.__func__, [owner, *args], kwargs, node)
         if obj in _STATIC_BUILTINS:
             return self.static_builtin(obj, args, kwargs, node)
         if (_module_root(obj) == "s2s_ad" and not hasattr(obj, "__s2s__")
@@ -590,6 +650,7 @@ class _Lowerer(ControlFlow, Arrays):
         fence(source)
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
         inner.updates = self.updates
+        inner.classes = self.classes
         return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
     def bind_call(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],

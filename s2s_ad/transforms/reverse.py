@@ -36,6 +36,8 @@ from .trees import tree_paths
 # leaves in their place (`Reverse.recompute`): a branch or loop holding one has a backward
 # sweep even where no result of it carries a derivative
 _MUTATING = frozenset({*MUTATIONS, "appended", "added", "pushed", "pop", "repop"})
+# reads of an item or a field (``c[i]``, ``p.w``): the adjoint goes into ``dc[i]``/``dc["w"]``
+_ITEM_READS = frozenset({"getitem", "getitem_mut", "getattr"})
 
 
 def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool = False,
@@ -150,7 +152,7 @@ class _Final:
     def __init__(self, sweep: Reverse, clone: Function) -> None:
         self.sweep, self.e, self.results = sweep, sweep.e, clone.body.results
         body = clone.body
-        self.containers = {op.args[0] for op in walk(body) if op.prim in ("getitem", "getitem_mut")}
+        self.containers = {op.args[0] for op in walk(body) if op.prim in _ITEM_READS}
         # used as a number somewhere: a number, so a missing gradient is the literal 0.0
         self.read_as_number = {a for op in walk(body) if not get(op.prim).structural
                                for a in op.args}
@@ -517,7 +519,7 @@ class Reverse:
                             if part is not None:
                                 self.accumulate(item, self.e.getitem(part, k))
             return
-        if op.prim in ("getitem", "getitem_mut"):  # into the container's adjoint, in place
+        if op.prim in _ITEM_READS:  # into the container's adjoint, in place
             c, index = op.args
             inner = self.container_adjoint(op.out)  # c[i] was itself indexed
             with self.e.at(op.loc):
