@@ -32,7 +32,8 @@ from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
-from .arrays import _UNKNOWN, Arrays, _attributes as _array_attributes
+from .arrays import _UNKNOWN, Arrays
+from .arrays import _attributes as _array_attributes
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
 from .desugar import desugar
 from .fence import fence
