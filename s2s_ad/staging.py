@@ -26,6 +26,7 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from .analysis.aliasing import mark_shared_updates, shared_update
+from .analysis.fields import check_fields, is_record
 from .analysis.kinds import (
     _STAND_INS,
     UNKNOWN,
@@ -115,7 +116,8 @@ def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
     """Derivative ``kind`` of ``f`` (what the public functions return), built once per
     (function, wrt, options) with the cycle collector paused (see ``load``)."""
     if is_bound_method(f):  # model.loss: its function's derivative, bound to model
-        return bind(transform(unbound(f), kind, method_wrt(f, wrt), optimize, mode), f)
+        generated = transform(unbound(f), kind, method_wrt(f, wrt), optimize, mode)
+        return bind(generated, f, (kind, f, wrt, optimize, mode))  # type: ignore[return-value]
     if isinstance(wrt, list):  # `wrt=["x", "y"]` means the tuple (and keys the cache)
         wrt = tuple(wrt)
     key = (kind, wrt, optimize, mode)
@@ -368,8 +370,9 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         fn = table.get(key)
         if fn is None:
             _check_wrt_arguments(_lifted(f, memo), wrt, args)
+            check_fields(_lifted(f, memo), args)
             example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict))
-                       or _is_dataclass(a) else UNKNOWN for a in args]
+                       or is_record(a) else UNKNOWN for a in args]
             try:
                 with cycle_collection_paused():
                     fn = table[key] = _build(f, kind, wrt, optimize, mode, example, memo=memo,
@@ -413,7 +416,7 @@ def _check_wrt_arguments(primal: Function, wrt: Wrt, args: Sequence[Any]) -> Non
             if arg.dtype.kind in "biuf":
                 continue
             kind = f"an array of dtype {arg.dtype}"
-        elif isinstance(arg, _REAL_TYPES) or _is_dataclass(arg):
+        elif isinstance(arg, _REAL_TYPES) or is_record(arg):
             continue
         else:
             kind = "None" if arg is None else f"{type(arg).__name__} {_short_repr(arg)}"
@@ -423,12 +426,6 @@ def _check_wrt_arguments(primal: Function, wrt: Wrt, args: Sequence[Any]) -> Non
             hint="pass a float, an int, a real NumPy array, or a tuple, list, dict, dataclass "
                  "or named tuple of those (s2s_ad differentiates real functions); or leave "
                  "the argument out of wrt")
-
-
-def _is_dataclass(x: Any) -> bool:
-    """Is ``x`` an instance of a dataclass (a record of fields, differentiated field by
-    field)?"""
-    return hasattr(type(x), "__dataclass_fields__") and not isinstance(x, type)
 
 
 def _short_repr(value: Any, limit: int = 40) -> str:

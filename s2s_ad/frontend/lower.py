@@ -354,6 +354,13 @@ class _Lowerer(ControlFlow, Arrays):
                 for item in items:
                     self.e.emit("append", base, self.operand(item, node), nouts=0)
             return Static(None)
+        if isinstance(base, Value) and base not in self.classes:
+            raise self.error(node, f"cannot differentiate the method call .{name}(...) of a "
+                             "value whose class is known only at run time",
+                             hint="call the class's function (`Model.predict(self, x)`), or "
+                                  "differentiate the bound method (`s2s_ad.grad(model.loss)`), "
+                                  "where self's class is known; supported here: d.items(), "
+                                  "d.keys(), d.values() of a dict argument")
         raise self.error(node, f"cannot differentiate the method call .{name}(...) here",
                          hint="supported: d.items(), d.keys(), d.values() of a dict argument "
                               "and append/extend of a list built in this function")
@@ -483,7 +490,7 @@ class _Lowerer(ControlFlow, Arrays):
             options = {k: self.constant_of(v) for k, v in kwargs.items()}
             if _UNKNOWN not in values and _UNKNOWN not in options.values():
                 return Static(obj(*values, **options))  # run once, when building
-        if isinstance(obj, types.MethodType) and (
+        if hasattr(obj, "__func__") and getattr(obj, "__self__", None) is not None and (
                 isinstance(obj.__func__, types.FunctionType) or hasattr(obj, "__s2s__")):
             # a method of an object known here (a global model): its function with self
             # bound to the object, read when building like any global
@@ -513,6 +520,14 @@ class _Lowerer(ControlFlow, Arrays):
                                  f"{custom.arity(prim)} positional arguments",
                                  hint="call it with exactly those, by position")
             return self.e.emit(prim, *(self.array_operand(a, node) for a in args))[0]
+        if prim is None and isinstance(obj, type) and (
+                hasattr(obj, "__dataclass_fields__") or hasattr(obj, "_fields")):
+            kind = "a dataclass" if hasattr(obj, "__dataclass_fields__") else "a named tuple"
+            raise self.error(node, f"cannot differentiate building {obj.__name__} ({kind}) "
+                             "in the function being differentiated",
+                             hint="read the fields of one passed in as an argument; to return "
+                                  "several values, return a tuple or a dict (and build the "
+                                  f"{obj.__name__} from it outside)")
         if prim is None:
             label = _callable_name(obj, callee.name)
             raise self.error(node, f"no derivative rule for {label}",
