@@ -70,6 +70,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -83,7 +84,6 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
-import dataclasses
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
