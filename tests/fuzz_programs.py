@@ -30,6 +30,11 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
   ``np.atleast_2d``/``3d`` and ``np.linalg.slogdet`` of a positive definite matrix (ties
   of the orderings count as kinks); also ``np.swapaxes``/``np.moveaxis``,
   ``np.expand_dims``/``np.squeeze`` and pieces of ``np.split`` (views, all of them).
+- Since issue 18 a share of the container programs (:data:`RECORD_SHARE`) take a record
+  argument ``p``: a dataclass ``Box`` read by field (``p.a``), or a named tuple ``Pair``
+  read by field and also as a tuple (indexed, iterated, unpacked); the program's source
+  defines the class, and the argument is an instance of this module's class of the same
+  name and fields (it pickles by reference). The oracle moves a field by name.
 - The writer generates what it avoids: an update ``u += v`` normally goes only to an array
   nothing else shares (``fresh``), but a few per cent of the updates
   (:data:`ALIASING_SHARE`, and the statement ``_ArrayWriter._alias_update``) are aliasing
