@@ -82,6 +82,11 @@ def add_at(acc: Any, key: Any, g: Any) -> None:
         for i, v in zip(range(*key.indices(len(acc))), g):
             add_at(acc, i, v)
         return
+    if isinstance(acc, dict) and isinstance(key, str) and key not in acc:
+        # (a dict argument's keys are all there: acc is a dataclass's fields)
+        raise TypeError(f"cannot differentiate with respect to .{key}, which is not a field "
+                        "of the dataclass argument (a property or another attribute of its "
+                        "class): compute it from the fields in the function")
     current = acc[key]
     if isinstance(current, (dict, list)):
         if hasattr(type(g), "__dataclass_fields__"):  # a dataclass's gradient: by field
@@ -204,6 +209,17 @@ def unpacks(c: Any, n: int) -> None:
         raise ValueError(f"too many values to unpack (expected {n})")
     if size < n:
         raise ValueError(f"not enough values to unpack (expected {n}, got {size})")
+
+
+def exactly(obj: Any, cls: type) -> None:
+    """Stop unless ``obj``'s class is ``cls``: the derivative of ``cls.method`` itself (not
+    of a bound method) inlines the other methods of ``cls``, which a subclass may
+    override."""
+    if type(obj) is not cls:
+        raise TypeError(f"this derivative of a function of {cls.__qualname__} inlines the "
+                        f"methods of {cls.__qualname__}, and self is a "
+                        f"{type(obj).__qualname__}: differentiate the bound method "
+                        "(s2s_ad.grad(obj.method)), or the function of its own class")
 
 
 def full_like(t: Any, x: Any) -> Any:

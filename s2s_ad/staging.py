@@ -370,7 +370,7 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         fn = table.get(key)
         if fn is None:
             _check_wrt_arguments(_lifted(f, memo), wrt, args)
-            check_fields(_lifted(f, memo), args)
+            check_fields(_lifted(f, memo), args, resolve_wrt(_lifted(f, memo), wrt)[0])
             example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict))
                        or is_record(a) else UNKNOWN for a in args]
             try:

@@ -360,15 +360,34 @@ def test_a_bound_method_reads_self_when_it_runs():
 
 
 def test_the_class_function_takes_self_as_an_argument():
-    """``grad(Neuron.loss, wrt="x")``: self is an argument (read at run time); a call of
-    another method on it needs its class, which only the bound method knows."""
+    """``grad(Neuron.loss, wrt="x")``: self is an argument (read at run time), its class
+    the one that defines the function: its other methods inline, after a check that self
+    is of that class itself (a subclass may override them). A function defined outside
+    the class knows no class: a method call on its argument is an error."""
+    neuron = Neuron(0.5, 0.1)
+    g = s2s_ad.grad(Neuron.loss, wrt=("x", "y"))
+    assert g(neuron, 1.0, 0.3) == pytest.approx(numerical_grad(
+        lambda x, y: _neuron_loss(0.5, 0.1, x, y), (1.0, 0.3), wrt=(0, 1),
+        method="richardson"))
+    assert "exactly(self, Neuron)" in g.source
+
+    class Steeper(Neuron):
+        def predict(self, x):
+            return 2.0 * super().predict(x)
+
+    with pytest.raises(TypeError, match="inlines the methods of Neuron, and self is a"):
+        g(Steeper(0.5, 0.1), 1.0, 0.3)
+
     def loss(self, x):
         return (self.w * x + self.b) ** 2
 
-    neuron = Neuron(0.5, 0.1)
     assert s2s_ad.grad(loss, wrt="x")(neuron, 2.0) == pytest.approx(2 * 1.1 * 0.5)
+
+    def calls(self, x):
+        return self.predict(x) * x
+
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="class is known only at run time"):
-        s2s_ad.grad(Neuron.loss, wrt="x")
+        s2s_ad.grad(calls, wrt="x")
 
 
 @dataclass
@@ -386,6 +405,61 @@ def test_a_dataclass_method_differentiates_with_respect_to_the_object_or_its_arg
     d = s2s_ad.grad(Spring.energy)(spring, 1.5)  # the function: self first, differentiated
     assert isinstance(d, Spring)
     assert (d.k, d.x0) == pytest.approx((0.5, -2.0))  # (x - x0)^2 / 2, -k (x - x0)
+
+
+@dataclass
+class Gaussian:
+    """Equinox-style: a module whose method calls another, differentiated with respect to
+    the module (a property too)."""
+
+    mean: np.ndarray
+    log_std: np.ndarray
+    weights: list
+
+    @property
+    def std(self):
+        return np.exp(self.log_std)
+
+    def logpdf(self, x):
+        z = (x - self.mean) / self.std
+        return -0.5 * np.sum(z * z) - np.sum(self.log_std)
+
+    def score(self, x):
+        s = 0.0
+        for w in self.weights:
+            s = s + w * self.logpdf(x)
+        return s
+
+
+def test_a_method_calling_methods_differentiates_with_respect_to_its_object():
+    m = Gaussian(np.array([0.1, -0.3]), np.array([0.2, 0.0]), [0.5, 1.5])
+    x = np.array([0.4, 0.9])
+    u = Gaussian(np.array([1.0, 0.5]), np.array([-0.3, 0.2]), [0.1, -0.2])
+    expected = richardson(lambda t: along(m, t, u).score(x), 0.0)
+    g = s2s_ad.grad(Gaussian.score)(m, x)
+    assert isinstance(g, Gaussian) and g.mean.shape == (2,) and len(g.weights) == 2
+    assert inner(g, u) == pytest.approx(expected, rel=1e-7)
+    assert s2s_ad.jvp(Gaussian.score)(m, x, u)[1] == pytest.approx(expected, rel=1e-7)
+
+
+def test_a_property_of_a_dataclass_argument_being_differentiated_is_an_error():
+    """Its derivative would have no field to go to: a located error where code is
+    specialized to the arguments, a TypeError naming it where it runs otherwise."""
+    def f(p, x):
+        return np.sum(p.std * x)
+
+    m = Gaussian(np.zeros(2), np.zeros(2), [])
+    with pytest.raises(s2s_ad.DifferentiationError, match=r"\.std of a Gaussian: it is not a "
+                                                          "field") as info:
+        s2s_ad.grad(f)(m, np.ones(2))
+    assert "test_objects.py" in str(info.value) and "p.std" in str(info.value)
+    assert np.allclose(s2s_ad.grad(f, wrt="x")(m, np.ones(2)), 1.0)  # p not differentiated
+
+    def g(p, x):
+        return p.std[0] * x
+
+    with pytest.raises(TypeError, match=r"\.std, which is not a field"):
+        s2s_ad.grad(g)(m, 2.0)
 
 
 class Chain:

@@ -80,6 +80,10 @@ def lift(fn: Any) -> Function:
     lowerer = _Lowerer(fn, source, e, (fn,))
     params, kinds, env = lowerer.bind_parameters()
     owner = getattr(fn, "__s2s_self__", None)  # a bound method's: see methods.py
+    if owner is None:  # Model.loss itself: self's class, checked where the code relies on it
+        owner = _defining_class(fn)
+        if owner is not None and params:
+            lowerer.checked.add(params[0])
     if owner is not None and params:
         lowerer.classes[params[0]] = owner
     result = lowerer.lower_body(env)
@@ -110,6 +114,9 @@ class _Lowerer(ControlFlow, Arrays):
         # run-time values whose class is known when building (a bound method's `self`):
         # their methods and properties inline (shared with the functions inlined here)
         self.classes: dict[Value, type] = {}
+        # of those, the ones whose class is only presumed (`self` of `Model.loss` itself):
+        # code that relies on it first checks it (`exactly`)
+        self.checked: set[Value] = set()
         self.updates: list[Update] = []  # `u += v` (checked in analysis/aliasing.py)
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
         self.partly_bound: dict[str, int] = {}
@@ -303,6 +310,7 @@ class _Lowerer(ControlFlow, Arrays):
             return self.e.emit("getattr", base, self.e.const(name))[0]
         found = inspect.getattr_static(cls, name, None)
         if isinstance(found, property) and isinstance(found.fget, types.FunctionType):
+            self.check_class(base, cls)
             return self.inline(found.fget, [base], {}, node)
         if isinstance(found, (types.FunctionType, staticmethod, classmethod, property)):
             raise self.error(node, f"cannot differentiate the method .{name} of "
@@ -315,6 +323,8 @@ class _Lowerer(ControlFlow, Arrays):
         ``self`` bound (a static or class method too). None for anything else."""
         cls = self.classes[base]
         found = inspect.getattr_static(cls, name, None)
+        if isinstance(found, (types.FunctionType, staticmethod, classmethod)):
+            self.check_class(base, cls)
         if isinstance(found, types.FunctionType):
             return self.inline(found, [base, *args], kwargs, node)
         if isinstance(found, staticmethod) and isinstance(found.__func__, types.FunctionType):
@@ -322,6 +332,12 @@ class _Lowerer(ControlFlow, Arrays):
         if isinstance(found, classmethod) and isinstance(found.__func__, types.FunctionType):
             return self.inline(found.__func__, [Static(cls, cls.__name__), *args], kwargs, node)
         return None
+
+    def check_class(self, base: Value, cls: type) -> None:
+        """Before code inlined from ``cls`` for ``base``, whose class is only presumed:
+        stop unless it is ``cls`` itself (a subclass may override what is inlined)."""
+        if base in self.checked:
+            self.e.emit("exactly", base, self.e.const(cls, cls.__name__), nouts=0)
 
     def dict_display(self, node: ast.Dict, env: dict[str, Entry]) -> dict:
         """A dict built here: its keys must be known when the derivative is built."""
@@ -666,7 +682,7 @@ class _Lowerer(ControlFlow, Arrays):
         fence(source)
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
         inner.updates = self.updates
-        inner.classes = self.classes
+        inner.classes, inner.checked = self.classes, self.checked
         return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
     def bind_call(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
@@ -702,6 +718,18 @@ class _Lowerer(ControlFlow, Arrays):
 def _as_entry(v: Any) -> Entry:
     """A bound argument as an entry: a default value (``b=0.5``) is a constant."""
     return v if isinstance(v, (Value, tuple, list, dict, Static)) else Static(v)
+
+
+def _defining_class(fn: types.FunctionType) -> type | None:
+    """The class whose body defines ``fn`` (``Model.loss``), found by its qualified name in
+    its module; None for a function defined elsewhere (inside a function too)."""
+    owner, _, name = fn.__qualname__.rpartition(".")
+    if not owner or "." in owner or "<" in owner:
+        return None
+    cls = fn.__globals__.get(owner)
+    if isinstance(cls, type) and cls.__dict__.get(name) is fn:
+        return cls
+    return None
 
 
 def _annotated_numbers(fn: types.FunctionType) -> frozenset[str]:

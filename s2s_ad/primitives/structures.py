@@ -81,13 +81,16 @@ defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
 defprim("unpacks", Call(runtime.unpacks, "unpacks"), pure=False,
         doc="unpacks(c, n): stop unless c unpacks into n values (`a, b = c` of a value "
             "known only at run time reads c[0], c[1] after it)")
-declare("unshared", "unpacks", check=True)
+defprim("exactly", Call(runtime.exactly, "exactly"), pure=False,
+        doc="exactly(obj, cls): stop unless obj's class is cls (code inlined from cls's "
+            "methods follows)")
+declare("unshared", "unpacks", "exactly", check=True)
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
 declare("getitem", "getitem_mut", "getattr", "len", "len_mut", "keys", "tuple", structural=True)
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradient",
                   "list_new", "zero_adjoint", "unshared", "unpacks", "zeros_array",
-                  "len_mut", "appended", "reread", "pushed", "repop", "added")
+                  "len_mut", "appended", "reread", "pushed", "repop", "added", "exactly")
 # Reverse mode over a gradient (forward mode handles these ops itself: forward.ADJOINT_OPS;
 # reverse mode differentiates the in-place adds: Reverse.backward_add_item). `like` and
 # `merge_adjoints` are sums of adjoints: the cotangent passes through as it is, which is
