@@ -214,8 +214,16 @@ class _Counter:
         self.w = x
         return x * x
 
+    act = math.tanh  # a builtin held by the class: not a method written in Python
+
     def scaled(self, x):
         return self.w * x
+
+    def squashed(self, x):
+        return self.act(self.w * x)
+
+    def method_as_value(self, x):
+        return self.scaled * x
 
 
 
@@ -251,6 +259,13 @@ OBJECT_CASES = [
      lambda: s2s_ad.grad(calls_a_method, wrt="x"), UnsupportedSyntaxError,
      "method call .scaled(...) of a value whose class is known only at run time",
      "counter.scaled(x)", "s2s_ad.grad(model.loss)"),
+    ("a class attribute that is not a Python method",
+     lambda: s2s_ad.grad(_Counter(1.0).squashed), UnsupportedSyntaxError,
+     "_Counter.act is not a method written in Python", "self.act(self.w * x)",
+     "call the function itself"),
+    ("a method used as a value", lambda: s2s_ad.grad(_Counter(1.0).method_as_value),
+     UnsupportedSyntaxError, "the method .scaled of _Counter used as a value",
+     "self.scaled * x", "call it"),
     ("a field named like NumPy's .T",
      lambda: s2s_ad.grad(reads_a_field_named_T, wrt="x")(_Gas(300.0), 2.0),
      DifferentiationError, "cannot differentiate .T of a _Gas", "gas.T * x",

@@ -357,6 +357,12 @@ class _Lowerer(ControlFlow, Arrays):
                     kwargs: dict) -> Entry:
         """``d.items()``/``.keys()``/``.values()`` of an argument, ``xs.append(v)`` of a list
         built here."""
+        if isinstance(base, Value) and base in self.classes:  # (class_method found nothing)
+            cls = self.classes[base]
+            raise self.error(node, f"cannot differentiate the call .{name}(...): "
+                             f"{cls.__name__}.{name} is not a method written in Python",
+                             hint="call the function itself (`np.tanh(x)`), or write a method "
+                                  "that calls it")
         if isinstance(base, Value) and name in ("items", "keys", "values") and not args:
             return Static(DictView(name, base))
         if name in ("append", "extend") and len(args) == 1 and (
@@ -370,7 +376,7 @@ class _Lowerer(ControlFlow, Arrays):
                 for item in items:
                     self.e.emit("append", base, self.operand(item, node), nouts=0)
             return Static(None)
-        if isinstance(base, Value) and base not in self.classes:
+        if isinstance(base, Value):
             raise self.error(node, f"cannot differentiate the method call .{name}(...) of a "
                              "value whose class is known only at run time",
                              hint="call the class's function (`Model.predict(self, x)`), or "
@@ -489,7 +495,7 @@ class _Lowerer(ControlFlow, Arrays):
                     out = self.class_method(node, base, node.func.attr, args, kwargs)
                     if out is not None:
                         return out
-                if isinstance(base, Value):
+                elif isinstance(base, Value):  # (never NumPy's method of a known class)
                     out = self.array_method(node, base, node.func.attr, args, kwargs)
                     if out is not None:
                         return out
