@@ -211,6 +211,14 @@ def unpacks(c: Any, n: int) -> None:
         raise ValueError(f"not enough values to unpack (expected {n}, got {size})")
 
 
+def field(c: Any, key: Any) -> Any:
+    """``c[key]`` of a dict or a list, ``c.key`` of a dataclass or a named tuple: a field
+    of a gradient's cotangent, read by the key its adjoint was filled by."""
+    if type(key) is str and not isinstance(c, (dict, list)):
+        return getattr(c, key)
+    return c[key]
+
+
 def exactly(obj: Any, cls: type) -> None:
     """Stop unless ``obj``'s class is ``cls``: the derivative of ``cls.method`` itself (not
     of a bound method) inlines the other methods of ``cls``, which a subclass may

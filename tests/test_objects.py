@@ -495,3 +495,21 @@ def test_a_bound_derivative_pickles_with_its_object():
     assert loaded.__self__.scale == CHAIN.scale
     assert list(inspect.signature(g).parameters) == ["x"]
     assert g.specialize(0.4).source.startswith("def outer_grad(self, x):")
+
+
+def test_reverse_over_reverse_reads_the_cotangent_of_an_object_by_field():
+    """``vjp(grad(f))``: the cotangent of the gradient is an object of the argument's
+    class; the second sweep reads it by field (``field(dp, 'a')``), against Richardson
+    differences of ``<grad(f)(p + t u), ct>``."""
+    def f(p, q, x):
+        return p.W * np.sum(np.sin(p.b * x)) + q.a * q[1] * x
+
+    p, q, x = Layer(0.7, np.array([0.3, -0.2])), Point(1.1, -0.4), 0.9
+    g = s2s_ad.grad(f, wrt=("p", "q"))
+    ct = (Layer(1.0, np.array([0.5, -1.0])), Point(0.2, 0.3))
+    u = (Layer(0.3, np.array([0.1, 0.2])), Point(-0.5, 0.4), 0.7)
+    dp, dq, dx = s2s_ad.vjp(g, wrt=("p", "q", "x"))(p, q, x, ct)
+    assert isinstance(dp, Layer) and isinstance(dq, Point)
+    want = richardson(lambda t: inner(g(along(p, t, u[0]), along(q, t, u[1]), x + t * u[2]),
+                                      ct), 0.0)
+    assert inner((dp, dq), u[:2]) + dx * u[2] == pytest.approx(want, rel=1e-7)

@@ -65,7 +65,10 @@ defprim("add_item", AddItem(), pure=False, doc="acc[i] += g for a number g, in p
 defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
-views("getitem", "getitem_mut", "getattr", "like")  # (like: acc itself, for an array)
+defprim("field", Call(runtime.field, "field"), runtime.field,
+        doc="field(c, key): c[key] of a dict, c.key of a dataclass or a named tuple (the "
+            "cotangent of a gradient, read where its adjoint was filled by key)")
+views("getitem", "getitem_mut", "getattr", "field", "like")  # (like: acc itself, for an array)
 declare("len", "len_mut", int_result=True, kind="number")
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
@@ -87,7 +90,8 @@ defprim("exactly", Call(runtime.exactly, "exactly"), pure=False,
 declare("unshared", "unpacks", "exactly", check=True)
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
-declare("getitem", "getitem_mut", "getattr", "len", "len_mut", "keys", "tuple", structural=True)
+declare("getitem", "getitem_mut", "getattr", "field", "len", "len_mut", "keys", "tuple",
+        structural=True)
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradient",
                   "list_new", "zero_adjoint", "unshared", "unpacks", "zeros_array",
                   "len_mut", "appended", "reread", "pushed", "repop", "added", "exactly")
@@ -116,6 +120,7 @@ def _item_tangent(e, dc, c, i, prim="getitem"):
 
 defjvp("getitem", _item_tangent, None)
 defjvp("getattr", lambda e, dc, c, name: _item_tangent(e, dc, c, name, "getattr"), None)
+defjvp("field", lambda e, dc, c, key: _item_tangent(e, dc, c, key, "field"), None)
 defjvp("getitem_mut", lambda e, dc, c, i: _item_tangent(e, dc, c, i, "getitem_mut"), None)
 
 

@@ -37,7 +37,7 @@ from .trees import tree_paths
 # sweep even where no result of it carries a derivative
 _MUTATING = frozenset({*MUTATIONS, "appended", "added", "pushed", "pop", "repop"})
 # reads of an item or a field (``c[i]``, ``p.w``): the adjoint goes into ``dc[i]``/``dc["w"]``
-_ITEM_READS = frozenset({"getitem", "getitem_mut", "getattr"})
+_ITEM_READS = frozenset({"getitem", "getitem_mut", "getattr", "field"})
 
 
 def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool = False,
@@ -371,7 +371,10 @@ class Reverse:
                 if d_acc in self.e.constants or self.e.scalar(d_acc):
                     self.accumulate(g, d_acc)
                     continue
-                item = self.e.getitem(d_acc, key)
+                # (a field's adjoint, `dp["w"] += g`: the cotangent of the gradient is an
+                # object of the argument's class, read by field)
+                item = (self.e.emit("field", d_acc, key)[0] if key in self.e.names
+                        else self.e.getitem(d_acc, key))
                 # `dc[1:] += g` broadcasts a number g over the slice: its part sums
                 self.accumulate(g, item if op.attr("of", op.prim) == "add_at" or (
                     self.e.scalar(g, item)) else sum_to(self.e, item, g))
