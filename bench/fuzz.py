@@ -75,6 +75,8 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "argument unpacked": r"^\s+\w+(, \w+)+ = (xs|t)$", "for over pairs": r"for \w+, \w+ in ps:",
     "comprehension": r"\bfor c\d+ in ",
     "nested def/lambda": r"^\s+def fn\d+\(|\bfn\d+ = lambda ",
+    "record field read": r"\bp\.[abc]\b",  # a dataclass's or a named tuple's field
+    "named tuple as a tuple": r"\bp\[|in (enumerate\(|reversed\(|zip\()?p\b|= p$",
 }
 ARRAY_CONSTRUCTS = {  # the same, for the array family
     "@": r" @ |np\.dot\(", "reduction with axis": r"axis=", "keepdims": r"keepdims=True",

@@ -28,7 +28,10 @@ def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
 
     ``wrt`` is a parameter index, a parameter name, or a tuple of them (default: the first
     parameter). A single ``wrt`` gives a single gradient; a tuple gives a tuple in that
-    order. Use as ``grad(f)``, ``@grad`` or ``@grad(wrt=("x", "y"))``.
+    order. Use as ``grad(f)``, ``@grad`` or ``@grad(wrt=("x", "y"))``. A dataclass or
+    named-tuple argument gets a gradient of its class. ``f`` may be a bound method,
+    ``grad(model.loss)``: ``wrt`` counts its own parameters, and ``self`` is read when the
+    gradient runs (every transform takes one).
 
     >>> import math
     >>> def f(x1, x2):

@@ -30,6 +30,11 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
   ``np.atleast_2d``/``3d`` and ``np.linalg.slogdet`` of a positive definite matrix (ties
   of the orderings count as kinks); also ``np.swapaxes``/``np.moveaxis``,
   ``np.expand_dims``/``np.squeeze`` and pieces of ``np.split`` (views, all of them).
+- Since issue 18 a share of the container programs (:data:`RECORD_SHARE`) take a record
+  argument ``p``: a dataclass ``Box`` read by field (``p.a``), or a named tuple ``Pair``
+  read by field and also as a tuple (indexed, iterated, unpacked); the program's source
+  defines the class, and the argument is an instance of this module's class of the same
+  name and fields (it pickles by reference). The oracle moves a field by name.
 - The writer generates what it avoids: an update ``u += v`` normally goes only to an array
   nothing else shares (``fresh``), but a few per cent of the updates
   (:data:`ALIASING_SHARE`, and the statement ``_ArrayWriter._alias_update``) are aliasing
@@ -70,6 +75,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -84,7 +90,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from hypothesis import strategies as st
@@ -250,7 +256,9 @@ def load(source: str) -> dict[str, Any]:
 def _compile(source: str, filename: str) -> Any:
     with warnings.catch_warnings():  # the minimizer's candidates may index a constant
         warnings.simplefilter("ignore", SyntaxWarning)
-        return compile(source, filename, "exec")
+        # (not this module's `from __future__ import annotations`: a program's dataclass
+        # reads its annotations as types)
+        return compile(source, filename, "exec", dont_inherit=True)
 
 
 class Timeout(Exception):
@@ -308,6 +316,40 @@ _DAMPED = ("(0.5 * {v} + {e})", "({v} + 0.1 * {e})", "math.tanh({e})", "(0.9 * {
 _DICT_KEYS = ("a", "b", "c")
 
 
+#: the share of container programs with a record argument ``p`` (issue 18): a dataclass
+#: ``Box`` read by field, or a named tuple ``Pair`` read by field, by index, iterated and
+#: unpacked. Decided by a stream of its own (``_Writer.record_rng``), so programs without
+#: one are the programs the same seeds gave before.
+RECORD_SHARE = 0.3
+
+
+@dataclass
+class Box:
+    """The dataclass argument of the fuzzer's programs (their source defines it alike)."""
+
+    a: float
+    b: float
+    c: float
+
+
+class Pair(NamedTuple):
+    """The named-tuple argument of the fuzzer's programs (their source defines it alike)."""
+
+    a: float
+    b: float
+
+
+# the classes as a program's source defines them (the arguments are the ones above, which
+# pickle by reference: bench/fuzz.py sends programs between processes)
+_RECORD_SOURCE = {  # (the import, the class)
+    "Box": ("from dataclasses import dataclass",
+            "@dataclass\nclass Box:\n    a: float\n    b: float\n    c: float"),
+    "Pair": ("from typing import NamedTuple",
+             "class Pair(NamedTuple):\n    a: float\n    b: float"),
+}
+_RECORDS = {"Box": Box, "Pair": Pair}
+
+
 def _weighted(rng: random.Random, options: list[tuple[float, Any]]) -> Any:
     total = sum(w for w, _ in options)
     pick = rng.random() * total
@@ -329,6 +371,7 @@ class _Scope:
     pairs: dict[str, int] = field(default_factory=dict)  # lists of 2-tuples: name -> length
     dicts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tuples: dict[str, int] = field(default_factory=dict)  # tuples built here (may be unpacked)
+    records: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> its fields
     hot: list[str] = field(default_factory=list)  # loop variables, read more often
     built: set[str] = field(default_factory=set)  # sequences built in f: constant indices
     in_loop: bool = False
@@ -345,7 +388,8 @@ class _Scope:
     def child(self, **changes: Any) -> _Scope:
         new = replace(self, floats=list(self.floats), mutable=list(self.mutable),
                       ints=list(self.ints), seqs=dict(self.seqs), pairs=dict(self.pairs),
-                      dicts=dict(self.dicts), tuples=dict(self.tuples), hot=list(self.hot),
+                      dicts=dict(self.dicts), tuples=dict(self.tuples),
+                      records=dict(self.records), hot=list(self.hot),
                       built=set(self.built), growing=set(self.growing), top=False,
                       plain=False)
         for key, value in changes.items():
@@ -372,6 +416,11 @@ class _Writer:
         self.side_counter = 0
         self.hoisted: list[list[str]] = []  # per block being written: definitions moved up
         self.imports: set[str] = set()  # modules or helpers the closures need (module())
+        # whether the program takes a record: a stream of its own, seeded from the main
+        # one's state without drawing from it
+        state = rng.getstate()[1]
+        self.record_rng = random.Random(f"record:{state[:4]}:{state[-1]}")
+        self.record: str | None = None
 
     def has(self, feature: str, p: float = 1.0) -> bool:
         return feature in self.features and self.rng.random() < p
@@ -410,7 +459,7 @@ class _Writer:
     def _readable(sc: _Scope) -> list[tuple[str, str]]:
         seqs = [n for n in sc.seqs if sc.plain or n not in sc.growing]
         return ([("seq", k) for k in seqs] + [("dict", k) for k in sc.dicts]
-                + [("pairs", k) for k in sc.pairs])
+                + [("pairs", k) for k in sc.pairs] + [("record", k) for k in sc.records])
 
     @staticmethod
     def _branchy(sc: _Scope) -> _Scope:
@@ -422,6 +471,8 @@ class _Writer:
         kind, name = r.choice(self._readable(sc))
         if kind == "dict":
             return f"{name}[{r.choice(sc.dicts[name])!r}]"
+        if kind == "record":  # p.a (a named tuple's items are read as a sequence's too)
+            return f"{name}.{r.choice(sc.records[name])}"
         length = sc.seqs[name] if kind == "seq" else sc.pairs[name]
         loop_ints = [i for i in sc.ints if i != "n"]
         if loop_ints and r.random() < 0.6:
@@ -899,6 +950,10 @@ class _Writer:
             params += [(n, k) for n, k in (("xs", "list"), ("d", "dict"), ("t", "tuple"),
                                            ("ps", "pairs"))
                        if r.random() < {"list": 0.7, "dict": 0.5, "tuple": 0.4, "pairs": 0.2}[k]]
+        # (its own stream: the main one draws the same numbers with or without it)
+        if "container" in self.features and self.record_rng.random() < RECORD_SHARE:
+            self.record = self.record_rng.choice(("Box", "Pair"))
+            params.append(("p", "record"))
         if self.has("loop", 0.85) or self.has("while", 0.5):
             params.append(("n", "int"))
         floats = [n for n, k in params if k == "float"]
@@ -911,6 +966,12 @@ class _Writer:
                 sc.dicts[n] = _DICT_KEYS[:r.randint(2, 3)]
             elif k == "pairs":
                 sc.pairs[n] = 2
+            elif k == "record":
+                fields = tuple(f.name for f in dataclasses.fields(Box)) if (
+                    self.record == "Box") else Pair._fields
+                sc.records[n] = fields
+                if self.record == "Pair":  # a tuple too: indexed, iterated, unpacked
+                    sc.seqs[n] = len(fields)
         self.budget = MAX_STATEMENTS
         body = self.block(sc, "    ", 2, MAX_STATEMENTS)
         last = None
@@ -926,8 +987,13 @@ class _Writer:
         head = f"def f({', '.join(signature)}):"
         ret = f"    return {self.final_return(sc, last)}"
         chunks.append("\n".join([head] + body + [ret]))
-        self.shapes = {n: (k, sc.seqs.get(n) or sc.pairs.get(n) or sc.dicts.get(n))
+        self.shapes = {n: (k, self.record if k == "record" else
+                           sc.seqs.get(n) or sc.pairs.get(n) or sc.dicts.get(n))
                        for n, k in params}
+        if self.record is not None:
+            imported, defined = _RECORD_SOURCE[self.record]
+            chunks[0] += "\n" + imported
+            chunks.insert(1, defined)
         if self.nested_grad:
             chunks[0] += "\nimport s2s_ad"
         if "partial" in self.imports:
@@ -968,9 +1034,23 @@ def _draw_args(rng: random.Random, writer: _Writer, params: list[tuple[str, str]
             args.append(tuple(real() for _ in range(shape)))
         elif kind == "dict":
             args.append({key: real() for key in shape})
+        elif kind == "record":
+            cls = _RECORDS[shape]
+            args.append(cls(*(real() for _ in range(len(_record_fields(cls))))))
         else:
             args.append([(real(), real()) for _ in range(shape)])
     return tuple(args)
+
+
+def _record_fields(cls: type) -> tuple[str, ...]:
+    return (tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls)
+            else cls._fields)
+
+
+def _is_record(value: Any) -> bool:
+    """A dataclass instance or a named tuple: a container read by field."""
+    return (dataclasses.is_dataclass(value) and not isinstance(value, type)) or (
+        isinstance(value, tuple) and hasattr(value, "_fields"))
 
 
 # --- writing array programs ---------------------------------------------------------------------
@@ -2592,6 +2672,9 @@ def _leaves(value: Any, prefix: Path) -> Iterator[Path]:
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _leaves(item, prefix + (key,))
+    elif _is_record(value):  # a dataclass: by field name
+        for name in _record_fields(type(value)):
+            yield from _leaves(getattr(value, name), prefix + (name,))
 
 
 def _paths(program: Program, names: tuple[str, ...] | None = None) -> list[Path]:
@@ -2613,13 +2696,17 @@ def _moved(value: Any, path: Path, t: float) -> Any:
         return moved
     if isinstance(value, dict):
         return {k: _moved(v, rest, t) if k == head else v for k, v in value.items()}
+    if isinstance(head, str) and _is_record(value):  # a dataclass's field
+        return dataclasses.replace(value, **{head: _moved(getattr(value, head), rest, t)})
     items = [_moved(v, rest, t) if k == head else v for k, v in enumerate(value)]
+    if _is_record(value):  # a named tuple
+        return type(value)(*items)
     return tuple(items) if isinstance(value, tuple) else items
 
 
 def _get(value: Any, path: Path) -> Any:
     for key in path:
-        value = value[key]
+        value = getattr(value, key) if isinstance(key, str) and _is_record(value) else value[key]
     return value
 
 
@@ -2753,7 +2840,8 @@ def _flatten(gradient: Any, program: Program, paths: list[Path], names: tuple[st
     flat = []
     for path in paths:
         arg, entry = program.args[path[0]], by_index[path[0]]
-        if isinstance(arg, (list, tuple, dict)) and type(entry) is float and entry == 0.0:
+        if (isinstance(arg, (list, tuple, dict)) or _is_record(arg)) and (
+                type(entry) is float and entry == 0.0):
             if "container-zero-scalar" not in program.avoid:
                 problems.append(f"the gradient for {params[path[0]]} is 0.0; the argument "
                                 f"is {arg!r}")
@@ -2830,7 +2918,7 @@ def _documented(message: str, program: Program, composition: str | None,
     if "is supported for one argument and one result, in forward mode" in message:
         return len(names) > 1 or composition == "jacobian(rev)"
     if "tuple/list/dict argument" in message:
-        return isinstance(arg, (list, tuple, dict))
+        return isinstance(arg, (list, tuple, dict)) or _is_record(arg)
     updated = re.search(r"changes the array (\w+) in place, and .* still reads the old array",
                         message)
     if updated:
@@ -3487,8 +3575,13 @@ def _random_like(value: Any, rng: random.Random) -> Any:
         return rng.uniform(-1.0, 1.0)
     if isinstance(value, dict):
         return {k: _random_like(v, rng) for k, v in value.items()}
+    if _is_record(value) and not isinstance(value, tuple):  # a dataclass: one of its class
+        return dataclasses.replace(value, **{name: _random_like(getattr(value, name), rng)
+                                             for name in _record_fields(type(value))})
     if isinstance(value, (list, tuple)):
         items = [_random_like(v, rng) for v in value]
+        if _is_record(value):  # a named tuple
+            return type(value)(*items)
         return tuple(items) if isinstance(value, tuple) else items
     return value
 

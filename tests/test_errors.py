@@ -2,6 +2,8 @@
 
 import math
 import re
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -324,3 +326,93 @@ def test_a_division_by_zero_in_the_users_own_rule_is_left_as_it_is():
     with pytest.raises(ZeroDivisionError) as info:
         g(1.0)
     assert not isinstance(info.value, InfiniteDerivativeError)
+
+
+# --- objects (issue 18): what stays refused, located ------------------------------------------
+class _Counter:
+    def __init__(self, w):
+        self.w = w
+
+    def bump(self, x):
+        self.w = x
+        return x * x
+
+    act = math.tanh  # a builtin held by the class: not a method written in Python
+
+    def scaled(self, x):
+        return self.w * x
+
+    def squashed(self, x):
+        return self.act(self.w * x)
+
+    def method_as_value(self, x):
+        return self.scaled * x
+
+
+
+def calls_a_method(counter, x):  # (outside the class: its argument's class is not known)
+    return counter.scaled(x) * x
+
+
+@dataclass
+class _Record:
+    a: float
+    b: float
+
+
+def builds_a_record(x):
+    return _Record(x, x * x)
+
+
+class _Gas(NamedTuple):
+    T: float
+
+
+def reads_a_field_named_T(gas, x):
+    return gas.T * x
+
+
+OBJECT_CASES = [
+    ("an attribute written in the method", lambda: s2s_ad.grad(_Counter(1.0).bump),
+     UnsupportedSyntaxError, "assignment to the attribute self.w", "self.w = x",
+     "compute the new value"),
+    ("building a dataclass", lambda: s2s_ad.grad(builds_a_record), UnsupportedSyntaxError,
+     "building _Record (a dataclass)", "_Record(x, x * x)", "return a tuple or a dict"),
+    ("a method of a value whose class is not known",
+     lambda: s2s_ad.grad(calls_a_method, wrt="x"), UnsupportedSyntaxError,
+     "method call .scaled(...) of a value whose class is known only at run time",
+     "counter.scaled(x)", "s2s_ad.grad(model.loss)"),
+    ("a class attribute that is not a Python method",
+     lambda: s2s_ad.grad(_Counter(1.0).squashed), UnsupportedSyntaxError,
+     "_Counter.act is not a method written in Python", "self.act(self.w * x)",
+     "call the function itself"),
+    ("a method used as a value", lambda: s2s_ad.grad(_Counter(1.0).method_as_value),
+     UnsupportedSyntaxError, "the method .scaled of _Counter used as a value",
+     "self.scaled * x", "call it"),
+    ("a field named like NumPy's .T",
+     lambda: s2s_ad.grad(reads_a_field_named_T, wrt="x")(_Gas(300.0), 2.0),
+     DifferentiationError, "cannot differentiate .T of a _Gas", "gas.T * x",
+     "rename the field 'T'"),
+]
+
+
+@pytest.mark.parametrize("call, kind, what, snippet, hint", [c[1:] for c in OBJECT_CASES],
+                         ids=[c[0] for c in OBJECT_CASES])
+def test_what_objects_cannot_do_is_a_located_error(call, kind, what, snippet, hint):
+    with pytest.raises(kind) as info:
+        call()
+    text = str(info.value)
+    first = text.splitlines()[0]
+    assert re.match(r".*test_errors\.py:\d+:\d+: ", first), first
+    assert what in first
+    assert snippet in text.splitlines()[1]
+    assert set(text.splitlines()[2].strip()) == {"^"}
+    assert "hint: " in text and hint in text
+
+
+def test_differentiating_a_bound_method_with_respect_to_self_is_refused():
+    with pytest.raises(DifferentiationError, match="with respect to 'self', the object") as info:
+        s2s_ad.grad(_Counter(1.0).scaled, wrt="self")
+    assert "s2s_ad.grad(_Counter.scaled)" in str(info.value)
+    with pytest.raises(DifferentiationError, match="out of range"):
+        s2s_ad.grad(_Counter(1.0).scaled, wrt=1)

@@ -329,7 +329,8 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
     if example is not None:
         env: dict[Value, Any] = {}
         for p, arg in zip(fn.params, example):
-            if arg is not UNKNOWN and isinstance(arg, (*_STAND_INS, list, tuple, dict)):
+            if arg is not UNKNOWN and (isinstance(arg, (*_STAND_INS, list, tuple, dict))
+                                       or hasattr(type(arg), "__dataclass_fields__")):
                 env[p] = arg
         moving = set(fn.params)
         with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -30,6 +30,7 @@ from ..primitives.registry import (
     Compare,
     Emission,
     EmptyList,
+    Field,
     Identity,
     Infix,
     Into,
@@ -431,6 +432,12 @@ class _Codegen:
             return ast.List(elts=[], ctx=ast.Load())
         if isinstance(spec, Subscript):
             return ast.Subscript(value=args[0], slice=_index(args[1]), ctx=ast.Load())
+        if isinstance(spec, Field):  # p.w (the name is a constant: see lower.py)
+            name = args[1].value if isinstance(args[1], ast.Constant) else None
+            if isinstance(name, str) and name.isidentifier():
+                return ast.Attribute(value=args[0], attr=name, ctx=ast.Load())
+            return ast.Call(func=self.global_ref(builtins.getattr, "getattr"), args=args,
+                            keywords=[])
         if isinstance(spec, TupleDisplay):
             return ast.Tuple(elts=args, ctx=ast.Load())
         if isinstance(spec, Into):  # np.add(u, v, out=np.empty_like(u))

@@ -4,6 +4,13 @@ Names resolve as Python resolves them in the function: parameters and assigned l
 then closure cells, then module globals, then builtins. Everything that is not a local is
 read once, at transform time (a snapshot), and becomes a constant of the IR.
 Calls to the user's own functions are inlined, so the whole computation is one IR body.
+
+An attribute of a value that arrives at run time (``p.w`` of a dataclass or named tuple
+argument, ``self.w`` of a bound method's object) is read at run time, like an item: a
+``getattr`` op. A bound method is lifted as its function with ``self`` its first
+parameter, and the class of the object it is bound to known (``methods.py``): a call of
+another method on ``self`` (``self.predict(x)``) and a property read inline the class's
+function, with ``self`` bound to that parameter.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
 from . import closures
 from .arrays import _UNKNOWN, Arrays
+from .arrays import _attributes as _array_attributes
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
 from .desugar import desugar
 from .fence import fence
@@ -75,6 +83,13 @@ def lift(fn: Any) -> Function:
     e = Emitter()
     lowerer = _Lowerer(fn, source, e, (fn,))
     params, kinds, env = lowerer.bind_parameters()
+    owner = getattr(fn, "__s2s_self__", None)  # a bound method's: see methods.py
+    if owner is None:  # Model.loss itself: self's class, checked where the code relies on it
+        owner = _defining_class(fn)
+        if owner is not None and params:
+            lowerer.checked.add(params[0])
+    if owner is not None and params:
+        lowerer.classes[params[0]] = owner
     with stack_room(source.node):
         result = lowerer.lower_body(env)
     leaves: list[Value] = []
@@ -102,6 +117,12 @@ class _Lowerer(ControlFlow, Arrays):
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.mutable: set[Value] = set()  # run-time lists this function appends to
+        # run-time values whose class is known when building (a bound method's `self`):
+        # their methods and properties inline (shared with the functions inlined here)
+        self.classes: dict[Value, type] = {}
+        # of those, the ones whose class is only presumed (`self` of `Model.loss` itself):
+        # code that relies on it first checks it (`exactly`)
+        self.checked: set[Value] = set()
         self.updates: list[Update] = []  # `u += v` (checked in analysis/aliasing.py)
         self.writable: set[Value] = set()  # arrays of floats: `x[i] = v` needs no check
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
@@ -219,6 +240,11 @@ class _Lowerer(ControlFlow, Arrays):
                 self.assign(sub, item, env)
         elif isinstance(target, ast.Subscript):
             self.assign_item(target, value, env)
+        elif isinstance(target, ast.Attribute):
+            raise self.error(target, f"cannot differentiate an assignment to the attribute "
+                             f"{ast.unparse(target)}", hint="a derivative cannot follow a "
+                             "change to an object: compute the new value into a local name "
+                             "(and return it)")
         else:
             raise self.error(target, "cannot differentiate an assignment to an attribute",
                              hint="build a new value instead of updating in place")
@@ -353,7 +379,7 @@ class _Lowerer(ControlFlow, Arrays):
                     raise self.error(node, f"{base.name or base.obj!r} has no attribute "
                                      f"{node.attr!r}", kind=DifferentiationError) from None
             if isinstance(base, Value):
-                return self.array_attribute(node, base)
+                return self.attribute(node, base)
             raise self.error(node, f"cannot differentiate attribute access .{node.attr} "
                              "on a tuple or list")
         if isinstance(node, ast.Call):
@@ -369,6 +395,47 @@ class _Lowerer(ControlFlow, Arrays):
         if isinstance(node, ast.Lambda):
             return closures.define(self, node, env)
         raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
+
+    def attribute(self, node: ast.Attribute, base: Value) -> Entry:
+        """``base.name`` of a value that arrives at run time: NumPy's ``.T``, ``.shape``,
+        ``.ndim``, ``.size``, ``.dtype`` (on an object of unknown class), a property of a
+        known class (inlined), or a field, read at run time (``getattr``)."""
+        cls = self.classes.get(base)
+        name = node.attr
+        if cls is None:
+            if name in _array_attributes():
+                return self.array_attribute(node, base)
+            return self.e.emit("getattr", base, self.e.const(name))[0]
+        found = inspect.getattr_static(cls, name, None)
+        if isinstance(found, property) and isinstance(found.fget, types.FunctionType):
+            self.check_class(base, cls)
+            return self.inline(found.fget, [base], {}, node)
+        if isinstance(found, (types.FunctionType, staticmethod, classmethod, property)):
+            raise self.error(node, f"cannot differentiate the method .{name} of "
+                             f"{cls.__name__} used as a value", hint=f"call it: .{name}(...)")
+        return self.e.emit("getattr", base, self.e.const(name))[0]
+
+    def class_method(self, node: ast.Call, base: Value, name: str, args: list[Entry],
+                     kwargs: dict[str, Entry]) -> Entry | None:
+        """``self.predict(x)`` where ``self``'s class is known: its function, inlined with
+        ``self`` bound (a static or class method too). None for anything else."""
+        cls = self.classes[base]
+        found = inspect.getattr_static(cls, name, None)
+        if isinstance(found, (types.FunctionType, staticmethod, classmethod)):
+            self.check_class(base, cls)
+        if isinstance(found, types.FunctionType):
+            return self.inline(found, [base, *args], kwargs, node)
+        if isinstance(found, staticmethod) and isinstance(found.__func__, types.FunctionType):
+            return self.inline(found.__func__, args, kwargs, node)
+        if isinstance(found, classmethod) and isinstance(found.__func__, types.FunctionType):
+            return self.inline(found.__func__, [Static(cls, cls.__name__), *args], kwargs, node)
+        return None
+
+    def check_class(self, base: Value, cls: type) -> None:
+        """Before code inlined from ``cls`` for ``base``, whose class is only presumed:
+        stop unless it is ``cls`` itself (a subclass may override what is inlined)."""
+        if base in self.checked:
+            self.e.emit("exactly", base, self.e.const(cls, cls.__name__), nouts=0)
 
     def dict_display(self, node: ast.Dict, env: dict[str, Entry]) -> dict:
         """A dict built here: its keys must be known when the derivative is built."""
@@ -388,6 +455,12 @@ class _Lowerer(ControlFlow, Arrays):
                     kwargs: dict) -> Entry:
         """``d.items()``/``.keys()``/``.values()`` of an argument, ``xs.append(v)`` of a list
         built here."""
+        if isinstance(base, Value) and base in self.classes:  # (class_method found nothing)
+            cls = self.classes[base]
+            raise self.error(node, f"cannot differentiate the call .{name}(...): "
+                             f"{cls.__name__}.{name} is not a method written in Python",
+                             hint="call the function itself (`np.tanh(x)`), or write a method "
+                                  "that calls it")
         if isinstance(base, Value) and name in ("items", "keys", "values") and not args:
             return Static(DictView(name, base))
         if name in ("append", "extend") and len(args) == 1 and (
@@ -408,6 +481,13 @@ class _Lowerer(ControlFlow, Arrays):
                 for item in items:
                     self.e.emit("append", base, self.operand(item, node), nouts=0)
             return Static(None)
+        if isinstance(base, Value):
+            raise self.error(node, f"cannot differentiate the method call .{name}(...) of a "
+                             "value whose class is known only at run time",
+                             hint="call the class's function (`Model.predict(self, x)`), or "
+                                  "differentiate the bound method (`s2s_ad.grad(model.loss)`), "
+                                  "where self's class is known; supported here: d.items(), "
+                                  "d.keys(), d.values() of a dict argument")
         raise self.error(node, f"cannot differentiate the method call .{name}(...) here",
                          hint="supported: d.items(), d.keys(), d.values() of a dict argument "
                               "and append/extend of a list built in this function")
@@ -534,7 +614,11 @@ class _Lowerer(ControlFlow, Arrays):
             if not isinstance(base, Static):
                 args = [self.expr(a, env) for a in node.args]
                 kwargs = self.keywords(node, env)
-                if isinstance(base, Value):
+                if isinstance(base, Value) and base in self.classes:
+                    out = self.class_method(node, base, node.func.attr, args, kwargs)
+                    if out is not None:
+                        return out
+                elif isinstance(base, Value):  # (never NumPy's method of a known class)
                     out = self.array_method(node, base, node.func.attr, args, kwargs)
                     if out is not None:
                         return out
@@ -559,6 +643,12 @@ class _Lowerer(ControlFlow, Arrays):
             options = {k: self.constant_of(v) for k, v in kwargs.items()}
             if _UNKNOWN not in values and _UNKNOWN not in options.values():
                 return Static(obj(*values, **options))  # run once, when building
+        if hasattr(obj, "__func__") and getattr(obj, "__self__", None) is not None and (
+                isinstance(obj.__func__, types.FunctionType) or hasattr(obj, "__s2s__")):
+            # a method of an object known here (a global model): its function with self
+            # bound to the object, read when building like any global
+            owner = Static(obj.__self__, getattr(obj.__self__, "__name__", ""))
+            return self.inline(obj.__func__, [owner, *args], kwargs, node)
         if obj in _STATIC_BUILTINS:
             return self.static_builtin(obj, args, kwargs, node)
         if (_module_root(obj) == "s2s_ad" and not hasattr(obj, "__s2s__")
@@ -583,6 +673,14 @@ class _Lowerer(ControlFlow, Arrays):
                                  f"{custom.arity(prim)} positional arguments",
                                  hint="call it with exactly those, by position")
             return self.e.emit(prim, *(self.array_operand(a, node) for a in args))[0]
+        if prim is None and isinstance(obj, type) and (
+                hasattr(obj, "__dataclass_fields__") or hasattr(obj, "_fields")):
+            kind = "a dataclass" if hasattr(obj, "__dataclass_fields__") else "a named tuple"
+            raise self.error(node, f"cannot differentiate building {obj.__name__} ({kind}) "
+                             "in the function being differentiated",
+                             hint="read the fields of one passed in as an argument; to return "
+                                  "several values, return a tuple or a dict (and build the "
+                                  f"{obj.__name__} from it outside)")
         if prim is None:
             label = _callable_name(obj, callee.name)
             raise self.error(node, f"no derivative rule for {label}",
@@ -731,6 +829,7 @@ class _Lowerer(ControlFlow, Arrays):
         inner.mutable = self.mutable  # (a list that grows here is read as one in helpers too)
         inner.borrowed = closures.borrowed_ids(arguments.values())
         inner.outer_loops = self.outer_loops + self.runtime_loops
+        inner.classes, inner.checked = self.classes, self.checked
         with stack_room(source.node):
             return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
@@ -815,6 +914,18 @@ def _rebound(entry: Entry, old: Entry, new: Entry, memo: dict[int, Entry]) -> En
         changed = type(entry)(items)
     memo[id(entry)] = result = entry if same else changed
     return result
+
+
+def _defining_class(fn: types.FunctionType) -> type | None:
+    """The class whose body defines ``fn`` (``Model.loss``), found by its qualified name in
+    its module; None for a function defined elsewhere (inside a function too)."""
+    owner, _, name = fn.__qualname__.rpartition(".")
+    if not owner or "." in owner or "<" in owner:
+        return None
+    cls = fn.__globals__.get(owner)
+    if isinstance(cls, type) and cls.__dict__.get(name) is fn:
+        return cls
+    return None
 
 
 def _annotated_numbers(fn: types.FunctionType) -> frozenset[str]:

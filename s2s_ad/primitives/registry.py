@@ -106,6 +106,12 @@ class TupleDisplay:
 
 
 @dataclass(frozen=True, slots=True)
+class Field:
+    """``args[0].<name>``, the name the constant ``args[1]`` holds (a dataclass's or a
+    named tuple's field)"""
+
+
+@dataclass(frozen=True, slots=True)
 class EmptyList:
     """``[]``"""
 
@@ -123,8 +129,8 @@ class Structured:
     """A control-flow op with regions; codegen writes it as a Python statement."""
 
 
-Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | Attribute | EmptyList
-            | Subscript | AddItem | StoreItem | TupleDisplay | Into | Structured)
+Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | Attribute | Field
+            | EmptyList | Subscript | AddItem | StoreItem | TupleDisplay | Into | Structured)
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ from .registry import (
     AddItem,
     Call,
     EmptyList,
+    Field,
     Into,
     Method,
     StoreItem,
@@ -38,6 +39,9 @@ from .registry import (
 )
 
 defprim("getitem", Subscript(), lambda c, i: c[i], doc="c[i]")
+# a field of a dataclass or a named tuple: read like an item, its name the key of the
+# container adjoint (runtime.zeros_like: a dict of the fields, a FieldList)
+defprim("getattr", Field(), builtins.getattr, doc="c.name (a field; name a constant)")
 # A list built here and appended to in a loop is mutable: a read of it before an append
 # must never be merged with one after it, so reading it has its own, unmergeable primitives.
 defprim("list_new", EmptyList(), pure=False, doc="[] (a list the function appends to)")
@@ -64,7 +68,10 @@ defprim("add_item", AddItem(), pure=False, doc="acc[i] += g for a number g, in p
 defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
-views("getitem", "getitem_mut", "like")  # (like: acc itself, for an array)
+defprim("field", Call(runtime.field, "field"), runtime.field,
+        doc="field(c, key): c[key] of a dict, c.key of a dataclass or a named tuple (the "
+            "cotangent of a gradient, read where its adjoint was filled by key)")
+views("getitem", "getitem_mut", "getattr", "field", "like")  # (like: acc itself, for an array)
 declare("len", "len_mut", int_result=True, kind="number")
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
@@ -80,13 +87,17 @@ defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
 defprim("unpacks", Call(runtime.unpacks, "unpacks"), pure=False,
         doc="unpacks(c, n): stop unless c unpacks into n values (`a, b = c` of a value "
             "known only at run time reads c[0], c[1] after it)")
-declare("unshared", "unpacks", check=True)
+defprim("exactly", Call(runtime.exactly, "exactly"), pure=False,
+        doc="exactly(obj, cls): stop unless obj's class is cls (code inlined from cls's "
+            "methods follows)")
+declare("unshared", "unpacks", "exactly", check=True)
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
-declare("getitem", "getitem_mut", "len", "len_mut", "keys", "tuple", structural=True)
+declare("getitem", "getitem_mut", "getattr", "field", "len", "len_mut", "keys", "tuple",
+        structural=True)
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradient",
                   "list_new", "zero_adjoint", "unshared", "unpacks", "zeros_array",
-                  "len_mut", "appended", "reread", "pushed", "repop", "added")
+                  "len_mut", "appended", "reread", "pushed", "repop", "added", "exactly")
 # Reverse mode over a gradient (forward mode handles these ops itself: forward.ADJOINT_OPS;
 # reverse mode differentiates the in-place adds: Reverse.backward_add_item). `like` and
 # `merge_adjoints` are sums of adjoints: the cotangent passes through as it is, which is
@@ -111,6 +122,8 @@ def _item_tangent(e, dc, c, i, prim="getitem"):
 
 
 defjvp("getitem", _item_tangent, None)
+defjvp("getattr", lambda e, dc, c, name: _item_tangent(e, dc, c, name, "getattr"), None)
+defjvp("field", lambda e, dc, c, key: _item_tangent(e, dc, c, key, "field"), None)
 defjvp("getitem_mut", lambda e, dc, c, i: _item_tangent(e, dc, c, i, "getitem_mut"), None)
 
 

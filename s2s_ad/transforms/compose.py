@@ -291,7 +291,7 @@ def _container_params(fn: Function, indices: tuple[int, ...],
                       example: list[Any] | None = None) -> list[str]:
     """Names of the ``wrt`` parameters that the function indexes (tuples, lists, dicts; an
     array argument of ``example`` is indexed as an array)."""
-    indexed = {op.args[0] for op in walk(fn.body) if op.prim == "getitem"}
+    indexed = {op.args[0] for op in walk(fn.body) if op.prim in ("getitem", "getattr")}
     return [fn.params[i].hint for i in indices if fn.params[i] in indexed
             and not (example is not None and isinstance(example[i], np.ndarray))]
 

@@ -36,6 +36,8 @@ from .trees import tree_paths
 # leaves in their place (`Reverse.recompute`): a branch or loop holding one has a backward
 # sweep even where no result of it carries a derivative
 _MUTATING = frozenset({*MUTATIONS, "appended", "added", "pushed", "pop", "repop"})
+# reads of an item or a field (``c[i]``, ``p.w``): the adjoint goes into ``dc[i]``/``dc["w"]``
+_ITEM_READS = frozenset({"getitem", "getitem_mut", "getattr", "field"})
 
 
 ONES = "ones"  # a seed: ones shaped like each result (a number: 1.0)
@@ -159,7 +161,7 @@ class _Final:
     def __init__(self, sweep: Reverse, clone: Function) -> None:
         self.sweep, self.e, self.results = sweep, sweep.e, clone.body.results
         body = clone.body
-        self.containers = {op.args[0] for op in walk(body) if op.prim in ("getitem", "getitem_mut")}
+        self.containers = {op.args[0] for op in walk(body) if op.prim in _ITEM_READS}
         # used as a number somewhere: a number, so a missing gradient is the literal 0.0
         self.read_as_number = {a for op in walk(body) if not get(op.prim).structural
                                for a in op.args}
@@ -386,7 +388,10 @@ class Reverse:
                 if d_acc in self.e.constants or self.e.scalar(d_acc):
                     self.accumulate(g, d_acc)
                     continue
-                item = self.e.getitem(d_acc, key)
+                # (a field's adjoint, `dp["w"] += g`: the cotangent of the gradient is an
+                # object of the argument's class, read by field)
+                item = (self.e.emit("field", d_acc, key)[0] if key in self.e.names
+                        else self.e.getitem(d_acc, key))
                 # `dc[1:] += g` broadcasts a number g over the slice: its part sums
                 self.accumulate(g, item if op.attr("of", op.prim) == "add_at" or (
                     self.e.scalar(g, item)) else sum_to(self.e, item, g))
@@ -531,7 +536,7 @@ class Reverse:
                             if part is not None:
                                 self.accumulate(item, self.e.getitem(part, k))
             return
-        if op.prim in ("getitem", "getitem_mut"):  # into the container's adjoint, in place
+        if op.prim in _ITEM_READS:  # into the container's adjoint, in place
             self.backward_item(*op.args, op.out, op.loc)
             return
         if prim.vjp is None:
