@@ -8,7 +8,7 @@ as it is read: memory O(T·n), as hand-written backpropagation through time.
 
 The network learns to output, at the last step, the running mean of a noisy sine.
 
-Run: python examples/rnn.py [--source]   (--source: print the generated gradient first)
+Run: python examples/rnn.py   (prints the generated gradient, then trains)
 """
 
 import argparse
@@ -72,11 +72,8 @@ def train(steps=300, lr=0.05, seed=0):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", action="store_true", help="print the generated gradient")
-    options = parser.parse_args()
-    if options.source:
-        print(grad(loss, wrt=WRT).specialize(*arguments()).source)
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    print(grad(loss, wrt=WRT).specialize(*arguments()).source)
     before, after = train()
     print(f"mean squared error on 50 test sequences: {before:.4f} before, {after:.4f} after "
           "300 steps of SGD")

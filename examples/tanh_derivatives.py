@@ -5,8 +5,8 @@ function gives its derivative at every entry of an array at once, as generated c
 applying it again gives the next derivative. Each is checked against its closed form
 (with t = tanh x: 1 - t², -2t(1 - t²), (1 - t²)(6t² - 2), -8t(1 - t²)(3t² - 2)).
 
-Run: python examples/tanh_derivatives.py [--source] [--plot PATH]
-(--source prints the generated fourth derivative; --plot needs matplotlib)
+Run: python examples/tanh_derivatives.py [--plot PATH]
+(prints the generated fourth derivative; --plot needs matplotlib)
 """
 
 import argparse
@@ -41,14 +41,11 @@ def largest_error(x):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", action="store_true",
-                        help="print the generated fourth derivative")
     parser.add_argument("--plot", metavar="PATH", help="save a plot (needs matplotlib)")
     options = parser.parse_args()
     x = np.linspace(-7, 7, 200)
     values, functions = derivatives(x)
-    if options.source:
-        print(functions[-1].specialize(x).source)
+    print(functions[-1].specialize(x).source)
     print(f"tanh and 4 derivatives on 200 points in [-7, 7]: largest difference from the "
           f"closed forms {largest_error(x):.1e}")
     if options.plot:
