@@ -35,6 +35,7 @@ SHOWCASE = {
     "loop_recurrence": ("control_flow", "simulate", ("x", "w")),
     "branches_early_return": ("control_flow", "piecewise", ("x", "y")),
     "loop_over_list": ("control_flow", "horner", ("coeffs", "x"), ([1.0, 2.0, 3.0], 0.5)),
+    "loop_early_return": ("control_flow", "newton_root", "a"),
     "numpy_mlp_loss": ("mlp", "loss", ("W1", "b1", "W2", "b2", "W3", "b3"), "mlp_arguments"),
 }
 

@@ -28,6 +28,7 @@ from ..primitives import get, primitive_for
 from .arrays import _UNKNOWN, Arrays
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
 from .desugar import desugar
+from .exits import rewrite_exits
 from .fence import fence
 from .source import Source, child_nodes, parse_function
 
@@ -65,11 +66,9 @@ def lift(fn: Any) -> Function:
             hint="pass a function defined with `def`; for a builtin or C function register a "
                  "rule with s2s_ad.defvjp")
     fn = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__s2s__"))
-    source = parse_function(fn)
-    desugar(source, fn.__name__)  # comprehensions: the loops they stand for
-    fence(source)
+    source, exits = _prepared(fn)
     e = Emitter()
-    lowerer = _Lowerer(fn, source, e, (fn,))
+    lowerer = _Lowerer(fn, source, e, (fn,), exits)
     params, kinds, env = lowerer.bind_parameters()
     result = lowerer.lower_body(env)
     leaves: list[Value] = []
@@ -86,7 +85,8 @@ class _Lowerer(ControlFlow, Arrays):
     """Lowers one function body (the top-level one, or a helper being inlined)."""
 
     def __init__(self, fn: types.FunctionType, source: Source, e: Emitter,
-                 inlining: tuple[types.FunctionType, ...]) -> None:
+                 inlining: tuple[types.FunctionType, ...],
+                 exits: frozenset[str] = frozenset()) -> None:
         self.fn = fn
         self.source = source
         self.e = e
@@ -99,6 +99,7 @@ class _Lowerer(ControlFlow, Arrays):
         self.updates: list[Update] = []  # `u += v` (checked in analysis/aliasing.py)
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
         self.partly_bound: dict[str, int] = {}
+        self.exits = exits  # what a `return` inside a loop returns (frontend/exits.py)
 
     # --- errors ---------------------------------------------------------------------------
     def error(self, node: ast.AST, message: str, hint: str | None = None,
@@ -586,9 +587,8 @@ class _Lowerer(ControlFlow, Arrays):
             raise self.error(node, f"cannot differentiate the recursive call to "
                              f"{fn.__name__!r}", hint="write the recursion as a loop")
         arguments = self.bind_call(fn, args, kwargs, node)
-        source = parse_function(fn)
-        fence(source)
-        inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
+        source, exits = _prepared(fn)
+        inner = _Lowerer(fn, source, self.e, (*self.inlining, fn), exits)
         inner.updates = self.updates
         return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
@@ -620,6 +620,16 @@ class _Lowerer(ControlFlow, Arrays):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
         leaves.append(self.operand(entry, node))
         return len(leaves) - 1
+
+
+def _prepared(fn: types.FunctionType) -> tuple[Source, frozenset[str]]:
+    """``fn``'s parsed source with comprehensions and early exits from loops rewritten, and
+    checked against the subset; the names of what it returns from inside loops."""
+    source = parse_function(fn)
+    desugar(source, fn.__name__)  # comprehensions: the loops they stand for
+    exits = rewrite_exits(source.node)  # `return` in a loop: a flag and a `break`
+    fence(source)
+    return source, exits
 
 
 def _as_entry(v: Any) -> Entry:
