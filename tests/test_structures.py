@@ -426,6 +426,14 @@ def shadowed(x, xs):
     return x * sum(ys) + sum(t * x for t in ys)
 
 
+def _energy(xs, w):
+    return sum(w * x * x for x in xs)
+
+
+def through_a_helper(xs, w):
+    return _energy(xs, w) * w  # (the helper's comprehension is lowered as its loop too)
+
+
 def features(w, X):
     rows = np.array([np.tanh(row @ w) for row in X])
     return np.sum(rows * rows)
@@ -439,6 +447,8 @@ COMPREHENSIONS = [
      st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), st.floats(-2.0, 2.0))),
     ("a name of the function's own", shadowed, "x",
      st.tuples(st.floats(-2.0, 2.0), st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3))),
+    ("in a helper", through_a_helper, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), st.floats(-2.0, 2.0))),
     ("np.array of a comprehension", features, "w",
      st.tuples(_vector(2), _vector(6).map(lambda v: v.reshape(3, 2)))),
 ]

@@ -37,7 +37,6 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.Set: ("a set display", "use a tuple or a list"),
     ast.JoinedStr: ("an f-string", "strings carry no derivative; build them outside"),
     ast.NamedExpr: ("an assignment expression (:=)", "assign in a separate statement"),
-    ast.Starred: ("a starred expression", "pass or unpack the items one by one"),
     ast.Match: ("a match statement", "use if/elif/else"),
 }
 

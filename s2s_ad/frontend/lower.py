@@ -190,16 +190,21 @@ class _Lowerer(ControlFlow, Arrays):
                 value.user = True
             env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
+            star = _starred(target)
             if isinstance(value, Value):
                 value = self.unpack(value, target)
-            if not isinstance(value, (tuple, list)):
+            elif not isinstance(value, (tuple, list)):
                 raise self.error(target, "cannot unpack this value",
                                  hint="unpack a tuple, a list or an array")
+            elif star is not None and len(value) >= len(target.elts) - 1:  # `a, *rest = xs`
+                stop = len(value) - (len(target.elts) - 1 - star)
+                value = [*value[:star], list(value[star:stop]), *value[stop:]]
             if len(value) != len(target.elts):
+                at_least = "at least " if star is not None else ""
                 raise self.error(target, f"cannot unpack {len(value)} values into "
-                                 f"{len(target.elts)} names")
+                                 f"{at_least}{len(target.elts) - (star is not None)} names")
             for sub, item in zip(target.elts, value):
-                self.assign(sub, item, env)
+                self.assign(sub.value if isinstance(sub, ast.Starred) else sub, item, env)
         else:
             raise self.error(target, "cannot differentiate an assignment to an item or "
                              "attribute", hint="build a new value instead of updating in place")
@@ -207,13 +212,28 @@ class _Lowerer(ControlFlow, Arrays):
     def unpack(self, value: Value, target: ast.Tuple | ast.List) -> list[Value]:
         """``a, b = c`` of a value known only at run time (a tuple argument, ``x.shape``,
         the rows of an array): its items, read one by one after a check that it holds
-        exactly that many (which raises what Python's unpacking would)."""
-        if any(isinstance(t, ast.Starred) for t in target.elts):
-            raise self.error(target, "cannot unpack a value computed at run time into a "
-                             "starred name", hint="index it: `a, rest = xs[0], xs[1:]`")
+        exactly that many (which raises what Python's unpacking would). A starred name
+        (``a, *rest, z = c``) gets a list of the items between, as in Python, after a check
+        that ``c`` holds at least the others."""
+        e = self.e
         n = len(target.elts)
-        self.e.emit("unpacks", value, n=n, nouts=0)
-        return [self.e.getitem(value, self.e.const(k)) for k in range(n)]
+        star = _starred(target)
+        if star is None:
+            e.emit("unpacks", value, n=n, nouts=0)
+            return [e.getitem(value, e.const(k)) for k in range(n)]
+        after = n - 1 - star
+        e.emit("unpacks", value, at_least=n - 1, nouts=0)
+        heads = [e.getitem(value, e.const(k)) for k in range(star)]
+        rest = e.emit("list_new", hint=getattr(target.elts[star].value, "id", ""))[0]
+        stop = e.sub(self.length(value), e.const(after)) if after else self.length(value)
+        i = Value("i")
+        body = Region([i])
+        with e.into(body):
+            e.emit("append", rest, self.read_item(value, i), nouts=0)
+        e.region.ops.append(Op("for_range", (e.const(star), stop, e.const(1)), (),
+                               (("breaks", False),), (body,), e.loc))
+        self.mutable.add(rest)
+        return [*heads, rest, *(e.getitem(value, e.const(k - after)) for k in range(after))]
 
     # --- expressions ---------------------------------------------------------------------
     def expr(self, node: ast.expr, env: dict[str, Entry]) -> Entry:
@@ -264,14 +284,35 @@ class _Lowerer(ControlFlow, Arrays):
         if isinstance(node, ast.Call):
             return self.call(node, env)
         if isinstance(node, ast.Tuple):
-            return tuple(self.expr(elt, env) for elt in node.elts)
+            return tuple(self.items(node.elts, env))
         if isinstance(node, ast.List):
-            return [self.expr(elt, env) for elt in node.elts]
+            return self.items(node.elts, env)
         if isinstance(node, ast.Subscript):
             return self.subscript(node, env)
         if isinstance(node, ast.Dict):
             return self.dict_display(node, env)
+        if isinstance(node, ast.Starred):
+            raise self.error(node, "cannot differentiate a starred expression here",
+                             hint="unpack into a display or a call: `(*xs, y)`, `g(*xs)`")
         raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
+
+    def items(self, nodes: list[ast.expr], env: dict[str, Entry]) -> list[Entry]:
+        """The entries of a display's items or a call's arguments, with those of ``*xs``
+        spliced in (a tuple or list known when the derivative is built)."""
+        out: list[Entry] = []
+        for node in nodes:
+            if not isinstance(node, ast.Starred):
+                out.append(self.expr(node, env))
+                continue
+            entry = self.expr(node.value, env)
+            if isinstance(entry, Static) and isinstance(entry.obj, (tuple, list)):
+                entry = [Static(x) for x in entry.obj]  # a global tuple: its constants
+            if not isinstance(entry, (tuple, list)):
+                raise self.error(node, "cannot differentiate * of a value whose length is "
+                                 "known only at run time", hint="index its items, or pass "
+                                 "it whole and unpack it inside: `a, *rest = xs`")
+            out += entry
+        return out
 
     def dict_display(self, node: ast.Dict, env: dict[str, Entry]) -> dict:
         """A dict built here: its keys must be known when the derivative is built."""
@@ -410,7 +451,7 @@ class _Lowerer(ControlFlow, Arrays):
         if isinstance(node.func, ast.Attribute):
             base = self.expr(node.func.value, env)
             if not isinstance(base, Static):
-                args = [self.expr(a, env) for a in node.args]
+                args = self.items(node.args, env)
                 kwargs = self.keywords(node, env)
                 if isinstance(base, Value):
                     out = self.array_method(node, base, node.func.attr, args, kwargs)
@@ -421,7 +462,7 @@ class _Lowerer(ControlFlow, Arrays):
         if not isinstance(callee, Static):
             raise self.error(node.func, "cannot differentiate a call to a function chosen at "
                              "run time", hint="call a function known where it is defined")
-        args = [self.expr(a, env) for a in node.args]
+        args = self.items(node.args, env)
         kwargs = self.keywords(node, env)
         obj = callee.obj
         if isinstance(getattr(obj, "__self__", None), np.ndarray):  # a constant's method
@@ -483,12 +524,22 @@ class _Lowerer(ControlFlow, Arrays):
         return Static(obj(*values, **options))  # a generated function: its calls inline
 
     def keywords(self, node: ast.Call, env: dict[str, Entry]) -> dict[str, Entry]:
-        kwargs = {}
+        """A call's keyword arguments, with the items of ``**d`` (a dict known when the
+        derivative is built: a display, or a global) spliced in."""
+        kwargs: dict[str, Entry] = {}
         for kw in node.keywords:
-            if kw.arg is None:
-                raise self.error(kw.value, "cannot differentiate a call with **kwargs",
-                                 hint="pass the keyword arguments by name")
-            kwargs[kw.arg] = self.expr(kw.value, env)
+            if kw.arg is not None:
+                kwargs[kw.arg] = self.expr(kw.value, env)
+                continue
+            entry = self.expr(kw.value, env)
+            if isinstance(entry, Static) and isinstance(entry.obj, dict):
+                entry = {k: Static(v) for k, v in entry.obj.items()}
+            if not isinstance(entry, dict) or not all(isinstance(k, str) for k in entry):
+                raise self.error(kw.value, "cannot differentiate ** of a dict whose keys are "
+                                 "known only at run time", hint="pass the keyword arguments "
+                                 "by name, or build the dict in the function: `dict(a=x)` "
+                                 "is `{'a': x}`")
+            kwargs.update(entry)
         return kwargs
 
     def static_builtin(self, obj: Any, args: list[Entry], kwargs: dict[str, Entry],
@@ -630,6 +681,11 @@ def _prepared(fn: types.FunctionType) -> tuple[Source, frozenset[str]]:
     exits = rewrite_exits(source.node)  # `return` in a loop: a flag and a `break`
     fence(source)
     return source, exits
+
+
+def _starred(target: ast.Tuple | ast.List) -> int | None:
+    """Where the starred name is in ``a, *rest, z`` (Python allows one), or None."""
+    return next((k for k, t in enumerate(target.elts) if isinstance(t, ast.Starred)), None)
 
 
 def _as_entry(v: Any) -> Entry:

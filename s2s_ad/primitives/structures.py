@@ -76,7 +76,8 @@ defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
         doc="stop if `u op= ...` would change an array read again (analysis/aliasing.py)")
 defprim("unpacks", Call(runtime.unpacks, "unpacks"), pure=False,
         doc="unpacks(c, n): stop unless c unpacks into n values (`a, b = c` of a value "
-            "known only at run time reads c[0], c[1] after it)")
+            "known only at run time reads c[0], c[1] after it); unpacks(c, at_least=n): "
+            "unless it holds n or more (`a, *rest = c`)")
 declare("unshared", "unpacks", check=True)
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
