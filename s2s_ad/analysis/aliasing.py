@@ -269,8 +269,9 @@ def drop_checks(region: Region, known: set[Value]) -> None:
     is built (its values carry their avals): the ``unshared`` checks of ``u += v``
     (``mark_shared_updates``) where ``u`` is ``known`` there to be a number or an array
     (the api settled those when building it), and ``unpacks(c, n=...)`` (or
-    ``at_least=...``) where ``c``'s length is known (``x.shape``, the rows of an array). Where it is not (an array made
-    from a list appended in a loop, a tuple argument), the check stays and runs."""
+    ``at_least=...``) where ``c``'s length is known (``x.shape``, the rows of an array).
+    Where it is not (an array made from a list appended in a loop, a tuple argument), the
+    check stays and runs."""
     stack = [region]
     while stack:
         current = stack.pop()

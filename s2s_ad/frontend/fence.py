@@ -50,12 +50,6 @@ def fence(source: Source, allowed: frozenset[type] = frozenset()) -> None:
     fn = source.node
     roots = [fn.body] if isinstance(fn, ast.Lambda) else list(fn.body)
     stack: list[ast.AST] = list(reversed(roots))
-    args = fn.args
-    if args.vararg or args.kwarg:
-        bad = args.vararg or args.kwarg
-        raise UnsupportedSyntaxError(
-            f"cannot differentiate a function with *{'' if args.vararg else '*'}{bad.arg}",
-            loc=source.loc(bad), hint="name each parameter", stage=_stage(source))
     while stack:
         node = stack.pop()
         entry = UNSUPPORTED.get(type(node))

@@ -118,9 +118,15 @@ class _Lowerer(ControlFlow, Arrays):
         for arg in a.args:
             params.append(Value(arg.arg))
             kinds.append(inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        if a.vararg is not None:  # `*xs`: one parameter, a tuple
+            params.append(Value(a.vararg.arg))
+            kinds.append(inspect.Parameter.VAR_POSITIONAL)
         for arg in a.kwonlyargs:
             params.append(Value(arg.arg))
             kinds.append(inspect.Parameter.KEYWORD_ONLY)
+        if a.kwarg is not None:  # `**kw`: one parameter, a dict
+            params.append(Value(a.kwarg.arg))
+            kinds.append(inspect.Parameter.VAR_KEYWORD)
         env: dict[str, Entry] = {p.hint: p for p in params}
         return params, kinds, env
 
@@ -659,7 +665,17 @@ class _Lowerer(ControlFlow, Arrays):
                   node: ast.Call) -> Entry:
         """Splice an already generated function's IR into the body (values renamed)."""
         arguments = self.bind_call(fn, args, kwargs, node)
-        mapping = {p: self.operand(_as_entry(arguments[p.hint]), node) for p in ir.params}
+        mapping = {}
+        for p, kind in zip(ir.params, ir.kinds):
+            entry = _as_entry(arguments[p.hint])
+            if kind is inspect.Parameter.VAR_POSITIONAL:  # its *args: a tuple at run time
+                entry = self.runtime_tuple(entry, node)
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                raise self.error(node, f"cannot call {fn.__name__}, which takes **{p.hint}, "
+                                 "inside a function being differentiated",
+                                 hint="differentiate a function that names its keyword "
+                                      "parameters")
+            mapping[p] = self.operand(entry, node)
         self.e.region.ops.extend(clone_ops(ir.body.ops, mapping))
         leaves = [mapping.get(v, v) for v in ir.body.results]
         return _unflatten(ir.out_tree, leaves)
@@ -713,6 +729,7 @@ def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], s
     of the tree, each node with whether a loop is around it."""
     a = fn.args
     assigned = {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs}
+    assigned |= {arg.arg for arg in (a.vararg, a.kwarg) if arg is not None}
     growing: set[str] = set()
     if isinstance(fn, ast.Lambda):
         return assigned, growing
