@@ -187,6 +187,20 @@ def test_return_inside_a_loop_that_cannot_break_names_the_return():
         assert str(info.value).splitlines()[1].strip().startswith("return ")
 
 
+def test_a_return_after_a_break_never_runs():
+    """Found by the fuzzer (generate(741654300, 'mixed')): a return after an unconditional
+    `break` is dead code, and the function must not read what it would have returned."""
+    def f(x, n):
+        for i in range(n):
+            x = x * 2.0 + i
+            break
+            if x > 1:  # (never reached)
+                return x * x
+        return x * 3
+
+    assert s2s_ad.grad(f)(0.5, 3) == 6.0 and s2s_ad.grad(f)(0.5, 0) == 3.0
+
+
 def test_returns_of_different_structures_in_a_loop_are_a_clear_error():
     def f(x):
         for _ in range(4):

@@ -54,6 +54,7 @@ class _Exits:
         self.broke = _fresh("broke", taken)
         self.used = False  # has a return been rewritten?
         self.loops: list[ast.For | ast.While] = []  # around the statement being rewritten
+        self.first_exit: dict[int, ast.Return] = {}  # id(loop) -> its first return
         self.flagged = 0  # returns rewritten so far that set `returned`
 
     def block(self, stmts: list[ast.stmt], depth: int) -> list[ast.stmt]:
@@ -63,6 +64,9 @@ class _Exits:
             if isinstance(stmt, ast.Return) and depth:
                 out += self.exit(stmt)
                 return out  # (what follows never runs)
+            if isinstance(stmt, (ast.Break, ast.Continue)):
+                out.append(stmt)
+                return out  # (nor here: a return there is no exit)
             if isinstance(stmt, ast.If):
                 stmt.body = self.block(stmt.body, depth)
                 stmt.orelse = self.block(stmt.orelse, depth)
@@ -75,6 +79,8 @@ class _Exits:
     def exit(self, ret: ast.Return) -> list[ast.stmt]:
         """``return v`` inside a loop: ``result = v; returned = True; break``."""
         self.used = True
+        for loop in self.loops:
+            self.first_exit.setdefault(id(loop), ret)
         value = ret.value if ret.value is not None else ast.Constant(None)
         out = [_at(ret, _assign(self.result, value))]
         if not all(map(_ends_by_returning, self.loops)):  # (the flag says how a loop ended)
@@ -84,7 +90,6 @@ class _Exits:
 
     def loop(self, loop: ast.For | ast.While, depth: int) -> list[ast.stmt]:
         """The loop and what follows it in place of its ``else:`` and its returns."""
-        returns = _first_return(loop.body)
         orelse, loop.orelse = loop.orelse, []
         broke = bool(orelse) and _breaks_of(loop.body)
         if broke:  # the user's breaks skip the else clause
@@ -93,6 +98,7 @@ class _Exits:
         self.loops.append(loop)
         loop.body = self.block(loop.body, depth + 1)
         self.loops.pop()
+        returns = self.first_exit.get(id(loop))
         out: list[ast.stmt] = []
         if self.flagged > flagged:  # False where each iteration starts (True leaves)
             start = _at(loop, _assign(self.returned, ast.Constant(False)))
