@@ -75,6 +75,9 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "min/max/abs": r"\b(min|max|abs|fabs)\(", "grad of a helper": r"s2s_ad\.grad\(",
     "argument unpacked": r"^\s+\w+(, \w+)+ = (xs|t)$", "for over pairs": r"for \w+, \w+ in ps:",
     "comprehension": r"\bfor c\d+ in ",
+    "nested def/lambda": r"^\s+def fn\d+\(|\bfn\d+ = lambda ",
+    "record field read": r"\bp\.[abc]\b",  # a dataclass's or a named tuple's field
+    "named tuple as a tuple": r"\bp\[|in (enumerate\(|reversed\(|zip\()?p\b|= p$",
     # issue 18: a return under a loop header (deeper, no line back at its indentation between)
     "return in a loop": r"^( +)(?:for|while) .*:\n(?:\1 .*\n)*?\1 +return ",
     "loop else": r"^( +)for .*:\n(?:\1 .*\n)*\1else:$", "starred name": r"\*\w+ = |, \*\w+ in ",
@@ -100,6 +103,7 @@ ARRAY_CONSTRUCTS = {  # the same, for the array family
     "helper call": r"h\d\(",
     "shape unpacked": r"^\s+\w+(, \w+)*,? = \w+\.shape$",
     "rows unpacked": r"^\s+\w+(, \w+)+ = \w+$",
+    "item assignment": r"^\s+\w+\[[^]]+\] [-+*]?= ", "fill loop": r"\w+\[t\d+ \+ 1\] = ",
 }
 
 

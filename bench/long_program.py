@@ -5,7 +5,8 @@
 Issue 9 asks that a 10,000-statement function and a deeply nested expression transform
 without ``RecursionError``. The test suite checks 2,000 statements and a 190-deep
 expression (``tests/test_hygiene.py``; Python's own parser stops near 200); this script
-runs the long version and prints, per program: statements, seconds to build ``grad(f)``,
+runs the long version, and a function that fills an array one item a line (``--writes``),
+and prints, per program: statements, seconds to build ``grad(f)`` and call it once,
 op counts of ``f`` and of its optimized gradient, and the gradient's relative error.
 """
 
@@ -28,6 +29,15 @@ def straight_line(statements: int) -> str:
     return "\n".join([*lines, "    return y", ""])
 
 
+def item_writes(statements: int) -> str:
+    """A preallocated array filled one item a line (each write in place in the code)."""
+    lines = ["import math", "", "import numpy as np", "", "def f(x):",
+             f"    h = np.zeros({statements})", "    h[0] = x"]
+    lines += [f"    h[{i}] = h[{i - 1}] * 0.999 + math.sin(x) * {i % 7}e-4"
+              for i in range(1, statements)]
+    return "\n".join([*lines, "    return float(np.sum(h * h))", ""])
+
+
 def nested(depth: int) -> str:
     expr = "x"
     for i in range(depth):
@@ -48,6 +58,7 @@ def load(source: str, name: str, folder: Path):
 def measure(label: str, f, size: int) -> None:
     start = time.perf_counter()
     g = s2s_ad.grad(f)
+    g(0.4)  # (code for arrays inside is built on the first call)
     seconds = time.perf_counter() - start
     error = relative_error(g(0.4), numerical_grad(f, (0.4,), method="richardson"))
     stats = g.stats
@@ -59,14 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--statements", type=int, default=10000)
     parser.add_argument("--depth", type=int, default=190)
+    parser.add_argument("--writes", type=int, default=2000)
     args = parser.parse_args(argv)
-    print(f"{'program':<14} {'size':>7} {'grad(f) built':>11} {'ops f':>9} {'ops grad':>9} "
-          f"{'rel. error':>10}")
+    print(f"{'program':<14} {'size':>7} {'grad(f) built, called':>11} {'ops f':>9} "
+          f"{'ops grad':>9} {'rel. error':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         measure("statements", load(straight_line(args.statements), "long_f", folder),
                 args.statements)
         measure("nesting depth", load(nested(args.depth), "deep_f", folder), args.depth)
+        measure("item writes", load(item_writes(args.writes), "writes_f", folder), args.writes)
     return 0
 
 

@@ -7,7 +7,17 @@
 
 from . import numeric  # s2s_ad.numeric: finite differences, gradient checks
 from . import primitives as _primitives  # noqa: F401  (fills the registry)
-from .api import grad, hessian, hvp, jacobian, jvp, stats, value_and_grad, vjp
+from .api import (
+    elementwise_grad,
+    grad,
+    hessian,
+    hvp,
+    jacobian,
+    jvp,
+    stats,
+    value_and_grad,
+    vjp,
+)
 from .custom import defjvp, defvjp
 from .display import show
 from .errors import (
@@ -21,7 +31,7 @@ from .errors import (
 __all__ = [
     "DifferentiationError", "InfiniteDerivativeError", "NoDerivativeRuleError", "NoSourceError",
     "UnsupportedSyntaxError",
-    "defjvp", "defvjp", "grad", "hessian", "hvp", "jacobian", "jvp", "numeric", "show",
-    "stats", "value_and_grad", "vjp",
+    "defjvp", "defvjp", "elementwise_grad", "grad", "hessian", "hvp", "jacobian", "jvp",
+    "numeric", "show", "stats", "value_and_grad", "vjp",
 ]
 __version__ = "0.1.0"

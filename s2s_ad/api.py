@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from .staging import Dispatcher, Generated, GeneratedFunction, Stats, transform
 from .transforms.compose import Wrt
 
-__all__ = ["Dispatcher", "Generated", "GeneratedFunction", "Stats", "Wrt", "grad", "hessian",
-           "hvp", "jacobian", "jvp", "stats", "value_and_grad", "vjp"]
+__all__ = ["Dispatcher", "Generated", "GeneratedFunction", "Stats", "Wrt", "elementwise_grad",
+           "grad", "hessian", "hvp", "jacobian", "jvp", "stats", "value_and_grad", "vjp"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,7 +28,10 @@ def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
 
     ``wrt`` is a parameter index, a parameter name, or a tuple of them (default: the first
     parameter). A single ``wrt`` gives a single gradient; a tuple gives a tuple in that
-    order. Use as ``grad(f)``, ``@grad`` or ``@grad(wrt=("x", "y"))``.
+    order. Use as ``grad(f)``, ``@grad`` or ``@grad(wrt=("x", "y"))``. A dataclass or
+    named-tuple argument gets a gradient of its class. ``f`` may be a bound method,
+    ``grad(model.loss)``: ``wrt`` counts its own parameters, and ``self`` is read when the
+    gradient runs (every transform takes one).
 
     >>> import math
     >>> def f(x1, x2):
@@ -58,6 +61,27 @@ def value_and_grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True
     if f is None:
         return functools.partial(value_and_grad, wrt=wrt, optimize=optimize)
     return transform(f, "value_and_grad", wrt, optimize)
+
+
+def elementwise_grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+    """The derivative of an elementwise ``f`` at every entry of an array, at once:
+    the vector-Jacobian product with a cotangent of ones (autograd's ``elementwise_grad``),
+    so ``elementwise_grad(f)(x)[i]`` is the derivative of ``sum(f(x))`` with respect to
+    ``x[i]``, which for an elementwise ``f`` is ``f'(x[i])``. It is generated code like
+    every transform, so it can be applied again: the second derivative of ``np.tanh`` is
+    ``elementwise_grad(elementwise_grad(np_tanh))``. For a function of a number it is
+    :func:`grad`; where ``f`` mixes entries (``np.cumsum``) it is the gradient of
+    ``np.sum(f(x))``, not a derivative per entry.
+
+    >>> import numpy as np
+    >>> def softplus(x):
+    ...     return np.log1p(np.exp(x))
+    >>> elementwise_grad(softplus)(np.array([-1.0, 0.0, 2.0]))  # the logistic sigmoid
+    array([0.26894142, 0.5       , 0.88079708])
+    """
+    if f is None:
+        return functools.partial(elementwise_grad, wrt=wrt, optimize=optimize)
+    return transform(f, "elementwise_grad", wrt, optimize)
 
 
 def vjp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:

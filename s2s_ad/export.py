@@ -116,6 +116,9 @@ class _Writer:
             return self.copy_helper(key, derivative_error)
         elif isinstance(obj, types.FunctionType) and _module_of(obj).startswith(_PACKAGE):
             return self.copy_helper(key, obj)
+        elif isinstance(obj, type) and _module_of(obj).startswith(_PACKAGE):
+            self.helpers.append(textwrap.dedent(inspect.getsource(obj)))  # (runtime.FieldList:
+            # it reads no globals)
         elif _importable(obj):
             self.imports.add(_from_import_line(key, obj))
         else:

@@ -1,12 +1,18 @@
-"""The few helpers generated code calls: adjoints of containers (tuples, lists, dicts).
+"""The few helpers generated code calls: adjoints of containers (tuples, lists, dicts,
+dataclasses and named tuples).
 
 A container's structure is only known when the gradient runs, so its adjoint is built
 then: ``zeros_like`` makes a mutable copy with zeros at the leaves, ``add_at`` adds a
 container of cotangents into one entry in place (a number is added inline by the
 generated code: ``dxs[i] += g``), and ``like`` gives the result the argument's exact
-structure (tuples stay tuples). Code
+structure (tuples stay tuples, a dataclass is rebuilt from its fields). Code
 without containers never calls them. ``s2s-ad export`` copies them into exported modules,
-so each must stand alone (no module globals).
+so each must stand alone (no module globals but ``FieldList``, which it copies too).
+
+A dataclass instance is a record of its fields (``dataclasses.fields``): its adjoint while
+it is filled is a dict keyed by field name, and its gradient an instance of its class with
+each field replaced by that field's gradient. A named tuple is a tuple whose items also
+have names: its adjoint is a ``FieldList``, a list that also takes the field names as keys.
 """
 
 from __future__ import annotations
@@ -14,12 +20,35 @@ from __future__ import annotations
 from typing import Any
 
 
+class FieldList(list):
+    """The adjoint of a named tuple while it is filled: a list whose items can also be
+    reached by field name (``d["w"]`` is ``d[0]`` for a named tuple with fields
+    ``("w", "b")``), since the function may read the tuple both ways."""
+
+    __slots__ = ("fields",)
+
+    def __getitem__(self, key: Any) -> Any:
+        return list.__getitem__(self, self.fields.index(key) if type(key) is str else key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        list.__setitem__(self, self.fields.index(key) if type(key) is str else key, value)
+
+
 def zeros_like(c: Any) -> Any:
-    """Zeros shaped like ``c``: dicts and lists (tuples become lists, to be filled)."""
-    if isinstance(c, (list, tuple)) and all(type(v) in (float, int, bool) for v in c):
+    """Zeros shaped like ``c``: dicts and lists (tuples become lists, to be filled; a named
+    tuple a ``FieldList``, a dataclass a dict of its fields)."""
+    if type(c) in (list, tuple) and all(type(v) in (float, int, bool) for v in c):
         return [0.0] * len(c)  # the common case, without a call per item
     if isinstance(c, dict):
         return {k: zeros_like(v) for k, v in c.items()}
+    if hasattr(type(c), "__dataclass_fields__") and not isinstance(c, type):
+        import dataclasses
+
+        return {f.name: zeros_like(getattr(c, f.name)) for f in dataclasses.fields(c)}
+    if isinstance(c, tuple) and hasattr(c, "_fields"):  # a named tuple
+        items = FieldList(zeros_like(v) for v in c)
+        items.fields = c._fields
+        return items
     if isinstance(c, (list, tuple)):
         return [zeros_like(v) for v in c]
     if hasattr(c, "shape") and hasattr(c, "dtype"):
@@ -53,8 +82,17 @@ def add_at(acc: Any, key: Any, g: Any) -> None:
         for i, v in zip(range(*key.indices(len(acc))), g):
             add_at(acc, i, v)
         return
+    if isinstance(acc, dict) and isinstance(key, str) and key not in acc:
+        # (a dict argument's keys are all there: acc is a dataclass's fields)
+        raise TypeError(f"cannot differentiate with respect to .{key}, which is not a field "
+                        "of the dataclass argument (a property or another attribute of its "
+                        "class): compute it from the fields in the function")
     current = acc[key]
     if isinstance(current, (dict, list)):
+        if hasattr(type(g), "__dataclass_fields__"):  # a dataclass's gradient: by field
+            import dataclasses
+
+            g = {f.name: getattr(g, f.name) for f in dataclasses.fields(g)}
         for k, v in (g.items() if isinstance(g, dict) else enumerate(g)):
             add_at(current, k, v)
     else:
@@ -62,7 +100,8 @@ def add_at(acc: Any, key: Any, g: Any) -> None:
 
 
 def like(acc: Any, c: Any) -> Any:
-    """``acc`` with ``c``'s structure: tuples where ``c`` has tuples."""
+    """``acc`` with ``c``'s structure: tuples where ``c`` has tuples, an instance of ``c``'s
+    dataclass where ``c`` is one (``acc`` a dict of its fields, or an instance already)."""
     if type(c) is list and all(type(v) in (float, int, bool) for v in c):
         return acc
     if type(c) is tuple and all(type(v) in (float, int, bool) for v in c):
@@ -72,6 +111,15 @@ def like(acc: Any, c: Any) -> Any:
     if isinstance(c, (list, tuple)):
         items = [like(a, v) for a, v in zip(acc, c)]
         return type(c)(*items) if hasattr(c, "_fields") else type(c)(items)  # a namedtuple
+    if isinstance(acc, dict) and hasattr(type(c), "__dataclass_fields__"):
+        import dataclasses
+
+        # an instance with these fields, made without running __init__/__post_init__ (a
+        # gradient is not a value they were written for); frozen ones too
+        out = object.__new__(type(c))
+        for f in dataclasses.fields(c):
+            object.__setattr__(out, f.name, like(acc[f.name], getattr(c, f.name)))
+        return out
     return acc
 
 
@@ -79,6 +127,13 @@ def zero_gradient(c: Any) -> Any:
     """The gradient with respect to an argument nothing reads: zeros in its structure."""
     if isinstance(c, dict):
         return {k: zero_gradient(v) for k, v in c.items()}
+    if hasattr(type(c), "__dataclass_fields__") and not isinstance(c, type):
+        import dataclasses
+
+        out = object.__new__(type(c))
+        for f in dataclasses.fields(c):
+            object.__setattr__(out, f.name, zero_gradient(getattr(c, f.name)))
+        return out
     if isinstance(c, (list, tuple)):
         items = [zero_gradient(v) for v in c]
         return type(c)(*items) if hasattr(c, "_fields") else type(c)(items)  # a namedtuple
@@ -102,13 +157,24 @@ def zero_adjoint(x: Any) -> Any:
 def merge_adjoints(g: Any, acc: Any, c: Any) -> Any:
     """The sum of two adjoints of ``c``: one of it read whole (an array over its items),
     one of its items (in ``c``'s structure), or a zero (a number); in ``c``'s structure."""
-    if isinstance(c, (list, tuple, dict)):
-        if not hasattr(g, "__len__"):  # a zero from a path that did not read c
+    record = hasattr(type(c), "__dataclass_fields__") and not isinstance(c, type)
+    if isinstance(c, (list, tuple, dict)) or record:
+        if not hasattr(g, "__len__") and not hasattr(type(g), "__dataclass_fields__"):
+            # a zero from a path that did not read c
             return acc if not hasattr(acc, "__len__") else like(acc, c)
-        if not hasattr(acc, "__len__"):  # only the whole adjoint: item by item
-            acc = zeros_like(c)
+        if not hasattr(acc, "__len__") and not hasattr(type(acc), "__dataclass_fields__"):
+            acc = zeros_like(c)  # only the whole adjoint: item by item
         if isinstance(c, dict):
             return {k: merge_adjoints(g[k], acc[k], v) for k, v in c.items()}
+        if record:
+            import dataclasses
+
+            out = object.__new__(type(c))
+            for f in dataclasses.fields(c):
+                parts = [a[f.name] if isinstance(a, dict) else getattr(a, f.name)
+                         for a in (g, acc)]
+                object.__setattr__(out, f.name, merge_adjoints(*parts, getattr(c, f.name)))
+            return out
         items = [merge_adjoints(a, b, v) for a, b, v in zip(g, acc, c)]
         return type(c)(*items) if hasattr(c, "_fields") else type(c)(items)  # a namedtuple
     return g + acc
@@ -122,6 +188,10 @@ def unshared(x: Any, *readers: Any, name: str, op: str, at: str) -> None:
 
     if isinstance(x, np.ndarray) and (not readers or any(isinstance(r, np.ndarray)
                                                          for r in readers)):
+        if op == "[]":
+            raise TypeError(f"{at}: `{name}[...] = ...` writes into the array {name} in "
+                            "place, and a view of it still reads the old array afterwards; "
+                            "the derivative cannot follow that: copy the view (`.copy()`)")
         raise TypeError(f"{at}: `{name} {op}= ...` changes the array {name} in place, and "
                         "something still reads the old array afterwards; the derivative "
                         f"cannot follow that: write `{name} = {name} {op} ...` (a new array) "
@@ -150,6 +220,25 @@ def unpacks(c: Any, n: int | None = None, at_least: int | None = None) -> None:
         raise ValueError(f"too many values to unpack (expected {n})")
     if size < n:
         raise ValueError(f"not enough values to unpack (expected {n}, got {size})")
+
+
+def field(c: Any, key: Any) -> Any:
+    """``c[key]`` of a dict or a list, ``c.key`` of a dataclass or a named tuple: a field
+    of a gradient's cotangent, read by the key its adjoint was filled by."""
+    if type(key) is str and not isinstance(c, (dict, list)):
+        return getattr(c, key)
+    return c[key]
+
+
+def exactly(obj: Any, cls: type) -> None:
+    """Stop unless ``obj``'s class is ``cls``: the derivative of ``cls.method`` itself (not
+    of a bound method) inlines the other methods of ``cls``, which a subclass may
+    override."""
+    if type(obj) is not cls:
+        raise TypeError(f"this derivative of a function of {cls.__qualname__} inlines the "
+                        f"methods of {cls.__qualname__}, and self is a "
+                        f"{type(obj).__qualname__}: differentiate the bound method "
+                        "(s2s_ad.grad(obj.method)), or the function of its own class")
 
 
 def full_like(t: Any, x: Any) -> Any:
@@ -308,3 +397,48 @@ def tile_vjp(g: Any, x: Any, reps: Any) -> Any:
     counts = (1,) * (d - len(reps)) + reps
     split = [n for pair in zip(counts, sizes) for n in pair]  # (tiles, entries) per axis
     return np.reshape(np.reshape(g, split).sum(axis=tuple(range(0, 2 * d, 2))), shape)
+
+
+def setitem(x: Any, key: Any, v: Any) -> Any:
+    """A copy of the array ``x`` with ``x[key] = v``: the value of ``x[key] = v`` where
+    something still reads the old ``x`` (codegen writes in place where nothing does)."""
+    y = x.copy()
+    y[key] = v
+    return y
+
+
+def index_add(x: Any, key: Any, v: Any) -> Any:
+    """A copy of the array ``x`` with ``v`` added at ``x[key]`` (repeated indices add up)."""
+    import numpy as np
+
+    y = x.copy()
+    np.add.at(y, key, v)
+    return y
+
+
+def writable(x: Any, name: str, at: str) -> None:
+    """Stop where ``name[...] = ...`` (at ``at``) writes into something other than a NumPy
+    array of floats in code built for arguments of any type: s2s_ad differentiates item
+    assignment into float arrays (an int array rounds what is written into it)."""
+    import numpy as np
+
+    if not (isinstance(x, np.ndarray) and x.dtype.kind in "fc"):
+        what = f"a {x.dtype} array" if isinstance(x, np.ndarray) else type(x).__name__
+        raise TypeError(f"{at}: `{name}[...] = ...` writes into {what}; s2s_ad differentiates "
+                        "item assignment into NumPy arrays of floats: make it one with "
+                        "np.asarray(..., dtype=float)")
+
+
+def distinct(index: Any, at: str) -> None:
+    """Stop where ``x[index] = v`` (at ``at``) picks an entry twice: NumPy keeps the last
+    write, and the derivative of ``v``'s other entries would be wrong."""
+    import numpy as np
+
+    for part in index if isinstance(index, tuple) else (index,):
+        part = np.asarray(part) if isinstance(part, list) else part
+        if (isinstance(part, np.ndarray) and part.dtype.kind in "iu"
+                and len(np.unique(part)) < part.size):
+            raise ValueError(f"{at}: `x[index] = v` with an index that repeats an entry keeps "
+                             "only the last write; s2s_ad does not differentiate that: make "
+                             "the index unique, or write `x[index] += v` for np.add.at's sum "
+                             "(`np.add.at(x, index, v)`)")

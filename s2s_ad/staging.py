@@ -26,6 +26,7 @@ from typing import Any, Protocol, cast
 import numpy as np
 
 from .analysis.aliasing import mark_shared_updates, shared_update
+from .analysis.fields import check_fields, is_record
 from .analysis.kinds import (
     _STAND_INS,
     UNKNOWN,
@@ -45,6 +46,7 @@ from .frontend.lower import lift
 from .generated import Deferred, name_as_call
 from .ir.avals import Number
 from .ir.core import Function, Value, tree_leaves, walk
+from .methods import bind, is_bound_method, method_wrt, unbound
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
 from .primitives import get
@@ -113,6 +115,9 @@ def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
               mode: str = "") -> GeneratedFunction:
     """Derivative ``kind`` of ``f`` (what the public functions return), built once per
     (function, wrt, options) with the cycle collector paused (see ``load``)."""
+    if is_bound_method(f):  # model.loss: its function's derivative, bound to model
+        generated = transform(unbound(f), kind, method_wrt(f, wrt), optimize, mode)
+        return bind(generated, f, (kind, f, wrt, optimize, mode))  # type: ignore[return-value]
     if isinstance(wrt, list):  # `wrt=["x", "y"]` means the tuple (and keys the cache)
         wrt = tuple(wrt)
     key = (kind, wrt, optimize, mode)
@@ -327,6 +332,10 @@ def _signature(arg: Any) -> Any:
         return kind, frozenset(map(_signature, arg))
     if kind is dict:
         return kind, tuple(arg), frozenset(map(_signature, arg.values()))
+    if isinstance(arg, tuple):  # a named tuple: its class and its items' signatures
+        return kind, tuple(map(_signature, arg))
+    if hasattr(kind, "__dataclass_fields__"):  # its class and its fields' signatures
+        return kind, tuple(_signature(getattr(arg, name)) for name in kind.__dataclass_fields__)
     return kind
 
 
@@ -367,8 +376,9 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         fn = table.get(key)
         if fn is None:
             _check_wrt_arguments(_lifted(f, memo), wrt, args)
-            example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict)) else UNKNOWN
-                       for a in args]
+            check_fields(_lifted(f, memo), args, resolve_wrt(_lifted(f, memo), wrt)[0])
+            example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict))
+                       or is_record(a) else UNKNOWN for a in args]
             try:
                 with cycle_collection_paused():
                     fn = table[key] = _build(f, kind, wrt, optimize, mode, example, memo=memo,
@@ -412,15 +422,16 @@ def _check_wrt_arguments(primal: Function, wrt: Wrt, args: Sequence[Any]) -> Non
             if arg.dtype.kind in "biuf":
                 continue
             kind = f"an array of dtype {arg.dtype}"
-        elif isinstance(arg, _REAL_TYPES):
+        elif isinstance(arg, _REAL_TYPES) or is_record(arg):
             continue
         else:
             kind = "None" if arg is None else f"{type(arg).__name__} {_short_repr(arg)}"
         raise DifferentiationError(
             f"cannot differentiate {primal.name} with respect to {primal.param_names[i]!r}: "
             f"the argument is {kind}",
-            hint="pass a float, an int, a real NumPy array, or a tuple, list or dict of those "
-                 "(s2s_ad differentiates real functions); or leave the argument out of wrt")
+            hint="pass a float, an int, a real NumPy array, or a tuple, list, dict, dataclass "
+                 "or named tuple of those (s2s_ad differentiates real functions); or leave "
+                 "the argument out of wrt")
 
 
 def _short_repr(value: Any, limit: int = 40) -> str:
@@ -493,7 +504,8 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     if names:  # a function that differentiates this one names cotangents after them
         final = replace(final, result_names=tuple(names))
     if example is not None:
-        if kind in ("grad", "value_and_grad", "vjp") and gradients == len(indices):
+        if kind in ("grad", "value_and_grad", "vjp", "elementwise_grad") and (
+                gradients == len(indices)):
             final = float_gradients(final, example, values, indices)  # (a fresh array)
         final = no_aliases(final, example, names)
     # (`.ir` keeps the marks of `u op= v`: a function that calls this one settles them)
@@ -510,7 +522,7 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     return fn
 
 
-_GRADIENTS = frozenset({"grad", "value_and_grad"})
+_GRADIENTS = frozenset({"grad", "value_and_grad", "elementwise_grad"})
 
 
 def _arrays_of(fn: Function, example: list[Any]) -> set[Value]:

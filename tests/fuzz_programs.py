@@ -32,6 +32,11 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
   ``np.atleast_2d``/``3d`` and ``np.linalg.slogdet`` of a positive definite matrix (ties
   of the orderings count as kinks); also ``np.swapaxes``/``np.moveaxis``,
   ``np.expand_dims``/``np.squeeze`` and pieces of ``np.split`` (views, all of them).
+- Since issue 18 a share of the container programs (:data:`RECORD_SHARE`) take a record
+  argument ``p``: a dataclass ``Box`` read by field (``p.a``), or a named tuple ``Pair``
+  read by field and also as a tuple (indexed, iterated, unpacked); the program's source
+  defines the class, and the argument is an instance of this module's class of the same
+  name and fields (it pickles by reference). The oracle moves a field by name.
 - The writer generates what it avoids: an update ``u += v`` normally goes only to an array
   nothing else shares (``fresh``), but a few per cent of the updates
   (:data:`ALIASING_SHARE`, and the statement ``_ArrayWriter._alias_update``) are aliasing
@@ -72,6 +77,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import copy
+import dataclasses
 import functools
 import hashlib
 import inspect
@@ -86,7 +92,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from hypothesis import strategies as st
@@ -101,6 +107,7 @@ __all__ = ["COMPOSITIONS", "FAMILIES", "KNOWN_BUGS", "Examination", "Failure", "
 
 #: Program families; each test function in ``test_fuzz.py`` covers one.
 FAMILIES = ("expr", "branch", "loop", "container", "mixed", "array")
+WRITES_SHARE = 0.35  # of array programs: item assignment and fill loops
 _FEATURES = {
     "expr": {"helper", "tuple"},
     "branch": {"helper", "tuple", "branch", "kink"},
@@ -120,6 +127,10 @@ LOOP_RETURN = 0.2  # ``for``/``while`` loops that end their body with ``if ...: 
 LOOP_ELSE = 0.5
 STARRED = 0.5
 SPLAT = 0.15
+#: the share of assignments whose right side is written as the call of a nested function
+#: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
+#: from the writer's second random stream, so the programs are otherwise the same
+CLOSURES = 0.12
 #: the share of calls of a smooth helper written as a call of its derivative,
 #: ``s2s_ad.grad(h1, wrt="a")(u, v)``: built where ``f`` runs, inlined by s2s_ad (issue 16)
 NESTED_GRAD = 0.15
@@ -146,8 +157,8 @@ JVP_TANGENTS = 2  # random tangents per array program
 #: ``grad(f)``; ``hessian``; ``hvp`` (against the Hessian where that passed); ``jacobian(f)``
 #: in forward and reverse mode. The first six are second order: not checked at a tie.
 COMPOSITIONS = ("grad(grad)", "jacobian(grad)", "vjp(grad)", "jvp(grad)", "hessian", "hvp",
-                "jacobian(fwd)", "jacobian(rev)")
-SECOND_ORDER = frozenset(COMPOSITIONS[:6])
+                "jacobian(fwd)", "jacobian(rev)", "elementwise_grad(grad)")
+SECOND_ORDER = frozenset(COMPOSITIONS[:6] + COMPOSITIONS[8:])
 TIE_SHARE = 0.3  # programs whose points are first drawn from TIES
 TIES = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)  # floats where max, abs, ... may tie
 TIE_MARGIN = 1e-7  # a point with a branch margin below this sits on a tie
@@ -257,7 +268,9 @@ def load(source: str) -> dict[str, Any]:
 def _compile(source: str, filename: str) -> Any:
     with warnings.catch_warnings():  # the minimizer's candidates may index a constant
         warnings.simplefilter("ignore", SyntaxWarning)
-        return compile(source, filename, "exec")
+        # (not this module's `from __future__ import annotations`: a program's dataclass
+        # reads its annotations as types)
+        return compile(source, filename, "exec", dont_inherit=True)
 
 
 class Timeout(Exception):
@@ -315,6 +328,40 @@ _DAMPED = ("(0.5 * {v} + {e})", "({v} + 0.1 * {e})", "math.tanh({e})", "(0.9 * {
 _DICT_KEYS = ("a", "b", "c")
 
 
+#: the share of container programs with a record argument ``p`` (issue 18): a dataclass
+#: ``Box`` read by field, or a named tuple ``Pair`` read by field, by index, iterated and
+#: unpacked. Decided by a stream of its own (``_Writer.record_rng``), so programs without
+#: one are the programs the same seeds gave before.
+RECORD_SHARE = 0.3
+
+
+@dataclass
+class Box:
+    """The dataclass argument of the fuzzer's programs (their source defines it alike)."""
+
+    a: float
+    b: float
+    c: float
+
+
+class Pair(NamedTuple):
+    """The named-tuple argument of the fuzzer's programs (their source defines it alike)."""
+
+    a: float
+    b: float
+
+
+# the classes as a program's source defines them (the arguments are the ones above, which
+# pickle by reference: bench/fuzz.py sends programs between processes)
+_RECORD_SOURCE = {  # (the import, the class)
+    "Box": ("from dataclasses import dataclass",
+            "@dataclass\nclass Box:\n    a: float\n    b: float\n    c: float"),
+    "Pair": ("from typing import NamedTuple",
+             "class Pair(NamedTuple):\n    a: float\n    b: float"),
+}
+_RECORDS = {"Box": Box, "Pair": Pair}
+
+
 def _weighted(rng: random.Random, options: list[tuple[float, Any]]) -> Any:
     total = sum(w for w, _ in options)
     pick = rng.random() * total
@@ -336,6 +383,7 @@ class _Scope:
     pairs: dict[str, int] = field(default_factory=dict)  # lists of 2-tuples: name -> length
     dicts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tuples: dict[str, int] = field(default_factory=dict)  # tuples built here (may be unpacked)
+    records: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> its fields
     hot: list[str] = field(default_factory=list)  # loop variables, read more often
     built: set[str] = field(default_factory=set)  # sequences built in f: constant indices
     in_loop: bool = False
@@ -353,7 +401,8 @@ class _Scope:
     def child(self, **changes: Any) -> _Scope:
         new = replace(self, floats=list(self.floats), mutable=list(self.mutable),
                       ints=list(self.ints), seqs=dict(self.seqs), pairs=dict(self.pairs),
-                      dicts=dict(self.dicts), tuples=dict(self.tuples), hot=list(self.hot),
+                      dicts=dict(self.dicts), tuples=dict(self.tuples),
+                      records=dict(self.records), hot=list(self.hot),
                       built=set(self.built), growing=set(self.growing), top=False,
                       plain=False)
         for key, value in changes.items():
@@ -378,6 +427,17 @@ class _Writer:
         # from it, so programs without those constructs stay the ones written before
         self.extra = random.Random(repr(rng.getstate()[1]))  # (hash(None) varies)
         self.exits = 0  # returns written inside loops
+        # closures (issue 18) are drawn from a stream of their own, seeded from this one
+        # without drawing from it: a program without one is the one written before them
+        self.side = random.Random(f"closures:{rng.getstate()[1][:8]}")
+        self.side_counter = 0
+        self.hoisted: list[list[str]] = []  # per block being written: definitions moved up
+        self.imports: set[str] = set()  # modules or helpers the closures need (module())
+        # whether the program takes a record: a stream of its own, seeded from the main
+        # one's state without drawing from it
+        state = rng.getstate()[1]
+        self.record_rng = random.Random(f"record:{state[:4]}:{state[-1]}")
+        self.record: str | None = None
 
     @contextlib.contextmanager
     def aside(self) -> Iterator[None]:
@@ -426,7 +486,7 @@ class _Writer:
     def _readable(sc: _Scope) -> list[tuple[str, str]]:
         seqs = [n for n in sc.seqs if sc.plain or n not in sc.growing]
         return ([("seq", k) for k in seqs] + [("dict", k) for k in sc.dicts]
-                + [("pairs", k) for k in sc.pairs])
+                + [("pairs", k) for k in sc.pairs] + [("record", k) for k in sc.records])
 
     @staticmethod
     def _branchy(sc: _Scope) -> _Scope:
@@ -438,6 +498,8 @@ class _Writer:
         kind, name = r.choice(self._readable(sc))
         if kind == "dict":
             return f"{name}[{r.choice(sc.dicts[name])!r}]"
+        if kind == "record":  # p.a (a named tuple's items are read as a sequence's too)
+            return f"{name}.{r.choice(sc.records[name])}"
         length = sc.seqs[name] if kind == "seq" else sc.pairs[name]
         loop_ints = [i for i in sc.ints if i != "n"]
         if loop_ints and r.random() < 0.6:
@@ -514,11 +576,12 @@ class _Writer:
     # statements
     def block(self, sc: _Scope, ind: str, lo: int, hi: int) -> list[str]:
         lines: list[str] = []
+        self.hoisted.append([])
         for _ in range(self.rng.randint(lo, hi)):
             if self.budget <= 0 and lines:
                 break
             lines += self.statement(sc, ind)
-        return lines
+        return self.hoisted.pop() + lines
 
     def statement(self, sc: _Scope, ind: str) -> list[str]:
         self.budget -= 1
@@ -571,14 +634,65 @@ class _Writer:
 
     def _assign_new(self, sc: _Scope, ind: str) -> list[str]:
         name = self.fresh(self.rng.choice("vuw"))
-        line = f"{ind}{name} = {self._rhs(sc, None)}"
+        lines = self._closure(sc, ind, name, self._rhs(sc, None))
         sc.floats.append(name)
         sc.mutable.append(name)
-        return [line]
+        return lines
 
     def _reassign(self, sc: _Scope, ind: str) -> list[str]:
         name = self.rng.choice(sc.mutable)
-        return [f"{ind}{name} = {self._rhs(sc, name)}"]
+        return self._closure(sc, ind, name, self._rhs(sc, name))
+
+    def _closure(self, sc: _Scope, ind: str, name: str, rhs: str) -> list[str]:
+        """``name = rhs``; or (a share :data:`CLOSURES`, drawn from ``self.side``) the call
+        of a nested ``def`` or ``lambda`` whose body is ``rhs`` with one number it reads
+        made its parameter: called directly, by keyword, through ``map``,
+        ``functools.partial`` or a helper that calls it, with a parameter defaulting to
+        another number, or holding a lambda of its own. The other names stay free: the
+        closure reads the enclosing function's parameters and locals. Its definition is
+        written just before, or at the start of the block (it reads its free names when
+        called, as Python does: late binding)."""
+        r = self.side
+        if r.random() >= CLOSURES:
+            return [f"{ind}{name} = {rhs}"]
+        tree = ast.parse(rhs, mode="eval")
+        numbers = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+                          and (n.id in sc.floats or n.id in sc.ints)})
+        self.side_counter += 1
+        k = self.side_counter
+        fn, q, q2 = f"fn{k}", f"q{k}", f"r{k}"
+        var = r.choice(numbers) if numbers else None
+        other = r.choice([n for n in numbers if n != var] or [None])
+        form = r.choice(("def", "lambda", "keyword", "map", "partial", "helper", "default",
+                         "nested"))
+        if var is None:
+            form = "def"
+        body = _renamed(tree, {var: q} if var else {})
+        params = q if var else ""
+        if form == "default" and other is not None:
+            body = _renamed(tree, {var: q, other: q2})
+            params = f"{q}, {q2}={other}"  # (evaluated at the definition: written just before)
+        if form == "nested" and other is not None:
+            inner = _renamed(tree, {var: q, other: q2})
+            definition = [f"def {fn}({q}):", f"    inner{k} = lambda {q2}: {inner}",
+                          f"    return inner{k}({other})"]
+        elif form == "lambda":
+            definition = [f"{fn} = lambda {params}: {body}"]
+        else:
+            definition = [f"def {fn}({params}):", f"    return {body}"]
+        argument = var or ""
+        call = {"keyword": f"{fn}({q}={argument})", "map": f"sum(map({fn}, ({argument},)))",
+                "partial": f"functools.partial({fn}, {argument})()",
+                "helper": f"call_with({fn}, {argument})"}.get(form, f"{fn}({argument})")
+        if form == "map" and var is None:
+            call = f"{fn}()"
+        if form in ("partial", "helper") and var is not None:
+            self.imports.add(form)
+        lines = [f"{ind}{line}" for line in definition]
+        if form != "default" and self.hoisted and r.random() < 0.3:
+            self.hoisted[-1] += lines  # defined at the start of the block, called here
+            return [f"{ind}{name} = {call}"]
+        return lines + [f"{ind}{name} = {call}"]
 
     def _augassign(self, sc: _Scope, ind: str) -> list[str]:
         name = self.rng.choice(sc.mutable)
@@ -914,6 +1028,10 @@ class _Writer:
             params += [(n, k) for n, k in (("xs", "list"), ("d", "dict"), ("t", "tuple"),
                                            ("ps", "pairs"))
                        if r.random() < {"list": 0.7, "dict": 0.5, "tuple": 0.4, "pairs": 0.2}[k]]
+        # (its own stream: the main one draws the same numbers with or without it)
+        if "container" in self.features and self.record_rng.random() < RECORD_SHARE:
+            self.record = self.record_rng.choice(("Box", "Pair"))
+            params.append(("p", "record"))
         if self.has("loop", 0.85) or self.has("while", 0.5):
             params.append(("n", "int"))
         floats = [n for n, k in params if k == "float"]
@@ -926,6 +1044,12 @@ class _Writer:
                 sc.dicts[n] = _DICT_KEYS[:r.randint(2, 3)]
             elif k == "pairs":
                 sc.pairs[n] = 2
+            elif k == "record":
+                fields = tuple(f.name for f in dataclasses.fields(Box)) if (
+                    self.record == "Box") else Pair._fields
+                sc.records[n] = fields
+                if self.record == "Pair":  # a tuple too: indexed, iterated, unpacked
+                    sc.seqs[n] = len(fields)
         self.budget = MAX_STATEMENTS
         body = self.block(sc, "    ", 2, MAX_STATEMENTS)
         last = None
@@ -941,11 +1065,29 @@ class _Writer:
         head = f"def f({', '.join(signature)}):"
         ret = f"    return {self.final_return(sc, last)}"
         chunks.append("\n".join([head] + body + [ret]))
-        self.shapes = {n: (k, sc.seqs.get(n) or sc.pairs.get(n) or sc.dicts.get(n))
+        self.shapes = {n: (k, self.record if k == "record" else
+                           sc.seqs.get(n) or sc.pairs.get(n) or sc.dicts.get(n))
                        for n, k in params}
+        if self.record is not None:
+            imported, defined = _RECORD_SOURCE[self.record]
+            chunks[0] += "\n" + imported
+            chunks.insert(1, defined)
         if self.nested_grad:
             chunks[0] += "\nimport s2s_ad"
+        if "partial" in self.imports:
+            chunks[0] += "\nimport functools"
+        if "helper" in self.imports:  # (a helper that calls the function it is given)
+            chunks.insert(1, "def call_with(fn, v):\n    return fn(v)")
         return "\n\n\n".join(chunks) + "\n", params
+
+
+def _renamed(tree: ast.Expression, names: dict[str, str]) -> str:
+    """The expression ``tree`` with the names in ``names`` renamed (a copy)."""
+    copied = copy.deepcopy(tree)
+    for node in ast.walk(copied):
+        if isinstance(node, ast.Name) and node.id in names:
+            node.id = names[node.id]
+    return ast.unparse(copied)
 
 
 def _draw_args(rng: random.Random, writer: _Writer, params: list[tuple[str, str]],
@@ -970,9 +1112,23 @@ def _draw_args(rng: random.Random, writer: _Writer, params: list[tuple[str, str]
             args.append(tuple(real() for _ in range(shape)))
         elif kind == "dict":
             args.append({key: real() for key in shape})
+        elif kind == "record":
+            cls = _RECORDS[shape]
+            args.append(cls(*(real() for _ in range(len(_record_fields(cls))))))
         else:
             args.append([(real(), real()) for _ in range(shape)])
     return tuple(args)
+
+
+def _record_fields(cls: type) -> tuple[str, ...]:
+    return (tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls)
+            else cls._fields)
+
+
+def _is_record(value: Any) -> bool:
+    """A dataclass instance or a named tuple: a container read by field."""
+    return (dataclasses.is_dataclass(value) and not isinstance(value, type)) or (
+        isinstance(value, tuple) and hasattr(value, "_fields"))
 
 
 # --- writing array programs ---------------------------------------------------------------------
@@ -1122,9 +1278,10 @@ class _ArrayScope:
 class _ArrayWriter:
     """Writes one NumPy module from a ``random.Random`` (the "array" family)."""
 
-    def __init__(self, rng: random.Random, avoid: frozenset[str]) -> None:
+    def __init__(self, rng: random.Random, avoid: frozenset[str], writes: bool = False) -> None:
         self.rng = rng
         self.avoid = avoid
+        self.writes = writes  # item assignment: `u[i] = v`, `u[1:3] += v`, fill loops
         self.counter = 0
         self.budget = 0
         self.generic = False  # writing a helper: elementwise, for arguments of any shape
@@ -1684,6 +1841,11 @@ class _ArrayWriter:
             options.append((ALIASING_WEIGHT, self._alias_update))
         if not self.generic and self._iterable(sc):
             options.append((0.4, self._unpack))
+        if self.writes and self._writable(sc):
+            options.append((1.5, self._write_item))
+        if self.writes and self.budget >= 1 and not self.generic and sc.loops < 2 and any(
+                len(s) in (1, 2) and s[0] >= 2 for s in self.universe(sc)):
+            options.append((0.8, self._fill_loop))
         if self.budget >= 1 and not self.generic:
             options.append((1.5, self._if))
             if sc.loops < 2:
@@ -1791,6 +1953,75 @@ class _ArrayWriter:
         if op == "*=" and sc.in_loop:
             e = f"math.cos({e})" if shape == () else f"np.cos({e})"
         return [f"{ind}{name} {op} {e}"]
+
+    def _writable(self, sc: _ArrayScope) -> list[str]:
+        """The arrays ``u[...] = v`` may write into: ``f``'s own that nothing else shares
+        (never an argument: the oracle calls ``f`` again on the same arrays)."""
+        return [n for n in self._augmentable(sc) if sc.shapes[n] != ()]
+
+    def _slot(self, sc: _ArrayScope, shape: Shape) -> tuple[str, Shape]:
+        """An index into an array of ``shape`` and the shape of what it picks: an item, a
+        row or column, a slice, at a constant or a loop counter."""
+        r = self.rng
+        loop_ints = [i for i in sc.ints if i != "n"]
+
+        def at(size: int) -> str:
+            if loop_ints and r.random() < 0.4:
+                return f"{r.choice(loop_ints)} % {size}"
+            return str(r.randrange(size)) if r.random() < 0.8 else "-1"
+
+        if len(shape) == 1:
+            (p,) = shape
+            if p >= 2 and r.random() < 0.35:
+                a = r.randrange(p - 1)
+                b = r.randint(a + 1, p)
+                return (f"{a}:{b}", (b - a,)) if r.random() < 0.7 else ("::2", ((p + 1) // 2,))
+            return at(p), ()
+        p, q = shape
+        return _weighted(r, [(1.0, (at(p), (q,))), (0.6, (f":, {at(q)}", (p,))),
+                             (1.0, (f"{at(p)}, {at(q)}", ())),
+                             (0.4 if p >= 2 else 0.0, (f"1:, {at(q)}", (p - 1,)))])
+
+    def _write_item(self, sc: _ArrayScope, ind: str) -> list[str]:
+        """``u[i] = v`` or ``u[i] op= v`` into one of ``f``'s own arrays."""
+        r = self.rng
+        name = r.choice(self._writable(sc))
+        index, slot = self._slot(sc, sc.shapes[name])
+        e = self.expr(sc, r.choice(self.partners(slot, self.universe(sc)) or [()]),
+                      r.randint(1, 3))
+        op = _weighted(r, [(2.0, "="), (1.0, "+="), (0.5, "-="), (0.5, "*=")])
+        if op == "*=" and sc.in_loop:
+            e = f"np.cos({e})"
+        elif op == "=" and sc.in_loop:  # (a write in a loop reads what it overwrites)
+            e = r.choice(_NP_DAMPED).format(v=f"{name}[{index}]", e=e)
+        return [f"{ind}{name}[{index}] {op} {e}"]
+
+    def _fill_loop(self, sc: _ArrayScope, ind: str) -> list[str]:
+        """A preallocated array filled step by step from the one before:
+        ``z = np.zeros((p, q))``, ``z[0] = e``, ``for t in range(p - 1): z[t + 1] = g(z[t])``."""
+        r = self.rng
+        shape = r.choice(sorted((s for s in self.universe(sc) if len(s) in (1, 2) and s[0] >= 2),
+                                key=repr))
+        h, t = self.fresh_name("z"), self.fresh_name("t")
+        row = shape[1:]
+        first = self.expr(sc, r.choice(self.partners(row, self.universe(sc)) or [()]),
+                          r.randint(1, 3))
+        lines = [f"{ind}{h} = np.zeros({shape})", f"{ind}{h}[0] = {first}"]
+        body = self._loop_body(sc)
+        body.ints.append(t)
+        e = self.expr(body, r.choice(self.partners(row, self.universe(sc)) or [()]),
+                      r.randint(1, 3))
+        previous = f"{h}[{t}]"
+        if row and r.random() < 0.4:  # an entry of the row read too (taped, then indexed)
+            previous = f"({previous} + 0.1 * {h}[{t}][{r.randrange(row[0])}])"
+        step = r.choice(_NP_DAMPED).format(v=previous, e=e)
+        lines += [f"{ind}for {t} in range({shape[0] - 1}):", f"{ind}    {h}[{t} + 1] = {step}"]
+        sc.merge(body)
+        sc.shapes[h] = shape
+        sc.mutable.append(h)
+        sc.fresh.add(h)
+        sc.local.add(h)
+        return lines
 
     def _alias_update(self, sc: _ArrayScope, ind: str) -> list[str]:
         """An aliasing update, on purpose: ``w = <a view of u>`` (``u.T``, ``u[1:]``,
@@ -2124,8 +2355,9 @@ def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUG
     rng = random.Random(f"{family}:{seed}")
     for _ in range(200):
         writer: _Writer | _ArrayWriter
-        if family == "array":
-            writer = _ArrayWriter(rng, avoid)
+        if family == "array":  # a share write items (their own stream: the others stay)
+            writer = _ArrayWriter(rng, avoid, writes=random.Random(f"writes:{seed}").random()
+                                  < WRITES_SHARE)
             source, params = writer.module()
             draw = _draw_array_args
         else:
@@ -2518,6 +2750,9 @@ def _leaves(value: Any, prefix: Path) -> Iterator[Path]:
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _leaves(item, prefix + (key,))
+    elif _is_record(value):  # a dataclass: by field name
+        for name in _record_fields(type(value)):
+            yield from _leaves(getattr(value, name), prefix + (name,))
 
 
 def _paths(program: Program, names: tuple[str, ...] | None = None) -> list[Path]:
@@ -2539,13 +2774,17 @@ def _moved(value: Any, path: Path, t: float) -> Any:
         return moved
     if isinstance(value, dict):
         return {k: _moved(v, rest, t) if k == head else v for k, v in value.items()}
+    if isinstance(head, str) and _is_record(value):  # a dataclass's field
+        return dataclasses.replace(value, **{head: _moved(getattr(value, head), rest, t)})
     items = [_moved(v, rest, t) if k == head else v for k, v in enumerate(value)]
+    if _is_record(value):  # a named tuple
+        return type(value)(*items)
     return tuple(items) if isinstance(value, tuple) else items
 
 
 def _get(value: Any, path: Path) -> Any:
     for key in path:
-        value = value[key]
+        value = getattr(value, key) if isinstance(key, str) and _is_record(value) else value[key]
     return value
 
 
@@ -2679,7 +2918,8 @@ def _flatten(gradient: Any, program: Program, paths: list[Path], names: tuple[st
     flat = []
     for path in paths:
         arg, entry = program.args[path[0]], by_index[path[0]]
-        if isinstance(arg, (list, tuple, dict)) and type(entry) is float and entry == 0.0:
+        if (isinstance(arg, (list, tuple, dict)) or _is_record(arg)) and (
+                type(entry) is float and entry == 0.0):
             if "container-zero-scalar" not in program.avoid:
                 problems.append(f"the gradient for {params[path[0]]} is 0.0; the argument "
                                 f"is {arg!r}")
@@ -2756,7 +2996,7 @@ def _documented(message: str, program: Program, composition: str | None,
     if "is supported for one argument and one result, in forward mode" in message:
         return len(names) > 1 or composition == "jacobian(rev)"
     if "tuple/list/dict argument" in message:
-        return isinstance(arg, (list, tuple, dict))
+        return isinstance(arg, (list, tuple, dict)) or _is_record(arg)
     updated = re.search(r"changes the array (\w+) in place, and .* still reads the old array",
                         message)
     if updated:
@@ -3278,6 +3518,20 @@ class _Composer:
         return self._versus("hvp", got, self._along(self.direction), "differences of grad",
                             source)
 
+    def _elementwise_grad_grad(self) -> Failure | None:
+        """``elementwise_grad(grad(f))``: the VJP of the gradient with a cotangent of ones,
+        the Hessian times ones (it is symmetric), against the differences of ``grad(f)``
+        along ones."""
+        g, _, _ = self.inner()
+        self.stage = "elementwise_grad(grad(f))"
+        eg = s2s_ad.elementwise_grad(g, wrt=self.wrt)
+        out, source = self._call("elementwise_grad(grad(f))", eg, [])
+        got = _flat_tree(out, self.shapes, self.single, "elementwise_grad(grad(f))")
+        ones = [np.ones(np.shape(self.args[self.params.index(n)])) for n in self.names]
+        self.stage = "differences of grad(f)"
+        return self._versus("elementwise_grad(grad)", got, self._along(ones),
+                            "differences of grad along ones", source)
+
     def _jacobian_fwd(self) -> Failure | None:
         return self._jacobian_of_f("fwd", self.names)
 
@@ -3399,8 +3653,13 @@ def _random_like(value: Any, rng: random.Random) -> Any:
         return rng.uniform(-1.0, 1.0)
     if isinstance(value, dict):
         return {k: _random_like(v, rng) for k, v in value.items()}
+    if _is_record(value) and not isinstance(value, tuple):  # a dataclass: one of its class
+        return dataclasses.replace(value, **{name: _random_like(getattr(value, name), rng)
+                                             for name in _record_fields(type(value))})
     if isinstance(value, (list, tuple)):
         items = [_random_like(v, rng) for v in value]
+        if _is_record(value):  # a named tuple
+            return type(value)(*items)
         return tuple(items) if isinstance(value, tuple) else items
     return value
 

@@ -338,19 +338,12 @@ def sum_as(x):
     return np.sum(x, dtype=np.float32)
 
 
-def assigns(x):
-    x[0] = 1.0
-    return np.sum(x)
-
-
-@pytest.mark.parametrize("fn, what", [(sum_into, "out="), (sum_as, "dtype="),
-                                      (assigns, "assignment to an item")])
-def test_writes_and_unsupported_keywords_raise(fn, what):
+@pytest.mark.parametrize("fn, what", [(sum_into, "out="), (sum_as, "dtype=")])
+def test_unsupported_keywords_raise(fn, what):
     x = np.array([1.0, 2.0, 3.0])
     with pytest.raises(UnsupportedSyntaxError, match=what) as info:
         grad(fn)(x)
-    if "=" in what:
-        assert "axis=, keepdims=" in str(info.value)  # the keywords np.sum takes
+    assert "axis=, keepdims=" in str(info.value)  # the keywords np.sum takes
     assert np.array_equal(x, [1.0, 2.0, 3.0])
 
 

@@ -2,6 +2,8 @@
 
 import math
 import re
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -49,12 +51,108 @@ def unknown_call(x):
 
 
 def item_write(x, v):
-    v[0] = x
+    v[0][1] = x
     return x
 
 
 def recursive(x):
     return recursive(x) * 2.0
+
+
+# --- nested functions (issue 18): what stays refused -------------------------------------
+def nested_recursion(x):
+    def fact(n):
+        return 1.0 if n <= 1 else n * fact(n - 1)
+    return fact(3) * x
+
+
+def nested_nonlocal(x):
+    acc = x
+    def bump():
+        nonlocal acc
+        acc = acc * 2
+    bump()
+    return acc
+
+
+def _decorator(f):
+    return f
+
+
+def nested_decorated(x):
+    @_decorator
+    def g(t):
+        return t * x
+    return g(x)
+
+
+def _make_rebound(a):
+    g = lambda y: a * y  # noqa: E731
+    a = a + 1.0
+    return g
+
+
+def escaped_rebound(x):
+    return _make_rebound(x)(2.0)
+
+
+def _make_in_a_loop(x):
+    g = None
+    for v, keep in ((1.0, True), (2.0, False)):
+        if keep:
+            def g(t):
+                return t * v * x  # noqa: B023  (Python reads v = 2.0: bound after the def)
+    return g
+
+
+def escaped_from_a_loop(x):
+    return _make_in_a_loop(x)(3.0)
+
+
+def chosen_at_run_time(x):
+    f = (lambda t: t) if x > 0 else (lambda t: -t)
+    return f(x)
+
+
+def sorted_by_values(x, y):
+    return sorted([x, y], key=lambda t: t)[0]
+
+
+def map_over_an_argument(x, ys):
+    return sum(map(lambda t: t * x, ys))
+
+
+def comprehension_in_lambda(x):
+    g = lambda t: sum(t * k for k in (1.0, 2.0))  # noqa: E731
+    return g(x)
+
+
+def appends_to_enclosing(x):
+    out = [x]
+    def push(v):
+        out.append(v)
+    push(x * 2)
+    return out[0] + out[1]
+
+
+def grad_of_nested(x):
+    def g(t):
+        return t * x
+    return s2s_ad.grad(g)(x)
+
+
+def nested_varargs(x):
+    def g(t, *rest):
+        return t * x
+    return g(x)
+
+
+def free_before_assigned(x):
+    def g(t):
+        return t * w
+    r = g(x)
+    w = 2.0
+    return r
 
 
 def return_in_unrolled_loop(x):
@@ -80,8 +178,35 @@ CASES = [
     (uses_eval, UnsupportedSyntaxError, "eval()", 'eval("x * x")', "write the code out"),
     (unknown_call, NoDerivativeRuleError, "no derivative rule for `numpy.sinc`", "np.sinc(x)",
      "s2s_ad.defvjp"),
-    (item_write, UnsupportedSyntaxError, "assignment to an item", "v[0]", "instead"),
+    (item_write, UnsupportedSyntaxError, "assignment to an item of an item", "v[0][1]",
+     "x[i, j] = v"),
     (recursive, UnsupportedSyntaxError, "recursive call", "recursive(x)", "loop"),
+    (nested_recursion, UnsupportedSyntaxError, "recursive call to the nested function 'fact'",
+     "fact(n - 1)", "loop"),
+    (nested_nonlocal, UnsupportedSyntaxError, "a nonlocal statement", "nonlocal acc",
+     "argument"),
+    (nested_decorated, UnsupportedSyntaxError, "a decorated nested function 'g'", "@_decorator",
+     "module level"),
+    (escaped_rebound, DifferentiationError, "'<lambda>' reads 'a', which '_make_rebound' binds "
+     "again", "g = lambda y: a * y", "as a parameter"),
+    (escaped_from_a_loop, DifferentiationError, "'g' reads 'v', which '_make_in_a_loop' binds "
+     "again", "return t * v * x", "as a parameter"),
+    (chosen_at_run_time, DifferentiationError, "cannot use the function '<lambda>' as a value",
+     "(lambda t: t) if x > 0", "not chosen by a value computed at run time"),
+    (sorted_by_values, UnsupportedSyntaxError, "sorted() ordered by values computed at run time",
+     "sorted([x, y]", "keys known in advance"),
+    (map_over_an_argument, UnsupportedSyntaxError, "map over a value computed at run time",
+     "map(lambda t: t * x, ys)", "comprehension"),
+    (comprehension_in_lambda, UnsupportedSyntaxError, "a comprehension inside a lambda",
+     "t * k for k in", "nested def"),
+    (appends_to_enclosing, UnsupportedSyntaxError, "append() of 'out', a list of the enclosing",
+     "out.append(v)", "return the new items"),
+    (grad_of_nested, UnsupportedSyntaxError, "s2s_ad.grad of a nested function",
+     "s2s_ad.grad(g)", "module level"),
+    (nested_varargs, UnsupportedSyntaxError, "a nested function with *rest", "def g(t, *rest)",
+     "name each parameter"),
+    (free_before_assigned, DifferentiationError, "free variable 'w' is used before",
+     "return t * w", "assign 'w' before calling 'g'"),
     (return_in_unrolled_loop, UnsupportedSyntaxError, "return inside a loop over a tuple",
      "return v * x", "range(len(...))"),
     (spread_at_run_time, UnsupportedSyntaxError, "* of a value whose length is known only at "
@@ -220,3 +345,93 @@ def test_a_division_by_zero_in_the_users_own_rule_is_left_as_it_is():
     with pytest.raises(ZeroDivisionError) as info:
         g(1.0)
     assert not isinstance(info.value, InfiniteDerivativeError)
+
+
+# --- objects (issue 18): what stays refused, located ------------------------------------------
+class _Counter:
+    def __init__(self, w):
+        self.w = w
+
+    def bump(self, x):
+        self.w = x
+        return x * x
+
+    act = math.tanh  # a builtin held by the class: not a method written in Python
+
+    def scaled(self, x):
+        return self.w * x
+
+    def squashed(self, x):
+        return self.act(self.w * x)
+
+    def method_as_value(self, x):
+        return self.scaled * x
+
+
+
+def calls_a_method(counter, x):  # (outside the class: its argument's class is not known)
+    return counter.scaled(x) * x
+
+
+@dataclass
+class _Record:
+    a: float
+    b: float
+
+
+def builds_a_record(x):
+    return _Record(x, x * x)
+
+
+class _Gas(NamedTuple):
+    T: float
+
+
+def reads_a_field_named_T(gas, x):
+    return gas.T * x
+
+
+OBJECT_CASES = [
+    ("an attribute written in the method", lambda: s2s_ad.grad(_Counter(1.0).bump),
+     UnsupportedSyntaxError, "assignment to the attribute self.w", "self.w = x",
+     "compute the new value"),
+    ("building a dataclass", lambda: s2s_ad.grad(builds_a_record), UnsupportedSyntaxError,
+     "building _Record (a dataclass)", "_Record(x, x * x)", "return a tuple or a dict"),
+    ("a method of a value whose class is not known",
+     lambda: s2s_ad.grad(calls_a_method, wrt="x"), UnsupportedSyntaxError,
+     "method call .scaled(...) of a value whose class is known only at run time",
+     "counter.scaled(x)", "s2s_ad.grad(model.loss)"),
+    ("a class attribute that is not a Python method",
+     lambda: s2s_ad.grad(_Counter(1.0).squashed), UnsupportedSyntaxError,
+     "_Counter.act is not a method written in Python", "self.act(self.w * x)",
+     "call the function itself"),
+    ("a method used as a value", lambda: s2s_ad.grad(_Counter(1.0).method_as_value),
+     UnsupportedSyntaxError, "the method .scaled of _Counter used as a value",
+     "self.scaled * x", "call it"),
+    ("a field named like NumPy's .T",
+     lambda: s2s_ad.grad(reads_a_field_named_T, wrt="x")(_Gas(300.0), 2.0),
+     DifferentiationError, "cannot differentiate .T of a _Gas", "gas.T * x",
+     "rename the field 'T'"),
+]
+
+
+@pytest.mark.parametrize("call, kind, what, snippet, hint", [c[1:] for c in OBJECT_CASES],
+                         ids=[c[0] for c in OBJECT_CASES])
+def test_what_objects_cannot_do_is_a_located_error(call, kind, what, snippet, hint):
+    with pytest.raises(kind) as info:
+        call()
+    text = str(info.value)
+    first = text.splitlines()[0]
+    assert re.match(r".*test_errors\.py:\d+:\d+: ", first), first
+    assert what in first
+    assert snippet in text.splitlines()[1]
+    assert set(text.splitlines()[2].strip()) == {"^"}
+    assert "hint: " in text and hint in text
+
+
+def test_differentiating_a_bound_method_with_respect_to_self_is_refused():
+    with pytest.raises(DifferentiationError, match="with respect to 'self', the object") as info:
+        s2s_ad.grad(_Counter(1.0).scaled, wrt="self")
+    assert "s2s_ad.grad(_Counter.scaled)" in str(info.value)
+    with pytest.raises(DifferentiationError, match="out of range"):
+        s2s_ad.grad(_Counter(1.0).scaled, wrt=1)

@@ -215,6 +215,12 @@ def test_the_writer_reaches_what_users_write():
                for p in arrays if "L" in p.params)
     assert any(p.kink for p in arrays)
     assert any(generate(seed, "branch").kink for seed in range(30))
+    # issue 18: nested defs and lambdas closing over the function's names, called through
+    # map, functools.partial and a helper too
+    closures = "".join(generate(seed, "mixed").source for seed in range(40))
+    for pattern in (r"^\s+def fn\d+\(", r"\bfn\d+ = lambda ", r"map\(fn\d+",
+                    r"functools\.partial\(fn\d+", r"call_with\(fn\d+"):
+        assert re.search(pattern, closures, re.MULTILINE), pattern
 
 
 TIE = """def f(x, y):
@@ -1189,7 +1195,7 @@ def test_the_writers_views_share_their_arrays_memory():
 
 
 # (seed, the view): programs whose writer updated an array a view still reads
-ALIASING_SEEDS = [(27, "np.moveaxis"), (153, "np.split"), (802, "np.flip")]
+ALIASING_SEEDS = [(27, "np.moveaxis"), (360, "np.split"), (802, "np.flip")]
 
 
 @pytest.mark.slow
@@ -1262,7 +1268,7 @@ def test_the_check_sees_a_view_s2s_ad_does_not_know_as_one(result, kind, monkeyp
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed, primitive", [(222, "np.moveaxis"), (153, "np.split")])
+@pytest.mark.parametrize("seed, primitive", [(222, "np.moveaxis"), (360, "np.split")])
 def test_the_check_sees_a_generated_view_s2s_ad_does_not_know(seed, primitive, monkeypatch):
     """The same for generated programs: with the view undeclared, the refusal goes and the
     wrong numbers show (a mismatch, never a pass)."""

@@ -35,9 +35,23 @@ SHOWCASE = {
     "loop_recurrence": ("control_flow", "simulate", ("x", "w")),
     "branches_early_return": ("control_flow", "piecewise", ("x", "y")),
     "loop_over_list": ("control_flow", "horner", ("coeffs", "x"), ([1.0, 2.0, 3.0], 0.5)),
+    "closures_line_fit": ("closures", "line_fit", "w", ((2.0, 1.0), [0.0, 1.0, 2.0],
+                                                        [1.1, 2.9, 5.2])),
+    "closures_partial_map": ("closures", "harmonics", ("x", "a")),
     "loop_early_return": ("control_flow", "newton_root", "a"),
     "numpy_mlp_loss": ("mlp", "loss", ("W1", "b1", "W2", "b2", "W3", "b3"), "mlp_arguments"),
+    "rnn_fill_loop": ("rnn", "loss", ("W", "U", "b", "v"), "rnn_arguments"),
+    "method_gradient": ("objects", "model.loss", "x"),
+    "dataclass_gradient": ("objects", "loss", "p", "objects_arguments"),
 }
+
+
+def objects_arguments() -> tuple:
+    """examples/objects.py's loss: a Params of a 3 x 2 W and a b of 2, 4 points."""
+    module = load_example("objects")
+    rng = np.random.default_rng(0)
+    return (module.Params(rng.normal(size=(3, 2)), np.zeros(2)), rng.normal(size=(4, 3)),
+            rng.normal(size=(4, 2)))
 
 
 def mlp_arguments() -> tuple:
@@ -45,6 +59,11 @@ def mlp_arguments() -> tuple:
     rng = np.random.default_rng(0)
     shapes = [(2, 5), (5,), (5, 5), (5,), (5, 3), (3,), (4, 2)]
     return (*(rng.normal(size=s) for s in shapes), np.eye(3)[[0, 1, 2, 0]])
+
+
+def rnn_arguments() -> tuple:
+    """Small arguments for examples/rnn.py's loss: 5 steps, 2 inputs, 3 hidden units."""
+    return load_example("rnn").arguments(T=5, d=2, n=3)
 
 
 def header(example: str, function: str, wrt, specialized: bool) -> str:
@@ -59,7 +78,9 @@ def header(example: str, function: str, wrt, specialized: bool) -> str:
 @pytest.mark.parametrize("name", sorted(SHOWCASE))
 def test_generated_source_matches_golden(name):
     example, function, wrt, *arguments = SHOWCASE[name]
-    fn = getattr(load_example(example), function)
+    fn = load_example(example)
+    for part in function.split("."):  # "model.loss": a method of an object of the example
+        fn = getattr(fn, part)
     g = grad(fn, wrt=wrt)
     if arguments:
         args = globals()[arguments[0]]() if isinstance(arguments[0], str) else arguments[0]

@@ -30,6 +30,25 @@ def test_expression_nested_as_deep_as_python_allows(tmp_path):
     assert relative_error(got, numerical_grad(module.f, (0.3,), method="richardson")) < 1e-8
 
 
+def test_calls_nested_as_deep_as_python_allows(tmp_path):
+    """bench/long_program.py's nesting: a call and two operators a level, three frames of
+    lowering each; 190 levels took more stack than Python's default limit leaves."""
+    expr = "x"
+    for i in range(190):
+        expr = f"math.sin({expr} * 0.9 + {i % 5}e-3)" if i % 2 else f"({expr} * 1.001 - 0.01)"
+    source = f"import math\ndef f(x):\n    return {expr}\n"
+    module = _module_from_source(tmp_path, "deep_calls", source)
+    got = s2s_ad.grad(module.f)(0.3)
+    assert relative_error(got, numerical_grad(module.f, (0.3,), method="richardson")) < 1e-8
+
+
+def test_a_sum_of_a_thousand_terms(tmp_path):
+    terms = " + ".join(f"math.sin({k}.0 * x)" for k in range(1, 900))
+    module = _module_from_source(tmp_path, "chain", f"import math\ndef f(x):\n    return {terms}\n")
+    got = s2s_ad.grad(module.f)(0.3)
+    assert got == pytest.approx(sum(k * math.cos(k * 0.3) for k in range(1, 900)), rel=1e-9)
+
+
 def test_long_unary_chain():
     def f(x):
         return ----------------------------------------------------------------x * x  # noqa: B002

@@ -223,8 +223,34 @@ def grows_on_some_steps(x, w, n):
     return sum(items) * w
 
 
+def rows_read_back(x, w, n):
+    """Found trying item assignment as a user: an item of a list that grows in a loop,
+    read (and taped) and then indexed, lost its adjoint (it was in the item's container
+    adjoint, which the taped read did not look at): 0.5 here, for 8.31."""
+    xs = [np.array([x, 2.0 * x])]
+    for i in range(n):  # noqa: B007
+        row = xs[-1]
+        xs.append(np.array([np.sin(row[0]) * row[1], row[1] + w * x]))
+    return np.sum(xs[-1])
+
+
+def _last(xs):
+    return xs[len(xs) - 1]
+
+
+def read_by_a_helper(x, n):
+    """Found while building closures: a helper's ``len(xs)`` of a list that grows was a pure
+    op of its own, merged with the one read before the appends (an IndexError at run time)."""
+    out = [x]
+    first = _last(out)
+    for i in range(n):
+        out.append(out[i] * x)
+    return first + _last(out)
+
+
 GROWING = [(trajectory, (0.5, 1.3, 6), (0, 1)), (grows_from_itself, (0.7, 5), (0,)),
-           (while_extend, (1.5, -0.5, 4), (0, 1)), (grows_on_some_steps, (0.8, 0.6, 6), (0, 1))]
+           (while_extend, (1.5, -0.5, 4), (0, 1)), (grows_on_some_steps, (0.8, 0.6, 6), (0, 1)),
+           (rows_read_back, (0.7, 0.5, 3), (0, 1)), (read_by_a_helper, (0.5, 3), (0,))]
 
 
 @pytest.mark.parametrize("f, args, wrt", GROWING, ids=[c[0].__name__ for c in GROWING])

@@ -185,6 +185,14 @@ def in_place_error(shared: SharedUpdate, stage: str) -> UnsupportedSyntaxError:
     other = list(update.others) or sorted(r.hint for r in shared.readers
                                           if r.user and r.hint != n)
     who = f"`{other[0]}`" if other else "another name, a view (a slice, .T) or a list"
+    if op == "[]":  # `x[i] = v`
+        return UnsupportedSyntaxError(
+            f"`{n}[...] = ...` writes into the array {n} in place, and {who} still reads "
+            f"the old array afterwards (a view of {n}, or {n} is a view of it): s2s_ad "
+            "gives every assignment a new value, so that read would not see the write",
+            loc=update.loc, stage=stage,
+            hint=f"take the view after the write, or give it a copy of its own with "
+                 f"`.copy()`; to write through a view, index {n} itself (`{n}[i, j] = v`)")
     return UnsupportedSyntaxError(
         f"`{n} {op}= ...` changes the array {n} in place, and {who} still reads the old "
         f"array afterwards: s2s_ad gives every assignment a new value, so its derivative "
@@ -282,6 +290,8 @@ def drop_checks(region: Region, known: set[Value]) -> None:
 def _settled(op: Op, known: set[Value]) -> bool:
     if op.prim == "unshared":
         return op.args[0] in known
+    if op.prim == "writable":  # `x[i] = v`: an array (of ints, it carries no derivative)
+        return isinstance(op.args[0].aval, Array)
     if op.prim == "unpacks":
         aval = op.args[0].aval
         length = (len(aval.items) if isinstance(aval, Tuple) else

@@ -231,6 +231,8 @@ def _is_numeric(op: Op, numeric: set[Value], inexact: set[Value],
         return all(a in numeric for a in op.args) or any(a in inexact for a in op.args)
     if op.prim in ("getitem", "getitem_mut"):  # an item of a number, an array, np.split's
         return op.args[0] in numeric or op.args[0] in items
+    if prim.like_first:  # x[i] = v: x's kind
+        return op.args[0] in numeric
     if op.prim == "select":
         return op.args[1] in numeric and op.args[2] in numeric
     if prim.kind in ("elementwise", "number") or prim.float_result:
@@ -250,8 +252,8 @@ def _is_inexact(op: Op, inexact: set[Value], items: dict[Value, str]) -> bool:
         return False
     if op.prim in ("max", "min", "copy", "updated"):  # one of the operands
         return all(a in inexact for a in op.args)
-    if op.prim == "unbroadcast":  # g summed to x's shape: g's dtype
-        return op.args[0] in inexact
+    if op.prim == "unbroadcast" or prim.like_first:  # g summed to x's shape, x[i] = v: g's,
+        return op.args[0] in inexact  # x's dtype
     if op.prim == "select":
         return op.args[1] in inexact and op.args[2] in inexact
     if op.prim in ("getitem", "getitem_mut") and op.args[0] in items:
@@ -327,7 +329,8 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
     if example is not None:
         env: dict[Value, Any] = {}
         for p, arg in zip(fn.params, example):
-            if arg is not UNKNOWN and isinstance(arg, (*_STAND_INS, list, tuple, dict)):
+            if arg is not UNKNOWN and (isinstance(arg, (*_STAND_INS, list, tuple, dict))
+                                       or hasattr(type(arg), "__dataclass_fields__")):
                 env[p] = arg
         moving = set(fn.params)
         with np.errstate(all="ignore"), warnings.catch_warnings():

@@ -18,6 +18,7 @@ from ..ir.core import Function
 from . import files
 from .emit import to_source
 from .to_ast import Guard, to_ast
+from .writes import settle_writes
 
 _SHOWN_ENTRIES = 8  # a constant array this small is shown whole in the note
 
@@ -26,7 +27,7 @@ def load(fn: Function, name: str, guard: Guard | None = None) -> tuple[FunctionT
     """The compiled function for ``fn`` named ``name`` and its source (see ``to_ast`` for
     ``guard``)."""
     with cycle_collection_paused():
-        module = to_ast(fn, name, guard)
+        module = to_ast(settle_writes(fn), name, guard)
         source = _constants_note(fn, module.globals) + to_source(module.tree)
         if module.locator is not None:
             module.locator.index(module.tree, source, module.origins)

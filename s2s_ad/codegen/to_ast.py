@@ -30,6 +30,7 @@ from ..primitives.registry import (
     Compare,
     Emission,
     EmptyList,
+    Field,
     Identity,
     Infix,
     Into,
@@ -37,11 +38,13 @@ from ..primitives.registry import (
     Prefix,
     Primitive,
     Select,
+    StoreItem,
     Subscript,
     TupleDisplay,
 )
 from .located import Locator, may_divide_by_zero
 
+_CHANGES_FIRST = frozenset({"append", "add_item", "add_at"})
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
 _LITERALS = (bool, int, float, complex, str, bytes, type(None))
 _MODULE_ALIASES = {"numpy": "np", "math": "math"}
@@ -89,6 +92,9 @@ class _Codegen:
         self.literals: dict[Value, Any] = {}
         self.objects: dict[Value, tuple[Any, str]] = {}  # non-literal constants
         self.inline: dict[Value, tuple[ast.expr, int]] = {}
+        # inlined values that read a list being appended to (len_mut, getitem_mut), or hold
+        # one: written out before the next op with an effect, so the read is not moved past it
+        self.volatile: dict[Value, frozenset[Value]] = {}  # -> the lists it reads
         self.names: list[tuple[ast.Name | ast.arg, tuple]] = []
         self.global_objs: dict[int, tuple[Any, str]] = {}
         self.alias: dict[Value, Value] = {}
@@ -131,8 +137,18 @@ class _Codegen:
             obj, hint = self.objects[v]
             return self.global_ref(obj, hint)
         if v in self.inline:
-            return self.inline.pop(v)[0]
+            return self.inline.pop(v)[0]  # (a volatile one: its user holds it now)
         return self.local(v)
+
+    def write_volatile(self, stmts: list[ast.stmt], changed: Value | None = None,
+                       operands: tuple[Value, ...] = ()) -> None:
+        """Assign the inlined reads of lists being appended to (of ``changed``, or of any)
+        that no use has taken yet (but the ``operands`` of the op that changes them)."""
+        for v, reads in list(self.volatile.items()):
+            if (changed is None or changed in reads) and v not in operands:
+                del self.volatile[v]
+                if v in self.inline:
+                    stmts.append(_assign([self.store(v)], self.inline.pop(v)[0]))
 
     # --- the body ------------------------------------------------------------------------
     def module(self, name: str, guard: Guard | None = None) -> Module:
@@ -208,24 +224,36 @@ class _Codegen:
                 self.constant(op)
                 continue
             if op.regions:
+                self.write_volatile(stmts)
                 stmts.extend(self.structured(op))
                 continue
             prim = get(op.prim)
+            if not prim.pure:  # (an append or `+=` changes only its first operand, after
+                #                   reading its operands)
+                self.write_volatile(stmts, op.args[0] if op.prim in _CHANGES_FIRST else None,
+                                    op.args)
             if not op.outs and prim.emission is None:
                 continue  # a marker for the transforms (e.g. `appended`): no code
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
-            adds_item = isinstance(prim.emission, AddItem)
+            adds_item = isinstance(prim.emission, (AddItem, StoreItem))
             expr = None if adds_item else self.expression(op, prim.emission)
             if expr is not None:
                 self.origins.append((expr, op))
             if self.inlinable(op, prim, region) and size <= INLINE_LIMIT:
                 self.inline[op.out] = (expr, size)
+                reads = frozenset().union(*(self.volatile[a] for a in op.args
+                                            if a in self.volatile))
+                if not prim.mergeable:
+                    reads |= {op.args[0]}
+                if reads:
+                    self.volatile[op.out] = reads
                 continue
-            if adds_item:  # a statement: dc[i] += g
+            if adds_item:  # a statement: dc[i] += g, or x[i] = v
                 target, index, value = (self.ref(a) for a in op.args)
-                stmts.append(ast.AugAssign(target=ast.Subscript(value=target, slice=index,
-                                                                ctx=ast.Store()),
-                                           op=ast.Add(), value=value))
+                item = ast.Subscript(value=target, slice=index, ctx=ast.Store())
+                stmts.append(ast.Assign(targets=[item], value=value)
+                             if isinstance(prim.emission, StoreItem) else
+                             ast.AugAssign(target=item, op=ast.Add(), value=value))
                 continue
             if not op.outs:
                 stmts.append(ast.Expr(value=expr))
@@ -350,6 +378,7 @@ class _Codegen:
     def inlinable(self, op: Op, prim: Primitive, region: Region) -> bool:
         v = op.out if len(op.outs) == 1 else None
         return (v is not None and self.uses.get(v, 0) == 1 and prim.pure
+                and v not in self.fn.pinned
                 and self.use_region.get(v) is region and v not in self.returned
                 # a value the user named keeps its line, unless it is the next value of a
                 # loop or branch variable: there it reads `x = x + ...` inlined
@@ -403,6 +432,12 @@ class _Codegen:
             return ast.List(elts=[], ctx=ast.Load())
         if isinstance(spec, Subscript):
             return ast.Subscript(value=args[0], slice=_index(args[1]), ctx=ast.Load())
+        if isinstance(spec, Field):  # p.w (the name is a constant: see lower.py)
+            name = args[1].value if isinstance(args[1], ast.Constant) else None
+            if isinstance(name, str) and name.isidentifier():
+                return ast.Attribute(value=args[0], attr=name, ctx=ast.Load())
+            return ast.Call(func=self.global_ref(builtins.getattr, "getattr"), args=args,
+                            keywords=[])
         if isinstance(spec, TupleDisplay):
             return ast.Tuple(elts=args, ctx=ast.Load())
         if isinstance(spec, Into):  # np.add(u, v, out=np.empty_like(u))

@@ -15,6 +15,7 @@ import ast
 from typing import Any
 
 from ..ir.core import Op, Region, Value
+from .closures import TRANSFORM_TIME, stored_names
 from .exits import is_exit
 from .source import child_nodes
 
@@ -26,6 +27,7 @@ class ControlFlow:
     """Mixin of the lowerer: needs ``e``, ``expr``, ``stmt``, ``operand``, ``error``,
     ``partly_bound``, ``exits``."""
 
+    runtime_loops = 0  # run-time loops around the statement being lowered (not unrolled)
     first_bound: tuple = ()  # per run-time loop around it: its _FirstBound, or None
 
     # --- blocks ---------------------------------------------------------------------------
@@ -136,10 +138,7 @@ class ControlFlow:
         return [_fill(t, filled) for t in templates]
 
     # --- loops ---------------------------------------------------------------------------
-    def for_loop(self, node: ast.For, env: dict) -> None:
-        if node.orelse:
-            raise self.error(node, "cannot differentiate a for ... else loop",
-                             hint="use a flag variable")
+    def for_loop(self, node: ast.For, env: dict) -> None:  # (`else:`: exits.py)
         with self.e.at(self.source.loc(node.iter)):
             iterable = self.expr(node.iter, env)
         if isinstance(iterable, (tuple, list)):  # known length: unrolled
@@ -232,9 +231,6 @@ class ControlFlow:
                 env.update(after)
 
     def while_loop(self, node: ast.While, env: dict) -> None:
-        if node.orelse:
-            raise self.error(node, "cannot differentiate a while ... else loop",
-                             hint="use a flag variable")
         self.loop(node, env, "while", (), None)
 
     def loop(self, node: ast.For | ast.While, env: dict, prim: str, bounds: tuple,
@@ -282,6 +278,7 @@ class ControlFlow:
             runs_once or exits) else None
         saved = self.first_bound
         self.first_bound = (*saved, first_bound)
+        self.runtime_loops += 1
         try:
             with self.e.into(body):
                 if item is not None:
@@ -302,6 +299,7 @@ class ControlFlow:
                 if breaks:
                     body.results.append(self.operand(end[BREAK], node))
         finally:
+            self.runtime_loops -= 1
             self.first_bound = saved
         regions.append(body)
         with self.e.at(self.source.loc(node)):
@@ -490,7 +488,7 @@ def _carriable(entry: Any) -> bool:
     if isinstance(entry, (tuple, list)):
         return all(_carriable(x) for x in entry)
     return not isinstance(entry, dict) and not isinstance(
-        getattr(entry, "obj", None), (DictView, Enumerate, Zip, Range))
+        getattr(entry, "obj", None), (DictView, Enumerate, Zip, Range, *TRANSFORM_TIME))
 
 
 def _value_leaves(entry: Any) -> list[Value]:
@@ -514,12 +512,14 @@ def _same_constant(a: Any, b: Any) -> bool:
 
 
 def _walk_same_function(stmts: list[ast.stmt], stop_at_loops: bool):
-    """Nodes of ``stmts``, not entering nested loops when ``stop_at_loops``."""
+    """Nodes of ``stmts``, not entering nested loops when ``stop_at_loops``, nor nested
+    functions."""
     stack: list[ast.AST] = list(stmts)
     while stack:
         node = stack.pop()
         yield node
-        if stop_at_loops and isinstance(node, (ast.For, ast.While)):
+        if (stop_at_loops and isinstance(node, (ast.For, ast.While))) or isinstance(
+                node, (ast.FunctionDef, ast.Lambda)):
             continue
         stack += child_nodes(node)
 
@@ -553,13 +553,9 @@ def _first(stmts: list[ast.stmt], kinds: tuple[type, ...]) -> ast.AST | None:
 
 
 def _assigned_in(stmts: list[ast.stmt]) -> list[str]:
-    """Names stored anywhere in ``stmts``, in order of first appearance."""
-    seen: dict[str, None] = {}
-    for stmt in stmts:
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                seen.setdefault(node.id)
-    return list(seen)
+    """Names stored anywhere in ``stmts`` (``def`` names too, not nested functions' own),
+    in order of first appearance."""
+    return list(dict.fromkeys(stored_names(stmts)))
 
 
 def make_range(lowerer: Any, node: ast.Call, args: list[Value]) -> Range:

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from ..errors import UnsupportedSyntaxError
+from .closures import scope_names
 from .source import Source
 
 _COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
@@ -39,7 +40,7 @@ def desugar(source: Source, function: str) -> None:
 class _Desugar:
     def __init__(self, source: Source, function: str, node: ast.FunctionDef) -> None:
         self.source, self.function = source, function
-        self.uses = Counter(n.id for n in ast.walk(node) if isinstance(n, ast.Name))
+        self.uses = Counter(n.id for n in scope_names(node))  # (not a nested function's own)
         self.uses.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
         self.taken = set(self.uses)
 
@@ -79,6 +80,10 @@ class _Desugar:
                                  "`and`/`or`)", hint="build the list with a for loop inside "
                                                      "an if")
             return self.build(node, stmt, out)
+        if isinstance(node, ast.Lambda):  # (its body runs when it is called, not here)
+            raise self.error(next(_comprehensions_in(node)), "cannot differentiate a "
+                             "comprehension inside a lambda", hint="write the lambda as a "
+                             "nested def that builds the list in a statement")
         lateness = _evaluated_late(node)
         for field, value in ast.iter_fields(node):
             items = value if isinstance(value, list) else [value]
@@ -126,7 +131,7 @@ class _Desugar:
     def rename_targets(self, comp: ast.ListComp | ast.GeneratorExp) -> None:
         """A loop variable the function also uses outside the comprehension gets a name of
         its own (Python keeps a comprehension's variables to it)."""
-        inside = Counter(n.id for n in ast.walk(comp) if isinstance(n, ast.Name))
+        inside = Counter(n.id for n in scope_names(comp))
         own = {n.id for g in comp.generators for n in ast.walk(g.target)
                if isinstance(n, ast.Name)}
         renames = {name: self.fresh(name) for name in sorted(own)
@@ -136,8 +141,8 @@ class _Desugar:
         first_iter = comp.generators[0].iter  # evaluated outside: keeps the outer names
         for part in _scoped_parts(comp):
             if part is not first_iter:
-                for n in ast.walk(part):
-                    if isinstance(n, ast.Name) and n.id in renames:
+                for n in scope_names(part):
+                    if n.id in renames:
                         n.id = renames[n.id]
 
     def fresh(self, stem: str) -> str:

@@ -33,9 +33,9 @@ _LOOPS = (ast.For, ast.While)
 
 
 def rewrite_exits(node: ast.FunctionDef | ast.Lambda) -> frozenset[str]:
-    """Rewrite the loops with a ``return`` or an ``else:`` in ``node``'s body, in place;
-    the names of the values returned from inside loops (lowering carries them out of
-    loops from a stand-in)."""
+    """Rewrite the loops with a ``return`` or an ``else:`` in ``node``'s body (and in the
+    functions defined in it), in place; the names of the values returned from inside loops
+    (lowering carries them out of loops from a stand-in)."""
     if isinstance(node, ast.Lambda) or not any(
             isinstance(n, _LOOPS) and (n.orelse or _holds_return(n.body))
             for n in ast.walk(node)):
@@ -70,6 +70,10 @@ class _Exits:
             if isinstance(stmt, ast.If):
                 stmt.body = self.block(stmt.body, depth)
                 stmt.orelse = self.block(stmt.orelse, depth)
+            elif isinstance(stmt, ast.FunctionDef):  # a nested function: its own loops
+                saved, self.loops = self.loops, []
+                stmt.body = self.block(stmt.body, depth=0)
+                self.loops = saved
             elif isinstance(stmt, _LOOPS):
                 out += self.loop(stmt, depth)
                 continue

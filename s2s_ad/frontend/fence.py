@@ -21,10 +21,7 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.Nonlocal: ("a nonlocal statement", "pass the value in as an argument and return the "
                    "new value"),
     ast.ClassDef: ("a class definition", "define classes outside the differentiated function"),
-    ast.FunctionDef: ("a nested function definition", "define the helper at module level; "
-                      "s2s_ad differentiates calls to it"),
     ast.AsyncFunctionDef: ("an async function definition", "define helpers at module level"),
-    ast.Lambda: ("a lambda inside the function", "define the helper with `def` at module level"),
     ast.Import: ("an import inside the function", "import at module level"),
     ast.ImportFrom: ("an import inside the function", "import at module level"),
     ast.Raise: ("a raise statement", "check inputs before calling the gradient"),

@@ -4,6 +4,13 @@ Names resolve as Python resolves them in the function: parameters and assigned l
 then closure cells, then module globals, then builtins. Everything that is not a local is
 read once, at transform time (a snapshot), and becomes a constant of the IR.
 Calls to the user's own functions are inlined, so the whole computation is one IR body.
+
+An attribute of a value that arrives at run time (``p.w`` of a dataclass or named tuple
+argument, ``self.w`` of a bound method's object) is read at run time, like an item: a
+``getattr`` op. A bound method is lifted as its function with ``self`` its first
+parameter, and the class of the object it is bound to known (``methods.py``): a call of
+another method on ``self`` (``self.predict(x)``) and a property read inline the class's
+function, with ``self`` bound to that parameter.
 """
 
 from __future__ import annotations
@@ -12,7 +19,10 @@ import ast
 import builtins
 import inspect
 import math
+import sys
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +35,9 @@ from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
+from . import closures
 from .arrays import _UNKNOWN, Arrays
+from .arrays import _attributes as _array_attributes
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
 from .desugar import desugar
 from .exits import rewrite_exits
@@ -70,7 +82,15 @@ def lift(fn: Any) -> Function:
     e = Emitter()
     lowerer = _Lowerer(fn, source, e, (fn,), exits)
     params, kinds, env = lowerer.bind_parameters()
-    result = lowerer.lower_body(env)
+    owner = getattr(fn, "__s2s_self__", None)  # a bound method's: see methods.py
+    if owner is None:  # Model.loss itself: self's class, checked where the code relies on it
+        owner = _defining_class(fn)
+        if owner is not None and params:
+            lowerer.checked.add(params[0])
+    if owner is not None and params:
+        lowerer.classes[params[0]] = owner
+    with stack_room(source.node):
+        result = lowerer.lower_body(env)
     leaves: list[Value] = []
     tree = lowerer.flatten(result, leaves, source.node)
     lifted = Function(fn.__name__, params, kinds, Region(list(params), e.region.ops, leaves),
@@ -88,6 +108,7 @@ class _Lowerer(ControlFlow, Arrays):
                  inlining: tuple[types.FunctionType, ...],
                  exits: frozenset[str] = frozenset()) -> None:
         self.fn = fn
+        self.label = fn.__name__  # (a nested function's frame: f.<locals>.g)
         self.source = source
         self.e = e
         self.inlining = inlining
@@ -96,16 +117,30 @@ class _Lowerer(ControlFlow, Arrays):
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.mutable: set[Value] = set()  # run-time lists this function appends to
+        # run-time values whose class is known when building (a bound method's `self`):
+        # their methods and properties inline (shared with the functions inlined here)
+        self.classes: dict[Value, type] = {}
+        # of those, the ones whose class is only presumed (`self` of `Model.loss` itself):
+        # code that relies on it first checks it (`exactly`)
+        self.checked: set[Value] = set()
         self.updates: list[Update] = []  # `u += v` (checked in analysis/aliasing.py)
+        self.writable: set[Value] = set()  # arrays of floats: `x[i] = v` needs no check
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
         self.partly_bound: dict[str, int] = {}
+        self.enclosing: closures.Closure | None = None  # a nested function's frame: its own
+        self.active_env: dict | None = None  # the environment of the call being lowered
+        # a helper's or nested function's frame: the ids of the arrays, lists and dicts
+        # its caller passed in (Python would change the caller's own by a write into them),
+        # and the run-time loops around the call
+        self.borrowed: frozenset[int] = frozenset()
+        self.outer_loops = 0
         self.exits = exits  # what a `return` inside a loop returns (frontend/exits.py)
 
     # --- errors ---------------------------------------------------------------------------
     def error(self, node: ast.AST, message: str, hint: str | None = None,
               kind: type[DifferentiationError] = UnsupportedSyntaxError) -> DifferentiationError:
         return kind(message, loc=self.source.loc(node), hint=hint,
-                    stage=f"while lowering {self.fn.__name__!r}")
+                    stage=f"while lowering {self.label!r}")
 
     # --- parameters and body ----------------------------------------------------------------
     def bind_parameters(self) -> tuple[list[Value], list[inspect._ParameterKind], dict]:
@@ -156,10 +191,12 @@ class _Lowerer(ControlFlow, Arrays):
                 if node.value is not None:
                     self.assign(node.target, self.expr(node.value, env), env)
             elif isinstance(node, ast.AugAssign):
+                if isinstance(node.target, ast.Subscript):  # x[i] += v: read, add, write
+                    self.assign_item(node.target, self.expr(node.value, env), env, node.op)
+                    return
                 if not isinstance(node.target, ast.Name):
                     raise self.error(node.target, "cannot differentiate an in-place update of "
-                                     "an item or attribute",
-                                     hint="build a new value: `x = x + ...`")
+                                     "an attribute", hint="build a new value: `x = x + ...`")
                 current = self.name(node.target, env)
                 new = self.binop(node.op, current, self.expr(node.value, env), node)
                 if isinstance(current, Value) and isinstance(new, Value):
@@ -177,6 +214,8 @@ class _Lowerer(ControlFlow, Arrays):
                     self.expr(node.value, env)
             elif isinstance(node, ast.Pass):
                 pass
+            elif isinstance(node, ast.FunctionDef):
+                env[node.name] = closures.define(self, node, env)
             elif isinstance(node, ast.Delete):
                 for target in node.targets:
                     if not isinstance(target, ast.Name):
@@ -211,9 +250,92 @@ class _Lowerer(ControlFlow, Arrays):
                                  f"{at_least}{len(target.elts) - (star is not None)} names")
             for sub, item in zip(target.elts, value):
                 self.assign(sub.value if isinstance(sub, ast.Starred) else sub, item, env)
+        elif isinstance(target, ast.Subscript):
+            self.assign_item(target, value, env)
+        elif isinstance(target, ast.Attribute):
+            raise self.error(target, f"cannot differentiate an assignment to the attribute "
+                             f"{ast.unparse(target)}", hint="a derivative cannot follow a "
+                             "change to an object: compute the new value into a local name "
+                             "(and return it)")
         else:
-            raise self.error(target, "cannot differentiate an assignment to an item or "
-                             "attribute", hint="build a new value instead of updating in place")
+            raise self.error(target, "cannot differentiate an assignment to an attribute",
+                             hint="build a new value instead of updating in place")
+
+    def assign_item(self, target: ast.Subscript, value: Entry, env: dict[str, Entry],
+                    op: ast.operator | None = None) -> None:
+        """``c[k] = v`` (``c[k] op= v`` with ``op``). Into a list or dict built here, at a
+        key known now, the entry changes; into an array, the name gets a new value, the
+        array with that item written (``setitem``; codegen writes in place where nothing
+        reads the old array), and so does every other name bound to it, as NumPy's
+        in-place write shows through them."""
+        if not isinstance(target.value, ast.Name):
+            raise self.error(target, "cannot differentiate an assignment to an item of an "
+                             "item or an attribute",
+                             hint="index the array itself: `x[i, j] = v`, not `x[i][j] = v`")
+        name = target.value.id
+        c = self.name(target.value, env)
+        if self.enclosing is not None and name not in self.locals:
+            raise self.error(target, f"cannot differentiate writing into {name!r}, a variable "
+                             f"of the function around {self.label!r}", hint="return the new "
+                             "value (or item) and write it in the function that owns it")
+        if id(c) in self.borrowed:
+            raise self.error(target, f"cannot differentiate writing into {name!r}, which the "
+                             f"caller passed to {self.label!r} (Python would change the "
+                             "caller's too)", hint=f"write into a copy, `{name} = "
+                             f"{name}.copy()`, and return it")
+        if isinstance(c, (list, dict)):
+            key = self.expr(target.slice, env)
+            if not isinstance(key, Static) or isinstance(target.slice, ast.Slice):
+                raise self.error(target.slice, f"cannot differentiate assigning to an item of "
+                                 f"the {type(c).__name__} {name} built here at a key computed "
+                                 "at run time", hint="use a constant index, or build an array "
+                                 "(np.zeros(n)) and write into it")
+            if op is not None:
+                value = self.binop(op, self.subscript(target, env), value, target)
+            changed = type(c)(c)  # a new list: the one bound before a branch or loop stays
+            try:
+                changed[key.obj] = value
+            except (IndexError, TypeError):
+                raise self.error(target, f"no item {key.obj!r} in {name}",
+                                 kind=DifferentiationError) from None
+            self.rebind(env, c, changed)
+            return
+        if isinstance(c, tuple):
+            raise self.error(target, f"{name} is a tuple: its items cannot be assigned",
+                             kind=DifferentiationError, hint="build a list or an array")
+        original = c
+        if isinstance(c, Static):
+            if not isinstance(c.obj, np.ndarray) or c.name:  # (a global's, or its alias)
+                raise self.error(target, f"cannot differentiate writing into "
+                                 f"{c.name or name}, a value from outside the function",
+                                 hint=f"write into a copy of your own: `{name} = "
+                                      f"{c.name or name}.copy()` first")
+            c = self.e.const(c.obj, name)  # an array made here from constants: np.zeros(n)
+            if original.obj.dtype.kind in "fc":
+                self.writable.add(c)
+        if not isinstance(c, Value):
+            raise self.error(target, f"cannot assign to an item of {name}",
+                             kind=DifferentiationError)
+        e, loc = self.e, self.source.loc(target)
+        index = self.index_value(target.slice, env)
+        if op is not None:
+            value = self.binop(op, self.read_item(c, index), value, target)
+        if c not in self.writable:  # (an array of floats: checked once)
+            e.emit("writable", c, name=name, at=str(loc), nouts=0)
+        new = e.emit("setitem", c, index, self.operand(value, target), hint=name)[0]
+        self.writable.add(new)
+        new.user = True
+        self.updates.append(Update(c, new, name, "[]", loc))
+        self.rebind(env, original, new)
+
+    @staticmethod
+    def rebind(env: dict[str, Entry], old: Entry, new: Entry) -> None:
+        """Every name bound to ``old`` (directly, or in a tuple, list or dict built here)
+        sees ``new``: NumPy's write into an array, or Python's into a list, shows through
+        all of them."""
+        memo: dict[int, Entry] = {}
+        for key, entry in list(env.items()):
+            env[key] = _rebound(entry, old, new, memo)
 
     def unpack(self, value: Value, target: ast.Tuple | ast.List) -> list[Value]:
         """``a, b = c`` of a value known only at run time (a tuple argument, ``x.shape``,
@@ -284,7 +406,7 @@ class _Lowerer(ControlFlow, Arrays):
                     raise self.error(node, f"{base.name or base.obj!r} has no attribute "
                                      f"{node.attr!r}", kind=DifferentiationError) from None
             if isinstance(base, Value):
-                return self.array_attribute(node, base)
+                return self.attribute(node, base)
             raise self.error(node, f"cannot differentiate attribute access .{node.attr} "
                              "on a tuple or list")
         if isinstance(node, ast.Call):
@@ -297,6 +419,8 @@ class _Lowerer(ControlFlow, Arrays):
             return self.subscript(node, env)
         if isinstance(node, ast.Dict):
             return self.dict_display(node, env)
+        if isinstance(node, ast.Lambda):
+            return closures.define(self, node, env)
         if isinstance(node, ast.Starred):
             raise self.error(node, "cannot differentiate a starred expression here",
                              hint="unpack into a display or a call: `(*xs, y)`, `g(*xs)`")
@@ -320,6 +444,47 @@ class _Lowerer(ControlFlow, Arrays):
             out += entry
         return out
 
+    def attribute(self, node: ast.Attribute, base: Value) -> Entry:
+        """``base.name`` of a value that arrives at run time: NumPy's ``.T``, ``.shape``,
+        ``.ndim``, ``.size``, ``.dtype`` (on an object of unknown class), a property of a
+        known class (inlined), or a field, read at run time (``getattr``)."""
+        cls = self.classes.get(base)
+        name = node.attr
+        if cls is None:
+            if name in _array_attributes():
+                return self.array_attribute(node, base)
+            return self.e.emit("getattr", base, self.e.const(name))[0]
+        found = inspect.getattr_static(cls, name, None)
+        if isinstance(found, property) and isinstance(found.fget, types.FunctionType):
+            self.check_class(base, cls)
+            return self.inline(found.fget, [base], {}, node)
+        if isinstance(found, (types.FunctionType, staticmethod, classmethod, property)):
+            raise self.error(node, f"cannot differentiate the method .{name} of "
+                             f"{cls.__name__} used as a value", hint=f"call it: .{name}(...)")
+        return self.e.emit("getattr", base, self.e.const(name))[0]
+
+    def class_method(self, node: ast.Call, base: Value, name: str, args: list[Entry],
+                     kwargs: dict[str, Entry]) -> Entry | None:
+        """``self.predict(x)`` where ``self``'s class is known: its function, inlined with
+        ``self`` bound (a static or class method too). None for anything else."""
+        cls = self.classes[base]
+        found = inspect.getattr_static(cls, name, None)
+        if isinstance(found, (types.FunctionType, staticmethod, classmethod)):
+            self.check_class(base, cls)
+        if isinstance(found, types.FunctionType):
+            return self.inline(found, [base, *args], kwargs, node)
+        if isinstance(found, staticmethod) and isinstance(found.__func__, types.FunctionType):
+            return self.inline(found.__func__, args, kwargs, node)
+        if isinstance(found, classmethod) and isinstance(found.__func__, types.FunctionType):
+            return self.inline(found.__func__, [Static(cls, cls.__name__), *args], kwargs, node)
+        return None
+
+    def check_class(self, base: Value, cls: type) -> None:
+        """Before code inlined from ``cls`` for ``base``, whose class is only presumed:
+        stop unless it is ``cls`` itself (a subclass may override what is inlined)."""
+        if base in self.checked:
+            self.e.emit("exactly", base, self.e.const(cls, cls.__name__), nouts=0)
+
     def dict_display(self, node: ast.Dict, env: dict[str, Entry]) -> dict:
         """A dict built here: its keys must be known when the derivative is built."""
         out: dict = {}
@@ -338,19 +503,39 @@ class _Lowerer(ControlFlow, Arrays):
                     kwargs: dict) -> Entry:
         """``d.items()``/``.keys()``/``.values()`` of an argument, ``xs.append(v)`` of a list
         built here."""
+        if isinstance(base, Value) and base in self.classes:  # (class_method found nothing)
+            cls = self.classes[base]
+            raise self.error(node, f"cannot differentiate the call .{name}(...): "
+                             f"{cls.__name__}.{name} is not a method written in Python",
+                             hint="call the function itself (`np.tanh(x)`), or write a method "
+                                  "that calls it")
         if isinstance(base, Value) and name in ("items", "keys", "values") and not args:
             return Static(DictView(name, base))
         if name in ("append", "extend") and len(args) == 1 and (
                 isinstance(base, list) or base in self.mutable):
+            closures.check_owner(self, node)
             items = [args[0]] if name == "append" else args[0]
             if not isinstance(items, (tuple, list)):
                 raise self.error(node, "extend needs a tuple or list built here")
             if isinstance(base, list):  # known when transforming: the list just grows
+                if id(base) in self.borrowed and self.outer_loops:
+                    raise self.error(node, f"cannot differentiate {name}() of a list passed "
+                                     f"to {self.label!r}, called in a loop (the list would "
+                                     "grow once, when the derivative is built, not once a "
+                                     "step)", hint="return the new item and append it in the "
+                                                   "loop")
                 base.extend(items)
             else:
                 for item in items:
                     self.e.emit("append", base, self.operand(item, node), nouts=0)
             return Static(None)
+        if isinstance(base, Value):
+            raise self.error(node, f"cannot differentiate the method call .{name}(...) of a "
+                             "value whose class is known only at run time",
+                             hint="call the class's function (`Model.predict(self, x)`), or "
+                                  "differentiate the bound method (`s2s_ad.grad(model.loss)`), "
+                                  "where self's class is known; supported here: d.items(), "
+                                  "d.keys(), d.values() of a dict argument")
         raise self.error(node, f"cannot differentiate the method call .{name}(...) here",
                          hint="supported: d.items(), d.keys(), d.values() of a dict argument "
                               "and append/extend of a list built in this function")
@@ -421,6 +606,10 @@ class _Lowerer(ControlFlow, Arrays):
                 raise self.error(node, f"local variable {name!r} is used before it is "
                                  "assigned", hint=hint, kind=DifferentiationError)
             return env[name]
+        if self.enclosing is not None:
+            found = closures.free_name(self, node)
+            if found is not None:
+                return found
         if name in self.closure:
             try:
                 return Static(self.closure[name].cell_contents, name)
@@ -439,6 +628,13 @@ class _Lowerer(ControlFlow, Arrays):
             return entry
         if isinstance(entry, Static):
             obj = entry.obj
+            if isinstance(obj, closures.TRANSFORM_TIME):
+                raise self.error(node, f"cannot use the function {entry.name!r} as "
+                                 "a value here", hint="a nested function or partial can be "
+                                 "called, passed to a function and returned to a caller in the "
+                                 "differentiated function, but not chosen by a value computed "
+                                 "at run time, carried by a loop or returned from it",
+                                 kind=DifferentiationError)
             if isinstance(obj, (types.ModuleType, types.FunctionType, type)) or callable(obj):
                 raise self.error(node, f"cannot use {entry.name or obj!r} as a value here",
                                  kind=DifferentiationError)
@@ -454,12 +650,23 @@ class _Lowerer(ControlFlow, Arrays):
 
     # --- calls -----------------------------------------------------------------------------
     def call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
+        saved, self.active_env = self.active_env, env  # (nested functions read it: closures)
+        try:
+            return self.lowered_call(node, env)
+        finally:
+            self.active_env = saved
+
+    def lowered_call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
         if isinstance(node.func, ast.Attribute):
             base = self.expr(node.func.value, env)
             if not isinstance(base, Static):
                 args = self.items(node.args, env)
                 kwargs = self.keywords(node, env)
-                if isinstance(base, Value):
+                if isinstance(base, Value) and base in self.classes:
+                    out = self.class_method(node, base, node.func.attr, args, kwargs)
+                    if out is not None:
+                        return out
+                elif isinstance(base, Value):  # (never NumPy's method of a known class)
                     out = self.array_method(node, base, node.func.attr, args, kwargs)
                     if out is not None:
                         return out
@@ -470,12 +677,26 @@ class _Lowerer(ControlFlow, Arrays):
                              "run time", hint="call a function known where it is defined")
         args = self.items(node.args, env)
         kwargs = self.keywords(node, env)
-        obj = callee.obj
+        return self.call_entry(callee, args, kwargs, node)
+
+    def call_entry(self, callee: Static, args: list[Entry], kwargs: dict[str, Entry],
+                   node: ast.Call) -> Entry:
+        """A call of the function ``callee`` with arguments already lowered."""
+        obj = _FILLED.get(callee.obj, callee.obj) if _hashable(callee.obj) else callee.obj
+        out = closures.dispatch(self, obj, args, kwargs, node)
+        if out is not None:
+            return out
         if isinstance(getattr(obj, "__self__", None), np.ndarray):  # a constant's method
             values = [self.constant_of(a) for a in args]
             options = {k: self.constant_of(v) for k, v in kwargs.items()}
             if _UNKNOWN not in values and _UNKNOWN not in options.values():
                 return Static(obj(*values, **options))  # run once, when building
+        if hasattr(obj, "__func__") and getattr(obj, "__self__", None) is not None and (
+                isinstance(obj.__func__, types.FunctionType) or hasattr(obj, "__s2s__")):
+            # a method of an object known here (a global model): its function with self
+            # bound to the object, read when building like any global
+            owner = Static(obj.__self__, getattr(obj.__self__, "__name__", ""))
+            return self.inline(obj.__func__, [owner, *args], kwargs, node)
         if obj in _STATIC_BUILTINS:
             return self.static_builtin(obj, args, kwargs, node)
         if (_module_root(obj) == "s2s_ad" and not hasattr(obj, "__s2s__")
@@ -500,6 +721,14 @@ class _Lowerer(ControlFlow, Arrays):
                                  f"{custom.arity(prim)} positional arguments",
                                  hint="call it with exactly those, by position")
             return self.e.emit(prim, *(self.array_operand(a, node) for a in args))[0]
+        if prim is None and isinstance(obj, type) and (
+                hasattr(obj, "__dataclass_fields__") or hasattr(obj, "_fields")):
+            kind = "a dataclass" if hasattr(obj, "__dataclass_fields__") else "a named tuple"
+            raise self.error(node, f"cannot differentiate building {obj.__name__} ({kind}) "
+                             "in the function being differentiated",
+                             hint="read the fields of one passed in as an argument; to return "
+                                  "several values, return a tuple or a dict (and build the "
+                                  f"{obj.__name__} from it outside)")
         if prim is None:
             label = _callable_name(obj, callee.name)
             raise self.error(node, f"no derivative rule for {label}",
@@ -523,6 +752,10 @@ class _Lowerer(ControlFlow, Arrays):
                              hint="call it outside the function being differentiated")
         values = [self.constant_of(a) for a in args]
         options = {k: self.constant_of(v) for k, v in kwargs.items()}
+        if any(isinstance(v, closures.TRANSFORM_TIME) for v in values):
+            raise self.error(node, f"cannot differentiate s2s_ad.{name} of a nested function, "
+                             "lambda or partial defined in the function",
+                             hint="define the function at module level")
         if _UNKNOWN in values or _UNKNOWN in options.values():
             raise self.error(node, f"s2s_ad.{name} of a function or options computed at run "
                              "time", hint=f"pass s2s_ad.{name} a function and wrt known where "
@@ -565,6 +798,9 @@ class _Lowerer(ControlFlow, Arrays):
             return Static(Reversed(args[0]))  # (a loop runs over it: control.py)
         if obj is builtins.len and isinstance(args[0], Value):
             return self.length(args[0])
+        if obj is builtins.len and isinstance(args[0], Static) and hasattr(args[0].obj,
+                                                                         "__len__"):
+            return Static(len(args[0].obj))  # a constant: len("ab"), len(GLOBAL_TABLE)
         if obj is builtins.sum and len(args) == 1 and isinstance(args[0], Value):
             return self.runtime_sum(args[0])
         if not all(isinstance(a, (tuple, list)) for a in args):
@@ -647,7 +883,12 @@ class _Lowerer(ControlFlow, Arrays):
         source, exits = _prepared(fn)
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn), exits)
         inner.updates = self.updates
-        return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
+        inner.mutable = self.mutable  # (a list that grows here is read as one in helpers too)
+        inner.borrowed = closures.borrowed_ids(arguments.values())
+        inner.outer_loops = self.outer_loops + self.runtime_loops
+        inner.classes, inner.checked = self.classes, self.checked
+        with stack_room(source.node):
+            return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
     def bind_call(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
                   node: ast.Call) -> dict[str, Any]:
@@ -689,6 +930,33 @@ class _Lowerer(ControlFlow, Arrays):
         return len(leaves) - 1
 
 
+@contextmanager
+def stack_room(node: ast.AST) -> Iterator[None]:
+    """Lowering recurses into expressions, a few frames a level: room on the stack for
+    ``node``'s deepest (a 190-deep nesting, ``x1 + x2 + ... + x5000``), beyond the frames
+    already there. (Python calls between Python functions take no C stack since 3.11.)"""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack += [(child, depth + 1) for child in child_nodes(current)]
+    frames, frame = 0, sys._getframe()
+    while frame is not None:
+        frames, frame = frames + 1, frame.f_back
+    limit = sys.getrecursionlimit()
+    needed = frames + _FRAMES_PER_LEVEL * deepest + 200
+    if needed > limit:
+        sys.setrecursionlimit(needed)
+    try:
+        yield
+    finally:
+        if needed > limit:
+            sys.setrecursionlimit(limit)
+
+
+_FRAMES_PER_LEVEL = 4  # expr, expression, and a call or binop, per level of the AST
+
+
 def _prepared(fn: types.FunctionType) -> tuple[Source, frozenset[str]]:
     """``fn``'s parsed source with comprehensions and early exits from loops rewritten, and
     checked against the subset; the names of what it returns from inside loops."""
@@ -707,6 +975,39 @@ def _starred(target: ast.Tuple | ast.List) -> int | None:
 def _as_entry(v: Any) -> Entry:
     """A bound argument as an entry: a default value (``b=0.5``) is a constant."""
     return v if isinstance(v, (Value, tuple, list, dict, Static)) else Static(v)
+
+
+def _rebound(entry: Entry, old: Entry, new: Entry, memo: dict[int, Entry]) -> Entry:
+    """``entry`` with ``old`` replaced by ``new`` inside tuples, lists and dicts built here
+    (new ones: the entries bound before a branch or a loop keep theirs; one per old one, so
+    names that shared a list share the new one)."""
+    if entry is old:
+        return new
+    if not isinstance(entry, (list, tuple, dict)):
+        return entry
+    if id(entry) in memo:
+        return memo[id(entry)]
+    if isinstance(entry, dict):
+        changed: Entry = {k: _rebound(v, old, new, memo) for k, v in entry.items()}
+        same = all(changed[k] is v for k, v in entry.items())  # type: ignore[index]
+    else:
+        items = [_rebound(v, old, new, memo) for v in entry]
+        same = all(a is b for a, b in zip(items, entry))
+        changed = type(entry)(items)
+    memo[id(entry)] = result = entry if same else changed
+    return result
+
+
+def _defining_class(fn: types.FunctionType) -> type | None:
+    """The class whose body defines ``fn`` (``Model.loss``), found by its qualified name in
+    its module; None for a function defined elsewhere (inside a function too)."""
+    owner, _, name = fn.__qualname__.rpartition(".")
+    if not owner or "." in owner or "<" in owner:
+        return None
+    cls = fn.__globals__.get(owner)
+    if isinstance(cls, type) and cls.__dict__.get(name) is fn:
+        return cls
+    return None
 
 
 def _annotated_numbers(fn: types.FunctionType) -> frozenset[str]:
@@ -733,11 +1034,15 @@ def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], s
     growing: set[str] = set()
     if isinstance(fn, ast.Lambda):
         return assigned, growing
-    stack: list[tuple[ast.AST, bool]] = [(fn, False)]
+    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in fn.body]
     while stack:
         node, in_loop = stack.pop()
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             assigned.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):  # (their names are their own)
+            if isinstance(node, ast.FunctionDef):
+                assigned.update(closures.stored_names([node]))
+            continue
         elif (in_loop and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
               and node.func.attr in ("append", "extend")
               and isinstance(node.func.value, ast.Name)):
@@ -759,8 +1064,20 @@ def _callable_name(obj: Any, fallback: str = "") -> str:
     return f"`{module}.{name}`"
 
 
+def _hashable(obj: Any) -> bool:
+    try:
+        hash(obj)
+    except TypeError:
+        return False
+    return True
+
+
+# np.empty's entries are whatever memory held: code that writes each before reading it
+# (the only code whose result is defined) runs the same on zeros, which the code uses
+_FILLED = {np.empty: np.zeros, np.empty_like: np.zeros_like}
 # s2s_ad's transforms: a call of one in a function being differentiated is built then
-_TRANSFORMS = frozenset({"grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp"})
+_TRANSFORMS = frozenset({"grad", "value_and_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
+                         "elementwise_grad"})
 _STATIC_BUILTINS = {builtins.range, builtins.len, builtins.enumerate, builtins.zip,
                     builtins.reversed, builtins.sum, builtins.tuple, builtins.list}
 _FORMS = {"pow": "pow(x, y)", "hypot": "math.hypot(x, y)", "max": "max(x, y, ...)",

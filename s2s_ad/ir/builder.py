@@ -31,6 +31,7 @@ class Emitter:
         self.deferred: dict[Value, Any] = {}
         self.basic: set[Value] = set()  # indices that never repeat an entry (kinds.py)
         self.numeric: set[Value] = set()  # numbers or arrays, never lists (kinds.py)
+        self.names: set[Value] = set()  # string constants: a dict's key, a field's name
 
     def note_constants(self, region: Region) -> None:
         """Know the number and tuple constants of ``region`` (the function being
@@ -38,6 +39,8 @@ class Emitter:
         for op in walk(region):
             if op.prim == "const" and isinstance(op.attrs[0][1], (*_NUMBERS, tuple)):
                 self.constants.setdefault(op.out, op.attrs[0][1])
+            elif op.prim == "const" and isinstance(op.attrs[0][1], str):
+                self.names.add(op.out)
 
     def share_kind(self, new: Value, old: Value) -> None:
         """``new`` is a number, or an array of the shape, that ``old`` is (a copy of it, what

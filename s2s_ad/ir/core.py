@@ -139,6 +139,9 @@ class Function:
     # change from one specialization to the next (a gradient's "dx"): a cotangent of
     # result k is "d" + result_names[k], the same in every build (reverse.vjp)
     result_names: tuple[str, ...] = ()
+    # values codegen keeps in variables of their own: read from an array before it is
+    # written in place (codegen/writes.py), they must not be written in after the write
+    pinned: frozenset[Value] = frozenset()
 
     @property
     def param_names(self) -> list[str]:

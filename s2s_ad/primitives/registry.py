@@ -96,8 +96,19 @@ class AddItem:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreItem:
+    """The statement ``args[0][args[1]] = args[2]``."""
+
+
+@dataclass(frozen=True, slots=True)
 class TupleDisplay:
     """``(args[0], args[1], ...)``"""
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """``args[0].<name>``, the name the constant ``args[1]`` holds (a dataclass's or a
+    named tuple's field)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +129,8 @@ class Structured:
     """A control-flow op with regions; codegen writes it as a Python statement."""
 
 
-Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | Attribute | EmptyList
-            | Subscript | AddItem | TupleDisplay | Into | Structured)
+Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | Attribute | Field
+            | EmptyList | Subscript | AddItem | StoreItem | TupleDisplay | Into | Structured)
 
 
 @dataclass(slots=True)
@@ -175,6 +186,7 @@ class Primitive:
     constructor: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     methods: tuple[str, ...] = ()  # array methods that are this function (x.sum, x.flatten)
     keeps_ints: bool = False  # an int for ints (+, -, *, abs, max; not /)
+    like_first: bool = False  # the result has the first operand's aval (x[i] = v's value)
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
 
@@ -308,6 +320,8 @@ def abstract_eval(name: str, operands: Sequence[Aval], attrs: dict[str, Any],
     stand-ins of them. ``UNKNOWN`` for anything else, or where an operand's shape is not
     known. The dtype is not followed (``None``)."""
     prim = PRIMITIVES[name]
+    if prim.like_first:
+        return operands[0] if operands else UNKNOWN
     shapes = [shape_of(a) for a in operands]
     if prim.broadcasts or prim.kind == "elementwise":
         if None in shapes or not shapes:

@@ -18,12 +18,16 @@ import builtins
 import numpy as np
 
 from .. import runtime
+from ..errors import UnsupportedSyntaxError
+from ..ir.avals import Array, Number
 from .registry import (
     AddItem,
     Call,
     EmptyList,
+    Field,
     Into,
     Method,
+    StoreItem,
     Subscript,
     TupleDisplay,
     declare,
@@ -35,6 +39,9 @@ from .registry import (
 )
 
 defprim("getitem", Subscript(), lambda c, i: c[i], doc="c[i]")
+# a field of a dataclass or a named tuple: read like an item, its name the key of the
+# container adjoint (runtime.zeros_like: a dict of the fields, a FieldList)
+defprim("getattr", Field(), builtins.getattr, doc="c.name (a field; name a constant)")
 # A list built here and appended to in a loop is mutable: a read of it before an append
 # must never be merged with one after it, so reading it has its own, unmergeable primitives.
 defprim("list_new", EmptyList(), pure=False, doc="[] (a list the function appends to)")
@@ -61,7 +68,10 @@ defprim("add_item", AddItem(), pure=False, doc="acc[i] += g for a number g, in p
 defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
-views("getitem", "getitem_mut", "like")  # (like: acc itself, for an array)
+defprim("field", Call(runtime.field, "field"), runtime.field,
+        doc="field(c, key): c[key] of a dict, c.key of a dataclass or a named tuple (the "
+            "cotangent of a gradient, read where its adjoint was filled by key)")
+views("getitem", "getitem_mut", "getattr", "field", "like")  # (like: acc itself, for an array)
 declare("len", "len_mut", int_result=True, kind="number")
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
@@ -78,13 +88,17 @@ defprim("unpacks", Call(runtime.unpacks, "unpacks"), pure=False,
         doc="unpacks(c, n): stop unless c unpacks into n values (`a, b = c` of a value "
             "known only at run time reads c[0], c[1] after it); unpacks(c, at_least=n): "
             "unless it holds n or more (`a, *rest = c`)")
-declare("unshared", "unpacks", check=True)
+defprim("exactly", Call(runtime.exactly, "exactly"), pure=False,
+        doc="exactly(obj, cls): stop unless obj's class is cls (code inlined from cls's "
+            "methods follows)")
+declare("unshared", "unpacks", "exactly", check=True)
 defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
-declare("getitem", "getitem_mut", "len", "len_mut", "keys", "tuple", structural=True)
+declare("getitem", "getitem_mut", "getattr", "field", "len", "len_mut", "keys", "tuple",
+        structural=True)
 nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradient",
                   "list_new", "zero_adjoint", "unshared", "unpacks", "zeros_array",
-                  "len_mut", "appended", "reread", "pushed", "repop", "added")
+                  "len_mut", "appended", "reread", "pushed", "repop", "added", "exactly")
 # Reverse mode over a gradient (forward mode handles these ops itself: forward.ADJOINT_OPS;
 # reverse mode differentiates the in-place adds: Reverse.backward_add_item). `like` and
 # `merge_adjoints` are sums of adjoints: the cotangent passes through as it is, which is
@@ -109,6 +123,8 @@ def _item_tangent(e, dc, c, i, prim="getitem"):
 
 
 defjvp("getitem", _item_tangent, None)
+defjvp("getattr", lambda e, dc, c, name: _item_tangent(e, dc, c, name, "getattr"), None)
+defjvp("field", lambda e, dc, c, key: _item_tangent(e, dc, c, key, "field"), None)
 defjvp("getitem_mut", lambda e, dc, c, i: _item_tangent(e, dc, c, i, "getitem_mut"), None)
 
 
@@ -135,3 +151,94 @@ def _into(ufunc):
 for _base, _ufunc in UFUNCS.items():  # (only in code to run: `.ir` keeps the marks)
     defprim(INTO[_base], Into(_ufunc), _into(getattr(np, _ufunc)),
             doc=f"np.{_ufunc}(u, v, out=np.empty_like(u)): `u` updated, not written")
+
+
+# --- `x[i] = v` on an array (frontend/lower.py; codegen/writes.py) ----------------------------
+# Transforms see item assignment as a new value: `setitem(x, i, v)` is a copy of x with
+# x[i] = v, `index_add(x, i, v)` one with v added at i (repeated indices add up), so the
+# adjoint of the overwritten part does not flow back and a write is differentiable again.
+# Codegen writes them in place where nothing reads the old array afterwards
+# (codegen/writes.py: `x[i] = v`, `x[i] += v`), and as a copy and a write elsewhere.
+def _setitem(x, i, v):
+    y = x.copy()
+    y[i] = v
+    return y
+
+
+def _index_add(x, i, v):
+    y = x.copy()
+    np.add.at(y, i, v)
+    return y
+
+
+defprim("setitem", Call(runtime.setitem, "setitem"), _setitem,
+        doc="setitem(x, i, v): a copy of the array x with x[i] = v (`x[i] = v`; written in "
+            "place where nothing reads the old x)")
+defprim("index_add", Call(runtime.index_add, "index_add"), _index_add,
+        doc="index_add(x, i, v): a copy of the array x with v added at x[i] (repeated "
+            "indices add up)")
+defprim("store_item", StoreItem(), pure=False,
+        doc="the statement x[i] = v, in place (code to run only: codegen/writes.py)")
+defprim("writable", Call(runtime.writable, "writable"), pure=False,
+        doc="writable(x, name=, at=): stop unless x is an array of floats (`x[i] = v` in code "
+            "for arguments of any type; dropped where x's aval shows it is an array)")
+defprim("distinct", Call(runtime.distinct, "distinct"), pure=False,
+        doc="distinct(i, at=): stop where `x[i] = v` picks an entry twice (an integer array "
+            "with repeats): only the last write stays, which the derivative does not follow")
+declare("setitem", "index_add", like_first=True)
+declare("distinct", check=True)
+declare("writable", check=True)
+nondifferentiable("store_item", "writable", "distinct")
+
+
+def dense(e, g, x):
+    """``g``, the cotangent or tangent of an array like ``x``, as an array of its shape (a
+    zero or a broadcast number is spread, so that items can be written into a copy)."""
+    shape = e.array_shape(x)
+    if shape is not None and e.array_shape(g) == shape:
+        return g
+    if shape is not None and e.scalar(g):
+        return e.emit("np.broadcast_to", g, e.const(shape))[0]
+    return e.emit("full_like", g, x)[0]  # (g itself when it is an array)
+
+
+# y = setitem(x, i, v): x's cotangent is y's with the overwritten items zero; v's is y's
+# items at i, summed to v's shape where v was broadcast over them
+def _repeats(index) -> bool:
+    """May the constant ``index`` pick an entry twice (an integer array with repeats)?"""
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        part = np.asarray(part) if isinstance(part, list) else part
+        if isinstance(part, np.ndarray) and part.dtype.kind in "iu" and (
+                len(np.unique(part)) < part.size):
+            return True
+    return False
+
+
+def _written(e, g, x, i, v, **attrs):
+    """The cotangent of ``v`` in ``x[i] = v`` (or ``+= v``): ``g``'s items at ``i``, summed
+    to ``v``'s shape; none where ``x`` holds ints (what is written is rounded)."""
+    dtype = e.array_dtype(x)
+    if dtype is not None and dtype.kind not in "fc":
+        return None
+    if i not in e.basic:  # an integer array may repeat an entry: the last write wins
+        known = e.constants.get(i)
+        if known is not None and _repeats(known):
+            raise UnsupportedSyntaxError(
+                "cannot differentiate `x[index] = v` with an index that repeats an entry: only "
+                "the last write stays", loc=e.loc, stage="while differentiating (reverse mode)",
+                hint="make the index unique, or add with np.add.at(x, index, v)")
+        if known is None:
+            e.emit("distinct", i, at=str(e.loc) if e.loc else "", nouts=0)
+    item = e.getitem(dense(e, g, x), i)
+    shape = e.array_shape(x)
+    if shape and e.scalar(i) and i in e.basic:  # x[t] with an int t: a row, an item
+        item.aval = Array(shape[1:], dtype) if len(shape) > 1 else Number(dtype)
+        if shape[1:] == (e.array_shape(v) or ()) and (len(shape) > 1 or e.scalar(v)):
+            return item  # (v filled the row or item: no sum)
+    return e.unbroadcast(item, v)
+
+
+defvjp("setitem", lambda e, g, x, i, v: e.emit("setitem", dense(e, g, x), i, 0.0)[0], None,
+       _written)
+defvjp("index_add", lambda e, g, x, i, v, **attrs: g, None, _written)

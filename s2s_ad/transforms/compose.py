@@ -32,6 +32,7 @@ from ..ir.core import Function, Op, Region, Value, tree_leaves, walk
 from ..optimize.dce import dce
 from ..primitives import get
 from .forward import jvp as forward_jvp
+from .reverse import ONES
 from .reverse import vjp as reverse_vjp
 from .trees import map_leaves, project, stack
 
@@ -83,7 +84,8 @@ def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, 
 
 
 def _derive_reverse(r: _Request, kind: str) -> Function:
-    return reverse_vjp(r.primal, r.indices, seed=None if kind == "vjp" else 1.0,
+    seed = None if kind == "vjp" else ONES if kind == "elementwise_grad" else 1.0
+    return reverse_vjp(r.primal, r.indices, seed=seed,
                        keep_value=kind == "value_and_grad", single=r.single, name=r.name,
                        example=r.example)
 
@@ -166,6 +168,7 @@ def _array_block(r: _Request, kind: str) -> Function:
 # compositions
 _DERIVE: dict[str, Callable[[_Request, str], Function]] = {
     "grad": _derive_reverse, "value_and_grad": _derive_reverse, "vjp": _derive_reverse,
+    "elementwise_grad": _derive_reverse,  # (a cotangent of ones)
     "jvp": _derive_jvp, "jacobian": _derive_jacobian, "hessian": _derive_hessian,
     "hvp": _derive_hvp,
 }
@@ -288,7 +291,7 @@ def _container_params(fn: Function, indices: tuple[int, ...],
                       example: list[Any] | None = None) -> list[str]:
     """Names of the ``wrt`` parameters that the function indexes (tuples, lists, dicts; an
     array argument of ``example`` is indexed as an array)."""
-    indexed = {op.args[0] for op in walk(fn.body) if op.prim == "getitem"}
+    indexed = {op.args[0] for op in walk(fn.body) if op.prim in ("getitem", "getattr")}
     return [fn.params[i].hint for i in indices if fn.params[i] in indexed
             and not (example is not None and isinstance(example[i], np.ndarray))]
 

@@ -25,6 +25,7 @@ from ..ir.core import LOOPS, Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import no_rule_hint, rules_for
+from ..primitives.structures import dense
 from .trees import shift_tree, trailing_kind
 
 
@@ -134,6 +135,9 @@ class _Forward:
                     self.tangent[op.out] = self.e.emit(
                         "tuple", *(self.tangent.get(a) or _zero(self.e, a) for a in op.args),
                         hint=self.name(op.out))[0]
+            elif op.prim in ("setitem", "index_add"):
+                self.e.region.ops.append(op)
+                self.write_op(op)
             elif op.prim in ("list_new", "append"):
                 self.e.region.ops.append(op)
                 self.list_op(op)
@@ -177,6 +181,26 @@ class _Forward:
             if not total.hint and op.out.hint:
                 total.hint = self.name(op.out)
             self.tangent[op.out] = total
+
+    def write_op(self, op: Op) -> None:
+        """``x[i] = v`` (``+= v``): the tangent is ``x``'s tangent with ``v``'s written (added)
+        at ``i``: zeros for an ``x`` nothing varies."""
+        x, index, v = op.args
+        if x not in self.tangent and v not in self.tangent:
+            return
+        e = self.e
+        dtype = e.array_dtype(x)
+        if dtype is not None and dtype.kind not in "fc":  # ints: what is written is rounded
+            return
+        with e.at(op.loc):
+            tx = self.tangent.get(x) or _zero(e, x)
+            tv = self.tangent.get(v)
+            if tv is None and op.prim == "index_add":
+                self.tangent[op.out] = tx
+                return
+            self.tangent[op.out] = e.emit(op.prim, dense(e, tx, x), index,
+                                          e.const(0.0) if tv is None else tv,
+                                          hint=self.name(op.out), **dict(op.attrs))[0]
 
     def adjoint_op(self, op: Op) -> None:
         """A container adjoint that a varying value is added into gets a tangent container

@@ -35,6 +35,11 @@ from .trees import trailing_kind, tree_paths
 # leaves in their place (`Reverse.recompute`): a branch or loop holding one has a backward
 # sweep even where no result of it carries a derivative
 _MUTATING = frozenset({*MUTATIONS, "appended", "added", "pushed", "pop", "repop"})
+# reads of an item or a field (``c[i]``, ``p.w``): the adjoint goes into ``dc[i]``/``dc["w"]``
+_ITEM_READS = frozenset({"getitem", "getitem_mut", "getattr", "field"})
+
+
+ONES = "ones"  # a seed: ones shaped like each result (a number: 1.0)
 
 
 def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool = False,
@@ -44,8 +49,9 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
 
     With ``seed=None`` the result takes one cotangent parameter after the original
     parameters, with ``fn``'s output structure (a tuple for a tuple result); otherwise
-    every cotangent is the constant ``seed`` (``1.0`` makes a gradient), or, for a list,
-    leaf ``i``'s cotangent is ``seed[i]`` (``None``: zero). It returns the gradients (one,
+    every cotangent is the constant ``seed`` (``1.0`` makes a gradient; ``ONES``: ones
+    shaped like the result, ``np.ones_like``), or, for a list, leaf ``i``'s cotangent is
+    ``seed[i]`` (``None``: zero). It returns the gradients (one,
     or a tuple when ``single`` is false), preceded by the original value when
     ``keep_value``. With ``example`` (arguments like those of the calls it is for: see
     ``kinds.infer``) the code is specialized to their shapes.
@@ -134,6 +140,11 @@ def _seed(sweep: Reverse, fn: Function, results: list[Value], seed: Any) -> list
             e.share_kind(ct, leaf)  # a cotangent is shaped like its result
         elif leaf_seed is None:
             continue  # a zero cotangent: this result contributes nothing
+        elif isinstance(leaf_seed, str) and leaf_seed == ONES:  # (elementwise_grad)
+            shape = e.array_shape(leaf)  # (known: a broadcast 1.0, which rules see through)
+            ct = (e.const(1.0) if e.scalar(leaf) else
+                  e.emit("np.broadcast_to", 1.0, e.const(shape))[0] if shape is not None else
+                  e.emit("np.ones_like", leaf, hint="d" + label, dtype=float)[0])
         else:
             ct = e.const(leaf_seed)
         sweep.seed(leaf, ct)
@@ -146,7 +157,7 @@ class _Final:
     def __init__(self, sweep: Reverse, clone: Function) -> None:
         self.sweep, self.e, self.results = sweep, sweep.e, clone.body.results
         body = clone.body
-        self.containers = {op.args[0] for op in walk(body) if op.prim in ("getitem", "getitem_mut")}
+        self.containers = {op.args[0] for op in walk(body) if op.prim in _ITEM_READS}
         # used as a number somewhere: a number, so a missing gradient is the literal 0.0
         self.read_as_number = {a for op in walk(body) if not get(op.prim).structural
                                for a in op.args}
@@ -329,6 +340,14 @@ class Reverse:
         (``np.add.at`` for arrays)."""
         if g in self.e.deferred:  # `+=` broadcasts: no need to
             g = self.e.deferred[g][0]
+        whole = self.adjoint.get(c)
+        shape = self.e.array_shape(c)
+        if not nested and whole is not None and shape is not None and (
+                whole not in self.e.deferred and self.e.array_shape(whole) == shape):
+            # (an array written item by item: its adjoint so far gets the item's added)
+            self.adjoint[c] = self.e.emit("index_add", whole, index, g, hint=whole.hint,
+                                          basic=index in self.e.basic)[0]
+            return
         simple = not nested and index in self.e.basic
         self.e.emit("add_item" if simple else "add_at", self.container(c), index, g, nouts=0)
 
@@ -365,7 +384,10 @@ class Reverse:
                 if d_acc in self.e.constants or self.e.scalar(d_acc):
                     self.accumulate(g, d_acc)
                     continue
-                item = self.e.getitem(d_acc, key)
+                # (a field's adjoint, `dp["w"] += g`: the cotangent of the gradient is an
+                # object of the argument's class, read by field)
+                item = (self.e.emit("field", d_acc, key)[0] if key in self.e.names
+                        else self.e.getitem(d_acc, key))
                 # `dc[1:] += g` broadcasts a number g over the slice: its part sums
                 self.accumulate(g, item if op.attr("of", op.prim) == "add_at" or (
                     self.e.scalar(g, item)) else sum_to(self.e, item, g))
@@ -479,10 +501,7 @@ class Reverse:
                 if op.prim == "repop":
                     continue
             if op.prim == "reread":  # a taped xs[i]: its cotangent goes into dxs[i]
-                xs, i, v = op.args
-                if v in self.adjoint and xs in self.active:
-                    with self.e.at(op.loc):
-                        self.accumulate_item(xs, i, self.adjoint[v], nested=False)
+                self.backward_item(*op.args, op.loc)
                 continue
             if not any(o in self.adjoint or self.container_adjoint(o) is not None
                        for o in op.outs) and not self.appends_active(op):
@@ -513,18 +532,8 @@ class Reverse:
                             if part is not None:
                                 self.accumulate(item, self.e.getitem(part, k))
             return
-        if op.prim in ("getitem", "getitem_mut"):  # into the container's adjoint, in place
-            c, index = op.args
-            inner = self.container_adjoint(op.out)  # c[i] was itself indexed
-            with self.e.at(op.loc):
-                g = self.merged(op.out)
-            if inner is not None and op.out in self.e.numeric:  # an array slice: added up
-                inner = None
-            elif inner is not None and g is None:
-                g = inner
-            if c in self.active:
-                with self.e.at(op.loc):
-                    self.accumulate_item(c, index, g, nested=inner is not None)
+        if op.prim in _ITEM_READS:  # into the container's adjoint, in place
+            self.backward_item(*op.args, op.out, op.loc)
             return
         if prim.vjp is None:
             raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",
@@ -533,7 +542,10 @@ class Reverse:
         with self.e.at(op.loc):
             g = self.merged(op.out, array=True)  # an array may also be read item by item
             attrs = dict(op.attrs)
-            for x, rule in zip(op.args, rules_for(prim.vjp, len(op.args))):
+            pairs = list(zip(op.args, rules_for(prim.vjp, len(op.args))))
+            if prim.like_first:  # `x[i] = v`: v's part of g is read before x's is written
+                pairs.reverse()
+            for x, rule in pairs:
                 if rule is not None and x in self.active:
                     contribution = rule(self.e, g, *op.args, **attrs)
                     if contribution is None:  # the result does not depend on x's values
@@ -541,6 +553,20 @@ class Reverse:
                     if prim.broadcasts and self.may_broadcast(op, x):
                         contribution = sum_to(self.e, contribution, x)
                     self.accumulate(x, contribution)
+
+    def backward_item(self, c: Value, index: Value, item: Value, loc: Any) -> None:
+        """``item = c[index]`` (read here, or taped: ``reread``): its adjoint, whole and by
+        its own items where it was itself indexed, goes into ``c``'s at ``index``."""
+        inner = self.container_adjoint(item)  # c[i] was itself indexed
+        with self.e.at(loc):
+            g = self.merged(item)
+        if inner is not None and item in self.e.numeric:  # an array slice: added up
+            inner = None
+        elif inner is not None and g is None:
+            g = inner
+        if g is not None and c in self.active:
+            with self.e.at(loc):
+                self.accumulate_item(c, index, g, nested=inner is not None)
 
     def may_broadcast(self, op: Op, x: Value) -> bool:
         """Might operand ``x`` of the elementwise ``op`` have fewer entries than its result?

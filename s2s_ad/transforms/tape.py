@@ -20,6 +20,8 @@ from ..ir.core import Op, Region, Value, walk
 from ..primitives import get
 from ..primitives.registry import pure_op
 
+WRITES = ("setitem", "index_add")  # `x[i] = v`, `x[i] += v` (a new value: primitives/structures.py)
+
 if TYPE_CHECKING:  # (the sweep that calls backward_loop: reverse.py imports this module)
     from .reverse import Reverse
 
@@ -149,15 +151,19 @@ def _reversed_loop(sweep: Reverse, reversed_: _Reversed, loop: Op, ops: list[Op]
 
 
 def _snapshot_reads(loop: Op, body: Region) -> list[Op]:
-    """The body's reads of lists that this loop appends to, and its pops (of a gradient's
-    tape, differentiated again): their values go on the tape, as they cannot be read
-    again."""
+    """The body's reads of lists that this loop appends to, its pops (of a gradient's
+    tape, differentiated again), and its reads of an array it carries and writes into:
+    their values go on the tape, as they cannot be read again."""
     growing = {op.args[0] for op in walk(Region(ops=[loop])) if op.prim == "append"}
     # a stack the body makes is made again, and popped again, when it is recomputed: taping
     # its pop would leave an entry in it (an adjoint stack pushed beside it came out long)
     made = {v for op in walk(body) for v in op.outs}
+    # an array the loop carries and writes into (`h[t + 1] = f(h[t])`): its items are
+    # taped as they are read, and the array is not (a copy a step)
+    written = {op.args[0] for op in body.ops if op.prim in WRITES} & set(loop.carried())
     reads = [op for op in body.ops if (op.prim == "pop" and not (op.args and op.args[0] in made))
-             or (op.prim in ("getitem_mut", "len_mut") and op.args[0] in growing)]
+             or (op.prim in ("getitem_mut", "len_mut") and op.args[0] in growing)
+             or (op.prim == "getitem" and op.args[0] in written)]
     for inner in body.ops:  # (a list the body makes, `for a, *b in pairs`, is made again)
         for nested in (walk(Region(ops=[inner])) if inner.regions else ()):
             if nested.prim in ("getitem_mut", "len_mut") and nested.args[0] in growing - made:

@@ -1,0 +1,515 @@
+"""Objects: dataclasses and named tuples as arguments (their gradient is an object of their
+class, field by field), and bound methods (``grad(model.loss)``: ``self`` read when the
+derivative runs, its other methods inlined).
+
+Reverse mode is checked by projection: ``<grad, u>`` against Richardson differences of
+``t -> f(p + t u)`` along a drawn direction ``u`` of the argument's structure; forward mode
+by the same difference; the Hessian-vector product against Richardson differences of the
+gradient along ``u``.
+"""
+
+import dataclasses
+import inspect
+import math
+import pickle
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import s2s_ad
+from s2s_ad.numeric import numerical_grad, richardson
+
+
+# --- trees of floats and arrays, for the oracle ------------------------------------------------
+def tree_map(fn, *trees, other=None):
+    """``fn`` over the float and array leaves of ``trees`` (of one structure); other leaves
+    (ints, strings, None) are the first tree's, or ``other`` of it."""
+    t = trees[0]
+    if dataclasses.is_dataclass(t):
+        fields = {f.name: tree_map(fn, *(getattr(x, f.name) for x in trees), other=other)
+                  for f in dataclasses.fields(t)}
+        out = object.__new__(type(t))
+        for name, value in fields.items():
+            object.__setattr__(out, name, value)
+        return out
+    if isinstance(t, tuple) and hasattr(t, "_fields"):
+        return type(t)(*(tree_map(fn, *items, other=other) for items in zip(*trees)))
+    if isinstance(t, (tuple, list)):
+        return type(t)(tree_map(fn, *items, other=other) for items in zip(*trees))
+    if isinstance(t, dict):
+        return {k: tree_map(fn, *(x[k] for x in trees), other=other) for k in t}
+    if isinstance(t, (float, np.ndarray)):
+        return fn(*trees)
+    return t if other is None else other(t)
+
+
+def leaves(tree, like=None):
+    """The float and array leaves of ``tree``; with ``like``, those at the places of
+    ``like``'s float and array leaves (a gradient has a float where ``like`` has an int)."""
+    out = []
+    tree_map(lambda _, x: out.append(np.asarray(x, dtype=float)),
+             tree if like is None else like, tree)
+    return out
+
+
+def inner(g, u):
+    """``<g, u>`` over the float and array leaves of ``u`` (g has u's structure)."""
+    return sum(float(np.sum(a * b)) for a, b in zip(leaves(g, u), leaves(u)))
+
+
+def along(p, t, u):
+    return tree_map(lambda x, d: x + t * d, p, u)
+
+
+def direction_like(p, seed):
+    rng = np.random.default_rng(seed)
+    # (an int field stays: its tangent is 0, a forward-mode argument of p's class)
+    return tree_map(lambda x: rng.normal(size=np.shape(x)) if isinstance(x, np.ndarray)
+                    else float(rng.normal()), p,
+                    other=lambda x: 0 if isinstance(x, int) else x)
+
+
+def assert_same_structure(g, p):
+    """``g`` has ``p``'s containers (its leaves are floats or arrays)."""
+    if not (dataclasses.is_dataclass(p) or isinstance(p, (tuple, list, dict))):
+        return
+    assert type(g) is type(p)
+    if dataclasses.is_dataclass(p):
+        for f in dataclasses.fields(p):
+            assert_same_structure(getattr(g, f.name), getattr(p, f.name))
+    elif isinstance(p, (tuple, list)):
+        assert len(g) == len(p)
+        for a, b in zip(g, p):
+            assert_same_structure(a, b)
+
+
+# --- the rows ---------------------------------------------------------------------------------
+@dataclass
+class Layer:
+    W: np.ndarray
+    b: np.ndarray
+
+
+def layer_loss(p, X, y):
+    return np.mean((np.tanh(X @ p.W + p.b) - y) ** 2)
+
+
+@dataclass(frozen=True)
+class Wave:
+    w: float
+    scale: float
+    power: int
+    name: str
+
+
+def wave(c, x):
+    return c.scale * math.sin(c.w * x) * c.power + c.w * x
+
+
+class Point(NamedTuple):
+    a: float
+    b: float
+
+
+def point_three_ways(p, x):
+    a, b = p
+    return p.a * math.exp(p[1] * x) + a * b * x
+
+
+class Pair(NamedTuple):
+    u: float
+    v: np.ndarray
+
+
+@dataclass
+class Nested:
+    W: np.ndarray
+    pair: Pair
+
+
+def nested(c, x):
+    s = np.sum(np.sin(c.W * x)) * c.pair.u
+    return s + np.sum(c.pair.v ** 2) * x
+
+
+@dataclass
+class Poly:
+    coeffs: list
+    shift: float
+
+
+def horner(p, x):
+    acc = 0.0
+    for c in p.coeffs:
+        acc = acc * (x - p.shift) + c
+    return acc
+
+
+def _energy(state, k):
+    return 0.5 * k * state.a * state.a + state.b * state.a
+
+
+def via_helper(state, k):
+    return _energy(state, k) * math.cos(state.b)
+
+
+def _floats(lo=-1.5, hi=1.5):
+    return st.floats(lo, hi)
+
+
+def _array(*shape):
+    n = int(np.prod(shape))
+    return st.lists(_floats(), min_size=n, max_size=n).map(lambda v: np.array(v).reshape(shape))
+
+
+ROWS = [
+    ("a dataclass of arrays", layer_loss, "p",
+     st.tuples(st.builds(Layer, _array(3, 2), _array(2)), _array(4, 3), _array(4, 2))),
+    ("a frozen dataclass with an int and a str field", wave, "c",
+     st.tuples(st.builds(Wave, _floats(), _floats(), st.integers(1, 3), st.just("w")),
+               _floats())),
+    ("a named tuple read by name, by index and unpacked", point_three_ways, "p",
+     st.tuples(st.builds(Point, _floats(), _floats(-0.8, 0.8)), _floats())),
+    ("a dataclass of an array and a named tuple", nested, "c",
+     st.tuples(st.builds(Nested, _array(3), st.builds(Pair, _floats(), _array(2))),
+               _floats())),
+    ("a list field read in a loop", horner, "p",
+     st.tuples(st.builds(Poly, st.lists(_floats(), min_size=1, max_size=4), _floats()),
+               _floats())),
+    ("a named tuple passed to a helper", via_helper, "state",
+     st.tuples(st.builds(Point, _floats(), _floats()), _floats(0.1, 2.0))),
+]
+
+
+@pytest.mark.parametrize("what, f, wrt, points", ROWS, ids=[r[0] for r in ROWS])
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_gradients_with_respect_to_objects(what, f, wrt, points, data):
+    """The gradient has the argument's class, field by field; reverse, forward and
+    forward-over-reverse mode against Richardson differences along a direction."""
+    args = data.draw(points)
+    i = f.__code__.co_varnames.index(wrt)
+    p = args[i]
+    u = direction_like(p, data.draw(st.integers(0, 2 ** 16)))
+
+    def moved(t):
+        shifted = list(args)
+        shifted[i] = along(p, t, u)
+        return shifted
+
+    expected = richardson(lambda t: f(*moved(t)), 0.0)
+    value, g = s2s_ad.value_and_grad(f, wrt=wrt)(*args)
+    assert value == f(*args)
+    assert_same_structure(g, p)
+    assert inner(g, u) == pytest.approx(expected, rel=1e-6, abs=1e-8)
+    _, tangent = s2s_ad.jvp(f, wrt=wrt)(*args, u)
+    assert tangent == pytest.approx(expected, rel=1e-6, abs=1e-8)
+    gradient = s2s_ad.grad(f, wrt=wrt)
+    hv = s2s_ad.hvp(f, wrt=wrt)(*args, u)
+    assert_same_structure(hv, p)
+    want = [richardson(lambda t, k=k: leaves(gradient(*moved(t)), p)[k], 0.0)
+            for k in range(len(leaves(p)))]
+    for got, w in zip(leaves(hv, p), want):
+        assert np.allclose(got, w, rtol=1e-5, atol=1e-7)
+
+
+def test_the_gradient_of_a_dataclass_is_one_of_its_class():
+    """The issue's example: Params(W, b) in, Params(dW, db) out; an int field's gradient
+    is a float (as an int argument's is), a str field's 0.0, as for a dict's items."""
+    rng = np.random.default_rng(1)
+    p, X, y = Layer(rng.normal(size=(3, 2)), rng.normal(size=2)), rng.normal(size=(5, 3)), \
+        rng.normal(size=(5, 2))
+    g = s2s_ad.grad(layer_loss)(p, X, y)
+    assert isinstance(g, Layer)
+    dW = numerical_grad(lambda W: layer_loss(Layer(W, p.b), X, y), (p.W,), method="richardson")
+    assert np.allclose(g.W, dW, rtol=1e-6, atol=1e-9)
+    c = Wave(0.7, 1.3, 2, "wave")
+    dc = s2s_ad.grad(wave)(c, 0.4)
+    assert isinstance(dc, Wave) and dc.name == 0.0 and isinstance(dc.power, float)
+    # d/dpower of scale * sin(w x) * power, as if power were real
+    assert dc.power == pytest.approx(1.3 * math.sin(0.28))
+    assert c == Wave(0.7, 1.3, 2, "wave")  # the argument is not changed
+
+
+def test_code_specialized_to_a_dataclass_reads_its_fields():
+    p = Layer(np.ones((3, 2)), np.zeros(2))
+    source = s2s_ad.grad(layer_loss).specialize(p, np.ones((4, 3)), np.ones((4, 2))).source
+    assert "p.W" in source and "p.b" in source and "like(dp, p)" in source
+    # a specialization per field shapes: another W shape is another build
+    g = s2s_ad.grad(layer_loss)
+    g(p, np.ones((4, 3)), np.ones((4, 2)))
+    wide = Layer(np.ones((3, 5)), np.zeros(5))
+    assert g(wide, np.ones((4, 3)), np.ones((4, 5))).W.shape == (3, 5)
+
+
+def test_a_named_tuple_of_arrays_is_specialized_to_its_shapes():
+    """A named tuple of arrays of another shape gets code of its own (its class alone
+    used to key the code: the second call broadcast against the first call's shapes)."""
+    def f(p, X):
+        W, b = p
+        return np.sum(X @ W + b)
+
+    g = s2s_ad.grad(f)
+    assert g(Point(np.ones(3), 0.5), np.ones((2, 3))).a.shape == (3,)
+    assert g(Point(np.ones((3, 2)), 0.5), np.ones((2, 3))).a.shape == (3, 2)
+
+
+def test_forward_mode_takes_a_tangent_of_the_arguments_class():
+    c = Nested(np.array([0.3, -0.2, 0.5]), Pair(0.7, np.array([1.0, 2.0])))
+    u = Nested(np.array([1.0, 0.0, 2.0]), Pair(-1.0, np.array([0.5, 0.5])))
+    source = s2s_ad.jvp(nested, wrt="c").specialize(c, 0.4, u).source
+    assert "dc.W" in source and "dc.pair" in source
+    value, tangent = s2s_ad.jvp(nested, wrt="c")(c, 0.4, u)
+    assert value == nested(c, 0.4)
+    assert tangent == pytest.approx(richardson(lambda t: nested(along(c, t, u), 0.4), 0.0))
+
+
+def test_an_unread_dataclass_gets_zeros_of_its_class():
+    def f(p, x):
+        return x * x
+
+    g = s2s_ad.grad(f, wrt=("p", "x"))(Layer(np.ones(2), np.ones(3)), 2.0)
+    assert isinstance(g[0], Layer) and np.all(g[0].W == 0) and g[0].b.shape == (3,)
+    assert g[1] == 4.0
+
+
+# --- bound methods ------------------------------------------------------------------------------
+class Neuron:
+    """A neuron with a property, a static and a class method, and methods calling methods."""
+
+    gain = 1.5
+
+    def __init__(self, w, b):
+        self.w = w
+        self.b = b
+
+    @property
+    def slope(self):
+        return self.w * self.gain
+
+    @staticmethod
+    def squash(z):
+        return math.tanh(z)
+
+    @classmethod
+    def target(cls, y):
+        return y * cls.gain
+
+    def predict(self, x):
+        return self.squash(self.slope * x + self.b)
+
+    def loss(self, x, y):
+        return (self.predict(x) - self.target(y)) ** 2
+
+
+def _neuron_loss(w, b, x, y):  # the same, written out: the oracle's function
+    return (math.tanh(w * 1.5 * x + b) - y * 1.5) ** 2
+
+
+_POINT = st.tuples(_floats(), _floats(), _floats(), _floats())
+
+
+@settings(max_examples=15, deadline=None)
+@given(point=_POINT)
+def test_every_transform_of_a_bound_method(point):
+    """The derivatives of ``neuron.loss`` with respect to its own parameters (x, y),
+    against differences of the same function written out."""
+    w, b, x, y = point
+    neuron = Neuron(w, b)
+    plain = lambda x, y: _neuron_loss(w, b, x, y)  # noqa: E731
+    want = numerical_grad(plain, (x, y), wrt=(0, 1), method="richardson")
+    assert s2s_ad.grad(neuron.loss)(x, y) == pytest.approx(want[0], rel=1e-6, abs=1e-9)
+    assert s2s_ad.grad(neuron.loss, wrt=("x", "y"))(x, y) == pytest.approx(want, rel=1e-6,
+                                                                            abs=1e-9)
+    value, g = s2s_ad.value_and_grad(neuron.loss, wrt=-1)(x, y)
+    assert value == neuron.loss(x, y) and g == pytest.approx(want[1], rel=1e-6, abs=1e-9)
+    assert s2s_ad.vjp(neuron.loss, wrt=1)(x, y, 2.0) == pytest.approx(2 * want[1], rel=1e-6,
+                                                                      abs=1e-9)
+    assert s2s_ad.jvp(neuron.loss)(x, y, 1.0)[1] == pytest.approx(want[0], rel=1e-6, abs=1e-9)
+    assert s2s_ad.jacobian(neuron.loss, wrt=(0, 1))(x, y) == pytest.approx(want, rel=1e-6,
+                                                                            abs=1e-9)
+    gx = s2s_ad.grad(neuron.loss)
+    second = richardson(lambda t: gx(x + t, y), 0.0)
+    assert s2s_ad.hessian(neuron.loss)(x, y) == pytest.approx(second, rel=1e-5, abs=1e-7)
+    assert s2s_ad.hvp(neuron.loss)(x, y, 1.0) == pytest.approx(second, rel=1e-5, abs=1e-7)
+    assert s2s_ad.grad(s2s_ad.grad(neuron.loss))(x, y) == pytest.approx(second, rel=1e-5,
+                                                                         abs=1e-7)
+
+
+def test_a_bound_method_reads_self_when_it_runs():
+    """``self.w`` is read at each call: changing the object after building the derivative
+    changes what it computes (never the value it had when it was built)."""
+    neuron = Neuron(0.5, 0.1)
+    g = s2s_ad.grad(neuron.loss)
+    assert g(1.0, 0.3) == pytest.approx(numerical_grad(
+        lambda x: _neuron_loss(0.5, 0.1, x, 0.3), (1.0,), method="richardson"))
+    neuron.w, neuron.b = -2.0, 0.7
+    assert g(1.0, 0.3) == pytest.approx(numerical_grad(
+        lambda x: _neuron_loss(-2.0, 0.7, x, 0.3), (1.0,), method="richardson"))
+    assert "self.w" in g.source and "self.b" in g.source
+    other = Neuron(1.0, 0.0)  # another object of the class: its own binding, the same code
+    assert s2s_ad.grad(other.loss).__func__ is g.__func__
+    assert s2s_ad.grad(other.loss).__self__ is other
+    assert s2s_ad.grad(other.loss)(1.0, 0.3) == pytest.approx(numerical_grad(
+        lambda x: _neuron_loss(1.0, 0.0, x, 0.3), (1.0,), method="richardson"))
+
+
+def test_the_class_function_takes_self_as_an_argument():
+    """``grad(Neuron.loss, wrt="x")``: self is an argument (read at run time), its class
+    the one that defines the function: its other methods inline, after a check that self
+    is of that class itself (a subclass may override them). A function defined outside
+    the class knows no class: a method call on its argument is an error."""
+    neuron = Neuron(0.5, 0.1)
+    g = s2s_ad.grad(Neuron.loss, wrt=("x", "y"))
+    assert g(neuron, 1.0, 0.3) == pytest.approx(numerical_grad(
+        lambda x, y: _neuron_loss(0.5, 0.1, x, y), (1.0, 0.3), wrt=(0, 1),
+        method="richardson"))
+    assert "exactly(self, Neuron)" in g.source
+
+    class Steeper(Neuron):
+        def predict(self, x):
+            return 2.0 * super().predict(x)
+
+    with pytest.raises(TypeError, match="inlines the methods of Neuron, and self is a"):
+        g(Steeper(0.5, 0.1), 1.0, 0.3)
+
+    def loss(self, x):
+        return (self.w * x + self.b) ** 2
+
+    assert s2s_ad.grad(loss, wrt="x")(neuron, 2.0) == pytest.approx(2 * 1.1 * 0.5)
+
+    def calls(self, x):
+        return self.predict(x) * x
+
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="class is known only at run time"):
+        s2s_ad.grad(calls, wrt="x")
+
+
+@dataclass
+class Spring:
+    k: float
+    x0: float
+
+    def energy(self, x):
+        return 0.5 * self.k * (x - self.x0) ** 2
+
+
+def test_a_dataclass_method_differentiates_with_respect_to_the_object_or_its_argument():
+    spring = Spring(2.0, 0.5)
+    assert s2s_ad.grad(spring.energy)(1.5) == pytest.approx(2.0)  # k (x - x0)
+    d = s2s_ad.grad(Spring.energy)(spring, 1.5)  # the function: self first, differentiated
+    assert isinstance(d, Spring)
+    assert (d.k, d.x0) == pytest.approx((0.5, -2.0))  # (x - x0)^2 / 2, -k (x - x0)
+
+
+@dataclass
+class Gaussian:
+    """Equinox-style: a module whose method calls another, differentiated with respect to
+    the module (a property too)."""
+
+    mean: np.ndarray
+    log_std: np.ndarray
+    weights: list
+
+    @property
+    def std(self):
+        return np.exp(self.log_std)
+
+    def logpdf(self, x):
+        z = (x - self.mean) / self.std
+        return -0.5 * np.sum(z * z) - np.sum(self.log_std)
+
+    def score(self, x):
+        s = 0.0
+        for w in self.weights:
+            s = s + w * self.logpdf(x)
+        return s
+
+
+def test_a_method_calling_methods_differentiates_with_respect_to_its_object():
+    m = Gaussian(np.array([0.1, -0.3]), np.array([0.2, 0.0]), [0.5, 1.5])
+    x = np.array([0.4, 0.9])
+    u = Gaussian(np.array([1.0, 0.5]), np.array([-0.3, 0.2]), [0.1, -0.2])
+    expected = richardson(lambda t: along(m, t, u).score(x), 0.0)
+    g = s2s_ad.grad(Gaussian.score)(m, x)
+    assert isinstance(g, Gaussian) and g.mean.shape == (2,) and len(g.weights) == 2
+    assert inner(g, u) == pytest.approx(expected, rel=1e-7)
+    assert s2s_ad.jvp(Gaussian.score)(m, x, u)[1] == pytest.approx(expected, rel=1e-7)
+
+
+def test_a_property_of_a_dataclass_argument_being_differentiated_is_an_error():
+    """Its derivative would have no field to go to: a located error where code is
+    specialized to the arguments, a TypeError naming it where it runs otherwise."""
+    def f(p, x):
+        return np.sum(p.std * x)
+
+    m = Gaussian(np.zeros(2), np.zeros(2), [])
+    with pytest.raises(s2s_ad.DifferentiationError, match=r"\.std of a Gaussian: it is not a "
+                                                          "field") as info:
+        s2s_ad.grad(f)(m, np.ones(2))
+    assert "test_objects.py" in str(info.value) and "p.std" in str(info.value)
+    assert np.allclose(s2s_ad.grad(f, wrt="x")(m, np.ones(2)), 1.0)  # p not differentiated
+
+    def g(p, x):
+        return p.std[0] * x
+
+    with pytest.raises(TypeError, match=r"\.std, which is not a field"):
+        s2s_ad.grad(g)(m, 2.0)
+
+
+class Chain:
+    def __init__(self, scale):
+        self.scale = scale
+
+    def inner(self, x):
+        return self.scale * math.sin(x)
+
+    def outer(self, x):
+        return self.inner(x) * self.inner(2.0 * x)
+
+
+CHAIN = Chain(1.7)
+
+
+def calls_a_global_objects_method(x):
+    return CHAIN.outer(x) + x
+
+
+def test_a_method_of_a_global_object_is_inlined():
+    """A global object is read when the derivative is built, like every global."""
+    f = lambda x: 1.7 * math.sin(x) * 1.7 * math.sin(2 * x) + x  # noqa: E731
+    want = numerical_grad(f, (0.4,), method="richardson")
+    assert s2s_ad.grad(calls_a_global_objects_method)(0.4) == pytest.approx(want, rel=1e-7)
+
+
+def test_a_bound_derivative_pickles_with_its_object():
+    """It pickles as the transform of the bound method: loaded, it is built again for the
+    loaded object."""
+    g = s2s_ad.grad(CHAIN.outer)
+    loaded = pickle.loads(pickle.dumps(g))
+    assert loaded(0.4) == g(0.4) and loaded.__self__ is not CHAIN
+    assert loaded.__self__.scale == CHAIN.scale
+    assert list(inspect.signature(g).parameters) == ["x"]
+    assert g.specialize(0.4).source.startswith("def outer_grad(self, x):")
+
+
+def test_reverse_over_reverse_reads_the_cotangent_of_an_object_by_field():
+    """``vjp(grad(f))``: the cotangent of the gradient is an object of the argument's
+    class; the second sweep reads it by field (``field(dp, 'a')``), against Richardson
+    differences of ``<grad(f)(p + t u), ct>``."""
+    def f(p, q, x):
+        return p.W * np.sum(np.sin(p.b * x)) + q.a * q[1] * x
+
+    p, q, x = Layer(0.7, np.array([0.3, -0.2])), Point(1.1, -0.4), 0.9
+    g = s2s_ad.grad(f, wrt=("p", "q"))
+    ct = (Layer(1.0, np.array([0.5, -1.0])), Point(0.2, 0.3))
+    u = (Layer(0.3, np.array([0.1, 0.2])), Point(-0.5, 0.4), 0.7)
+    dp, dq, dx = s2s_ad.vjp(g, wrt=("p", "q", "x"))(p, q, x, ct)
+    assert isinstance(dp, Layer) and isinstance(dq, Point)
+    want = richardson(lambda t: inner(g(along(p, t, u[0]), along(q, t, u[1]), x + t * u[2]),
+                                      ct), 0.0)
+    assert inner((dp, dq), u[:2]) + dx * u[2] == pytest.approx(want, rel=1e-7)
