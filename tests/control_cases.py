@@ -289,6 +289,21 @@ def for_else_returns(x, n):
     return x * x
 
 
+def nested_for_else(x, n, m):
+    for _ in range(n):
+        for _ in range(m):
+            x = x * 1.2
+            if x > 2:
+                break
+        else:  # (its own flag: the outer loop's else must not see this loop's break)
+            x = x + 0.5
+        if x > 10:
+            break
+    else:
+        x = -x
+    return x * x
+
+
 def search_list(x, xs):
     for v in xs:
         if v * x > 1.0:
@@ -360,6 +375,9 @@ CASES = [
      lambda x, n: _same(_for_else_exit, x, n)),
     ("for_else_returns", for_else_returns, st.tuples(floats(-1, 1), st.integers(0, 6)), (0,),
      lambda x, n: all(abs(x * 1.5 ** k - 3) > 0.01 for k in range(1, n + 1))),
+    ("nested_for_else", nested_for_else,
+     st.tuples(floats(0.05, 2), st.integers(0, 6), st.integers(0, 3)), (0,),
+     lambda x, n, m: _same(_nested_for_else_path, x, n, m)),
     ("search_list", search_list, st.tuples(floats(0.1, 2), st.lists(floats(-2, 2), max_size=5)),
      (0,), lambda x, xs: all(abs(v * x - 1) > 0.01 for v in xs)),
 ]
@@ -441,3 +459,18 @@ def _for_else_exit(x, n):
         if x > 3:
             return i
     return None
+
+
+def _nested_for_else_path(x, n, m):
+    path = []
+    for _ in range(n):
+        for j in range(m):
+            x = x * 1.2
+            if x > 2:
+                path.append(j)
+                break
+        else:
+            x = x + 0.5
+        if x > 10:
+            return path, True
+    return path, False

@@ -47,11 +47,10 @@ def rewrite_exits(node: ast.FunctionDef | ast.Lambda) -> frozenset[str]:
 
 class _Exits:
     def __init__(self, node: ast.FunctionDef) -> None:
-        taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-        taken |= {a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg)}
-        self.result = _fresh("result", taken)
-        self.returned = _fresh("returned", taken)
-        self.broke = _fresh("broke", taken)
+        self.taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        self.taken |= {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+        self.result = _fresh("result", self.taken)
+        self.returned = _fresh("returned", self.taken)
         self.used = False  # has a return been rewritten?
         self.loops: list[ast.For | ast.While] = []  # around the statement being rewritten
         self.first_exit: dict[int, ast.Return] = {}  # id(loop) -> its first return
@@ -95,9 +94,9 @@ class _Exits:
     def loop(self, loop: ast.For | ast.While, depth: int) -> list[ast.stmt]:
         """The loop and what follows it in place of its ``else:`` and its returns."""
         orelse, loop.orelse = loop.orelse, []
-        broke = bool(orelse) and _breaks_of(loop.body)
-        if broke:  # the user's breaks skip the else clause
-            loop.body = self.flag_breaks(loop.body)
+        broke = _fresh("broke", self.taken) if orelse and _breaks_of(loop.body) else None
+        if broke:  # the user's breaks skip the else clause (a flag per loop: they nest)
+            loop.body = self.flag_breaks(loop.body, broke)
         flagged = self.flagged
         self.loops.append(loop)
         loop.body = self.block(loop.body, depth + 1)
@@ -110,7 +109,7 @@ class _Exits:
             if depth == 0:
                 out.append(start)
         if broke:
-            out.append(_at(loop, _assign(self.broke, ast.Constant(False))))
+            out.append(_at(loop, _assign(broke, ast.Constant(False))))
         out.append(loop)
         if returns is not None:  # leave the loop around it too, or return now
             leave = (_at(returns, ast.Return(value=_name(self.result))) if depth == 0
@@ -119,22 +118,21 @@ class _Exits:
                 test=_name(self.returned), body=[leave], orelse=[])))
         orelse = self.block(orelse, depth)
         if broke and orelse:
-            out.append(_at(orelse[0], ast.If(test=ast.UnaryOp(op=ast.Not(),
-                                                              operand=_name(self.broke)),
+            out.append(_at(orelse[0], ast.If(test=ast.UnaryOp(op=ast.Not(), operand=_name(broke)),
                                              body=orelse, orelse=[])))
         else:
             out += orelse
         return out
 
-    def flag_breaks(self, stmts: list[ast.stmt]) -> list[ast.stmt]:
+    def flag_breaks(self, stmts: list[ast.stmt], broke: str) -> list[ast.stmt]:
         """``break`` (of this loop) as ``broke = True; break``."""
         out: list[ast.stmt] = []
         for stmt in stmts:
             if isinstance(stmt, ast.Break):
-                out.append(_at(stmt, _assign(self.broke, ast.Constant(True))))
+                out.append(_at(stmt, _assign(broke, ast.Constant(True))))
             elif isinstance(stmt, ast.If):
-                stmt.body = self.flag_breaks(stmt.body)
-                stmt.orelse = self.flag_breaks(stmt.orelse)
+                stmt.body = self.flag_breaks(stmt.body, broke)
+                stmt.orelse = self.flag_breaks(stmt.orelse, broke)
             out.append(stmt)
         return out
 
