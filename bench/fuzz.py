@@ -7,9 +7,10 @@ Program ``i`` of the campaign is ``generate(seed_i, family_i)`` from ``tests/fuz
 (the generator the test suite's hypothesis strategy wraps): a random module of one or two
 helpers and an entry function in the supported subset -- ``math`` expression trees with
 guarded arguments, re-assignments, helper calls with keyword arguments, ``if``/``elif``,
-``for``/``while`` loops with data-dependent trip counts, ``break``/``continue``, tuples,
-lists and dicts -- with a point away from kinks where the Richardson oracle is well
-conditioned (or, for some, on a tie: integer-valued floats, repeated entries); the
+``for``/``while`` loops with data-dependent trip counts, ``break``/``continue``, ``return``
+inside loops, ``for ... else:``, starred names, tuples, lists and dicts -- with a point
+away from kinks where the Richardson oracle is well conditioned (or, for some, on a tie:
+integer-valued floats, repeated entries); the
 ``array`` family writes NumPy programs over small arrays (broadcasting, ``@``, reductions,
 indexing, slices from both ends and with negative steps, joins, arrays built from lists
 appended in loops, list arguments where arrays go, loops carrying arrays, orderings and
@@ -77,6 +78,10 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "nested def/lambda": r"^\s+def fn\d+\(|\bfn\d+ = lambda ",
     "record field read": r"\bp\.[abc]\b",  # a dataclass's or a named tuple's field
     "named tuple as a tuple": r"\bp\[|in (enumerate\(|reversed\(|zip\()?p\b|= p$",
+    # issue 18: a return under a loop header (deeper, no line back at its indentation between)
+    "return in a loop": r"^( +)(?:for|while) .*:\n(?:\1 .*\n)*?\1 +return ",
+    "loop else": r"^( +)for .*:\n(?:\1 .*\n)*\1else:$", "starred name": r"\*\w+ = |, \*\w+ in ",
+    "h(*(a, b))": r"h\d\(\*\(",
 }
 ARRAY_CONSTRUCTS = {  # the same, for the array family
     "@": r" @ |np\.dot\(", "reduction with axis": r"axis=", "keepdims": r"keepdims=True",

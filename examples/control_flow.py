@@ -1,10 +1,11 @@
 """Loops and branches: the generated gradient keeps the program's shape.
 
 The lecture notes this project started from warn that "programs with loops and if
-statements need more care". Here are three: a time-stepping recurrence (the backward loop
+statements need more care". Here are four: a time-stepping recurrence (the backward loop
 runs the steps in reverse, saving one float a step), a piecewise function with early returns
-(the backward pass takes the same branch), and a loop over a list of coefficients (Horner's
-rule, with gradients with respect to the coefficients).
+(the backward pass takes the same branch), a loop over a list of coefficients (Horner's
+rule, with gradients with respect to the coefficients), and Newton's method returning from
+inside its loop when it has converged (the backward loop runs the steps it took).
 
 Run: python examples/control_flow.py
 """
@@ -40,6 +41,17 @@ def horner(coeffs, x):
     return acc
 
 
+def newton_root(a, x0):
+    """The root of x**3 + x = a by Newton's method, returned as soon as it has converged."""
+    x = x0
+    for k in range(50):  # noqa: B007
+        step = (x ** 3 + x - a) / (3 * x * x + 1)
+        x = x - step
+        if abs(step) < 1e-12:
+            return x
+    return x
+
+
 if __name__ == "__main__":
     dsim = s2s_ad.grad(simulate, wrt=("x", "w"))
     print("simulate(0.5, 1.3, 10) =", simulate(0.5, 1.3, 10))
@@ -52,3 +64,7 @@ if __name__ == "__main__":
     dhorner = s2s_ad.grad(horner, wrt=("coeffs", "x"))
     print("horner((1, 2, 3), 0.5) gradient =", dhorner([1.0, 2.0, 3.0], 0.5))
     print(dhorner.source)
+    droot = s2s_ad.grad(newton_root, wrt="a")
+    print("newton_root(2.0, 0.5) =", newton_root(2.0, 0.5))  # 1.0
+    print("d/da =", droot(2.0, 0.5))  # 1 / (3 x**2 + 1) = 0.25 at the root x = 1
+    print(droot.source)

@@ -198,17 +198,24 @@ def unshared(x: Any, *readers: Any, name: str, op: str, at: str) -> None:
                         "or copy the array")
 
 
-def unpacks(c: Any, n: int) -> None:
+def unpacks(c: Any, n: int | None = None, at_least: int | None = None) -> None:
     """Stop as Python's ``a, b, ... = c`` would (``n`` names) where ``c`` cannot give
-    exactly ``n`` values: code that unpacks a value known only at run time reads its items
-    one by one after this check."""
+    exactly ``n`` values, or ``a, *rest = c`` (``at_least`` names besides ``rest``) where
+    it cannot give that many: code that unpacks a value known only at run time reads its
+    items one by one after this check."""
+    names = n if at_least is None else at_least
     if isinstance(c, dict):
-        raise TypeError(f"unpacking a dict into {n} names gives its keys, which s2s_ad does "
-                        "not differentiate: unpack list(d.values()) or index the dict")
+        raise TypeError(f"unpacking a dict into {names} names gives its keys, which s2s_ad "
+                        "does not differentiate: unpack list(d.values()) or index the dict")
     try:
         size = len(c)
     except TypeError:
         raise TypeError(f"cannot unpack non-iterable {type(c).__name__} object") from None
+    if at_least is not None:
+        if size < at_least:
+            raise ValueError(f"not enough values to unpack (expected at least {at_least}, "
+                             f"got {size})")
+        return
     if size > n:
         raise ValueError(f"too many values to unpack (expected {n})")
     if size < n:

@@ -339,6 +339,12 @@ def _signature(arg: Any) -> Any:
     return kind
 
 
+def _collects(signature: inspect.Signature) -> bool:
+    """Does ``signature`` have ``*args`` or ``**kwargs`` (a tuple or dict of the arguments)?"""
+    return any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in signature.parameters.values())
+
+
 def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
                   generic: GeneratedFunction, memo: _Memo, hidden: bool = False) -> Dispatcher:
     """A function that generates (once) and calls the derivative specialized to the shapes
@@ -362,7 +368,7 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
 
     def specialize(*args: Any, **kwargs: Any) -> GeneratedFunction:
         signature = signatures[0]
-        if kwargs or len(args) != len(signature.parameters):
+        if kwargs or len(args) != len(signature.parameters) or _collects(signature):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             args = tuple(bound.arguments.values())

@@ -212,6 +212,104 @@ def skips_while_counting_down(x, n):
     return x
 
 
+
+# --- early exits: `return` inside loops (frontend/exits.py), `else:` on loops -------------
+def first_over_threshold(x, w, n):
+    """A search: the first multiple of x over a threshold, weighted."""
+    for i in range(n):
+        v = x * (i + 1)
+        if v > 1.5:
+            return v * w
+    return x + w
+
+
+def newton_sqrt(a):
+    """Newton's iteration for sqrt(a), returning when it has converged."""
+    x = 1.0
+    for _ in range(50):
+        step = (x * x - a) / (2 * x)
+        x = x - step
+        if abs(step) < 1e-12:
+            return x
+    return x
+
+
+def nested_return(x, n):
+    s = x
+    for i in range(n):
+        for j in range(i + 1):
+            s = s * 0.9 + math.sin(x * j)
+            if s > 2.0:
+                return s * i
+        s = s + x
+    return -s
+
+
+def _first_pair_over(x, y):
+    k = 0
+    while k < 20:
+        x = x * 1.2 + 0.1 * y
+        if x > 3:
+            return x * y, x - y  # a tuple, from inside a while loop
+        k += 1
+    return y, x
+
+
+def helper_returns_in_loop(x, y):
+    a, b = _first_pair_over(x, y)
+    return a * b + math.sin(a)
+
+
+def while_true_returns(x):
+    while True:
+        x = x * 1.5 + 0.1
+        if x > 2:
+            return x * x
+        if x < -2:
+            return -x
+
+
+def for_else(x, n):
+    for i in range(n):
+        x = x * 1.5 + i * 0.1
+        if x > 3:
+            break
+    else:
+        x = -x
+    return x * x
+
+
+def for_else_returns(x, n):
+    for _ in range(n):
+        x = x * 1.5
+        if x > 3:
+            return math.sin(x)
+    else:
+        x = x - 1.0
+    return x * x
+
+
+def nested_for_else(x, n, m):
+    for _ in range(n):
+        for _ in range(m):
+            x = x * 1.2
+            if x > 2:
+                break
+        else:  # (its own flag: the outer loop's else must not see this loop's break)
+            x = x + 0.5
+        if x > 10:
+            break
+    else:
+        x = -x
+    return x * x
+
+
+def search_list(x, xs):
+    for v in xs:
+        if v * x > 1.0:
+            return v * x * x
+    return x
+
 _away = floats(0.2, 2.0)
 
 CASES = [
@@ -261,6 +359,27 @@ CASES = [
                                                  st.integers(0, 6)), (0, 1), None),
     ("skips_while_counting_down", skips_while_counting_down,
      st.tuples(floats(-1, 1), st.integers(0, 8)), (0,), None),
+    ("first_over_threshold", first_over_threshold,
+     st.tuples(floats(0.05, 1), floats(-2, 2), st.integers(0, 6)), (0, 1),
+     lambda x, w, n: all(abs(x * (i + 1) - 1.5) > 0.01 for i in range(n))),
+    # a = 1: converged at the start, x = (1 + a) / 2 is exact there (no curvature)
+    ("newton_sqrt", newton_sqrt, st.tuples(floats(0.5, 4)), (0,), lambda a: abs(a - 1) > 0.05),
+    ("nested_return", nested_return, st.tuples(floats(-1, 1.5), st.integers(0, 5)), (0,),
+     lambda x, n: _same(_nested_return_exit, x, n)),
+    ("helper_returns_in_loop", helper_returns_in_loop, st.tuples(floats(0.1, 2), floats(-1, 1)),
+     (0, 1), lambda x, y: _same(_first_pair_exit, x, y)),
+    ("while_true_returns", while_true_returns,  # (x = -0.2 is a fixed point)
+     st.tuples(st.one_of(floats(0, 1.5), floats(-1.5, -0.4))), (0,),
+     lambda x: _same(_while_true_exit, x)),
+    ("for_else", for_else, st.tuples(floats(-1, 1), st.integers(0, 6)), (0,),
+     lambda x, n: _same(_for_else_exit, x, n)),
+    ("for_else_returns", for_else_returns, st.tuples(floats(-1, 1), st.integers(0, 6)), (0,),
+     lambda x, n: all(abs(x * 1.5 ** k - 3) > 0.01 for k in range(1, n + 1))),
+    ("nested_for_else", nested_for_else,
+     st.tuples(floats(0.05, 2), st.integers(0, 6), st.integers(0, 3)), (0,),
+     lambda x, n, m: _same(_nested_for_else_path, x, n, m)),
+    ("search_list", search_list, st.tuples(floats(0.1, 2), st.lists(floats(-2, 2), max_size=5)),
+     (0,), lambda x, xs: all(abs(v * x - 1) > 0.01 for v in xs)),
 ]
 
 
@@ -298,3 +417,60 @@ def _at_break_trajectory(x, y):
         if s > y:
             return
         x = x + 0.5
+
+
+def _same(exit_of, x, *rest):
+    """Does the loop leave at the same place at x and 0.01 on either side (no kink in
+    between for a difference step)?"""
+    return exit_of(x - 0.01, *rest) == exit_of(x, *rest) == exit_of(x + 0.01, *rest)
+
+
+def _nested_return_exit(x, n):
+    s = x
+    for i in range(n):
+        for j in range(i + 1):
+            s = s * 0.9 + math.sin(x * j)
+            if s > 2.0:
+                return i, j
+        s = s + x
+    return None
+
+
+def _first_pair_exit(x, y):
+    for k in range(20):
+        x = x * 1.2 + 0.1 * y
+        if x > 3:
+            return k
+    return None
+
+
+def _while_true_exit(x):
+    k = 0
+    while True:
+        x = x * 1.5 + 0.1
+        k += 1
+        if x > 2 or x < -2 or k > 200:
+            return k, x > 2
+
+
+def _for_else_exit(x, n):
+    for i in range(n):
+        x = x * 1.5 + i * 0.1
+        if x > 3:
+            return i
+    return None
+
+
+def _nested_for_else_path(x, n, m):
+    path = []
+    for _ in range(n):
+        for j in range(m):
+            x = x * 1.2
+            if x > 2:
+                path.append(j)
+                break
+        else:
+            x = x + 0.5
+        if x > 10:
+            return path, True
+    return path, False

@@ -8,7 +8,9 @@ Shared by ``tests/test_fuzz.py`` (through the hypothesis strategy :func:`program
   with guarded arguments, re-assignments, helper calls with keyword arguments -- since
   issue 16 also calls of a smooth helper's derivative, ``s2s_ad.grad(h1, wrt="a")(u, v)``
   --, ``if``/``elif``, ``for`` and ``while`` loops with data-dependent trip counts,
-  ``break``/``continue``, tuples, lists and dicts) -- and finds a point where ``f`` is
+  ``break``/``continue``, tuples, lists and dicts; since issue 18 also ``return`` inside
+  loops, nested ones too, ``for ... else:``, starred names ``u1, *r1 = xs`` and
+  ``for e1, *e2_rest in ps``, and ``h(*(a, b))``) -- and finds a point where ``f`` is
   finite, no comparison, ``abs``, ``min`` or ``max`` switches within the finite-difference
   stencil, and the Richardson oracle is well conditioned (two step sizes agree). Nothing
   in that choice looks at s2s_ad.
@@ -115,6 +117,16 @@ _FEATURES = {
 }
 
 MAX_STATEMENTS = 8  # statements in the entry function, nested ones included
+#: Issue 18's constructs, drawn from a stream of their own (``_Writer.aside``: the programs
+#: without them are the ones the grammar wrote before): the share of ``break`` written as a
+#: ``return`` (in loops, nested ones too), of ``for`` loops with a ``break`` given an
+#: ``else:``, of unpackings written with a starred name (``u1, *r1 = xs`` then
+#: ``[u2, u3] = r1``; ``for e1, *e2_rest in ps``), and of helper calls ``h(*(a, b))``
+EXIT_RETURN = 0.5
+LOOP_RETURN = 0.2  # ``for``/``while`` loops that end their body with ``if ...: return ...``
+LOOP_ELSE = 0.5
+STARRED = 0.5
+SPLAT = 0.15
 #: the share of assignments whose right side is written as the call of a nested function
 #: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
 #: from the writer's second random stream, so the programs are otherwise the same
@@ -379,6 +391,7 @@ class _Scope:
     top: bool = True
     unrolled: bool = False  # the innermost loop is over a tuple or list built here
     counting_down: bool = False  # the innermost loop is over reversed(range(...)): no break
+    returns: bool = True  # no loop around is unrolled or counts down: a return may leave
     # Lists built here that loops append to may only be read where ``plain``: at the top
     # level or directly in a top-level loop's body, not in a branch or an inner loop (a
     # documented limitation: reading a list in a branch of the loop that appends to it).
@@ -410,6 +423,10 @@ class _Writer:
         self.helpers: list[tuple[str, int, bool]] = []  # (name, parameters, last has default)
         self.smooth: set[str] = set()  # helpers without a kink: their derivative is smooth
         self.nested_grad = False  # a call of s2s_ad.grad(h) was written
+        # issue 18's draws: a stream of their own, seeded from the main one without drawing
+        # from it, so programs without those constructs stay the ones written before
+        self.extra = random.Random(repr(rng.getstate()[1]))  # (hash(None) varies)
+        self.exits = 0  # returns written inside loops
         # closures (issue 18) are drawn from a stream of their own, seeded from this one
         # without drawing from it: a program without one is the one written before them
         self.side = random.Random(f"closures:{rng.getstate()[1][:8]}")
@@ -421,6 +438,16 @@ class _Writer:
         state = rng.getstate()[1]
         self.record_rng = random.Random(f"record:{state[:4]}:{state[-1]}")
         self.record: str | None = None
+
+    @contextlib.contextmanager
+    def aside(self) -> Iterator[None]:
+        """Write with the extra stream (what is written must not touch ``budget`` or
+        ``counter`` either)."""
+        saved, self.rng = self.rng, self.extra
+        try:
+            yield
+        finally:
+            self.rng = saved
 
     def has(self, feature: str, p: float = 1.0) -> bool:
         return feature in self.features and self.rng.random() < p
@@ -525,6 +552,8 @@ class _Writer:
             return f"{name}({first}, b={second})"
         if style < 0.65:
             return f"{name}(b={second}, a={first})"
+        if self.extra.random() < SPLAT:  # the arguments from a tuple built here
+            return f"{name}(*({first}, {second}))"
         return f"{name}({first}, {second})"
 
     def cond(self, sc: _Scope, depth: int) -> str:
@@ -718,6 +747,11 @@ class _Writer:
         names = [self.fresh("u") for _ in range(lengths[source])]
         sc.floats.extend(names)
         sc.mutable.extend(names)
+        if self.extra.random() < STARRED:  # `u1, *r1 = xs` (a list), then `[u2] = r1`
+            star = self.extra.randrange(len(names))
+            rest = "r" + names[0][1:]
+            targets = [*names[:star], f"*{rest}", *names[star + 1:]]
+            return [f"{ind}{', '.join(targets)} = {source}", f"{ind}[{names[star]}] = {rest}"]
         return [f"{ind}{', '.join(names)} = {source}"]
 
     @staticmethod
@@ -787,11 +821,21 @@ class _Writer:
             bounds = [b for b in bounds if "n" not in b.replace("range", "")] or ["range(3)"]
         header = r.choice(bounds)
         body = sc.child(in_loop=True, loops=sc.loops + 1, unrolled=False,
-                        plain=sc.top and sc.plain, counting_down=header.startswith("reversed"))
+                        plain=sc.top and sc.plain, counting_down=header.startswith("reversed"),
+                        returns=sc.returns and not header.startswith("reversed"))
         body.ints.append(i)
         body.hot.append(i)
-        return ([f"{ind}for {i} in {header}:"] + self._grow(body, ind + "    ")
-                + self.block(body, ind + "    ", 1, 3))
+        exits = self.exits
+        lines = ([f"{ind}for {i} in {header}:"] + self._grow(body, ind + "    ")
+                 + self.block(body, ind + "    ", 1, 3))
+        lines += self._loop_return(body, ind + "    ")
+        self._left(sc, exits)
+        if (sc.mutable and any(line.strip() == "break" for line in lines)
+                and self.extra.random() < LOOP_ELSE):  # runs when the loop does not break
+            name = self.extra.choice(sc.mutable)
+            with self.aside():
+                lines += [f"{ind}else:", f"{ind}    {name} = {self._rhs(sc, name)}"]
+        return lines
 
     def _for_container(self, sc: _Scope, ind: str) -> list[str]:
         r = self.rng
@@ -823,6 +867,11 @@ class _Writer:
         items = ", ".join(self.leaf(sc) for _ in range(r.randint(2, 3)))
         headers.append((f"for {v} in ({items}):", [v], [], None, True))
         header, floats, ints, first, unrolled = r.choice(headers)
+        hi = 3 if first is None else 2
+        if header == f"for {v}, {w} in {header.split(' in ', 1)[1]}" and header.split(
+                " in ", 1)[1].rstrip(":") in sc.pairs and self.extra.random() < STARRED:
+            header = header.replace(f", {w} in", f", *{w}_rest in")  # (a list of one)
+            first = f"{w} = {w}_rest[0]"
         iterated = header.split(" in ", 1)[1]
         if not unrolled or not iterated.startswith("("):  # (a display only reads the lists)
             body.growing -= {n for n in sc.seqs if n in iterated}  # never appended to
@@ -830,10 +879,14 @@ class _Writer:
         body.ints += ints
         body.hot += floats
         body.unrolled = unrolled
+        body.returns = sc.returns and not unrolled
         lines = [f"{ind}{header}"] + ([f"{ind}    {first}"] if first else [])
         if not unrolled:
             lines += self._grow(body, ind + "    ")
-        return lines + self.block(body, ind + "    ", 1, 3 if first is None else 2)
+        exits = self.exits
+        lines += self.block(body, ind + "    ", 1, hi) + self._loop_return(body, ind + "    ")
+        self._left(sc, exits)
+        return lines
 
     def _while(self, sc: _Scope, ind: str) -> list[str]:
         r = self.rng
@@ -854,7 +907,11 @@ class _Writer:
         if r.random() < 0.7:  # move the variable the condition reads
             self.budget -= 1
             lines.append(f"{ind}    {s} = {self._rhs(body, s)}")
-        return lines + self.block(body, ind + "    ", 0 if len(lines) > 3 else 1, 2)
+        exits = self.exits
+        lines += self.block(body, ind + "    ", 0 if len(lines) > 3 else 1, 2)
+        lines += self._loop_return(body, ind + "    ")
+        self._left(sc, exits)
+        return lines
 
     def _while_true(self, sc: _Scope, ind: str) -> list[str]:
         """``while True:`` binding a new name before its break test (issue 15): the name,
@@ -873,7 +930,9 @@ class _Writer:
                  f"{ind}    if {k} >= {bound} or {self.cond(self._branchy(body), 1)}:",
                  f"{ind}        break"]
         body.floats.append(v)
+        exits = self.exits
         lines += self.block(body, ind + "    ", 0, 2)
+        self._left(sc, exits)
         sc.floats.append(v)
         sc.mutable.append(v)
         return lines
@@ -888,10 +947,29 @@ class _Writer:
             return [f"{ind}{name}.append({self.expr(body, 2)})"]
         return []
 
+    def _loop_return(self, body: _Scope, ind: str) -> list[str]:
+        """Sometimes, ``if ...: return ...`` at the end of a loop body (from the extra
+        stream), where a return may leave every loop around."""
+        if not body.returns or self.extra.random() >= LOOP_RETURN:
+            return []
+        self.exits += 1
+        with self.aside():
+            return [f"{ind}if {self.cond(body, 2)}:",
+                    f"{ind}    return {self.final_return(body, None)}"]
+
+    def _left(self, sc: _Scope, exits: int) -> None:
+        """After a loop: where its body returned, what follows is lowered in a branch."""
+        if self.exits > exits:
+            sc.plain = False
+
     def _break_or_continue(self, sc: _Scope, ind: str) -> list[str]:
         sc.plain = False  # the rest of the body is lowered into a branch
         # (a break in a loop over reversed(range(...)) is a documented limitation)
         word = "continue" if sc.counting_down else self.rng.choice(("break", "continue"))
+        if word == "break" and sc.returns and self.extra.random() < EXIT_RETURN:  # leave f
+            self.exits += 1
+            with self.aside():
+                word = f"return {self.final_return(sc, None)}"
         if self.rng.random() < 0.1:
             return [f"{ind}{word}"]
         return [f"{ind}if {self.cond(sc, 2)}:", f"{ind}    {word}"]

@@ -155,6 +155,21 @@ def free_before_assigned(x):
     return r
 
 
+def return_in_unrolled_loop(x):
+    for v in (1.0, 2.0):  # a tuple built here: unrolled
+        if v * x > 1.0:
+            return v * x
+    return x
+
+
+def _pair(a, b):
+    return a * b
+
+
+def spread_at_run_time(x, xs):
+    return _pair(*xs) * x
+
+
 CASES = [
     (with_try, UnsupportedSyntaxError, "a try statement", "try:", "error handling"),
     (with_with, UnsupportedSyntaxError, "a with statement", "with open", "resources"),
@@ -192,6 +207,10 @@ CASES = [
      "name each parameter"),
     (free_before_assigned, DifferentiationError, "free variable 'w' is used before",
      "return t * w", "assign 'w' before calling 'g'"),
+    (return_in_unrolled_loop, UnsupportedSyntaxError, "return inside a loop over a tuple",
+     "return v * x", "range(len(...))"),
+    (spread_at_run_time, UnsupportedSyntaxError, "* of a value whose length is known only at "
+     "run time", "_pair(*xs)", "unpack it inside"),
 ]
 
 

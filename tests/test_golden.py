@@ -38,6 +38,7 @@ SHOWCASE = {
     "closures_line_fit": ("closures", "line_fit", "w", ((2.0, 1.0), [0.0, 1.0, 2.0],
                                                         [1.1, 2.9, 5.2])),
     "closures_partial_map": ("closures", "harmonics", ("x", "a")),
+    "loop_early_return": ("control_flow", "newton_root", "a"),
     "numpy_mlp_loss": ("mlp", "loss", ("W1", "b1", "W2", "b2", "W3", "b3"), "mlp_arguments"),
     "rnn_fill_loop": ("rnn", "loss", ("W", "U", "b", "v"), "rnn_arguments"),
     "method_gradient": ("objects", "model.loss", "x"),

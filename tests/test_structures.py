@@ -1,5 +1,6 @@
 """Tuples, lists and dicts as arguments: gradients with the same structure."""
 
+import inspect
 import math
 
 import numpy as np
@@ -416,14 +417,185 @@ def test_code_for_known_shapes_unpacks_without_a_check():
         s2s_ad.grad(unpack_rows)(np.ones((4, 3)), np.ones(3))
 
 
-def test_a_starred_target_of_a_run_time_value_is_a_clear_error():
-    def f(xs):
-        first, *rest = xs
-        return first * sum(rest)
+# --- starred names, *args and **kwargs (issue 18) ---------------------------------------------
+def starred_local(x, y):
+    first, *middle, last = (x, y, x * y, 2.0)  # known when the derivative is built
+    return first * sum(middle) + last * len(middle) * x
 
-    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="starred") as info:
-        s2s_ad.grad(f)
-    assert "test_structures.py" in str(info.value) and "first, *rest = xs" in str(info.value)
+
+def starred_argument(xs, w):
+    first, *rest = xs  # a list at run time, as in Python
+    return first * w + sum(math.sin(r * w) for r in rest)
+
+
+def starred_last(xs, w):
+    *init, last = xs
+    s = 0.0
+    for v in init:
+        s = s + v * last * w
+    return s
+
+
+def starred_in_a_loop(pairs, w):
+    s = 0.0
+    for a, *b in pairs:
+        s = s + a * w * b[-1]
+    return s
+
+
+def starred_rows(X, w):
+    top, *others = X  # the rows of an array
+    return np.sum(np.tanh(top * w)) + sum(np.sum(o * w) for o in others)
+
+
+def _weighted(a, b, c=1.0):
+    return a * b + c * a
+
+
+def spliced(x, y):
+    t = (x, y)
+    options = {"c": x * y}
+    return _weighted(*t, **options) + _weighted(y, *[x]) + sum([*t, x])
+
+
+def _norm2(*vs, **scale):
+    return sum(v * v for v in vs) * scale["k"]
+
+
+def inlined_varargs(x, y):
+    return _norm2(x, y, x * y, k=0.5)
+
+
+def total(*terms):
+    return sum(t * t * math.sin(t) for t in terms)
+
+
+def powered(w, *xs, p=2.0, **opts):
+    s = 0.0
+    for x in xs:
+        s = s + (w * x) ** p
+    return s * opts["k"]
+
+
+_vec = st.floats(-2.0, 2.0)
+# (what, f, wrt, flat points, arguments from the flat point, keywords)
+STARRED = [
+    ("a tuple built here", starred_local, (0, 1), st.tuples(_vec, _vec),
+     lambda v: v, {}),
+    ("a tuple argument", starred_argument, (0, 1), st.tuples(_vec, _vec, _vec, _vec),
+     lambda v: (tuple(v[:3]), v[3]), {}),
+    ("a list argument, *init", starred_last, (0, 1), st.tuples(_vec, _vec, _vec, _vec),
+     lambda v: (list(v[:3]), v[3]), {}),
+    ("for a, *b in pairs", starred_in_a_loop, (0, 1), st.tuples(*[_vec] * 7),
+     lambda v: ([tuple(v[0:3]), tuple(v[3:6])], v[6]), {}),
+    ("the rows of an array", starred_rows, (0, 1), st.tuples(*[_vec] * 8),
+     lambda v: (np.array(v[:6]).reshape(3, 2), np.array(v[6:])), {}),
+    ("*t and **d in calls and displays", spliced, (0, 1), st.tuples(_vec, _vec),
+     lambda v: v, {}),
+    ("*vs and **scale of a helper", inlined_varargs, (0, 1), st.tuples(_vec, _vec),
+     lambda v: v, {}),
+    ("def total(*terms)", total, 0, st.tuples(_vec, _vec, _vec), lambda v: v, {}),
+    ("def powered(w, *xs, p, **opts)", powered, (0, 1), st.tuples(*[st.floats(0.1, 2.0)] * 3),
+     lambda v: v, {"p": 3.0, "k": 0.5}),
+]
+
+
+def _flat(g):
+    if isinstance(g, (tuple, list)):
+        return [x for item in g for x in _flat(item)]
+    if isinstance(g, dict):
+        return [x for item in g.values() for x in _flat(item)]
+    return [float(x) for x in np.ravel(g)]
+
+
+def _ones_like(a):
+    if isinstance(a, (tuple, list)):
+        return type(a)(_ones_like(x) for x in a)
+    return np.ones_like(a) if isinstance(a, np.ndarray) else 1.0
+
+
+@pytest.mark.parametrize("what, f, wrt, points, build, keywords", STARRED,
+                         ids=[c[0] for c in STARRED])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_starred_names_and_collected_arguments(what, f, wrt, points, build, keywords, data):
+    """Reverse mode against Richardson differences in every coordinate, the value, forward
+    mode along ones, and the Hessian-vector product against differences of the gradient."""
+    flat = data.draw(points)
+    args = build(flat)
+
+    def of_flat(*v):
+        return f(*build(v), **keywords)
+
+    g = s2s_ad.grad(f, wrt=wrt)(*args, **keywords)
+    expected = numerical_grad(of_flat, flat, wrt=tuple(range(len(flat))), method="richardson")
+    assert np.allclose(_flat(g), expected, rtol=1e-6, atol=1e-8), (what, flat)
+    assert s2s_ad.value_and_grad(f, wrt=wrt)(*args, **keywords)[0] == f(*args, **keywords)
+    parameters = inspect.signature(f).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return  # (no tangent can follow **opts: test_cotangents_and_tangents_after_varargs)
+    names = list(parameters)
+    indices = wrt if isinstance(wrt, tuple) else (wrt,)
+    tangents = {"d" + names[i]: _ones_like(args[i] if names[i] != "terms" else args)
+                for i in indices}
+    _, tangent = s2s_ad.jvp(f, wrt=wrt)(*args, **tangents)
+    assert np.isclose(tangent, sum(_flat(g)), rtol=1e-9, atol=1e-9)
+    gradient = s2s_ad.grad(f, wrt=wrt)
+    ones = np.ones(len(flat))
+    hv = s2s_ad.hvp(f, wrt=wrt)(*args, **tangents)
+    moved = richardson(lambda t: np.array(_flat(gradient(*build(np.add(flat, t * ones))))), 0.0)
+    assert np.allclose(_flat(hv), moved, rtol=1e-5, atol=1e-7), (what, flat)
+
+
+def test_a_starred_name_reads_as_the_list_python_makes():
+    source = s2s_ad.grad(starred_argument, wrt="w").source
+    assert "unpacks(xs, at_least=1)" in source
+    assert "rest = []" in source and "rest.append(xs[i])" in source
+    assert "for i in range(1, len(xs)):" in source or "range(1, _t" in source
+    with pytest.raises(ValueError, match=r"expected at least 1, got 0"):
+        s2s_ad.grad(starred_argument, wrt="w")((), 0.5)
+
+
+def test_varargs_read_as_written():
+    source = s2s_ad.grad(total).source
+    assert source.startswith("def total_grad(*terms):")
+    assert "def powered_grad(w, *xs, p=2.0, **opts):" in s2s_ad.grad(powered).source
+    # one argument: still a tuple, of d/dt t^2 sin t = 2 t sin t + t^2 cos t
+    assert s2s_ad.grad(total)(1.5) == pytest.approx((3 * math.sin(1.5) + 2.25 * math.cos(1.5),))
+    assert s2s_ad.grad(total)() == ()
+    # wrt names the parameter: the gradient has one item per argument it collected
+    assert s2s_ad.grad(powered, wrt="opts")(0.5, 1.0, 2.0, k=2.0) == {"k": 1.25}
+
+
+@pytest.mark.parametrize("body, message", [
+    ("first, *rest = xs\n    return first * len(rest) * ys", None),
+    ("return _weighted(*xs)", "length is known only at run time"),
+    ("return _weighted(x, **ys)", "keys are\n? ?known only at run time"),
+], ids=["ok", "*xs at run time", "**d at run time"])
+def test_spliced_values_known_only_at_run_time_are_a_clear_error(body, message, tmp_path):
+    import importlib.util
+
+    path = tmp_path / "starred_case.py"
+    path.write_text("from test_structures import _weighted\n\n\n"
+                    f"def f(x, xs, ys):\n    {body}\n")
+    spec = importlib.util.spec_from_file_location("starred_case", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if message is None:
+        assert s2s_ad.grad(module.f, wrt="ys")(1.0, (1.0, 2.0, 3.0), 2.0) == 2.0
+        return
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match=message) as info:
+        s2s_ad.grad(module.f)
+    assert "starred_case.py:5" in str(info.value)
+
+
+def test_cotangents_and_tangents_after_varargs_are_passed_by_name():
+    assert s2s_ad.vjp(total)(1.0, 2.0, dtotal=1.0) == s2s_ad.grad(total)(1.0, 2.0)
+    with pytest.raises(TypeError, match="dtotal"):
+        s2s_ad.vjp(total)(1.0, 2.0, 1.0)  # (1.0 is a third term)
+    for transform in (s2s_ad.vjp, s2s_ad.jvp, s2s_ad.hvp):
+        with pytest.raises(s2s_ad.DifferentiationError, match=r"takes \*\*opts"):
+            transform(powered)(0.5, 1.0, k=1.0)
 
 
 def test_second_derivative_through_appends_in_a_branch():
@@ -452,6 +624,14 @@ def shadowed(x, xs):
     return x * sum(ys) + sum(t * x for t in ys)
 
 
+def _energy(xs, w):
+    return sum(w * x * x for x in xs)
+
+
+def through_a_helper(xs, w):
+    return _energy(xs, w) * w  # (the helper's comprehension is lowered as its loop too)
+
+
 def features(w, X):
     rows = np.array([np.tanh(row @ w) for row in X])
     return np.sum(rows * rows)
@@ -465,6 +645,8 @@ COMPREHENSIONS = [
      st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), st.floats(-2.0, 2.0))),
     ("a name of the function's own", shadowed, "x",
      st.tuples(st.floats(-2.0, 2.0), st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3))),
+    ("in a helper", through_a_helper, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), st.floats(-2.0, 2.0))),
     ("np.array of a comprehension", features, "w",
      st.tuples(_vector(2), _vector(6).map(lambda v: v.reshape(3, 2)))),
 ]

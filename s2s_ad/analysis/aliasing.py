@@ -276,9 +276,10 @@ def drop_checks(region: Region, known: set[Value]) -> None:
     """Remove the run-time checks that code specialized to its arguments settles when it
     is built (its values carry their avals): the ``unshared`` checks of ``u += v``
     (``mark_shared_updates``) where ``u`` is ``known`` there to be a number or an array
-    (the api settled those when building it), and ``unpacks(c, n=...)`` where ``c``'s
-    length is known (``x.shape``, the rows of an array). Where it is not (an array made
-    from a list appended in a loop, a tuple argument), the check stays and runs."""
+    (the api settled those when building it), and ``unpacks(c, n=...)`` (or
+    ``at_least=...``) where ``c``'s length is known (``x.shape``, the rows of an array).
+    Where it is not (an array made from a list appended in a loop, a tuple argument), the
+    check stays and runs."""
     stack = [region]
     while stack:
         current = stack.pop()
@@ -295,7 +296,9 @@ def _settled(op: Op, known: set[Value]) -> bool:
         aval = op.args[0].aval
         length = (len(aval.items) if isinstance(aval, Tuple) else
                   aval.shape[0] if isinstance(aval, Array) else None)
-        return length == op.attr("n")
+        at_least = op.attr("at_least")
+        return length == op.attr("n") if at_least is None else (
+            length is not None and length >= at_least)
     return False
 
 

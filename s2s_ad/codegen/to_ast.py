@@ -451,9 +451,12 @@ class _Codegen:
     def arguments(self) -> ast.arguments:
         fn = self.fn
         posonly, positional, kwonly, kw_defaults = [], [], [], []
+        var: dict[inspect._ParameterKind, ast.arg] = {}  # *args, **kwargs
         for p, kind in zip(fn.params, fn.kinds):
             arg = ast.arg(arg=p.hint, annotation=None, type_comment=None)
-            if kind is inspect.Parameter.POSITIONAL_ONLY:
+            if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                var[kind] = arg
+            elif kind is inspect.Parameter.POSITIONAL_ONLY:
                 posonly.append(arg)
             elif kind is inspect.Parameter.KEYWORD_ONLY:
                 kwonly.append(arg)
@@ -465,9 +468,10 @@ class _Codegen:
         given = fn.defaults or ()
         defaults = [self.default(a.arg, d)
                     for a, d in zip(ordered[len(ordered) - len(given):], given)]
-        return ast.arguments(posonlyargs=posonly, args=positional, vararg=None,
-                             kwonlyargs=kwonly, kw_defaults=kw_defaults, kwarg=None,
-                             defaults=defaults)
+        return ast.arguments(posonlyargs=posonly, args=positional,
+                             vararg=var.get(inspect.Parameter.VAR_POSITIONAL),
+                             kwonlyargs=kwonly, kw_defaults=kw_defaults,
+                             kwarg=var.get(inspect.Parameter.VAR_KEYWORD), defaults=defaults)
 
     def default(self, param: str, value: Any) -> ast.expr:
         if isinstance(value, _LITERALS):

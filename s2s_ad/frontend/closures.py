@@ -111,6 +111,7 @@ def call(lowerer: Any, closure: Closure, args: list, kwargs: dict, node: ast.AST
     source = dataclasses.replace(definer.source, node=closure.node)
     frame = type(definer)(definer.fn, source, lowerer.e, (*lowerer.inlining, closure))
     frame.enclosing = closure
+    frame.exits = definer.exits  # (exits.py rewrote the nested function's loops too)
     frame.label = f"{definer.label}.<locals>.{closure.name}"
     frame.updates = lowerer.updates
     frame.mutable = lowerer.mutable  # (one set for the whole function: lists that grow)

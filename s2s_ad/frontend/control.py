@@ -6,6 +6,7 @@ A branch that can return, break or continue takes the rest of the block with it 
 is lowered into the other branch as well), so every early exit becomes an ordinary join of
 two regions, and the IR stays structured: no gotos, no flags the user did not write --
 except one: a loop whose body can ``break`` yields a ``broke`` flag that ends the loop.
+(A ``return`` inside a loop arrives here as a flag and a ``break``: exits.py.)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from ..ir.core import Op, Region, Value
 from .closures import TRANSFORM_TIME, stored_names
+from .exits import is_exit
 from .source import child_nodes
 
 RETURNS, ENDS = "returns", "ends"
@@ -23,19 +25,15 @@ BREAK = "<break>"  # pseudo-variable of a loop body: has this iteration executed
 
 class ControlFlow:
     """Mixin of the lowerer: needs ``e``, ``expr``, ``stmt``, ``operand``, ``error``,
-    ``partly_bound``."""
+    ``partly_bound``, ``exits``."""
 
-    loop_depth = 0  # loops around the statement being lowered
-    runtime_loops = 0  # of those, the ones that stay loops (not unrolled)
+    runtime_loops = 0  # run-time loops around the statement being lowered (not unrolled)
     first_bound: tuple = ()  # per run-time loop around it: its _FirstBound, or None
 
     # --- blocks ---------------------------------------------------------------------------
     def block(self, stmts: list[ast.stmt], env: dict) -> tuple[str, Any]:
         for index, node in enumerate(stmts):
-            if isinstance(node, ast.Return):
-                if self.loop_depth:
-                    raise self.error(node, "cannot differentiate a return inside a loop yet",
-                                     hint="break out of the loop and return after it")
+            if isinstance(node, ast.Return):  # (not in a loop: see exits.py)
                 with self.e.at(self.source.loc(node)):
                     value = self.static(None) if node.value is None else self.expr(
                         node.value, env)
@@ -140,10 +138,7 @@ class ControlFlow:
         return [_fill(t, filled) for t in templates]
 
     # --- loops ---------------------------------------------------------------------------
-    def for_loop(self, node: ast.For, env: dict) -> None:
-        if node.orelse:
-            raise self.error(node, "cannot differentiate a for ... else loop",
-                             hint="use a flag variable")
+    def for_loop(self, node: ast.For, env: dict) -> None:  # (`else:`: exits.py)
         with self.e.at(self.source.loc(node.iter)):
             iterable = self.expr(node.iter, env)
         if isinstance(iterable, (tuple, list)):  # known length: unrolled
@@ -156,8 +151,11 @@ class ControlFlow:
         if self.is_static(iterable) and _reversed_range(iterable.obj):
             if not isinstance(node.target, ast.Name):
                 raise self.error(node.target, "cannot unpack a range item")
-            if _has(node.body, (ast.Break,)):
-                raise self.error(node, "cannot differentiate break in a loop over "
+            leave = _first(node.body, (ast.Break,))
+            if leave is not None:
+                what = "a return" if is_exit(leave) else "break"
+                raise self.error(leave if is_exit(leave) else node,
+                                 f"cannot differentiate {what} in a loop over "
                                  "reversed(range(...)) yet", hint="loop over range(...) and "
                                  "count down yourself: `i = n - 1 - k`")
             bounds = iterable.obj.inner.obj.bounds
@@ -217,24 +215,22 @@ class ControlFlow:
         return None
 
     def unrolled(self, node: ast.For, items: list[Any], env: dict) -> None:
-        if _has(node.body, (ast.Break, ast.Continue)):
+        leave = _first(node.body, (ast.Break, ast.Continue))
+        if leave is not None and is_exit(leave):
+            raise self.error(leave, "cannot differentiate a return inside a loop over a "
+                             "tuple or list built here yet",
+                             hint="loop over range(len(...)), or over a list argument")
+        if leave is not None:
             raise self.error(node, "cannot differentiate break/continue in a loop over a "
                              "tuple or list yet", hint="loop over range(len(...))")
-        self.loop_depth += 1  # a return here would skip the remaining items
-        try:
-            for item in items:
-                self.assign(node.target, item, env)
-                _, after = self.block(node.body, env)
-                if after is not env:  # an if joined: the iteration ends in a new environment
-                    env.clear()
-                    env.update(after)
-        finally:
-            self.loop_depth -= 1
+        for item in items:
+            self.assign(node.target, item, env)
+            _, after = self.block(node.body, env)
+            if after is not env:  # an if joined: the iteration ends in a new environment
+                env.clear()
+                env.update(after)
 
     def while_loop(self, node: ast.While, env: dict) -> None:
-        if node.orelse:
-            raise self.error(node, "cannot differentiate a while ... else loop",
-                             hint="use a flag variable")
         self.loop(node, env, "while", (), None)
 
     def loop(self, node: ast.For | ast.While, env: dict, prim: str, bounds: tuple,
@@ -276,10 +272,12 @@ class ControlFlow:
                 body_env[index] = i
         if breaks:
             body_env[BREAK] = self.static(False)
-        first_bound = _FirstBound({n for n in assigned if n not in env}) if runs_once else None
+        unbound = {n for n in assigned if n not in env}
+        exits = unbound & self.exits  # (read only after the flag that says it returned)
+        first_bound = _FirstBound(unbound if runs_once else exits) if (
+            runs_once or exits) else None
         saved = self.first_bound
         self.first_bound = (*saved, first_bound)
-        self.loop_depth += 1
         self.runtime_loops += 1
         try:
             with self.e.into(body):
@@ -291,7 +289,7 @@ class ControlFlow:
                     body.results.extend(self.carried_leaves(node, n, t, end[n]))
                 first = {}  # names bound after the loop that were not bound before it
                 if first_bound is not None:
-                    bound = first_bound.at_breaks or set()
+                    bound = (first_bound.at_breaks or set()) | exits
                     for n in first_bound.at_some_break - bound:  # for the error's hint
                         self.partly_bound[n] = self.source.loc(node).line
                     first = {n: end[n] for n in assigned
@@ -301,7 +299,6 @@ class ControlFlow:
                 if breaks:
                     body.results.append(self.operand(end[BREAK], node))
         finally:
-            self.loop_depth -= 1
             self.runtime_loops -= 1
             self.first_bound = saved
         regions.append(body)
@@ -386,7 +383,11 @@ class _FirstBound:
     (the rest of the body is in both branches), so the other path yields a stand-in too,
     read by no one: a path that does not break goes on to an iteration that binds the
     name before anything reads it. A name bound on only some paths to a ``break`` stays
-    unbound after the loop ("used before it is assigned")."""
+    unbound after the loop ("used before it is assigned").
+
+    In any loop, the value a ``return`` inside it returns (``result``, see exits.py) is
+    carried out the same way, on the paths that reach its ``break`` or not: only code
+    behind the ``returned`` flag reads it."""
 
     def __init__(self, names: set[str]) -> None:
         self.names = names
@@ -542,7 +543,13 @@ def _can_exit(stmts: list[ast.stmt]) -> bool:
 
 
 def _has(stmts: list[ast.stmt], kinds: tuple[type, ...]) -> bool:
-    return any(isinstance(n, kinds) for n in _walk_same_function(stmts, stop_at_loops=True))
+    return _first(stmts, kinds) is not None
+
+
+def _first(stmts: list[ast.stmt], kinds: tuple[type, ...]) -> ast.AST | None:
+    """The first node of one of ``kinds`` in ``stmts`` (not in nested loops), or None."""
+    found = [n for n in _walk_same_function(stmts, stop_at_loops=True) if isinstance(n, kinds)]
+    return min(found, key=lambda n: (n.lineno, n.col_offset), default=None)
 
 
 def _assigned_in(stmts: list[ast.stmt]) -> list[str]:

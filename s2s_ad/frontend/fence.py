@@ -34,7 +34,6 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     ast.Set: ("a set display", "use a tuple or a list"),
     ast.JoinedStr: ("an f-string", "strings carry no derivative; build them outside"),
     ast.NamedExpr: ("an assignment expression (:=)", "assign in a separate statement"),
-    ast.Starred: ("a starred expression", "pass or unpack the items one by one"),
     ast.Match: ("a match statement", "use if/elif/else"),
 }
 
@@ -48,12 +47,6 @@ def fence(source: Source, allowed: frozenset[type] = frozenset()) -> None:
     fn = source.node
     roots = [fn.body] if isinstance(fn, ast.Lambda) else list(fn.body)
     stack: list[ast.AST] = list(reversed(roots))
-    args = fn.args
-    if args.vararg or args.kwarg:
-        bad = args.vararg or args.kwarg
-        raise UnsupportedSyntaxError(
-            f"cannot differentiate a function with *{'' if args.vararg else '*'}{bad.arg}",
-            loc=source.loc(bad), hint="name each parameter", stage=_stage(source))
     while stack:
         node = stack.pop()
         entry = UNSUPPORTED.get(type(node))

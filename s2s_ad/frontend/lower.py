@@ -40,6 +40,7 @@ from .arrays import _UNKNOWN, Arrays
 from .arrays import _attributes as _array_attributes
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
 from .desugar import desugar
+from .exits import rewrite_exits
 from .fence import fence
 from .source import Source, child_nodes, parse_function
 
@@ -77,11 +78,9 @@ def lift(fn: Any) -> Function:
             hint="pass a function defined with `def`; for a builtin or C function register a "
                  "rule with s2s_ad.defvjp")
     fn = inspect.unwrap(fn, stop=lambda f: hasattr(f, "__s2s__"))
-    source = parse_function(fn)
-    desugar(source, fn.__name__)  # comprehensions: the loops they stand for
-    fence(source)
+    source, exits = _prepared(fn)
     e = Emitter()
-    lowerer = _Lowerer(fn, source, e, (fn,))
+    lowerer = _Lowerer(fn, source, e, (fn,), exits)
     params, kinds, env = lowerer.bind_parameters()
     owner = getattr(fn, "__s2s_self__", None)  # a bound method's: see methods.py
     if owner is None:  # Model.loss itself: self's class, checked where the code relies on it
@@ -106,7 +105,8 @@ class _Lowerer(ControlFlow, Arrays):
     """Lowers one function body (the top-level one, or a helper being inlined)."""
 
     def __init__(self, fn: types.FunctionType, source: Source, e: Emitter,
-                 inlining: tuple[types.FunctionType, ...]) -> None:
+                 inlining: tuple[types.FunctionType, ...],
+                 exits: frozenset[str] = frozenset()) -> None:
         self.fn = fn
         self.label = fn.__name__  # (a nested function's frame: f.<locals>.g)
         self.source = source
@@ -134,6 +134,7 @@ class _Lowerer(ControlFlow, Arrays):
         # and the run-time loops around the call
         self.borrowed: frozenset[int] = frozenset()
         self.outer_loops = 0
+        self.exits = exits  # what a `return` inside a loop returns (frontend/exits.py)
 
     # --- errors ---------------------------------------------------------------------------
     def error(self, node: ast.AST, message: str, hint: str | None = None,
@@ -152,9 +153,15 @@ class _Lowerer(ControlFlow, Arrays):
         for arg in a.args:
             params.append(Value(arg.arg))
             kinds.append(inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        if a.vararg is not None:  # `*xs`: one parameter, a tuple
+            params.append(Value(a.vararg.arg))
+            kinds.append(inspect.Parameter.VAR_POSITIONAL)
         for arg in a.kwonlyargs:
             params.append(Value(arg.arg))
             kinds.append(inspect.Parameter.KEYWORD_ONLY)
+        if a.kwarg is not None:  # `**kw`: one parameter, a dict
+            params.append(Value(a.kwarg.arg))
+            kinds.append(inspect.Parameter.VAR_KEYWORD)
         env: dict[str, Entry] = {p.hint: p for p in params}
         return params, kinds, env
 
@@ -228,16 +235,21 @@ class _Lowerer(ControlFlow, Arrays):
                 value.user = True
             env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
+            star = _starred(target)
             if isinstance(value, Value):
                 value = self.unpack(value, target)
-            if not isinstance(value, (tuple, list)):
+            elif not isinstance(value, (tuple, list)):
                 raise self.error(target, "cannot unpack this value",
                                  hint="unpack a tuple, a list or an array")
+            elif star is not None and len(value) >= len(target.elts) - 1:  # `a, *rest = xs`
+                stop = len(value) - (len(target.elts) - 1 - star)
+                value = [*value[:star], list(value[star:stop]), *value[stop:]]
             if len(value) != len(target.elts):
+                at_least = "at least " if star is not None else ""
                 raise self.error(target, f"cannot unpack {len(value)} values into "
-                                 f"{len(target.elts)} names")
+                                 f"{at_least}{len(target.elts) - (star is not None)} names")
             for sub, item in zip(target.elts, value):
-                self.assign(sub, item, env)
+                self.assign(sub.value if isinstance(sub, ast.Starred) else sub, item, env)
         elif isinstance(target, ast.Subscript):
             self.assign_item(target, value, env)
         elif isinstance(target, ast.Attribute):
@@ -328,13 +340,28 @@ class _Lowerer(ControlFlow, Arrays):
     def unpack(self, value: Value, target: ast.Tuple | ast.List) -> list[Value]:
         """``a, b = c`` of a value known only at run time (a tuple argument, ``x.shape``,
         the rows of an array): its items, read one by one after a check that it holds
-        exactly that many (which raises what Python's unpacking would)."""
-        if any(isinstance(t, ast.Starred) for t in target.elts):
-            raise self.error(target, "cannot unpack a value computed at run time into a "
-                             "starred name", hint="index it: `a, rest = xs[0], xs[1:]`")
+        exactly that many (which raises what Python's unpacking would). A starred name
+        (``a, *rest, z = c``) gets a list of the items between, as in Python, after a check
+        that ``c`` holds at least the others."""
+        e = self.e
         n = len(target.elts)
-        self.e.emit("unpacks", value, n=n, nouts=0)
-        return [self.e.getitem(value, self.e.const(k)) for k in range(n)]
+        star = _starred(target)
+        if star is None:
+            e.emit("unpacks", value, n=n, nouts=0)
+            return [e.getitem(value, e.const(k)) for k in range(n)]
+        after = n - 1 - star
+        e.emit("unpacks", value, at_least=n - 1, nouts=0)
+        heads = [e.getitem(value, e.const(k)) for k in range(star)]
+        rest = e.emit("list_new", hint=getattr(target.elts[star].value, "id", ""))[0]
+        stop = e.sub(self.length(value), e.const(after)) if after else self.length(value)
+        i = Value("i")
+        body = Region([i])
+        with e.into(body):
+            e.emit("append", rest, self.read_item(value, i), nouts=0)
+        e.region.ops.append(Op("for_range", (e.const(star), stop, e.const(1)), (),
+                               (("breaks", False),), (body,), e.loc))
+        self.mutable.add(rest)
+        return [*heads, rest, *(e.getitem(value, e.const(k - after)) for k in range(after))]
 
     # --- expressions ---------------------------------------------------------------------
     def expr(self, node: ast.expr, env: dict[str, Entry]) -> Entry:
@@ -385,16 +412,37 @@ class _Lowerer(ControlFlow, Arrays):
         if isinstance(node, ast.Call):
             return self.call(node, env)
         if isinstance(node, ast.Tuple):
-            return tuple(self.expr(elt, env) for elt in node.elts)
+            return tuple(self.items(node.elts, env))
         if isinstance(node, ast.List):
-            return [self.expr(elt, env) for elt in node.elts]
+            return self.items(node.elts, env)
         if isinstance(node, ast.Subscript):
             return self.subscript(node, env)
         if isinstance(node, ast.Dict):
             return self.dict_display(node, env)
         if isinstance(node, ast.Lambda):
             return closures.define(self, node, env)
+        if isinstance(node, ast.Starred):
+            raise self.error(node, "cannot differentiate a starred expression here",
+                             hint="unpack into a display or a call: `(*xs, y)`, `g(*xs)`")
         raise self.error(node, f"cannot differentiate a {type(node).__name__} expression")
+
+    def items(self, nodes: list[ast.expr], env: dict[str, Entry]) -> list[Entry]:
+        """The entries of a display's items or a call's arguments, with those of ``*xs``
+        spliced in (a tuple or list known when the derivative is built)."""
+        out: list[Entry] = []
+        for node in nodes:
+            if not isinstance(node, ast.Starred):
+                out.append(self.expr(node, env))
+                continue
+            entry = self.expr(node.value, env)
+            if isinstance(entry, Static) and isinstance(entry.obj, (tuple, list)):
+                entry = [Static(x) for x in entry.obj]  # a global tuple: its constants
+            if not isinstance(entry, (tuple, list)):
+                raise self.error(node, "cannot differentiate * of a value whose length is "
+                                 "known only at run time", hint="index its items, or pass "
+                                 "it whole and unpack it inside: `a, *rest = xs`")
+            out += entry
+        return out
 
     def attribute(self, node: ast.Attribute, base: Value) -> Entry:
         """``base.name`` of a value that arrives at run time: NumPy's ``.T``, ``.shape``,
@@ -612,7 +660,7 @@ class _Lowerer(ControlFlow, Arrays):
         if isinstance(node.func, ast.Attribute):
             base = self.expr(node.func.value, env)
             if not isinstance(base, Static):
-                args = [self.expr(a, env) for a in node.args]
+                args = self.items(node.args, env)
                 kwargs = self.keywords(node, env)
                 if isinstance(base, Value) and base in self.classes:
                     out = self.class_method(node, base, node.func.attr, args, kwargs)
@@ -627,7 +675,7 @@ class _Lowerer(ControlFlow, Arrays):
         if not isinstance(callee, Static):
             raise self.error(node.func, "cannot differentiate a call to a function chosen at "
                              "run time", hint="call a function known where it is defined")
-        args = [self.expr(a, env) for a in node.args]
+        args = self.items(node.args, env)
         kwargs = self.keywords(node, env)
         return self.call_entry(callee, args, kwargs, node)
 
@@ -715,12 +763,22 @@ class _Lowerer(ControlFlow, Arrays):
         return Static(obj(*values, **options))  # a generated function: its calls inline
 
     def keywords(self, node: ast.Call, env: dict[str, Entry]) -> dict[str, Entry]:
-        kwargs = {}
+        """A call's keyword arguments, with the items of ``**d`` (a dict known when the
+        derivative is built: a display, or a global) spliced in."""
+        kwargs: dict[str, Entry] = {}
         for kw in node.keywords:
-            if kw.arg is None:
-                raise self.error(kw.value, "cannot differentiate a call with **kwargs",
-                                 hint="pass the keyword arguments by name")
-            kwargs[kw.arg] = self.expr(kw.value, env)
+            if kw.arg is not None:
+                kwargs[kw.arg] = self.expr(kw.value, env)
+                continue
+            entry = self.expr(kw.value, env)
+            if isinstance(entry, Static) and isinstance(entry.obj, dict):
+                entry = {k: Static(v) for k, v in entry.obj.items()}
+            if not isinstance(entry, dict) or not all(isinstance(k, str) for k in entry):
+                raise self.error(kw.value, "cannot differentiate ** of a dict whose keys are "
+                                 "known only at run time", hint="pass the keyword arguments "
+                                 "by name, or build the dict in the function: `dict(a=x)` "
+                                 "is `{'a': x}`")
+            kwargs.update(entry)
         return kwargs
 
     def static_builtin(self, obj: Any, args: list[Entry], kwargs: dict[str, Entry],
@@ -822,9 +880,8 @@ class _Lowerer(ControlFlow, Arrays):
             raise self.error(node, f"cannot differentiate the recursive call to "
                              f"{fn.__name__!r}", hint="write the recursion as a loop")
         arguments = self.bind_call(fn, args, kwargs, node)
-        source = parse_function(fn)
-        fence(source)
-        inner = _Lowerer(fn, source, self.e, (*self.inlining, fn))
+        source, exits = _prepared(fn)
+        inner = _Lowerer(fn, source, self.e, (*self.inlining, fn), exits)
         inner.updates = self.updates
         inner.mutable = self.mutable  # (a list that grows here is read as one in helpers too)
         inner.borrowed = closures.borrowed_ids(arguments.values())
@@ -849,7 +906,17 @@ class _Lowerer(ControlFlow, Arrays):
                   node: ast.Call) -> Entry:
         """Splice an already generated function's IR into the body (values renamed)."""
         arguments = self.bind_call(fn, args, kwargs, node)
-        mapping = {p: self.operand(_as_entry(arguments[p.hint]), node) for p in ir.params}
+        mapping = {}
+        for p, kind in zip(ir.params, ir.kinds):
+            entry = _as_entry(arguments[p.hint])
+            if kind is inspect.Parameter.VAR_POSITIONAL:  # its *args: a tuple at run time
+                entry = self.runtime_tuple(entry, node)
+            elif kind is inspect.Parameter.VAR_KEYWORD:
+                raise self.error(node, f"cannot call {fn.__name__}, which takes **{p.hint}, "
+                                 "inside a function being differentiated",
+                                 hint="differentiate a function that names its keyword "
+                                      "parameters")
+            mapping[p] = self.operand(entry, node)
         self.e.region.ops.extend(clone_ops(ir.body.ops, mapping))
         leaves = [mapping.get(v, v) for v in ir.body.results]
         return _unflatten(ir.out_tree, leaves)
@@ -888,6 +955,21 @@ def stack_room(node: ast.AST) -> Iterator[None]:
 
 
 _FRAMES_PER_LEVEL = 4  # expr, expression, and a call or binop, per level of the AST
+
+
+def _prepared(fn: types.FunctionType) -> tuple[Source, frozenset[str]]:
+    """``fn``'s parsed source with comprehensions and early exits from loops rewritten, and
+    checked against the subset; the names of what it returns from inside loops."""
+    source = parse_function(fn)
+    desugar(source, fn.__name__)  # comprehensions: the loops they stand for
+    exits = rewrite_exits(source.node)  # `return` in a loop: a flag and a `break`
+    fence(source)
+    return source, exits
+
+
+def _starred(target: ast.Tuple | ast.List) -> int | None:
+    """Where the starred name is in ``a, *rest, z`` (Python allows one), or None."""
+    return next((k for k, t in enumerate(target.elts) if isinstance(t, ast.Starred)), None)
 
 
 def _as_entry(v: Any) -> Entry:
@@ -948,6 +1030,7 @@ def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], s
     of the tree, each node with whether a loop is around it."""
     a = fn.args
     assigned = {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs}
+    assigned |= {arg.arg for arg in (a.vararg, a.kwarg) if arg is not None}
     growing: set[str] = set()
     if isinstance(fn, ast.Lambda):
         return assigned, growing

@@ -86,7 +86,8 @@ defprim("unshared", Call(runtime.unshared, "unshared"), pure=False,
         doc="stop if `u op= ...` would change an array read again (analysis/aliasing.py)")
 defprim("unpacks", Call(runtime.unpacks, "unpacks"), pure=False,
         doc="unpacks(c, n): stop unless c unpacks into n values (`a, b = c` of a value "
-            "known only at run time reads c[0], c[1] after it)")
+            "known only at run time reads c[0], c[1] after it); unpacks(c, at_least=n): "
+            "unless it holds n or more (`a, *rest = c`)")
 defprim("exactly", Call(runtime.exactly, "exactly"), pure=False,
         doc="exactly(obj, cls): stop unless obj's class is cls (code inlined from cls's "
             "methods follows)")

@@ -9,7 +9,6 @@ transforms accept again.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +26,7 @@ from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import no_rule_hint, rules_for
 from ..primitives.structures import dense
-from .trees import shift_tree
+from .trees import shift_tree, trailing_kind
 
 
 def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
@@ -84,9 +83,8 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
     tree = (fn.out_tree, shift_tree(fn.out_tree, len(values)))
     kinds = list(fn.kinds)
     params.extend(new_params)
-    trailing = (inspect.Parameter.KEYWORD_ONLY if fn.defaults or inspect.Parameter.KEYWORD_ONLY
-                in kinds else inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    kinds.extend([trailing] * len(new_params))
+    if new_params:
+        kinds.extend([trailing_kind(fn, "tangent")] * len(new_params))
     body = Region(list(params), e.region.ops, values + tangents)
     result = Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
                       fn.file, fn.globals_ns, fn.numbers)

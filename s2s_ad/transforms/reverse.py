@@ -11,7 +11,6 @@ sweep; results are the adjoints of the outer values the branch read.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +29,7 @@ from ..primitives import get
 from ..primitives.registry import no_rule_hint, pure_op, rules_for
 from .shapes import sum_to, track
 from .tape import backward_loop
-from .trees import tree_paths
+from .trees import trailing_kind, tree_paths
 
 # what changes a container or a stack in place, with the markers a body run again backward
 # leaves in their place (`Reverse.recompute`): a branch or loop holding one has a backward
@@ -79,10 +78,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     params, kinds = list(params), list(fn.kinds)
     if seed is None:
         params.extend(cotangents)
-        # Cotangents follow the parameters; keyword-only when f has defaults.
-        trailing = (inspect.Parameter.KEYWORD_ONLY if fn.defaults or inspect.Parameter.KEYWORD_ONLY
-                    in kinds else inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        kinds.extend([trailing] * len(cotangents))
+        kinds.extend([trailing_kind(fn, "cotangent")] * len(cotangents))
     body = Region(list(params), e.region.ops, leaves)
     result = Function(name or fn.name, params, kinds, body, tree, fn.defaults, fn.kwdefaults,
                       fn.file, fn.globals_ns, fn.numbers)

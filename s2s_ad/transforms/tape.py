@@ -164,9 +164,9 @@ def _snapshot_reads(loop: Op, body: Region) -> list[Op]:
     reads = [op for op in body.ops if (op.prim == "pop" and not (op.args and op.args[0] in made))
              or (op.prim in ("getitem_mut", "len_mut") and op.args[0] in growing)
              or (op.prim == "getitem" and op.args[0] in written)]
-    for inner in body.ops:
+    for inner in body.ops:  # (a list the body makes, `for a, *b in pairs`, is made again)
         for nested in (walk(Region(ops=[inner])) if inner.regions else ()):
-            if nested.prim in ("getitem_mut", "len_mut") and nested.args[0] in growing:
+            if nested.prim in ("getitem_mut", "len_mut") and nested.args[0] in growing - made:
                 raise UnsupportedSyntaxError(
                     "cannot differentiate reading a list inside a branch or inner loop of the "
                     "loop that appends to it", loc=nested.loc,

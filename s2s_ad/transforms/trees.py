@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
+from ..errors import DifferentiationError
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Region, Value, tree_leaves
+
+_P = inspect.Parameter
+
+
+def trailing_kind(fn: Function, added: str) -> inspect._ParameterKind:
+    """The kind of the parameters a transform adds after ``fn``'s (``added``: cotangents,
+    tangents): keyword-only where ``fn`` has defaults, keyword-only parameters or ``*args``.
+    None can follow ``**kwargs``: a located refusal names it."""
+    for p, kind in zip(fn.params, fn.kinds):
+        if kind is _P.VAR_KEYWORD:
+            raise DifferentiationError(
+                f"{fn.name} takes **{p.hint}, and no {added} can follow it",
+                hint="use grad, value_and_grad or jacobian, or name its keyword parameters")
+    if fn.defaults or any(k in (_P.KEYWORD_ONLY, _P.VAR_POSITIONAL) for k in fn.kinds):
+        return _P.KEYWORD_ONLY
+    return _P.POSITIONAL_OR_KEYWORD
 
 
 def shift_tree(tree: Any, offset: int) -> Any:
