@@ -480,7 +480,10 @@ def test_user_function_of_two_arguments_and_a_none_rule():
     assert_close(dy, np.full(3, 0.5))  # the None rule adds nothing
     only = grad(lambda x, y: dispatch_product(x, y), wrt=("x", "y"))
     assert only(2.0, 3.0) == (3.0, 0.0)
-    dx, dy = only(np.ones(2), np.array([4.0, 5.0]))
+    with pytest.raises(s2s_ad.DifferentiationError, match="returns an array"):
+        only(np.ones(2), np.array([4.0, 5.0]))  # (it gave the elementwise derivative)
+    each = s2s_ad.elementwise_grad(lambda x, y: dispatch_product(x, y), wrt=("x", "y"))
+    dx, dy = each(np.ones(2), np.array([4.0, 5.0]))
     assert_close(dx, np.array([4.0, 5.0]))
     assert isinstance(dy, np.ndarray) and np.array_equal(dy, np.zeros(2))
 

@@ -435,3 +435,23 @@ def test_differentiating_a_bound_method_with_respect_to_self_is_refused():
     assert "s2s_ad.grad(_Counter.scaled)" in str(info.value)
     with pytest.raises(DifferentiationError, match="out of range"):
         s2s_ad.grad(_Counter(1.0).scaled, wrt=1)
+
+
+def _returns_its_argument(t):
+    return t
+
+
+def _returns_an_item(t):
+    return t[0]
+
+
+@pytest.mark.parametrize("f, arg", [(_returns_its_argument, (1.0, 2.0)),
+                                    (_returns_its_argument, [1.0, 2.0]),
+                                    (_returns_an_item, ((1.0, 2.0), 3.0)),
+                                    (_returns_an_item, {0: [1.0]})])
+def test_grad_of_a_function_returning_a_container_is_refused(f, arg):
+    """grad(lambda t: t)((1.0, 2.0)) gave 1.0 (the code for any argument had no check)."""
+    with pytest.raises(DifferentiationError, match="returns a tuple, list or dict"):
+        s2s_ad.grad(f)(arg)
+    if f is _returns_its_argument:  # a number still differentiates
+        assert s2s_ad.grad(f)(2.5) == 1.0

@@ -96,6 +96,7 @@ class Facts:
     basic: set[Value] = field(default_factory=set)  # index without repeating an entry
     avals: dict[Value, Aval] = field(default_factory=dict)
     backward: int = 0  # facts the uses of values proved in the current pass
+    containers: set[Value] = field(default_factory=set)  # a tuple, list or dict at the call
 
     def sets(self) -> tuple[set[Value], set[Value], set[Value]]:
         return self.numbers, self.numeric, self.inexact
@@ -347,6 +348,8 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
     for v in facts.numbers:
         avals.setdefault(v, NUMBER)
     facts.avals = avals
+    if example is not None:
+        facts.containers = {v for v, x in env.items() if isinstance(x, (list, tuple, dict))}
     return facts
 
 

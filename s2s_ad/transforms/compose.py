@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis.kinds import (
+    analyze,
     annotated,
     could_take_arrays,
     infer,
@@ -70,13 +71,16 @@ def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, 
     array_outputs = False
     if example is not None:
         primal, example = _lists_as_arrays(primal, example)
-        shapes = arrays_in(infer(primal, example))
+        facts = analyze(primal, example)
+        shapes = arrays_in(facts.avals)
         arrays = [primal.params[i].hint for i in indices if primal.params[i] in shapes]
         array_outputs = any(v in shapes for v in primal.body.results)
-        if array_outputs and kind in SCALAR_ONLY:
+        container = any(v in facts.containers for v in primal.body.results)
+        if (array_outputs or container) and kind in SCALAR_ONLY:
+            what = "an array" if array_outputs else "a tuple, list or dict"
             raise DifferentiationError(
                 f"{kind} needs a function that returns one number; {primal.name!r} returns "
-                "an array for these arguments", hint="reduce it to a number (np.sum, np.mean,"
+                f"{what} for these arguments", hint="reduce it to a number (np.sum, np.mean,"
                 " ...) or use s2s_ad.vjp with a cotangent")
     request = _Request(primal, indices, single, mode, name, polish, example, arrays,
                        array_outputs)
