@@ -117,7 +117,7 @@ def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
     (function, wrt, options) with the cycle collector paused (see ``load``)."""
     if is_bound_method(f):  # model.loss: its function's derivative, bound to model
         generated = transform(unbound(f), kind, method_wrt(f, wrt), optimize, mode)
-        return bind(generated, f, (kind, f, wrt, optimize, mode))  # type: ignore[return-value]
+        return bind(generated, f, (kind, f, wrt, optimize, mode))
     if isinstance(wrt, list):  # `wrt=["x", "y"]` means the tuple (and keys the cache)
         wrt = tuple(wrt)
     key = (kind, wrt, optimize, mode)
