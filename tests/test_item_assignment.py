@@ -118,6 +118,14 @@ def kernel_matrix(x, y):
     return y @ K @ y
 
 
+def list_items_in_a_loop(x, n):
+    xs = [x, 1.0]
+    for i in range(n):  # noqa: B007
+        xs[0] = xs[0] * x
+        xs[1] += xs[0]
+    return xs[0] + xs[1]
+
+
 def int_array(x):
     h = np.zeros(3, dtype=int)
     h[0] = x  # rounded: no derivative flows through h
@@ -137,6 +145,7 @@ ARRAY_CASES = [
     (fancy_index, (rng.normal(size=4),), 0),
     (rows_read_back, (np.array([0.3, -0.8]),), 0),
     (int_array, (1.7,), 0),
+    (list_items_in_a_loop, (1.3, 3), 0),
     (trajectory, (np.array([1.0, 0.0]), np.array([2.0, 0.3])), (0, 1)),
     (kernel_matrix, (np.array([0.1, 0.5, 1.3]), np.array([1.0, -2.0, 0.5])), (0, 1)),
 ]
@@ -251,6 +260,7 @@ def test_an_index_that_repeats_an_entry_is_refused():
     ("t = (x, x)\n    t[0] = x", "is a tuple"),
     ("G[0] = x[0]", "writing into G"),
     ("xs = [x, x]\n    xs[int(x[0] > 0)] = x", "at a key computed at run time"),
+    ("d = {'a': x}\n    for i in range(2):\n        d['a'] = d['a'] * x", "the dict 'd' built"),
 ])
 def test_what_stays_refused_is_named(body, what):
     namespace = {"np": np, "G": np.zeros(3)}

@@ -321,6 +321,11 @@ class ControlFlow:
         """``entry`` with every leaf an IR value (statics become constants), hinted ``name``."""
         if isinstance(entry, (tuple, list)):
             return type(entry)(self.carry_template(node, name, x) for x in entry)
+        if isinstance(entry, dict):
+            raise self.error(node, f"cannot differentiate the dict {name!r} built in the "
+                             "function changing inside this loop", hint="keep what the loop "
+                             "changes in a list, a tuple or an array (`d[k] = v` outside "
+                             "loops is fine)")
         value = self.operand(entry, node)
         if not value.hint:
             value.hint = name
