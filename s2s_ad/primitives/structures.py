@@ -202,8 +202,6 @@ def dense(e, g, x):
     return e.emit("full_like", g, x)[0]  # (g itself when it is an array)
 
 
-# y = setitem(x, i, v): x's cotangent is y's with the overwritten items zero; v's is y's
-# items at i, summed to v's shape where v was broadcast over them
 def _repeats(index) -> bool:
     """May the constant ``index`` pick an entry twice (an integer array with repeats)?"""
     parts = index if isinstance(index, tuple) else (index,)
@@ -221,7 +219,8 @@ def _written(e, g, x, i, v, **attrs):
     dtype = e.array_dtype(x)
     if dtype is not None and dtype.kind not in "fc":
         return None
-    if i not in e.basic:  # an integer array may repeat an entry: the last write wins
+    mask = e.array_dtype(i) is not None and e.array_dtype(i).kind == "b"  # never repeats
+    if i not in e.basic and not mask:  # an integer array may repeat an entry: last one wins
         known = e.constants.get(i)
         if known is not None and _repeats(known):
             raise UnsupportedSyntaxError(
@@ -239,6 +238,8 @@ def _written(e, g, x, i, v, **attrs):
     return e.unbroadcast(item, v)
 
 
+# y = setitem(x, i, v): x's cotangent is y's with the overwritten items zero; v's is y's
+# items at i, summed to v's shape where v was broadcast over them
 defvjp("setitem", lambda e, g, x, i, v: e.emit("setitem", dense(e, g, x), i, 0.0)[0], None,
        _written)
 defvjp("index_add", lambda e, g, x, i, v, **attrs: g, None, _written)
