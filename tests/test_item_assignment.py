@@ -223,6 +223,25 @@ def test_the_fill_loop_writes_in_place_and_tapes_rows():
     assert "unbroadcast" not in source and "zeros_like" not in source
 
 
+def rosen_filled(x):
+    r = np.zeros(x.shape[0] - 1)
+    for i in range(x.shape[0] - 1):
+        r[i] = 100.0 * (x[i + 1] - x[i] ** 2) ** 2 + (1.0 - x[i]) ** 2
+    return np.sum(r)
+
+
+def test_a_loop_starting_from_a_broadcast_adjoint_writes_in_place():
+    """The adjoint of r starts as a read-only broadcast of 1.0: copied once before the
+    backward loop, not once a step (which made it quadratic); an item that is a number is
+    read as it is, not copied."""
+    x = np.array([0.3, -0.7, 1.2, 0.5])
+    source = grad(rosen_filled).specialize(x).source
+    loop = source[source.index("for i in reversed"):]
+    assert "np.copy" not in loop and "dr[i] = 0.0" in loop, source
+    want = numerical_grad(rosen_filled, (x,))
+    assert np.allclose(grad(rosen_filled)(x), want, rtol=1e-7, atol=1e-6)
+
+
 def test_a_view_read_after_a_write_is_a_clear_error():
     def view_then_write(x):
         row = x[0]

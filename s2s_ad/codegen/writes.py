@@ -9,7 +9,8 @@ may repeat entries) on ``x`` itself when that cannot be seen:
 - ``x`` is the program's own array: every value that may share its memory (views, what a
   branch or a loop passes it through as) comes from an op that makes a fresh array, never
   from an argument or a constant of the code (a loop that writes into the array it
-  carries gets a copy of such a start value once, before the loop);
+  carries gets a copy of such a start value, or of a read-only broadcast, once, before
+  the loop);
 - nothing that may share its memory is read after the write: later in program order, in
   a later step of a loop around the write (for values from outside it), or on a tape or
   a list (read by the backward sweep). A view read after the write (a row of ``h`` that
@@ -137,14 +138,15 @@ class _Graph:
         self.edges: dict[Value, list[tuple[Value, _Place]]] = {}
         self.reads: dict[Value, list[_Place]] = {}
         self.readers: dict[Value, list[tuple[_Place, Op]]] = {}  # the ops that read each
-        # loop (its first result) -> the starts it gets a copy of: an argument or constant
+        # loop (its first result) -> the starts it gets a copy of: an argument, a constant,
+        # a read-only broadcast (a seed of ones), what a tape gives back
         self.starts: dict[Value, set[Value]] = {}
-        consts = {op.out for op in walk(fn.body) if op.prim == "const"}
+        borrowed = {v for op in walk(fn.body) if op.prim in _BORROWED for v in op.outs}
         for op, _, _ in self.order:
             if op.prim in LOOPS and op.outs:
                 written = {w.args[0] for w in walk(op.body) if w.prim in WRITES}
                 copied = {a for a, c in zip(op.inits, op.carried())
-                          if c in written and (a in self.params or a in consts)}
+                          if c in written and (a in self.params or a in borrowed)}
                 if copied:
                     self.starts[op.outs[0]] = copied
         for op, _, place in self.order:
@@ -241,7 +243,8 @@ def _sharing(op: Op, place: _Place, starts: dict[Value, set[Value]]
             branch = _inside(op, k, place)
             yield from ((a, b, branch) for a, b in zip(region.results, op.outs))
     elif get(op.prim).view and op.args:  # (its first operand's memory, the registry says)
-        yield from ((op.args[0], out, place) for out in op.outs)
+        yield from ((op.args[0], out, place) for out in op.outs
+                    if not isinstance(out.aval, Number))  # (an item that is a number: a copy)
     elif not _makes_fresh(op) and op.prim not in WRITES:
         shape_only = _SHAPE_ONLY.get(op.prim, ())
         yield from ((a, out, place) for k, a in enumerate(op.args) if shape_only != "all"
