@@ -17,6 +17,7 @@ from .api import (
     stats,
     value_and_grad,
     vjp,
+    vmap,
 )
 from .custom import defjvp, defvjp
 from .display import show
@@ -32,6 +33,6 @@ __all__ = [
     "DifferentiationError", "InfiniteDerivativeError", "NoDerivativeRuleError", "NoSourceError",
     "UnsupportedSyntaxError",
     "defjvp", "defvjp", "elementwise_grad", "grad", "hessian", "hvp", "jacobian", "jvp",
-    "numeric", "show", "stats", "value_and_grad", "vjp",
+    "numeric", "show", "stats", "value_and_grad", "vjp", "vmap",
 ]
 __version__ = "0.1.0"
