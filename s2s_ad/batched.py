@@ -7,6 +7,7 @@ same example shapes share one build.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -50,6 +51,7 @@ class Batched:
         key = (axes, *map(_signature, one))
         fn = self.specializations.get(key)
         if fn is None:
+            inspect.signature(self.__wrapped__).bind(*args)  # (Python's TypeError, if any)
             example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict)) or is_record(a)
                        else UNKNOWN for a in one]
             batched = tuple(k for k, axis in enumerate(axes) if axis is not None)

@@ -198,6 +198,11 @@ def _getitem(op: Op, f: _Facts) -> Value | Op | None:
     return None
 
 
+def _transpose(op: Op, f: _Facts) -> Value | Op | None:
+    inner = f.defined_by(op.args[0], "T")
+    return None if inner is None else inner.args[0]  # x.T.T -> x (no copy either way)
+
+
 def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
     """Results that need no branch: the same value on both sides, or the condition itself."""
     then, other = op.regions
@@ -223,6 +228,7 @@ def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
 RULES: dict[str, Callable[[Op, _Facts], Value | Op | None]] = {
     "add": _add, "sub": _sub, "mul": _mul, "truediv": _truediv, "neg": _neg, "pow": _pow,
     "pos": _pos, "select": _select, "getitem": _getitem, "updated": _updated,
+    "T": _transpose,
 }
 
 

@@ -390,6 +390,25 @@ def _read(b: Any, op: Op) -> Outs:
     return b.same(op)
 
 
+def _full_like(b: Any, op: Op) -> Outs:
+    """``full_like(t, x)``: ``t`` spread over ``x``'s shape (a tangent): over the batch's."""
+    t, x = op.args
+    shape, have = b.shape(x), b.rank(t)
+    if shape is None or have is None:
+        return None
+    if not shape:
+        return (b.bcast(t),)
+    size = b.e.emit("tuple", b.size, *[b.e.const(n) for n in shape])[0]
+    spread = b.expand(t, len(shape)) if b.is_batched(t) else b.arg(t)
+    return b.e.emit("np.broadcast_to", spread, size)
+
+
+def _as_it_is(b: Any, op: Op) -> Outs:
+    """A check of what the value is (a NumPy array, an instance of a class): the batch is
+    what each example is."""
+    return b.same(op)
+
+
 def _install() -> None:
     for name, prim in PRIMITIVES.items():
         if (prim.broadcasts or prim.kind == "elementwise") and name not in _NOT_ELEMENTWISE:
@@ -422,6 +441,9 @@ def _install() -> None:
     for name in ("np.zeros_like", "np.ones_like", "np.copy", "np.asarray", "np.array",
                  "copy", "astype"):
         defbatch(name, _like_first)
+    defbatch("full_like", _full_like)
+    for name in ("writable", "exactly"):
+        defbatch(name, _as_it_is)
     for name in ("tuple", "append", "push"):
         defbatch(name, _items)
     for name in ("np.stack", "np.concatenate", "np.stack_items", "np.concatenate_items",

@@ -343,8 +343,9 @@ class Batcher:
                                       "array, where it differs across the batch")
         inside = _defined_inside(op)
         free = [a for a in _reads(op) if a not in inside]
-        writes = op.prim in ("add_item", "add_at", "store_item")
-        if not writes and not all(get(o.prim).pure for o in [op, *_nested(op)]):
+        writes = op.prim in ("add_item", "add_at", "store_item")  # into x[b], a view of x
+        if not writes and not all(get(o.prim).pure or get(o.prim).check  # (checks: per example)
+                                  for o in [op, *_nested(op)]):
             raise self.refuse(op, f"{_what(op)} that changes a list or a tape, where it "
                                   "differs across the batch")
         for v in free:
