@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ir.avals import Number
 from ..ir.core import Op, Value
 from . import control, numpy, scalar, structures  # noqa: F401  (the entries it covers)
 from .registry import PRIMITIVES, defbatch
@@ -403,6 +404,18 @@ def _full_like(b: Any, op: Op) -> Outs:
     return b.e.emit("np.broadcast_to", spread, size)
 
 
+def _numeric_same(b: Any, op: Op) -> Outs:
+    """Zeros shaped like a number or an array (``zero_gradient``): of the batch, as it is."""
+    return b.same(op) if b.numeric(op.args[0]) else None
+
+
+def _float(b: Any, op: Op) -> Outs:
+    """``float(x)`` of a batch of numbers: ``x.astype(float)``."""
+    if len(op.args) != 1 or not isinstance(b.avals.get(op.args[0]), Number):
+        return None
+    return b.e.emit("astype", b.arg(op.args[0]), b.e.const(float))
+
+
 def _as_it_is(b: Any, op: Op) -> Outs:
     """A check of what the value is (a NumPy array, an instance of a class): the batch is
     what each example is."""
@@ -442,6 +455,9 @@ def _install() -> None:
                  "copy", "astype"):
         defbatch(name, _like_first)
     defbatch("full_like", _full_like)
+    for name in ("zero_gradient", "zero_adjoint"):
+        defbatch(name, _numeric_same)
+    defbatch("float", _float)
     for name in ("writable", "exactly"):
         defbatch(name, _as_it_is)
     for name in ("tuple", "append", "push"):

@@ -12,8 +12,10 @@ shapes of one example (``example``), which every rule may ask (``Batcher.shape``
 
 An op no rule covers, an ``if`` whose condition differs across the batch, a loop whose
 trip count does, runs once per example in a loop of the generated code (``fallback``),
-its results stacked: slower, never wrong. What cannot run that way either (it changes a
-list or reads a container that differs across the batch) is a located error.
+its results stacked: slower, never wrong. Where even that cannot be done op by op (the op
+pushes onto a gradient's tape, or its result's shape is not known when the code is
+built), the whole function runs once per example (``whole``); where its results are not
+numbers or arrays, that is a located error.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 from ..analysis.kinds import infer
 from ..errors import DifferentiationError
 from ..ir import verify
-from ..ir.avals import Array, Aval, Number, shape_of
+from ..ir.avals import Array, Aval, Number, Tuple, Unknown, shape_of
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import LOOPS, Function, Op, Region, Value, walk
@@ -34,8 +36,9 @@ from ..primitives import get
 
 # ops that change their first operand in place: it is batched when what goes in is
 _WRITES_INTO = frozenset({"add_item", "add_at", "append", "push", "store_item"})
-# what these make is zeros (float): a batch of them is np.zeros
-_ZEROS = frozenset({"np.zeros_like", "np.zeros", "zeros_array", "zero_adjoint"})
+# what these make is zeros, and stays zeros (an adjoint made by zeros_array is filled in
+# place: not one of them): a batch of them is np.zeros
+_ZEROS = frozenset({"np.zeros_like", "np.zeros"})
 # what these read of a batched value is the same for every example (its shape, its length)
 _SHAPE_QUERIES = frozenset({"np.shape", "np.size", "np.ndim", ".shape", ".size", ".ndim",
                             ".dtype", "len"})
@@ -68,7 +71,17 @@ def batch(fn: Function, axes: Sequence[int | None], out_axes: int | None,
                                        hint="give in_axes an axis for at least one argument")
         b.size = (b.e.const(size) if size is not None else
                   b.e.getitem(b.e.emit(".shape", first)[0], b.e.const(0), hint="batch"))
-    b.process(fn.body.ops)
+    prologue = len(b.e.region.ops)
+    try:
+        b.process(fn.body.ops)
+    except DifferentiationError:
+        if out_axes is None or any(isinstance(b.avals.get(v, v.aval), Tuple)
+                                   for v in fn.body.results):
+            raise
+        # what cannot be batched op by op (an `if` on a value that differs across the batch,
+        # around a tape of a gradient): the whole function once per example
+        del b.e.region.ops[prologue:]
+        b.whole(fn, [p for p, a in zip(fn.params, axes) if a is not None])
     results = []
     for v in fn.body.results:
         if out_axes is None:
@@ -96,7 +109,6 @@ def _batched_values(fn: Function, params: set[Value]) -> set[Value]:
     """The values of ``fn`` that differ across the batch when ``params`` do (a fixpoint:
     a write into a list makes what was read of it before batched too)."""
     batched = set(params)
-    constants = {op.out for op in walk(fn.body) if op.prim == "const"}
     while True:
         size = len(batched)
         for op in walk(fn.body):
@@ -118,7 +130,6 @@ def _batched_values(fn: Function, params: set[Value]) -> set[Value]:
                         batched.add(out)
             elif any(a in batched for a in op.args):
                 batched.update(op.outs)
-        batched -= constants  # (a loop's next value may be one: it is broadcast, not batched)
         if len(batched) == size:
             return batched
 
@@ -130,10 +141,12 @@ def _loop_slots(op: Op, batched: set[Value]) -> None:
         batched.update(op.outs)
     n = len(op.outs)
     for k in range(n):
-        slot = [op.inits[k], op.outs[k], op.nexts[k], *(r.params[len(r.params) - n + k]
-                                                      for r in op.regions)]
-        if any(v in batched for v in slot):
-            batched.update(slot)
+        carried = [op.outs[k], *(r.params[len(r.params) - n + k] for r in op.regions)]
+        if any(v in batched for v in (op.inits[k], op.nexts[k], *carried)):
+            # (not the start or the next value themselves: they are broadcast where they
+            # are not batched; a list started outside and written into inside cannot be,
+            # and the whole function then runs per example)
+            batched.update(carried)
 
 
 def _loop_differs(op: Op, batched: set[Value]) -> bool:
@@ -201,7 +214,9 @@ class Batcher:
                                     "would have to be repeated over the batch")
         size = self.e.emit("tuple", self.size, *[self.e.const(n) for n in shape])[0]
         made = self.made_by(v)
-        if made is not None and made.prim in _ZEROS or self.consts.get(v, 1) == 0:
+        constant = self.consts.get(v)
+        if (made is not None and made.prim in _ZEROS
+                or isinstance(constant, (int, float)) and constant == 0):
             return self.e.emit("np.zeros", size, hint=v.hint)[0]  # a zero tangent's
         return self.e.emit("np.broadcast_to", self.arg(v), size, hint=v.hint)[0]
 
@@ -335,12 +350,36 @@ class Batcher:
         self.e.region.ops.append(Op(op.prim, args, outs, op.attrs, tuple(regions), op.loc))
         self.env.update(zip(op.outs, outs))
 
+    def whole(self, fn: Function, batched: list[Value]) -> None:
+        """``fn``'s body once per example, in a loop; its results stacked. ``batched``:
+        the parameters that carry the batch."""
+        e = self.e
+        stacks = [e.emit("list_new", hint=v.hint + "s" if v.hint else "")[0]
+                  for v in fn.body.results]
+        k = Value("b")
+        body = Region([k])
+        with e.into(body):
+            mapping = {p: e.getitem(self.env[p], k, hint=p.hint) if p in batched
+                       else self.env[p] for p in fn.params}
+            body.ops.extend(clone_ops(fn.body.ops, mapping))
+            for stack, v in zip(stacks, fn.body.results):
+                e.emit("append", stack, mapping.get(v, v), nouts=0)
+        e.region.ops.append(Op("for_range", (e.const(0), self.size, e.const(1)), (), (),
+                               (body,)))
+        self.batched.update(fn.body.results)
+        for v, stack in zip(fn.body.results, stacks):
+            self.env[v] = e.emit("np.stack_items", stack, axis=0, hint=v.hint)[0]
+
     def fallback(self, op: Op) -> None:
         """``op`` once per example, in a loop; its results stacked along the batch."""
         for out in op.outs:
+            if isinstance(self.avals.get(out, out.aval), Unknown):
+                raise self.refuse(op, f"{_what(op)}: the shape of its result is not known "
+                                      "when the code is built (it comes from a list built in "
+                                      "a loop, or from behind a boolean mask)")
             if not self.numeric(out):
-                raise self.refuse(op, f"{_what(op)}, whose result is not a number or an "
-                                      "array, where it differs across the batch")
+                raise self.refuse(op, f"{_what(op)}, whose result is a tuple, list or dict, "
+                                      "where it differs across the batch")
         inside = _defined_inside(op)
         free = [a for a in _reads(op) if a not in inside]
         writes = op.prim in ("add_item", "add_at", "store_item")  # into x[b], a view of x
