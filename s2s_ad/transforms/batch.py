@@ -82,6 +82,7 @@ def batch(fn: Function, axes: Sequence[int | None], out_axes: int | None,
         # around a tape of a gradient): the whole function once per example
         del b.e.region.ops[prologue:]
         b.whole(fn, [p for p, a in zip(fn.params, axes) if a is not None])
+    b.write_avals(size)
     results = []
     for v in fn.body.results:
         if out_axes is None:
@@ -349,6 +350,19 @@ class Batcher:
         args = tuple(self.arg(a) for a in op.bounds) + tuple(inits)
         self.e.region.ops.append(Op(op.prim, args, outs, op.attrs, tuple(regions), op.loc))
         self.env.update(zip(op.outs, outs))
+
+    def write_avals(self, size: int | None) -> None:
+        """Give the batched function's values what is known of them (later passes ask):
+        an unbatched value's aval, a batched one's with the batch in front where its size
+        is known."""
+        for old, new in self.env.items():
+            aval = self.avals.get(old)
+            if not isinstance(aval, (Number, Array)) or not isinstance(new.aval, Unknown):
+                continue
+            if old not in self.batched:
+                new.aval = aval
+            elif size is not None:
+                new.aval = Array((size, *(shape_of(aval) or ())), aval.dtype)
 
     def whole(self, fn: Function, batched: list[Value]) -> None:
         """``fn``'s body once per example, in a loop; its results stacked. ``batched``:

@@ -26,7 +26,7 @@ from ..analysis.kinds import (
 )
 from ..analysis.kinds import arrays as arrays_in
 from ..errors import DifferentiationError
-from ..ir.avals import shape_of
+from ..ir.avals import Unknown, shape_of
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value, tree_leaves, walk
@@ -268,6 +268,9 @@ def _on_basis(e: Emitter, sweep: Function, params: list[Value], shape: tuple[int
     basis.hint = hint
     mapping = dict(zip(batched.params, [*params, basis]))
     e.region.ops.extend(clone_ops(batched.body.ops, mapping))
+    for old, new in mapping.items():  # (the same values: what is known of them holds)
+        if isinstance(new.aval, Unknown):
+            new.aval = old.aval
     return [mapping.get(v, v) for v in batched.body.results]
 
 
