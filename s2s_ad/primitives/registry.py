@@ -187,6 +187,9 @@ class Primitive:
     methods: tuple[str, ...] = ()  # array methods that are this function (x.sum, x.flatten)
     keeps_ints: bool = False  # an int for ints (+, -, *, abs, max; not /)
     like_first: bool = False  # the result has the first operand's aval (x[i] = v's value)
+    # its result is its operands laid side by side (np.stack, np.concatenate): its tangent
+    # is the same op on the operands' tangents, one op however many of them move
+    joins: bool = False
     # how vmap computes it over a batch (primitives/batching.py): ``rule(b, op) -> outs``, or
     # None there for operands it does not cover (the op then runs once per example)
     batch: Callable[..., Any] | None = None
