@@ -17,23 +17,31 @@ derivative and, where installed, JAX (``jax.jit`` and un-jitted) and autograd:
 It also prints the build time of each s2s_ad function (lift, transform, optimize, compile)
 and checks every derivative against the hand-written one (exit status 1 if one differs).
 Times are CPU time per call, ``timeit`` auto-ranged, minimum of interleaved repeats
-(``timing.py``). Nothing asserts on time.
+(``timing.py``). BLAS and XLA run on one thread, as in ``run.py`` (CPU time counts every
+thread), unless the environment says otherwise. Nothing asserts on time.
 
     python bench/arrays.py [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-import time
-from collections.abc import Callable
-from typing import Any
+import os
 
-import numpy as np
-from timing import markdown_table, python_line, time_side_by_side
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")  # before NumPy loads its BLAS
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                   "intra_op_parallelism_threads=1")
 
-import s2s_ad
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+from timing import markdown_table, python_line, time_side_by_side  # noqa: E402
+
+import s2s_ad  # noqa: E402
 
 
 def rosen(x):

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from support import load_example
 
-from s2s_ad import grad
+from s2s_ad import grad, hessian, jacobian, vmap
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
@@ -95,3 +95,43 @@ def test_generated_source_matches_golden(name):
     assert expected_text == path.read_text(), (
         f"generated source of {function} differs from {path.relative_to(ROOT)}; if the new "
         f"code reads better, rerun with S2S_AD_UPDATE_GOLDEN=1 and review the diff")
+
+
+def batching_arguments() -> tuple:
+    return load_example("batching").arguments(batch=4)
+
+
+# golden name -> (example file, function, the transform applied, its arguments)
+TRANSFORMED = {
+    "jacobian_seed11_numpy_rev": ("worked/jacobian", "f", "jacobian(f, mode='rev')",
+                                  lambda f: jacobian(f, mode="rev"), (np.array([1.0, 2.0, 3.0]),)),
+    "hessian_rosenbrock": ("batching", "rosen", "hessian(rosen)", hessian,
+                           (np.array([-1.2, 1.0, 0.5, 2.0]),)),
+    "jacobian_layer_rev": ("batching", "layer", "jacobian(layer, wrt='x', mode='rev')",
+                           lambda f: jacobian(f, wrt="x", mode="rev"),
+                           (np.ones((3, 3)), np.ones(3))),
+    "vmap_per_example_gradients": (
+        "batching", "loss", "vmap(grad(loss, wrt=('W', 'b')), in_axes=(None, None, 0, 0))",
+        lambda f: vmap(grad(f, wrt=("W", "b")), in_axes=(None, None, 0, 0)),
+        "batching_arguments"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMED))
+def test_batched_source_matches_golden(name):
+    """Jacobians, Hessians and vmap: one batched sweep each (docs/batching.md)."""
+    example, function, written, transform, args = TRANSFORMED[name]
+    g = transform(getattr(load_example(example), function))
+    args = globals()[args]() if isinstance(args, str) else args
+    text = (f"# Golden file: s2s_ad.{written}.specialize(*arguments).source, where {function} "
+            f"is\n# defined in examples/{example}.py. Checked by tests/test_golden.py; to "
+            f"accept a\n# change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.\n"
+            f"# ruff: noqa\n\n") + g.specialize(*args).source
+    path = GOLDEN / f"{name}.py"
+    if UPDATE:
+        path.write_text(text)
+        return
+    assert path.exists(), f"missing {path}: run with S2S_AD_UPDATE_GOLDEN=1 to create it"
+    assert text == path.read_text(), (
+        f"generated source differs from {path.relative_to(ROOT)}; if the new code reads "
+        f"better, rerun with S2S_AD_UPDATE_GOLDEN=1 and review the diff")

@@ -335,3 +335,13 @@ def test_what_cannot_be_batched_op_by_op_runs_whole_per_example():
 def test_out_axes_none_needs_results_the_same_for_every_example():
     with pytest.raises(DifferentiationError, match="a result differs across the batch"):
         vmap(elementwise, in_axes=(0, None), out_axes=None)(np.ones((2, 3)), np.ones(3))
+
+
+def test_the_example_checks_itself(capsys):
+    from support import load_example
+
+    load_example("batching").main()
+    printed = capsys.readouterr().out
+    differences = [float(line.rsplit(" ", 1)[1]) for line in printed.splitlines()
+                   if "largest difference" in line]
+    assert len(differences) == 2 and differences[0] < 1e-6 and differences[1] < 1e-12
