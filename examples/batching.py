@@ -53,8 +53,10 @@ def main() -> None:
     dW, db = per_example(W, b, X, Y)
     print(per_example.source)
     looped = [s2s_ad.grad(loss, wrt=("W", "b"))(W, b, x, y) for x, y in zip(X, Y)]
+    worst = max(np.max(np.abs(dW - np.stack([d[0] for d in looped]))),
+                np.max(np.abs(db - np.stack([d[1] for d in looped]))))
     print("per-example gradients:", dW.shape, db.shape, "largest difference to a loop:",
-          f"{max(np.max(np.abs(dW - np.stack([d[0] for d in looped]))), np.max(np.abs(db - np.stack([d[1] for d in looped])))):.1e}")
+          f"{worst:.1e}")
 
 
 if __name__ == "__main__":
