@@ -115,6 +115,9 @@ def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
               mode: str = "") -> GeneratedFunction:
     """Derivative ``kind`` of ``f`` (what the public functions return), built once per
     (function, wrt, options) with the cycle collector paused (see ``load``)."""
+    per_call = getattr(f, "__s2s_transform__", None)
+    if per_call is not None:  # vmap(f), or a derivative of one: built per call (batched.py)
+        return cast(GeneratedFunction, per_call(kind, wrt, optimize, mode))
     if is_bound_method(f):  # model.loss: its function's derivative, bound to model
         generated = transform(unbound(f), kind, method_wrt(f, wrt), optimize, mode)
         return bind(generated, f, (kind, f, wrt, optimize, mode))

@@ -71,10 +71,11 @@ def lift(fn: Any) -> Function:
     generated = getattr(fn, "__s2s__", None)
     if generated is not None:
         return generated.ir
-    if getattr(fn, "__s2s_batched__", False):
+    if getattr(fn, "__s2s_per_call__", False):  # (transforms take its IR per call)
         raise NoDerivativeRuleError(
-            "cannot differentiate a function made by vmap", hint="vmap the derivative "
-            "instead: vmap(grad(f)) gives per-example gradients, jacobian(f) a batch of JVPs")
+            "a function made by vmap is read for given arguments, not as it is",
+            hint="call the transform of it with arguments, or vmap the derivative instead: "
+                 "vmap(grad(f))")
     if not isinstance(fn, types.FunctionType):
         shown = repr(fn) if len(repr(fn)) <= 60 else f"{repr(fn)[:57]}..."
         raise NoDerivativeRuleError(
@@ -703,6 +704,12 @@ class _Lowerer(ControlFlow, Arrays):
             return self.inline(obj.__func__, [owner, *args], kwargs, node)
         if obj in _STATIC_BUILTINS:
             return self.static_builtin(obj, args, kwargs, node)
+        if getattr(obj, "__s2s_per_call__", False):
+            raise self.error(node, "cannot differentiate through a function made by vmap "
+                             "(its code is built per call, for its arguments' shapes)",
+                             hint="vmap the derivative instead (vmap(grad(f)), then sum or "
+                                  "average the results), or differentiate the vmap itself: "
+                                  "s2s_ad.jacobian(vmap(f))")
         if (_module_root(obj) == "s2s_ad" and not hasattr(obj, "__s2s__")
                 and primitive_for(obj) is None):  # (not a function with the user's rules)
             return self.s2s_ad_call(obj, args, kwargs, node)

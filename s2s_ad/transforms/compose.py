@@ -198,10 +198,11 @@ def _basis_sweeps(fn: Function, indices: tuple[int, ...], single: bool, mode: st
     the mode with fewer unit vectors in all. ``gradient``: ``fn`` is a gradient, each result
     shaped like its argument."""
     avals = infer(fn, example)
-    ins = [np.shape(example[i]) for i in indices]
-    outs = (list(ins) if gradient and len(fn.body.results) == len(ins) else
-            [shape_of(avals.get(v, v.aval)) for v in fn.body.results])
-    if None in outs:
+    ins: list[tuple[int, ...]] = [tuple(np.shape(example[i])) for i in indices]
+    known = (list(ins) if gradient and len(fn.body.results) == len(ins) else
+             [shape_of(avals.get(v, v.aval)) for v in fn.body.results])
+    outs = [shape for shape in known if shape is not None]
+    if len(outs) < len(known):
         raise DifferentiationError(
             f"jacobian of {fn.name!r}: the shape of a result is not known for these arguments",
             hint="use s2s_ad.jvp or s2s_ad.vjp along chosen directions")
@@ -261,7 +262,7 @@ def _on_basis(e: Emitter, sweep: Function, params: list[Value], shape: tuple[int
     direction = np.zeros(shape, dtype) if shape else dtype.type(0.0)
     axes = (None,) * len(params) + (0,)
     batched = batch(sweep, axes, 0, [*example, direction], sweep.name, size)
-    attrs = {} if dtype == np.float64 else {"dtype": dtype.type}
+    attrs: dict[str, Any] = {} if dtype == np.float64 else {"dtype": dtype.type}
     basis = e.emit("np.eye", e.const(size), hint="basis", **attrs)[0]
     if shape != (size,):
         basis = e.emit("np.reshape", basis, e.const((size, *shape)), hint="basis")[0]
@@ -286,7 +287,8 @@ def _reshaped(e: Emitter, x: Value, have: tuple[int, ...], shape: tuple[int, ...
     if have == shape:
         return x
     if not shape:
-        return e.getitem(x, e.const((0,) * len(have) if len(have) > 1 else 0), hint="jac")
+        return e.emit("getitem", x, e.const((0,) * len(have) if len(have) > 1 else 0),
+                      hint="jac")[0]
     return e.emit("np.reshape", x, e.const(shape), hint="jac")[0]
 
 
