@@ -92,7 +92,7 @@ def batch(fn: Function, axes: Sequence[int | None], out_axes: int | None,
                     "batch", hint="give out_axes an axis")
             results.append(b.env.get(v, v))
             continue
-        out = b.bcast(v)
+        out = b.bcast(v) if v in batched or b.shape(v) is not None else b.repeat(v)
         if out_axes != 0:
             out = b.e.emit("np.moveaxis", out, source=0, destination=out_axes)[0]
         if not out.hint:
@@ -220,6 +220,13 @@ class Batcher:
                 or isinstance(constant, (int, float)) and constant == 0):
             return self.e.emit("np.zeros", size, hint=v.hint)[0]  # a zero tangent's
         return self.e.emit("np.broadcast_to", self.arg(v), size, hint=v.hint)[0]
+
+    def repeat(self, v: Value) -> Value:
+        """A result the same for every example, of a shape known only when the code runs:
+        repeated over the batch (a read-only view)."""
+        e = self.e
+        size = e.add(e.emit("tuple", self.size)[0], e.emit("np.shape", self.arg(v))[0])
+        return e.emit("np.broadcast_to", self.arg(v), size, hint=v.hint)[0]
 
     def expand(self, v: Value, rank: int) -> Value:
         """Batched ``v`` with axes of length 1 after the batch, to ``rank`` axes besides it:

@@ -201,17 +201,17 @@ def _basis_sweeps(fn: Function, indices: tuple[int, ...], single: bool, mode: st
     ins: list[tuple[int, ...]] = [tuple(np.shape(example[i])) for i in indices]
     known = (list(ins) if gradient and len(fn.body.results) == len(ins) else
              [shape_of(avals.get(v, v.aval)) for v in fn.body.results])
-    outs = [shape for shape in known if shape is not None]
-    if len(outs) < len(known):
-        raise DifferentiationError(
-            f"jacobian of {fn.name!r}: the shape of a result is not known for these arguments",
-            hint="use s2s_ad.jvp or s2s_ad.vjp along chosen directions")
     if mode == "auto":
-        mode = ("fwd" if sum(math.prod(s) for s in ins) <= sum(math.prod(s) for s in outs)
-                else "rev")
+        mode = ("fwd" if None in known or sum(math.prod(s) for s in ins)
+                <= sum(math.prod(s) for s in known if s is not None) else "rev")
+    if mode == "rev" and None in known:
+        raise DifferentiationError(
+            f"a reverse-mode jacobian of {fn.name!r}: the shape of a result is not known "
+            "when the code is built (it comes from a branch or a list built in a loop)",
+            hint="use mode='fwd', or s2s_ad.vjp along chosen directions")
     params = [Value(p.hint) for p in fn.params]
     e = Emitter(Region(list(params)))
-    blocks: list[list[Value]] = [[] for _ in outs]  # blocks[i][j]: d out i / d x j
+    blocks: list[list[Value]] = [[] for _ in known]  # blocks[i][j]: d out i / d x j
     if mode == "fwd":
         for j, i in enumerate(indices):
             if not ins[j]:  # a number: one JVP, seeded with 1.0
@@ -226,11 +226,9 @@ def _basis_sweeps(fn: Function, indices: tuple[int, ...], single: bool, mode: st
             columns = _on_basis(e, sweep, params, ins[j], dtype, example,
                                 "d" + fn.params[i].hint)
             for k, column in enumerate(columns):  # (n, *out): the basis first
-                moved = (column if not outs[k] else e.emit("T", column)[0] if len(outs[k]) == 1
-                         else e.emit("np.moveaxis", column, source=0, destination=-1)[0])
-                blocks[k].append(_reshaped(e, moved, outs[k] + (math.prod(ins[j]),),
-                                           outs[k] + ins[j]))
+                blocks[k].append(_columns_last(e, column, known[k], ins[j]))
     else:
+        outs = [shape for shape in known if shape is not None]
         for k in range(len(outs)):
             if not outs[k]:  # a number: one VJP, seeded with 1.0 (the gradient)
                 blocks[k] = _inline(e, reverse_vjp(dce(project(fn, k)), indices, seed=1.0,
@@ -273,6 +271,19 @@ def _on_basis(e: Emitter, sweep: Function, params: list[Value], shape: tuple[int
         if isinstance(new.aval, Unknown):
             new.aval = old.aval
     return [mapping.get(v, v) for v in batched.body.results]
+
+
+def _columns_last(e: Emitter, column: Value, out: tuple[int, ...] | None,
+                  shape: tuple[int, ...]) -> Value:
+    """The columns of a block (``(n, *out)``: the unit vectors first) as the block, of shape
+    ``out + shape``; ``out`` read when the code runs where it is not known when building."""
+    if out is not None:
+        moved = (column if not out else e.emit("T", column)[0] if len(out) == 1
+                 else e.emit("np.moveaxis", column, source=0, destination=-1)[0])
+        return _reshaped(e, moved, out + (math.prod(shape),), out + shape)
+    moved = e.emit("np.moveaxis", column, source=0, destination=-1)[0]
+    leading = e.getitem(e.emit("np.shape", moved)[0], e.const(slice(None, -1)))
+    return e.emit("np.reshape", moved, e.add(leading, e.const(shape)), hint="jac")[0]
 
 
 def _inline(e: Emitter, fn: Function, params: list[Value]) -> list[Value]:
