@@ -193,10 +193,11 @@ def vmap(f: F | None = None, in_axes: InAxes = 0, out_axes: int | None = 0, *,
     ...     return np.sum(np.tanh(x * w))
     >>> batched = vmap(f, in_axes=(0, None))
     >>> batched(np.array([[0.0, 1.0], [2.0, 3.0]]), np.array([1.0, 0.5]))
-    array([0.46211716, 1.86661084])
+    array([0.46211716, 1.86917583])
     >>> print(batched.source)
     def f_vmap(x, w):
-        return np.sum(np.tanh(x * w), axis=(1,))
+        out = np.sum(np.tanh(x * w), axis=1)
+        return out
     <BLANKLINE>
     """
     if f is None:

@@ -13,7 +13,7 @@ reversed loop knows how many to run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UnsupportedSyntaxError
 from ..ir.core import Op, Region, Value, walk
@@ -60,7 +60,8 @@ def _reverse_body(sweep: Reverse, loop: Op) -> _Reversed:
     # What an iteration may need again: the carried values it started with, and what it
     # read from lists that grow in this loop (read again later, they would have grown).
     snapshots = _snapshot_reads(loop, body)
-    saved = [*carried, *(v for op in snapshots for v in op.outs)]
+    final = _final_rows(sweep, loop) if is_for else _FinalRows({}, {})
+    saved = [*carried, *(v for op in snapshots if op not in final.reads for v in op.outs)]
     popped = [Value(v.hint) for v in saved]
     # a popped value is what was pushed, and an adjoint is shaped like its value
     for v, w in [*zip(saved, popped), *zip([carried[k] for k in slots], d_carried)]:
@@ -74,6 +75,11 @@ def _reverse_body(sweep: Reverse, loop: Op) -> _Reversed:
         mapping = dict(zip(saved, popped))
         if is_for:
             mapping[loop.index] = index_param
+        # rows the loop never writes again are read from the array after it, not taped
+        for op, (k, offset) in final.reads.items():
+            mapping[op.out] = _row(e, loop.outs[k], index_param, offset, op.out.hint)
+        rows = {v: _row(e, loop.outs[k], index_param, offset, v.hint)
+                for v, (k, offset) in final.written.items()}
         # a taped read is not run again; its marker keeps its place in the backward sweep;
         # a check (`a, b = pair`) ran in the forward sweep, in the program's order
         inner.recompute([Op("repop" if op.prim == "pop" else "reread", op.args + op.outs,
@@ -83,6 +89,10 @@ def _reverse_body(sweep: Reverse, loop: Op) -> _Reversed:
         for k, dk in zip(slots, d_carried):
             inner.seed(mapping.get(nexts[k], nexts[k]), dk)
         inner.backward(reversed_body.ops, len(reversed_body.ops))
+        # what the iteration wrote is that row of the array after the loop: read, not
+        # computed again (the recomputation goes once nothing else reads it)
+        _substitute(reversed_body, _same_values(reversed_body, {mapping[v]: row
+                                                                for v, row in rows.items()}))
         next_d = [inner.merged(popped[k], whole=True) or inner.zero(popped[k])
                   for k in slots]
         local = set(mapping.values())
@@ -148,6 +158,103 @@ def _reversed_loop(sweep: Reverse, reversed_: _Reversed, loop: Op, ops: list[Op]
     for k, final in zip(slots, finals):  # after: an initial value may be an outer value too
         if inits[k] in sweep.active:
             sweep.accumulate(inits[k], final)
+
+
+class _FinalRows:
+    """What ``_final_rows`` finds: row reads (op -> (carried slot, offset from the index))
+    and written values (value -> (carried slot, offset)) that the array after the loop
+    holds."""
+
+    def __init__(self, reads: dict[Op, tuple[int, int]],
+                 written: dict[Value, tuple[int, int]]) -> None:
+        self.reads, self.written = reads, written
+
+
+def _final_rows(sweep: Reverse, loop: Op) -> _FinalRows:
+    """In a loop counting up (``for t in range(start, stop, step)``, step > 0) that fills a
+    carried array one row a step (``h[t + c] = v``, c > 0, its only write), a row read at
+    ``t + d`` with d < c is never written again: the array after the loop holds it, and
+    so does it hold ``v`` at ``t + c`` (where ``v`` has the row's shape and dtype). Reading
+    them there saves taping the rows and computing ``v`` again (hand-written
+    backpropagation through time reads ``h[t]`` and ``h[t + 1]`` so)."""
+    reads: dict[Op, tuple[int, int]] = {}
+    written: dict[Value, tuple[int, int]] = {}
+    constants = sweep.e.constants
+    start, _, step = (constants.get(v) for v in loop.bounds)
+    if (type(start) is not int or type(step) is not int or step <= 0
+            or loop.attr("reverse")):  # (`for t in reversed(range(T))` counts down)
+        return _FinalRows(reads, written)
+    t, body = loop.index, loop.body
+    made = {out: op for op in body.ops for out in op.outs}
+
+    def offset(index: Value) -> int | None:  # index = t + offset, offset an int constant
+        if index is t:
+            return 0
+        op = made.get(index)
+        if op is None or op.prim not in ("add", "sub") or len(op.args) != 2:
+            return None
+        a, b = op.args
+        if op.prim == "add" and b is t:
+            a, b = b, a
+        c = constants.get(b)
+        if a is not t or type(c) is not int:
+            return None
+        return c if op.prim == "add" else -c
+
+    for k, (array, nxt) in enumerate(zip(loop.carried(), loop.nexts)):
+        uses = [op for op in walk(body) if array in op.args]
+        writes = [op for op in uses if op.prim in WRITES]
+        if len(writes) != 1 or writes[0].prim != "setitem" or writes[0].out is not nxt \
+                or writes[0] not in body.ops or writes[0].args[0] is not array:
+            continue
+        c = offset(writes[0].args[1])
+        if c is None or c <= 0 or start + c < 0:
+            continue
+        row_reads = [op for op in uses if op.prim == "getitem" and op in body.ops
+                     and op.args[0] is array]
+        if any(op not in row_reads and op is not writes[0] and not get(op.prim).check
+               for op in uses):
+            continue  # (read whole, or written into by something else)
+        for op in row_reads:
+            d = offset(op.args[1])
+            if d is not None and d < c and start + d >= 0:
+                reads[op] = (k, d)
+        v, shape = writes[0].args[2], sweep.e.array_shape(array)
+        if (shape is not None and sweep.e.array_shape(v) == shape[1:]
+                and sweep.e.array_dtype(v) is not None
+                and sweep.e.array_dtype(v) == sweep.e.array_dtype(array)):
+            written[v] = (k, c)
+    return _FinalRows(reads, written)
+
+
+def _row(e: Any, array: Value, index: Value, offset: int, hint: str) -> Value:
+    """``array[index + offset]``."""
+    at = index if offset == 0 else e.add(index, offset)
+    return e.emit("getitem", array, at, hint=hint)[0]
+
+
+def _same_values(region: Region, by: dict[Value, Value]) -> dict[Value, Value]:
+    """``by``, and the results of the other ops of ``region`` that compute what the op of a
+    key computes (a rule computing ``np.tanh(z)`` again for its derivative)."""
+    made = {op.out: op for op in region.ops if len(op.outs) == 1}
+    keys = {(op.prim, op.args, op.attrs): by[v] for v, op in made.items() if v in by}
+    same = dict(by)
+    for v, op in made.items():
+        row = keys.get((op.prim, op.args, op.attrs))
+        if row is not None and get(op.prim).pure:
+            same[v] = row
+    return same
+
+
+def _substitute(region: Region, by: dict[Value, Value]) -> None:
+    """Read ``by[v]`` wherever ``region`` reads ``v`` (in nested regions too)."""
+    if not by:
+        return
+    for op in walk(region):
+        op.args = tuple(by.get(a, a) for a in op.args)
+        for inner in op.regions:
+            inner.results = [by.get(v, v) for v in inner.results]
+    region.results = [by.get(v, v) for v in region.results]
 
 
 def _snapshot_reads(loop: Op, body: Region) -> list[Op]:

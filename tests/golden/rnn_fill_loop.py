@@ -7,16 +7,15 @@ def loss_grad(W, U, b, v, inputs, target):
     T = inputs.shape[0]
     n = U.shape[0]
     h = np.zeros((T + 1, n))
-    _tape = []
     for t in range(T):
-        _t1 = np.copy(h[t])
-        h[t + 1] = np.tanh(inputs[t] @ W + _t1 @ U + b)
-        _tape.append(_t1)
-    _t2 = h[T]
-    out = _t2 @ v
-    _t3 = out - target
-    dout = _t3 + _t3
-    dv = dout * _t2
+        _t1 = h[t]
+        _t2 = _t1 @ U
+        h[t + 1] = np.tanh(inputs[t] @ W + _t2 + b)
+    _t3 = h[T]
+    out = _t3 @ v
+    _t4 = out - target
+    dout = _t4 + _t4
+    dv = dout * _t3
     dh = np.zeros((6, 3))
     dh[T] += dout * v
     dh_2 = dh
@@ -24,13 +23,11 @@ def loss_grad(W, U, b, v, inputs, target):
     dU = np.zeros((3, 3))
     dW = np.zeros((2, 3))
     for t_2 in reversed(range(T)):
-        _t4 = _tape.pop()
-        _t5 = inputs[t_2]
-        _t6 = t_2 + 1
-        _t7 = np.copy(dh_2[_t6])
-        dh_2[_t6] = 0.0
-        _t8 = np.tanh(_t5 @ W + _t4 @ U + b)
-        db_2 = _t7 * (1.0 - _t8 * _t8)
+        _t5 = t_2 + 1
+        _t6 = h[_t5]
+        _t7 = np.copy(dh_2[_t5])
+        dh_2[_t5] = 0.0
+        db_2 = _t7 * (1.0 - _t6 * _t6)
         dh_2[t_2] += U @ db_2
-        db, dU, dW = db + db_2, dU + np.outer(_t4, db_2), dW + np.outer(_t5, db_2)
+        db, dU, dW = db + db_2, dU + np.outer(h[t_2], db_2), dW + np.outer(inputs[t_2], db_2)
     return dW, dU, db, dv
