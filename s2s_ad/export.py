@@ -51,14 +51,16 @@ class ExportError(Exception):
     """A global of the generated function cannot be written as source."""
 
 
-def module_source(g: Any, origin: str = "", command: str = "export") -> str:
+def module_source(g: Any, origin: str = "", command: str = "export",
+                  backend: str = "python") -> str:
     """The text of a module defining the generated function ``g`` and everything it reads.
 
     For a derivative that specializes itself to its arguments' shapes, that is the
     shape-generic version (``g.general``): it runs on numbers and arrays alike; pass
     ``g.specialize(*args)`` for the code specialized to such arguments. ``origin``: the
     ``s2s-ad`` target ``g`` was made from, and ``command`` the ``s2s-ad`` command that
-    writes the module, both named in its docstring.
+    writes the module, both named in its docstring. ``backend="numba"``: ``g`` is code
+    emitted for Numba (``codegen/jit.py``), defined under ``@numba.njit(cache=True)``.
     """
     g = getattr(g, "general", g)
     if isinstance(g, Deferred):
@@ -85,13 +87,16 @@ def module_source(g: Any, origin: str = "", command: str = "export") -> str:
     parts = [f"'''{header}'''\n"]
     if writer.helpers:  # copied helpers keep their annotations as text
         parts.append("from __future__ import annotations\n")
+    if backend == "numba":  # the function compiled by Numba, cached next to the module
+        writer.imports.add("import numba")
     if writer.imports:
         parts.append("\n".join(sorted(writer.imports)) + "\n")
     if writer.constants:
         parts.append("\n".join(writer.constants) + "\n")
     parts.append(f"__all__ = [{name!r}]\n")
     parts.extend("\n" + helper for helper in writer.helpers)
-    parts.append("\n" + g.source)
+    decorator = "@numba.njit(cache=True)\n" if backend == "numba" else ""
+    parts.append("\n" + decorator + g.source)
     return "\n".join(parts)
 
 

@@ -75,16 +75,27 @@ class Guard:
     name: str
 
 
-def to_ast(fn: Function, name: str, guard: Guard | None = None) -> Module:
-    """The module defining ``fn`` as ``name``, prefixed by ``guard``'s check if given."""
+BACKENDS = ("python", "numba")
+
+
+def to_ast(fn: Function, name: str, guard: Guard | None = None,
+           backend: str = "python") -> Module:
+    """The module defining ``fn`` as ``name``, prefixed by ``guard``'s check if given.
+
+    ``backend="numba"``: the code Numba's ``njit`` compiles (see ``codegen/jit.py``): no
+    guard (dispatch happens outside it), no ``try`` that locates a division by zero (the
+    Python code locates it), and reversed loops counting down (``range(n - 1, -1, -1)``,
+    not ``reversed(range(n))``)."""
     if verify.ENABLED:
         verify.verify(fn, "before codegen")
-    return _Codegen(fn).module(name, guard)
+    assert backend in BACKENDS and (guard is None or backend == "python"), (backend, guard)
+    return _Codegen(fn, backend).module(name, guard)
 
 
 class _Codegen:
-    def __init__(self, fn: Function) -> None:
+    def __init__(self, fn: Function, backend: str = "python") -> None:
         self.fn = fn
+        self.backend = backend
         self.uses = use_counts(fn)
         self.use_region = _use_regions(fn)
         self.returned = set(fn.body.results)  # returned values keep a name: `return dx, dy`
@@ -156,7 +167,8 @@ class _Codegen:
         body = self.region(fn.body, top=True)
         leaves = [self.ref(v) for v in fn.body.results]
         ret = ast.Return(value=_tree(fn.out_tree, leaves))
-        locator = Locator(name) if may_divide_by_zero(fn) else None
+        locator = (Locator(name) if self.backend == "python" and may_divide_by_zero(fn)
+                   else None)
         caught = None
         if locator is None:
             body.append(ret)
@@ -340,9 +352,12 @@ class _Codegen:
                 self.literals.get(start)) is int else [start, stop]
         else:
             bounds = [start, stop, step]
-        iterable: ast.expr = ast.Call(func=self.global_ref(builtins.range, "range"),
-                                      args=[self.ref(b) for b in bounds], keywords=[])
-        if op.attr("reverse"):
+        if op.attr("reverse") and self.backend == "numba":
+            iterable = self.countdown(start, stop, step, bounds, stmts)
+        else:
+            iterable = ast.Call(func=self.global_ref(builtins.range, "range"),
+                                args=[self.ref(b) for b in bounds], keywords=[])
+        if op.attr("reverse") and self.backend == "python":
             iterable = ast.Call(func=self.global_ref(builtins.reversed, "reversed"),
                                 args=[iterable], keywords=[])
         index = self.store(op.index)
@@ -350,6 +365,36 @@ class _Codegen:
         stmts.append(ast.For(target=index, iter=iterable, body=inner or [ast.Pass()],
                              orelse=[], type_comment=None))
         return stmts
+
+    def countdown(self, start: Value, stop: Value, step: Value, bounds: list[Value],
+                  stmts: list[ast.stmt]) -> ast.expr:
+        """``reversed(range(...))`` as a ``range`` that counts down, which Numba compiles:
+        ``range(n - 1, -1, -1)``, ``range(b - 1, a - 1, -1)``; for another step ``s``, from
+        the last index ``a + (len(range(a, b, s)) - 1) * s`` down to ``a - s``."""
+        def sub(left: ast.expr, right: ast.expr) -> ast.expr:
+            if isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
+                return _literal(left.value - right.value, self)
+            return ast.BinOp(left=left, op=ast.Sub(), right=right)
+
+        one = ast.Constant(1)
+        if len(bounds) < 3:  # step 1
+            first = self.ref(start) if len(bounds) == 2 else ast.Constant(0)
+            return ast.Call(func=self.global_ref(builtins.range, "range"),
+                            args=[sub(self.ref(stop), one), sub(first, one), _literal(-1, self)],
+                            keywords=[])
+        a, b, s = start, stop, step  # each read several times: named, not inlined
+        for v in (a, b, s):
+            if v in self.inline:
+                stmts.append(_assign([self.store(v)], self.inline.pop(v)[0]))
+        size = ast.Call(func=self.global_ref(builtins.len, "len"),
+                        args=[ast.Call(func=self.global_ref(builtins.range, "range"),
+                                       args=[self.ref(a), self.ref(b), self.ref(s)],
+                                       keywords=[])], keywords=[])
+        last = ast.BinOp(left=self.ref(a), op=ast.Add(),
+                         right=ast.BinOp(left=sub(size, one), op=ast.Mult(), right=self.ref(s)))
+        return ast.Call(func=self.global_ref(builtins.range, "range"),
+                        args=[last, sub(self.ref(a), self.ref(s)),
+                              ast.UnaryOp(op=ast.USub(), operand=self.ref(s))], keywords=[])
 
     def while_statement(self, op: Op) -> list[ast.stmt]:
         cond_region, body = op.regions
