@@ -59,12 +59,15 @@ def module_source(g: Any, origin: str = "", command: str = "export",
     shape-generic version (``g.general``): it runs on numbers and arrays alike; pass
     ``g.specialize(*args)`` for the code specialized to such arguments. ``origin``: the
     ``s2s-ad`` target ``g`` was made from, and ``command`` the ``s2s-ad`` command that
-    writes the module, both named in its docstring. ``backend="numba"``: ``g`` is code
-    emitted for Numba (``codegen/jit.py``), defined under ``@numba.njit(cache=True)``.
+    writes the module, both named in its docstring. ``backend="numba"`` (implied for what
+    the Numba backend compiled): ``g`` is code emitted for Numba (``codegen/jit.py``),
+    defined under ``@numba.njit(cache=True)``.
     """
     g = getattr(g, "general", g)
     if isinstance(g, Deferred):
         g = g.built()
+    if getattr(g, "numba_code", None) is not None:  # compiled by the Numba backend
+        g, backend = g.numba_code, "numba"
     name = g.__name__
     writer = _Writer(set(g.__globals__) | {name})
     writer.numpy_name = next((key for key, obj in g.__globals__.items()

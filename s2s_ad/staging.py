@@ -590,7 +590,7 @@ def _numba(fn: Function, name: str, args: tuple[Any, ...]) -> tuple[Callable[...
             return python(*args)
 
     call.__name__ = call.__qualname__ = name
-    call.__wrapped__ = function  # type: ignore[attr-defined]  # (its py_func: the source)
+    call.numba_code = compiled.code  # type: ignore[attr-defined]  # (what export writes)
     return call, compiled.source
 
 
@@ -611,8 +611,7 @@ def _compiling(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     warned: list[str] = []
 
     def build(args: tuple[Any, ...], example: list[Any]) -> GeneratedFunction:
-        use = backend if backend == "numba" or loops else "python"
-        if use == "numba":
+        if backend == "numba" or loops:
             try:
                 _check_numba_arguments(primal, args)
                 return _build(f, kind, wrt, optimize, mode, example, memo=memo, args=args,
