@@ -34,6 +34,12 @@ def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True,
     ``grad(model.loss)``: ``wrt`` counts its own parameters, and ``self`` is read when the
     gradient runs (every transform takes one).
 
+    ``backend`` (every transform takes it): ``"python"`` (the default) runs the generated
+    Python code; ``"numba"`` compiles the code specialized to each call's argument types
+    and shapes with ``numba.njit(cache=True)`` (``pip install 's2s-ad[jit]'``; see
+    ``docs/numba.md``); ``"auto"`` compiles a function with loops and runs the rest as
+    Python, as it does, with one warning, what Numba cannot compile.
+
     >>> import math
     >>> def f(x1, x2):
     ...     return math.log(x1) + x1 * x2 - math.sin(x2)

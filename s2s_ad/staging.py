@@ -627,7 +627,9 @@ def _compiling(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
 
     with cycle_collection_paused():
         generic = Deferred(lambda: _build(f, kind, wrt, optimize, mode, memo=memo))
-    return cast(GeneratedFunction, _Compiling(f, primal, wrt, generic, build, memo))
+    compiling = _Compiling(f, primal, wrt, generic, build, memo)
+    compiling.made_by = (f, kind, wrt, optimize, mode, backend)
+    return cast(GeneratedFunction, compiling)
 
 
 
@@ -666,6 +668,7 @@ class _Compiling:
         self._numbers: dict[tuple[type, ...], GeneratedFunction] = {}
         self._f, self._primal, self._wrt, self._build, self._memo = f, primal, wrt, build, memo
         self._last: GeneratedFunction | None = None
+        self.made_by: tuple[Any, ...] = ()  # transform's arguments: how it pickles
         self.__name__ = self.__qualname__ = f"{primal.name.strip('<>')}"
 
     @property
@@ -732,6 +735,9 @@ class _Compiling:
 
     def __repr__(self) -> str:
         return f"<{self.__name__} compiled by s2s_ad>"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled as the call that made it
+        return transform, self.made_by
 
 
 def compiled(g: Any) -> GeneratedFunction:

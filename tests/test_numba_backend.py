@@ -105,6 +105,7 @@ def test_recurrence_source_is_what_numba_compiles():
     df(0.5, 0.3, 10)
     source = df.source
     assert "range(T - 1, -1, -1)" in source
+    assert "x_tape = np.empty(T)" in source and "x_tape[_] = x" in source  # (see below)
     assert "reversed" not in source and "__class__" not in source
     assert df.specialize(0.5, 0.3, 10).source == source
     module = module_source(df.specialize(0.5, 0.3, 10))  # what export writes
@@ -129,6 +130,29 @@ def test_product_loop_over_an_array():
     d = s2s_ad.grad(product, backend="numba")(theta)
     expected = np.array([np.prod(np.delete(theta, k)) for k in range(7)])  # ∏_{j≠k} θj
     np.testing.assert_allclose(d, expected, rtol=1e-12)
+
+
+def oscillator(k, c, x0, v0, dt, n):
+    x, v = x0, v0
+    for _ in range(n):
+        a = -k * math.sin(x) - c * v
+        v = v + dt * a
+        x = x + dt * v
+    return 0.5 * v * v + k * (1.0 - math.cos(x))
+
+
+def test_tape_of_two_values_is_an_array_of_two_columns():
+    df = s2s_ad.grad(oscillator, wrt=("k", "c", "x0"), backend="numba")
+    args = (2.0, 0.1, 1.0, 0.0, 0.01, 200)
+    compiled = df(*args)
+    assert "v_tape = np.empty((n, 2))" in df.source
+    assert compiled == pytest.approx(s2s_ad.grad(oscillator, wrt=("k", "c", "x0"))(*args),
+                                     rel=1e-12)
+    expected = numeric.numerical_grad(oscillator, args, wrt=("k", "c", "x0"))
+    assert all(close(a, b) for a, b in zip(compiled, expected))
+    # a negative count: np.empty refuses it, and the Python code runs (range(-3) is empty)
+    assert df(2.0, 0.1, 1.0, 0.0, 0.01, -3) == s2s_ad.grad(
+        oscillator, wrt=("k", "c", "x0"))(2.0, 0.1, 1.0, 0.0, 0.01, -3)
 
 
 def test_reversed_loop_with_a_step():
@@ -305,3 +329,10 @@ def test_export_runs_from_the_cache_in_fresh_processes(tmp_path):
     value = float(first.strip().splitlines()[-1])
     assert value == s2s_ad.grad(recurrence)(0.5, 0.3, 100)
     assert "data loaded" in second and "data saved" not in second
+
+
+def test_pickles_as_the_call_that_made_it():
+    import pickle
+
+    df = s2s_ad.grad(recurrence, backend="numba")
+    assert pickle.loads(pickle.dumps(df)) is df  # (the transform's cache: the same object)

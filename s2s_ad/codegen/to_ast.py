@@ -43,6 +43,7 @@ from ..primitives.registry import (
     TupleDisplay,
 )
 from .located import Locator, may_divide_by_zero
+from .tapes import ArrayTape, array_tapes
 
 _CHANGES_FIRST = frozenset({"append", "add_item", "add_at"})
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
@@ -96,6 +97,10 @@ class _Codegen:
     def __init__(self, fn: Function, backend: str = "python") -> None:
         self.fn = fn
         self.backend = backend
+        # the Numba backend's tapes written as arrays (codegen/tapes.py), once their length
+        # is known to be readable where the tape is made
+        self.planned = array_tapes(fn) if backend == "numba" else {}
+        self.array_tapes: dict[Value, ArrayTape] = {}
         self.uses = use_counts(fn)
         self.use_region = _use_regions(fn)
         self.returned = set(fn.body.results)  # returned values keep a name: `return dx, dy`
@@ -244,6 +249,12 @@ class _Codegen:
                 #                   reading its operands)
                 self.write_volatile(stmts, op.args[0] if op.prim in _CHANGES_FIRST else None,
                                     op.args)
+            if op.args and op.args[0] in self.array_tapes or op.prim == "tape_new" and (
+                    op.out in self.planned):
+                written = self.array_tape(op)
+                if written is not None:
+                    stmts.append(written)
+                    continue
             if not op.outs and prim.emission is None:
                 continue  # a marker for the transforms (e.g. `appended`): no code
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
@@ -272,6 +283,39 @@ class _Codegen:
                 continue
             stmts.append(_assign([self.store(v) for v in op.outs], expr))
         return stmts
+
+    def array_tape(self, op: Op) -> ast.stmt | None:
+        """``op`` on a tape written as an array (Numba backend): ``x_tape = np.empty(n)``,
+        ``x_tape[i] = x``, ``x_2 = x_tape[i_2]`` (``[i, k]`` for the k-th of several values).
+        None where the tape stays a list (its length is an expression inlined elsewhere)."""
+        if op.prim == "tape_new":
+            plan = self.planned[op.out]
+            if plan.length in self.inline:
+                return None
+            self.array_tapes[op.out] = plan
+            size = self.ref(plan.length)
+            shape = size if plan.width == 1 else ast.Tuple(
+                elts=[size, ast.Constant(plan.width)], ctx=_LOAD)
+            empty = ast.Attribute(value=self.global_ref(np, "np"), attr="empty", ctx=_LOAD)
+            return _assign([self.store(op.out)], ast.Call(func=empty, args=[shape],
+                                                          keywords=[]))
+        plan = self.array_tapes[op.args[0]]
+
+        def item(at: Value, k: int, ctx: ast.expr_context) -> ast.Subscript:
+            index: ast.expr = self.local(at)
+            if plan.width > 1:
+                index = ast.Tuple(elts=[index, ast.Constant(k)], ctx=_LOAD)
+            return ast.Subscript(value=self.local(op.args[0]), slice=index, ctx=ctx)
+
+        if op.prim == "push":
+            targets = [item(plan.forward, k, _STORE) for k in range(plan.width)]
+            values = [self.ref(v) for v in op.args[1:]]
+            return _assign(targets, values[0] if len(values) == 1 else
+                           ast.Tuple(elts=values, ctx=_LOAD))
+        assert op.prim == "pop", op
+        reads = [item(plan.backward, k, _LOAD) for k in range(plan.width)]
+        return _assign([self.store(v) for v in op.outs],
+                       reads[0] if len(reads) == 1 else ast.Tuple(elts=reads, ctx=_LOAD))
 
     # --- control flow ---------------------------------------------------------------------
     def structured(self, op: Op) -> list[ast.stmt]:
