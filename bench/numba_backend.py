@@ -13,7 +13,8 @@ prints both as ratios to the hand-written one. Rows:
 * seed 1, ``log(x1) + x1 x2 - sin(x2)``: a scalar function, where Numba's call overhead
   (about 0.2 µs) is larger than the work (``backend="auto"`` runs it as Python).
 
-Then, per function, the compile time (the first call of ``grad(f, backend="numba")``: the
+BLAS runs one thread (as ``bench/run.py`` does by default). Then, per function, the
+compile time (the first call of ``grad(f, backend="numba")``: the
 derivative built, written and compiled, in a fresh cache directory) and the start of a
 second process that builds the same gradient (Numba loads the machine code from its cache;
 the time of ``import numba`` and Numba's one-time start is shown apart).
@@ -34,7 +35,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+# one BLAS thread (NumPy's OpenBLAS and SciPy's, which Numba's matmul calls), as
+# bench/run.py runs by default: a shared machine gives threads unevenly
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 

@@ -599,30 +599,31 @@ def _compiling(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     """The derivative compiled by Numba (``backend="numba"``) for each new kind of
     arguments (their types, shapes and dtypes, as ``_specializing`` keys them); its
     ``.source`` is the code last compiled (before a call: the shape-generic Python code).
-    ``backend="auto"`` compiles code with a loop, where Numba pays for its call overhead
-    and compile time, runs code without one as Python, and runs the Python code, with one
-    warning, where Numba cannot compile the derivative."""
+    ``backend="auto"`` compiles a function with a loop, where Numba pays for its call
+    overhead and compile time; for one without, it is the Python backend's function; and
+    where Numba cannot compile the derivative, it runs the Python code, with one warning."""
     memo: _Memo = {}
     try:
         primal = _lifted(f, memo)
     except DifferentiationError as err:
         raise err.with_traceback(None) from None
     loops = any(op.prim in ("for_range", "while") for op in walk(primal.body))
+    if backend == "auto" and not loops:  # the Python backend's function, dispatch and all
+        return _transformed(f, kind, wrt, optimize, mode)
     warned: list[str] = []
 
     def build(args: tuple[Any, ...], example: list[Any]) -> GeneratedFunction:
-        if backend == "numba" or loops:
-            try:
-                _check_numba_arguments(primal, args)
-                return _build(f, kind, wrt, optimize, mode, example, memo=memo, args=args,
-                              backend="numba")
-            except BackendError as err:
-                if backend == "numba":
-                    raise
-                if not warned:
-                    warned.append(str(err))
-                    warnings.warn(f"{err}\n(running the Python code instead)",
-                                  BackendWarning, stacklevel=4)
+        try:
+            _check_numba_arguments(primal, args)
+            return _build(f, kind, wrt, optimize, mode, example, memo=memo, args=args,
+                          backend="numba")
+        except BackendError as err:
+            if backend == "numba":
+                raise
+            if not warned:
+                warned.append(str(err))
+                warnings.warn(f"{err}\n(running the Python code instead)", BackendWarning,
+                              stacklevel=4)
         return _build(f, kind, wrt, optimize, mode, example, memo=memo, args=args)
 
     with cycle_collection_paused():
