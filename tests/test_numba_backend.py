@@ -337,3 +337,16 @@ def test_pickles_as_the_call_that_made_it():
 
     df = s2s_ad.grad(recurrence, backend="numba")
     assert pickle.loads(pickle.dumps(df)) is df  # (the transform's cache: the same object)
+
+
+def test_export_backend_numba_needs_an_example(tmp_path, capsys):
+    from s2s_ad.cli import main
+
+    target = tmp_path / "model.py"
+    target.write_text("def square(x):\n    return x * x\n")
+    path = list(sys.path)
+    try:
+        code = main(["export", f"{target}:square", "--backend", "numba"])
+    finally:
+        sys.path[:] = path
+    assert code == 2 and "--at or --like" in capsys.readouterr().err
