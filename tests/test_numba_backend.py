@@ -162,6 +162,21 @@ def test_reversed_loop_with_a_step():
     assert d == pytest.approx(sum(i * math.cos(0.7 * i) for i in range(1, 11, 3)), rel=1e-12)
 
 
+def ignores(x, y, n):
+    s = 0.0
+    for _ in range(n):
+        s = s + x
+    return s
+
+
+def test_gradient_of_an_argument_nothing_reads():
+    df = s2s_ad.grad(ignores, wrt=("x", "y"), backend="numba")
+    assert df(1.5, 2.0, 3) == (3.0, 0.0)  # d(n x)/dx = n; y is not read
+    dx, dy = df(1.5, np.ones((2, 3)), 3)
+    assert dx == 3.0 and dy.shape == (2, 3) and not dy.any()
+    assert "np.zeros((2, 3))" in df.source
+
+
 def test_jacobian_and_hessian():
     jac = s2s_ad.jacobian(pair, wrt=("x", "y"), backend="numba")(0.3, 1.7)
     assert jac == pytest.approx(s2s_ad.jacobian(pair, wrt=("x", "y"))(0.3, 1.7), rel=1e-12)

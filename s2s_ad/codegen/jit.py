@@ -39,7 +39,7 @@ from ..primitives import get
 from ..primitives.registry import Call, Field
 from .emit import to_source
 from .located import Locator
-from .to_ast import to_ast
+from .to_ast import numba_zero, to_ast
 from .writes import settle_writes
 
 # builtins that Numba compiles (the rest of a Call's objects are NumPy's or math's)
@@ -89,6 +89,8 @@ def _refusal(op: Op) -> tuple[str, str] | None:
         return "a dict", _HINT
     if not isinstance(spec, Call) or spec.module is not None:
         return None
+    if op.prim == "zero_gradient" and numba_zero(op.args[0]) is not None:
+        return None  # (written as 0.0 or np.zeros(shape): to_ast.py)
     obj = spec.obj
     if _jitted(obj) or (isinstance(obj, type) and obj in _BUILTINS):
         return None

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..ir import verify
+from ..ir.avals import Array, Number
 from ..ir.core import Function, Op, Region, Value, const_value, walk
 from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
@@ -480,6 +481,12 @@ class _Codegen:
 
     def expression(self, op: Op, spec: Emission | None) -> ast.expr:
         """``op``'s expression, as its primitive's ``emission`` ``spec`` says."""
+        if self.backend == "numba" and op.prim == "zero_gradient":
+            shape = numba_zero(op.args[0])
+            if shape is not None:  # (else codegen/jit.py refused it)
+                return (ast.Constant(0.0) if shape == () else ast.Call(
+                    func=ast.Attribute(value=self.global_ref(np, "np"), attr="zeros",
+                                       ctx=_LOAD), args=[_literal(shape, self)], keywords=[]))
         args = [self.ref(a) for a in op.args]
         if isinstance(spec, Infix):
             return ast.BinOp(left=args[0], op=spec.op(), right=args[1])
@@ -585,6 +592,17 @@ class _Codegen:
                 chosen[key] = v.hint if v in self.params else namer.fresh(v.hint)
             node.id = chosen[key]
         return fname
+
+
+def numba_zero(v: Value) -> tuple[int, ...] | None:
+    """The Numba backend's ``zero_gradient(v)`` (the gradient of an argument nothing reads),
+    from ``v``'s aval: ``0.0`` for a float64 or integer number (shape ``()``),
+    ``np.zeros(shape)`` for such an array; None where the aval does not say."""
+    aval = v.aval
+    if not isinstance(aval, (Number, Array)) or aval.dtype is None or (
+            np.result_type(aval.dtype, 0.0) != np.float64):
+        return None
+    return () if isinstance(aval, Number) else aval.shape
 
 
 def _only_names(ret: ast.Return) -> bool:
