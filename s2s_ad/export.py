@@ -70,6 +70,7 @@ def module_source(g: Any, origin: str = "", command: str = "export",
         g, backend = g.numba_code, "numba"
     name = g.__name__
     writer = _Writer(set(g.__globals__) | {name})
+    writer.jit = backend == "numba"
     writer.numpy_name = next((key for key, obj in g.__globals__.items()
                               if isinstance(obj, types.ModuleType) and obj.__name__ == "numpy"),
                              "")
@@ -112,6 +113,7 @@ class _Writer:
         self.helpers: list[str] = []
         self.taken = taken
         self.numpy_name = ""
+        self.jit = False  # helpers copied under @numba.njit(cache=True)
         self.copied: dict[int, str] = {}  # id(helper) -> its name in the module
 
     def define(self, key: str, obj: Any, fname: str) -> list[tuple[str, Any]]:
@@ -139,6 +141,8 @@ class _Writer:
             return []
         self.copied[id(fn)] = key
         source = textwrap.dedent(inspect.getsource(fn))
+        if self.jit:  # (codegen/jit.py lets through only helpers that Numba compiles)
+            source = "@numba.njit(cache=True)\n" + source
         if fn.__name__ != key:
             source += f"\n\n{key} = {fn.__name__}\n"
         self.helpers.append(source)

@@ -365,3 +365,32 @@ def test_export_backend_numba_needs_an_example(tmp_path, capsys):
     finally:
         sys.path[:] = path
     assert code == 2 and "--at or --like" in capsys.readouterr().err
+
+
+# golden files of the code the Numba backend compiles (tests/test_golden.py explains them)
+NUMBA_GOLDEN = {
+    "numba_loop_recurrence": ("control_flow", "simulate", ("x", "w"), (0.5, 0.7, 100)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NUMBA_GOLDEN))
+def test_numba_source_matches_golden(name):
+    from support import load_example
+    from test_golden import GOLDEN, ROOT, UPDATE
+
+    example, function, wrt, args = NUMBA_GOLDEN[name]
+    module = load_example(example)
+    g = s2s_ad.grad(getattr(module, function), wrt=wrt, backend="numba")
+    python = s2s_ad.grad(getattr(module, function), wrt=wrt)(*args)
+    for a, b in zip(g(*args), python):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    text = (f"# Golden file: s2s_ad.grad({function}, wrt={wrt!r}, backend='numba')"
+            f".specialize(*arguments).source,\n# where {function} is defined in "
+            f"examples/{example}.py: the code Numba compiles. Checked by\n"
+            f"# tests/test_numba_backend.py; to accept a change, rerun it with "
+            f"S2S_AD_UPDATE_GOLDEN=1.\n# ruff: noqa\n\n" + g.source)
+    path = GOLDEN / f"{name}.py"
+    if UPDATE:
+        path.write_text(text)
+        return
+    assert text == path.read_text(), f"{path.relative_to(ROOT)} differs"

@@ -33,17 +33,20 @@ from typing import Any
 
 import numpy as np
 
+from .. import runtime
 from ..errors import BackendError, Loc
 from ..ir.core import Function, Op, walk
 from ..primitives import get
 from ..primitives.registry import Call, Field
 from .emit import to_source
 from .located import Locator
-from .to_ast import numba_zero, to_ast
+from .to_ast import integer_index, numba_zero, to_ast
 from .writes import settle_writes
 
 # builtins that Numba compiles (the rest of a Call's objects are NumPy's or math's)
 _BUILTINS = frozenset({abs, max, min, float, int, round, bool, len, slice, range})
+# s2s_ad's run-time helpers that Numba compiles (the module holds a copy under numba.njit)
+_COMPILED_HELPERS = frozenset({runtime.setitem, runtime.index_add_item})
 _HINT = "use backend='python' (the default), or backend='auto' to fall back to it"
 
 
@@ -89,19 +92,16 @@ def _refusal(op: Op) -> tuple[str, str] | None:
         return "a dict", _HINT
     if not isinstance(spec, Call) or spec.module is not None:
         return None
-    if op.prim == "zero_gradient" and numba_zero(op.args[0]) is not None:
-        return None  # (written as 0.0 or np.zeros(shape): to_ast.py)
+    if (op.prim == "zero_gradient" and numba_zero(op.args[0]) is not None) or (
+            op.prim == "index_add" and integer_index(op)):
+        return None  # (written as 0.0, np.zeros(shape), index_add_item: to_ast.py)
     obj = spec.obj
-    if _jitted(obj) or (isinstance(obj, type) and obj in _BUILTINS):
+    if _jitted(obj) or any(obj is b for b in (*_BUILTINS, *_COMPILED_HELPERS)):
         return None
-    try:
-        if obj in _BUILTINS:
-            return None
-    except TypeError:  # (unhashable)
-        pass
     module = getattr(obj, "__module__", "") or ""
     if module.partition(".")[0] == "s2s_ad":
-        return (f"s2s_ad's run-time helper {spec.attr!r} (for {_described(op)})",
+        where = "" if op.loc is not None else f" (for the primitive {op.prim!r})"
+        return (f"s2s_ad's run-time helper {spec.attr!r}{where}",
                 "give the arguments' shapes (arrays, not lists) so the code needs no "
                 "helper, or " + _HINT)
     if op.prim.startswith(("vjp:", "jvp:")):  # (custom.py's rows: "the user's vjp rule 0
@@ -112,11 +112,6 @@ def _refusal(op: Op) -> tuple[str, str] | None:
     return (f"{label}: a Python function, not a numba.njit one",
             f"register numba.njit versions of the function and of its rules "
             f"(s2s_ad.defvjp(numba.njit(f), numba.njit(rule))) and call that, or {_HINT}")
-
-
-def _described(op: Op) -> str:
-    text = op.loc.text.strip() if op.loc is not None and op.loc.text else ""
-    return f"`{text}`" if text else f"the primitive {op.prim!r}"
 
 
 def _jitted(obj: Any) -> bool:
@@ -137,8 +132,9 @@ def build(fn: Function, name: str, where: str) -> Compiled:
         raise BackendError("the Numba backend needs Numba, which is not installed",
                            hint="pip install 's2s-ad[jit]' (or numba); or use backend='python'",
                            stage=where)
-    check(fn, where)
-    module = to_ast(settle_writes(fn), name, backend="numba")
+    written = settle_writes(fn)  # (what is emitted: x[i] += v in place, where it can)
+    check(written, where)
+    module = to_ast(written, name, backend="numba")
     source = to_source(module.tree)
     locator = Locator(module.name)
     locator.index(module.tree, source, module.origins)
@@ -185,8 +181,8 @@ def _source_hash(fn: Any) -> str:
 def _writable(obj: Any) -> bool:
     """Can the module text hold ``obj`` (and Numba read it as a constant)?"""
     return (isinstance(obj, (types.ModuleType, np.ndarray, bool, int, float, complex))
-            or _jitted(obj) or obj in _BUILTINS or (isinstance(obj, type)
-                                                    and obj.__module__ == "numpy"))
+            or _jitted(obj) or any(obj is b for b in (*_BUILTINS, *_COMPILED_HELPERS))
+            or (isinstance(obj, type) and obj.__module__ == "numpy"))
 
 
 def cache_directory() -> str:
@@ -245,6 +241,10 @@ def compile_for(compiled: Compiled, args: tuple[Any, ...], where: str) -> None:
         compiled.function.compile(signature)
     except NumbaError as err:
         raise _located(compiled, str(err), where) from None
+    except Exception as err:  # (Numba's own failure: an assertion inside it)
+        raise BackendError(f"Numba failed to compile {compiled.code.__name__} "
+                           f"({type(err).__name__}: {err})", hint=_HINT,
+                           stage=where) from None
 
 
 _LINE = re.compile(r'File "([^"]+)", line (\d+)')

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import runtime
 from ..ir import verify
 from ..ir.avals import Array, Number
 from ..ir.core import Function, Op, Region, Value, const_value, walk
@@ -481,6 +482,9 @@ class _Codegen:
 
     def expression(self, op: Op, spec: Emission | None) -> ast.expr:
         """``op``'s expression, as its primitive's ``emission`` ``spec`` says."""
+        if self.backend == "numba" and op.prim == "index_add" and integer_index(op):
+            return ast.Call(func=self.global_ref(runtime.index_add_item, "index_add_item"),
+                            args=[self.ref(a) for a in op.args], keywords=[])
         if self.backend == "numba" and op.prim == "zero_gradient":
             shape = numba_zero(op.args[0])
             if shape is not None:  # (else codegen/jit.py refused it)
@@ -575,7 +579,7 @@ class _Codegen:
         return self.global_ref(value, f"{param}_default")
 
     def assign_names(self, module: Module, fname: str) -> str:
-        namer = Namer()
+        namer = Namer(joint="" if self.backend == "numba" else "_")
         for p in self.fn.params:
             namer.reserve(p.hint)
         fname = namer.fresh(fname)
@@ -592,6 +596,13 @@ class _Codegen:
                 chosen[key] = v.hint if v in self.params else namer.fresh(v.hint)
             node.id = chosen[key]
         return fname
+
+
+def integer_index(op: Op) -> bool:
+    """Is ``op`` (``index_add(x, i, v)``) at one integer index (the Numba backend's
+    ``index_add_item``)?"""
+    aval = op.args[1].aval
+    return isinstance(aval, Number) and aval.dtype is not None and aval.dtype.kind in "iu"
 
 
 def numba_zero(v: Value) -> tuple[int, ...] | None:
