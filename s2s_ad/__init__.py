@@ -18,6 +18,7 @@ from .api import (
     stats,
     value_and_grad,
     vjp,
+    vmap,
 )
 from .custom import defjvp, defvjp
 from .display import show
@@ -35,6 +36,6 @@ __all__ = [
     "BackendError", "BackendWarning", "DifferentiationError", "InfiniteDerivativeError",
     "NoDerivativeRuleError", "NoSourceError", "UnsupportedSyntaxError",
     "defjvp", "defvjp", "elementwise_grad", "grad", "hessian", "hvp", "jacobian", "jit", "jvp",
-    "numeric", "show", "stats", "value_and_grad", "vjp",
+    "numeric", "show", "stats", "value_and_grad", "vjp", "vmap",
 ]
 __version__ = "0.1.0"

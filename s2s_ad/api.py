@@ -14,11 +14,13 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .batched import InAxes, vmapped
 from .staging import Dispatcher, Generated, GeneratedFunction, Stats, compiled, transform
 from .transforms.compose import Wrt
 
 __all__ = ["Dispatcher", "Generated", "GeneratedFunction", "Stats", "Wrt", "elementwise_grad",
-           "grad", "hessian", "hvp", "jacobian", "jit", "jvp", "stats", "value_and_grad", "vjp"]
+           "grad", "hessian", "hvp", "jacobian", "jit", "jvp", "stats", "value_and_grad", "vjp",
+           "vmap"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -202,6 +204,35 @@ def jit(g: GeneratedFunction) -> GeneratedFunction:
     >>> print(df.specialize(0.5, 0.3, 1000).source)  # doctest: +SKIP
     """
     return compiled(g)
+
+
+def vmap(f: F | None = None, in_axes: InAxes = 0, out_axes: int | None = 0, *,
+         optimize: bool = True) -> Any:
+    """``f`` over a batch of examples, as generated NumPy code: the batch is one more axis
+    of the arrays, not a Python loop (JAX's ``vmap``).
+
+    ``in_axes`` is the batch axis of every argument, or one per argument (``None``: the
+    same for every example); ``out_axes`` that of every result. ``f`` may be a function
+    s2s_ad generated: ``vmap(grad(loss), in_axes=(None, 0, 0))`` gives per-example
+    gradients. The code is built for the shapes of one example, on the first call with
+    them (``.specialize(*args).source`` shows it). What no batching rule covers (an ``if``
+    on a value that differs across the batch) runs once per example in a loop of the
+    generated code.
+
+    >>> import numpy as np
+    >>> def f(x, w):
+    ...     return np.sum(np.tanh(x * w))
+    >>> batched = vmap(f, in_axes=(0, None))
+    >>> batched(np.array([[0.0, 1.0], [2.0, 3.0]]), np.array([1.0, 0.5]))
+    array([0.46211716, 1.86661084])
+    >>> print(batched.source)
+    def f_vmap(x, w):
+        return np.sum(np.tanh(x * w), axis=(1,))
+    <BLANKLINE>
+    """
+    if f is None:
+        return functools.partial(vmap, in_axes=in_axes, out_axes=out_axes, optimize=optimize)
+    return vmapped(f, in_axes, out_axes, optimize)
 
 
 def stats(g: GeneratedFunction) -> Stats:

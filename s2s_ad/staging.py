@@ -51,7 +51,7 @@ from .methods import bind, is_bound_method, method_wrt, unbound
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
 from .primitives import get
-from .transforms.compose import SCALAR_ONLY, Wrt, derive, resolve_wrt
+from .transforms.compose import SCALAR_ONLY, Axes, Wrt, derive, resolve_wrt
 from .transforms.finish import float_gradients, no_aliases
 
 _Key = tuple[str, Wrt, bool, str, str]  # kind, wrt, optimize, mode, backend
@@ -476,11 +476,12 @@ def _lifted(f: Any, memo: _Memo) -> Function:
 def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
            example: list[Any] | None = None, guard: Guard | None = None,
            memo: _Memo | None = None,
-           args: Sequence[Any] | None = None, backend: str = "python") -> GeneratedFunction:
+           args: Sequence[Any] | None = None, axes: Axes | None = None,
+           backend: str = "python") -> GeneratedFunction:
     """Generate the derivative; ``memo`` keeps ``f``'s IR (lifted and optimized) for the
     next build of the same function (its specializations). ``args``: the arguments that
-    ``example`` stands for. ``backend="numba"``: compiled by Numba for arguments like
-    ``args`` (``_numba``)."""
+    ``example`` stands for; ``axes``: vmap's (``kind == "vmap"``, ``example`` one example).
+    ``backend="numba"``: compiled by Numba for arguments like ``args`` (``_numba``)."""
     memo = {} if memo is None else memo
     primal = _lifted(f, memo)
     inner = _inner_specialized(f, None if args is None else args[:len(primal.params)])
@@ -501,30 +502,31 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     name = f"{primal.name.strip('<>')}_{kind}"  # "<lambda>" -> "lambda_grad"
     # The values of f that are returned stay exact (value and type); derivatives may be
     # simplified more loosely (see simplify).
-    values = len(primal.body.results) if kind in _KEEPS_VALUE else 0
+    values = len(primal.body.results) if kind in _KEEPS_VALUE or kind == "vmap" else 0
     if optimize:
         polish = functools.partial(run_optimizer, exact_results=0)
         # optimizing f first lets repeated subexpressions share one adjoint
         if ("optimized", values) not in memo:
             memo["optimized", values] = run_optimizer(primal, exact_results=values)
         raw = derive(memo["optimized", values], kind, indices, single, mode, name, polish,
-                      example)
+                      example, axes=axes)
         final = run_optimizer(raw, exact_results=values)
     else:
         raw = final = derive(primal, kind, indices, single, mode, name, lambda fn: fn,
-                              example)
+                              example, axes=axes)
     gradients = len(final.body.results) - values  # one leaf per wrt argument: `dx`
     names = ([""] * values + ["d" + primal.params[i].hint for i in indices]
              if kind in _GRADIENTS and gradients == len(indices) else None)
     if names:  # a function that differentiates this one names cotangents after them
         final = replace(final, result_names=tuple(names))
-    if example is not None:
+    if example is not None and kind != "vmap":  # (vmap's example is one example)
         if kind in ("grad", "value_and_grad", "vjp", "elementwise_grad") and (
                 gradients == len(indices)):
             final = float_gradients(final, example, values, indices)  # (a fresh array)
         final = no_aliases(final, example, names)
     # (`.ir` keeps the marks of `u op= v`: a function that calls this one settles them)
-    settled = settle_updates(final, None if example is None else _arrays_of(final, example))
+    settled = settle_updates(final, None if example is None or kind == "vmap"
+                             else _arrays_of(final, example))
     settled = replace(settled, nonzero=_nonzero_params(primal))
     if backend == "numba":
         assert args is not None and guard is None

@@ -157,7 +157,7 @@ JVP_TANGENTS = 2  # random tangents per array program
 #: ``grad(f)``; ``hessian``; ``hvp`` (against the Hessian where that passed); ``jacobian(f)``
 #: in forward and reverse mode. The first six are second order: not checked at a tie.
 COMPOSITIONS = ("grad(grad)", "jacobian(grad)", "vjp(grad)", "jvp(grad)", "hessian", "hvp",
-                "jacobian(fwd)", "jacobian(rev)", "elementwise_grad(grad)")
+                "jacobian(fwd)", "jacobian(rev)", "elementwise_grad(grad)", "vmap(grad)")
 SECOND_ORDER = frozenset(COMPOSITIONS[:6] + COMPOSITIONS[8:])
 TIE_SHARE = 0.3  # programs whose points are first drawn from TIES
 TIES = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)  # floats where max, abs, ... may tie
@@ -2993,7 +2993,7 @@ def _documented(message: str, program: Program, composition: str | None,
         return program.family != "array" or ".append(" in program.source
     if "reverse mode over a gradient whose loop sits in a branch" in message:
         return True
-    if "is supported for one argument and one result, in forward mode" in message:
+    if "is supported for one argument and one result" in message:
         return len(names) > 1 or composition == "jacobian(rev)"
     if "tuple/list/dict argument" in message:
         return isinstance(arg, (list, tuple, dict)) or _is_record(arg)
@@ -3532,6 +3532,48 @@ class _Composer:
         return self._versus("elementwise_grad(grad)", got, self._along(ones),
                             "differences of grad along ones", source)
 
+    def _vmap_grad(self) -> Failure | None:
+        """``vmap(grad(f))`` over a batch of three points (the program's, and moved by
+        +-1e-3 along a random direction in its number and array parameters), the others
+        shared: each example's gradient against ``grad(f)`` at its point, to ``MODE_RTOL``
+        (the same arithmetic, batched)."""
+        g, _, _ = self.inner()
+        rng = np.random.default_rng(self.program.seed + 1)  # (not the program's draws)
+        batched = [k for k, n in enumerate(self.params) if n in self.names]
+        points = []
+        for step in (0.0, 1e-3, -1e-3):
+            args = list(self.args)
+            for k in batched:
+                args[k] = args[k] + step * rng.uniform(-1.0, 1.0, np.shape(args[k]))
+                if not np.shape(args[k]):
+                    args[k] = float(args[k])
+            points.append(args)
+        self.stage = "grad(f) at each point"
+        try:
+            wants = [_flat_tree(g(*args), self.shapes, self.single, "grad(f)") for args in points]
+        except (ArithmeticError, ValueError) as err:
+            raise _NotApplicable(f"grad(f) fails at a moved point: {err}") from None
+        stacked = [np.stack([np.asarray(args[k], dtype=float) for args in points])
+                   if k in batched else a for k, a in enumerate(self.args)]
+        axes = tuple(0 if k in batched else None for k in range(len(self.params)))
+        self.stage = "vmap(grad(f))"
+        vg = s2s_ad.vmap(g, in_axes=axes)
+        self.stage = "call"
+        out = vg(*stacked)
+        self.stage = "compile"
+        source = f"--- vmap(grad(f)) ---\n{vg.source.rstrip()}"
+        compile(vg.source, "<vmap(grad(f))>", "exec")
+        self.stage = "its value"
+        for e, want in enumerate(wants):
+            example = _nth(out, e, "vmap(grad(f))")
+            got = _flat_tree(example, self.shapes, self.single, f"vmap(grad(f))[{e}]")
+            failure = self._versus(f"vmap(grad) example {e}", got,
+                                   lambda k, attempt, want=want: float(want[k]),
+                                   "grad(f) there", source, MODE_RTOL)
+            if failure is not None:
+                return failure
+        return None
+
     def _jacobian_fwd(self) -> Failure | None:
         return self._jacobian_of_f("fwd", self.names)
 
@@ -3557,6 +3599,17 @@ class _Composer:
             return Failure(f"structure: jacobian({mode}): scalar 0.0 for a container",
                            "\n".join(dict.fromkeys(problems)), self.program, f"jacobian({mode})")
         return failure
+
+
+def _nth(value: Any, e: int, what: str) -> Any:
+    """Example ``e`` of a batched value (a tuple of batched leaves for a tuple): a number
+    where one example's is a number."""
+    if isinstance(value, tuple):
+        return tuple(_nth(v, e, f"{what}[{k}]") for k, v in enumerate(value))
+    if not isinstance(value, np.ndarray) or value.ndim == 0:
+        raise _StructureError(f"{what} is {_kind(value)}; a batch is an array")
+    item = value[e]
+    return float(item) if item.ndim == 0 else item
 
 
 def _flat_value(value: Any, shape: tuple, what: str) -> np.ndarray:

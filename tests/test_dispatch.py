@@ -275,8 +275,17 @@ def test_jacobian_and_hessian_with_respect_to_an_array(transform, at_3):
     expected = 2.0 * x if transform is jacobian else np.diag([2.0, 2.0, 2.0])
     np.testing.assert_array_equal(transform(squares)(x), expected)  # out.shape + x.shape
     assert transform(squares)(3.0) == at_3  # numbers are fine
-    with pytest.raises(DifferentiationError, match="with respect to the array argument 'x'"):
-        transform(lambda x, y: squares(x) * y, wrt=(0, 1))(x, 2.0)  # one array at a time
+    # an array and a number: a block per pair, shaped out + in (d/dx of 2y x is 2y I)
+    blocks = transform(lambda x, y: squares(x) * y, wrt=(0, 1))(x, 2.0)
+    if transform is jacobian:
+        np.testing.assert_array_equal(blocks[0], 4.0 * x)
+        assert blocks[1] == squares(x)
+    else:
+        (xx, xy), (yx, yy) = blocks
+        np.testing.assert_array_equal(xx, np.diag([4.0, 4.0, 4.0]))
+        np.testing.assert_array_equal(xy, 2.0 * x)
+        np.testing.assert_array_equal(yx, 2.0 * x)
+        assert yy == 0.0
 
 
 def sine_waves(a, b):

@@ -2,21 +2,27 @@
 
 Worked example 11 of the lecture notes this project started from (lecture 001).
 
-At x = [1, 2, 3] the Jacobian is [[2, 1, 0], [0, 3, 2]]. Forward mode builds it one
-column per input (one JVP each), reverse mode one row per output (one VJP each); lecture
-001's table says which is cheaper: forward when there are fewer inputs than outputs.
-Both are generated as one Python function that shares the forward computation.
+At x = [1, 2, 3] the Jacobian is [[2, 1, 0], [0, 3, 2]]. Forward mode builds it from the
+columns (a JVP along each unit vector of x), reverse mode from the rows (a VJP along each
+unit vector of f's value); lecture 001's table says which is cheaper: forward when there
+are fewer inputs than outputs. With a NumPy ``x`` either is one sweep batched over all the
+unit vectors at once (``np.eye(3)``), so the Jacobian is a few lines of NumPy.
 
-``f`` takes three scalar parameters x0, x1, x2 rather than one vector ``x``: NumPy
-arrays are not supported as inputs yet, and the forward-mode Jacobian of a list argument
-indexed as ``x[0]`` is not either. ``f_list`` is the lecture's spelling with a list ``x``;
-its Jacobian works in reverse mode and comes back as a list of lists.
+``f`` is the lecture's function with a NumPy ``x``; ``f_scalars`` takes three numbers
+(the Jacobian is then a list of tuples of partials), ``f_list`` a list ``x`` (reverse mode:
+a list of lists).
 """
+
+import numpy as np
 
 from s2s_ad import jacobian
 
 
-def f(x0, x1, x2):
+def f(x):
+    return np.array([x[0] ** 2 + x[1], x[1] * x[2]])
+
+
+def f_scalars(x0, x1, x2):
     return [x0**2 + x1, x1 * x2]
 
 
@@ -25,14 +31,14 @@ def f_list(x):
 
 
 if __name__ == "__main__":
-    x = (1.0, 2.0, 3.0)
-    print("f(1, 2, 3) =", f(*x))
+    x = np.array([1.0, 2.0, 3.0])
+    print("f([1, 2, 3]) =", f(x))
     for mode in ("fwd", "rev"):
-        jf = jacobian(f, wrt=("x0", "x1", "x2"), mode=mode)
-        print(f"\nJacobian, mode={mode!r}:", jf(*x))
-        print(jf.source)
-        print(jf.stats)
+        jf = jacobian(f, mode=mode)
+        print(f"\nJacobian, mode={mode!r}:\n{jf(x)}")
+        print(jf.specialize(x).source)
 
+    jf_scalars = jacobian(f_scalars, wrt=("x0", "x1", "x2"))
+    print("Jacobian of f_scalars(1, 2, 3):", jf_scalars(1.0, 2.0, 3.0))
     jf_list = jacobian(f_list, mode="rev")
-    print("\nJacobian of f_list([1, 2, 3]), mode='rev':", jf_list(list(x)))
-    print(jf_list.source)
+    print("Jacobian of f_list([1, 2, 3]), mode='rev':", jf_list([1.0, 2.0, 3.0]))

@@ -275,7 +275,7 @@ class _Codegen:
                 continue
             if adds_item:  # a statement: dc[i] += g, or x[i] = v
                 target, index, value = (self.ref(a) for a in op.args)
-                item = ast.Subscript(value=target, slice=index, ctx=ast.Store())
+                item = ast.Subscript(value=target, slice=_index(index), ctx=ast.Store())
                 stmts.append(ast.Assign(targets=[item], value=value)
                              if isinstance(prim.emission, StoreItem) else
                              ast.AugAssign(target=item, op=ast.Add(), value=value))
@@ -632,6 +632,8 @@ def _is_literal(value: Any) -> bool:
     """Written in the code as itself: numbers, strings, ``None``, tuples of them (shapes)."""
     if isinstance(value, tuple):
         return all(_is_literal(v) for v in value)
+    if isinstance(value, slice):
+        return all(_is_literal(v) for v in (value.start, value.stop, value.step))
     return (isinstance(value, _LITERALS) or value is Ellipsis) and not (
         isinstance(value, float) and not math.isfinite(value))
 
@@ -650,6 +652,11 @@ def _index(node: ast.expr) -> ast.expr:
 def _literal(value: Any, gen: _Codegen) -> ast.expr:
     if isinstance(value, tuple):
         return ast.Tuple(elts=[_literal(v, gen) for v in value], ctx=ast.Load())
+    if isinstance(value, slice) and _is_literal(value):  # `1:` where it is an index
+        call = ast.Call(func=ast.Name(id="slice", ctx=ast.Load()), keywords=[],
+                        args=[_literal(v, gen) for v in (value.start, value.stop, value.step)])
+        call.s2s_slice = True  # type: ignore[attr-defined]
+        return call
     if isinstance(value, type) and value.__module__ == "numpy":  # a dtype: np.float32
         return ast.Attribute(value=gen.global_ref(np, "np"), attr=value.__name__,
                              ctx=ast.Load())

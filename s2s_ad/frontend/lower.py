@@ -71,6 +71,10 @@ def lift(fn: Any) -> Function:
     generated = getattr(fn, "__s2s__", None)
     if generated is not None:
         return generated.ir
+    if getattr(fn, "__s2s_batched__", False):
+        raise NoDerivativeRuleError(
+            "cannot differentiate a function made by vmap", hint="vmap the derivative "
+            "instead: vmap(grad(f)) gives per-example gradients, jacobian(f) a batch of JVPs")
     if not isinstance(fn, types.FunctionType):
         shown = repr(fn) if len(repr(fn)) <= 60 else f"{repr(fn)[:57]}..."
         raise NoDerivativeRuleError(

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..analysis.kinds import prove
+from ..ir.avals import Number
 from ..ir.core import Function, Op, Value, const_value
 from .rewrite import ancestors, rewrite, use_counts
 
@@ -198,6 +199,50 @@ def _getitem(op: Op, f: _Facts) -> Value | Op | None:
     return None
 
 
+def _transpose(op: Op, f: _Facts) -> Value | Op | None:
+    inner = f.defined_by(op.args[0], "T")
+    return None if inner is None else inner.args[0]  # x.T.T -> x (no copy either way)
+
+
+def _matmul(op: Op, f: _Facts) -> Value | Op | None:
+    """A product with the unit vectors of a batched Jacobian (``np.eye(n)``): ``eye @ A``
+    is ``A``, and ``(eye * v) @ A`` (``diag(v) @ A``) is ``v[:, None] * A``: O(n²), not
+    O(n³). (Derivatives only: ``eye @ A`` is ``nan`` where ``A`` has an ``inf``.)"""
+    if not f.loose:
+        return None
+    a, b = op.args
+    if _eye(a, f) is not None:
+        return b
+    if _eye(b, f) is not None:
+        return a
+    scaled = f.defs.get(a)
+    if scaled is None or scaled.prim != "mul":
+        return None
+    for eye, v in (scaled.args, scaled.args[::-1]):
+        n = _eye(eye, f)
+        shape = getattr(v.aval, "shape", None) if not isinstance(v.aval, Number) else ()
+        if n is None or shape is None:
+            continue
+        if shape in ((), (n, 1), (1, 1)):
+            return replace(op, prim="mul", args=(v, b))
+        if shape == (n,):  # a row: diag(v) -> v[:, None]
+            column, index = Value(), Value()
+            f.pending.append(Op("const", (), (index,), (("value", (slice(None), None)),), (),
+                                op.loc))
+            f.pending.append(Op("getitem", (v, index), (column,), (), (), op.loc))
+            return replace(op, prim="mul", args=(column, b))
+    return None
+
+
+def _eye(v: Value, f: _Facts) -> int | None:
+    """``n`` where ``v`` is ``np.eye(n)`` (square, on the diagonal), else None."""
+    made = f.defs.get(v)
+    if made is None or made.prim != "np.eye" or len(made.args) != 1:
+        return None
+    n = f.const(made.args[0])
+    return n if type(n) is int else None
+
+
 def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
     """Results that need no branch: the same value on both sides, or the condition itself."""
     then, other = op.regions
@@ -223,6 +268,7 @@ def _if(op: Op, f: _Facts, subst: dict[Value, Value]) -> Op | list[Op] | None:
 RULES: dict[str, Callable[[Op, _Facts], Value | Op | None]] = {
     "add": _add, "sub": _sub, "mul": _mul, "truediv": _truediv, "neg": _neg, "pow": _pow,
     "pos": _pos, "select": _select, "getitem": _getitem, "updated": _updated,
+    "T": _transpose, "matmul": _matmul,
 }
 
 

@@ -476,6 +476,7 @@ defvjp("np.hstack", Each(_vjp_hstack))
 defvjp("np.vstack", Each(_vjp_vstack))
 for _name in ("concatenate", "stack", "hstack", "vstack"):
     defjvp("np." + _name, Each(_jvp_join(_name)))
+    declare("np." + _name, joins=True)
 
 defprim("np.moveaxis", Call(np.moveaxis, "moveaxis", np), np.moveaxis,
         callables=(np.moveaxis,), doc="np.moveaxis(x, source=..., destination=...)")

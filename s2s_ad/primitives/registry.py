@@ -187,6 +187,12 @@ class Primitive:
     methods: tuple[str, ...] = ()  # array methods that are this function (x.sum, x.flatten)
     keeps_ints: bool = False  # an int for ints (+, -, *, abs, max; not /)
     like_first: bool = False  # the result has the first operand's aval (x[i] = v's value)
+    # its result is its operands laid side by side (np.stack, np.concatenate): its tangent
+    # is the same op on the operands' tangents, one op however many of them move
+    joins: bool = False
+    # how vmap computes it over a batch (primitives/batching.py): ``rule(b, op) -> outs``, or
+    # None there for operands it does not cover (the op then runs once per example)
+    batch: Callable[..., Any] | None = None
     doc: str = ""
     callables: list[Any] = field(default_factory=list)
 
@@ -265,6 +271,12 @@ def defvjp(name: str, *rules: VJPRule | Each | None) -> None:
 def defjvp(name: str, *rules: JVPRule | Each | None) -> None:
     """One JVP rule per operand: ``defjvp("sin", lambda e, dx, x: e.mul(dx, e.cos(x)))``."""
     PRIMITIVES[name].jvp = rules[0] if len(rules) == 1 and isinstance(rules[0], Each) else rules
+
+
+def defbatch(name: str, rule: Callable[..., Any]) -> None:
+    """The batching rule of ``name`` (``vmap``): ``rule(b, op)`` emits ``op`` over a batch
+    through the batcher ``b`` and returns its results, or None (see primitives/batching.py)."""
+    PRIMITIVES[name].batch = rule
 
 
 def pure_op(op: Any) -> bool:

@@ -26,18 +26,22 @@ from ..analysis.kinds import (
 )
 from ..analysis.kinds import arrays as arrays_in
 from ..errors import DifferentiationError
-from ..ir.avals import shape_of
+from ..ir.avals import Unknown, shape_of
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Value, tree_leaves, walk
 from ..optimize.dce import dce
 from ..primitives import get
+from .batch import batch
 from .forward import jvp as forward_jvp
 from .reverse import ONES
 from .reverse import vjp as reverse_vjp
 from .trees import map_leaves, project, stack
 
 Wrt = int | str | tuple[int | str, ...] | None
+# vmap's axes: the batch axis of each parameter (None: the same for every example), and of
+# the results
+Axes = tuple[tuple[int | None, ...], int | None]
 SCALAR_ONLY = ("grad", "value_and_grad", "hessian", "hvp")  # for functions of one number
 
 
@@ -54,6 +58,7 @@ class _Request:
     example: list[Any] | None
     arrays: list[str]  # the wrt arguments that are arrays in ``example``
     array_outputs: bool  # a result is an array in ``example``
+    axes: Axes | None = None  # vmap's: each parameter's batch axis, and the results'
 
     def gradient(self, single: bool | None = None) -> Function:
         """The optimized gradient, the inner transform of ``hessian`` and ``hvp``."""
@@ -64,9 +69,9 @@ class _Request:
 
 def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,
             name: str, polish: Callable[[Function], Function],
-            example: list[Any] | None = None) -> Function:
+            example: list[Any] | None = None, axes: Axes | None = None) -> Function:
     """The raw (unoptimized) IR of derivative ``kind`` of ``primal`` (specialized to
-    arguments like ``example``, when given)."""
+    arguments like ``example``, when given). ``axes``: vmap's batch axes (see ``Axes``)."""
     arrays: list[str] = []
     array_outputs = False
     if example is not None:
@@ -83,7 +88,7 @@ def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, 
                 f"{what} for these arguments", hint="reduce it to a number (np.sum, np.mean,"
                 " ...) or use s2s_ad.vjp with a cotangent")
     request = _Request(primal, indices, single, mode, name, polish, example, arrays,
-                       array_outputs)
+                       array_outputs, axes)
     return _DERIVE[kind](request, kind)
 
 
@@ -92,6 +97,13 @@ def _derive_reverse(r: _Request, kind: str) -> Function:
     return reverse_vjp(r.primal, r.indices, seed=seed,
                        keep_value=kind == "value_and_grad", single=r.single, name=r.name,
                        example=r.example)
+
+
+def _derive_vmap(r: _Request, kind: str) -> Function:
+    """The function over a batch (transforms/batch.py), for one example like ``example``."""
+    assert r.axes is not None and r.example is not None, "vmap is built per call"
+    in_axes, out_axes = r.axes
+    return batch(r.primal, in_axes, out_axes, r.example, r.name)
 
 
 def _derive_jvp(r: _Request, kind: str) -> Function:
@@ -151,14 +163,23 @@ def _derive_hvp(r: _Request, kind: str) -> Function:
 
 
 def _array_block(r: _Request, kind: str) -> Function:
-    """The Jacobian (or Hessian) block of one array argument and one result: a JVP per
-    unit vector, stacked (``_basis_jacobian``)."""
-    if len(r.indices) > 1 or r.mode == "rev" or len(r.primal.body.results) > 1:
+    """The Jacobian (or Hessian) of a function of arrays: blocks of shape ``out + in``
+    (JAX's convention), each a batched sweep over unit vectors (``_basis_sweeps``). Where
+    that cannot be built (shape-generic code; what vmap cannot batch), for one array
+    argument and one result: a loop of JVPs in the generated code."""
+    fn = r.gradient() if kind == "hessian" else r.primal
+    if r.example is not None:
+        try:
+            return _basis_sweeps(fn, r.indices, r.single, "fwd" if kind == "hessian"
+                                 else r.mode, r.name, r.example, r.polish, kind == "hessian")
+        except DifferentiationError:
+            if len(r.indices) > 1 or len(r.primal.body.results) > 1 or r.mode == "rev":
+                raise
+    elif len(r.indices) > 1 or r.mode == "rev" or len(r.primal.body.results) > 1:
         raise DifferentiationError(
             f"{kind} with respect to the array argument {r.arrays[0]!r} is supported for "
-            "one argument and one result, in forward mode", hint="differentiate with "
-            "respect to one array at a time, or use s2s_ad.vjp or s2s_ad.jvp (one row "
-            "or column per call), or hvp")
+            "one argument and one result in shape-generic code", hint="call it with "
+            "arrays (the code specialized to their shapes has every block)")
     primal = r.gradient(single=True) if kind == "hessian" else r.primal
     jac = _basis_jacobian(primal, r.indices[0], r.name, r.example, gradient=kind == "hessian")
     # f's output structure, its one leaf the block (a tuple of one for a tuple wrt, as
@@ -168,6 +189,107 @@ def _array_block(r: _Request, kind: str) -> Function:
     return replace(jac, out_tree=tree if kind == "jacobian" or r.single else (tree,))
 
 
+def _basis_sweeps(fn: Function, indices: tuple[int, ...], single: bool, mode: str, name: str,
+                  example: list[Any], polish: Callable[[Function], Function],
+                  gradient: bool = False) -> Function:
+    """Every block ``d out_i / d x_j`` of ``fn``, of shape ``out_i.shape + x_j.shape``: per
+    input, one JVP batched over its unit vectors (forward mode: the block's columns), or per
+    output, one VJP batched over its unit vectors (reverse mode: the rows). "auto" picks
+    the mode with fewer unit vectors in all. ``gradient``: ``fn`` is a gradient, each result
+    shaped like its argument."""
+    avals = infer(fn, example)
+    ins = [np.shape(example[i]) for i in indices]
+    outs = (list(ins) if gradient and len(fn.body.results) == len(ins) else
+            [shape_of(avals.get(v, v.aval)) for v in fn.body.results])
+    if None in outs:
+        raise DifferentiationError(
+            f"jacobian of {fn.name!r}: the shape of a result is not known for these arguments",
+            hint="use s2s_ad.jvp or s2s_ad.vjp along chosen directions")
+    if mode == "auto":
+        mode = ("fwd" if sum(math.prod(s) for s in ins) <= sum(math.prod(s) for s in outs)
+                else "rev")
+    params = [Value(p.hint) for p in fn.params]
+    e = Emitter(Region(list(params)))
+    blocks: list[list[Value]] = [[] for _ in outs]  # blocks[i][j]: d out i / d x j
+    if mode == "fwd":
+        for j, i in enumerate(indices):
+            if not ins[j]:  # a number: one JVP, seeded with 1.0
+                sweep = forward_jvp(fn, (i,), seeds=[1.0], name=name, example=example)
+                for k, column in enumerate(_inline(e, project(sweep, sweep.out_tree[1]),
+                                                   params)):
+                    blocks[k].append(column)
+                continue
+            sweep = forward_jvp(fn, (i,), name=name, example=example)
+            sweep = polish(project(sweep, sweep.out_tree[1]))
+            dtype = np.result_type(getattr(example[i], "dtype", float), 0.0)
+            columns = _on_basis(e, sweep, params, ins[j], dtype, example,
+                                "d" + fn.params[i].hint)
+            for k, column in enumerate(columns):  # (n, *out): the basis first
+                moved = (column if not outs[k] else e.emit("T", column)[0] if len(outs[k]) == 1
+                         else e.emit("np.moveaxis", column, source=0, destination=-1)[0])
+                blocks[k].append(_reshaped(e, moved, outs[k] + (math.prod(ins[j]),),
+                                           outs[k] + ins[j]))
+    else:
+        for k in range(len(outs)):
+            if not outs[k]:  # a number: one VJP, seeded with 1.0 (the gradient)
+                blocks[k] = _inline(e, reverse_vjp(dce(project(fn, k)), indices, seed=1.0,
+                                                   single=False, example=example), params)
+                continue
+            sweep = polish(reverse_vjp(dce(project(fn, k)), indices, single=False,
+                                       example=example))
+            dtype = np.result_type(getattr(avals.get(fn.body.results[k]), "dtype", None)
+                                   or float, 0.0)
+            rows = _on_basis(e, sweep, params, outs[k], dtype, example, "g")
+            blocks[k] = [_reshaped(e, row, (math.prod(outs[k]), *ins[j]), outs[k] + ins[j])
+                         for j, row in enumerate(rows)]
+    leaves = [block for row in blocks for block in row]
+    for leaf in leaves:
+        leaf.hint = leaf.hint or "jac"
+    n = len(indices)
+    tree = map_leaves(fn.out_tree, lambda k: k * n if single
+                      else tuple(range(k * n, k * n + n)))
+    return Function(name, params, fn.kinds, Region(list(params), e.region.ops, leaves), tree,
+                    fn.defaults, fn.kwdefaults, fn.file, fn.globals_ns, fn.numbers)
+
+
+def _on_basis(e: Emitter, sweep: Function, params: list[Value], shape: tuple[int, ...],
+              dtype: np.dtype, example: list[Any], hint: str) -> list[Value]:
+    """``sweep``'s results along each unit vector of ``shape`` (its last parameter; of
+    ``dtype``), batched (transforms/batch.py), inline in ``e``: each with the unit vectors
+    on its first axis."""
+    size = math.prod(shape)
+    direction = np.zeros(shape, dtype) if shape else dtype.type(0.0)
+    axes = (None,) * len(params) + (0,)
+    batched = batch(sweep, axes, 0, [*example, direction], sweep.name, size)
+    attrs = {} if dtype == np.float64 else {"dtype": dtype.type}
+    basis = e.emit("np.eye", e.const(size), hint="basis", **attrs)[0]
+    if shape != (size,):
+        basis = e.emit("np.reshape", basis, e.const((size, *shape)), hint="basis")[0]
+    basis.hint = hint
+    mapping = dict(zip(batched.params, [*params, basis]))
+    e.region.ops.extend(clone_ops(batched.body.ops, mapping))
+    for old, new in mapping.items():  # (the same values: what is known of them holds)
+        if isinstance(new.aval, Unknown):
+            new.aval = old.aval
+    return [mapping.get(v, v) for v in batched.body.results]
+
+
+def _inline(e: Emitter, fn: Function, params: list[Value]) -> list[Value]:
+    """``fn``'s ops inline in ``e``, on ``params``; its results."""
+    mapping = dict(zip(fn.params, params))
+    e.region.ops.extend(clone_ops(fn.body.ops, mapping))
+    return [mapping.get(v, v) for v in fn.body.results]
+
+
+def _reshaped(e: Emitter, x: Value, have: tuple[int, ...], shape: tuple[int, ...]) -> Value:
+    """``x`` (of shape ``have``) as ``shape``: a number for ``()``."""
+    if have == shape:
+        return x
+    if not shape:
+        return e.getitem(x, e.const((0,) * len(have) if len(have) > 1 else 0), hint="jac")
+    return e.emit("np.reshape", x, e.const(shape), hint="jac")[0]
+
+
 # which builder makes each kind of derivative: reverse mode, forward mode, and their
 # compositions
 _DERIVE: dict[str, Callable[[_Request, str], Function]] = {
@@ -175,6 +297,7 @@ _DERIVE: dict[str, Callable[[_Request, str], Function]] = {
     "elementwise_grad": _derive_reverse,  # (a cotangent of ones)
     "jvp": _derive_jvp, "jacobian": _derive_jacobian, "hessian": _derive_hessian,
     "hvp": _derive_hvp,
+    "vmap": _derive_vmap,  # (not a derivative: the same function over a batch)
 }
 
 

@@ -159,6 +159,14 @@ class _Forward:
                                         loc=op.loc, hint=no_rule_hint(op.prim, "defjvp"),
                                         stage="while differentiating (forward mode)")
         attrs = dict(op.attrs)
+        moving = [a in self.tangent for a in op.args]
+        if prim.joins and sum(moving) > 1:  # np.stack((dx, dy)), not two stacks added
+            with self.e.at(op.loc):
+                pieces = [self.tangent[a] if m else self.e.emit("np.zeros_like", a)[0]
+                          for a, m in zip(op.args, moving)]
+                self.tangent[op.out] = self.e.emit(op.prim, *pieces, hint=self.name(op.out),
+                                                   **attrs)[0]
+            return
         total: Value | None = None
         with self.e.at(op.loc):
             for x, rule in zip(op.args, rules_for(prim.jvp, len(op.args))):
