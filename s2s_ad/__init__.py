@@ -13,6 +13,7 @@ from .api import (
     hessian,
     hvp,
     jacobian,
+    jit,
     jvp,
     stats,
     value_and_grad,
@@ -22,6 +23,8 @@ from .api import (
 from .custom import defjvp, defvjp
 from .display import show
 from .errors import (
+    BackendError,
+    BackendWarning,
     DifferentiationError,
     InfiniteDerivativeError,
     NoDerivativeRuleError,
@@ -30,9 +33,9 @@ from .errors import (
 )
 
 __all__ = [
-    "DifferentiationError", "InfiniteDerivativeError", "NoDerivativeRuleError", "NoSourceError",
-    "UnsupportedSyntaxError",
-    "defjvp", "defvjp", "elementwise_grad", "grad", "hessian", "hvp", "jacobian", "jvp",
+    "BackendError", "BackendWarning", "DifferentiationError", "InfiniteDerivativeError",
+    "NoDerivativeRuleError", "NoSourceError", "UnsupportedSyntaxError",
+    "defjvp", "defvjp", "elementwise_grad", "grad", "hessian", "hvp", "jacobian", "jit", "jvp",
     "numeric", "show", "stats", "value_and_grad", "vjp", "vmap",
 ]
 __version__ = "0.1.0"

@@ -15,16 +15,18 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .batched import InAxes, vmapped
-from .staging import Dispatcher, Generated, GeneratedFunction, Stats, transform
+from .staging import Dispatcher, Generated, GeneratedFunction, Stats, compiled, transform
 from .transforms.compose import Wrt
 
 __all__ = ["Dispatcher", "Generated", "GeneratedFunction", "Stats", "Wrt", "elementwise_grad",
-           "grad", "hessian", "hvp", "jacobian", "jvp", "stats", "value_and_grad", "vjp", "vmap"]
+           "grad", "hessian", "hvp", "jacobian", "jit", "jvp", "stats", "value_and_grad", "vjp",
+           "vmap"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True,
+         backend: str = "python") -> Any:
     """The gradient of a scalar-valued ``f``, as generated Python source compiled to a function.
 
     ``wrt`` is a parameter index, a parameter name, or a tuple of them (default: the first
@@ -33,6 +35,12 @@ def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     named-tuple argument gets a gradient of its class. ``f`` may be a bound method,
     ``grad(model.loss)``: ``wrt`` counts its own parameters, and ``self`` is read when the
     gradient runs (every transform takes one).
+
+    ``backend`` (every transform takes it): ``"python"`` (the default) runs the generated
+    Python code; ``"numba"`` compiles the code specialized to each call's argument types
+    and shapes with ``numba.njit(cache=True)`` (``pip install 's2s-ad[jit]'``; see
+    ``docs/numba.md``); ``"auto"`` compiles a function with loops and runs the rest as
+    Python, as it does, with one warning, what Numba cannot compile.
 
     >>> import math
     >>> def f(x1, x2):
@@ -48,11 +56,12 @@ def grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     <BLANKLINE>
     """
     if f is None:
-        return functools.partial(grad, wrt=wrt, optimize=optimize)
-    return transform(f, "grad", wrt, optimize)
+        return functools.partial(grad, wrt=wrt, optimize=optimize, backend=backend)
+    return transform(f, "grad", wrt, optimize, backend=backend)
 
 
-def value_and_grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+def value_and_grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True,
+                   backend: str = "python") -> Any:
     """Like :func:`grad`, but the function returns ``(f(*args), gradient)``.
 
     >>> vg = value_and_grad(lambda x: x * x)
@@ -60,11 +69,12 @@ def value_and_grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True
     (9.0, 6.0)
     """
     if f is None:
-        return functools.partial(value_and_grad, wrt=wrt, optimize=optimize)
-    return transform(f, "value_and_grad", wrt, optimize)
+        return functools.partial(value_and_grad, wrt=wrt, optimize=optimize, backend=backend)
+    return transform(f, "value_and_grad", wrt, optimize, backend=backend)
 
 
-def elementwise_grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+def elementwise_grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True,
+                     backend: str = "python") -> Any:
     """The derivative of an elementwise ``f`` at every entry of an array, at once:
     the vector-Jacobian product with a cotangent of ones (autograd's ``elementwise_grad``),
     so ``elementwise_grad(f)(x)[i]`` is the derivative of ``sum(f(x))`` with respect to
@@ -81,11 +91,12 @@ def elementwise_grad(f: F | None = None, wrt: Wrt = None, *, optimize: bool = Tr
     array([0.26894142, 0.5       , 0.88079708])
     """
     if f is None:
-        return functools.partial(elementwise_grad, wrt=wrt, optimize=optimize)
-    return transform(f, "elementwise_grad", wrt, optimize)
+        return functools.partial(elementwise_grad, wrt=wrt, optimize=optimize, backend=backend)
+    return transform(f, "elementwise_grad", wrt, optimize, backend=backend)
 
 
-def vjp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+def vjp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True,
+        backend: str = "python") -> Any:
     """The vector-Jacobian product: a function of ``(*args, cotangent)``.
 
     It returns the gradient of ``<cotangent, f(*args)>`` with respect to ``wrt``. The
@@ -100,11 +111,12 @@ def vjp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     (13.0, 12.0)
     """
     if f is None:
-        return functools.partial(vjp, wrt=wrt, optimize=optimize)
-    return transform(f, "vjp", wrt, optimize)
+        return functools.partial(vjp, wrt=wrt, optimize=optimize, backend=backend)
+    return transform(f, "vjp", wrt, optimize, backend=backend)
 
 
-def jvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+def jvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True,
+        backend: str = "python") -> Any:
     """The Jacobian-vector product (forward mode): a function of ``(*args, *tangents)``.
 
     It returns ``(f(*args), tangent)``: the directional derivative of ``f`` along the
@@ -118,12 +130,12 @@ def jvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     (9.0, 3.0)
     """
     if f is None:
-        return functools.partial(jvp, wrt=wrt, optimize=optimize)
-    return transform(f, "jvp", wrt, optimize)
+        return functools.partial(jvp, wrt=wrt, optimize=optimize, backend=backend)
+    return transform(f, "jvp", wrt, optimize, backend=backend)
 
 
 def jacobian(f: F | None = None, wrt: Wrt = None, *, mode: str = "auto",
-             optimize: bool = True) -> Any:
+             optimize: bool = True, backend: str = "python") -> Any:
     """The Jacobian of ``f``: one function that returns every partial derivative.
 
     The result has ``f``'s output structure, with each output replaced by its derivatives
@@ -141,11 +153,13 @@ def jacobian(f: F | None = None, wrt: Wrt = None, *, mode: str = "auto",
     if mode not in ("auto", "fwd", "rev"):
         raise ValueError(f"mode must be 'auto', 'fwd' or 'rev', not {mode!r}")
     if f is None:
-        return functools.partial(jacobian, wrt=wrt, mode=mode, optimize=optimize)
-    return transform(f, "jacobian", wrt, optimize, mode)
+        return functools.partial(jacobian, wrt=wrt, mode=mode, optimize=optimize,
+                                 backend=backend)
+    return transform(f, "jacobian", wrt, optimize, mode, backend)
 
 
-def hessian(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+def hessian(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True,
+            backend: str = "python") -> Any:
     """The Hessian of a scalar ``f`` (forward mode over the reverse-mode gradient).
 
     A single ``wrt`` gives the second derivative; a tuple gives a tuple of rows.
@@ -156,11 +170,12 @@ def hessian(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> An
     ((4.0, 6.0), (6.0, 0.0))
     """
     if f is None:
-        return functools.partial(hessian, wrt=wrt, optimize=optimize)
-    return transform(f, "hessian", wrt, optimize)
+        return functools.partial(hessian, wrt=wrt, optimize=optimize, backend=backend)
+    return transform(f, "hessian", wrt, optimize, backend=backend)
 
 
-def hvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
+def hvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True,
+        backend: str = "python") -> Any:
     """Hessian-vector product without forming the Hessian: ``(*args, *v) -> H v``.
 
     ``v`` has one entry per ``wrt`` parameter (named ``d`` + the parameter).
@@ -171,8 +186,24 @@ def hvp(f: F | None = None, wrt: Wrt = None, *, optimize: bool = True) -> Any:
     (4.0, 6.0)
     """
     if f is None:
-        return functools.partial(hvp, wrt=wrt, optimize=optimize)
-    return transform(f, "hvp", wrt, optimize)
+        return functools.partial(hvp, wrt=wrt, optimize=optimize, backend=backend)
+    return transform(f, "hvp", wrt, optimize, backend=backend)
+
+
+def jit(g: GeneratedFunction) -> GeneratedFunction:
+    """The derivative ``g`` (what a transform returned) compiled by Numba: the same as
+    passing ``backend="numba"`` to the transform that made it. Needs Numba
+    (``pip install 's2s-ad[jit]'``).
+
+    >>> import math
+    >>> def f(w, x, T):
+    ...     for t in range(T):
+    ...         x = x + 0.01 * math.sin(w * x)
+    ...     return x
+    >>> df = jit(grad(f))  # doctest: +SKIP
+    >>> print(df.specialize(0.5, 0.3, 1000).source)  # doctest: +SKIP
+    """
+    return compiled(g)
 
 
 def vmap(f: F | None = None, in_axes: InAxes = 0, out_axes: int | None = 0, *,

@@ -34,7 +34,7 @@ from typing import Any
 
 from . import __version__
 from .api import grad as reverse_grad
-from .api import hessian, jvp, value_and_grad
+from .api import hessian, jit, jvp, value_and_grad
 from .errors import DifferentiationError
 from .export import ExportError, module_source
 from .frontend.lower import lift
@@ -121,6 +121,11 @@ class _Command:
         option, text = ("--at", at) if at is not None else ("--like", self.opts.like)
         point = None if text is None else self.point(text, option)[1]  # checked anyway
         g = self.derivative(**changes)
+        if getattr(self.opts, "backend", "python") == "numba":
+            if point is None:
+                raise UsageError("--backend numba writes the code compiled for the argument "
+                                 "types and shapes of --at or --like: give one")
+            g = jit(g)
         if not hasattr(g, "specialize"):
             return g, ""
         if point is None:
@@ -485,6 +490,11 @@ def build_parser() -> argparse.ArgumentParser:
         if name in ("dump", "graph", "export"):
             cmd.add_argument("-o", "--output", metavar="FILE",
                              help="write to FILE instead of standard output")
+        if name == "export":
+            cmd.add_argument("--backend", choices=("python", "numba"), default="python",
+                             help="numba: a module of @numba.njit(cache=True) functions, "
+                                  "compiled for the arguments of --at or --like (it needs "
+                                  "NumPy and Numba)")
         if name == "dump":
             cmd.add_argument("--bare", action="store_true",
                              help="print the function alone, without the imports, helpers "

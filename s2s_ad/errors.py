@@ -82,3 +82,23 @@ class InfiniteDerivativeError(DifferentiationError, ZeroDivisionError):
         hint: ...
         (while running 'dist_grad')
     """
+
+
+class BackendError(DifferentiationError):
+    """The compiled backend (``backend="numba"``) cannot compile a construct of the
+    derivative: a dict returned, a user rule with no Numba version, a NumPy call outside
+    Numba's subset, an argument Numba cannot take. It names the construct and the user's
+    line; ``backend="auto"`` warns once and runs the Python code instead::
+
+        model.py:7:12: the Numba backend cannot compile a call to 'softplus', a function
+        with a user rule and no Numba version
+            return softplus(x) * 2.0
+                   ^^^^^^^^^^^
+        hint: register numba.njit versions of the function and of its rules ...
+        (while compiling 'f_grad' with Numba)
+    """
+
+
+class BackendWarning(UserWarning):
+    """``backend="auto"``: Numba cannot compile a derivative, which runs as Python code (the
+    message is the ``BackendError`` that says why). Issued once per transform."""

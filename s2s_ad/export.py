@@ -51,20 +51,26 @@ class ExportError(Exception):
     """A global of the generated function cannot be written as source."""
 
 
-def module_source(g: Any, origin: str = "", command: str = "export") -> str:
+def module_source(g: Any, origin: str = "", command: str = "export",
+                  backend: str = "python") -> str:
     """The text of a module defining the generated function ``g`` and everything it reads.
 
     For a derivative that specializes itself to its arguments' shapes, that is the
     shape-generic version (``g.general``): it runs on numbers and arrays alike; pass
     ``g.specialize(*args)`` for the code specialized to such arguments. ``origin``: the
     ``s2s-ad`` target ``g`` was made from, and ``command`` the ``s2s-ad`` command that
-    writes the module, both named in its docstring.
+    writes the module, both named in its docstring. ``backend="numba"`` (implied for what
+    the Numba backend compiled): ``g`` is code emitted for Numba (``codegen/jit.py``),
+    defined under ``@numba.njit(cache=True)``.
     """
     g = getattr(g, "general", g)
     if isinstance(g, Deferred):
         g = g.built()
+    if getattr(g, "numba_code", None) is not None:  # compiled by the Numba backend
+        g, backend = g.numba_code, "numba"
     name = g.__name__
     writer = _Writer(set(g.__globals__) | {name})
+    writer.jit = backend == "numba"
     writer.numpy_name = next((key for key, obj in g.__globals__.items()
                               if isinstance(obj, types.ModuleType) and obj.__name__ == "numpy"),
                              "")
@@ -85,13 +91,16 @@ def module_source(g: Any, origin: str = "", command: str = "export") -> str:
     parts = [f"'''{header}'''\n"]
     if writer.helpers:  # copied helpers keep their annotations as text
         parts.append("from __future__ import annotations\n")
+    if backend == "numba":  # the function compiled by Numba, cached next to the module
+        writer.imports.add("import numba")
     if writer.imports:
         parts.append("\n".join(sorted(writer.imports)) + "\n")
     if writer.constants:
         parts.append("\n".join(writer.constants) + "\n")
     parts.append(f"__all__ = [{name!r}]\n")
     parts.extend("\n" + helper for helper in writer.helpers)
-    parts.append("\n" + g.source)
+    decorator = "@numba.njit(cache=True)\n" if backend == "numba" else ""
+    parts.append("\n" + decorator + g.source)
     return "\n".join(parts)
 
 
@@ -104,6 +113,7 @@ class _Writer:
         self.helpers: list[str] = []
         self.taken = taken
         self.numpy_name = ""
+        self.jit = False  # helpers copied under @numba.njit(cache=True)
         self.copied: dict[int, str] = {}  # id(helper) -> its name in the module
 
     def define(self, key: str, obj: Any, fname: str) -> list[tuple[str, Any]]:
@@ -131,6 +141,8 @@ class _Writer:
             return []
         self.copied[id(fn)] = key
         source = textwrap.dedent(inspect.getsource(fn))
+        if self.jit:  # (codegen/jit.py lets through only helpers that Numba compiles)
+            source = "@numba.njit(cache=True)\n" + source
         if fn.__name__ != key:
             source += f"\n\n{key} = {fn.__name__}\n"
         self.helpers.append(source)

@@ -416,6 +416,14 @@ def index_add(x: Any, key: Any, v: Any) -> Any:
     return y
 
 
+def index_add_item(x: Any, i: Any, v: Any) -> Any:
+    """``index_add`` at one integer index (which cannot repeat): what the Numba backend
+    compiles in its place (it has no ``np.add.at``)."""
+    y = x.copy()
+    y[i] += v
+    return y
+
+
 def writable(x: Any, name: str, at: str) -> None:
     """Stop where ``name[...] = ...`` (at ``at``) writes into something other than a NumPy
     array of floats in code built for arguments of any type: s2s_ad differentiates item

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 import weakref
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
@@ -41,7 +42,7 @@ from .codegen.load import cycle_collection_paused, load
 from .codegen.to_ast import Guard
 from .codegen.updates import settle_updates
 from .display import attach
-from .errors import DifferentiationError
+from .errors import BackendError, BackendWarning, DifferentiationError
 from .frontend.lower import lift
 from .generated import Deferred, name_as_call
 from .ir.avals import Number
@@ -53,7 +54,7 @@ from .primitives import get
 from .transforms.compose import SCALAR_ONLY, Axes, Wrt, derive, resolve_wrt
 from .transforms.finish import float_gradients, no_aliases
 
-_Key = tuple[str, Wrt, bool, str]  # kind, wrt, optimize, mode
+_Key = tuple[str, Wrt, bool, str, str]  # kind, wrt, optimize, mode, backend
 # what one build keeps for the next of the same function: "primal" (its IR), "shared" (its
 # updates of shared values), ("optimized", n) (its IR optimized, n results kept exact)
 _Memo = dict[str | tuple[str, int], Any]
@@ -93,6 +94,7 @@ class GeneratedFunction(Protocol):
     source: str
     ir: Function
     stats: Stats
+    __s2s_call__: tuple[Any, ...]  # (f, kind, wrt, optimize, mode): what s2s_ad.jit rebuilds
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
@@ -112,18 +114,26 @@ _CACHE: weakref.WeakKeyDictionary[Any, dict[_Key, weakref.ref[GeneratedFunction]
 
 
 def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
-              mode: str = "") -> GeneratedFunction:
+              mode: str = "", backend: str = "python") -> GeneratedFunction:
     """Derivative ``kind`` of ``f`` (what the public functions return), built once per
-    (function, wrt, options) with the cycle collector paused (see ``load``)."""
+    (function, wrt, options) with the cycle collector paused (see ``load``). ``backend``:
+    "python" (the generated Python code), "numba" (that code compiled by Numba, see
+    ``_compiling``) or "auto" (Numba where it pays, else Python)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, "
+                         f"not {backend!r}")
     per_call = getattr(f, "__s2s_transform__", None)
     if per_call is not None:  # vmap(f), or a derivative of one: built per call (batched.py)
+        if backend != "python":
+            raise DifferentiationError("a transform of a vmap runs on the Python backend",
+                                       hint="leave backend='python' here")
         return cast(GeneratedFunction, per_call(kind, wrt, optimize, mode))
     if is_bound_method(f):  # model.loss: its function's derivative, bound to model
-        generated = transform(unbound(f), kind, method_wrt(f, wrt), optimize, mode)
-        return bind(generated, f, (kind, f, wrt, optimize, mode))
+        generated = transform(unbound(f), kind, method_wrt(f, wrt), optimize, mode, backend)
+        return bind(generated, f, (kind, f, wrt, optimize, mode, backend))
     if isinstance(wrt, list):  # `wrt=["x", "y"]` means the tuple (and keys the cache)
         wrt = tuple(wrt)
-    key = (kind, wrt, optimize, mode)
+    key = (kind, wrt, optimize, mode, backend)
     try:
         per_function = _CACHE.setdefault(f, {})
     except TypeError:  # not weak-referenceable (a builtin): lift() explains
@@ -133,7 +143,11 @@ def transform(f: Any, kind: str, wrt: Wrt, optimize: bool,
     if cached is not None:
         return cached
     with cycle_collection_paused():
-        generated = _transformed(f, kind, wrt, optimize, mode)
+        if backend == "python":
+            generated = _transformed(f, kind, wrt, optimize, mode)
+        else:
+            generated = _compiling(f, kind, wrt, optimize, mode, backend)
+    generated.__s2s_call__ = (f, kind, wrt, optimize, mode)  # (what s2s_ad.jit rebuilds)
     # weakly: a generated function refers to f (__wrapped__), and a strong value would
     # keep f, its key, alive forever
     per_function[key] = weakref.ref(generated)
@@ -468,10 +482,12 @@ def _lifted(f: Any, memo: _Memo) -> Function:
 def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
            example: list[Any] | None = None, guard: Guard | None = None,
            memo: _Memo | None = None,
-           args: Sequence[Any] | None = None, axes: Axes | None = None) -> GeneratedFunction:
+           args: Sequence[Any] | None = None, axes: Axes | None = None,
+           backend: str = "python") -> GeneratedFunction:
     """Generate the derivative; ``memo`` keeps ``f``'s IR (lifted and optimized) for the
     next build of the same function (its specializations). ``args``: the arguments that
-    ``example`` stands for; ``axes``: vmap's (``kind == "vmap"``, ``example`` one example)."""
+    ``example`` stands for; ``axes``: vmap's (``kind == "vmap"``, ``example`` one example).
+    ``backend="numba"``: compiled by Numba for arguments like ``args`` (``_numba``)."""
     memo = {} if memo is None else memo
     primal = _lifted(f, memo)
     inner = _inner_specialized(f, None if args is None else args[:len(primal.params)])
@@ -517,7 +533,12 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     # (`.ir` keeps the marks of `u op= v`: a function that calls this one settles them)
     settled = settle_updates(final, None if example is None or kind == "vmap"
                              else _arrays_of(final, example))
-    compiled, source = load(replace(settled, nonzero=_nonzero_params(primal)), name, guard)
+    settled = replace(settled, nonzero=_nonzero_params(primal))
+    if backend == "numba":
+        assert args is not None and guard is None
+        compiled, source = _numba(settled, name, tuple(args))
+    else:
+        compiled, source = load(settled, name, guard)
     fn = cast(GeneratedFunction, compiled)  # (given its attributes here)
     fn.__s2s__ = Generated(final, raw, primal, indices, kind)
     fn.source = source
@@ -553,3 +574,190 @@ def _nonzero_params(primal: Function) -> frozenset[str]:
                      if (k := _NONZERO_OPERANDS.get(op.prim)) is not None
                      and len(op.args) > k and op.args[k] in params)
 
+
+
+BACKENDS = ("python", "numba", "auto")
+
+
+def _numba(fn: Function, name: str, args: tuple[Any, ...]) -> tuple[Callable[..., Any], str]:
+    """``fn`` compiled by Numba for arguments like ``args``, and its source: a function
+    that calls the compiled code and, where it raises (a division by zero), runs the Python
+    code for ``fn``, which raises the error s2s_ad locates (or gives the value)."""
+    from .codegen import jit
+
+    where = f"while compiling {name!r} with Numba"
+    compiled = jit.build(fn, name, where)
+    jit.compile_for(compiled, args, where)
+    function = compiled.function
+    python = Deferred(lambda: load(fn, name)[0])
+
+    def call(*args: Any) -> Any:
+        try:
+            return function(*args)
+        except Exception:  # (Numba's errors say no line; the Python code's do)
+            return python(*args)
+
+    call.__name__ = call.__qualname__ = name
+    call.numba_code = compiled.code  # type: ignore[attr-defined]  # (what export writes)
+    return call, compiled.source
+
+
+def _compiling(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
+               backend: str) -> GeneratedFunction:
+    """The derivative compiled by Numba (``backend="numba"``) for each new kind of
+    arguments (their types, shapes and dtypes, as ``_specializing`` keys them); its
+    ``.source`` is the code last compiled (before a call: the shape-generic Python code).
+    ``backend="auto"`` compiles a function with a loop, where Numba pays for its call
+    overhead and compile time; for one without, it is the Python backend's function; and
+    where Numba cannot compile the derivative, it runs the Python code, with one warning."""
+    memo: _Memo = {}
+    try:
+        primal = _lifted(f, memo)
+    except DifferentiationError as err:
+        raise err.with_traceback(None) from None
+    loops = any(op.prim in ("for_range", "while") for op in walk(primal.body))
+    if backend == "auto" and not loops:  # the Python backend's function, dispatch and all
+        return _transformed(f, kind, wrt, optimize, mode)
+    warned: list[str] = []
+
+    def build(args: tuple[Any, ...], example: list[Any]) -> GeneratedFunction:
+        try:
+            _check_numba_arguments(primal, args)
+            return _build(f, kind, wrt, optimize, mode, example, memo=memo, args=args,
+                          backend="numba")
+        except BackendError as err:
+            if backend == "numba":
+                raise
+            if not warned:
+                warned.append(str(err))
+                warnings.warn(f"{err}\n(running the Python code instead)", BackendWarning,
+                              stacklevel=4)
+        return _build(f, kind, wrt, optimize, mode, example, memo=memo, args=args)
+
+    with cycle_collection_paused():
+        generic = Deferred(lambda: _build(f, kind, wrt, optimize, mode, memo=memo))
+    compiling = _Compiling(f, primal, wrt, generic, build, memo)
+    compiling.made_by = (f, kind, wrt, optimize, mode, backend)
+    return cast(GeneratedFunction, compiling)
+
+
+
+
+def _check_numba_arguments(primal: Function, args: Sequence[Any]) -> None:
+    """Numba takes numbers, NumPy arrays and tuples of them: say which argument is not."""
+    for name, arg in zip(primal.param_names, args):
+        items = arg if type(arg) is tuple else (arg,)
+        for item in items:
+            if not isinstance(item, _NUMBER_ARGUMENTS) or (
+                    isinstance(item, np.ndarray) and item.dtype.kind not in "biuf"):
+                kind = type(item).__name__ if not isinstance(item, np.ndarray) else (
+                    f"an array of dtype {item.dtype}")
+                raise BackendError(
+                    f"the Numba backend cannot take the argument {name!r} ({kind})",
+                    hint="pass numbers, NumPy arrays or tuples of them; or use "
+                         "backend='python' (the default)")
+
+
+_NUMBER_ARGUMENTS = (bool, int, float, np.ndarray, np.generic)
+
+
+class _Compiling:
+    """What ``_compiling`` returns: a dispatcher to the code built for each new kind of
+    arguments (``specialize(*args)``, ``specializations``), with the attributes of a
+    generated function (those of the code last built; before a call, the generic code's)."""
+
+    def __init__(self, f: Any, primal: Function, wrt: Wrt, generic: Deferred,
+                 build: Callable[[tuple[Any, ...], list[Any]], GeneratedFunction],
+                 memo: _Memo) -> None:
+        self.__wrapped__ = f
+        self.general = generic
+        self.specializations: dict[tuple[Any, ...], GeneratedFunction] = {}
+        # the same, for arguments that are all Python numbers, keyed by their types alone
+        # (what _signature gives them, in a tenth of its time)
+        self._numbers: dict[tuple[type, ...], GeneratedFunction] = {}
+        self._f, self._primal, self._wrt, self._build, self._memo = f, primal, wrt, build, memo
+        self._last: GeneratedFunction | None = None
+        self.made_by: tuple[Any, ...] = ()  # transform's arguments: how it pickles
+        self.__name__ = self.__qualname__ = f"{primal.name.strip('<>')}"
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return inspect.signature(self.general, follow_wrapped=False)
+
+    def _positional(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        bound = self.__signature__.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return tuple(bound.arguments.values())
+
+    def _shown(self) -> GeneratedFunction:
+        return self._last if self._last is not None else cast(GeneratedFunction, self.general)
+
+    @property
+    def source(self) -> str:
+        return self._shown().source
+
+    @property
+    def ir(self) -> Function:
+        return self._shown().ir
+
+    @property
+    def stats(self) -> Stats:
+        return self._shown().stats
+
+    @property
+    def __s2s__(self) -> Generated:
+        return self._shown().__s2s__
+
+    def specialize(self, *args: Any, **kwargs: Any) -> GeneratedFunction:
+        """The function built for arguments like these (its ``.source``: the code that
+        runs)."""
+        if kwargs or len(args) != len(self.__signature__.parameters):
+            args = self._positional(args, kwargs)
+        key = tuple(map(_signature, args))
+        fn = self.specializations.get(key)
+        if fn is None:
+            primal = self._primal
+            _check_wrt_arguments(primal, self._wrt, args)
+            check_fields(primal, args, resolve_wrt(primal, self._wrt)[0])
+            example = [a if isinstance(a, (*_STAND_INS, list, tuple, dict))
+                       or is_record(a) else UNKNOWN for a in args]
+            try:
+                with cycle_collection_paused():
+                    fn = self.specializations[key] = self._build(args, example)
+            except DifferentiationError as err:
+                raise err.with_traceback(None) from None
+            if all(type(a) in _NUMBER_TYPES for a in args):
+                self._numbers[key] = fn
+        self._last = fn
+        return fn
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fn = None if kwargs else self._numbers.get(tuple(map(type, args)))
+        if fn is None and not kwargs:
+            fn = self.specializations.get(tuple(map(_signature, args)))
+        if fn is None and (kwargs or len(args) != len(self.__signature__.parameters)):
+            args = self._positional(args, kwargs)
+            fn = self.specializations.get(tuple(map(_signature, args)))
+        if fn is None:
+            fn = self.specialize(*args)
+        return fn(*args)
+
+    def __repr__(self) -> str:
+        return f"<{self.__name__} compiled by s2s_ad>"
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled as the call that made it
+        return transform, self.made_by
+
+
+def compiled(g: Any) -> GeneratedFunction:
+    """``s2s_ad.jit(g)``: the transform that made ``g``, with ``backend="numba"``."""
+    made = getattr(g, "__s2s_call__", None)
+    if made is None:
+        made_by = getattr(g, "_made_by", None)  # a derivative of a bound method
+        if made_by is None:
+            raise TypeError(f"s2s_ad.jit takes a function that an s2s_ad transform returned, "
+                            f"not {g!r}")
+        kind, method, wrt, optimize, mode = made_by[:5]
+        return transform(method, kind, wrt, optimize, mode, "numba")
+    f, kind, wrt, optimize, mode = made
+    return transform(f, kind, wrt, optimize, mode, "numba")

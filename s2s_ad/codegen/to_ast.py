@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import runtime
 from ..ir import verify
+from ..ir.avals import Array, Number
 from ..ir.core import Function, Op, Region, Value, const_value, walk
 from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
@@ -43,6 +45,7 @@ from ..primitives.registry import (
     TupleDisplay,
 )
 from .located import Locator, may_divide_by_zero
+from .tapes import ArrayTape, array_tapes
 
 _CHANGES_FIRST = frozenset({"append", "add_item", "add_at"})
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
@@ -75,16 +78,31 @@ class Guard:
     name: str
 
 
-def to_ast(fn: Function, name: str, guard: Guard | None = None) -> Module:
-    """The module defining ``fn`` as ``name``, prefixed by ``guard``'s check if given."""
+BACKENDS = ("python", "numba")
+
+
+def to_ast(fn: Function, name: str, guard: Guard | None = None,
+           backend: str = "python") -> Module:
+    """The module defining ``fn`` as ``name``, prefixed by ``guard``'s check if given.
+
+    ``backend="numba"``: the code Numba's ``njit`` compiles (see ``codegen/jit.py``): no
+    guard (dispatch happens outside it), no ``try`` that locates a division by zero (the
+    Python code locates it), and reversed loops counting down (``range(n - 1, -1, -1)``,
+    not ``reversed(range(n))``)."""
     if verify.ENABLED:
         verify.verify(fn, "before codegen")
-    return _Codegen(fn).module(name, guard)
+    assert backend in BACKENDS and (guard is None or backend == "python"), (backend, guard)
+    return _Codegen(fn, backend).module(name, guard)
 
 
 class _Codegen:
-    def __init__(self, fn: Function) -> None:
+    def __init__(self, fn: Function, backend: str = "python") -> None:
         self.fn = fn
+        self.backend = backend
+        # the Numba backend's tapes written as arrays (codegen/tapes.py), once their length
+        # is known to be readable where the tape is made
+        self.planned = array_tapes(fn) if backend == "numba" else {}
+        self.array_tapes: dict[Value, ArrayTape] = {}
         self.uses = use_counts(fn)
         self.use_region = _use_regions(fn)
         self.returned = set(fn.body.results)  # returned values keep a name: `return dx, dy`
@@ -156,7 +174,8 @@ class _Codegen:
         body = self.region(fn.body, top=True)
         leaves = [self.ref(v) for v in fn.body.results]
         ret = ast.Return(value=_tree(fn.out_tree, leaves))
-        locator = Locator(name) if may_divide_by_zero(fn) else None
+        locator = (Locator(name) if self.backend == "python" and may_divide_by_zero(fn)
+                   else None)
         caught = None
         if locator is None:
             body.append(ret)
@@ -232,6 +251,12 @@ class _Codegen:
                 #                   reading its operands)
                 self.write_volatile(stmts, op.args[0] if op.prim in _CHANGES_FIRST else None,
                                     op.args)
+            if op.args and op.args[0] in self.array_tapes or op.prim == "tape_new" and (
+                    op.out in self.planned):
+                written = self.array_tape(op)
+                if written is not None:
+                    stmts.append(written)
+                    continue
             if not op.outs and prim.emission is None:
                 continue  # a marker for the transforms (e.g. `appended`): no code
             size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
@@ -260,6 +285,39 @@ class _Codegen:
                 continue
             stmts.append(_assign([self.store(v) for v in op.outs], expr))
         return stmts
+
+    def array_tape(self, op: Op) -> ast.stmt | None:
+        """``op`` on a tape written as an array (Numba backend): ``x_tape = np.empty(n)``,
+        ``x_tape[i] = x``, ``x_2 = x_tape[i_2]`` (``[i, k]`` for the k-th of several values).
+        None where the tape stays a list (its length is an expression inlined elsewhere)."""
+        if op.prim == "tape_new":
+            plan = self.planned[op.out]
+            if plan.length in self.inline:
+                return None
+            self.array_tapes[op.out] = plan
+            size = self.ref(plan.length)
+            shape = size if plan.width == 1 else ast.Tuple(
+                elts=[size, ast.Constant(plan.width)], ctx=_LOAD)
+            empty = ast.Attribute(value=self.global_ref(np, "np"), attr="empty", ctx=_LOAD)
+            return _assign([self.store(op.out)], ast.Call(func=empty, args=[shape],
+                                                          keywords=[]))
+        plan = self.array_tapes[op.args[0]]
+
+        def item(at: Value, k: int, ctx: ast.expr_context) -> ast.Subscript:
+            index: ast.expr = self.local(at)
+            if plan.width > 1:
+                index = ast.Tuple(elts=[index, ast.Constant(k)], ctx=_LOAD)
+            return ast.Subscript(value=self.local(op.args[0]), slice=index, ctx=ctx)
+
+        if op.prim == "push":
+            targets = [item(plan.forward, k, _STORE) for k in range(plan.width)]
+            values = [self.ref(v) for v in op.args[1:]]
+            return _assign(targets, values[0] if len(values) == 1 else
+                           ast.Tuple(elts=values, ctx=_LOAD))
+        assert op.prim == "pop", op
+        reads = [item(plan.backward, k, _LOAD) for k in range(plan.width)]
+        return _assign([self.store(v) for v in op.outs],
+                       reads[0] if len(reads) == 1 else ast.Tuple(elts=reads, ctx=_LOAD))
 
     # --- control flow ---------------------------------------------------------------------
     def structured(self, op: Op) -> list[ast.stmt]:
@@ -340,9 +398,12 @@ class _Codegen:
                 self.literals.get(start)) is int else [start, stop]
         else:
             bounds = [start, stop, step]
-        iterable: ast.expr = ast.Call(func=self.global_ref(builtins.range, "range"),
-                                      args=[self.ref(b) for b in bounds], keywords=[])
-        if op.attr("reverse"):
+        if op.attr("reverse") and self.backend == "numba":
+            iterable = self.countdown(start, stop, step, bounds, stmts)
+        else:
+            iterable = ast.Call(func=self.global_ref(builtins.range, "range"),
+                                args=[self.ref(b) for b in bounds], keywords=[])
+        if op.attr("reverse") and self.backend == "python":
             iterable = ast.Call(func=self.global_ref(builtins.reversed, "reversed"),
                                 args=[iterable], keywords=[])
         index = self.store(op.index)
@@ -350,6 +411,36 @@ class _Codegen:
         stmts.append(ast.For(target=index, iter=iterable, body=inner or [ast.Pass()],
                              orelse=[], type_comment=None))
         return stmts
+
+    def countdown(self, start: Value, stop: Value, step: Value, bounds: list[Value],
+                  stmts: list[ast.stmt]) -> ast.expr:
+        """``reversed(range(...))`` as a ``range`` that counts down, which Numba compiles:
+        ``range(n - 1, -1, -1)``, ``range(b - 1, a - 1, -1)``; for another step ``s``, from
+        the last index ``a + (len(range(a, b, s)) - 1) * s`` down to ``a - s``."""
+        def sub(left: ast.expr, right: ast.expr) -> ast.expr:
+            if isinstance(left, ast.Constant) and isinstance(right, ast.Constant):
+                return _literal(left.value - right.value, self)
+            return ast.BinOp(left=left, op=ast.Sub(), right=right)
+
+        one = ast.Constant(1)
+        if len(bounds) < 3:  # step 1
+            first = self.ref(start) if len(bounds) == 2 else ast.Constant(0)
+            return ast.Call(func=self.global_ref(builtins.range, "range"),
+                            args=[sub(self.ref(stop), one), sub(first, one), _literal(-1, self)],
+                            keywords=[])
+        a, b, s = start, stop, step  # each read several times: named, not inlined
+        for v in (a, b, s):
+            if v in self.inline:
+                stmts.append(_assign([self.store(v)], self.inline.pop(v)[0]))
+        size = ast.Call(func=self.global_ref(builtins.len, "len"),
+                        args=[ast.Call(func=self.global_ref(builtins.range, "range"),
+                                       args=[self.ref(a), self.ref(b), self.ref(s)],
+                                       keywords=[])], keywords=[])
+        last = ast.BinOp(left=self.ref(a), op=ast.Add(),
+                         right=ast.BinOp(left=sub(size, one), op=ast.Mult(), right=self.ref(s)))
+        return ast.Call(func=self.global_ref(builtins.range, "range"),
+                        args=[last, sub(self.ref(a), self.ref(s)),
+                              ast.UnaryOp(op=ast.USub(), operand=self.ref(s))], keywords=[])
 
     def while_statement(self, op: Op) -> list[ast.stmt]:
         cond_region, body = op.regions
@@ -391,6 +482,15 @@ class _Codegen:
 
     def expression(self, op: Op, spec: Emission | None) -> ast.expr:
         """``op``'s expression, as its primitive's ``emission`` ``spec`` says."""
+        if self.backend == "numba" and op.prim == "index_add" and integer_index(op):
+            return ast.Call(func=self.global_ref(runtime.index_add_item, "index_add_item"),
+                            args=[self.ref(a) for a in op.args], keywords=[])
+        if self.backend == "numba" and op.prim == "zero_gradient":
+            shape = numba_zero(op.args[0])
+            if shape is not None:  # (else codegen/jit.py refused it)
+                return (ast.Constant(0.0) if shape == () else ast.Call(
+                    func=ast.Attribute(value=self.global_ref(np, "np"), attr="zeros",
+                                       ctx=_LOAD), args=[_literal(shape, self)], keywords=[]))
         args = [self.ref(a) for a in op.args]
         if isinstance(spec, Infix):
             return ast.BinOp(left=args[0], op=spec.op(), right=args[1])
@@ -479,7 +579,7 @@ class _Codegen:
         return self.global_ref(value, f"{param}_default")
 
     def assign_names(self, module: Module, fname: str) -> str:
-        namer = Namer()
+        namer = Namer(joint="" if self.backend == "numba" else "_")
         for p in self.fn.params:
             namer.reserve(p.hint)
         fname = namer.fresh(fname)
@@ -496,6 +596,24 @@ class _Codegen:
                 chosen[key] = v.hint if v in self.params else namer.fresh(v.hint)
             node.id = chosen[key]
         return fname
+
+
+def integer_index(op: Op) -> bool:
+    """Is ``op`` (``index_add(x, i, v)``) at one integer index (the Numba backend's
+    ``index_add_item``)?"""
+    aval = op.args[1].aval
+    return isinstance(aval, Number) and aval.dtype is not None and aval.dtype.kind in "iu"
+
+
+def numba_zero(v: Value) -> tuple[int, ...] | None:
+    """The Numba backend's ``zero_gradient(v)`` (the gradient of an argument nothing reads),
+    from ``v``'s aval: ``0.0`` for a float64 or integer number (shape ``()``),
+    ``np.zeros(shape)`` for such an array; None where the aval does not say."""
+    aval = v.aval
+    if not isinstance(aval, (Number, Array)) or aval.dtype is None or (
+            np.result_type(aval.dtype, 0.0) != np.float64):
+        return None
+    return () if isinstance(aval, Number) else aval.shape
 
 
 def _only_names(ret: ast.Return) -> bool:

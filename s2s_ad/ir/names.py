@@ -21,8 +21,11 @@ def sanitize(hint: str) -> str:
 class Namer:
     """Hands out names that never collide with each other or with ``reserved``."""
 
-    def __init__(self, reserved: tuple[str, ...] | set[str] = ()) -> None:
+    def __init__(self, reserved: tuple[str, ...] | set[str] = (), joint: str = "_") -> None:
+        """``joint``: what joins a hint and its number (``x_2``; ``x2`` for code Numba
+        compiles, whose array-expression pass names versions of ``x`` ``x_2_1`` too)."""
         self._taken: set[str] = set(_SOFT_RESERVED) | set(reserved)
+        self._joint = joint
         self._temps = 0
         self._next: dict[str, int] = {}
 
@@ -45,10 +48,11 @@ class Namer:
         if base not in self._taken:
             return self.reserve(base)
         n = self._next.get(base, 2)  # resume where the last search for base stopped
-        while f"{base}_{n}" in self._taken:
+        joint = "_" if base[-1].isdigit() else self._joint
+        while f"{base}{joint}{n}" in self._taken:
             n += 1
         self._next[base] = n + 1
-        return self.reserve(f"{base}_{n}")
+        return self.reserve(f"{base}{joint}{n}")
 
 
 BUILTIN_NAMES = frozenset(dir(builtins))
