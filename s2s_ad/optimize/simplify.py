@@ -17,6 +17,7 @@ from ..ir.core import Function, Op, Value, const_value
 from .rewrite import ancestors, rewrite, use_counts
 
 _MISSING = object()
+_ASKED = frozenset({"neg", "mul", "sub", "tuple"})  # what rules ask ``defined_by`` about
 
 
 class _Facts:
@@ -36,8 +37,9 @@ class _Facts:
         """``op`` is emitted: later rules may ask for its results' definition (and value)."""
         if op.prim == "const":
             self.consts[op.out] = const_value(op)
-        for out in op.outs:
-            self.defs[out] = op
+        elif op.prim in _ASKED:  # (the others' definitions no rule asks for)
+            for out in op.outs:
+                self.defs[out] = op
 
     def const(self, v: Value) -> Any:
         return self.consts.get(v, _MISSING)
@@ -79,6 +81,7 @@ class _Facts:
         return replace(at, prim="neg", args=(fresh,))
 
     def defined_by(self, v: Value, prim: str) -> Op | None:
+        assert prim in _ASKED, f"add {prim!r} to _ASKED"
         op = self.defs.get(v)
         return op if op is not None and op.prim == prim else None
 
