@@ -100,11 +100,14 @@ class Emitter:
         if prim.startswith("_"):
             raise AttributeError(prim)
 
-        def build(*args: Value | Any, **attrs: Any) -> Value:
-            return self.emit(prim, *args, **attrs)[0]
+        def build(emitter: Emitter, *args: Value | Any, **attrs: Any) -> Value:
+            return emitter.emit(prim, *args, **attrs)[0]
 
         build.__name__ = prim
-        return build
+        # a method of the class: found without __getattr__ the next time (on the class, so
+        # no emitter refers to itself and reference counting frees it with its IR)
+        setattr(Emitter, prim, build)
+        return getattr(self, prim)
 
     @contextmanager
     def at(self, loc: Loc | None) -> Iterator[Emitter]:
