@@ -362,6 +362,19 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
     return facts
 
 
+def mapped(facts: Facts, mapping: dict[Value, Value]) -> Facts:
+    """``facts`` about a function, as the facts about its copy (``clone_ops``' ``mapping``,
+    old value -> new): what ``analyze`` finds for the copy, which has the same ops (the
+    analysis looks at ops and parameters, never at a value's identity or ``aval``)."""
+
+    def new(values: AbstractSet[Value]) -> set[Value]:
+        return {mapping.get(v, v) for v in values}
+
+    return Facts(new(facts.numbers), new(facts.numeric), new(facts.inexact), new(facts.basic),
+                 {mapping.get(v, v): a for v, a in facts.avals.items()}, facts.backward,
+                 new(facts.containers))
+
+
 def infer(fn: Function, example: Sequence[Any] | None = None) -> dict[Value, Aval]:
     """The avals of ``analyze``: what is known of ``fn``'s values for arguments like
     ``example``."""

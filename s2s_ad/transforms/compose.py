@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis.kinds import (
+    Facts,
     analyze,
     annotated,
     could_take_arrays,
@@ -54,12 +55,14 @@ class _Request:
     example: list[Any] | None
     arrays: list[str]  # the wrt arguments that are arrays in ``example``
     array_outputs: bool  # a result is an array in ``example``
+    facts: Facts | None = None  # analyze(primal, example), when example is given
 
     def gradient(self, single: bool | None = None) -> Function:
         """The optimized gradient, the inner transform of ``hessian`` and ``hvp``."""
         return self.polish(reverse_vjp(self.primal, self.indices, seed=1.0,
                                        single=self.single if single is None else single,
-                                       name=self.name, example=self.example))
+                                       name=self.name, example=self.example,
+                                       facts=self.facts))
 
 
 def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,
@@ -69,6 +72,7 @@ def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, 
     arguments like ``example``, when given)."""
     arrays: list[str] = []
     array_outputs = False
+    facts = None
     if example is not None:
         primal, example = _lists_as_arrays(primal, example)
         facts = analyze(primal, example)
@@ -83,7 +87,7 @@ def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, 
                 f"{what} for these arguments", hint="reduce it to a number (np.sum, np.mean,"
                 " ...) or use s2s_ad.vjp with a cotangent")
     request = _Request(primal, indices, single, mode, name, polish, example, arrays,
-                       array_outputs)
+                       array_outputs, facts)
     return _DERIVE[kind](request, kind)
 
 
@@ -91,7 +95,7 @@ def _derive_reverse(r: _Request, kind: str) -> Function:
     seed = None if kind == "vjp" else ONES if kind == "elementwise_grad" else 1.0
     return reverse_vjp(r.primal, r.indices, seed=seed,
                        keep_value=kind == "value_and_grad", single=r.single, name=r.name,
-                       example=r.example)
+                       example=r.example, facts=r.facts)
 
 
 def _derive_jvp(r: _Request, kind: str) -> Function:
