@@ -99,14 +99,15 @@ def _as(op: Op, prim: str, *args: Value) -> Op:
 
 def _add(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_unit(y, 0) and f.same(x):
-        return x  # x + 0 -> x
-    if f.is_unit(x, 0) and f.same(y):
-        return y  # 0 + x -> x
-    if f.is_negative(x):
-        return _as(op, "sub", y, f.negated(x, op))  # -c + y -> y - c
-    if f.is_negative(y):
-        return _as(op, "sub", x, f.negated(y, op))  # x + -c -> x - c
+    if x in f.consts or y in f.consts:  # (the next rows ask about constants)
+        if f.is_unit(y, 0) and f.same(x):
+            return x  # x + 0 -> x
+        if f.is_unit(x, 0) and f.same(y):
+            return y  # 0 + x -> x
+        if f.is_negative(x):
+            return _as(op, "sub", y, f.negated(x, op))  # -c + y -> y - c
+        if f.is_negative(y):
+            return _as(op, "sub", x, f.negated(y, op))  # x + -c -> x - c
     if (n := f.defined_by(y, "neg")) is not None:
         return _as(op, "sub", x, n.args[0])  # x + -y -> x - y
     if (n := f.defined_by(x, "neg")) is not None:
@@ -134,14 +135,15 @@ def _sub(op: Op, f: _Facts) -> Value | Op | None:
 
 def _mul(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_unit(y, 1) and f.same(x):
-        return x  # x * 1 -> x
-    if f.is_unit(x, 1) and f.same(y):
-        return y  # 1 * x -> x
-    if f.is_unit(y, -1):
-        return _as(op, "neg", x)  # x * -1 -> -x
-    if f.is_unit(x, -1):
-        return _as(op, "neg", y)  # -1 * x -> -x
+    if x in f.consts or y in f.consts:  # (the next rows ask about constants)
+        if f.is_unit(y, 1) and f.same(x):
+            return x  # x * 1 -> x
+        if f.is_unit(x, 1) and f.same(y):
+            return y  # 1 * x -> x
+        if f.is_unit(y, -1):
+            return _as(op, "neg", x)  # x * -1 -> -x
+        if f.is_unit(x, -1):
+            return _as(op, "neg", y)  # -1 * x -> -x
     nx, ny = f.defined_by(x, "neg"), f.defined_by(y, "neg")
     if nx is not None and ny is not None:
         return _as(op, "mul", nx.args[0], ny.args[0])  # -x * -y -> x * y
