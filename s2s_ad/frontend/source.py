@@ -27,10 +27,14 @@ class Source:
     children: dict[int, list[ast.AST]] = field(default_factory=dict)
 
     def loc(self, node: ast.AST) -> Loc:
-        lineno = getattr(node, "lineno", self.node.lineno)
-        col = getattr(node, "col_offset", 0) + self.indent
-        end_line = getattr(node, "end_lineno", lineno)
-        end_col = getattr(node, "end_col_offset", None)
+        try:  # (a parsed node has all four)
+            lineno, col = node.lineno, node.col_offset + self.indent  # type: ignore[attr-defined]
+            end_line, end_col = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+        except AttributeError:
+            lineno = getattr(node, "lineno", self.node.lineno)
+            col = getattr(node, "col_offset", 0) + self.indent
+            end_line = getattr(node, "end_lineno", lineno)
+            end_col = getattr(node, "end_col_offset", None)
         text = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
         if end_col is None or end_line != lineno:
             end_col_abs = len(text.rstrip("\n"))
