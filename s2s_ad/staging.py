@@ -166,12 +166,13 @@ def _transformed(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> Gene
     except DifferentiationError as err:
         raise err.with_traceback(None) from None  # users never see our frames
     # (on the optimized IR too: dead code may have held the only proof that x is a number)
-    primals = [v for v in memo.values() if isinstance(v, Function)]
-    arrays = any(could_take_arrays(p, _proven(p)) for p in primals) and (
-        _shape_dependent(generated.__s2s__) or _may_return_an_array(generated.__s2s__))
     # a result read as it is (`return t`, `return t[0]`): a tuple there must reach the check
-    # that says grad needs a number, as an array must
-    arrays = arrays or _may_return_an_array(generated.__s2s__)
+    # that says grad needs a number, as an array must; the cheap questions first (each
+    # primal's proof is a pass over the whole function)
+    primals = [v for v in memo.values() if isinstance(v, Function)]
+    arrays = _may_return_an_array(generated.__s2s__) or (
+        _shape_dependent(generated.__s2s__)
+        and any(could_take_arrays(p, _proven(p)) for p in primals))
     # a Jacobian's shape-generic code seeds each wrt argument with 1.0: right for numbers
     arrays = arrays or (kind in ("jacobian", "hessian") and not _wrt_numbers(generated))
     ints = _may_give_ints(generated.__s2s__)

@@ -8,15 +8,19 @@ plain ``python -m pytest`` (README, CI) runs everything.
 
 Every test checks the IR that each stage builds (``s2s_ad.ir.verify``: after lowering,
 reverse and forward mode, every optimizer pass, and before codegen); ``S2S_AD_VERIFY=0``
-turns that off (to time the suite without it)."""
+turns that off (to time the suite without it). Every generated source is also printed by
+astor, which must give the same text (``S2S_AD_CHECK_PRINTER=0`` turns that off)."""
 
 import os
 
 from hypothesis import HealthCheck, settings
 
+from s2s_ad.codegen import emit
 from s2s_ad.ir import verify
 
 verify.ENABLED = os.environ.get("S2S_AD_VERIFY", "1") != "0"
+# every generated source is printed by astor too, and must read the same (codegen/printer.py)
+emit.CHECK = os.environ.get("S2S_AD_CHECK_PRINTER", "1") != "0"
 
 # ci draws the same examples on every run (derandomize): a run on main passes or fails for
 # the code, not for the draw; dev and long draw fresh ones, and bench/fuzz.py explores.

@@ -32,6 +32,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,7 @@ import numpy as np
 from ..ir.avals import NUMBER, Array, Aval, Number, Tuple, aval_of
 from ..ir.core import LOOPS, Function, Op, Region, Value, const_value, walk
 from ..primitives import get
+from ..primitives.registry import PRIMITIVES, Primitive
 from ..primitives.structures import FRESH_ADJOINTS
 
 _NUMBER_TYPES = (bool, int, float)
@@ -72,16 +74,22 @@ def track_numbers(e: Any) -> None:
 
 def number_result(op: Op, known: set[Value]) -> bool:
     """Is ``op``'s (single) result a number, given what is known of its operands?"""
+    return _number_result(op, get(op.prim), known)
+
+
+def _number_result(op: Op, prim: Primitive, known: set[Value]) -> bool:
+    """``number_result``, ``prim`` being ``op``'s primitive."""
     if op.prim == "const":
         value = const_value(op)
         return isinstance(value, _NUMBER_TYPES) or _is_numpy_scalar(value)
-    if get(op.prim).kind == "number":
+    kind = prim.kind
+    if kind == "number":
         return True
-    if get(op.prim).kind == "reduction":
+    if kind == "reduction":
         return op.attr("axis") is None and not op.attr("keepdims", False)
     if op.prim == "select":
         return op.args[1] in known and op.args[2] in known
-    return elementwise(op) and all(a in known for a in op.args)
+    return (prim.broadcasts or kind == "elementwise") and all(a in known for a in op.args)
 
 
 @dataclass(slots=True)
@@ -147,30 +155,33 @@ def annotated(fn: Function) -> list[Value]:
 
 def _visit(region: Region, facts: Facts, items: dict[Value, str]) -> None:
     numbers, numeric, inexact = facts.sets()
-    local = set(region.params)
-    for op in region.ops:
-        local.update(op.outs)
+    ops = region.ops
+    prims = [PRIMITIVES[op.prim] for op in ops]  # (each op's, asked several times)
+    for op, prim in zip(ops, prims):
+        outs = op.outs
         if op.prim == "if":
             for branch in op.regions:
                 _visit(branch, facts, items)
-            for k, out in enumerate(op.outs):
+            for k, out in enumerate(outs):
                 results = [branch.results[k] for branch in op.regions]
                 for known in facts.sets():
                     if all(r in known for r in results):
                         known.add(out)
         elif op.prim in LOOPS:
             _visit_loop(op, facts, items)
-        elif len(op.outs) == 1:  # (asking only what is not known yet)
-            out = op.out
-            if out not in numbers and number_result(op, numbers):
+        elif len(outs) == 1:  # (asking only what is not known yet)
+            out = outs[0]
+            if out not in numbers and _number_result(op, prim, numbers):
                 facts.add_number(out)
-            if out not in numeric and _is_numeric(op, numeric, inexact, items):
+            if out not in numeric and _is_numeric(op, prim, numeric, inexact, items):
                 numeric.add(out)
-            if out not in inexact and out in numeric and _is_inexact(op, inexact, items):
+            if out not in inexact and out in numeric and _is_inexact(op, prim, inexact,
+                                                                       items):
                 inexact.add(out)
     # backward: what the program's own uses prove, for values defined in this region
-    for op in reversed(region.ops):
-        prim = get(op.prim)
+    local = set(region.params)
+    local.update(chain.from_iterable(op.outs for op in ops))
+    for op, prim in zip(reversed(ops), reversed(prims)):
         if prim.number_operands or op.prim == "if":
             operands = op.args if op.prim != "if" else op.args[:1]
         elif op.prim == "select":
@@ -184,8 +195,8 @@ def _visit(region: Region, facts: Facts, items: dict[Value, str]) -> None:
                 facts.add_number(cond.results[0])
                 facts.backward += 1
             continue
-        elif (prim.broadcasts or prim.kind == "elementwise") and op.outs and all(
-                o in numbers for o in op.outs):
+        elif (prim.broadcasts or prim.kind == "elementwise") and op.outs and (
+                numbers.issuperset(op.outs)):
             operands = op.args
         else:
             continue
@@ -223,11 +234,10 @@ def _visit_loop(op: Op, facts: Facts, items: dict[Value, str]) -> None:
         known.update(op.outs[k] for k in slots)
 
 
-def _is_numeric(op: Op, numeric: set[Value], inexact: set[Value],
+def _is_numeric(op: Op, prim: Primitive, numeric: set[Value], inexact: set[Value],
                 items: dict[Value, str]) -> bool:
     if op.prim == "const":
         return isinstance(const_value(op), (*_NUMBER_TYPES, np.generic, np.ndarray))
-    prim = get(op.prim)
     if prim.keeps_containers:  # numeric operands, or one a list could not take
         return all(a in numeric for a in op.args) or any(a in inexact for a in op.args)
     if op.prim in ("getitem", "getitem_mut"):  # an item of a number, an array, np.split's
@@ -242,13 +252,12 @@ def _is_numeric(op: Op, numeric: set[Value], inexact: set[Value],
         prim.broadcasts or bool(prim.kind) or prim.array_op or op.prim == "astype")
 
 
-def _is_inexact(op: Op, inexact: set[Value], items: dict[Value, str]) -> bool:
+def _is_inexact(op: Op, prim: Primitive, inexact: set[Value], items: dict[Value, str]) -> bool:
     """Is ``op``'s numeric result one that a list cannot take in ``+`` or ``*`` (a float or
     an array, where ``xs * n`` with an int ``n``, NumPy's too, repeats a list)?"""
     if op.prim == "const":
         value = const_value(op)
         return isinstance(value, (float, complex, np.inexact, np.ndarray))
-    prim = get(op.prim)
     if prim.int_result:
         return False
     if op.prim in ("max", "min", "copy", "updated"):  # one of the operands
@@ -351,6 +360,19 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
     if example is not None:
         facts.containers = {v for v, x in env.items() if isinstance(x, (list, tuple, dict))}
     return facts
+
+
+def mapped(facts: Facts, mapping: dict[Value, Value]) -> Facts:
+    """``facts`` about a function, as the facts about its copy (``clone_ops``' ``mapping``,
+    old value -> new): what ``analyze`` finds for the copy, which has the same ops (the
+    analysis looks at ops and parameters, never at a value's identity or ``aval``)."""
+
+    def new(values: AbstractSet[Value]) -> set[Value]:
+        return {mapping.get(v, v) for v in values}
+
+    return Facts(new(facts.numbers), new(facts.numeric), new(facts.inexact), new(facts.basic),
+                 {mapping.get(v, v): a for v, a in facts.avals.items()}, facts.backward,
+                 new(facts.containers))
 
 
 def infer(fn: Function, example: Sequence[Any] | None = None) -> dict[Value, Aval]:

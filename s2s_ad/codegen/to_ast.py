@@ -259,7 +259,11 @@ class _Codegen:
                     continue
             if not op.outs and prim.emission is None:
                 continue  # a marker for the transforms (e.g. `appended`): no code
-            size = 1 + sum(self.inline[a][1] for a in op.args if a in self.inline)
+            size = 1
+            for a in op.args:
+                held = self.inline.get(a)
+                if held is not None:
+                    size += held[1]
             adds_item = isinstance(prim.emission, (AddItem, StoreItem))
             expr = None if adds_item else self.expression(op, prim.emission)
             if expr is not None:
@@ -267,7 +271,8 @@ class _Codegen:
             if self.inlinable(op, prim, region) and size <= INLINE_LIMIT:
                 self.inline[op.out] = (expr, size)
                 reads = frozenset().union(*(self.volatile[a] for a in op.args
-                                            if a in self.volatile))
+                                            if a in self.volatile)) if self.volatile else (
+                    frozenset())
                 if not prim.mergeable:
                     reads |= {op.args[0]}
                 if reads:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 
 from ..errors import UnsupportedSyntaxError
-from .source import Source, child_nodes
+from .source import NO_CHILDREN, Source, child_nodes
 
 # node type -> (what to call it, what to do instead)
 UNSUPPORTED: dict[type, tuple[str, str]] = {
@@ -59,9 +59,10 @@ def fence(source: Source, allowed: frozenset[type] = frozenset()) -> None:
             raise UnsupportedSyntaxError(
                 f"cannot differentiate a call to {node.func.id}()", loc=source.loc(node),
                 hint="write the code out in the function", stage=_stage(source))
-        children = child_nodes(node)
-        children.reverse()  # (popped in order)
-        stack += children
+        if node.__class__ in NO_CHILDREN:
+            continue
+        children = source.children[id(node)] = child_nodes(node)
+        stack += reversed(children)  # (popped in order)
 
 
 def _stage(source: Source) -> str:

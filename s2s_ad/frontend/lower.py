@@ -42,7 +42,7 @@ from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, mak
 from .desugar import desugar
 from .exits import rewrite_exits
 from .fence import fence
-from .source import Source, child_nodes, parse_function
+from .source import NO_CHILDREN, Source, child_nodes, parse_function
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "truediv",
            ast.FloorDiv: "floordiv", ast.Mod: "mod", ast.Pow: "pow", ast.MatMult: "matmul"}
@@ -94,7 +94,7 @@ def lift(fn: Any) -> Function:
             lowerer.checked.add(params[0])
     if owner is not None and params:
         lowerer.classes[params[0]] = owner
-    with stack_room(source.node):
+    with stack_room(source.node, source.children):
         result = lowerer.lower_body(env)
     leaves: list[Value] = []
     tree = lowerer.flatten(result, leaves, source.node)
@@ -118,7 +118,7 @@ class _Lowerer(ControlFlow, Arrays):
         self.e = e
         self.inlining = inlining
         # names assigned in the function (local to it), and lists that grow in loops
-        self.locals, self.growing = _assigned_and_growing(source.node)
+        self.locals, self.growing = _assigned_and_growing(source.node, source.children)
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.mutable: set[Value] = set()  # run-time lists this function appends to
@@ -372,6 +372,11 @@ class _Lowerer(ControlFlow, Arrays):
     def expr(self, node: ast.expr, env: dict[str, Entry]) -> Entry:
         """Lower ``node``: the ops it emits carry its location (as in ``e.at``, without a
         generator, which costs more than lowering most expressions)."""
+        kind = node.__class__  # (a constant, or a local's name: no op, so no location)
+        if kind is ast.Constant:
+            return Static(node.value)  # type: ignore[attr-defined]
+        if kind is ast.Name and node.id in env and node.id in self.locals:  # type: ignore[attr-defined]
+            return env[node.id]  # type: ignore[attr-defined]
         e = self.e
         saved, e.loc = e.loc, self.source.loc(node)
         try:
@@ -898,7 +903,7 @@ class _Lowerer(ControlFlow, Arrays):
         inner.borrowed = closures.borrowed_ids(arguments.values())
         inner.outer_loops = self.outer_loops + self.runtime_loops
         inner.classes, inner.checked = self.classes, self.checked
-        with stack_room(source.node):
+        with stack_room(source.node, source.children):
             return inner.lower_body({name: _as_entry(v) for name, v in arguments.items()})
 
     def bind_call(self, fn: Any, args: list[Entry], kwargs: dict[str, Entry],
@@ -942,15 +947,23 @@ class _Lowerer(ControlFlow, Arrays):
 
 
 @contextmanager
-def stack_room(node: ast.AST) -> Iterator[None]:
+def stack_room(node: ast.AST, known: dict[int, list[ast.AST]] | None = None,
+               ) -> Iterator[None]:
     """Lowering recurses into expressions, a few frames a level: room on the stack for
     ``node``'s deepest (a 190-deep nesting, ``x1 + x2 + ... + x5000``), beyond the frames
-    already there. (Python calls between Python functions take no C stack since 3.11.)"""
-    deepest, stack = 0, [(node, 1)]
-    while stack:
-        current, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack += [(child, depth + 1) for child in child_nodes(current)]
+    already there. (Python calls between Python functions take no C stack since 3.11.)
+    ``known``: the children of nodes, where they are known (``Source.children``)."""
+    known = known or {}
+    deepest, level = 0, [node]
+    while level:  # one level of the tree at a time
+        deepest += 1
+        below: list[ast.AST] = []
+        for current in level:
+            if current.__class__ in NO_CHILDREN:
+                continue
+            children = known.get(id(current))
+            below += child_nodes(current) if children is None else children
+        level = below
     frames, frame = 0, sys._getframe()
     while frame is not None:
         frames, frame = frames + 1, frame.f_back
@@ -972,8 +985,12 @@ def _prepared(fn: types.FunctionType) -> tuple[Source, frozenset[str]]:
     """``fn``'s parsed source with comprehensions and early exits from loops rewritten, and
     checked against the subset; the names of what it returns from inside loops."""
     source = parse_function(fn)
-    desugar(source, fn.__name__)  # comprehensions: the loops they stand for
-    exits = rewrite_exits(source.node)  # `return` in a loop: a flag and a `break`
+    exits: frozenset[str] = frozenset()
+    # (each looks for its nodes in the whole tree; none is there without its keyword)
+    text = "".join(source.lines)
+    if "for" in text or "while" in text:
+        desugar(source, fn.__name__)  # comprehensions: the loops they stand for
+        exits = rewrite_exits(source.node)  # `return` in a loop: a flag and a `break`
     fence(source)
     return source, exits
 
@@ -1035,31 +1052,45 @@ def _unflatten(tree: Any, leaves: list[Value]) -> Entry:
     return type(tree)(_unflatten(t, leaves) for t in tree)
 
 
-def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda) -> tuple[set[str], set[str]]:
+def _assigned_and_growing(fn: ast.FunctionDef | ast.Lambda,
+                          known: dict[int, list[ast.AST]]) -> tuple[set[str], set[str]]:
     """The names assigned anywhere in the function (Python's rule: they are local to it),
     and the names ``xs`` with ``xs.append(...)``/``xs.extend(...)`` inside a loop: one walk
-    of the tree, each node with whether a loop is around it."""
+    of the tree, each node with whether a loop is around it. ``known``: the children of
+    nodes, where they are known (``Source.children``)."""
     a = fn.args
     assigned = {arg.arg for arg in a.posonlyargs + a.args + a.kwonlyargs}
     assigned |= {arg.arg for arg in (a.vararg, a.kwarg) if arg is not None}
     growing: set[str] = set()
     if isinstance(fn, ast.Lambda):
         return assigned, growing
-    stack: list[tuple[ast.AST, bool]] = [(stmt, False) for stmt in fn.body]
-    while stack:
-        node, in_loop = stack.pop()
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            assigned.add(node.id)
-        elif isinstance(node, (ast.FunctionDef, ast.Lambda)):  # (their names are their own)
+    # the nodes outside any loop, and inside one (the order of the walk does not matter)
+    outside: list[ast.AST] = list(fn.body)
+    inside: list[ast.AST] = []
+    while outside or inside:
+        in_loop = not outside
+        node = inside.pop() if in_loop else outside.pop()
+        if isinstance(node, ast.Name):  # (no children but its ctx)
+            if isinstance(node.ctx, (ast.Store, ast.Del)):
+                assigned.add(node.id)
+            continue
+        if node.__class__ in NO_CHILDREN:
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.Lambda)):  # (their names are their own)
             if isinstance(node, ast.FunctionDef):
                 assigned.update(closures.stored_names([node]))
             continue
-        elif (in_loop and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-              and node.func.attr in ("append", "extend")
-              and isinstance(node.func.value, ast.Name)):
+        if (in_loop and isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("append", "extend")
+                and isinstance(node.func.value, ast.Name)):
             growing.add(node.func.value.id)
-        inner = in_loop or isinstance(node, (ast.For, ast.While))
-        stack += [(child, inner) for child in child_nodes(node)]
+        children = known.get(id(node))
+        if children is None:
+            children = child_nodes(node)
+        if in_loop or isinstance(node, (ast.For, ast.While)):
+            inside += children
+        else:
+            outside += children
     return assigned, growing
 
 

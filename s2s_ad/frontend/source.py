@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ast
-import functools
 import inspect
 import itertools
 import textwrap
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import Loc, NoSourceError, UnsupportedSyntaxError
 
@@ -23,12 +22,19 @@ class Source:
     lines: list[str]  # the function's raw source lines, as in the file
     first_line: int  # file line of lines[0]
     indent: int  # columns removed by dedenting
+    # id(node) -> child_nodes(node), for the nodes of the body once fence() has walked them
+    # (the walks after it ask again; the tree does not change after fence)
+    children: dict[int, list[ast.AST]] = field(default_factory=dict)
 
     def loc(self, node: ast.AST) -> Loc:
-        lineno = getattr(node, "lineno", self.node.lineno)
-        col = getattr(node, "col_offset", 0) + self.indent
-        end_line = getattr(node, "end_lineno", lineno)
-        end_col = getattr(node, "end_col_offset", None)
+        try:  # (a parsed node has all four)
+            lineno, col = node.lineno, node.col_offset + self.indent  # type: ignore[attr-defined]
+            end_line, end_col = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+        except AttributeError:
+            lineno = getattr(node, "lineno", self.node.lineno)
+            col = getattr(node, "col_offset", 0) + self.indent
+            end_line = getattr(node, "end_lineno", lineno)
+            end_col = getattr(node, "end_col_offset", None)
         text = self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
         if end_col is None or end_line != lineno:
             end_col_abs = len(text.rstrip("\n"))
@@ -39,20 +45,28 @@ class Source:
 
 def child_nodes(node: ast.AST) -> list[ast.AST]:
     """``list(ast.iter_child_nodes(node))`` without the ``ctx`` of a name (``Load()``,
-    ``Store()``: nothing here looks at it as a node), in half the time."""
+    ``Store()``: nothing here looks at it as a node), in a third of the time."""
+    fields = _CHILD_FIELDS.get(node.__class__)
+    if fields is None:
+        fields = _CHILD_FIELDS[node.__class__] = tuple(
+            name for name in node._fields if name != "ctx")
     children: list[ast.AST] = []
-    for field in _child_fields(type(node)):
-        value = getattr(node, field, None)
+    for name in fields:
+        value = getattr(node, name, None)
         if isinstance(value, list):
-            children += [item for item in value if isinstance(item, ast.AST)]
-        elif isinstance(value, ast.AST):
+            children += [item for item in value if isinstance(item, AST)]
+        elif isinstance(value, AST):
             children.append(value)
     return children
 
 
-@functools.cache
-def _child_fields(kind: type[ast.AST]) -> tuple[str, ...]:
-    return tuple(field for field in kind._fields if field != "ctx")
+AST = ast.AST
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}  # node type -> its fields but ``ctx``
+# the node types whose child_nodes() is empty: names, constants (a parse holds no node in
+# one's value) and operators (``ast.Add()``, ``ast.Load()``: no fields)
+NO_CHILDREN = frozenset({ast.Name, ast.Constant, *(
+    kind for kind in vars(ast).values()
+    if isinstance(kind, type) and issubclass(kind, ast.AST) and kind._fields == ())})
 
 
 def parse_function(fn: types.FunctionType) -> Source:

@@ -100,20 +100,19 @@ class Emitter:
         if prim.startswith("_"):
             raise AttributeError(prim)
 
-        def build(*args: Value | Any, **attrs: Any) -> Value:
-            return self.emit(prim, *args, **attrs)[0]
+        def build(emitter: Emitter, *args: Value | Any, **attrs: Any) -> Value:
+            return emitter.emit(prim, *args, **attrs)[0]
 
         build.__name__ = prim
-        return build
+        # a method of the class: found without __getattr__ the next time (on the class, so
+        # no emitter refers to itself and reference counting frees it with its IR)
+        setattr(Emitter, prim, build)
+        return getattr(self, prim)
 
-    @contextmanager
-    def at(self, loc: Loc | None) -> Iterator[Emitter]:
-        """Ops emitted inside carry ``loc`` (the user's line they come from)."""
-        saved, self.loc = self.loc, loc
-        try:
-            yield self
-        finally:
-            self.loc = saved
+    def at(self, loc: Loc | None) -> _At:
+        """Ops emitted inside carry ``loc`` (the user's line they come from). (A class, not
+        a generator: entered once per op of a sweep.)"""
+        return _At(self, loc)
 
     @contextmanager
     def into(self, region: Region) -> Iterator[Emitter]:
@@ -123,3 +122,19 @@ class Emitter:
             yield self
         finally:
             self.region = saved
+
+
+class _At:
+    """``Emitter.at``'s context: ``loc`` while inside, the previous one after."""
+
+    __slots__ = ("e", "loc", "saved")
+
+    def __init__(self, e: Emitter, loc: Loc | None) -> None:
+        self.e, self.loc = e, loc
+
+    def __enter__(self) -> Emitter:
+        self.saved, self.e.loc = self.e.loc, self.loc
+        return self.e
+
+    def __exit__(self, *exc: object) -> None:
+        self.e.loc = self.saved

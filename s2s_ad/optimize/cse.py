@@ -30,8 +30,9 @@ def _cse_region(region: Region, seen: dict[Hashable, tuple[Value, ...]],
     ops: list[Op] = []
     own: list[Hashable] = []
     changed = False
+    merged = subst.keys()  # (a view: it sees what later ops add)
     for op in region.ops:
-        if not subst.keys().isdisjoint(op.args):  # (most ops read nothing merged)
+        if subst and not merged.isdisjoint(op.args):  # (most ops read nothing merged)
             op = Op(op.prim, tuple([resolve(a, subst) for a in op.args]), op.outs, op.attrs,
                     op.regions, op.loc)
             changed = True

@@ -21,9 +21,11 @@ def fold(fn: Function) -> Function:
             if type(const_value(op)) in LITERALS:
                 known[op.out] = const_value(op)
             return op
+        for a in op.args:  # (first: most ops read something not a literal)
+            if a not in known:
+                return op
         prim = get(op.prim)
-        if (not prim.pure or prim.evaluate is None or op.regions or len(op.outs) != 1
-                or not all(a in known for a in op.args)):
+        if not prim.pure or prim.evaluate is None or op.regions or len(op.outs) != 1:
             return op
         try:
             value = prim.evaluate(*(known[a] for a in op.args), **dict(op.attrs))

@@ -29,6 +29,7 @@ def rewrite(fn: Function, visit: Visit) -> Function:
 def _rewrite_region(region: Region, visit: Visit, subst: dict[Value, Value]) -> Region:
     ops: list[Op] = []
     changed = False
+    replaced = subst.keys()  # (a view: it sees what later ops add)
     for op in region.ops:
         if op.regions:
             regions = tuple([_rewrite_region(r, visit, subst) for r in op.regions])
@@ -36,7 +37,7 @@ def _rewrite_region(region: Region, visit: Visit, subst: dict[Value, Value]) -> 
                 op = replace(op, args=tuple([resolve(a, subst) for a in op.args]),
                              regions=regions)
                 changed = True
-        elif not subst.keys().isdisjoint(op.args):  # (most ops read nothing replaced)
+        elif subst and not replaced.isdisjoint(op.args):  # (most ops read nothing replaced)
             op = replace(op, args=tuple([resolve(a, subst) for a in op.args]))
             changed = True
         result = visit(op, subst)

@@ -18,6 +18,7 @@ from ..ir.core import Function, Op, Value, const_value
 from .rewrite import ancestors, rewrite, use_counts
 
 _MISSING = object()
+_ASKED = frozenset({"neg", "mul", "sub", "tuple", "T", "np.eye"})  # what rules ask about
 
 
 class _Facts:
@@ -37,8 +38,9 @@ class _Facts:
         """``op`` is emitted: later rules may ask for its results' definition (and value)."""
         if op.prim == "const":
             self.consts[op.out] = const_value(op)
-        for out in op.outs:
-            self.defs[out] = op
+        elif op.prim in _ASKED:  # (the others' definitions no rule asks for)
+            for out in op.outs:
+                self.defs[out] = op
 
     def const(self, v: Value) -> Any:
         return self.consts.get(v, _MISSING)
@@ -80,6 +82,7 @@ class _Facts:
         return replace(at, prim="neg", args=(fresh,))
 
     def defined_by(self, v: Value, prim: str) -> Op | None:
+        assert prim in _ASKED, f"add {prim!r} to _ASKED"
         op = self.defs.get(v)
         return op if op is not None and op.prim == prim else None
 
@@ -97,14 +100,15 @@ def _as(op: Op, prim: str, *args: Value) -> Op:
 
 def _add(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_unit(y, 0) and f.same(x):
-        return x  # x + 0 -> x
-    if f.is_unit(x, 0) and f.same(y):
-        return y  # 0 + x -> x
-    if f.is_negative(x):
-        return _as(op, "sub", y, f.negated(x, op))  # -c + y -> y - c
-    if f.is_negative(y):
-        return _as(op, "sub", x, f.negated(y, op))  # x + -c -> x - c
+    if x in f.consts or y in f.consts:  # (the next rows ask about constants)
+        if f.is_unit(y, 0) and f.same(x):
+            return x  # x + 0 -> x
+        if f.is_unit(x, 0) and f.same(y):
+            return y  # 0 + x -> x
+        if f.is_negative(x):
+            return _as(op, "sub", y, f.negated(x, op))  # -c + y -> y - c
+        if f.is_negative(y):
+            return _as(op, "sub", x, f.negated(y, op))  # x + -c -> x - c
     if (n := f.defined_by(y, "neg")) is not None:
         return _as(op, "sub", x, n.args[0])  # x + -y -> x - y
     if (n := f.defined_by(x, "neg")) is not None:
@@ -132,14 +136,15 @@ def _sub(op: Op, f: _Facts) -> Value | Op | None:
 
 def _mul(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if f.is_unit(y, 1) and f.same(x):
-        return x  # x * 1 -> x
-    if f.is_unit(x, 1) and f.same(y):
-        return y  # 1 * x -> x
-    if f.is_unit(y, -1):
-        return _as(op, "neg", x)  # x * -1 -> -x
-    if f.is_unit(x, -1):
-        return _as(op, "neg", y)  # -1 * x -> -x
+    if x in f.consts or y in f.consts:  # (the next rows ask about constants)
+        if f.is_unit(y, 1) and f.same(x):
+            return x  # x * 1 -> x
+        if f.is_unit(x, 1) and f.same(y):
+            return y  # 1 * x -> x
+        if f.is_unit(y, -1):
+            return _as(op, "neg", x)  # x * -1 -> -x
+        if f.is_unit(x, -1):
+            return _as(op, "neg", y)  # -1 * x -> -x
     nx, ny = f.defined_by(x, "neg"), f.defined_by(y, "neg")
     if nx is not None and ny is not None:
         return _as(op, "mul", nx.args[0], ny.args[0])  # -x * -y -> x * y

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis.kinds import (
+    Facts,
     analyze,
     annotated,
     could_take_arrays,
@@ -58,13 +59,15 @@ class _Request:
     example: list[Any] | None
     arrays: list[str]  # the wrt arguments that are arrays in ``example``
     array_outputs: bool  # a result is an array in ``example``
+    facts: Facts | None = None  # analyze(primal, example), when example is given
     axes: Axes | None = None  # vmap's: each parameter's batch axis, and the results'
 
     def gradient(self, single: bool | None = None) -> Function:
         """The optimized gradient, the inner transform of ``hessian`` and ``hvp``."""
         return self.polish(reverse_vjp(self.primal, self.indices, seed=1.0,
                                        single=self.single if single is None else single,
-                                       name=self.name, example=self.example))
+                                       name=self.name, example=self.example,
+                                       facts=self.facts))
 
 
 def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,
@@ -74,6 +77,7 @@ def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, 
     arguments like ``example``, when given). ``axes``: vmap's batch axes (see ``Axes``)."""
     arrays: list[str] = []
     array_outputs = False
+    facts = None
     if example is not None:
         primal, example = _lists_as_arrays(primal, example)
         facts = analyze(primal, example)
@@ -88,7 +92,7 @@ def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, 
                 f"{what} for these arguments", hint="reduce it to a number (np.sum, np.mean,"
                 " ...) or use s2s_ad.vjp with a cotangent")
     request = _Request(primal, indices, single, mode, name, polish, example, arrays,
-                       array_outputs, axes)
+                       array_outputs, facts, axes)
     return _DERIVE[kind](request, kind)
 
 
@@ -96,7 +100,7 @@ def _derive_reverse(r: _Request, kind: str) -> Function:
     seed = None if kind == "vjp" else ONES if kind == "elementwise_grad" else 1.0
     return reverse_vjp(r.primal, r.indices, seed=seed,
                        keep_value=kind == "value_and_grad", single=r.single, name=r.name,
-                       example=r.example)
+                       example=r.example, facts=r.facts)
 
 
 def _derive_vmap(r: _Request, kind: str) -> Function:

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..analysis.activity import MUTATIONS, active_values
 from ..analysis.aliasing import drop_checks
-from ..analysis.kinds import analyze, arrays, assign, known, track_numbers
+from ..analysis.kinds import Facts, analyze, arrays, assign, known, mapped, track_numbers
 from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir import verify
 from ..ir.builder import Emitter
@@ -44,7 +44,7 @@ ONES = "ones"  # a seed: ones shaped like each result (a number: 1.0)
 
 def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool = False,
         single: bool = True, name: str | None = None,
-        example: Sequence[Any] | None = None) -> Function:
+        example: Sequence[Any] | None = None, facts: Facts | None = None) -> Function:
     """The vector-Jacobian product of ``fn`` with respect to parameters ``wrt``.
 
     With ``seed=None`` the result takes one cotangent parameter after the original
@@ -54,9 +54,10 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     ``seed[i]`` (``None``: zero). It returns the gradients (one,
     or a tuple when ``single`` is false), preceded by the original value when
     ``keep_value``. With ``example`` (arguments like those of the calls it is for: see
-    ``kinds.infer``) the code is specialized to their shapes.
+    ``kinds.infer``) the code is specialized to their shapes; ``facts``:
+    ``analyze(fn, example)``, where the caller has them.
     """
-    clone, e = _specialized_copy(fn, example)
+    clone, e = _specialized_copy(fn, example, facts)
     params, results = clone.params, clone.body.results
     wrt_params = [params[i] for i in wrt]
     sweep = Reverse(e, active_values(clone, wrt_params))
@@ -87,10 +88,11 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     return result
 
 
-def _specialized_copy(fn: Function, example: Sequence[Any] | None) -> tuple[Function, Emitter]:
+def _specialized_copy(fn: Function, example: Sequence[Any] | None,
+                      known_facts: Facts | None = None) -> tuple[Function, Emitter]:
     """A copy of ``fn`` whose values carry the avals of arguments like ``example``, and the
     emitter that extends its body with the backward sweep (tracking the avals of what the
-    rules build)."""
+    rules build). ``known_facts``: ``analyze(fn, example)``, if the caller has them."""
     mapping = {p: Value(p.hint) for p in fn.params}
     params = [mapping[p] for p in fn.params]
     forward = clone_ops(fn.body.ops, mapping)
@@ -99,7 +101,8 @@ def _specialized_copy(fn: Function, example: Sequence[Any] | None) -> tuple[Func
                      numbers=fn.numbers)
     e = Emitter(Region(list(params), forward))
     e.note_constants(clone.body)
-    facts = analyze(clone, example)
+    # (the copy's facts are fn's, on the copy's values: no second analysis)
+    facts = analyze(clone, example) if known_facts is None else mapped(known_facts, mapping)
     avals = facts.avals
     assign(avals)
     if example is not None:
