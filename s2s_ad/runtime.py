@@ -442,3 +442,19 @@ def distinct(index: Any, at: str) -> None:
                              "only the last write; s2s_ad does not differentiate that: make "
                              "the index unique, or write `x[index] += v` for np.add.at's sum "
                              "(`np.add.at(x, index, v)`)")
+
+
+def dict_from(keys: list, values: list) -> dict:
+    """``dict(zip(keys, values))``: a dict comprehension's dict (a later key replaces an
+    earlier one, as in Python)."""
+    return dict(zip(keys, values))
+
+
+def dict_values(d: Any, keys: list) -> list:
+    """The cotangent of a dict comprehension's values from the dict's, ``d``: ``d[k]`` at
+    the last position of each key, ``0.0`` where a later equal key replaced the value (it
+    never reached the dict) and where ``d`` is a zero."""
+    if not isinstance(d, dict):
+        return [0.0] * len(keys)
+    last = {k: i for i, k in enumerate(keys)}
+    return [d[k] if last[k] == i else 0.0 for i, k in enumerate(keys)]

@@ -127,6 +127,10 @@ LOOP_RETURN = 0.2  # ``for``/``while`` loops that end their body with ``if ...: 
 LOOP_ELSE = 0.5
 STARRED = 0.5
 SPLAT = 0.15
+#: the share of comprehensions written as a dict comprehension summed by its values,
+#: ``sum({i % 3: g(c) for i, c in enumerate(xs) if ...}.values())`` (keys repeat: a later
+#: value replaces an earlier one), drawn from a stream of its own (``_Writer.dict_rng``)
+DICT_COMPREHENSION = 0.4
 #: the share of assignments whose right side is written as the call of a nested function
 #: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
 #: from the writer's second random stream, so the programs are otherwise the same
@@ -438,6 +442,8 @@ class _Writer:
         state = rng.getstate()[1]
         self.record_rng = random.Random(f"record:{state[:4]}:{state[-1]}")
         self.record: str | None = None
+        # dict comprehensions (issue 18): a stream of their own, seeded the same way
+        self.dict_rng = random.Random(f"dicts:{state[:4]}:{state[-1]}")
 
     @contextlib.contextmanager
     def aside(self) -> Iterator[None]:
@@ -772,8 +778,13 @@ class _Writer:
         body = f"{item} for {c} in {source}{test}"
         sc.floats.append(target)
         sc.mutable.append(target)
-        return [f"{ind}{target} = sum([{body}])" if r.random() < 0.5
-                else f"{ind}{target} = sum({body})"]
+        listed = r.random() < 0.5
+        if self.dict_rng.random() < DICT_COMPREHENSION:  # keys i % k: later ones replace
+            k = self.dict_rng.choice((2, 3, 5))
+            i = f"i{c[1:]}"  # (c's number: no name drawn from the counter)
+            return [f"{ind}{target} = sum({{{i} % {k}: {item} for {i}, {c} in "
+                    f"enumerate({source}){test}}}.values())"]
+        return [f"{ind}{target} = sum([{body}])" if listed else f"{ind}{target} = sum({body})"]
 
     def _local_list(self, sc: _Scope, ind: str) -> list[str]:
         name = self.fresh("ys")

@@ -127,6 +127,15 @@ def comprehension_in_lambda(x):
     return g(x)
 
 
+def sums_a_set_of_floats(x):
+    s = {x * k for k in (1.0, 2.0, 2.0)}
+    return sum(s)
+
+
+def dict_comprehension_in_an_arm(x):
+    return {k: x for k in "ab"}["a"] if x > 0 else x
+
+
 def appends_to_enclosing(x):
     out = [x]
     def push(v):
@@ -199,6 +208,10 @@ CASES = [
      "map(lambda t: t * x, ys)", "comprehension"),
     (comprehension_in_lambda, UnsupportedSyntaxError, "a comprehension inside a lambda",
      "t * k for k in", "nested def"),
+    (sums_a_set_of_floats, UnsupportedSyntaxError, "through a set of numbers that depend on "
+     "the inputs", "sum(s)", "use a list"),
+    (dict_comprehension_in_an_arm, UnsupportedSyntaxError, "comprehension that runs only on "
+     "some paths", "{k: x for k in", "for loop inside an if"),
     (appends_to_enclosing, UnsupportedSyntaxError, "append() of 'out', a list of the enclosing",
      "out.append(v)", "return the new items"),
     (grad_of_nested, UnsupportedSyntaxError, "s2s_ad.grad of a nested function",

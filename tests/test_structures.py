@@ -637,6 +637,33 @@ def features(w, X):
     return np.sum(rows * rows)
 
 
+def squares_by_index(x, w):
+    d = {i: (w * x[i]) ** 2 for i in range(len(x))}
+    return d[0] * w + math.sin(d[len(x) - 1])
+
+
+def tanh_params(p, w):
+    q = {k: math.tanh(w * v) for k, v in p.items() if k != "skip"}
+    return sum(q[k] * q[k] for k in q)
+
+
+def table_of_pairs(xs, w):
+    table = {(i, j): xs[i] * xs[j] * w for i in range(len(xs)) for j in range(i + 1)}
+    return sum(v * v for v in table.values()) + table[(0, 0)]
+
+
+def later_key_wins(xs, w):
+    d = {int(x > 0): x * w for x in xs}  # (a later equal key replaces the value: no adjoint)
+    return sum(d[k] * d[k] for k in d)
+
+
+def membership(xs, w):
+    seen = {round(x) % 3 for x in xs}
+    return w * w * (2.0 if 1 in seen else 3.0) + w * len(seen) + sum(w * k for k in seen)
+
+
+_dict_points = st.dictionaries(st.sampled_from(["a", "b", "skip", "c"]), st.floats(-2.0, 2.0),
+                               min_size=1)
 COMPREHENSIONS = [
     ("a list comprehension with an if", squares_of_positives, "w",
      st.tuples(st.lists(st.floats(-2.0, 2.0).filter(lambda v: abs(v) > 0.01), min_size=1,
@@ -649,6 +676,18 @@ COMPREHENSIONS = [
      st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), st.floats(-2.0, 2.0))),
     ("np.array of a comprehension", features, "w",
      st.tuples(_vector(2), _vector(6).map(lambda v: v.reshape(3, 2)))),
+    ("a dict comprehension over range", squares_by_index, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4), st.floats(-2.0, 2.0))),
+    ("a dict comprehension over d.items() with an if", tanh_params, "w",
+     st.tuples(_dict_points, st.floats(-2.0, 2.0))),
+    ("a nested dict comprehension, tuple keys", table_of_pairs, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), st.floats(-2.0, 2.0))),
+    ("a dict comprehension whose keys repeat", later_key_wins, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0).filter(lambda v: v != 0.0), min_size=1,
+                        max_size=4), st.floats(-2.0, 2.0))),
+    ("a set comprehension of ints, `in` and a loop over it", membership, "w",
+     st.tuples(st.lists(st.floats(-4.0, 4.0).filter(lambda v: abs(v % 1 - 0.5) > 0.01),
+                        min_size=1, max_size=4), st.floats(-2.0, 2.0))),
 ]
 
 
@@ -687,12 +726,24 @@ def test_a_comprehension_reads_as_the_loop_it_stands_for():
     assert "x_2" in s2s_ad.grad(shadowed, wrt="x").source  # (x is the function's too)
 
 
+def test_a_dict_comprehension_reads_as_its_loop_and_keeps_python_values():
+    source = s2s_ad.grad(squares_by_index, wrt="w").source
+    assert "d_keys.append(i)" in source and "d = dict_from(d_keys, d_values)" in source
+    assert "merge_adjoints" not in source  # (the values' adjoint is popped as it is)
+    # Python's dict: a later equal key replaces the value, and the order is the keys' first
+    xs = [1.5, -2.0, 0.5, -1.0]
+    assert s2s_ad.value_and_grad(later_key_wins, wrt="w")(xs, 0.5)[0] == later_key_wins(xs, 0.5)
+    # only the last x of each sign reaches d: d/dx (w x)² = 2 w² x there, 0 elsewhere
+    assert s2s_ad.grad(later_key_wins, wrt="xs")(xs, 0.5) == [0.0, 0.0, 0.25, -0.5]
+
+
 @pytest.mark.parametrize("body, message", [
     ("return sum([v * x for v in xs]) if x > 0 else 0.0", "runs only on some paths"),
     ("return x > 0 and sum([v * x for v in xs])", "runs only on some paths"),
     ("while sum([v for v in xs]) > x:\n        x = x + 1.0\n    return x", "while condition"),
-    ("return sum({k: v * x for k, v in zip('ab', xs)}.values())", "dict comprehension"),
-], ids=["conditional arm", "after and", "while condition", "dict comprehension"])
+    ("return sum({v * x for v in xs})", "through a set of numbers"),
+    ("return {k: v * x for k, v in xs.items()}['a'] if x > 0 else x", "runs only on some paths"),
+], ids=["conditional arm", "after and", "while condition", "a set of floats", "dict, arm"])
 def test_a_comprehension_where_its_loop_would_change_what_runs_is_a_clear_error(
         body, message, tmp_path):
     import importlib.util
@@ -703,5 +754,5 @@ def test_a_comprehension_where_its_loop_would_change_what_runs_is_a_clear_error(
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match=message) as info:
-        s2s_ad.grad(module.f)
+        s2s_ad.grad(module.f)([1.0, 2.0], 0.5) if "set" in message else s2s_ad.grad(module.f)
     assert "comprehension_case.py:2" in str(info.value)

@@ -115,6 +115,7 @@ def call(lowerer: Any, closure: Closure, args: list, kwargs: dict, node: ast.AST
     frame.label = f"{definer.label}.<locals>.{closure.name}"
     frame.updates = lowerer.updates
     frame.mutable = lowerer.mutable  # (one set for the whole function: lists that grow)
+    frame.sets = lowerer.sets
     frame.classes, frame.checked = lowerer.classes, lowerer.checked  # (objects: methods.py)
     frame.borrowed = borrowed_ids(bound.arguments.values())
     frame.outer_loops = lowerer.outer_loops + lowerer.runtime_loops

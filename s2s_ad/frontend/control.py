@@ -179,6 +179,7 @@ class ControlFlow:
             built = self.runtime_tuple(iterable, node)
             return e.const(len(iterable)), lambda i: self.read_item(built, i)
         if isinstance(iterable, Value):  # a list or tuple argument, or a list that grows
+            iterable = self.in_order(iterable)  # (a set: its items in Python's order)
             return self.length(iterable), lambda i: self.read_item(iterable, i)
         if not self.is_static(iterable):
             return None

@@ -39,7 +39,7 @@ from . import closures
 from .arrays import _UNKNOWN, Arrays
 from .arrays import _attributes as _array_attributes
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
-from .desugar import desugar
+from .desugar import DICT_OF, SET_OF, desugar
 from .exits import rewrite_exits
 from .fence import fence
 from .source import Source, child_nodes, parse_function
@@ -50,7 +50,7 @@ _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDi
             ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@"}
 _UNARY = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not_"}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq",
-           ast.NotEq: "ne"}
+           ast.NotEq: "ne", ast.In: "contains", ast.NotIn: "not_contains"}
 _NUMBERS = (bool, int, float, complex)
 
 
@@ -117,6 +117,7 @@ class _Lowerer(ControlFlow, Arrays):
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.mutable: set[Value] = set()  # run-time lists this function appends to
+        self.sets: set[Value] = set()  # sets set comprehensions made (iterated in order)
         # run-time values whose class is known when building (a bound method's `self`):
         # their methods and properties inline (shared with the functions inlined here)
         self.classes: dict[Value, type] = {}
@@ -526,8 +527,10 @@ class _Lowerer(ControlFlow, Arrays):
                                                    "loop")
                 base.extend(items)
             else:
-                for item in items:
-                    self.e.emit("append", base, self.operand(item, node), nouts=0)
+                for item in items:  # (a tuple built here: a run-time tuple, `(i, j)`)
+                    value = self.runtime_tuple(item, node) if isinstance(
+                        item, tuple) else self.operand(item, node)
+                    self.e.emit("append", base, value, nouts=0)
             return Static(None)
         if isinstance(base, Value):
             raise self.error(node, f"cannot differentiate the method call .{name}(...) of a "
@@ -547,7 +550,7 @@ class _Lowerer(ControlFlow, Arrays):
         for op, left, right in zip(node.ops, operands, operands[1:]):
             prim = _CMPOPS.get(type(op))
             if prim is None:
-                raise self.error(node, "cannot differentiate `is`/`in` comparisons",
+                raise self.error(node, "cannot differentiate `is` comparisons",
                                  hint="compare values with == or !=")
             results.append(self.e.emit(prim, self.operand(left, node),
                                        self.operand(right, node))[0])
@@ -683,6 +686,8 @@ class _Lowerer(ControlFlow, Arrays):
                    node: ast.Call) -> Entry:
         """A call of the function ``callee`` with arguments already lowered."""
         obj = _FILLED.get(callee.obj, callee.obj) if _hashable(callee.obj) else callee.obj
+        if obj is DICT_OF or obj is SET_OF:  # a dict or set comprehension's (desugar.py)
+            return self.collection(obj is DICT_OF, args, node)
         out = closures.dispatch(self, obj, args, kwargs, node)
         if out is not None:
             return out
@@ -801,8 +806,9 @@ class _Lowerer(ControlFlow, Arrays):
         if obj is builtins.len and isinstance(args[0], Static) and hasattr(args[0].obj,
                                                                          "__len__"):
             return Static(len(args[0].obj))  # a constant: len("ab"), len(GLOBAL_TABLE)
-        if obj is builtins.sum and len(args) == 1 and isinstance(args[0], Value):
-            return self.runtime_sum(args[0])
+        if obj is builtins.sum and len(args) == 1 and (isinstance(args[0], Value) or (
+                isinstance(args[0], Static) and isinstance(args[0].obj, DictView))):
+            return self.runtime_sum(args[0], node)  # (sum(d.values()) too)
         if not all(isinstance(a, (tuple, list)) for a in args):
             raise self.error(node, f"cannot differentiate {obj.__name__}() of a value computed "
                              "at run time yet", hint="apply it to a tuple or list built in "
@@ -824,6 +830,19 @@ class _Lowerer(ControlFlow, Arrays):
             return list(reversed(args[0]))
         return type(args[0])(args[0]) if obj in (builtins.tuple, builtins.list) else list(args[0])
 
+    def collection(self, is_dict: bool, lists: list[Entry], node: ast.Call) -> Value:
+        """The dict (or set) of a comprehension, made at run time from the lists its loop
+        appended to: ``dict_from(keys, values)`` (``set_from(items)``)."""
+        values = [self.runtime_list(x, node) if isinstance(x, list) else x for x in lists]
+        out = self.e.emit("dict_from" if is_dict else "set_from", *values)[0]
+        if not is_dict:
+            self.sets.add(out)
+        return out
+
+    def in_order(self, c: Value) -> Value:
+        """``c``, or the list of a set's items in the order Python iterates it."""
+        return self.e.emit("set_items", c)[0] if c in self.sets else c
+
     def runtime_list(self, items: list, target: ast.AST) -> Value:
         """A list that grows in a loop: made at run time, with the items it starts with."""
         xs = self.e.emit("list_new", hint=getattr(target, "id", ""))[0]
@@ -844,15 +863,16 @@ class _Lowerer(ControlFlow, Arrays):
     def length(self, c: Value) -> Value:
         return self.e.emit("len_mut" if c in self.mutable else "len", c)[0]
 
-    def runtime_sum(self, c: Value) -> Value:
-        """``sum(c)`` of a run-time sequence: a loop adding its items."""
+    def runtime_sum(self, c: Value | Static, node: ast.AST) -> Value:
+        """``sum(c)`` of a run-time sequence or dict view: a loop adding its items."""
         e = self.e
+        count, item = self.iteration(node, c)
         i, acc = Value("i"), Value("total")
         body = Region([i, acc])
         with e.into(body):
-            body.results = [e.add(acc, self.read_item(c, i))]
+            body.results = [e.add(acc, item(i))]
         out = Value("total")
-        e.region.ops.append(Op("for_range", (e.const(0), self.length(c), e.const(1), e.const(0)),
+        e.region.ops.append(Op("for_range", (e.const(0), count, e.const(1), e.const(0)),
                                (out,), (("breaks", False),), (body,), e.loc))
         return out
 
@@ -884,6 +904,7 @@ class _Lowerer(ControlFlow, Arrays):
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn), exits)
         inner.updates = self.updates
         inner.mutable = self.mutable  # (a list that grows here is read as one in helpers too)
+        inner.sets = self.sets
         inner.borrowed = closures.borrowed_ids(arguments.values())
         inner.outer_loops = self.outer_loops + self.runtime_loops
         inner.classes, inner.checked = self.classes, self.checked

@@ -243,3 +243,47 @@ def _written(e, g, x, i, v, **attrs):
 defvjp("setitem", lambda e, g, x, i, v: e.emit("setitem", dense(e, g, x), i, 0.0)[0], None,
        _written)
 defvjp("index_add", lambda e, g, x, i, v, **attrs: g, None, _written)
+
+
+# A dict comprehension's dict, made at run time from the keys and values its loop appended
+# (frontend/desugar.py). Its cotangent is a dict (zeros_like and add_at fill it); the
+# values' cotangent reads it at each key (0.0 where a later equal key replaced the value).
+# dict_from(keys, .) and dict_values(., keys) are linear and each other's transpose.
+defprim("dict_from", Call(runtime.dict_from, "dict_from"), runtime.dict_from, mergeable=False,
+        doc="dict(zip(keys, values)): a dict comprehension's dict")
+defprim("dict_values", Call(runtime.dict_values, "dict_values"), runtime.dict_values,
+        mergeable=False, doc="[d[k] for k in keys] (0.0 where a later key replaced it): the "
+                             "cotangent of a dict comprehension's values")
+
+
+def _values_cotangent(e, g, keys, values):
+    """A fresh list, popped item by item where the values were appended."""
+    out = e.emit("dict_values", g, keys)[0]
+    e.fresh_lists.add(out)
+    return out
+
+
+defvjp("dict_from", None, _values_cotangent)
+defjvp("dict_from", None, lambda e, dv, keys, values: e.emit("dict_from", keys, dv)[0])
+defvjp("dict_values", lambda e, g, d, keys: e.emit("dict_from", keys, g)[0], None)
+defjvp("dict_values", lambda e, dd, d, keys: e.emit("dict_values", dd, keys)[0], None)
+
+
+def _through_set(e, *_):
+    """A set's order is its items' hashes': no derivative can follow a number through it."""
+    raise UnsupportedSyntaxError(
+        "cannot differentiate through a set of numbers that depend on the inputs (its order "
+        "is the numbers' hashes, and equal numbers merge)", loc=e.loc,
+        stage="while differentiating", hint="use a list (a list comprehension) for the "
+        "numbers; a set of ints or strings, or one used only for `in`, is fine")
+
+
+# A set comprehension's set (frontend/desugar.py); `x in s` reads it
+defprim("set_from", Call(builtins.set, "set"), builtins.set, mergeable=False,
+        doc="set(items): a set comprehension's set")
+defprim("set_items", Call(builtins.list, "list"), builtins.list,
+        doc="list(s): a set's items, in the order Python iterates them")
+defvjp("set_from", _through_set)
+defjvp("set_from", _through_set)
+defvjp("set_items", _through_set)
+defjvp("set_items", _through_set)

@@ -405,6 +405,9 @@ class Reverse:
             owner = self
             while owner.parent is not None and xs not in owner.defines:
                 owner = owner.parent
+            if g in self.e.fresh_lists and xs not in owner.containers:  # its only adjoint
+                owner.containers[xs] = g
+                continue
             with self.e.at(op.loc):
                 owner.containers[xs] = self.e.emit("merge_adjoints", g, self.container(xs),
                                                    xs, hint="d" + xs.hint)[0]
