@@ -304,6 +304,12 @@ def nested_for_else(x, n, m):
     return x * x
 
 
+def membership_branches(x, k, xs):
+    """`in` and `not in` decide branches: of a tuple built here, a list argument."""
+    a = x * x if k in (1, 2) else math.sin(x)
+    return a * x if 2 not in xs else a + x
+
+
 def search_list(x, xs):
     for v in xs:
         if v * x > 1.0:
@@ -371,6 +377,9 @@ CASES = [
     ("while_true_returns", while_true_returns,  # (x = -0.2 is a fixed point)
      st.tuples(st.one_of(floats(0, 1.5), floats(-1.5, -0.4))), (0,),
      lambda x: _same(_while_true_exit, x)),
+    ("membership_branches", membership_branches,
+     st.tuples(floats(-2, 2), st.integers(0, 3), st.lists(st.integers(0, 3), max_size=3)),
+     (0,), None),
     ("for_else", for_else, st.tuples(floats(-1, 1), st.integers(0, 6)), (0,),
      lambda x, n: _same(_for_else_exit, x, n)),
     ("for_else_returns", for_else_returns, st.tuples(floats(-1, 1), st.integers(0, 6)), (0,),

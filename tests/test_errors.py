@@ -132,6 +132,10 @@ def sums_a_set_of_floats(x):
     return sum(s)
 
 
+def run_time_key_in_a_dict_built_here(x, k):
+    return x if k in {"a": 1.0} else -x
+
+
 def dict_comprehension_in_an_arm(x):
     return {k: x for k in "ab"}["a"] if x > 0 else x
 
@@ -210,6 +214,8 @@ CASES = [
      "t * k for k in", "nested def"),
     (sums_a_set_of_floats, UnsupportedSyntaxError, "through a set of numbers that depend on "
      "the inputs", "sum(s)", "use a list"),
+    (run_time_key_in_a_dict_built_here, UnsupportedSyntaxError, "`in` of a key computed at "
+     "run time", "k in {", "dict comprehension"),
     (dict_comprehension_in_an_arm, UnsupportedSyntaxError, "comprehension that runs only on "
      "some paths", "{k: x for k in", "for loop inside an if"),
     (appends_to_enclosing, UnsupportedSyntaxError, "append() of 'out', a list of the enclosing",

@@ -552,12 +552,28 @@ class _Lowerer(ControlFlow, Arrays):
             if prim is None:
                 raise self.error(node, "cannot differentiate `is` comparisons",
                                  hint="compare values with == or !=")
+            if prim in ("contains", "not_contains"):
+                results.append(self.membership(prim, left, right, node))
+                continue
             results.append(self.e.emit(prim, self.operand(left, node),
                                        self.operand(right, node))[0])
         acc = results[0]
         for more in results[1:]:  # all operands are evaluated: comparisons are pure
             acc = self.e.select(acc, more, acc)
         return acc
+
+    def membership(self, prim: str, x: Entry, c: Entry, node: ast.AST) -> Entry:
+        """``x in c`` (``prim`` ``not_contains``: ``x not in c``): decided now for a dict
+        built here and a key known now, at run time otherwise."""
+        if isinstance(c, dict):
+            if not isinstance(x, Static):
+                raise self.error(node, "cannot differentiate `in` of a key computed at run "
+                                 "time in a dict built here", hint="compare the key with "
+                                 "each of the dict's keys, or build it by a dict comprehension")
+            return Static((x.obj in c) == (prim == "contains"))
+        if isinstance(c, (tuple, list)):
+            c = self.runtime_tuple(c, node)
+        return self.e.emit(prim, self.operand(x, node), self.operand(c, node))[0]
 
     def subscript(self, node: ast.Subscript, env: dict[str, Entry]) -> Entry:
         """Indexing a tuple or list built in this function, with a constant index."""
