@@ -75,6 +75,7 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "min/max/abs": r"\b(min|max|abs|fabs)\(", "grad of a helper": r"s2s_ad\.grad\(",
     "argument unpacked": r"^\s+\w+(, \w+)+ = (xs|t)$", "for over pairs": r"for \w+, \w+ in ps:",
     "comprehension": r"\bfor c\d+ in ", "dict comprehension": r"\{i\d+ % \d: ",
+    "max/min of a sequence": r"\b(max|min)\(\[?[^,]* for c\d+ in ",
     "nested def/lambda": r"^\s+def fn\d+\(|\bfn\d+ = lambda ",
     "record field read": r"\bp\.[abc]\b",  # a dataclass's or a named tuple's field
     "named tuple as a tuple": r"\bp\[|in (enumerate\(|reversed\(|zip\()?p\b|= p$",

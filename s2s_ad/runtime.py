@@ -458,3 +458,13 @@ def dict_values(d: Any, keys: list) -> list:
         return [0.0] * len(keys)
     last = {k: i for i, k in enumerate(keys)}
     return [d[k] if last[k] == i else 0.0 for i, k in enumerate(keys)]
+
+
+def index_max(xs: Any) -> int:
+    """The index of the item ``max(xs)`` returns (the first of equal ones, as Python's)."""
+    return max(range(len(xs)), key=xs.__getitem__)
+
+
+def index_min(xs: Any) -> int:
+    """The index of the item ``min(xs)`` returns (the first of equal ones, as Python's)."""
+    return min(range(len(xs)), key=xs.__getitem__)

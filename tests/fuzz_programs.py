@@ -131,6 +131,9 @@ SPLAT = 0.15
 #: ``sum({i % 3: g(c) for i, c in enumerate(xs) if ...}.values())`` (keys repeat: a later
 #: value replaces an earlier one), drawn from a stream of its own (``_Writer.dict_rng``)
 DICT_COMPREHENSION = 0.4
+#: the share of comprehensions (in families with kinks) written as ``max``/``min`` of the
+#: list or generator, without an ``if`` (never empty): the adjoint goes to the winning item
+EXTREME = 0.3
 #: the share of assignments whose right side is written as the call of a nested function
 #: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
 #: from the writer's second random stream, so the programs are otherwise the same
@@ -444,6 +447,7 @@ class _Writer:
         self.record: str | None = None
         # dict comprehensions (issue 18): a stream of their own, seeded the same way
         self.dict_rng = random.Random(f"dicts:{state[:4]}:{state[-1]}")
+        self.extreme_rng = random.Random(f"extremes:{state[:4]}:{state[-1]}")  # max(xs)
 
     @contextlib.contextmanager
     def aside(self) -> Iterator[None]:
@@ -779,6 +783,11 @@ class _Writer:
         sc.floats.append(target)
         sc.mutable.append(target)
         listed = r.random() < 0.5
+        if "kink" in self.features and self.extreme_rng.random() < EXTREME:  # never empty
+            which = self.extreme_rng.choice(("max", "min"))
+            every = f"{item} for {c} in {source}"
+            return [f"{ind}{target} = {which}([{every}])" if listed
+                    else f"{ind}{target} = {which}({every})"]
         if self.dict_rng.random() < DICT_COMPREHENSION:  # keys i % k: later ones replace
             k = self.dict_rng.choice((2, 3, 5))
             i = f"i{c[1:]}"  # (c's number: no name drawn from the counter)

@@ -136,6 +136,10 @@ def run_time_key_in_a_dict_built_here(x, k):
     return x if k in {"a": 1.0} else -x
 
 
+def max_of_dict_values(d):
+    return max(d.values())
+
+
 def dict_comprehension_in_an_arm(x):
     return {k: x for k in "ab"}["a"] if x > 0 else x
 
@@ -216,6 +220,8 @@ CASES = [
      "the inputs", "sum(s)", "use a list"),
     (run_time_key_in_a_dict_built_here, UnsupportedSyntaxError, "`in` of a key computed at "
      "run time", "k in {", "dict comprehension"),
+    (max_of_dict_values, UnsupportedSyntaxError, "cannot differentiate max() of this value",
+     "max(d.values())", "a comprehension"),
     (dict_comprehension_in_an_arm, UnsupportedSyntaxError, "comprehension that runs only on "
      "some paths", "{k: x for k in", "for loop inside an if"),
     (appends_to_enclosing, UnsupportedSyntaxError, "append() of 'out', a list of the enclosing",

@@ -662,6 +662,19 @@ def membership(xs, w):
     return w * w * (2.0 if 1 in seen else 3.0) + w * len(seen) + sum(w * k for k in seen)
 
 
+def extremes_of_an_argument(xs, w):
+    return max(xs) * w * w + min(xs) * math.sin(w)
+
+
+def extremes_built_here(a, w):
+    return max([a * w, math.sin(w), a - w]) + min(a * a, w)  # (a list built here)
+
+
+def extreme_of_a_generator(xs, w):
+    ys = [math.tanh(w * v) for v in xs]
+    return max(y * v for y, v in zip(ys, xs)) - min(ys) * w
+
+
 _dict_points = st.dictionaries(st.sampled_from(["a", "b", "skip", "c"]), st.floats(-2.0, 2.0),
                                min_size=1)
 COMPREHENSIONS = [
@@ -685,6 +698,16 @@ COMPREHENSIONS = [
     ("a dict comprehension whose keys repeat", later_key_wins, "w",
      st.tuples(st.lists(st.floats(-2.0, 2.0).filter(lambda v: v != 0.0), min_size=1,
                         max_size=4), st.floats(-2.0, 2.0))),
+    ("max and min of a list argument", extremes_of_an_argument, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4), st.floats(-2.0, 2.0))),
+    ("max of a list built here", extremes_built_here, "a",
+     st.tuples(st.floats(-2.0, 2.0), st.floats(-2.0, 2.0)).filter(
+         lambda p: min(abs(p[0] * p[1] - math.sin(p[1])), abs(p[0] * p[1] - p[0] + p[1]),
+                       abs(p[0] - p[1] - math.sin(p[1])), abs(p[0] * p[0] - p[1])) > 1e-3)),
+    ("max of a generator, min of a comprehension", extreme_of_a_generator, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4).filter(  # (no ties)
+         lambda xs: len({round(abs(v), 2) for v in xs}) == len(xs)),
+         st.floats(-2.0, 2.0).filter(lambda w: abs(w) > 0.05))),
     ("a set comprehension of ints, `in` and a loop over it", membership, "w",
      st.tuples(st.lists(st.floats(-4.0, 4.0).filter(lambda v: abs(v % 1 - 0.5) > 0.01),
                         min_size=1, max_size=4), st.floats(-2.0, 2.0))),
@@ -724,6 +747,18 @@ def test_a_comprehension_reads_as_the_loop_it_stands_for():
     # the list is named after the name it is assigned to, where it can be
     assert "ys = []" in s2s_ad.grad(shadowed, wrt="x").source
     assert "x_2" in s2s_ad.grad(shadowed, wrt="x").source  # (x is the function's too)
+
+
+def test_max_of_a_sequence_gives_the_adjoint_to_the_item_python_picks():
+    # d/dxs of max(xs) w² + min(xs) sin w: w² at the first largest item, sin w at the first
+    # smallest (Python's max and min return the first of equal items)
+    w = 0.5
+    assert s2s_ad.grad(extremes_of_an_argument, wrt="xs")([1.0, 3.0, 3.0, -1.0, -1.0], w) == [
+        0.0, w * w, 0.0, math.sin(w), 0.0]
+    assert s2s_ad.grad(extremes_of_an_argument, wrt="xs")([2.0], w) == [w * w + math.sin(w)]
+    assert "index_max(xs)" in s2s_ad.grad(extremes_of_an_argument, wrt="xs").source
+    with pytest.raises(ValueError):  # (what Python's max raises)
+        s2s_ad.grad(extremes_of_an_argument, wrt="w")([], w)
 
 
 def test_a_dict_comprehension_reads_as_its_loop_and_keeps_python_values():

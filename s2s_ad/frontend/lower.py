@@ -759,7 +759,28 @@ class _Lowerer(ControlFlow, Arrays):
         if kwargs:
             raise self.error(node, f"cannot pass keyword arguments to {_callable_name(obj)}",
                              hint="pass them by position")
+        if obj in (builtins.max, builtins.min) and len(args) == 1:
+            return self.extreme(prim, args[0], node)
         return self.apply(prim, obj, [self.operand(a, node) for a in args], node)
+
+    def extreme(self, prim: str, items: Entry, node: ast.Call) -> Entry:
+        """``max(xs)`` (``min``) of one sequence: its item at the index Python's ``max``
+        picks (the first of equal ones), ``xs[index_max(xs)]``, so the adjoint goes to
+        that item alone."""
+        if isinstance(items, (tuple, list)):  # built here: a run-time tuple of its items
+            if not items:
+                raise self.error(node, f"{prim}() of an empty sequence",
+                                 kind=DifferentiationError)
+            if len(items) == 1:
+                return items[0]
+            items = self.runtime_tuple(items, node)
+        if not isinstance(items, Value):
+            raise self.error(node, f"cannot differentiate {prim}() of this value",
+                             hint=f"{prim}(x, y, ...), or {prim}() of a tuple, a list or a "
+                                  "comprehension")
+        items = self.in_order(items)
+        index = self.e.emit(f"index_{prim}", items)[0]
+        return self.read_item(items, index)
 
     def s2s_ad_call(self, obj: Any, args: list[Entry], kwargs: dict[str, Entry],
                     node: ast.Call) -> Entry:

@@ -287,3 +287,13 @@ defvjp("set_from", _through_set)
 defjvp("set_from", _through_set)
 defvjp("set_items", _through_set)
 defjvp("set_items", _through_set)
+
+
+# max(xs) of one sequence is xs[index_max(xs)]: the index Python's max picks (the first of
+# equal items), so the adjoint goes to that item alone (frontend/lower.py: extreme)
+defprim("index_max", Call(runtime.index_max, "index_max"), runtime.index_max,
+        doc="the index of max(xs)'s item (the first of equal ones)")
+defprim("index_min", Call(runtime.index_min, "index_min"), runtime.index_min,
+        doc="the index of min(xs)'s item (the first of equal ones)")
+nondifferentiable("index_max", "index_min")
+declare("index_max", "index_min", int_result=True, kind="number")
