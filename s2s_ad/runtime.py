@@ -244,6 +244,8 @@ def exactly(obj: Any, cls: type) -> None:
 def full_like(t: Any, x: Any) -> Any:
     """The tangent ``t`` of ``x = a + b`` when only a smaller operand moves (``b - t``):
     spread over ``x``'s shape when ``x`` is an array and ``t`` is not already that shape."""
+    if isinstance(x, (list, dict)) and not isinstance(t, (list, dict)):  # a zero, by item
+        return {k: t for k in x} if isinstance(x, dict) else [t] * len(x)
     shape = getattr(x, "shape", ())
     if shape and getattr(t, "shape", ()) != shape:
         import numpy as np
@@ -416,12 +418,19 @@ def index_add(x: Any, key: Any, v: Any) -> Any:
     return y
 
 
-def writable(x: Any, name: str, at: str) -> None:
+def writable(x: Any, name: str, at: str, sliced: bool = False) -> None:
     """Stop where ``name[...] = ...`` (at ``at``) writes into something other than a NumPy
-    array of floats in code built for arguments of any type: s2s_ad differentiates item
-    assignment into float arrays (an int array rounds what is written into it)."""
+    array of floats, a list or a dict in code built for arguments of any type: s2s_ad
+    differentiates item assignment into those (an int array rounds what is written into
+    it), not slice assignment into a list (``sliced``)."""
     import numpy as np
 
+    if isinstance(x, (list, dict)) and not sliced:  # into a copy: the caller's stays as is
+        return
+    if isinstance(x, list):  # (`xs[a:b] = ys` may change its length)
+        raise TypeError(f"{at}: `{name}[a:b] = ...` writes a slice of a list; s2s_ad "
+                        "differentiates writing its items one by one (`xs[i] = v`), or a "
+                        "slice of a NumPy array of floats")
     if not (isinstance(x, np.ndarray) and x.dtype.kind in "fc"):
         what = f"a {x.dtype} array" if isinstance(x, np.ndarray) else type(x).__name__
         raise TypeError(f"{at}: `{name}[...] = ...` writes into {what}; s2s_ad differentiates "
@@ -468,3 +477,20 @@ def index_max(xs: Any) -> int:
 def index_min(xs: Any) -> int:
     """The index of the item ``min(xs)`` returns (the first of equal ones, as Python's)."""
     return min(range(len(xs)), key=xs.__getitem__)
+
+
+def copy_of(x: Any) -> Any:
+    """A copy of ``x`` to write into: an array's, a list's or a dict's (``x.copy()``); a
+    number as it is."""
+    return x.copy() if isinstance(x, (list, dict)) or hasattr(x, "shape") else x
+
+
+def not_a_list(x: Any, at: str) -> None:
+    """Stop where reverse mode over a gradient reaches ``x[i] = v`` (at ``at``) into a list
+    or a dict: its adjoints are lists and dicts that this composition would add as
+    numbers."""
+    if isinstance(x, (list, dict)):
+        raise TypeError(f"{at}: reverse mode over a gradient that writes into a "
+                        f"{type(x).__name__} (`x[i] = v`) is not supported yet: use "
+                        "s2s_ad.hessian, s2s_ad.hvp or s2s_ad.jvp of the gradient (forward "
+                        "over reverse)")

@@ -791,3 +791,83 @@ def test_a_comprehension_where_its_loop_would_change_what_runs_is_a_clear_error(
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match=message) as info:
         s2s_ad.grad(module.f)([1.0, 2.0], 0.5) if "set" in message else s2s_ad.grad(module.f)
     assert "comprehension_case.py:2" in str(info.value)
+
+
+# --- writing into a list or dict that arrives at run time (issue 18) ----------------------
+def write_then_read(xs, w):
+    ys = xs  # (the same list: it sees the write, as in Python)
+    xs[0] = xs[1] * w
+    xs[2] += math.sin(xs[0])
+    return ys[0] * xs[2] + xs[1]
+
+
+def prefix_recurrence(xs, w):
+    for i in range(1, len(xs)):
+        xs[i] = xs[i - 1] * w + xs[i]
+    return xs[-1] * xs[0]
+
+
+def written_in_a_branch(xs, w):
+    if w > 0:
+        xs[0] = w * xs[1]
+    return sum(xs) * xs[0]
+
+
+def dict_written(d, w):
+    d["a"] = d["b"] * w
+    d["new"] = w * w  # (a key the caller's dict lacks: not in the gradient)
+    return d["a"] * d["c"] + d["new"]
+
+
+_list3 = st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=5)
+_abc = st.fixed_dictionaries({"a": st.floats(-2, 2), "b": st.floats(-2, 2), "c": st.floats(-2, 2)})
+LIST_WRITES = [
+    ("write, alias, += in a list argument", write_then_read, st.tuples(_list3, st.floats(-2, 2))),
+    ("a write in a loop", prefix_recurrence, st.tuples(_list3, st.floats(-2, 2))),
+    ("a write in a branch", written_in_a_branch,
+     st.tuples(_list3, st.floats(-2, 2).filter(lambda w: abs(w) > 1e-3))),
+    ("a dict argument, and a new key", dict_written, st.tuples(_abc, st.floats(-2, 2))),
+]
+
+
+def _flat_points(c):
+    return list(c.values()) if isinstance(c, dict) else list(c)
+
+
+def _rebuilt(c, flat):
+    return dict(zip(c, flat)) if isinstance(c, dict) else list(flat)
+
+
+@pytest.mark.parametrize("what, f, points", LIST_WRITES, ids=[c[0] for c in LIST_WRITES])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_writing_into_a_list_or_dict_argument(what, f, points, data):
+    """``xs[i] = v`` into a list or dict argument: the derivative writes into a copy (the
+    caller's stays as it is) and reads the new items after the write, as the function does.
+    Reverse mode against Richardson differences in every coordinate, forward mode, and the
+    Hessian (forward over reverse) against differences of the gradient; reverse over
+    reverse is a located error."""
+    import copy
+
+    c, w = data.draw(points)
+    original = copy.deepcopy(c)
+    flat = [*_flat_points(c), w]
+
+    def of_flat(*v):
+        return f(_rebuilt(original, v[:-1]), v[-1])
+
+    g = s2s_ad.grad(f, wrt=(0, 1))(c, w)
+    assert c == original  # (the derivative never changes the caller's list)
+    expected = numerical_grad(of_flat, flat, wrt=tuple(range(len(flat))), method="richardson")
+    assert type(g[0]) is type(c) and len(g[0]) == len(c)
+    assert np.allclose([*_flat_points(g[0]), g[1]], expected, rtol=1e-6, atol=1e-8), what
+    assert s2s_ad.value_and_grad(f, wrt=1)(copy.deepcopy(original), w)[0] == f(
+        copy.deepcopy(original), w)
+    _, tangent = s2s_ad.jvp(f, wrt=1)(copy.deepcopy(original), w, 1.0)
+    assert np.isclose(tangent, g[1], rtol=1e-9, atol=1e-9)
+    gradient = s2s_ad.grad(f, wrt=1)
+    moved = richardson(lambda t: gradient(copy.deepcopy(original), w + t), 0.0)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(copy.deepcopy(original), w), moved,
+                      rtol=1e-5, atol=1e-7), what
+    with pytest.raises(TypeError, match="reverse mode over a gradient that writes into a"):
+        s2s_ad.grad(gradient, wrt=1)(copy.deepcopy(original), w)

@@ -322,7 +322,8 @@ class _Lowerer(ControlFlow, Arrays):
         if op is not None:
             value = self.binop(op, self.read_item(c, index), value, target)
         if c not in self.writable:  # (an array of floats: checked once)
-            e.emit("writable", c, name=name, at=str(loc), nouts=0)
+            sliced = {"sliced": True} if isinstance(target.slice, ast.Slice) else {}
+            e.emit("writable", c, name=name, at=str(loc), nouts=0, **sliced)
         new = e.emit("setitem", c, index, self.operand(value, target), hint=name)[0]
         self.writable.add(new)
         new.user = True

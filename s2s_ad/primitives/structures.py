@@ -220,7 +220,8 @@ def _written(e, g, x, i, v, **attrs):
     if dtype is not None and dtype.kind not in "fc":
         return None
     mask = e.array_dtype(i) is not None and e.array_dtype(i).kind == "b"  # never repeats
-    if i not in e.basic and not mask:  # an integer array may repeat an entry: last one wins
+    if i not in e.basic and i not in e.names and not mask:  # (a key never repeats)
+        # an integer array may repeat an entry: the last write wins
         known = e.constants.get(i)
         if known is not None and _repeats(known):
             raise UnsupportedSyntaxError(
@@ -297,3 +298,14 @@ defprim("index_min", Call(runtime.index_min, "index_min"), runtime.index_min,
         doc="the index of min(xs)'s item (the first of equal ones)")
 nondifferentiable("index_max", "index_min")
 declare("index_max", "index_min", int_result=True, kind="number")
+
+# codegen/writes.py: a write into a value that may be a list or a dict goes into a copy
+defprim("copy_of", Call(runtime.copy_of, "copy_of"), pure=False, mergeable=False,
+        doc="x.copy() of an array, a list or a dict (a number as it is): what a write into "
+            "a value of a type known only at run time writes into")
+nondifferentiable("copy_of")
+defprim("not_a_list", Call(runtime.not_a_list, "not_a_list"), pure=False,
+        doc="not_a_list(x, at=): stop where reverse mode over a gradient reaches a write "
+            "into a list or a dict (not supported yet)")
+declare("not_a_list", check=True)
+nondifferentiable("not_a_list")
