@@ -134,6 +134,12 @@ DICT_COMPREHENSION = 0.4
 #: the share of comprehensions (in families with kinks) written as ``max``/``min`` of the
 #: list or generator, without an ``if`` (never empty): the adjoint goes to the winning item
 EXTREME = 0.3
+#: the share of loops over a tuple built here that end their body with ``if ...: break``
+#: (a run-time loop over a run-time tuple), and of ``continue`` in loops over
+#: ``reversed(range(...))`` written as ``break``: from a stream of their own
+#: (``_Writer.exit_rng``)
+UNROLLED_BREAK = 0.3
+COUNTDOWN_BREAK = 0.5
 #: the share of assignments whose right side is written as the call of a nested function
 #: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
 #: from the writer's second random stream, so the programs are otherwise the same
@@ -448,12 +454,14 @@ class _Writer:
         # dict comprehensions (issue 18): a stream of their own, seeded the same way
         self.dict_rng = random.Random(f"dicts:{state[:4]}:{state[-1]}")
         self.extreme_rng = random.Random(f"extremes:{state[:4]}:{state[-1]}")  # max(xs)
+        # breaks in loops over a tuple built here and over reversed(range(...))
+        self.exit_rng = random.Random(f"exits:{state[:4]}:{state[-1]}")
 
     @contextlib.contextmanager
-    def aside(self) -> Iterator[None]:
-        """Write with the extra stream (what is written must not touch ``budget`` or
-        ``counter`` either)."""
-        saved, self.rng = self.rng, self.extra
+    def aside(self, stream: random.Random | None = None) -> Iterator[None]:
+        """Write with the extra stream, or ``stream`` (what is written must not touch
+        ``budget`` or ``counter`` either)."""
+        saved, self.rng = self.rng, stream or self.extra
         try:
             yield
         finally:
@@ -905,6 +913,9 @@ class _Writer:
             lines += self._grow(body, ind + "    ")
         exits = self.exits
         lines += self.block(body, ind + "    ", 1, hi) + self._loop_return(body, ind + "    ")
+        if unrolled and self.exit_rng.random() < UNROLLED_BREAK:  # a run-time loop then
+            with self.aside(self.exit_rng):
+                lines += [f"{ind}    if {self.cond(body, 2)}:", f"{ind}        break"]
         self._left(sc, exits)
         return lines
 
@@ -984,8 +995,9 @@ class _Writer:
 
     def _break_or_continue(self, sc: _Scope, ind: str) -> list[str]:
         sc.plain = False  # the rest of the body is lowered into a branch
-        # (a break in a loop over reversed(range(...)) is a documented limitation)
-        word = "continue" if sc.counting_down else self.rng.choice(("break", "continue"))
+        # (in a loop over reversed(range(...)): a break from a stream of its own)
+        word = ("continue" if self.exit_rng.random() >= COUNTDOWN_BREAK else "break"
+                ) if sc.counting_down else self.rng.choice(("break", "continue"))
         if word == "break" and sc.returns and self.extra.random() < EXIT_RETURN:  # leave f
             self.exits += 1
             with self.aside():

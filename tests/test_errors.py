@@ -173,9 +173,9 @@ def free_before_assigned(x):
 
 
 def return_in_unrolled_loop(x):
-    for v in (1.0, 2.0):  # a tuple built here: unrolled
-        if v * x > 1.0:
-            return v * x
+    for v in (math.sin, math.cos):  # a tuple of functions built here: unrolled
+        if v(x) > 0.5:
+            return v(x) * x
     return x
 
 
@@ -232,8 +232,8 @@ CASES = [
      "name each parameter"),
     (free_before_assigned, DifferentiationError, "free variable 'w' is used before",
      "return t * w", "assign 'w' before calling 'g'"),
-    (return_in_unrolled_loop, UnsupportedSyntaxError, "return inside a loop over a tuple",
-     "return v * x", "range(len(...))"),
+    (return_in_unrolled_loop, UnsupportedSyntaxError, "a return in a loop over a tuple or "
+     "list of functions", "return v(x) * x", "range(len(...))"),
     (spread_at_run_time, UnsupportedSyntaxError, "* of a value whose length is known only at "
      "run time", "_pair(*xs)", "unpack it inside"),
 ]

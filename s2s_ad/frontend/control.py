@@ -151,15 +151,18 @@ class ControlFlow:
         if self.is_static(iterable) and _reversed_range(iterable.obj):
             if not isinstance(node.target, ast.Name):
                 raise self.error(node.target, "cannot unpack a range item")
-            leave = _first(node.body, (ast.Break,))
-            if leave is not None:
-                what = "a return" if is_exit(leave) else "break"
-                raise self.error(leave if is_exit(leave) else node,
-                                 f"cannot differentiate {what} in a loop over "
-                                 "reversed(range(...)) yet", hint="loop over range(...) and "
-                                 "count down yourself: `i = n - 1 - k`")
             bounds = iterable.obj.inner.obj.bounds
-            return self.loop(node, env, "for_range", bounds, node.target.id, reverse=True)
+            if _first(node.body, (ast.Break,)) is None:
+                return self.loop(node, env, "for_range", bounds, node.target.id, reverse=True)
+            # it may leave early (break, or a return): a loop counting up over the range's
+            # items, last first, which loops that break know how to run backward
+            with self.e.at(self.source.loc(node.iter)):
+                steps = self.e.emit("range", *bounds)[0]
+                count = self.e.len(steps)
+                last = self.e.sub(count, self.e.const(1))
+                start = (self.e.const(0), count, self.e.const(1))
+            return self.loop(node, env, "for_range", start, None,
+                             lambda k: self.e.getitem(steps, self.e.sub(last, k)))
         if isinstance(iterable, Value) and _indexed_by_target(node):
             iterable = self.static(DictView("keys", iterable))  # for k in d: ... d[k] ...
         items = self.iteration(node.iter, iterable)
@@ -217,19 +220,34 @@ class ControlFlow:
 
     def unrolled(self, node: ast.For, items: list[Any], env: dict) -> None:
         leave = _first(node.body, (ast.Break, ast.Continue))
-        if leave is not None and is_exit(leave):
-            raise self.error(leave, "cannot differentiate a return inside a loop over a "
-                             "tuple or list built here yet",
-                             hint="loop over range(len(...)), or over a list argument")
-        if leave is not None:
-            raise self.error(node, "cannot differentiate break/continue in a loop over a "
-                             "tuple or list yet", hint="loop over range(len(...))")
+        if leave is not None:  # it may end early: a run-time loop over a run-time tuple
+            built = self.runtime_items(items, node, leave)
+            with self.e.at(self.source.loc(node.iter)):
+                bounds = (self.e.const(0), self.e.const(len(items)), self.e.const(1))
+            return self.loop(node, env, "for_range", bounds, None,
+                             lambda i: self.read_item(built, i))
         for item in items:
             self.assign(node.target, item, env)
             _, after = self.block(node.body, env)
             if after is not env:  # an if joined: the iteration ends in a new environment
                 env.clear()
                 env.update(after)
+
+    def runtime_items(self, items: Any, node: ast.For, leave: ast.AST) -> Value:
+        """``items`` (a tuple or list built here, nested ones too) as a run-time tuple, for
+        a loop that may leave early; a located error where an item is no run-time value
+        (a function, a dict)."""
+        if isinstance(items, (tuple, list)):
+            with self.e.at(self.source.loc(node.iter)):
+                return self.e.emit("tuple", *(self.runtime_items(x, node, leave)
+                                              for x in items))[0]
+        if isinstance(items, dict) or (self.is_static(items) and callable(items.obj)):
+            what = "a return" if is_exit(leave) else "break/continue"
+            raise self.error(leave if is_exit(leave) else node,
+                             f"cannot differentiate {what} in a loop over a tuple or list "
+                             "of functions or dicts built here", hint="loop over "
+                             "range(len(...)) and index the items")
+        return self.operand(items, node.iter)
 
     def while_loop(self, node: ast.While, env: dict) -> None:
         self.loop(node, env, "while", (), None)

@@ -309,3 +309,7 @@ defprim("not_a_list", Call(runtime.not_a_list, "not_a_list"), pure=False,
             "into a list or a dict (not supported yet)")
 declare("not_a_list", check=True)
 nondifferentiable("not_a_list")
+defprim("range", Call(builtins.range, "range"), builtins.range,
+        doc="range(start, stop, step): the items of reversed(range(...)) in a loop that may "
+            "break (read from the last)")
+nondifferentiable("range")

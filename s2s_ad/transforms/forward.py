@@ -107,6 +107,7 @@ class _Forward:
         self.varied = varied
         self.suffix = suffix  # "_dy" in a Jacobian column: tangents read `dx_dy`
         self.written: set[Value] = set()  # what `x[i] = v` writes into (see _written)
+        self.tuples: set[Value] = set()  # tuples built here (run-time tuples: "tuple" ops)
         self.tangent: dict[Value, Value] = {}
         self.tape_tangents: dict[Value, list[bool]] = {}  # tape -> which pushed items have one
         self.numpy = False  # does the function use NumPy (so a value may be an array)?
@@ -133,9 +134,10 @@ class _Forward:
                                                        hint=self.name(op.out))[0]
             elif op.prim == "tuple":
                 self.e.region.ops.append(op)
+                self.tuples.add(op.out)
                 if any(a in self.tangent for a in op.args):
                     self.tangent[op.out] = self.e.emit(
-                        "tuple", *(self.tangent.get(a) or _zero(self.e, a) for a in op.args),
+                        "tuple", *(self.tangent.get(a) or self.zero(a) for a in op.args),
                         hint=self.name(op.out))[0]
             elif op.prim in ("setitem", "index_add"):
                 self.e.region.ops.append(op)
@@ -186,10 +188,11 @@ class _Forward:
 
     def zero(self, v: Value) -> Value:
         """A zero tangent for ``v``: of its structure (``zeros_like``) where ``x[i] = v``
-        writes into ``v`` and it may be a list or a dict; else as ``_zero``."""
+        writes into ``v`` and it may be a list or a dict, or ``v`` is a tuple built here;
+        else as ``_zero``."""
         e = self.e
-        if v in self.written and v not in e.numeric and e.array_dtype(v) is None and (
-                not e.scalar(v)):
+        if v in self.tuples or (v in self.written and v not in e.numeric and (
+                e.array_dtype(v) is None) and not e.scalar(v)):  # (a tuple built here: items)
             return e.emit("zeros_like", v, hint=self.name(v))[0]
         return _zero(e, v)
 
