@@ -160,8 +160,8 @@ def grad_of_nested(x):
 
 def nested_varargs(x):
     def g(t, *rest):
-        return t * x
-    return g(x)
+        return t * x * len(rest)
+    return g(x, y=2.0)
 
 
 def free_before_assigned(x):
@@ -228,8 +228,8 @@ CASES = [
      "out.append(v)", "return the new items"),
     (grad_of_nested, UnsupportedSyntaxError, "s2s_ad.grad of a nested function",
      "s2s_ad.grad(g)", "module level"),
-    (nested_varargs, UnsupportedSyntaxError, "a nested function with *rest", "def g(t, *rest)",
-     "name each parameter"),
+    (nested_varargs, DifferentiationError, "bad call to 'g'", "return g(x, y=2.0)",
+     "call it as it is defined"),
     (free_before_assigned, DifferentiationError, "free variable 'w' is used before",
      "return t * w", "assign 'w' before calling 'g'"),
     (return_in_unrolled_loop, UnsupportedSyntaxError, "a return in a loop over a tuple or "
