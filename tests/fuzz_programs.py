@@ -140,6 +140,9 @@ EXTREME = 0.3
 #: (``_Writer.exit_rng``)
 UNROLLED_BREAK = 0.3
 COUNTDOWN_BREAK = 0.5
+#: the share of nested functions and lambdas written with ``*qs`` (called with one or two
+#: arguments, reading the last), from the same stream
+COLLECTED = 0.3
 #: the share of assignments whose right side is written as the call of a nested function
 #: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
 #: from the writer's second random stream, so the programs are otherwise the same
@@ -690,6 +693,10 @@ class _Writer:
         if form == "default" and other is not None:
             body = _renamed(tree, {var: q, other: q2})
             params = f"{q}, {q2}={other}"  # (evaluated at the definition: written just before)
+        collected = (form in ("def", "lambda") and var is not None
+                     and self.exit_rng.random() < COLLECTED)  # `*qs`: var the last of them
+        if collected:
+            body, params = _renamed(tree, {var: f"{q}s[-1]"}), f"*{q}s"
         if form == "nested" and other is not None:
             inner = _renamed(tree, {var: q, other: q2})
             definition = [f"def {fn}({q}):", f"    inner{k} = lambda {q2}: {inner}",
@@ -698,7 +705,7 @@ class _Writer:
             definition = [f"{fn} = lambda {params}: {body}"]
         else:
             definition = [f"def {fn}({params}):", f"    return {body}"]
-        argument = var or ""
+        argument = (f"{other}, {var}" if other else var) if collected else (var or "")
         call = {"keyword": f"{fn}({q}={argument})", "map": f"sum(map({fn}, ({argument},)))",
                 "partial": f"functools.partial({fn}, {argument})()",
                 "helper": f"call_with({fn}, {argument})"}.get(form, f"{fn}({argument})")
