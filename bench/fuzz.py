@@ -78,7 +78,7 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "max/min of a sequence": r"\b(max|min)\(\[?[^,]* for c\d+ in ",
     "break in a loop over a tuple":
         r"^( +)for \w+ in \(.*\):\n(?:\1 .*\n)*?\1    if .*:\n\1        break$",
-    "nested *rest": r"def fn\d+\(\*|lambda \*q",
+    "nested *rest": r"def fn\d+\(\*|lambda \*q", "record built here": r"_rec = (Box|Pair)\(",
     "break in reversed(range)": r"^( +)for \w+ in reversed\(range\(.*\n(?:\1 .*\n)*?\1 +break$",
     "nested def/lambda": r"^\s+def fn\d+\(|\bfn\d+ = lambda ",
     "record field read": r"\bp\.[abc]\b",  # a dataclass's or a named tuple's field

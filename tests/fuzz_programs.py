@@ -143,6 +143,9 @@ COUNTDOWN_BREAK = 0.5
 #: the share of nested functions and lambdas written with ``*qs`` (called with one or two
 #: arguments, reading the last), from the same stream
 COLLECTED = 0.3
+#: the share of new names, in programs that take a record, assigned through a record of
+#: its class built in ``f`` (``_Writer._record_built``), from a stream of its own
+RECORD_BUILT = 0.3
 #: the share of assignments whose right side is written as the call of a nested function
 #: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
 #: from the writer's second random stream, so the programs are otherwise the same
@@ -454,6 +457,7 @@ class _Writer:
         state = rng.getstate()[1]
         self.record_rng = random.Random(f"record:{state[:4]}:{state[-1]}")
         self.record: str | None = None
+        self.record_build_rng = random.Random(f"records built:{state[:4]}:{state[-1]}")
         # dict comprehensions (issue 18): a stream of their own, seeded the same way
         self.dict_rng = random.Random(f"dicts:{state[:4]}:{state[-1]}")
         self.extreme_rng = random.Random(f"extremes:{state[:4]}:{state[-1]}")  # max(xs)
@@ -675,7 +679,7 @@ class _Writer:
         called, as Python does: late binding)."""
         r = self.side
         if r.random() >= CLOSURES:
-            return [f"{ind}{name} = {rhs}"]
+            return self._record_built(sc, ind, name, rhs)
         tree = ast.parse(rhs, mode="eval")
         numbers = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
                           and (n.id in sc.floats or n.id in sc.ints)})
@@ -718,6 +722,20 @@ class _Writer:
             self.hoisted[-1] += lines  # defined at the start of the block, called here
             return [f"{ind}{name} = {call}"]
         return lines + [f"{ind}{name} = {call}"]
+
+    def _record_built(self, sc: _Scope, ind: str, name: str, rhs: str) -> list[str]:
+        """``name = rhs``; or (a share :data:`RECORD_BUILT` of the programs that take a
+        record, from a stream of its own) a record of the program's class built from it and
+        read back: ``name_rec = Box(rhs, u, 0.5)``, ``name = name_rec.a * name_rec.c + ...``."""
+        r = self.record_build_rng
+        if self.record is None or r.random() >= RECORD_BUILT:
+            return [f"{ind}{name} = {rhs}"]
+        other = r.choice(sc.floats) if sc.floats else "0.5"
+        k = f"{name}_rec"
+        if self.record == "Box":
+            return [f"{ind}{k} = Box({rhs}, {other}, c=0.5)",
+                    f"{ind}{name} = {k}.a * {k}.c + {k}.b * 0.25"]
+        return [f"{ind}{k} = Pair(b={other}, a={rhs})", f"{ind}{name} = {k}[0] + {k}.b * 0.25"]
 
     def _augassign(self, sc: _Scope, ind: str) -> list[str]:
         name = self.rng.choice(sc.mutable)

@@ -35,7 +35,7 @@ from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
-from . import closures
+from . import closures, records
 from .arrays import _UNKNOWN, Arrays
 from .arrays import _attributes as _array_attributes
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
@@ -237,6 +237,8 @@ class _Lowerer(ControlFlow, Arrays):
             env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             star = _starred(target)
+            if isinstance(value, records.Record) and value.named_tuple:  # a tuple too
+                value = value.items()
             if isinstance(value, Value):
                 value = self.unpack(value, target)
             elif not isinstance(value, (tuple, list)):
@@ -409,6 +411,8 @@ class _Lowerer(ControlFlow, Arrays):
                                      f"{node.attr!r}", kind=DifferentiationError) from None
             if isinstance(base, Value):
                 return self.attribute(node, base)
+            if isinstance(base, records.Record):
+                return records.attribute(self, base, node)
             raise self.error(node, f"cannot differentiate attribute access .{node.attr} "
                              "on a tuple or list")
         if isinstance(node, ast.Call):
@@ -600,6 +604,8 @@ class _Lowerer(ControlFlow, Arrays):
             raise self.error(node.slice, f"cannot differentiate slicing {what}",
                              hint="index items one by one")
         index = self.expr(node.slice, env)
+        if isinstance(base, records.Record) and base.named_tuple:  # a tuple too
+            base = base.items()
         if isinstance(base, (tuple, list, dict)) and isinstance(index, Static):
             try:
                 return base[index.obj]
@@ -659,6 +665,11 @@ class _Lowerer(ControlFlow, Arrays):
                 raise self.error(node, f"cannot use {entry.name or obj!r} as a value here",
                                  kind=DifferentiationError)
             return self.e.const(obj, "" if isinstance(obj, _NUMBERS) else entry.name)
+        if isinstance(entry, records.Record):
+            raise self.error(node, f"cannot use the {entry.cls.__name__} built in the function "
+                             "as a value here", hint="read its fields (`p.x`); to return "
+                             "it, return a tuple or a dict of its fields and build the "
+                             f"{entry.cls.__name__} outside")
         raise self.error(node, "cannot use a tuple or list as a number",
                          hint="index it or unpack it first")
 
@@ -679,6 +690,9 @@ class _Lowerer(ControlFlow, Arrays):
     def lowered_call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
         if isinstance(node.func, ast.Attribute):
             base = self.expr(node.func.value, env)
+            if isinstance(base, records.Record):  # its class's method, inlined
+                return records.method_call(self, base, node, self.items(node.args, env),
+                                           self.keywords(node, env))
             if not isinstance(base, Static):
                 args = self.items(node.args, env)
                 kwargs = self.keywords(node, env)
@@ -743,14 +757,8 @@ class _Lowerer(ControlFlow, Arrays):
                                  f"{custom.arity(prim)} positional arguments",
                                  hint="call it with exactly those, by position")
             return self.e.emit(prim, *(self.array_operand(a, node) for a in args))[0]
-        if prim is None and isinstance(obj, type) and (
-                hasattr(obj, "__dataclass_fields__") or hasattr(obj, "_fields")):
-            kind = "a dataclass" if hasattr(obj, "__dataclass_fields__") else "a named tuple"
-            raise self.error(node, f"cannot differentiate building {obj.__name__} ({kind}) "
-                             "in the function being differentiated",
-                             hint="read the fields of one passed in as an argument; to return "
-                                  "several values, return a tuple or a dict (and build the "
-                                  f"{obj.__name__} from it outside)")
+        if prim is None and records.is_record_class(obj):  # a dataclass or named tuple
+            return records.build(self, obj, args, kwargs, node)
         if prim is None:
             label = _callable_name(obj, callee.name)
             raise self.error(node, f"no derivative rule for {label}",
@@ -985,6 +993,11 @@ class _Lowerer(ControlFlow, Arrays):
         """Leaves of a returned entry, and the tree that rebuilds it."""
         if isinstance(entry, (tuple, list)):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
+        if isinstance(entry, records.Record):
+            raise self.error(self.returned_record or node, "cannot differentiate returning "
+                             f"the {entry.cls.__name__} "
+                             "built in the function yet", hint="return a tuple or a dict of "
+                             f"its fields, and build the {entry.cls.__name__} from it outside")
         leaves.append(self.operand(entry, node))
         return len(leaves) - 1
 
@@ -1033,7 +1046,7 @@ def _starred(target: ast.Tuple | ast.List) -> int | None:
 
 def _as_entry(v: Any) -> Entry:
     """A bound argument as an entry: a default value (``b=0.5``) is a constant."""
-    return v if isinstance(v, (Value, tuple, list, dict, Static)) else Static(v)
+    return v if isinstance(v, (Value, tuple, list, dict, Static, records.Record)) else Static(v)
 
 
 def _rebound(entry: Entry, old: Entry, new: Entry, memo: dict[int, Entry]) -> Entry:
