@@ -74,7 +74,12 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "list/tuple argument": r"\b(xs|t|ps)\[", "dict argument": r"\bd\[|\bd\.",
     "min/max/abs": r"\b(min|max|abs|fabs)\(", "grad of a helper": r"s2s_ad\.grad\(",
     "argument unpacked": r"^\s+\w+(, \w+)+ = (xs|t)$", "for over pairs": r"for \w+, \w+ in ps:",
-    "comprehension": r"\bfor c\d+ in ",
+    "comprehension": r"\bfor c\d+ in ", "dict comprehension": r"\{i\d+ % \d: ",
+    "max/min of a sequence": r"\b(max|min)\(\[?[^,]* for c\d+ in ",
+    "break in a loop over a tuple":
+        r"^( +)for \w+ in \(.*\):\n(?:\1 .*\n)*?\1    if .*:\n\1        break$",
+    "nested *rest": r"def fn\d+\(\*|lambda \*q", "record built here": r"_rec = (Box|Pair)\(",
+    "break in reversed(range)": r"^( +)for \w+ in reversed\(range\(.*\n(?:\1 .*\n)*?\1 +break$",
     "nested def/lambda": r"^\s+def fn\d+\(|\bfn\d+ = lambda ",
     "record field read": r"\bp\.[abc]\b",  # a dataclass's or a named tuple's field
     "named tuple as a tuple": r"\bp\[|in (enumerate\(|reversed\(|zip\()?p\b|= p$",

@@ -5,7 +5,8 @@ statements need more care". Here are four: a time-stepping recurrence (the backw
 runs the steps in reverse, saving one float a step), a piecewise function with early returns
 (the backward pass takes the same branch), a loop over a list of coefficients (Horner's
 rule, with gradients with respect to the coefficients), and Newton's method returning from
-inside its loop when it has converged (the backward loop runs the steps it took).
+inside its loop when it has converged (the backward loop runs the steps it took). And a
+softmax over named scores, built by a dict comprehension (the loop that builds the dict).
 
 Run: python examples/control_flow.py
 """
@@ -52,6 +53,12 @@ def newton_root(a, x0):
     return x
 
 
+def softmax_loss(scores, t, target):
+    """Cross-entropy of a softmax at temperature t over a dict of named scores."""
+    z = {k: math.exp(v / t) for k, v in scores.items()}
+    return -math.log(z[target] / sum(z.values()))
+
+
 if __name__ == "__main__":
     dsim = s2s_ad.grad(simulate, wrt=("x", "w"))
     print("simulate(0.5, 1.3, 10) =", simulate(0.5, 1.3, 10))
@@ -68,3 +75,7 @@ if __name__ == "__main__":
     print("newton_root(2.0, 0.5) =", newton_root(2.0, 0.5))  # 1.0
     print("d/da =", droot(2.0, 0.5))  # 1 / (3 x**2 + 1) = 0.25 at the root x = 1
     print(droot.source)
+    dsoft = s2s_ad.grad(softmax_loss, wrt=("scores", "t"))
+    scores = {"cat": 1.0, "dog": 2.0, "bird": 0.5}
+    print("softmax_loss gradient =", dsoft(scores, 0.7, "cat"))
+    print(dsoft.specialize(scores, 0.7, "cat").source)

@@ -244,6 +244,8 @@ def exactly(obj: Any, cls: type) -> None:
 def full_like(t: Any, x: Any) -> Any:
     """The tangent ``t`` of ``x = a + b`` when only a smaller operand moves (``b - t``):
     spread over ``x``'s shape when ``x`` is an array and ``t`` is not already that shape."""
+    if isinstance(x, (list, dict)) and not isinstance(t, (list, dict)):  # a zero, by item
+        return {k: t for k in x} if isinstance(x, dict) else [t] * len(x)
     shape = getattr(x, "shape", ())
     if shape and getattr(t, "shape", ()) != shape:
         import numpy as np
@@ -424,12 +426,19 @@ def index_add_item(x: Any, i: Any, v: Any) -> Any:
     return y
 
 
-def writable(x: Any, name: str, at: str) -> None:
+def writable(x: Any, name: str, at: str, sliced: bool = False) -> None:
     """Stop where ``name[...] = ...`` (at ``at``) writes into something other than a NumPy
-    array of floats in code built for arguments of any type: s2s_ad differentiates item
-    assignment into float arrays (an int array rounds what is written into it)."""
+    array of floats, a list or a dict in code built for arguments of any type: s2s_ad
+    differentiates item assignment into those (an int array rounds what is written into
+    it), not slice assignment into a list (``sliced``)."""
     import numpy as np
 
+    if isinstance(x, (list, dict)) and not sliced:  # into a copy: the caller's stays as is
+        return
+    if isinstance(x, list):  # (`xs[a:b] = ys` may change its length)
+        raise TypeError(f"{at}: `{name}[a:b] = ...` writes a slice of a list; s2s_ad "
+                        "differentiates writing its items one by one (`xs[i] = v`), or a "
+                        "slice of a NumPy array of floats")
     if not (isinstance(x, np.ndarray) and x.dtype.kind in "fc"):
         what = f"a {x.dtype} array" if isinstance(x, np.ndarray) else type(x).__name__
         raise TypeError(f"{at}: `{name}[...] = ...` writes into {what}; s2s_ad differentiates "
@@ -450,3 +459,46 @@ def distinct(index: Any, at: str) -> None:
                              "only the last write; s2s_ad does not differentiate that: make "
                              "the index unique, or write `x[index] += v` for np.add.at's sum "
                              "(`np.add.at(x, index, v)`)")
+
+
+def dict_from(keys: list, values: list) -> dict:
+    """``dict(zip(keys, values))``: a dict comprehension's dict (a later key replaces an
+    earlier one, as in Python)."""
+    return dict(zip(keys, values))
+
+
+def dict_values(d: Any, keys: list) -> list:
+    """The cotangent of a dict comprehension's values from the dict's, ``d``: ``d[k]`` at
+    the last position of each key, ``0.0`` where a later equal key replaced the value (it
+    never reached the dict) and where ``d`` is a zero."""
+    if not isinstance(d, dict):
+        return [0.0] * len(keys)
+    last = {k: i for i, k in enumerate(keys)}
+    return [d[k] if last[k] == i else 0.0 for i, k in enumerate(keys)]
+
+
+def index_max(xs: Any) -> int:
+    """The index of the item ``max(xs)`` returns (the first of equal ones, as Python's)."""
+    return max(range(len(xs)), key=xs.__getitem__)
+
+
+def index_min(xs: Any) -> int:
+    """The index of the item ``min(xs)`` returns (the first of equal ones, as Python's)."""
+    return min(range(len(xs)), key=xs.__getitem__)
+
+
+def copy_of(x: Any) -> Any:
+    """A copy of ``x`` to write into: an array's, a list's or a dict's (``x.copy()``); a
+    number as it is."""
+    return x.copy() if isinstance(x, (list, dict)) or hasattr(x, "shape") else x
+
+
+def not_a_list(x: Any, at: str) -> None:
+    """Stop where reverse mode over a gradient reaches ``x[i] = v`` (at ``at``) into a list
+    or a dict: its adjoints are lists and dicts that this composition would add as
+    numbers."""
+    if isinstance(x, (list, dict)):
+        raise TypeError(f"{at}: reverse mode over a gradient that writes into a "
+                        f"{type(x).__name__} (`x[i] = v`) is not supported yet: use "
+                        "s2s_ad.hessian, s2s_ad.hvp or s2s_ad.jvp of the gradient (forward "
+                        "over reverse)")

@@ -304,6 +304,83 @@ def nested_for_else(x, n, m):
     return x * x
 
 
+def membership_branches(x, k, xs):
+    """`in` and `not in` decide branches: of a tuple built here, a list argument."""
+    a = x * x if k in (1, 2) else math.sin(x)
+    return a * x if 2 not in xs else a + x
+
+
+def counting_down_breaks(x, n):
+    """break in a loop over reversed(range(...)): a loop counting up over its items."""
+    for i in reversed(range(n)):
+        x = x * math.cos(x + 0.3 * i)
+        if x < 0.1:
+            break
+    return x
+
+
+def _counting_down_exit(x, n):
+    for i in reversed(range(n)):
+        x = x * math.cos(x + 0.3 * i)
+        if x < 0.1:
+            return i
+    return None
+
+
+def counting_down_returns(x, n):
+    for i in reversed(range(1, n, 2)):
+        x = x + 0.5 * math.sin(x * i)
+        if x > 1.2:
+            return x * x
+    return x
+
+
+def _counting_down_return_exit(x, n):
+    for i in reversed(range(1, n, 2)):
+        x = x + 0.5 * math.sin(x * i)
+        if x > 1.2:
+            return i
+    return None
+
+
+def unrolled_breaks(x, y):
+    """break in a loop over a tuple built here: a run-time loop over a run-time tuple."""
+    for v in (x, y, x * y):
+        x = x + math.sin(v)
+        if x > 1.5:
+            break
+    return x
+
+
+def _unrolled_break_exit(x, y):
+    for k, v in enumerate((x, y, x * y)):
+        x = x + math.sin(v)
+        if x > 1.5:
+            return k
+    return None
+
+
+def unrolled_returns(x, y):
+    for a, b in ((x, 1.0), (y, 2.0), (x * y, 3.0)):  # (pairs: unpacked at run time)
+        if a * b > 1.0:
+            return a * b + x
+        x = x * 0.5
+    return y
+
+
+def _unrolled_return_exit(x, y):
+    for k, (a, b) in enumerate(((x, 1.0), (y, 2.0), (x * y, 3.0))):
+        if a * b > 1.0:
+            return k
+        x = x * 0.5
+    return None
+
+
+def _same_both(exit_of, x, y):
+    return all(exit_of(x + dx, y + dy) == exit_of(x, y)
+               for dx, dy in ((0.01, 0), (-0.01, 0), (0, 0.01), (0, -0.01)))
+
+
 def search_list(x, xs):
     for v in xs:
         if v * x > 1.0:
@@ -371,6 +448,19 @@ CASES = [
     ("while_true_returns", while_true_returns,  # (x = -0.2 is a fixed point)
      st.tuples(st.one_of(floats(0, 1.5), floats(-1.5, -0.4))), (0,),
      lambda x: _same(_while_true_exit, x)),
+    ("membership_branches", membership_branches,
+     st.tuples(floats(-2, 2), st.integers(0, 3), st.lists(st.integers(0, 3), max_size=3)),
+     (0,), None),
+    ("counting_down_breaks", counting_down_breaks,
+     st.tuples(floats(-1.5, 1.5), st.integers(0, 6)), (0,),
+     lambda x, n: _same(_counting_down_exit, x, n)),
+    ("counting_down_returns", counting_down_returns,
+     st.tuples(floats(-1, 1.1), st.integers(0, 8)), (0,),
+     lambda x, n: _same(_counting_down_return_exit, x, n)),
+    ("unrolled_breaks", unrolled_breaks, st.tuples(floats(-1, 1.4), floats(-2, 2)), (0, 1),
+     lambda x, y: _same_both(_unrolled_break_exit, x, y)),
+    ("unrolled_returns", unrolled_returns, st.tuples(floats(-2, 2), floats(-2, 2)), (0, 1),
+     lambda x, y: _same_both(_unrolled_return_exit, x, y)),
     ("for_else", for_else, st.tuples(floats(-1, 1), st.integers(0, 6)), (0,),
      lambda x, n: _same(_for_else_exit, x, n)),
     ("for_else_returns", for_else_returns, st.tuples(floats(-1, 1), st.integers(0, 6)), (0,),

@@ -127,6 +127,25 @@ LOOP_RETURN = 0.2  # ``for``/``while`` loops that end their body with ``if ...: 
 LOOP_ELSE = 0.5
 STARRED = 0.5
 SPLAT = 0.15
+#: the share of comprehensions written as a dict comprehension summed by its values,
+#: ``sum({i % 3: g(c) for i, c in enumerate(xs) if ...}.values())`` (keys repeat: a later
+#: value replaces an earlier one), drawn from a stream of its own (``_Writer.dict_rng``)
+DICT_COMPREHENSION = 0.4
+#: the share of comprehensions (in families with kinks) written as ``max``/``min`` of the
+#: list or generator, without an ``if`` (never empty): the adjoint goes to the winning item
+EXTREME = 0.3
+#: the share of loops over a tuple built here that end their body with ``if ...: break``
+#: (a run-time loop over a run-time tuple), and of ``continue`` in loops over
+#: ``reversed(range(...))`` written as ``break``: from a stream of their own
+#: (``_Writer.exit_rng``)
+UNROLLED_BREAK = 0.3
+COUNTDOWN_BREAK = 0.5
+#: the share of nested functions and lambdas written with ``*qs`` (called with one or two
+#: arguments, reading the last), from the same stream
+COLLECTED = 0.3
+#: the share of new names, in programs that take a record, assigned through a record of
+#: its class built in ``f`` (``_Writer._record_built``), from a stream of its own
+RECORD_BUILT = 0.3
 #: the share of assignments whose right side is written as the call of a nested function
 #: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
 #: from the writer's second random stream, so the programs are otherwise the same
@@ -438,12 +457,18 @@ class _Writer:
         state = rng.getstate()[1]
         self.record_rng = random.Random(f"record:{state[:4]}:{state[-1]}")
         self.record: str | None = None
+        self.record_build_rng = random.Random(f"records built:{state[:4]}:{state[-1]}")
+        # dict comprehensions (issue 18): a stream of their own, seeded the same way
+        self.dict_rng = random.Random(f"dicts:{state[:4]}:{state[-1]}")
+        self.extreme_rng = random.Random(f"extremes:{state[:4]}:{state[-1]}")  # max(xs)
+        # breaks in loops over a tuple built here and over reversed(range(...))
+        self.exit_rng = random.Random(f"exits:{state[:4]}:{state[-1]}")
 
     @contextlib.contextmanager
-    def aside(self) -> Iterator[None]:
-        """Write with the extra stream (what is written must not touch ``budget`` or
-        ``counter`` either)."""
-        saved, self.rng = self.rng, self.extra
+    def aside(self, stream: random.Random | None = None) -> Iterator[None]:
+        """Write with the extra stream, or ``stream`` (what is written must not touch
+        ``budget`` or ``counter`` either)."""
+        saved, self.rng = self.rng, stream or self.extra
         try:
             yield
         finally:
@@ -654,7 +679,7 @@ class _Writer:
         called, as Python does: late binding)."""
         r = self.side
         if r.random() >= CLOSURES:
-            return [f"{ind}{name} = {rhs}"]
+            return self._record_built(sc, ind, name, rhs)
         tree = ast.parse(rhs, mode="eval")
         numbers = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
                           and (n.id in sc.floats or n.id in sc.ints)})
@@ -672,6 +697,10 @@ class _Writer:
         if form == "default" and other is not None:
             body = _renamed(tree, {var: q, other: q2})
             params = f"{q}, {q2}={other}"  # (evaluated at the definition: written just before)
+        collected = (form in ("def", "lambda") and var is not None
+                     and self.exit_rng.random() < COLLECTED)  # `*qs`: var the last of them
+        if collected:
+            body, params = _renamed(tree, {var: f"{q}s[-1]"}), f"*{q}s"
         if form == "nested" and other is not None:
             inner = _renamed(tree, {var: q, other: q2})
             definition = [f"def {fn}({q}):", f"    inner{k} = lambda {q2}: {inner}",
@@ -680,7 +709,7 @@ class _Writer:
             definition = [f"{fn} = lambda {params}: {body}"]
         else:
             definition = [f"def {fn}({params}):", f"    return {body}"]
-        argument = var or ""
+        argument = (f"{other}, {var}" if other else var) if collected else (var or "")
         call = {"keyword": f"{fn}({q}={argument})", "map": f"sum(map({fn}, ({argument},)))",
                 "partial": f"functools.partial({fn}, {argument})()",
                 "helper": f"call_with({fn}, {argument})"}.get(form, f"{fn}({argument})")
@@ -693,6 +722,20 @@ class _Writer:
             self.hoisted[-1] += lines  # defined at the start of the block, called here
             return [f"{ind}{name} = {call}"]
         return lines + [f"{ind}{name} = {call}"]
+
+    def _record_built(self, sc: _Scope, ind: str, name: str, rhs: str) -> list[str]:
+        """``name = rhs``; or (a share :data:`RECORD_BUILT` of the programs that take a
+        record, from a stream of its own) a record of the program's class built from it and
+        read back: ``name_rec = Box(rhs, u, 0.5)``, ``name = name_rec.a * name_rec.c + ...``."""
+        r = self.record_build_rng
+        if self.record is None or r.random() >= RECORD_BUILT:
+            return [f"{ind}{name} = {rhs}"]
+        other = r.choice(sc.floats) if sc.floats else "0.5"
+        k = f"{name}_rec"
+        if self.record == "Box":
+            return [f"{ind}{k} = Box({rhs}, {other}, c=0.5)",
+                    f"{ind}{name} = {k}.a * {k}.c + {k}.b * 0.25"]
+        return [f"{ind}{k} = Pair(b={other}, a={rhs})", f"{ind}{name} = {k}[0] + {k}.b * 0.25"]
 
     def _augassign(self, sc: _Scope, ind: str) -> list[str]:
         name = self.rng.choice(sc.mutable)
@@ -772,8 +815,18 @@ class _Writer:
         body = f"{item} for {c} in {source}{test}"
         sc.floats.append(target)
         sc.mutable.append(target)
-        return [f"{ind}{target} = sum([{body}])" if r.random() < 0.5
-                else f"{ind}{target} = sum({body})"]
+        listed = r.random() < 0.5
+        if "kink" in self.features and self.extreme_rng.random() < EXTREME:  # never empty
+            which = self.extreme_rng.choice(("max", "min"))
+            every = f"{item} for {c} in {source}"
+            return [f"{ind}{target} = {which}([{every}])" if listed
+                    else f"{ind}{target} = {which}({every})"]
+        if self.dict_rng.random() < DICT_COMPREHENSION:  # keys i % k: later ones replace
+            k = self.dict_rng.choice((2, 3, 5))
+            i = f"i{c[1:]}"  # (c's number: no name drawn from the counter)
+            return [f"{ind}{target} = sum({{{i} % {k}: {item} for {i}, {c} in "
+                    f"enumerate({source}){test}}}.values())"]
+        return [f"{ind}{target} = sum([{body}])" if listed else f"{ind}{target} = sum({body})"]
 
     def _local_list(self, sc: _Scope, ind: str) -> list[str]:
         name = self.fresh("ys")
@@ -885,6 +938,9 @@ class _Writer:
             lines += self._grow(body, ind + "    ")
         exits = self.exits
         lines += self.block(body, ind + "    ", 1, hi) + self._loop_return(body, ind + "    ")
+        if unrolled and self.exit_rng.random() < UNROLLED_BREAK:  # a run-time loop then
+            with self.aside(self.exit_rng):
+                lines += [f"{ind}    if {self.cond(body, 2)}:", f"{ind}        break"]
         self._left(sc, exits)
         return lines
 
@@ -964,8 +1020,9 @@ class _Writer:
 
     def _break_or_continue(self, sc: _Scope, ind: str) -> list[str]:
         sc.plain = False  # the rest of the body is lowered into a branch
-        # (a break in a loop over reversed(range(...)) is a documented limitation)
-        word = "continue" if sc.counting_down else self.rng.choice(("break", "continue"))
+        # (in a loop over reversed(range(...)): a break from a stream of its own)
+        word = ("continue" if self.exit_rng.random() >= COUNTDOWN_BREAK else "break"
+                ) if sc.counting_down else self.rng.choice(("break", "continue"))
         if word == "break" and sc.returns and self.extra.random() < EXIT_RETURN:  # leave f
             self.exits += 1
             with self.aside():

@@ -150,6 +150,21 @@ def lambdas_and_comprehensions(x, y):
     return sum(ys) + sum(zs) + k
 
 
+def collected_arguments(x, y):
+    """Nested functions with ``*rest`` and ``**options`` (a tuple and a dict, as Python
+    binds them), called directly, with none of them, through a partial and a lambda."""
+    def total(*terms, scale=1.0):
+        return scale * sum(t * t for t in terms)
+
+    def first_and_rest(a, *rest, **options):
+        return a * options["k"] + sum(rest) * len(rest)
+
+    last = lambda *vs: vs[0] * vs[-1]  # noqa: E731
+    h = functools.partial(total, x)
+    return (total(x, y, x * y) + first_and_rest(x, y, y, k=2.0) + last(x, y, 3.0)
+            + h(y, scale=0.5) + total())
+
+
 CLOSURES = [
     ("lambda and def over the parameters", line_fit, (0, 1),
      st.tuples(floats(-2, 2), floats(-2, 2), st.lists(floats(-2, 2), min_size=1, max_size=4),
@@ -171,6 +186,7 @@ CLOSURES = [
      st.tuples(floats(-1.5, 1.5).filter(lambda v: abs(v - 1.0) > 0.01), st.integers(0, 4))),
     ("orderings by constant keys, partial of a partial", orderings, (0, 1),
      st.tuples(floats(-2, 2), floats(-2, 2))),
+    ("*rest and **options", collected_arguments, (0, 1), st.tuples(floats(-2, 2), floats(-2, 2))),
 ]
 
 

@@ -127,6 +127,23 @@ def comprehension_in_lambda(x):
     return g(x)
 
 
+def sums_a_set_of_floats(x):
+    s = {x * k for k in (1.0, 2.0, 2.0)}
+    return sum(s)
+
+
+def run_time_key_in_a_dict_built_here(x, k):
+    return x if k in {"a": 1.0} else -x
+
+
+def max_of_dict_values(d):
+    return max(d.values())
+
+
+def dict_comprehension_in_an_arm(x):
+    return {k: x for k in "ab"}["a"] if x > 0 else x
+
+
 def appends_to_enclosing(x):
     out = [x]
     def push(v):
@@ -143,8 +160,8 @@ def grad_of_nested(x):
 
 def nested_varargs(x):
     def g(t, *rest):
-        return t * x
-    return g(x)
+        return t * x * len(rest)
+    return g(x, y=2.0)
 
 
 def free_before_assigned(x):
@@ -156,9 +173,9 @@ def free_before_assigned(x):
 
 
 def return_in_unrolled_loop(x):
-    for v in (1.0, 2.0):  # a tuple built here: unrolled
-        if v * x > 1.0:
-            return v * x
+    for v in (math.sin, math.cos):  # a tuple of functions built here: unrolled
+        if v(x) > 0.5:
+            return v(x) * x
     return x
 
 
@@ -199,16 +216,24 @@ CASES = [
      "map(lambda t: t * x, ys)", "comprehension"),
     (comprehension_in_lambda, UnsupportedSyntaxError, "a comprehension inside a lambda",
      "t * k for k in", "nested def"),
+    (sums_a_set_of_floats, UnsupportedSyntaxError, "through a set of numbers that depend on "
+     "the inputs", "sum(s)", "use a list"),
+    (run_time_key_in_a_dict_built_here, UnsupportedSyntaxError, "`in` of a key computed at "
+     "run time", "k in {", "dict comprehension"),
+    (max_of_dict_values, UnsupportedSyntaxError, "cannot differentiate max() of this value",
+     "max(d.values())", "a comprehension"),
+    (dict_comprehension_in_an_arm, UnsupportedSyntaxError, "comprehension that runs only on "
+     "some paths", "{k: x for k in", "for loop inside an if"),
     (appends_to_enclosing, UnsupportedSyntaxError, "append() of 'out', a list of the enclosing",
      "out.append(v)", "return the new items"),
     (grad_of_nested, UnsupportedSyntaxError, "s2s_ad.grad of a nested function",
      "s2s_ad.grad(g)", "module level"),
-    (nested_varargs, UnsupportedSyntaxError, "a nested function with *rest", "def g(t, *rest)",
-     "name each parameter"),
+    (nested_varargs, DifferentiationError, "bad call to 'g'", "return g(x, y=2.0)",
+     "call it as it is defined"),
     (free_before_assigned, DifferentiationError, "free variable 'w' is used before",
      "return t * w", "assign 'w' before calling 'g'"),
-    (return_in_unrolled_loop, UnsupportedSyntaxError, "return inside a loop over a tuple",
-     "return v * x", "range(len(...))"),
+    (return_in_unrolled_loop, UnsupportedSyntaxError, "a return in a loop over a tuple or "
+     "list of functions", "return v(x) * x", "range(len(...))"),
     (spread_at_run_time, UnsupportedSyntaxError, "* of a value whose length is known only at "
      "run time", "_pair(*xs)", "unpack it inside"),
 ]
@@ -395,8 +420,9 @@ OBJECT_CASES = [
     ("an attribute written in the method", lambda: s2s_ad.grad(_Counter(1.0).bump),
      UnsupportedSyntaxError, "assignment to the attribute self.w", "self.w = x",
      "compute the new value"),
-    ("building a dataclass", lambda: s2s_ad.grad(builds_a_record), UnsupportedSyntaxError,
-     "building _Record (a dataclass)", "_Record(x, x * x)", "return a tuple or a dict"),
+    ("returning a dataclass built here", lambda: s2s_ad.grad(builds_a_record),
+     UnsupportedSyntaxError, "returning the _Record built in the function",
+     "return _Record(x, x * x)", "return a tuple or a dict"),
     ("a method of a value whose class is not known",
      lambda: s2s_ad.grad(calls_a_method, wrt="x"), UnsupportedSyntaxError,
      "method call .scaled(...) of a value whose class is known only at run time",

@@ -42,6 +42,8 @@ SHOWCASE = {
     "numpy_mlp_loss": ("mlp", "loss", ("W1", "b1", "W2", "b2", "W3", "b3"), "mlp_arguments"),
     "rnn_fill_loop": ("rnn", "loss", ("W", "U", "b", "v"), "rnn_arguments"),
     "method_gradient": ("objects", "model.loss", "x"),
+    "dict_comprehension": ("control_flow", "softmax_loss", ("scores", "t"),
+                           ({"cat": 1.0, "dog": 2.0, "bird": 0.5}, 0.7, "cat")),
     "dataclass_gradient": ("objects", "loss", "p", "objects_arguments"),
 }
 

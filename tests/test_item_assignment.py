@@ -400,8 +400,13 @@ def test_code_for_any_arguments_checks_what_it_writes_into():
 
     general = grad(write).general
     assert general(2.0, np.array([1.0, 3.0])) == pytest.approx(3.0)
-    with pytest.raises(TypeError, match="writes into list"):
-        general(2.0, [1.0, 3.0])
+    ys = [1.0, 3.0]
+    assert general(2.0, ys) == pytest.approx(3.0)  # a list: written into a copy
+    assert ys == [1.0, 3.0]
+    with pytest.raises(TypeError, match="writes into a int64 array"):
+        general(2.0, np.array([1, 3]))
+    with pytest.raises(TypeError, match="writes into tuple"):
+        general(2.0, (1.0, 3.0))
 
 
 def test_math_on_written_items():

@@ -513,3 +513,107 @@ def test_reverse_over_reverse_reads_the_cotangent_of_an_object_by_field():
     want = richardson(lambda t: inner(g(along(p, t, u[0]), along(q, t, u[1]), x + t * u[2]),
                                       ct), 0.0)
     assert inner((dp, dq), u[:2]) + dx * u[2] == pytest.approx(want, rel=1e-7)
+
+
+# --- records built inside the differentiated function (issue 18) --------------------------
+@dataclass
+class Vec:
+    x: float
+    y: float
+    weight: float = 2.0
+
+    @property
+    def norm2(self):
+        return self.x * self.x + self.weight * self.y * self.y
+
+    def scaled(self, k):
+        return Vec(k * self.x, k * self.y, self.weight)
+
+
+class Span(NamedTuple):
+    lo: float
+    hi: float = 0.5
+
+
+def _vec_norm(v):
+    return v.x * v.x + v.weight * v.y * v.y
+
+
+def builds_records(x, y):
+    p = Vec(x, y)
+    q = Vec(y=x * y, x=math.sin(x), weight=3.0)  # (by keyword, in any order)
+    s = Span(x)
+    lo, hi = s
+    return p.x * p.y + _vec_norm(q) + s[0] * s.hi + lo * hi + p.scaled(y).norm2
+
+
+@pytest.mark.parametrize("point", [(0.7, -1.2), (-0.3, 0.4), (1.5, 2.0)])
+def test_records_built_in_the_function_are_their_fields(point):
+    """``Vec(x, y)`` built in the function is its fields when the derivative is built: the
+    code never makes the object. Reverse, forward and second order against Richardson
+    differences."""
+    g = s2s_ad.grad(builds_records, wrt=(0, 1))
+    expected = numerical_grad(builds_records, point, wrt=(0, 1), method="richardson")
+    assert np.allclose(g(*point), expected, rtol=1e-8)
+    assert s2s_ad.jvp(builds_records, wrt=0)(*point, 1.0)[1] == pytest.approx(expected[0])
+    second = [numerical_grad(lambda a, b, k=k: g(a, b)[k], point, wrt=(0, 1),
+                             method="richardson") for k in range(2)]
+    assert np.allclose(s2s_ad.hessian(builds_records, wrt=(0, 1))(*point), second, rtol=1e-6)
+    assert s2s_ad.grad(s2s_ad.grad(builds_records, wrt=0), wrt=1)(*point) == pytest.approx(
+        second[0][1], rel=1e-6)
+    assert "Vec" not in g.source and "Span" not in g.source
+
+
+def records_in_loops_and_branches(x, y, n):
+    r = Vec(x, y, 0.5)
+    for _ in range(n):  # (a record carried by a loop: its fields are)
+        r = Vec(r.x * math.cos(r.y), r.y + 0.1 * r.x, r.weight)
+    s = Vec(r.y, r.x, 1.0) if x > 0 else Vec(r.x, r.y, 2.0)  # (joined field by field)
+    return s.x * s.weight + r.norm2
+
+
+@pytest.mark.parametrize("point", [(0.7, -1.2, 4), (-0.4, 0.3, 0), (1.1, 0.2, 2)])
+def test_records_built_here_are_carried_by_loops_and_joined_by_branches(point):
+    g = s2s_ad.grad(records_in_loops_and_branches, wrt=(0, 1))
+    expected = numerical_grad(records_in_loops_and_branches, point, wrt=(0, 1),
+                              method="richardson")
+    assert np.allclose(g(*point), expected, rtol=1e-8)
+    assert s2s_ad.jvp(records_in_loops_and_branches, wrt=1)(*point, 1.0)[1] == pytest.approx(
+        expected[1])
+    second = [numerical_grad(lambda a, b, k=k: g(a, b, point[2])[k], point[:2], wrt=(0, 1),
+                             method="richardson") for k in range(2)]
+    assert np.allclose(s2s_ad.hessian(records_in_loops_and_branches, wrt=(0, 1))(*point),
+                       second, rtol=1e-6, atol=1e-9)
+
+
+@dataclass
+class Derived:
+    x: float
+
+    def __post_init__(self):
+        self.x = 2 * self.x
+
+
+def returns_a_record(x):
+    return Vec(x, x)
+
+
+def builds_with_post_init(x):
+    return Derived(x).x
+
+
+def reads_a_method(x):
+    return Span(x).count(x)
+
+
+@pytest.mark.parametrize("f, message, where", [
+    (returns_a_record, "returning the Vec built in the function", "return Vec(x, x)"),
+    (builds_with_post_init, "a dataclass with a __post_init__", "return Derived(x).x"),
+    (reads_a_method, "reading .count of the Span built in the function \\(not a field",
+     "return Span(x).count(x)"),
+], ids=["returned", "__post_init__", "a method"])
+def test_what_a_record_built_here_cannot_do_is_a_located_error(f, message, where):
+    with pytest.raises(s2s_ad.DifferentiationError, match=message) as info:
+        s2s_ad.grad(f)
+    assert str(info.value).splitlines()[1].strip() == where
+    assert "hint: " in str(info.value)

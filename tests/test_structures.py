@@ -637,6 +637,46 @@ def features(w, X):
     return np.sum(rows * rows)
 
 
+def squares_by_index(x, w):
+    d = {i: (w * x[i]) ** 2 for i in range(len(x))}
+    return d[0] * w + math.sin(d[len(x) - 1])
+
+
+def tanh_params(p, w):
+    q = {k: math.tanh(w * v) for k, v in p.items() if k != "skip"}
+    return sum(q[k] * q[k] for k in q)
+
+
+def table_of_pairs(xs, w):
+    table = {(i, j): xs[i] * xs[j] * w for i in range(len(xs)) for j in range(i + 1)}
+    return sum(v * v for v in table.values()) + table[(0, 0)]
+
+
+def later_key_wins(xs, w):
+    d = {int(x > 0): x * w for x in xs}  # (a later equal key replaces the value: no adjoint)
+    return sum(d[k] * d[k] for k in d)
+
+
+def membership(xs, w):
+    seen = {round(x) % 3 for x in xs}
+    return w * w * (2.0 if 1 in seen else 3.0) + w * len(seen) + sum(w * k for k in seen)
+
+
+def extremes_of_an_argument(xs, w):
+    return max(xs) * w * w + min(xs) * math.sin(w)
+
+
+def extremes_built_here(a, w):
+    return max([a * w, math.sin(w), a - w]) + min(a * a, w)  # (a list built here)
+
+
+def extreme_of_a_generator(xs, w):
+    ys = [math.tanh(w * v) for v in xs]
+    return max(y * v for y, v in zip(ys, xs)) - min(ys) * w
+
+
+_dict_points = st.dictionaries(st.sampled_from(["a", "b", "skip", "c"]), st.floats(-2.0, 2.0),
+                               min_size=1)
 COMPREHENSIONS = [
     ("a list comprehension with an if", squares_of_positives, "w",
      st.tuples(st.lists(st.floats(-2.0, 2.0).filter(lambda v: abs(v) > 0.01), min_size=1,
@@ -649,6 +689,28 @@ COMPREHENSIONS = [
      st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), st.floats(-2.0, 2.0))),
     ("np.array of a comprehension", features, "w",
      st.tuples(_vector(2), _vector(6).map(lambda v: v.reshape(3, 2)))),
+    ("a dict comprehension over range", squares_by_index, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4), st.floats(-2.0, 2.0))),
+    ("a dict comprehension over d.items() with an if", tanh_params, "w",
+     st.tuples(_dict_points, st.floats(-2.0, 2.0))),
+    ("a nested dict comprehension, tuple keys", table_of_pairs, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=3), st.floats(-2.0, 2.0))),
+    ("a dict comprehension whose keys repeat", later_key_wins, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0).filter(lambda v: v != 0.0), min_size=1,
+                        max_size=4), st.floats(-2.0, 2.0))),
+    ("max and min of a list argument", extremes_of_an_argument, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4), st.floats(-2.0, 2.0))),
+    ("max of a list built here", extremes_built_here, "a",
+     st.tuples(st.floats(-2.0, 2.0), st.floats(-2.0, 2.0)).filter(
+         lambda p: min(abs(p[0] * p[1] - math.sin(p[1])), abs(p[0] * p[1] - p[0] + p[1]),
+                       abs(p[0] - p[1] - math.sin(p[1])), abs(p[0] * p[0] - p[1])) > 1e-3)),
+    ("max of a generator, min of a comprehension", extreme_of_a_generator, "w",
+     st.tuples(st.lists(st.floats(-2.0, 2.0), min_size=1, max_size=4).filter(  # (no ties)
+         lambda xs: len({round(abs(v), 2) for v in xs}) == len(xs)),
+         st.floats(-2.0, 2.0).filter(lambda w: abs(w) > 0.05))),
+    ("a set comprehension of ints, `in` and a loop over it", membership, "w",
+     st.tuples(st.lists(st.floats(-4.0, 4.0).filter(lambda v: abs(v % 1 - 0.5) > 0.01),
+                        min_size=1, max_size=4), st.floats(-2.0, 2.0))),
 ]
 
 
@@ -687,12 +749,36 @@ def test_a_comprehension_reads_as_the_loop_it_stands_for():
     assert "x_2" in s2s_ad.grad(shadowed, wrt="x").source  # (x is the function's too)
 
 
+def test_max_of_a_sequence_gives_the_adjoint_to_the_item_python_picks():
+    # d/dxs of max(xs) w² + min(xs) sin w: w² at the first largest item, sin w at the first
+    # smallest (Python's max and min return the first of equal items)
+    w = 0.5
+    assert s2s_ad.grad(extremes_of_an_argument, wrt="xs")([1.0, 3.0, 3.0, -1.0, -1.0], w) == [
+        0.0, w * w, 0.0, math.sin(w), 0.0]
+    assert s2s_ad.grad(extremes_of_an_argument, wrt="xs")([2.0], w) == [w * w + math.sin(w)]
+    assert "index_max(xs)" in s2s_ad.grad(extremes_of_an_argument, wrt="xs").source
+    with pytest.raises(ValueError):  # (what Python's max raises)
+        s2s_ad.grad(extremes_of_an_argument, wrt="w")([], w)
+
+
+def test_a_dict_comprehension_reads_as_its_loop_and_keeps_python_values():
+    source = s2s_ad.grad(squares_by_index, wrt="w").source
+    assert "d_keys.append(i)" in source and "d = dict_from(d_keys, d_values)" in source
+    assert "merge_adjoints" not in source  # (the values' adjoint is popped as it is)
+    # Python's dict: a later equal key replaces the value, and the order is the keys' first
+    xs = [1.5, -2.0, 0.5, -1.0]
+    assert s2s_ad.value_and_grad(later_key_wins, wrt="w")(xs, 0.5)[0] == later_key_wins(xs, 0.5)
+    # only the last x of each sign reaches d: d/dx (w x)² = 2 w² x there, 0 elsewhere
+    assert s2s_ad.grad(later_key_wins, wrt="xs")(xs, 0.5) == [0.0, 0.0, 0.25, -0.5]
+
+
 @pytest.mark.parametrize("body, message", [
     ("return sum([v * x for v in xs]) if x > 0 else 0.0", "runs only on some paths"),
     ("return x > 0 and sum([v * x for v in xs])", "runs only on some paths"),
     ("while sum([v for v in xs]) > x:\n        x = x + 1.0\n    return x", "while condition"),
-    ("return sum({k: v * x for k, v in zip('ab', xs)}.values())", "dict comprehension"),
-], ids=["conditional arm", "after and", "while condition", "dict comprehension"])
+    ("return sum({v * x for v in xs})", "through a set of numbers"),
+    ("return {k: v * x for k, v in xs.items()}['a'] if x > 0 else x", "runs only on some paths"),
+], ids=["conditional arm", "after and", "while condition", "a set of floats", "dict, arm"])
 def test_a_comprehension_where_its_loop_would_change_what_runs_is_a_clear_error(
         body, message, tmp_path):
     import importlib.util
@@ -703,5 +789,85 @@ def test_a_comprehension_where_its_loop_would_change_what_runs_is_a_clear_error(
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     with pytest.raises(s2s_ad.UnsupportedSyntaxError, match=message) as info:
-        s2s_ad.grad(module.f)
+        s2s_ad.grad(module.f)([1.0, 2.0], 0.5) if "set" in message else s2s_ad.grad(module.f)
     assert "comprehension_case.py:2" in str(info.value)
+
+
+# --- writing into a list or dict that arrives at run time (issue 18) ----------------------
+def write_then_read(xs, w):
+    ys = xs  # (the same list: it sees the write, as in Python)
+    xs[0] = xs[1] * w
+    xs[2] += math.sin(xs[0])
+    return ys[0] * xs[2] + xs[1]
+
+
+def prefix_recurrence(xs, w):
+    for i in range(1, len(xs)):
+        xs[i] = xs[i - 1] * w + xs[i]
+    return xs[-1] * xs[0]
+
+
+def written_in_a_branch(xs, w):
+    if w > 0:
+        xs[0] = w * xs[1]
+    return sum(xs) * xs[0]
+
+
+def dict_written(d, w):
+    d["a"] = d["b"] * w
+    d["new"] = w * w  # (a key the caller's dict lacks: not in the gradient)
+    return d["a"] * d["c"] + d["new"]
+
+
+_list3 = st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=5)
+_abc = st.fixed_dictionaries({"a": st.floats(-2, 2), "b": st.floats(-2, 2), "c": st.floats(-2, 2)})
+LIST_WRITES = [
+    ("write, alias, += in a list argument", write_then_read, st.tuples(_list3, st.floats(-2, 2))),
+    ("a write in a loop", prefix_recurrence, st.tuples(_list3, st.floats(-2, 2))),
+    ("a write in a branch", written_in_a_branch,
+     st.tuples(_list3, st.floats(-2, 2).filter(lambda w: abs(w) > 1e-3))),
+    ("a dict argument, and a new key", dict_written, st.tuples(_abc, st.floats(-2, 2))),
+]
+
+
+def _flat_points(c):
+    return list(c.values()) if isinstance(c, dict) else list(c)
+
+
+def _rebuilt(c, flat):
+    return dict(zip(c, flat)) if isinstance(c, dict) else list(flat)
+
+
+@pytest.mark.parametrize("what, f, points", LIST_WRITES, ids=[c[0] for c in LIST_WRITES])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_writing_into_a_list_or_dict_argument(what, f, points, data):
+    """``xs[i] = v`` into a list or dict argument: the derivative writes into a copy (the
+    caller's stays as it is) and reads the new items after the write, as the function does.
+    Reverse mode against Richardson differences in every coordinate, forward mode, and the
+    Hessian (forward over reverse) against differences of the gradient; reverse over
+    reverse is a located error."""
+    import copy
+
+    c, w = data.draw(points)
+    original = copy.deepcopy(c)
+    flat = [*_flat_points(c), w]
+
+    def of_flat(*v):
+        return f(_rebuilt(original, v[:-1]), v[-1])
+
+    g = s2s_ad.grad(f, wrt=(0, 1))(c, w)
+    assert c == original  # (the derivative never changes the caller's list)
+    expected = numerical_grad(of_flat, flat, wrt=tuple(range(len(flat))), method="richardson")
+    assert type(g[0]) is type(c) and len(g[0]) == len(c)
+    assert np.allclose([*_flat_points(g[0]), g[1]], expected, rtol=1e-6, atol=1e-8), what
+    assert s2s_ad.value_and_grad(f, wrt=1)(copy.deepcopy(original), w)[0] == f(
+        copy.deepcopy(original), w)
+    _, tangent = s2s_ad.jvp(f, wrt=1)(copy.deepcopy(original), w, 1.0)
+    assert np.isclose(tangent, g[1], rtol=1e-9, atol=1e-9)
+    gradient = s2s_ad.grad(f, wrt=1)
+    moved = richardson(lambda t: gradient(copy.deepcopy(original), w + t), 0.0)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(copy.deepcopy(original), w), moved,
+                      rtol=1e-5, atol=1e-7), what
+    with pytest.raises(TypeError, match="reverse mode over a gradient that writes into a"):
+        s2s_ad.grad(gradient, wrt=1)(copy.deepcopy(original), w)

@@ -43,7 +43,7 @@ from ..primitives import get
 _ANYWHERE = _Place(-1)
 WRITES = frozenset({"setitem", "index_add"})
 # ops whose result never shares an operand's memory though their facts alone do not say
-_FRESH = frozenset({"zeros_array", "zeros_like", "np.copy", "setitem", "index_add",
+_FRESH = frozenset({"zeros_array", "zeros_like", "np.copy", "copy_of", "setitem", "index_add",
                     "zero_adjoint", "zero_gradient"})
 _SHARING = frozenset({"select", "max", "min", "np.add.at"})  # one of the operands itself
 # never written into: a constant of the code, a read-only broadcast, what a tape gives back
@@ -96,7 +96,7 @@ def _rewrite(fn: Function, in_place: set[Value], copies: set[Value],
             out: list[Op] = []
             if op.out not in in_place:
                 target = Value(op.out.hint or x.hint)
-                out.append(Op("np.copy", (x,), (target,), (), (), op.loc))
+                out.append(Op(_copy(x), (x,), (target,), (), (), op.loc))
                 x = target
             prim = ("store_item" if op.prim == "setitem" else
                     "add_item" if op.attr("basic") or _basic(index) else "add_at")
@@ -108,16 +108,21 @@ def _rewrite(fn: Function, in_place: set[Value], copies: set[Value],
             for j, a in enumerate(args):
                 if a in starts[op.outs[0]]:
                     start = Value(a.hint)
-                    out.append(Op("np.copy", (a,), (start,), (), (), op.loc))
+                    out.append(Op(_copy(a), (a,), (start,), (), (), op.loc))
                     args[j] = start
             return [*out, replace(op, args=tuple(args))]
         if len(op.outs) == 1 and op.out in copies:
             view = Value(op.out.hint)
-            return [replace(op, outs=(view,)), Op("np.copy", (view,), (op.out,), (), (),
+            return [replace(op, outs=(view,)), Op(_copy(op.out), (view,), (op.out,), (), (),
                                                    op.loc)]
         return op
 
     return rewrite(fn, visit)
+
+
+def _copy(x: Value) -> str:
+    """``np.copy(x)`` of an array; ``copy_of(x)`` of a value that may be a list or a dict."""
+    return "np.copy" if isinstance(x.aval, (Array, Number)) else "copy_of"
 
 
 def _basic(index: Value) -> bool:

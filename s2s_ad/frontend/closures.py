@@ -78,10 +78,6 @@ def define(lowerer: Any, node: ast.FunctionDef | ast.Lambda, env: dict) -> Any:
         raise lowerer.error(node.decorator_list[0], f"cannot differentiate a decorated nested "
                             f"function {node.name!r}", hint="define the decorated function at "
                             "module level, or call the decorator's result yourself")
-    if a.vararg or a.kwarg:
-        bad = a.vararg or a.kwarg
-        raise lowerer.error(bad, f"cannot differentiate a nested function with "
-                            f"*{'' if a.vararg else '*'}{bad.arg}", hint="name each parameter")
     defaults = [lowerer.expr(d, env) for d in a.defaults]  # (evaluated here, as Python does)
     positional = a.posonlyargs + a.args
     first_default = len(positional) - len(defaults)
@@ -89,9 +85,13 @@ def define(lowerer: Any, node: ast.FunctionDef | ast.Lambda, env: dict) -> Any:
                  else _P.POSITIONAL_OR_KEYWORD,
                  default=defaults[k - first_default] if k >= first_default else _P.empty)
               for k, arg in enumerate(positional)]
+    if a.vararg is not None:  # `*rest`: a tuple of the extra arguments, as for a helper
+        params.append(_P(a.vararg.arg, _P.VAR_POSITIONAL))
     params += [_P(arg.arg, _P.KEYWORD_ONLY,
                   default=_P.empty if d is None else lowerer.expr(d, env))
                for arg, d in zip(a.kwonlyargs, a.kw_defaults)]
+    if a.kwarg is not None:  # `**options`: a dict of the extra keyword arguments
+        params.append(_P(a.kwarg.arg, _P.VAR_KEYWORD))
     closure = Closure(node, lowerer, dict(env), inspect.Signature(params))
     return dataclasses.replace(lowerer.static(closure), name=closure.name)
 
@@ -105,7 +105,8 @@ def call(lowerer: Any, closure: Closure, args: list, kwargs: dict, node: ast.AST
         bound = closure.signature.bind(*args, **kwargs)
     except TypeError as exc:
         raise lowerer.error(node, f"bad call to {closure.name!r}: {exc}",
-                            kind=DifferentiationError) from None
+                            hint=f"call it as it is defined: {closure.name}"
+                                 f"{closure.signature}", kind=DifferentiationError) from None
     bound.apply_defaults()
     definer = closure.definer
     source = dataclasses.replace(definer.source, node=closure.node)
@@ -115,6 +116,7 @@ def call(lowerer: Any, closure: Closure, args: list, kwargs: dict, node: ast.AST
     frame.label = f"{definer.label}.<locals>.{closure.name}"
     frame.updates = lowerer.updates
     frame.mutable = lowerer.mutable  # (one set for the whole function: lists that grow)
+    frame.sets = lowerer.sets
     frame.classes, frame.checked = lowerer.classes, lowerer.checked  # (objects: methods.py)
     frame.borrowed = borrowed_ids(bound.arguments.values())
     frame.outer_loops = lowerer.outer_loops + lowerer.runtime_loops

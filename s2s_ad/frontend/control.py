@@ -15,8 +15,10 @@ import ast
 from typing import Any
 
 from ..ir.core import Op, Region, Value
+from . import records
 from .closures import TRANSFORM_TIME, stored_names
 from .exits import is_exit
+from .records import STRUCTURES, parts, rebuilt, same_shape
 from .source import child_nodes
 
 RETURNS, ENDS = "returns", "ends"
@@ -28,6 +30,7 @@ class ControlFlow:
     ``partly_bound``, ``exits``."""
 
     runtime_loops = 0  # run-time loops around the statement being lowered (not unrolled)
+    returned_record: ast.Return | None = None  # the first `return` of a record built here
     first_bound: tuple = ()  # per run-time loop around it: its _FirstBound, or None
 
     # --- blocks ---------------------------------------------------------------------------
@@ -37,6 +40,8 @@ class ControlFlow:
                 with self.e.at(self.source.loc(node)):
                     value = self.static(None) if node.value is None else self.expr(
                         node.value, env)
+                if self.returned_record is None and isinstance(value, records.Record):
+                    self.returned_record = node  # (where an error about it points)
                 return RETURNS, value
             if isinstance(node, ast.Break):
                 env[BREAK] = self.static(True)
@@ -102,8 +107,8 @@ class ControlFlow:
     def stand_in(self, entry: Any) -> Any:
         """What a path that has not bound a name yields for it at the end of an iteration
         (never read: see _FirstBound): ``entry``'s structure, with 0.0 for its IR values."""
-        if isinstance(entry, (tuple, list)):
-            return type(entry)(self.stand_in(x) for x in entry)
+        if isinstance(entry, STRUCTURES):
+            return rebuilt(entry, [self.stand_in(x) for x in parts(entry)])
         return self.static(0.0) if isinstance(entry, Value) else entry
 
     def merge_entries(self, node: ast.AST, name: str, a: Any, b: Any, r1: Region,
@@ -115,11 +120,12 @@ class ControlFlow:
         if self.is_static(a) and self.is_static(b) and type(a.obj) is type(b.obj) \
                 and _same_constant(a.obj, b.obj):
             return a
-        if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
-            if type(a) is not type(b) or len(a) != len(b):
+        if isinstance(a, STRUCTURES) or isinstance(b, STRUCTURES):
+            if not same_shape(a, b):
                 raise self.error(node, f"{name!r} has a different structure in the two "
                                  "branches", hint="give it the same shape on every path")
-            return type(a)(self.merge_entries(node, name, x, y, r1, r2) for x, y in zip(a, b))
+            return rebuilt(a, [self.merge_entries(node, name, x, y, r1, r2)
+                               for x, y in zip(parts(a), parts(b))])
         with self.e.into(r1):
             va = self.operand(a, node)
         with self.e.into(r2):
@@ -151,15 +157,18 @@ class ControlFlow:
         if self.is_static(iterable) and _reversed_range(iterable.obj):
             if not isinstance(node.target, ast.Name):
                 raise self.error(node.target, "cannot unpack a range item")
-            leave = _first(node.body, (ast.Break,))
-            if leave is not None:
-                what = "a return" if is_exit(leave) else "break"
-                raise self.error(leave if is_exit(leave) else node,
-                                 f"cannot differentiate {what} in a loop over "
-                                 "reversed(range(...)) yet", hint="loop over range(...) and "
-                                 "count down yourself: `i = n - 1 - k`")
             bounds = iterable.obj.inner.obj.bounds
-            return self.loop(node, env, "for_range", bounds, node.target.id, reverse=True)
+            if _first(node.body, (ast.Break,)) is None:
+                return self.loop(node, env, "for_range", bounds, node.target.id, reverse=True)
+            # it may leave early (break, or a return): a loop counting up over the range's
+            # items, last first, which loops that break know how to run backward
+            with self.e.at(self.source.loc(node.iter)):
+                steps = self.e.emit("range", *bounds)[0]
+                count = self.e.len(steps)
+                last = self.e.sub(count, self.e.const(1))
+                start = (self.e.const(0), count, self.e.const(1))
+            return self.loop(node, env, "for_range", start, None,
+                             lambda k: self.e.getitem(steps, self.e.sub(last, k)))
         if isinstance(iterable, Value) and _indexed_by_target(node):
             iterable = self.static(DictView("keys", iterable))  # for k in d: ... d[k] ...
         items = self.iteration(node.iter, iterable)
@@ -179,6 +188,7 @@ class ControlFlow:
             built = self.runtime_tuple(iterable, node)
             return e.const(len(iterable)), lambda i: self.read_item(built, i)
         if isinstance(iterable, Value):  # a list or tuple argument, or a list that grows
+            iterable = self.in_order(iterable)  # (a set: its items in Python's order)
             return self.length(iterable), lambda i: self.read_item(iterable, i)
         if not self.is_static(iterable):
             return None
@@ -216,19 +226,34 @@ class ControlFlow:
 
     def unrolled(self, node: ast.For, items: list[Any], env: dict) -> None:
         leave = _first(node.body, (ast.Break, ast.Continue))
-        if leave is not None and is_exit(leave):
-            raise self.error(leave, "cannot differentiate a return inside a loop over a "
-                             "tuple or list built here yet",
-                             hint="loop over range(len(...)), or over a list argument")
-        if leave is not None:
-            raise self.error(node, "cannot differentiate break/continue in a loop over a "
-                             "tuple or list yet", hint="loop over range(len(...))")
+        if leave is not None:  # it may end early: a run-time loop over a run-time tuple
+            built = self.runtime_items(items, node, leave)
+            with self.e.at(self.source.loc(node.iter)):
+                bounds = (self.e.const(0), self.e.const(len(items)), self.e.const(1))
+            return self.loop(node, env, "for_range", bounds, None,
+                             lambda i: self.read_item(built, i))
         for item in items:
             self.assign(node.target, item, env)
             _, after = self.block(node.body, env)
             if after is not env:  # an if joined: the iteration ends in a new environment
                 env.clear()
                 env.update(after)
+
+    def runtime_items(self, items: Any, node: ast.For, leave: ast.AST) -> Value:
+        """``items`` (a tuple or list built here, nested ones too) as a run-time tuple, for
+        a loop that may leave early; a located error where an item is no run-time value
+        (a function, a dict)."""
+        if isinstance(items, (tuple, list)):
+            with self.e.at(self.source.loc(node.iter)):
+                return self.e.emit("tuple", *(self.runtime_items(x, node, leave)
+                                              for x in items))[0]
+        if isinstance(items, dict) or (self.is_static(items) and callable(items.obj)):
+            what = "a return" if is_exit(leave) else "break/continue"
+            raise self.error(leave if is_exit(leave) else node,
+                             f"cannot differentiate {what} in a loop over a tuple or list "
+                             "of functions or dicts built here", hint="loop over "
+                             "range(len(...)) and index the items")
+        return self.operand(items, node.iter)
 
     def while_loop(self, node: ast.While, env: dict) -> None:
         self.loop(node, env, "while", (), None)
@@ -319,8 +344,8 @@ class ControlFlow:
 
     def carry_template(self, node: ast.AST, name: str, entry: Any) -> Any:
         """``entry`` with every leaf an IR value (statics become constants), hinted ``name``."""
-        if isinstance(entry, (tuple, list)):
-            return type(entry)(self.carry_template(node, name, x) for x in entry)
+        if isinstance(entry, STRUCTURES):
+            return rebuilt(entry, [self.carry_template(node, name, x) for x in parts(entry)])
         if isinstance(entry, dict):
             raise self.error(node, f"cannot differentiate the dict {name!r} built in the "
                              "function changing inside this loop", hint="keep what the loop "
@@ -332,11 +357,11 @@ class ControlFlow:
         return value
 
     def carried_leaves(self, node: ast.AST, name: str, template: Any, entry: Any) -> list:
-        if isinstance(template, (tuple, list)):
-            if type(entry) is not type(template) or len(entry) != len(template):
+        if isinstance(template, STRUCTURES):
+            if not isinstance(entry, STRUCTURES) or not same_shape(template, entry):
                 raise self.error(node, f"{name!r} changes structure inside the loop",
                                  hint="keep tuples and lists the same length in loops")
-            return [leaf for t, x in zip(template, entry)
+            return [leaf for t, x in zip(parts(template), parts(entry))
                     for leaf in self.carried_leaves(node, name, t, x)]
         return [self.operand(entry, node)]
 
@@ -448,22 +473,22 @@ class _Slot:
 def _collect_slots(template: Any, out: list[_Slot]) -> None:
     if isinstance(template, _Slot):
         out.append(template)
-    elif isinstance(template, (tuple, list)):
-        for t in template:
+    elif isinstance(template, STRUCTURES):
+        for t in parts(template):
             _collect_slots(t, out)
 
 
 def _fill(template: Any, filled: dict[int, Value]) -> Any:
     if isinstance(template, _Slot):
         return filled[id(template)]
-    if isinstance(template, (tuple, list)):
-        return type(template)(_fill(t, filled) for t in template)
+    if isinstance(template, STRUCTURES):
+        return rebuilt(template, [_fill(t, filled) for t in parts(template)])
     return template
 
 
 def _template_leaves(template: Any) -> list[Value]:
-    if isinstance(template, (tuple, list)):
-        return [leaf for t in template for leaf in _template_leaves(t)]
+    if isinstance(template, STRUCTURES):
+        return [leaf for t in parts(template) for leaf in _template_leaves(t)]
     return [template]
 
 
@@ -476,8 +501,8 @@ def _rebind_all(env: dict, names: list[str], templates: list[Any], leaves: Any) 
 
 
 def _replace_leaves(template: Any, supply: Any) -> Any:
-    if isinstance(template, (tuple, list)):
-        return type(template)(_replace_leaves(t, supply) for t in template)
+    if isinstance(template, STRUCTURES):
+        return rebuilt(template, [_replace_leaves(t, supply) for t in parts(template)])
     return next(supply)
 
 
@@ -490,23 +515,23 @@ def _carriable(entry: Any) -> bool:
     """Can a loop carry ``entry`` out: values, objects known when building (the same in
     every iteration), and tuples and lists of them? (Not a dict display, nor a ``range``,
     ``zip``... that holds this iteration's values.)"""
-    if isinstance(entry, (tuple, list)):
-        return all(_carriable(x) for x in entry)
+    if isinstance(entry, STRUCTURES):
+        return all(_carriable(x) for x in parts(entry))
     return not isinstance(entry, dict) and not isinstance(
         getattr(entry, "obj", None), (DictView, Enumerate, Zip, Range, *TRANSFORM_TIME))
 
 
 def _value_leaves(entry: Any) -> list[Value]:
-    if isinstance(entry, (tuple, list)):
-        return [leaf for x in entry for leaf in _value_leaves(x)]
+    if isinstance(entry, STRUCTURES):
+        return [leaf for x in parts(entry) for leaf in _value_leaves(x)]
     return [entry] if isinstance(entry, Value) else []
 
 
 def _replace_values(entry: Any, supply: Any) -> Any:
     """``entry`` with its IR values replaced, in order, from ``supply`` (constants stay:
     they are the same in every iteration)."""
-    if isinstance(entry, (tuple, list)):
-        return type(entry)(_replace_values(x, supply) for x in entry)
+    if isinstance(entry, STRUCTURES):
+        return rebuilt(entry, [_replace_values(x, supply) for x in parts(entry)])
     return next(supply) if isinstance(entry, Value) else entry
 
 

@@ -9,6 +9,12 @@ conditional expression's arms, after the first operand of ``and``/``or``, and in
 ``while`` condition (evaluated again each time), where that would change what runs: there
 it is a located error. A comprehension's names stay its own: one the function also uses
 elsewhere is renamed (``x_2``).
+
+A dict comprehension ``d = {k: v for ...}`` appends each key and value (in that order, as
+Python evaluates them) to two lists, ``d_keys`` and ``d_values``, and ``d`` is
+``DICT_OF(d_keys, d_values)``: ``dict(zip(...))``, later keys replacing earlier ones, as in
+Python. A set comprehension appends to ``s_items`` and ``s`` is ``SET_OF(s_items)``. The
+lowerer knows the two markers (they are no names the user could shadow).
 """
 
 from __future__ import annotations
@@ -22,7 +28,22 @@ from ..errors import UnsupportedSyntaxError
 from .closures import scope_names
 from .source import Source
 
-_COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp)
+
+class _Marker:
+    """A function of s2s_ad's own that a desugared comprehension calls (an ``ast.Constant``
+    callee: no name lookup, so nothing the user binds can shadow it)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+DICT_OF = _Marker("dict")  # DICT_OF(keys, values): dict(zip(keys, values))
+SET_OF = _Marker("set")  # SET_OF(items): set(items)
+_COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.DictComp, ast.SetComp)
+_Comprehension = ast.ListComp | ast.GeneratorExp | ast.DictComp | ast.SetComp
 # where a statement's own expressions sit (its bodies are statement lists of their own)
 _EXPRESSIONS = {ast.Assign: ("value",), ast.AugAssign: ("value",), ast.AnnAssign: ("value",),
                 ast.Return: ("value",), ast.Expr: ("value",), ast.If: ("test",),
@@ -96,27 +117,38 @@ class _Desugar:
                         setattr(node, field, new)
         return node
 
-    def build(self, comp: ast.ListComp | ast.GeneratorExp, stmt: ast.stmt,
-              out: list[ast.stmt]) -> ast.Name:
-        """The statements that build ``comp``'s list (appended to ``out``), and its name."""
+    def build(self, comp: _Comprehension, stmt: ast.stmt, out: list[ast.stmt]) -> ast.expr:
+        """The statements that build ``comp``'s list (appended to ``out``), and its name (a
+        dict or set comprehension: the call that makes the dict or set from its lists)."""
         if any(g.is_async for g in comp.generators):
             raise self.error(comp, "cannot differentiate an async comprehension",
                              hint="build the list with a for loop")
         self.rename_targets(comp)
-        name = self.list_name(comp, stmt)
+        name = self.list_name(comp, stmt)  # (a dict's or set's: the stem of its lists')
+        if isinstance(comp, ast.DictComp):
+            names = [self.fresh(f"{name}_keys"), self.fresh(f"{name}_values")]
+            elts, marker = [comp.key, comp.value], DICT_OF
+        elif isinstance(comp, ast.SetComp):
+            names, elts, marker = [self.fresh(f"{name}_items")], [comp.elt], SET_OF
+        else:
+            names, elts, marker = [name], [comp.elt], None
         body: list[ast.stmt] = [_at(comp, ast.Expr(value=ast.Call(
-            func=ast.Attribute(value=ast.Name(id=name, ctx=ast.Load()), attr="append",
-                               ctx=ast.Load()), args=[comp.elt], keywords=[])))]
+            func=ast.Attribute(value=ast.Name(id=n, ctx=ast.Load()), attr="append",
+                               ctx=ast.Load()), args=[elt], keywords=[])))
+            for n, elt in zip(names, elts)]
         for generator in reversed(comp.generators):
             for test in reversed(generator.ifs):
                 body = [_at(test, ast.If(test=test, body=body, orelse=[]))]
             body = [_at(comp, ast.For(target=generator.target, iter=generator.iter, body=body,
                                       orelse=[], type_comment=None))]
-        start = _at(comp, ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
-                                     value=ast.List(elts=[], ctx=ast.Load()),
-                                     type_comment=None))
-        out.extend(self.block([start, *body]))  # (comprehensions inside it, in place)
-        return _at(comp, ast.Name(id=name, ctx=ast.Load()))
+        starts = [_at(comp, ast.Assign(targets=[ast.Name(id=n, ctx=ast.Store())],
+                                       value=ast.List(elts=[], ctx=ast.Load()),
+                                       type_comment=None)) for n in names]
+        out.extend(self.block([*starts, *body]))  # (comprehensions inside it, in place)
+        lists: list[ast.expr] = [_at(comp, ast.Name(id=n, ctx=ast.Load())) for n in names]
+        if marker is None:
+            return lists[0]
+        return _at(comp, ast.Call(func=ast.Constant(value=marker), args=lists, keywords=[]))
 
     def list_name(self, comp: ast.expr, stmt: ast.stmt) -> str:
         """The assignment's target where the statement is ``ys = [...]`` and the
@@ -126,9 +158,11 @@ class _Desugar:
             target = stmt.targets[0].id
             if not any(isinstance(n, ast.Name) and n.id == target for n in ast.walk(comp)):
                 return target
+        if isinstance(comp, (ast.DictComp, ast.SetComp)):  # (the lists get fresh names)
+            return "d" if isinstance(comp, ast.DictComp) else "s"
         return self.fresh("items")
 
-    def rename_targets(self, comp: ast.ListComp | ast.GeneratorExp) -> None:
+    def rename_targets(self, comp: _Comprehension) -> None:
         """A loop variable the function also uses outside the comprehension gets a name of
         its own (Python keeps a comprehension's variables to it)."""
         inside = Counter(n.id for n in scope_names(comp))
@@ -146,16 +180,24 @@ class _Desugar:
                         n.id = renames[n.id]
 
     def fresh(self, stem: str) -> str:
-        """``items`` (then ``items_2``...) for a list; ``x_2``... for a renamed ``x``."""
-        first = [stem] if stem == "items" else []
+        """``items`` (then ``items_2``...) for a list, ``d_keys``... for a dict's; ``x_2``...
+        for a renamed ``x``."""
+        first = [stem] if stem == "items" or stem.endswith(_LISTS) else []
         name = next(c for c in itertools.chain(first, (f"{stem}_{k}" for k in itertools.count(2)))
                     if c not in self.taken)
         self.taken.add(name)
         return name
 
 
-def _scoped_parts(comp: ast.ListComp | ast.GeneratorExp) -> Iterator[ast.AST]:
-    yield comp.elt
+_LISTS = ("_keys", "_values", "_items")  # (a dict's or set's lists: d_keys, d_values)
+
+
+def _scoped_parts(comp: _Comprehension) -> Iterator[ast.AST]:
+    if isinstance(comp, ast.DictComp):
+        yield comp.key
+        yield comp.value
+    else:
+        yield comp.elt
     for g in comp.generators:
         yield g.target
         yield g.iter

@@ -29,8 +29,8 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
     # (desugar.py lowers the others as loops; one left is where no statement holds it)
     ast.ListComp: ("a list comprehension here", "compute it into a variable first"),
     ast.GeneratorExp: ("a generator expression here", "compute it into a variable first"),
-    ast.SetComp: ("a set comprehension", "use a list or a tuple"),
-    ast.DictComp: ("a dict comprehension", "build the dict with a for loop"),
+    ast.SetComp: ("a set comprehension here", "compute it into a variable first"),
+    ast.DictComp: ("a dict comprehension here", "compute it into a variable first"),
     ast.Set: ("a set display", "use a tuple or a list"),
     ast.JoinedStr: ("an f-string", "strings carry no derivative; build them outside"),
     ast.NamedExpr: ("an assignment expression (:=)", "assign in a separate statement"),

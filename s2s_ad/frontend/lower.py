@@ -35,11 +35,11 @@ from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import Function, Op, Region, Update, Value
 from ..primitives import get, primitive_for
-from . import closures
+from . import closures, records
 from .arrays import _UNKNOWN, Arrays
 from .arrays import _attributes as _array_attributes
 from .control import ControlFlow, DictView, Enumerate, Range, Reversed, Zip, make_range
-from .desugar import desugar
+from .desugar import DICT_OF, SET_OF, desugar
 from .exits import rewrite_exits
 from .fence import fence
 from .source import NO_CHILDREN, Source, child_nodes, parse_function
@@ -50,7 +50,7 @@ _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDi
             ast.Mod: "%", ast.Pow: "**", ast.MatMult: "@"}
 _UNARY = {ast.USub: "neg", ast.UAdd: "pos", ast.Not: "not_"}
 _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq",
-           ast.NotEq: "ne"}
+           ast.NotEq: "ne", ast.In: "contains", ast.NotIn: "not_contains"}
 _NUMBERS = (bool, int, float, complex)
 
 
@@ -122,6 +122,7 @@ class _Lowerer(ControlFlow, Arrays):
         code = fn.__code__
         self.closure = dict(zip(code.co_freevars, fn.__closure__ or ()))
         self.mutable: set[Value] = set()  # run-time lists this function appends to
+        self.sets: set[Value] = set()  # sets set comprehensions made (iterated in order)
         # run-time values whose class is known when building (a bound method's `self`):
         # their methods and properties inline (shared with the functions inlined here)
         self.classes: dict[Value, type] = {}
@@ -241,6 +242,8 @@ class _Lowerer(ControlFlow, Arrays):
             env[target.id] = value
         elif isinstance(target, (ast.Tuple, ast.List)):
             star = _starred(target)
+            if isinstance(value, records.Record) and value.named_tuple:  # a tuple too
+                value = value.items()
             if isinstance(value, Value):
                 value = self.unpack(value, target)
             elif not isinstance(value, (tuple, list)):
@@ -326,7 +329,8 @@ class _Lowerer(ControlFlow, Arrays):
         if op is not None:
             value = self.binop(op, self.read_item(c, index), value, target)
         if c not in self.writable:  # (an array of floats: checked once)
-            e.emit("writable", c, name=name, at=str(loc), nouts=0)
+            sliced = {"sliced": True} if isinstance(target.slice, ast.Slice) else {}
+            e.emit("writable", c, name=name, at=str(loc), nouts=0, **sliced)
         new = e.emit("setitem", c, index, self.operand(value, target), hint=name)[0]
         self.writable.add(new)
         new.user = True
@@ -417,6 +421,8 @@ class _Lowerer(ControlFlow, Arrays):
                                      f"{node.attr!r}", kind=DifferentiationError) from None
             if isinstance(base, Value):
                 return self.attribute(node, base)
+            if isinstance(base, records.Record):
+                return records.attribute(self, base, node)
             raise self.error(node, f"cannot differentiate attribute access .{node.attr} "
                              "on a tuple or list")
         if isinstance(node, ast.Call):
@@ -536,8 +542,10 @@ class _Lowerer(ControlFlow, Arrays):
                                                    "loop")
                 base.extend(items)
             else:
-                for item in items:
-                    self.e.emit("append", base, self.operand(item, node), nouts=0)
+                for item in items:  # (a tuple built here: a run-time tuple, `(i, j)`)
+                    value = self.runtime_tuple(item, node) if isinstance(
+                        item, tuple) else self.operand(item, node)
+                    self.e.emit("append", base, value, nouts=0)
             return Static(None)
         if isinstance(base, Value):
             raise self.error(node, f"cannot differentiate the method call .{name}(...) of a "
@@ -557,14 +565,30 @@ class _Lowerer(ControlFlow, Arrays):
         for op, left, right in zip(node.ops, operands, operands[1:]):
             prim = _CMPOPS.get(type(op))
             if prim is None:
-                raise self.error(node, "cannot differentiate `is`/`in` comparisons",
+                raise self.error(node, "cannot differentiate `is` comparisons",
                                  hint="compare values with == or !=")
+            if prim in ("contains", "not_contains"):
+                results.append(self.membership(prim, left, right, node))
+                continue
             results.append(self.e.emit(prim, self.operand(left, node),
                                        self.operand(right, node))[0])
         acc = results[0]
         for more in results[1:]:  # all operands are evaluated: comparisons are pure
             acc = self.e.select(acc, more, acc)
         return acc
+
+    def membership(self, prim: str, x: Entry, c: Entry, node: ast.AST) -> Entry:
+        """``x in c`` (``prim`` ``not_contains``: ``x not in c``): decided now for a dict
+        built here and a key known now, at run time otherwise."""
+        if isinstance(c, dict):
+            if not isinstance(x, Static):
+                raise self.error(node, "cannot differentiate `in` of a key computed at run "
+                                 "time in a dict built here", hint="compare the key with "
+                                 "each of the dict's keys, or build it by a dict comprehension")
+            return Static((x.obj in c) == (prim == "contains"))
+        if isinstance(c, (tuple, list)):
+            c = self.runtime_tuple(c, node)
+        return self.e.emit(prim, self.operand(x, node), self.operand(c, node))[0]
 
     def subscript(self, node: ast.Subscript, env: dict[str, Entry]) -> Entry:
         """Indexing a tuple or list built in this function, with a constant index."""
@@ -590,6 +614,8 @@ class _Lowerer(ControlFlow, Arrays):
             raise self.error(node.slice, f"cannot differentiate slicing {what}",
                              hint="index items one by one")
         index = self.expr(node.slice, env)
+        if isinstance(base, records.Record) and base.named_tuple:  # a tuple too
+            base = base.items()
         if isinstance(base, (tuple, list, dict)) and isinstance(index, Static):
             try:
                 return base[index.obj]
@@ -649,6 +675,11 @@ class _Lowerer(ControlFlow, Arrays):
                 raise self.error(node, f"cannot use {entry.name or obj!r} as a value here",
                                  kind=DifferentiationError)
             return self.e.const(obj, "" if isinstance(obj, _NUMBERS) else entry.name)
+        if isinstance(entry, records.Record):
+            raise self.error(node, f"cannot use the {entry.cls.__name__} built in the function "
+                             "as a value here", hint="read its fields (`p.x`); to return "
+                             "it, return a tuple or a dict of its fields and build the "
+                             f"{entry.cls.__name__} outside")
         raise self.error(node, "cannot use a tuple or list as a number",
                          hint="index it or unpack it first")
 
@@ -669,6 +700,9 @@ class _Lowerer(ControlFlow, Arrays):
     def lowered_call(self, node: ast.Call, env: dict[str, Entry]) -> Entry:
         if isinstance(node.func, ast.Attribute):
             base = self.expr(node.func.value, env)
+            if isinstance(base, records.Record):  # its class's method, inlined
+                return records.method_call(self, base, node, self.items(node.args, env),
+                                           self.keywords(node, env))
             if not isinstance(base, Static):
                 args = self.items(node.args, env)
                 kwargs = self.keywords(node, env)
@@ -693,6 +727,8 @@ class _Lowerer(ControlFlow, Arrays):
                    node: ast.Call) -> Entry:
         """A call of the function ``callee`` with arguments already lowered."""
         obj = _FILLED.get(callee.obj, callee.obj) if _hashable(callee.obj) else callee.obj
+        if obj is DICT_OF or obj is SET_OF:  # a dict or set comprehension's (desugar.py)
+            return self.collection(obj is DICT_OF, args, node)
         out = closures.dispatch(self, obj, args, kwargs, node)
         if out is not None:
             return out
@@ -737,14 +773,8 @@ class _Lowerer(ControlFlow, Arrays):
                                  f"{custom.arity(prim)} positional arguments",
                                  hint="call it with exactly those, by position")
             return self.e.emit(prim, *(self.array_operand(a, node) for a in args))[0]
-        if prim is None and isinstance(obj, type) and (
-                hasattr(obj, "__dataclass_fields__") or hasattr(obj, "_fields")):
-            kind = "a dataclass" if hasattr(obj, "__dataclass_fields__") else "a named tuple"
-            raise self.error(node, f"cannot differentiate building {obj.__name__} ({kind}) "
-                             "in the function being differentiated",
-                             hint="read the fields of one passed in as an argument; to return "
-                                  "several values, return a tuple or a dict (and build the "
-                                  f"{obj.__name__} from it outside)")
+        if prim is None and records.is_record_class(obj):  # a dataclass or named tuple
+            return records.build(self, obj, args, kwargs, node)
         if prim is None:
             label = _callable_name(obj, callee.name)
             raise self.error(node, f"no derivative rule for {label}",
@@ -754,7 +784,28 @@ class _Lowerer(ControlFlow, Arrays):
         if kwargs:
             raise self.error(node, f"cannot pass keyword arguments to {_callable_name(obj)}",
                              hint="pass them by position")
+        if obj in (builtins.max, builtins.min) and len(args) == 1:
+            return self.extreme(prim, args[0], node)
         return self.apply(prim, obj, [self.operand(a, node) for a in args], node)
+
+    def extreme(self, prim: str, items: Entry, node: ast.Call) -> Entry:
+        """``max(xs)`` (``min``) of one sequence: its item at the index Python's ``max``
+        picks (the first of equal ones), ``xs[index_max(xs)]``, so the adjoint goes to
+        that item alone."""
+        if isinstance(items, (tuple, list)):  # built here: a run-time tuple of its items
+            if not items:
+                raise self.error(node, f"{prim}() of an empty sequence",
+                                 kind=DifferentiationError)
+            if len(items) == 1:
+                return items[0]
+            items = self.runtime_tuple(items, node)
+        if not isinstance(items, Value):
+            raise self.error(node, f"cannot differentiate {prim}() of this value",
+                             hint=f"{prim}(x, y, ...), or {prim}() of a tuple, a list or a "
+                                  "comprehension")
+        items = self.in_order(items)
+        index = self.e.emit(f"index_{prim}", items)[0]
+        return self.read_item(items, index)
 
     def s2s_ad_call(self, obj: Any, args: list[Entry], kwargs: dict[str, Entry],
                     node: ast.Call) -> Entry:
@@ -817,8 +868,9 @@ class _Lowerer(ControlFlow, Arrays):
         if obj is builtins.len and isinstance(args[0], Static) and hasattr(args[0].obj,
                                                                          "__len__"):
             return Static(len(args[0].obj))  # a constant: len("ab"), len(GLOBAL_TABLE)
-        if obj is builtins.sum and len(args) == 1 and isinstance(args[0], Value):
-            return self.runtime_sum(args[0])
+        if obj is builtins.sum and len(args) == 1 and (isinstance(args[0], Value) or (
+                isinstance(args[0], Static) and isinstance(args[0].obj, DictView))):
+            return self.runtime_sum(args[0], node)  # (sum(d.values()) too)
         if not all(isinstance(a, (tuple, list)) for a in args):
             raise self.error(node, f"cannot differentiate {obj.__name__}() of a value computed "
                              "at run time yet", hint="apply it to a tuple or list built in "
@@ -840,6 +892,19 @@ class _Lowerer(ControlFlow, Arrays):
             return list(reversed(args[0]))
         return type(args[0])(args[0]) if obj in (builtins.tuple, builtins.list) else list(args[0])
 
+    def collection(self, is_dict: bool, lists: list[Entry], node: ast.Call) -> Value:
+        """The dict (or set) of a comprehension, made at run time from the lists its loop
+        appended to: ``dict_from(keys, values)`` (``set_from(items)``)."""
+        values = [self.runtime_list(x, node) if isinstance(x, list) else x for x in lists]
+        out = self.e.emit("dict_from" if is_dict else "set_from", *values)[0]
+        if not is_dict:
+            self.sets.add(out)
+        return out
+
+    def in_order(self, c: Value) -> Value:
+        """``c``, or the list of a set's items in the order Python iterates it."""
+        return self.e.emit("set_items", c)[0] if c in self.sets else c
+
     def runtime_list(self, items: list, target: ast.AST) -> Value:
         """A list that grows in a loop: made at run time, with the items it starts with."""
         xs = self.e.emit("list_new", hint=getattr(target, "id", ""))[0]
@@ -860,15 +925,16 @@ class _Lowerer(ControlFlow, Arrays):
     def length(self, c: Value) -> Value:
         return self.e.emit("len_mut" if c in self.mutable else "len", c)[0]
 
-    def runtime_sum(self, c: Value) -> Value:
-        """``sum(c)`` of a run-time sequence: a loop adding its items."""
+    def runtime_sum(self, c: Value | Static, node: ast.AST) -> Value:
+        """``sum(c)`` of a run-time sequence or dict view: a loop adding its items."""
         e = self.e
+        count, item = self.iteration(node, c)
         i, acc = Value("i"), Value("total")
         body = Region([i, acc])
         with e.into(body):
-            body.results = [e.add(acc, self.read_item(c, i))]
+            body.results = [e.add(acc, item(i))]
         out = Value("total")
-        e.region.ops.append(Op("for_range", (e.const(0), self.length(c), e.const(1), e.const(0)),
+        e.region.ops.append(Op("for_range", (e.const(0), count, e.const(1), e.const(0)),
                                (out,), (("breaks", False),), (body,), e.loc))
         return out
 
@@ -900,6 +966,7 @@ class _Lowerer(ControlFlow, Arrays):
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn), exits)
         inner.updates = self.updates
         inner.mutable = self.mutable  # (a list that grows here is read as one in helpers too)
+        inner.sets = self.sets
         inner.borrowed = closures.borrowed_ids(arguments.values())
         inner.outer_loops = self.outer_loops + self.runtime_loops
         inner.classes, inner.checked = self.classes, self.checked
@@ -942,6 +1009,11 @@ class _Lowerer(ControlFlow, Arrays):
         """Leaves of a returned entry, and the tree that rebuilds it."""
         if isinstance(entry, (tuple, list)):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
+        if isinstance(entry, records.Record):
+            raise self.error(self.returned_record or node, "cannot differentiate returning "
+                             f"the {entry.cls.__name__} "
+                             "built in the function yet", hint="return a tuple or a dict of "
+                             f"its fields, and build the {entry.cls.__name__} from it outside")
         leaves.append(self.operand(entry, node))
         return len(leaves) - 1
 
@@ -1002,7 +1074,7 @@ def _starred(target: ast.Tuple | ast.List) -> int | None:
 
 def _as_entry(v: Any) -> Entry:
     """A bound argument as an entry: a default value (``b=0.5``) is a constant."""
-    return v if isinstance(v, (Value, tuple, list, dict, Static)) else Static(v)
+    return v if isinstance(v, (Value, tuple, list, dict, Static, records.Record)) else Static(v)
 
 
 def _rebound(entry: Entry, old: Entry, new: Entry, memo: dict[int, Entry]) -> Entry:

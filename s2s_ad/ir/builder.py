@@ -32,6 +32,9 @@ class Emitter:
         self.basic: set[Value] = set()  # indices that never repeat an entry (kinds.py)
         self.numeric: set[Value] = set()  # numbers or arrays, never lists (kinds.py)
         self.names: set[Value] = set()  # string constants: a dict's key, a field's name
+        # fresh lists a rule made, one adjoint per item of a list (dict_values): a list's
+        # appends are undone by popping them as they are
+        self.fresh_lists: set[Value] = set()
 
     def note_constants(self, region: Region) -> None:
         """Know the number and tuple constants of ``region`` (the function being

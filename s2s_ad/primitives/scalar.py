@@ -62,6 +62,9 @@ defprim("not_", Prefix(ast.Not), operator.not_, callables=(operator.not_,))
 for _name, _cmp in [("lt", ast.Lt), ("le", ast.LtE), ("gt", ast.Gt), ("ge", ast.GtE),
                     ("eq", ast.Eq), ("ne", ast.NotEq)]:
     defprim(_name, Compare(_cmp), getattr(operator, _name), callables=(getattr(operator, _name),))
+# `x in c`: membership (in a set or dict a comprehension built, a tuple or list argument)
+defprim("contains", Compare(ast.In), lambda x, c: x in c, doc="x in c")
+defprim("not_contains", Compare(ast.NotIn), lambda x, c: x not in c, doc="x not in c")
 defprim("const", None, doc="a constant; its value is the attribute `value`")
 defprim("select", Select(), _select, doc="select(c, a, b) is `a if c else b`")
 defprim("copy", Identity(), lambda x: x, doc="the value itself; copy propagation removes it")
@@ -88,9 +91,10 @@ defprim("round", _fn(builtins.round), builtins.round, callables=(builtins.round,
 defprim("bool", _fn(builtins.bool), builtins.bool, callables=(builtins.bool,))
 
 nondifferentiable("const", "floordiv", "not_", "lt", "le", "gt", "ge", "eq", "ne",
-                  "floor", "ceil", "trunc", "int", "round", "bool")
+                  "contains", "not_contains", "floor", "ceil", "trunc", "int", "round", "bool")
 declare("floor", "ceil", "trunc", "int", "round", "bool", "floordiv", "mod", "not_", "lt", "le",
-        "gt", "ge", "eq", "ne", int_result=True)
+        "gt", "ge", "eq", "ne", "contains", "not_contains", int_result=True)
+declare("contains", "not_contains", kind="number", arity=2)
 declare("add", "sub", "mul", "neg", "pos", "floordiv", "mod", "pow", "abs", "max", "min",
         "select", "copy", keeps_ints=True)
 declare("abs", "pow", array_rule=True)

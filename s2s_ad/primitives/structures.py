@@ -220,7 +220,8 @@ def _written(e, g, x, i, v, **attrs):
     if dtype is not None and dtype.kind not in "fc":
         return None
     mask = e.array_dtype(i) is not None and e.array_dtype(i).kind == "b"  # never repeats
-    if i not in e.basic and not mask:  # an integer array may repeat an entry: last one wins
+    if i not in e.basic and i not in e.names and not mask:  # (a key never repeats)
+        # an integer array may repeat an entry: the last write wins
         known = e.constants.get(i)
         if known is not None and _repeats(known):
             raise UnsupportedSyntaxError(
@@ -243,3 +244,72 @@ def _written(e, g, x, i, v, **attrs):
 defvjp("setitem", lambda e, g, x, i, v: e.emit("setitem", dense(e, g, x), i, 0.0)[0], None,
        _written)
 defvjp("index_add", lambda e, g, x, i, v, **attrs: g, None, _written)
+
+
+# A dict comprehension's dict, made at run time from the keys and values its loop appended
+# (frontend/desugar.py). Its cotangent is a dict (zeros_like and add_at fill it); the
+# values' cotangent reads it at each key (0.0 where a later equal key replaced the value).
+# dict_from(keys, .) and dict_values(., keys) are linear and each other's transpose.
+defprim("dict_from", Call(runtime.dict_from, "dict_from"), runtime.dict_from, mergeable=False,
+        doc="dict(zip(keys, values)): a dict comprehension's dict")
+defprim("dict_values", Call(runtime.dict_values, "dict_values"), runtime.dict_values,
+        mergeable=False, doc="[d[k] for k in keys] (0.0 where a later key replaced it): the "
+                             "cotangent of a dict comprehension's values")
+
+
+def _values_cotangent(e, g, keys, values):
+    """A fresh list, popped item by item where the values were appended."""
+    out = e.emit("dict_values", g, keys)[0]
+    e.fresh_lists.add(out)
+    return out
+
+
+defvjp("dict_from", None, _values_cotangent)
+defjvp("dict_from", None, lambda e, dv, keys, values: e.emit("dict_from", keys, dv)[0])
+defvjp("dict_values", lambda e, g, d, keys: e.emit("dict_from", keys, g)[0], None)
+defjvp("dict_values", lambda e, dd, d, keys: e.emit("dict_values", dd, keys)[0], None)
+
+
+def _through_set(e, *_):
+    """A set's order is its items' hashes': no derivative can follow a number through it."""
+    raise UnsupportedSyntaxError(
+        "cannot differentiate through a set of numbers that depend on the inputs (its order "
+        "is the numbers' hashes, and equal numbers merge)", loc=e.loc,
+        stage="while differentiating", hint="use a list (a list comprehension) for the "
+        "numbers; a set of ints or strings, or one used only for `in`, is fine")
+
+
+# A set comprehension's set (frontend/desugar.py); `x in s` reads it
+defprim("set_from", Call(builtins.set, "set"), builtins.set, mergeable=False,
+        doc="set(items): a set comprehension's set")
+defprim("set_items", Call(builtins.list, "list"), builtins.list,
+        doc="list(s): a set's items, in the order Python iterates them")
+defvjp("set_from", _through_set)
+defjvp("set_from", _through_set)
+defvjp("set_items", _through_set)
+defjvp("set_items", _through_set)
+
+
+# max(xs) of one sequence is xs[index_max(xs)]: the index Python's max picks (the first of
+# equal items), so the adjoint goes to that item alone (frontend/lower.py: extreme)
+defprim("index_max", Call(runtime.index_max, "index_max"), runtime.index_max,
+        doc="the index of max(xs)'s item (the first of equal ones)")
+defprim("index_min", Call(runtime.index_min, "index_min"), runtime.index_min,
+        doc="the index of min(xs)'s item (the first of equal ones)")
+nondifferentiable("index_max", "index_min")
+declare("index_max", "index_min", int_result=True, kind="number")
+
+# codegen/writes.py: a write into a value that may be a list or a dict goes into a copy
+defprim("copy_of", Call(runtime.copy_of, "copy_of"), pure=False, mergeable=False,
+        doc="x.copy() of an array, a list or a dict (a number as it is): what a write into "
+            "a value of a type known only at run time writes into")
+nondifferentiable("copy_of")
+defprim("not_a_list", Call(runtime.not_a_list, "not_a_list"), pure=False,
+        doc="not_a_list(x, at=): stop where reverse mode over a gradient reaches a write "
+            "into a list or a dict (not supported yet)")
+declare("not_a_list", check=True)
+nondifferentiable("not_a_list")
+defprim("range", Call(builtins.range, "range"), builtins.range,
+        doc="range(start, stop, step): the items of reversed(range(...)) in a loop that may "
+            "break (read from the last)")
+nondifferentiable("range")

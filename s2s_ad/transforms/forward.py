@@ -70,6 +70,7 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
         if not sweep.e.scalar(t):  # a tangent is shaped like its parameter (a seed: a number)
             sweep.e.share_kind(t, p)
         sweep.add_tangent(p, t)
+    sweep.written = _written(Region(params, ops))
     sweep.process(ops)
     e = sweep.e
 
@@ -105,6 +106,8 @@ class _Forward:
         self.e = e
         self.varied = varied
         self.suffix = suffix  # "_dy" in a Jacobian column: tangents read `dx_dy`
+        self.written: set[Value] = set()  # what `x[i] = v` writes into (see _written)
+        self.tuples: set[Value] = set()  # tuples built here (run-time tuples: "tuple" ops)
         self.tangent: dict[Value, Value] = {}
         self.tape_tangents: dict[Value, list[bool]] = {}  # tape -> which pushed items have one
         self.numpy = False  # does the function use NumPy (so a value may be an array)?
@@ -131,9 +134,10 @@ class _Forward:
                                                        hint=self.name(op.out))[0]
             elif op.prim == "tuple":
                 self.e.region.ops.append(op)
+                self.tuples.add(op.out)
                 if any(a in self.tangent for a in op.args):
                     self.tangent[op.out] = self.e.emit(
-                        "tuple", *(self.tangent.get(a) or _zero(self.e, a) for a in op.args),
+                        "tuple", *(self.tangent.get(a) or self.zero(a) for a in op.args),
                         hint=self.name(op.out))[0]
             elif op.prim in ("setitem", "index_add"):
                 self.e.region.ops.append(op)
@@ -190,6 +194,16 @@ class _Forward:
                 total.hint = self.name(op.out)
             self.tangent[op.out] = total
 
+    def zero(self, v: Value) -> Value:
+        """A zero tangent for ``v``: of its structure (``zeros_like``) where ``x[i] = v``
+        writes into ``v`` and it may be a list or a dict, or ``v`` is a tuple built here;
+        else as ``_zero``."""
+        e = self.e
+        if v in self.tuples or (v in self.written and v not in e.numeric and (
+                e.array_dtype(v) is None) and not e.scalar(v)):  # (a tuple built here: items)
+            return e.emit("zeros_like", v, hint=self.name(v))[0]
+        return _zero(e, v)
+
     def write_op(self, op: Op) -> None:
         """``x[i] = v`` (``+= v``): the tangent is ``x``'s tangent with ``v``'s written (added)
         at ``i``: zeros for an ``x`` nothing varies."""
@@ -201,7 +215,7 @@ class _Forward:
         if dtype is not None and dtype.kind not in "fc":  # ints: what is written is rounded
             return
         with e.at(op.loc):
-            tx = self.tangent.get(x) or _zero(e, x)
+            tx = self.tangent.get(x) or self.zero(x)
             tv = self.tangent.get(v)
             if tv is None and op.prim == "index_add":
                 self.tangent[op.out] = tx
@@ -278,7 +292,7 @@ class _Forward:
                 for r in regions:
                     with self.e.into(r):
                         result = r.results[k]
-                        r.results.append(self.tangent.get(result) or _zero(self.e, result))
+                        r.results.append(self.tangent.get(result) or self.zero(result))
                 t = Value(self.name(out))
                 outs.append(t)
                 self.tangent[out] = t
@@ -304,12 +318,12 @@ class _Forward:
             new = self.region(region, params)
             if region is body:
                 with self.e.into(new):
-                    nexts = [self.tangent.get(new.results[k]) or _zero(self.e, new.results[k])
+                    nexts = [self.tangent.get(new.results[k]) or self.zero(new.results[k])
                              for k in slots]
                 new.results[n:n] = nexts  # before the `broke` flag
             regions.append(new)
         with self.e.at(op.loc):
-            tangent_inits = [self.tangent.get(inits[k]) or _zero(self.e, inits[k]) for k in slots]
+            tangent_inits = [self.tangent.get(inits[k]) or self.zero(inits[k]) for k in slots]
         outs = [Value(self.name(op.outs[k])) for k in slots]
         for k, t in zip(slots, outs):
             self.tangent[op.outs[k]] = t
@@ -317,6 +331,21 @@ class _Forward:
         op.outs = (*op.outs, *outs)
         op.regions = tuple(regions)
         self.e.region.ops.append(op)
+
+
+def _written(region: Region) -> set[Value]:
+    """The values ``x[i] = v`` writes into, and the start values of loops that carry them."""
+    out = {op.args[0] for op in walk(region) if op.prim in ("setitem", "index_add")}
+    loops = [op for op in walk(region) if op.prim in LOOPS]
+    changed = bool(out and loops)
+    while changed:
+        changed = False
+        for op in loops:
+            for carried, init in zip(op.carried(), op.inits):
+                if carried in out and init not in out:
+                    out.add(init)
+                    changed = True
+    return out  # (a branch yields x or its write: x is here, and the write has a tangent)
 
 
 def _zero(e: Emitter, v: Value) -> Value:

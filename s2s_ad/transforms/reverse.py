@@ -108,11 +108,41 @@ def _specialized_copy(fn: Function, example: Sequence[Any] | None,
     if example is not None:
         drop_checks(clone.body, known(avals))
     e.basic, e.numeric = facts.basic, facts.numeric
+    _guard_list_writes(clone.body, e)
     if arrays(avals):  # arrays: follow their shapes through the rules
         track(e)
     else:
         track_numbers(e)
     return clone, e
+
+
+def _guard_list_writes(region: Region, e: Emitter) -> None:
+    """Reverse mode over a gradient of ``x[i] = v`` into a value that may be a list or a
+    dict (code for any type) is not supported yet: its adjoints would add up as numbers.
+    Where each ``x`` of a ``full_like(g, x)`` (the adjoint of such a write) that may be one
+    is defined, a run-time check stops there first (``not_a_list``; arrays pass), on every
+    path the write may be on."""
+    guarded: dict[Value, Any] = {}  # x -> where it is written into (the user's line)
+    for op in walk(region):
+        x = op.args[1] if op.prim == "full_like" else None
+        if x is not None and x not in e.numeric and e.array_dtype(x) is None and (
+                not e.scalar(x)):
+            guarded.setdefault(x, op.loc)
+    if not guarded:
+        return
+
+    def check(x: Value) -> Op:
+        return Op("not_a_list", (x,), (), (("at", str(guarded[x] or "")),), (), guarded[x])
+
+    stack = [region]
+    while stack:
+        current = stack.pop()
+        ops = [check(p) for p in current.params if p in guarded]
+        for op in current.ops:
+            ops.append(op)
+            stack.extend(op.regions)
+            ops += [check(out) for out in op.outs if out in guarded]
+        current.ops[:] = ops
 
 
 def _seed(sweep: Reverse, fn: Function, results: list[Value], seed: Any) -> list[Value]:
@@ -174,6 +204,8 @@ class _Final:
             if p in self.read_as_number and e.scalar(p):  # nothing differentiable reaches it
                 return e.const(0.0, hint)
             return e.emit("zero_gradient", p, hint=hint)[0]  # unread, or read as a container
+        if g in self.sweep.structured and p not in e.numeric:  # a list or dict written into
+            return e.emit("like", g, p, hint=hint)[0]  # (p's keys: none `p[k] = v` added)
         shape = e.array_shape(p)
         if not e.scalar(p) and (shape is None or e.array_shape(g) != shape) and _maybe_number(
                 g, self.defs, shape is not None):  # an array's zero (a branch's): in shape
@@ -408,6 +440,9 @@ class Reverse:
             owner = self
             while owner.parent is not None and xs not in owner.defines:
                 owner = owner.parent
+            if g in self.e.fresh_lists and xs not in owner.containers:  # its only adjoint
+                owner.containers[xs] = g
+                continue
             with self.e.at(op.loc):
                 owner.containers[xs] = self.e.emit("merge_adjoints", g, self.container(xs),
                                                    xs, hint="d" + xs.hint)[0]
@@ -542,8 +577,13 @@ class Reverse:
             raise NoDerivativeRuleError(f"no VJP rule for the primitive {op.prim!r}",
                                         loc=op.loc, hint=no_rule_hint(op.prim, "defvjp"),
                                         stage="while differentiating (reverse mode)")
+        # `x[i] = v` into a value that may be a list or a dict (an argument of code for any
+        # type): its adjoints are in its structure, and add up as such (merge_adjoints)
+        listed = prim.like_first and op.out not in self.e.numeric and (
+            self.e.array_dtype(op.out) is None)
         with self.e.at(op.loc):
-            g = self.merged(op.out, array=True)  # an array may also be read item by item
+            # an array may also be read item by item
+            g = self.merged(op.out, array=not listed, whole=listed)
             attrs = dict(op.attrs)
             pairs = list(zip(op.args, rules_for(prim.vjp, len(op.args))))
             if prim.like_first:  # `x[i] = v`: v's part of g is read before x's is written
@@ -555,6 +595,8 @@ class Reverse:
                         continue
                     if prim.broadcasts and self.may_broadcast(op, x):
                         contribution = sum_to(self.e, contribution, x)
+                    if listed and x is op.args[0]:
+                        self.structured.add(contribution)
                     self.accumulate(x, contribution)
 
     def backward_item(self, c: Value, index: Value, item: Value, loc: Any) -> None:
