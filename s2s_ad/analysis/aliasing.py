@@ -93,11 +93,14 @@ def mark_shared_updates(fn: Function, updates: list[Update],
         if update.old in numbers or update.new not in defined:
             continue
         here = defined[update.new]
-        aliases, stack = {update.old}, [update.old]
-        while stack:  # what may share old's memory on a path through the update
+        # what may share old's memory on a path through the update, in the order found (a
+        # dict, not a set: the check's operands, and so the generated code, are the same
+        # from one run to the next)
+        aliases, stack = {update.old: None}, [update.old]
+        while stack:
             for other, where in sharing.get(stack.pop(), ()):
                 if other not in aliases and not where.exclusive(here):
-                    aliases.add(other)
+                    aliases[other] = None
                     stack.append(other)
         readers = tuple(v for v in aliases if any(
             _after(read, here, defined.get(v, _Place(-1))) for read in reads.get(v, ())))
