@@ -188,7 +188,36 @@ def _off_by_a_bit(transform):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("composition", [c for c in COMPOSITIONS if c not in ("hessian", "hvp")])
+def test_the_check_sees_a_wrong_vmap(monkeypatch):
+    """vmap(grad) passes on a smooth program, and is reported as a mismatch when vmap's
+    first example is off by 1e-3 in one entry."""
+    program = Program(SMOOTH, (0.7, -0.4), ("x", "y"), ("x", "y"), ("x", "y"), family="expr")
+    assert check(program, compositions=("vmap(grad)",)) is None
+    real = s2s_ad.vmap
+
+    class Wrong:
+        def __init__(self, f, **options):
+            self.batched = real(f, **options)
+
+        @property
+        def source(self):
+            return self.batched.source
+
+        def __call__(self, *args):
+            out = self.batched(*args)
+            first = np.array(out[0] if isinstance(out, tuple) else out)
+            first[0] += 1e-3
+            return (first, *out[1:]) if isinstance(out, tuple) else first
+
+    monkeypatch.setattr(s2s_ad, "vmap", Wrong)
+    failure = examine(program, compositions=("vmap(grad)",), first_order=False).failure
+    assert failure is not None and failure.kind.startswith("mismatch: vmap(grad) example 0"), (
+        failure and failure.kind)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("composition", [c for c in COMPOSITIONS
+                                         if c not in ("hessian", "hvp", "vmap(grad)")])
 def test_the_check_sees_a_wrong_composition(composition, monkeypatch):
     """Each composition passes on a smooth program, and is reported with its own kind when
     its outer transform is off by 1e-3 in one entry."""
