@@ -418,3 +418,20 @@ def test_math_on_written_items():
 
     x = np.array([3.0, 4.0, 1.0])
     assert np.allclose(grad(norm_of_rows)(x), [0.6, 0.8, 1.0])
+
+
+def refilled_each_pass(x, s, n):
+    for i in range(n):
+        s += 1.0
+        z = np.zeros(4)  # (a constant array: its op's value is an array)
+        for t in range(3):
+            z[1] = 0.5
+        s += np.sum(x * z)
+    return s
+
+
+def test_a_fill_loop_inside_a_loop_reading_rows_back():
+    """Campaign 2416 (minimized): looking for a recomputed value to read back compared ops
+    by their attributes, and a constant array's is not hashable (TypeError)."""
+    dx, ds = grad(refilled_each_pass, wrt=("x", "s"))(np.ones(4), 0.5, 2)
+    assert dx.tolist() == [0.0, 1.0, 0.0, 0.0] and ds == 1.0

@@ -366,3 +366,40 @@ def test_the_example_checks_itself(capsys):
     differences = [float(line.rsplit(" ", 1)[1]) for line in printed.splitlines()
                    if "largest difference" in line]
     assert len(differences) == 2 and differences[0] < 1e-6 and differences[1] < 1e-12
+
+
+def coupled(x, y):
+    return np.sum(x[1:] * y[:-1]) + x[0] ** 2 * y[0] + np.sum(np.sin(x) * y[::-1])
+
+
+def test_hessian_of_two_indexed_arrays_in_every_block():
+    """Campaign 2416: hessian with respect to two arrays the function indexes was refused
+    (the shape-generic code, built first, had no loop for several arguments)."""
+    x, y = np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.25, -0.5])
+    (xx, xy), (yx, yy) = hessian(coupled, wrt=(0, 1))(x, y)
+    g = grad(coupled, wrt=(0, 1))
+    for (block, out, i) in ((xx, 0, 0), (xy, 0, 1), (yx, 1, 0), (yy, 1, 1)):
+        args = [x, y]
+        expected = np.zeros((3, 3))
+        for j in range(3):
+            def along(t, j=j):
+                moved = [a.copy() for a in args]
+                moved[i][j] = t
+                return g(*moved)[out]
+            expected[:, j] = central_difference(along, args[i][j])
+        np.testing.assert_allclose(block, expected, rtol=1e-6, atol=1e-6)
+    general = hessian(coupled, wrt=(0, 1)).general(x, y)  # the loop of JVPs, shapes at run time
+    for got, want in zip((b for row in general for b in row), (xx, xy, yx, yy)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def constant(x, b, W):
+    return 1.0
+
+
+def test_zero_blocks_are_distinct_arrays():
+    """Campaign 2416: the zero blocks of x (2 x 3) and W (3 x 2) were two views of one
+    array of 6 zeros (the caller may write into a gradient)."""
+    blocks = jacobian(constant, wrt=(0, 1, 2))(np.ones((2, 3)), np.ones(3), np.ones((3, 2)))
+    assert [b.shape for b in blocks] == [(2, 3), (3,), (3, 2)]
+    assert not any(np.shares_memory(a, b) for a in blocks for b in blocks if a is not b)

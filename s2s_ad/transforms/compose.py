@@ -146,10 +146,7 @@ def _derive_hessian(r: _Request, kind: str) -> Function:
         return _array_block(r, kind)
     if containers and r.example is None:  # an array, or a list: see
         if len(r.indices) > 1:  # (as every call is: arrays alone, lists not at all)
-            raise DifferentiationError(
-                f"{kind} with respect to the array argument {containers[0]!r} is supported "
-                "for one argument and one result, in forward mode", hint="differentiate with "
-                "respect to one array at a time, or use s2s_ad.hvp")
+            return _looped_blocks(r.gradient(), r.indices, r.single, r.name, None)
         gradient = r.gradient(single=True)
         jac = _basis_jacobian(gradient, r.indices[0], r.name, gradient=True)  # specialized
         return jac if r.single else replace(jac, out_tree=((0,),))
@@ -178,12 +175,9 @@ def _array_block(r: _Request, kind: str) -> Function:
                                  else r.mode, r.name, r.example, r.polish, kind == "hessian")
         except DifferentiationError:
             if len(r.indices) > 1 or len(r.primal.body.results) > 1 or r.mode == "rev":
-                raise
+                return _looped_blocks(fn, r.indices, r.single, r.name, r.example)
     elif len(r.indices) > 1 or r.mode == "rev" or len(r.primal.body.results) > 1:
-        raise DifferentiationError(
-            f"{kind} with respect to the array argument {r.arrays[0]!r} is supported for "
-            "one argument and one result in shape-generic code", hint="call it with "
-            "arrays (the code specialized to their shapes has every block)")
+        return _looped_blocks(fn, r.indices, r.single, r.name, None)
     primal = r.gradient(single=True) if kind == "hessian" else r.primal
     jac = _basis_jacobian(primal, r.indices[0], r.name, r.example, gradient=kind == "hessian")
     # f's output structure, its one leaf the block (a tuple of one for a tuple wrt, as
@@ -191,6 +185,26 @@ def _array_block(r: _Request, kind: str) -> Function:
     tree = map_leaves(0 if kind == "hessian" else primal.out_tree,
                       lambda _: 0 if r.single else (0,))
     return replace(jac, out_tree=tree if kind == "jacobian" or r.single else (tree,))
+
+
+def _looped_blocks(fn: Function, indices: tuple[int, ...], single: bool, name: str,
+                   example: list[Any] | None) -> Function:
+    """Every block ``d out_k / d x_j`` of ``fn`` as a loop of JVPs along the unit vectors of
+    ``x_j`` (``_basis_jacobian``), where they cannot be one batched sweep: shape-generic
+    code (shapes read when it runs), or what vmap cannot batch."""
+    params = [Value(p.hint) for p in fn.params]
+    e = Emitter(Region(list(params)))
+    leaves = []
+    for k in range(len(fn.body.results)):
+        part = project(fn, k)
+        for i in indices:
+            block = _basis_jacobian(part, i, name, example)
+            leaves.extend(_inline(e, block, params))
+    n = len(indices)
+    tree = map_leaves(fn.out_tree, lambda k: k * n if single
+                      else tuple(range(k * n, k * n + n)))
+    return Function(name, params, fn.kinds, Region(list(params), e.region.ops, leaves), tree,
+                    fn.defaults, fn.kwdefaults, fn.file, fn.globals_ns, fn.numbers)
 
 
 def _basis_sweeps(fn: Function, indices: tuple[int, ...], single: bool, mode: str, name: str,

@@ -16,6 +16,11 @@ from ..analysis.kinds import arrays as arrays_in
 from ..ir.avals import Array
 from ..ir.core import Function, Op, Region, Value, const_value, walk
 
+# views of the whole of their operand: the same memory, another shape or order
+_WHOLE_VIEWS = frozenset({"np.reshape", "np.ravel", "T", "np.transpose", "np.squeeze",
+                          "np.expand_dims", "np.moveaxis", "np.swapaxes", "np.atleast_1d",
+                          "np.atleast_2d", "np.atleast_3d"})
+
 
 def no_aliases(fn: Function, example: list[Any], names: list[str] | None = None) -> Function:
     """Never return an array argument itself (``d(x @ y)/dx`` is ``y``), a constant array
@@ -27,8 +32,18 @@ def no_aliases(fn: Function, example: list[Any], names: list[str] | None = None)
     arrays |= {op.out for op in walk(fn.body) if op.prim == "np.broadcast_to" or (
         op.prim == "const" and isinstance(const_value(op), np.ndarray))}  # W, np.arange(3.0)
     views = views_of(fn, arrays)
+    # two results that are the same array seen two ways (np.reshape(z, (2, 3)) and
+    # np.reshape(z, (3, 2)) of one z: a Jacobian's zero blocks) count as one array twice
+    made = {op.out: op for op in walk(fn.body) if len(op.outs) == 1}
+    whole = {}
+    for v in dict.fromkeys(fn.body.results):
+        base = v
+        while base in made and made[base].prim in _WHOLE_VIEWS:
+            base = made[base].args[0]
+        whole.setdefault(base, []).append(v)
     counts = collections.Counter(fn.body.results)  # (a list's `in` would be quadratic)
     twice = {v for v, n in counts.items() if n > 1}
+    twice |= {v for seen in whole.values() if len(seen) > 1 for v in seen[1:]}
     if views & set(fn.body.results) or twice:
         shapes = arrays_in(infer(fn, example))  # a view that is an array (x[2] may be a number)
         arrays |= {v for v in views if v in shapes}
@@ -37,7 +52,8 @@ def no_aliases(fn: Function, example: list[Any], names: list[str] | None = None)
         return fn
     ops, results, seen = list(fn.body.ops), [], set()
     for k, v in enumerate(fn.body.results):
-        copied = v in arrays or (v in twice and v in seen)  # the first of two may stay itself
+        # the first of two may stay itself (of two views of one array, the first)
+        copied = v in arrays or (v in twice and (v in seen or counts[v] == 1))
         seen.add(v)
         if copied:
             copy = Value(names[k] if names and names[k] else

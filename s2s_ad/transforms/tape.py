@@ -236,14 +236,24 @@ def _row(e: Any, array: Value, index: Value, offset: int, hint: str) -> Value:
 def _same_values(region: Region, by: dict[Value, Value]) -> dict[Value, Value]:
     """``by``, and the results of the other ops of ``region`` that compute what the op of a
     key computes (a rule computing ``np.tanh(z)`` again for its derivative)."""
+    if not by:
+        return by
     made = {op.out: op for op in region.ops if len(op.outs) == 1}
-    keys = {(op.prim, op.args, op.attrs): by[v] for v, op in made.items() if v in by}
+    keys = {_key(op): by[v] for v, op in made.items() if v in by}
     same = dict(by)
     for v, op in made.items():
-        row = keys.get((op.prim, op.args, op.attrs))
+        row = keys.get(_key(op))
         if row is not None and get(op.prim).pure:
             same[v] = row
     return same
+
+
+def _key(op: Op) -> tuple[Any, ...]:
+    """What ``op`` computes, as a key (attributes by id where they are not hashable: a
+    constant array)."""
+    attrs = tuple((k, v if isinstance(v, (int, float, str, bool, tuple, type(None)))
+                   else id(v)) for k, v in op.attrs)
+    return op.prim, op.args, attrs
 
 
 def _substitute(region: Region, by: dict[Value, Value]) -> None:
