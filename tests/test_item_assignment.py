@@ -421,10 +421,10 @@ def test_math_on_written_items():
 
 
 def refilled_each_pass(x, s, n):
-    for i in range(n):
+    for _i in range(n):
         s += 1.0
         z = np.zeros(4)  # (a constant array: its op's value is an array)
-        for t in range(3):
+        for _t in range(3):
             z[1] = 0.5
         s += np.sum(x * z)
     return s
@@ -435,3 +435,24 @@ def test_a_fill_loop_inside_a_loop_reading_rows_back():
     by their attributes, and a constant array's is not hashable (TypeError)."""
     dx, ds = grad(refilled_each_pass, wrt=("x", "s"))(np.ones(4), 0.5, 2)
     assert dx.tolist() == [0.0, 1.0, 0.0, 0.0] and ds == 1.0
+
+
+def after_a_loop_that_may_not_run(x, b, s, n):
+    s += x[None]  # (d/dx of this is added into dx after the loop below)
+    for _i in range(1, n):
+        b -= x
+    return np.sum(x) + np.sum(np.tanh(b)) + np.sum(s)
+
+
+@pytest.mark.parametrize("optimize", [True, False])
+def test_a_write_after_a_loop_that_may_not_run(optimize):
+    """Campaign 2418 (minimized; failed on 8eb4caf too): dx starts as a read-only broadcast
+    (the seed of np.sum), a loop may leave it as it is (n = 0 or 1), and `dx[None] += ds`
+    wrote into it in place (ValueError: read-only). A loop's result is borrowed where its
+    start is."""
+    x, b = np.array([0.4, -0.4, 0.3]), np.array([1.4, 1.8, -1.6])
+    for n in (0, 1, 3):
+        got = grad(after_a_loop_that_may_not_run, optimize=optimize)(x, b, 0.9, n)
+        want = [central_difference(lambda t, k=k, n=n: after_a_loop_that_may_not_run(
+            np.where(np.arange(3) == k, t, x), b.copy(), 0.9, n), x[k]) for k in range(3)]
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)

@@ -382,7 +382,7 @@ def test_hessian_of_two_indexed_arrays_in_every_block():
         args = [x, y]
         expected = np.zeros((3, 3))
         for j in range(3):
-            def along(t, j=j):
+            def along(t, j=j, i=i, out=out, args=args):
                 moved = [a.copy() for a in args]
                 moved[i][j] = t
                 return g(*moved)[out]
@@ -403,3 +403,18 @@ def test_zero_blocks_are_distinct_arrays():
     blocks = jacobian(constant, wrt=(0, 1, 2))(np.ones((2, 3)), np.ones(3), np.ones((3, 2)))
     assert [b.shape for b in blocks] == [(2, 3), (3,), (3, 2)]
     assert not any(np.shares_memory(a, b) for a in blocks for b in blocks if a is not b)
+
+
+def picked(x, b, s):
+    rows = []
+    for _ in b:
+        rows.append(b)
+    s = np.concatenate(rows)[5]  # (a shape known only when it runs: no batched sweep)
+    return s * x[0]
+
+
+def test_a_number_block_is_a_number_in_the_looped_jacobian():
+    """Campaign 2418: the block of a number argument, in the loop of JVPs, was a 0-d array."""
+    blocks = jacobian(picked, wrt=(0, 1, 2), mode="rev")(np.ones(2), np.arange(3.0), 0.5)
+    assert isinstance(blocks[2], float) and blocks[2] == 0.0
+    np.testing.assert_array_equal(blocks[0], [2.0, 0.0])

@@ -210,6 +210,12 @@ class _Graph:
         if v in self.params:
             return False
         op = self.defs.get(v)
+        if op is not None and op.prim in LOOPS and op.outs:
+            # a loop may run no step: what comes out is then its start, which may be
+            # borrowed (an argument, a read-only broadcast), unless the loop copies it
+            k = op.outs.index(v)
+            start = op.inits[k]
+            return start in self.starts.get(op.outs[0], ()) or self.fresh(start)
         return op is None or op.prim not in _BORROWED
 
     def read_after(self, v: Value, here: _Place) -> bool:

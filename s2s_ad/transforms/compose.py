@@ -146,7 +146,7 @@ def _derive_hessian(r: _Request, kind: str) -> Function:
         return _array_block(r, kind)
     if containers and r.example is None:  # an array, or a list: see
         if len(r.indices) > 1:  # (as every call is: arrays alone, lists not at all)
-            return _looped_blocks(r.gradient(), r.indices, r.single, r.name, None)
+            return _looped_blocks(r.gradient(), r.indices, r.single, r.name, None, True)
         gradient = r.gradient(single=True)
         jac = _basis_jacobian(gradient, r.indices[0], r.name, gradient=True)  # specialized
         return jac if r.single else replace(jac, out_tree=((0,),))
@@ -175,9 +175,10 @@ def _array_block(r: _Request, kind: str) -> Function:
                                  else r.mode, r.name, r.example, r.polish, kind == "hessian")
         except DifferentiationError:
             if len(r.indices) > 1 or len(r.primal.body.results) > 1 or r.mode == "rev":
-                return _looped_blocks(fn, r.indices, r.single, r.name, r.example)
+                return _looped_blocks(fn, r.indices, r.single, r.name, r.example,
+                                      kind == "hessian")
     elif len(r.indices) > 1 or r.mode == "rev" or len(r.primal.body.results) > 1:
-        return _looped_blocks(fn, r.indices, r.single, r.name, None)
+        return _looped_blocks(fn, r.indices, r.single, r.name, None, kind == "hessian")
     primal = r.gradient(single=True) if kind == "hessian" else r.primal
     jac = _basis_jacobian(primal, r.indices[0], r.name, r.example, gradient=kind == "hessian")
     # f's output structure, its one leaf the block (a tuple of one for a tuple wrt, as
@@ -188,17 +189,18 @@ def _array_block(r: _Request, kind: str) -> Function:
 
 
 def _looped_blocks(fn: Function, indices: tuple[int, ...], single: bool, name: str,
-                   example: list[Any] | None) -> Function:
+                   example: list[Any] | None, gradient: bool = False) -> Function:
     """Every block ``d out_k / d x_j`` of ``fn`` as a loop of JVPs along the unit vectors of
     ``x_j`` (``_basis_jacobian``), where they cannot be one batched sweep: shape-generic
-    code (shapes read when it runs), or what vmap cannot batch."""
+    code (shapes read when it runs), or what vmap cannot batch. ``gradient``: ``fn`` is the
+    gradient with respect to ``indices`` (its result k shaped like argument k)."""
     params = [Value(p.hint) for p in fn.params]
     e = Emitter(Region(list(params)))
     leaves = []
     for k in range(len(fn.body.results)):
         part = project(fn, k)
-        for i in indices:
-            block = _basis_jacobian(part, i, name, example)
+        for j, i in enumerate(indices):
+            block = _basis_jacobian(part, i, name, example, gradient=gradient and j == k)
             leaves.extend(_inline(e, block, params))
     n = len(indices)
     tree = map_leaves(fn.out_tree, lambda k: k * n if single
@@ -410,7 +412,8 @@ def _basis_jacobian(fn: Function, i: int, name: str, example: list[Any] | None =
         jac_shape = None if out_shape is None else e.const(out_shape + shape)
     else:
         size, x_shape = e.emit("np.size", x)[0], e.emit("np.shape", x)[0]
-        jac_shape = e.add(x_shape, x_shape)  # (a gradient is shaped like x)
+        # a gradient is shaped like x; another result's shape is read when the code runs
+        jac_shape = e.add(x_shape, x_shape) if gradient else None
     columns = e.emit("list_new", hint="columns")[0]
     outer = e.region
     k = Value("k")
@@ -436,11 +439,14 @@ def _basis_jacobian(fn: Function, i: int, name: str, example: list[Any] | None =
         e.emit("append", columns, mapping.get(column, column), nouts=0)
     e.region.ops.append(Op("for_range", (e.const(0), size, e.const(1)), (), (), (body,)))
     jac = e.emit("np.stack_items", columns, axis=-1, hint="jac")[0]
+    runtime_shape = jac_shape is None
     if jac_shape is None:  # out.shape known only now: stacked out.shape + (x.size,)
         out = e.getitem(e.emit("np.shape", jac)[0], e.emit("slice", None, -1, None)[0])
         jac_shape = e.add(out, x_shape)
     if example is None or len(shape) != 1:
         jac = e.emit("np.reshape", jac, jac_shape, hint="jac")[0]
+        if runtime_shape:  # (a number where the block is one: [()] of a 0-d array)
+            jac = e.emit("getitem", jac, e.const(()), hint="jac")[0]
     return Function(name, params, fn.kinds, Region(list(params), e.region.ops, [jac]), 0,
                     fn.defaults, fn.kwdefaults, fn.file, fn.globals_ns, fn.numbers)
 
