@@ -87,16 +87,20 @@ def test_generated_source_matches_golden(name):
     if arguments:
         args = globals()[arguments[0]]() if isinstance(arguments[0], str) else arguments[0]
         g = g.specialize(*args)
-    expected_text = header(example, function, wrt, bool(arguments)) + g.source
+    _matches(name, header(example, function, wrt, bool(arguments)) + g.source)
+
+
+def _matches(name: str, text: str) -> None:
+    """``text`` is golden file ``name`` (written instead, with S2S_AD_UPDATE_GOLDEN=1)."""
     path = GOLDEN / f"{name}.py"
     if UPDATE:
         path.parent.mkdir(exist_ok=True)
-        path.write_text(expected_text)
+        path.write_text(text)
         return
     assert path.exists(), f"missing {path}: run with S2S_AD_UPDATE_GOLDEN=1 to create it"
-    assert expected_text == path.read_text(), (
-        f"generated source of {function} differs from {path.relative_to(ROOT)}; if the new "
-        f"code reads better, rerun with S2S_AD_UPDATE_GOLDEN=1 and review the diff")
+    assert text == path.read_text(), (
+        f"generated source differs from {path.relative_to(ROOT)}; if the new code reads "
+        f"better, rerun with S2S_AD_UPDATE_GOLDEN=1 and review the diff")
 
 
 def batching_arguments() -> tuple:
@@ -129,11 +133,4 @@ def test_batched_source_matches_golden(name):
             f"is\n# defined in examples/{example}.py. Checked by tests/test_golden.py; to "
             f"accept a\n# change, rerun it with S2S_AD_UPDATE_GOLDEN=1 and review the diff.\n"
             f"# ruff: noqa\n\n") + g.specialize(*args).source
-    path = GOLDEN / f"{name}.py"
-    if UPDATE:
-        path.write_text(text)
-        return
-    assert path.exists(), f"missing {path}: run with S2S_AD_UPDATE_GOLDEN=1 to create it"
-    assert text == path.read_text(), (
-        f"generated source differs from {path.relative_to(ROOT)}; if the new code reads "
-        f"better, rerun with S2S_AD_UPDATE_GOLDEN=1 and review the diff")
+    _matches(name, text)
