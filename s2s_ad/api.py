@@ -214,10 +214,12 @@ def vmap(f: F | None = None, in_axes: InAxes = 0, out_axes: int | None = 0, *,
     ``in_axes`` is the batch axis of every argument, or one per argument (``None``: the
     same for every example); ``out_axes`` that of every result. ``f`` may be a function
     s2s_ad generated: ``vmap(grad(loss), in_axes=(None, 0, 0))`` gives per-example
-    gradients. The code is built for the shapes of one example, on the first call with
-    them (``.specialize(*args).source`` shows it). What no batching rule covers (an ``if``
-    on a value that differs across the batch) runs once per example in a loop of the
-    generated code.
+    gradients. A tuple, list, dict, dataclass or named tuple argument given an axis (0)
+    carries the batch on axis 0 of each of its items, and so does such a result (JAX's
+    pytrees); keyword arguments at the call are taken by position. The code is built for
+    the shapes of one example, on the first call with them (``.specialize(*args).source``
+    shows it). What no batching rule covers (an ``if`` on a value that differs across the
+    batch) runs once per example in a loop of the generated code.
 
     >>> import numpy as np
     >>> def f(x, w):

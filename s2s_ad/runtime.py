@@ -502,3 +502,61 @@ def not_a_list(x: Any, at: str) -> None:
                         f"{type(x).__name__} (`x[i] = v`) is not supported yet: use "
                         "s2s_ad.hessian, s2s_ad.hvp or s2s_ad.jvp of the gradient (forward "
                         "over reverse)")
+
+
+# --- vmap over tuples, lists, dicts and records: each item carries the batch on axis 0 ---
+
+def batch_of_zeros(c: Any, n: int) -> Any:
+    """``zeros_like(c)`` for each of ``n`` examples at once: every number or array in it
+    an array of zeros with ``n`` in front of its shape (the adjoint of a structure that
+    stays the same across a batch, filled by a batch of cotangents)."""
+    import numpy as np
+
+    def batched(z: Any) -> Any:
+        if isinstance(z, (dict, list)):  # (zeros_like's containers: filled in place)
+            for k in (list(z) if isinstance(z, dict) else range(len(z))):
+                z[k] = batched(z[k])
+            return z
+        return np.zeros((n, *np.shape(z)), np.result_type(z, 0.0))
+
+    return batched(zeros_like(c))
+
+
+def example_of(c: Any, b: int) -> Any:
+    """Example ``b`` of a batch of structures: ``c`` with each number or array replaced by
+    its ``b``-th entry along axis 0."""
+    if isinstance(c, dict):
+        return {k: example_of(v, b) for k, v in c.items()}
+    if hasattr(type(c), "__dataclass_fields__") and not isinstance(c, type):
+        import dataclasses
+
+        return dataclasses.replace(c, **{f.name: example_of(getattr(c, f.name), b)
+                                         for f in dataclasses.fields(c)})
+    if isinstance(c, tuple) and hasattr(c, "_fields"):
+        return type(c)(*(example_of(v, b) for v in c))
+    if isinstance(c, (list, tuple)):
+        return type(c)(example_of(v, b) for v in c)
+    return c[b]
+
+
+def stack_examples(items: list) -> Any:
+    """The batch of ``items`` (one per example, all of one structure): arrays and numbers
+    stacked along a new axis 0, tuples, lists, dicts and records item by item."""
+    first = items[0]
+    if isinstance(first, dict):
+        return {k: stack_examples([item[k] for item in items]) for k in first}
+    if hasattr(type(first), "__dataclass_fields__") and not isinstance(first, type):
+        import dataclasses
+
+        return dataclasses.replace(first, **{
+            f.name: stack_examples([getattr(item, f.name) for item in items])
+            for f in dataclasses.fields(first)})
+    if isinstance(first, tuple) and hasattr(first, "_fields"):
+        return type(first)(*(stack_examples([item[k] for item in items])
+                             for k in range(len(first))))
+    if isinstance(first, (list, tuple)):
+        return type(first)(stack_examples([item[k] for item in items])
+                           for k in range(len(first)))
+    import numpy as np
+
+    return np.stack(items, axis=0)

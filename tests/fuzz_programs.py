@@ -3627,6 +3627,53 @@ class _Composer:
                                    "grad(f) there", source, MODE_RTOL)
             if failure is not None:
                 return failure
+        return self._vmap_grad_of_structures(rng)
+
+    def _vmap_grad_of_structures(self, rng: np.random.Generator) -> Failure | None:
+        """Where the program takes tuples, lists, dicts or records: ``vmap(grad(f))`` with
+        respect to every parameter (structures too) over a batch of three points, every
+        number and array in them moved, each item of a structure carrying the batch on axis
+        0 (JAX's rule): example ``e`` of each gradient against ``grad(f)`` at point ``e``."""
+        names = tuple(self.program.wrt)
+        indices = [self.params.index(n) for n in names]
+        if not any(isinstance(self.args[k], (tuple, list, dict)) or _is_record(self.args[k])
+                   for k in indices):
+            return None
+        self.stage = "grad(f) over every parameter"
+        g = s2s_ad.grad(self.f, wrt=names)
+        points = [list(self.args)]
+        for step in (1e-3, -1e-3):
+            args = list(self.args)
+            for k in indices:
+                args[k] = _map_leaves(args[k], lambda x, step=step: x + step * rng.uniform(
+                    -1.0, 1.0, np.shape(x)) if np.shape(x) else float(
+                        x + step * rng.uniform(-1.0, 1.0)))
+            points.append(args)
+        paths = _paths(self.program, names)
+        problems: list[str] = []
+        self.stage = "grad(f) at each point"
+        try:
+            wants = [_flatten(g(*args), self.program, paths, names, self.params, problems)
+                     for args in points]
+        except (ArithmeticError, ValueError, TypeError) as err:
+            raise _NotApplicable(f"grad(f) fails at a moved point: {err}") from None
+        stacked = [s2s_ad.runtime.stack_examples([args[k] for args in points])
+                   if k in indices else a for k, a in enumerate(self.args)]
+        axes = tuple(0 if k in indices else None for k in range(len(self.params)))
+        self.stage = "vmap(grad(f)) of structures"
+        vg = s2s_ad.vmap(g, in_axes=axes)
+        self.stage = "call"
+        out = vg(*stacked)
+        source = f"--- vmap(grad(f)) of structures ---\n{vg.source.rstrip()}"
+        self.stage = "its value"
+        for e, want in enumerate(wants):
+            example = s2s_ad.runtime.example_of(out, e)
+            got = _flatten(example, self.program, paths, names, self.params, problems)
+            failure = self._versus(f"vmap(grad) of structures, example {e}", np.array(got),
+                                   lambda k, attempt, want=want: float(want[k]),
+                                   "grad(f) there", source, MODE_RTOL)
+            if failure is not None:
+                return failure
         return None
 
     def _jacobian_fwd(self) -> Failure | None:
@@ -3654,6 +3701,20 @@ class _Composer:
             return Failure(f"structure: jacobian({mode}): scalar 0.0 for a container",
                            "\n".join(dict.fromkeys(problems)), self.program, f"jacobian({mode})")
         return failure
+
+
+def _map_leaves(value: Any, fn: Callable[[Any], Any]) -> Any:
+    """``value`` with each number and array in it replaced by ``fn`` of it."""
+    if isinstance(value, dict):
+        return {k: _map_leaves(v, fn) for k, v in value.items()}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*(_map_leaves(v, fn) for v in value))
+    if _is_record(value):
+        return dataclasses.replace(value, **{n: _map_leaves(getattr(value, n), fn)
+                                             for n in _record_fields(type(value))})
+    if isinstance(value, (tuple, list)):
+        return type(value)(_map_leaves(v, fn) for v in value)
+    return fn(value)
 
 
 def _nth(value: Any, e: int, what: str) -> Any:

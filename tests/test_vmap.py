@@ -6,7 +6,9 @@ against the derivative applied per example, and the Jacobians and Hessians it bu
 against central differences.
 """
 
+import dataclasses
 import math
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -17,6 +19,7 @@ from support import kept
 import s2s_ad
 from s2s_ad import DifferentiationError, grad, hessian, jacobian, jvp, vmap
 from s2s_ad.numeric import central_difference
+from s2s_ad.runtime import example_of, stack_examples
 
 
 def _looped(f, args, in_axes, out_axes=0):
@@ -418,3 +421,158 @@ def test_a_number_block_is_a_number_in_the_looped_jacobian():
     blocks = jacobian(picked, wrt=(0, 1, 2), mode="rev")(np.ones(2), np.arange(3.0), 0.5)
     assert isinstance(blocks[2], float) and blocks[2] == 0.0
     np.testing.assert_array_equal(blocks[0], [2.0, 0.0])
+
+
+# --- tuples, lists, dicts and records: each item carries the batch on axis 0 ------------------
+
+@dataclasses.dataclass
+class Layer:
+    W: np.ndarray
+    b: np.ndarray
+
+
+class Pair(NamedTuple):
+    W: np.ndarray
+    b: np.ndarray
+
+
+def layer_loss(params, x, y):
+    W, b = params
+    return np.sum((np.tanh(W @ x + b) - y) ** 2)
+
+
+def dict_loss(params, x, y):
+    return np.sum((np.tanh(params["W"] @ x + params["b"]) - y) ** 2)
+
+
+def record_loss(layer, x, y):
+    return np.sum((np.tanh(layer.W @ x + layer.b) - y) ** 2)
+
+
+def branchy_loss(params, x, y):
+    W, b = params
+    z = W @ x + b
+    if np.sum(z) > 0.0:  # differs across the batch: the whole function per example
+        z = np.tanh(z)
+    return np.sum((z - y) ** 2)
+
+
+def _mean_of(f):
+    def mean(params, X, Y):
+        total = 0.0
+        for k in range(X.shape[0]):
+            total = total + f(params, X[k], Y[k])
+        return total / X.shape[0]
+    return mean
+
+
+def _per_example(f, args, axes):
+    """f per example (vmap's definition), for arguments that are structures too."""
+    size = next(len(np.atleast_1d(leaf)) for a, ax in zip(args, axes) if ax is not None
+                for leaf in [_first_leaf(a)])
+    results = [f(*(a if ax is None else example_of(a, k) for a, ax in zip(args, axes)))
+               for k in range(size)]
+    return stack_examples(results)
+
+
+def _first_leaf(x):
+    while isinstance(x, (tuple, list, dict)) or dataclasses.is_dataclass(x):
+        x = (list(x.values()) if isinstance(x, dict) else
+             [getattr(x, f.name) for f in dataclasses.fields(x)]
+             if dataclasses.is_dataclass(x) else x)[0]
+    return x
+
+
+def _assert_same_structure(got, want):
+    assert type(got) is type(want), (type(got), type(want))
+    if isinstance(want, dict):
+        assert got.keys() == want.keys()
+        for k in want:
+            _assert_same_structure(got[k], want[k])
+    elif dataclasses.is_dataclass(want):
+        for f in dataclasses.fields(want):
+            _assert_same_structure(getattr(got, f.name), getattr(want, f.name))
+    elif isinstance(want, (tuple, list)):
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            _assert_same_structure(g, w)
+    else:
+        assert np.shape(got) == np.shape(want)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def _layer(rng, make):
+    return make(rng.normal(size=(3, 4)), rng.normal(size=3))
+
+
+@pytest.mark.parametrize("f, make", [
+    (layer_loss, lambda W, b: (W, b)),
+    (layer_loss, lambda W, b: [W, b]),
+    (dict_loss, lambda W, b: {"W": W, "b": b}),
+    (record_loss, Layer),
+    (record_loss, Pair),
+    (branchy_loss, lambda W, b: (W, b)),
+])
+def test_per_example_gradients_with_respect_to_a_structure(f, make):
+    rng = np.random.default_rng(3)
+    params, X, Y = _layer(rng, make), rng.normal(size=(6, 4)), rng.normal(size=(6, 3))
+    g = grad(f)
+    per_example = vmap(g, in_axes=(None, 0, 0))
+    got = per_example(params, X, Y)
+    _assert_same_structure(got, _per_example(g, (params, X, Y), (None, 0, 0)))
+    if f is not branchy_loss:  # op by op: one NumPy expression over the batch, no loop
+        assert "for " not in per_example.source and "batch_of_zeros(" in per_example.source
+    # the batch's mean gradient is the mean of the per-example ones
+    mean = grad(_mean_of(f))(params, X, Y)
+    for item in ("W", "b"):
+        got_item = got[item] if isinstance(got, dict) else (
+            getattr(got, item) if not isinstance(got, (tuple, list)) or hasattr(got, "_fields")
+            else got[0 if item == "W" else 1])
+        want_item = mean[item] if isinstance(mean, dict) else (
+            getattr(mean, item) if not isinstance(mean, (tuple, list)) or hasattr(mean, "_fields")
+            else mean[0 if item == "W" else 1])
+        np.testing.assert_allclose(got_item.mean(axis=0), want_item, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda W, b: (W, b), lambda W, b: {"W": W, "b": b}, Layer])
+def test_a_batched_structure_argument(make):
+    rng = np.random.default_rng(4)
+    params = make(rng.normal(size=(5, 3, 4)), rng.normal(size=(5, 3)))  # a batch of layers
+    X, Y = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    f = record_loss if make is Layer else dict_loss if make is not None and isinstance(
+        params, dict) else layer_loss
+    _assert_same_structure(vmap(f)(params, X, Y), _per_example(f, (params, X, Y), (0, 0, 0)))
+    g = grad(f)  # and its per-example gradients: a batch of structures
+    _assert_same_structure(vmap(g)(params, X, Y), _per_example(g, (params, X, Y), (0, 0, 0)))
+
+
+def returns_a_dict(x, w):
+    return {"value": np.sum(np.sin(x) * w), "scaled": x * w}
+
+
+def test_a_dict_result_and_keyword_arguments():
+    x, w = np.arange(6.0).reshape(2, 3) / 4.0, np.array([1.0, -2.0, 0.5])
+    batched = vmap(returns_a_dict, in_axes=(0, None))
+    got = batched(x, w=w)  # a keyword argument: by position, its in_axes entry
+    _assert_same_structure(got, _per_example(returns_a_dict, (x, w), (0, None)))
+    # the Jacobian of a dict result is a dict of blocks
+    J = jacobian(returns_a_dict, wrt=1)(x[0], w)
+    assert J["value"].shape == (3,) and J["scaled"].shape == (3, 3)
+    np.testing.assert_allclose(J["value"], np.sin(x[0]), rtol=1e-14)
+
+
+def test_structure_errors_say_what_to_do():
+    rng = np.random.default_rng(5)
+    params = (rng.normal(size=(2, 3, 4)), rng.normal(size=(2, 3)))
+    X, Y = rng.normal(size=(2, 4)), rng.normal(size=(2, 3))
+    with pytest.raises(ValueError, match="argument 0 is a tuple: its in_axes must be 0"):
+        vmap(layer_loss, in_axes=(1, 0, 0))(params, X, Y)
+    with pytest.raises(ValueError, match=r"different batch sizes \(argument 0\[0\]: 2, "
+                                         r"argument 0\[1\]: 3"):
+        vmap(layer_loss)((params[0], np.ones((3, 3))), X, Y)
+    with pytest.raises(ValueError, match=r"argument 0\[1\] has 0 axes"):
+        vmap(layer_loss)((params[0], 1.0), X, Y)
+    with pytest.raises(DifferentiationError, match="a result is a tuple, list or dict and "
+                                                   "out_axes is 1"):
+        vmap(grad(layer_loss), in_axes=(None, 0, 0), out_axes=1)(
+            (params[0][0], params[1][0]), X, Y)

@@ -1009,6 +1009,8 @@ class _Lowerer(ControlFlow, Arrays):
         """Leaves of a returned entry, and the tree that rebuilds it."""
         if isinstance(entry, (tuple, list)):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
+        if isinstance(entry, dict):  # a dict display: its keys are known here
+            return {key: self.flatten(item, leaves, node) for key, item in entry.items()}
         if isinstance(entry, records.Record):
             raise self.error(self.returned_record or node, "cannot differentiate returning "
                              f"the {entry.cls.__name__} "

@@ -309,6 +309,10 @@ def _write(b: Any, op: Op) -> Outs:
     """``x[i] = v`` (``setitem``, ``index_add``; ``acc[i] += v`` in place): ``x[:, i] = v``,
     ``v`` given axes of 1 after the batch to line up with ``x[:, i]``."""
     x, index, v = op.args
+    if b.structure(x):  # into an item of a tuple, list or dict: each item carries the batch
+        if b.is_batched(index) or not b.is_batched(x):
+            return None
+        return b.same(op)
     if b.is_batched(index) or not b.numeric(x) or _advanced_apart(b, index):
         return None
     new = _index(b, index)
@@ -337,6 +341,8 @@ def _fresh(b: Any, op: Op) -> Outs:
     e = b.e
     if op.prim == "zeros_like" and b.is_batched(op.args[0]):
         return b.same(op)
+    if op.prim == "zeros_like" and b.structure(op.args[0]):  # filled by a batch
+        return e.emit("batch_of_zeros", b.arg(op.args[0]), b.size)
     shape = b.shape(op.out)
     if shape is None or not b.numeric(op.out):
         return None
@@ -416,6 +422,17 @@ def _float(b: Any, op: Op) -> Outs:
     return b.e.emit("astype", b.arg(op.args[0]), b.e.const(float))
 
 
+def _like(b: Any, op: Op) -> Outs:
+    """``like(acc, c)``: ``acc`` given ``c``'s structure, whichever carries the batch."""
+    acc, c = op.args
+    return b.same(op) if b.is_batched(acc) or not b.is_batched(c) else None
+
+
+def _unpacks(b: Any, op: Op) -> Outs:
+    """``unpacks(c, n=...)``: a tuple or list has as many items in every example."""
+    return b.same(op) if b.structure(op.args[0]) else None
+
+
 def _as_it_is(b: Any, op: Op) -> Outs:
     """A check of what the value is (a NumPy array, an instance of a class): the batch is
     what each example is."""
@@ -455,11 +472,13 @@ def _install() -> None:
                  "copy", "astype"):
         defbatch(name, _like_first)
     defbatch("full_like", _full_like)
+    defbatch("like", _like)
     for name in ("zero_gradient", "zero_adjoint"):
         defbatch(name, _numeric_same)
     defbatch("float", _float)
     for name in ("writable", "exactly"):
         defbatch(name, _as_it_is)
+    defbatch("unpacks", _unpacks)
     for name in ("tuple", "append", "push"):
         defbatch(name, _items)
     for name in ("np.stack", "np.concatenate", "np.stack_items", "np.concatenate_items",

@@ -309,6 +309,16 @@ defprim("not_a_list", Call(runtime.not_a_list, "not_a_list"), pure=False,
             "into a list or a dict (not supported yet)")
 declare("not_a_list", check=True)
 nondifferentiable("not_a_list")
+# vmap (transforms/batch.py) of a function whose argument or result is a tuple, list, dict
+# or record: each of its numbers and arrays carries the batch on axis 0
+defprim("batch_of_zeros", Call(runtime.batch_of_zeros, "batch_of_zeros"), pure=False,
+        mergeable=False, doc="batch_of_zeros(c, n): zeros_like(c) for n examples at once")
+defprim("example_of", Call(runtime.example_of, "example_of"), runtime.example_of,
+        doc="example_of(c, b): example b of a batch of structures")
+defprim("stack_examples", Call(runtime.stack_examples, "stack_examples"),
+        runtime.stack_examples, doc="stack_examples(items): the batch of one structure per "
+        "example, item by item")
+nondifferentiable("batch_of_zeros", "example_of", "stack_examples")
 defprim("range", Call(builtins.range, "range"), builtins.range,
         doc="range(start, stop, step): the items of reversed(range(...)) in a loop that may "
             "break (read from the last)")

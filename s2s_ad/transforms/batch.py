@@ -25,13 +25,14 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.fields import fields_of, is_record
 from ..analysis.kinds import infer
 from ..errors import DifferentiationError
 from ..ir import verify
 from ..ir.avals import Array, Aval, Number, Tuple, Unknown, shape_of
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import LOOPS, Function, Op, Region, Value, walk
+from ..ir.core import LOOPS, Function, Op, Region, Value, const_value, walk
 from ..primitives import get
 
 # ops that change their first operand in place: it is batched when what goes in is
@@ -54,21 +55,26 @@ def batch(fn: Function, axes: Sequence[int | None], out_axes: int | None,
     batched = _batched_values(fn, {p for p, a in zip(fn.params, axes) if a is not None})
     params = [Value(p.hint, p.user) for p in fn.params]
     b = Batcher(Emitter(Region(list(params))), avals, batched,
-                {out: op for op in walk(fn.body) for out in op.outs})
+                {out: op for op in walk(fn.body) for out in op.outs},
+                _structures(fn, example))
     with b.e.at(None):
-        first = None
-        for p, new, axis in zip(fn.params, params, axes):
+        first = None  # a batched array the batch size is read from
+        for p, new, axis, one in zip(fn.params, params, axes, example):
             if axis is None:
                 b.env[p] = new
                 continue
-            moved = new if axis == 0 else b.e.emit("np.moveaxis", new, source=axis,
-                                                   destination=0, hint=new.hint)[0]
+            # (a tuple, list, dict or record carries the batch on axis 0 of each item)
+            structure = isinstance(one, (tuple, list, dict)) or is_record(one)
+            moved = new if axis == 0 or structure else b.e.emit(
+                "np.moveaxis", new, source=axis, destination=0, hint=new.hint)[0]
             b.env[p] = moved
-            if first is None:
-                first = moved
+            if first is None or isinstance(first, tuple):
+                first = (moved, one) if structure else moved
         if first is None:
             raise DifferentiationError(f"vmap of {fn.name!r}: no argument is batched",
                                        hint="give in_axes an axis for at least one argument")
+        if isinstance(first, tuple):
+            first = _first_item(b.e, *first)
         b.size = (b.e.const(size) if size is not None else
                   b.e.getitem(b.e.emit(".shape", first)[0], b.e.const(0), hint="batch"))
     prologue = len(b.e.region.ops)
@@ -92,6 +98,13 @@ def batch(fn: Function, axes: Sequence[int | None], out_axes: int | None,
                     "batch", hint="give out_axes an axis")
             results.append(b.env.get(v, v))
             continue
+        if b.structure(v) and (v not in batched or out_axes != 0):
+            raise DifferentiationError(
+                f"vmap of {fn.name!r}: a result is a tuple, list or dict "
+                + ("the same for every example" if v not in batched else
+                   f"and out_axes is {out_axes}"),
+                hint="vmap batches such a result on axis 0 of each item, where it differs "
+                     "across the batch: return its items separately, or use out_axes=0")
         out = b.bcast(v) if v in batched or b.shape(v) is not None else b.repeat(v)
         if out_axes != 0:
             out = b.e.emit("np.moveaxis", out, source=0, destination=out_axes)[0]
@@ -104,6 +117,50 @@ def batch(fn: Function, axes: Sequence[int | None], out_axes: int | None,
     if verify.ENABLED:
         verify.verify(out, "after vmap")
     return out
+
+
+def _first_item(e: Emitter, x: Value, example: Any) -> Value:
+    """The first array inside the structure ``x`` (``example``: one example of it)."""
+    while isinstance(example, (tuple, list, dict)) or is_record(example):
+        if isinstance(example, dict):
+            key, example = next(iter(example.items()))
+            x = e.getitem(x, e.const(key))
+        elif is_record(example):
+            name = fields_of(example)[0]
+            x, example = e.emit("getattr", x, e.const(name))[0], getattr(example, name)
+        else:
+            x, example = e.getitem(x, e.const(0)), example[0]
+    return x
+
+
+def _is_structure(x: Any) -> bool:
+    return isinstance(x, (tuple, list, dict)) or is_record(x)
+
+
+def _structures(fn: Function, example: Sequence[Any]) -> dict[Value, Any]:
+    """The values of ``fn`` known to be tuples, lists, dicts or records (each with one
+    example of it): the arguments that are, their items read by a constant key, and the
+    adjoints and copies made like them."""
+    known = {p: one for p, one in zip(fn.params, example) if _is_structure(one)}
+    if not known:
+        return known
+    constants: dict[Value, Any] = {}
+    for op in walk(fn.body):
+        if op.prim == "const":
+            constants[op.out] = const_value(op)
+        elif op.prim in ("getitem", "getattr") and op.args[0] in known and (
+                op.args[1] in constants):
+            try:
+                key = constants[op.args[1]]
+                base = known[op.args[0]]
+                item = getattr(base, key) if op.prim == "getattr" else base[key]
+            except Exception:  # noqa: BLE001 -- not read this way at run time: nothing known
+                continue
+            if _is_structure(item):
+                known[op.out] = item
+        elif op.prim in ("zeros_like", "like", "copy_of") and op.args[-1] in known:
+            known[op.out] = known[op.args[-1]]  # (like(acc, c): c's structure)
+    return known
 
 
 def _batched_values(fn: Function, params: set[Value]) -> set[Value]:
@@ -165,9 +222,10 @@ class Batcher:
     version (batch on axis 0 where the value is in ``batched``)."""
 
     def __init__(self, e: Emitter, avals: dict[Value, Aval], batched: set[Value],
-                 defs: dict[Value, Op]) -> None:
+                 defs: dict[Value, Op], structures: dict[Value, Any]) -> None:
         self.e = e
         self.defs = defs
+        self.structures = structures
         self.avals = avals
         self.batched = batched
         self.env: dict[Value, Value] = {}
@@ -190,6 +248,11 @@ class Batcher:
     def rank(self, v: Value) -> int | None:
         shape = self.shape(v)
         return None if shape is None else len(shape)
+
+    def structure(self, v: Value) -> bool:
+        """Is ``v`` known to be a tuple, list, dict or record (batched: each of its numbers
+        and arrays carries the batch on axis 0)?"""
+        return v in self.structures
 
     def numeric(self, v: Value) -> bool:
         """Is ``v`` known to be a number or an array (not a container)?"""
@@ -380,8 +443,8 @@ class Batcher:
         k = Value("b")
         body = Region([k])
         with e.into(body):
-            mapping = {p: e.getitem(self.env[p], k, hint=p.hint) if p in batched
-                       else self.env[p] for p in fn.params}
+            mapping = {p: self.example(p, k) if p in batched else self.env[p]
+                       for p in fn.params}
             body.ops.extend(clone_ops(fn.body.ops, mapping))
             for stack, v in zip(stacks, fn.body.results):
                 e.emit("append", stack, mapping.get(v, v), nouts=0)
@@ -389,7 +452,20 @@ class Batcher:
                                (body,)))
         self.batched.update(fn.body.results)
         for v, stack in zip(fn.body.results, stacks):
-            self.env[v] = e.emit("np.stack_items", stack, axis=0, hint=v.hint)[0]
+            self.env[v] = self.stacked(v, stack)
+
+    def example(self, v: Value, k: Value) -> Value:
+        """Example ``k`` of the batched ``v``."""
+        if self.structure(v):
+            return self.e.emit("example_of", self.env[v], k, hint=v.hint)[0]
+        return self.e.getitem(self.env[v], k, hint=v.hint)
+
+    def stacked(self, v: Value, stack: Value) -> Value:
+        """The batch of ``v``, from the list of its examples ``stack``."""
+        if self.numeric(v):
+            return self.e.emit("np.stack_items", stack, axis=0, hint=v.hint)[0]
+        # (a tuple, list, dict or record, or a value known only at run time)
+        return self.e.emit("stack_examples", stack, hint=v.hint)[0]
 
     def fallback(self, op: Op) -> None:
         """``op`` once per example, in a loop; its results stacked along the batch."""
@@ -409,7 +485,7 @@ class Batcher:
             raise self.refuse(op, f"{_what(op)} that changes a list or a tape, where it "
                                   "differs across the batch")
         for v in free:
-            if v in self.batched and not self.numeric(v):
+            if v in self.batched and not self.numeric(v) and not self.structure(v):
                 raise self.refuse(op, f"{_what(op)} reading a tuple, list or dict that "
                                       "differs across the batch")
         e = self.e
@@ -417,8 +493,8 @@ class Batcher:
         k = Value("b")
         body = Region([k])
         with e.into(body):
-            mapping = {v: e.getitem(self.env[v], k, hint=v.hint) if v in self.batched
-                       else self.arg(v) for v in free}
+            mapping = {v: self.example(v, k) if v in self.batched else self.arg(v)
+                       for v in free}
             (copied,) = clone_ops([op], mapping)
             body.ops.append(copied)
             for stack, out in zip(stacks, copied.outs):
