@@ -456,3 +456,67 @@ def test_a_write_after_a_loop_that_may_not_run(optimize):
         want = [central_difference(lambda t, k=k, n=n: after_a_loop_that_may_not_run(
             np.where(np.arange(3) == k, t, x), b.copy(), 0.9, n), x[k]) for k in range(3)]
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-8)
+
+
+# --- the adjoint of a fill loop's array, carried a row at a time (optimize/rows.py) ---------
+
+def rnn_last(W, U, xs):
+    h = np.zeros((xs.shape[0] + 1, U.shape[0]))
+    for t in range(xs.shape[0]):
+        h[t + 1] = np.tanh(xs[t] @ W + h[t] @ U)
+    return np.sum(h[xs.shape[0]] ** 2)
+
+
+def rnn_last_two(W, U, xs):  # two rows seeded: the adjoint stays an array
+    T = xs.shape[0]
+    h = np.zeros((T + 1, U.shape[0]))
+    for t in range(T):
+        h[t + 1] = np.tanh(xs[t] @ W + h[t] @ U)
+    return np.sum(h[T] ** 2) + np.sum(h[T - 1] * h[T])
+
+
+def rnn_every_row(W, U, xs):  # every row read after the loop: the adjoint stays an array
+    h = np.zeros((xs.shape[0] + 1, U.shape[0]))
+    for t in range(xs.shape[0]):
+        h[t + 1] = np.tanh(xs[t] @ W + h[t] @ U)
+    return np.sum(h * h)
+
+
+def rnn_from_two(W, U, xs):  # row 2, where the loop starts, read after it: an array
+    h = np.zeros((xs.shape[0] + 1, U.shape[0]))
+    h[2] = xs[0] @ W
+    for t in range(2, xs.shape[0]):
+        h[t + 1] = np.tanh(xs[t] @ W + h[t] @ U)
+    return np.sum(h[xs.shape[0]] ** 2)
+
+
+def number_rows(W, U, xs):  # rows that are numbers
+    T = xs.shape[0]
+    s = np.zeros(T + 1)
+    for t in range(T):
+        s[t + 1] = np.sin(s[t] * U[0, 0] + xs[t, 0] * W[0, 0])
+    return s[T] ** 2
+
+
+@pytest.mark.parametrize("f, carried", [(rnn_last, True), (rnn_last_two, False),
+                                        (rnn_every_row, False), (rnn_from_two, False),
+                                        (number_rows, True)])
+def test_the_adjoint_of_a_fill_loop_is_carried_a_row_at_a_time(f, carried):
+    """Where the adjoint of h is seeded at its last row only and each backward step reads
+    row t + 1 and adds into row t, it is carried as one row (hand-written BPTT's vector):
+    no array of zeros for it, and the same gradient as the differences."""
+    rng = np.random.default_rng(11)
+    W, U, xs = rng.normal(size=(2, 3)) * 0.7, rng.normal(size=(3, 3)) * 0.5, rng.normal(
+        size=(5, 2))
+    g = grad(f, wrt=(0, 1))
+    source = g.specialize(W, U, xs).source
+    assert (re.search(r"\[t_2\] \+=", source) is None) is carried, source  # no row adds
+    got = g(W, U, xs)
+    want = s2s_ad.numeric.numerical_grad(f, (W, U, xs), wrt=(0, 1), method="richardson")
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+    # reverse over reverse and forward over reverse read the rewritten loop too
+    v = rng.normal(size=(2, 3))
+    hvp = s2s_ad.hvp(lambda W, U, xs: f(W, U, xs), wrt=0)(W, U, xs, v)
+    along = central_difference(lambda e: g(W + e * v, U, xs)[0], 0.0, 1e-5)
+    np.testing.assert_allclose(hvp, along, rtol=1e-5, atol=1e-7)

@@ -11,9 +11,10 @@ from .cse import cse
 from .dce import dce
 from .fold import fold
 from .rewrite import op_count
+from .rows import carried_rows
 from .simplify import simplify
 
-PASSES = (fold, simplify, cse, copyprop, dce)
+PASSES = (fold, simplify, cse, copyprop, dce, carried_rows)
 MAX_ROUNDS = 10
 
 

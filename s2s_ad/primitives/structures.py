@@ -319,6 +319,7 @@ defprim("stack_examples", Call(runtime.stack_examples, "stack_examples"),
         runtime.stack_examples, doc="stack_examples(items): the batch of one structure per "
         "example, item by item")
 nondifferentiable("batch_of_zeros", "example_of", "stack_examples")
+views("example_of")  # (each item of it a view of the batch's)
 defprim("range", Call(builtins.range, "range"), builtins.range,
         doc="range(start, stop, step): the items of reversed(range(...)) in a loop that may "
             "break (read from the last)")

@@ -16,18 +16,12 @@ def loss_grad(W, U, b, v, inputs, target):
     _t4 = out - target
     dout = _t4 + _t4
     dv = dout * _t3
-    dh = np.zeros((6, 3))
-    dh[T] += dout * v
-    dh_2 = dh
+    dh = dout * v
     db = np.zeros((3,))
     dU = np.zeros((3, 3))
     dW = np.zeros((2, 3))
     for t_2 in reversed(range(T)):
-        _t5 = t_2 + 1
-        _t6 = h[_t5]
-        _t7 = np.copy(dh_2[_t5])
-        dh_2[_t5] = 0.0
-        db_2 = _t7 * (1.0 - _t6 * _t6)
-        dh_2[t_2] += U @ db_2
-        db, dU, dW = db + db_2, dU + np.outer(h[t_2], db_2), dW + np.outer(inputs[t_2], db_2)
+        _t5 = h[t_2 + 1]
+        db_2 = dh * (1.0 - _t5 * _t5)
+        dh, db, dU, dW = U @ db_2, db + db_2, dU + np.outer(h[t_2], db_2), dW + np.outer(inputs[t_2], db_2)
     return dW, dU, db, dv
