@@ -175,6 +175,8 @@ def _transformed(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str) -> Gene
         and any(could_take_arrays(p, _proven(p)) for p in primals))
     # a Jacobian's shape-generic code seeds each wrt argument with 1.0: right for numbers
     arrays = arrays or (kind in ("jacobian", "hessian") and not _wrt_numbers(generated))
+    # (and a Jacobian seeds each result with 1.0: right for numbers, not for a list)
+    arrays = arrays or (kind == "jacobian" and not _results_numbers(generated))
     ints = _may_give_ints(generated.__s2s__)
     if arrays or ints:
         dispatcher = _specializing(f, kind, wrt, optimize, mode, generated, memo)
@@ -304,13 +306,18 @@ _FORWARD = frozenset({"jvp", "jacobian", "hessian", "hvp"})
 
 
 def _wrt_numbers(generated: Any) -> bool:
-    """Are the ``wrt`` arguments of ``generated`` proven numbers (or containers, which the
-    shape-generic code handles at run time)?"""
+    """Are the ``wrt`` arguments of ``generated`` proven numbers? (One that is indexed or
+    iterated may be a container, which the shape-generic code handles at run time, or an
+    array, whose block it cannot shape: code specialized to the arguments does both.)"""
     primal = generated.__s2s__.primal
     proven = _proven(primal)
-    indexed = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
-    return all(primal.params[i] in proven or primal.params[i] in indexed
-               for i in generated.__s2s__.wrt)
+    return all(primal.params[i] in proven for i in generated.__s2s__.wrt)
+
+
+def _results_numbers(generated: Any) -> bool:
+    """Are the results of ``generated``'s function proven numbers?"""
+    primal = generated.__s2s__.primal
+    return set(primal.body.results) <= _proven(primal)
 
 
 def _may_return_an_array(generated: Generated) -> bool:

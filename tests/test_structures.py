@@ -871,3 +871,55 @@ def test_writing_into_a_list_or_dict_argument(what, f, points, data):
                       rtol=1e-5, atol=1e-7), what
     with pytest.raises(TypeError, match="reverse mode over a gradient that writes into a"):
         s2s_ad.grad(gradient, wrt=1)(copy.deepcopy(original), w)
+
+
+def squares_of(xs):
+    out = []
+    for x in xs:
+        out.append(x * x)
+    return out
+
+
+def multiples(x):
+    out = []
+    for k in range(3):
+        out.append(x * k)
+    return out
+
+
+def ignores_its_rows(x):
+    seen = []
+    for _row in x:
+        seen.append(1.0)
+    return 1.0
+
+
+def test_a_jacobian_of_a_list_built_when_it_runs_is_refused_not_wrong():
+    """A Jacobian seeds each result with 1.0: for a list built by appends that gave the sum
+    of its rows in reverse mode (0.0 for [0, 1, 2]). Refused where it would be; forward
+    mode with respect to numbers gives the tangent of the list, which is right."""
+    with pytest.raises(s2s_ad.DifferentiationError,
+                       match="returns a tuple, list or dict built when it runs, in reverse"):
+        s2s_ad.jacobian(multiples, mode="rev")(2.0)
+    with pytest.raises(s2s_ad.DifferentiationError, match="with respect to the tuple/list/dict "
+                                                   "argument 'xs'"):
+        s2s_ad.jacobian(squares_of)([1.0, 2.0])
+    with pytest.raises(s2s_ad.DifferentiationError, match="to the array argument 'x'"):
+        s2s_ad.jacobian(multiples)(np.array([1.0, 2.0]))
+    assert s2s_ad.jacobian(multiples)(2.0) == [0, 1, 2]
+    # the gradient with respect to a list is a list: its Jacobian too is refused
+    with pytest.raises(s2s_ad.DifferentiationError, match="'dot_grad', which returns a tuple"):
+        s2s_ad.jacobian(s2s_ad.grad(dot))([1.0, 2.0], [3.0, 4.0])
+
+
+def dot(xs, ys):
+    return xs[0] * ys[0] + xs[1] * ys[1] ** 2
+
+
+def test_the_jacobian_of_a_zero_gradient_of_an_array_has_the_blocks_shape():
+    """Campaign 2420: an argument that is only iterated may be an array; the shape-generic
+    code gave the Jacobian of its zero gradient the argument's shape, (2, 4) for
+    (2, 4, 2, 4). Such arguments get code specialized to them."""
+    x = np.ones((2, 4))
+    block = s2s_ad.jacobian(s2s_ad.grad(ignores_its_rows))(x)
+    assert block.shape == (2, 4, 2, 4) and not block.any()

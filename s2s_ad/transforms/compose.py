@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.fields import is_record
 from ..analysis.kinds import (
     Facts,
     analyze,
@@ -26,17 +27,19 @@ from ..analysis.kinds import (
     prove,
 )
 from ..analysis.kinds import arrays as arrays_in
+from ..codegen.load import load
 from ..errors import DifferentiationError
-from ..ir.avals import Unknown, shape_of
+from ..ir.avals import Array, Number, Unknown, shape_of
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Op, Region, Value, tree_leaves, walk
+from ..ir.core import LOOPS, Function, Op, Region, Value, tree_leaves, walk
 from ..optimize.dce import dce
 from ..primitives import get
 from .batch import batch
 from .forward import jvp as forward_jvp
 from .reverse import ONES
 from .reverse import vjp as reverse_vjp
+from .sparsity import coloring, decompressed
 from .trees import map_leaves, project, stack
 
 Wrt = int | str | tuple[int | str, ...] | None
@@ -118,6 +121,19 @@ def _derive_jacobian(r: _Request, kind: str) -> Function:
     """Forward mode (a JVP per input) or reverse mode (a VJP per output), as ``mode``
     says or, for "auto", whichever needs fewer sweeps."""
     containers = _container_params(r.primal, r.indices, r.example)
+    structured = _structured_results(r)
+    if structured and (r.mode == "rev" or containers or r.arrays):
+        where = ("in reverse mode" if r.mode == "rev" else "with respect to the "
+                 + ("tuple/list/dict" if containers else "array") + " argument "
+                 + repr((containers or r.arrays)[0]))
+        raise DifferentiationError(
+            f"a jacobian of {r.primal.name!r}, which returns {structured} built when it "
+            f"runs, {where} is not supported",
+            hint="return a tuple display of its items (`return (a, b)`), or use "
+                 "mode='fwd' with respect to numbers, or s2s_ad.vjp with a cotangent of "
+                 "its structure")
+    if structured:  # a JVP per number argument: its tangent has the result's structure
+        return _jacobian(r.primal, r.indices, r.single, "fwd", r.name, r.example)
     if r.arrays and not containers:
         return _array_block(r, kind)
     outputs = len(r.primal.body.results)
@@ -280,17 +296,27 @@ def _on_basis(e: Emitter, sweep: Function, params: list[Value], shape: tuple[int
     direction = np.zeros(shape, dtype) if shape else dtype.type(0.0)
     axes = (None,) * len(params) + (0,)
     batched = batch(sweep, axes, 0, [*example, direction], sweep.name, size)
-    attrs: dict[str, Any] = {} if dtype == np.float64 else {"dtype": dtype.type}
-    basis = e.emit("np.eye", e.const(size), hint="basis", **attrs)[0]
-    if shape != (size,):
-        basis = e.emit("np.reshape", basis, e.const((size, *shape)), hint="basis")[0]
+    # unit vectors that never meet in a result share a direction (transforms/sparsity.py)
+    colors = (coloring(batched, example, shape, dtype, lambda fn: load(fn, sweep.name)[0])
+              if shape and not any(isinstance(a, Unknown) for a in example) else None)
+    if colors is not None:
+        basis = e.const(colors.seeds(dtype).reshape((colors.count, *shape)), hint=hint)
+        batched = batch(sweep, axes, 0, [*example, direction], sweep.name, colors.count)
+    else:
+        attrs: dict[str, Any] = {} if dtype == np.float64 else {"dtype": dtype.type}
+        basis = e.emit("np.eye", e.const(size), hint="basis", **attrs)[0]
+        if shape != (size,):
+            basis = e.emit("np.reshape", basis, e.const((size, *shape)), hint="basis")[0]
     basis.hint = hint
     mapping = dict(zip(batched.params, [*params, basis]))
     e.region.ops.extend(clone_ops(batched.body.ops, mapping))
     for old, new in mapping.items():  # (the same values: what is known of them holds)
         if isinstance(new.aval, Unknown):
             new.aval = old.aval
-    return [mapping.get(v, v) for v in batched.body.results]
+    results = [mapping.get(v, v) for v in batched.body.results]
+    if colors is None:
+        return results
+    return [decompressed(e, r, colors, k) for k, r in enumerate(results)]
 
 
 def _columns_last(e: Emitter, column: Value, out: tuple[int, ...] | None,
@@ -451,13 +477,49 @@ def _basis_jacobian(fn: Function, i: int, name: str, example: list[Any] | None =
                     fn.defaults, fn.kwdefaults, fn.file, fn.globals_ns, fn.numbers)
 
 
+def _structured_results(r: _Request) -> str:
+    """What a result of ``r.primal`` is where it is a tuple, list or dict (a value, not a
+    display the out_tree rebuilds) or may be one ("" where every result is a number or an
+    array for these arguments). Known only in code specialized to arguments."""
+    if r.facts is None or r.example is None:
+        return ""
+    made = {out: op for op in walk(r.primal.body) for out in op.outs}
+    given = {p for p, x in zip(r.primal.params, r.example)
+             if isinstance(x, (list, tuple, dict)) or is_record(x)}
+
+    def structure(v: Value, depth: int = 0) -> bool:
+        if v in r.facts.containers or v in given:
+            return True
+        op = made.get(v)
+        if op is None or depth > 50 or isinstance(r.facts.avals.get(v), (Number, Array)):
+            return False
+        if op.prim in _STRUCTURES:
+            return True
+        k = op.outs.index(v)
+        if op.prim == "if":
+            return any(structure(region.results[k], depth + 1) for region in op.regions)
+        if op.prim in LOOPS:
+            return (structure(op.inits[k], depth + 1)
+                    or structure(op.body.results[k], depth + 1))
+        return False
+
+    return next(("a tuple, list or dict" for v in r.primal.body.results if structure(v)), "")
+
+
+# what makes a tuple, list or dict (or copies one)
+_STRUCTURES = frozenset({"list_new", "tuple", "like", "zeros_like", "copy_of", "keys",
+                         "dict_from", "dict_values", "set_from", "set_items"})
+
+
 def _container_params(fn: Function, indices: tuple[int, ...],
                       example: list[Any] | None = None) -> list[str]:
     """Names of the ``wrt`` parameters that the function indexes (tuples, lists, dicts; an
     array argument of ``example`` is indexed as an array)."""
     indexed = {op.args[0] for op in walk(fn.body) if op.prim in ("getitem", "getattr")}
     return [fn.params[i].hint for i in indices if fn.params[i] in indexed
-            and not (example is not None and isinstance(example[i], np.ndarray))]
+            and not (example is not None and isinstance(example[i], np.ndarray))
+            or example is not None and (isinstance(example[i], (list, tuple, dict))
+                                        or is_record(example[i]))]
 
 
 def _jacobian(fn: Function, indices: tuple[int, ...], single: bool, mode: str,
