@@ -923,3 +923,24 @@ def test_the_jacobian_of_a_zero_gradient_of_an_array_has_the_blocks_shape():
     x = np.ones((2, 4))
     block = s2s_ad.jacobian(s2s_ad.grad(ignores_its_rows))(x)
     assert block.shape == (2, 4, 2, 4) and not block.any()
+
+
+def powers_until(a, b):
+    total = 0.0
+    for k, item in enumerate((a, b, a * b)):
+        total = total + (math.expm1(item) ** k) * item
+        if total > 10.0:
+            break
+    return total
+
+
+def test_enumerate_over_a_tuple_with_a_break_counts_with_the_loop_index():
+    """Campaign 2420: enumerate's count, in a loop over a tuple built here that may break,
+    was read from a run-time tuple of (count, item) pairs: an item of a differentiated
+    value, so the gradient computed its adjoint, log(base) of a negative base (math domain
+    error). The count is the loop's index now, an int like any loop counter."""
+    for a, b in [(-0.4, 0.7), (0.3, -0.9), (1.2, 1.5)]:
+        got = s2s_ad.grad(powers_until, wrt=(0, 1))(a, b)
+        want = numerical_grad(powers_until, (a, b), wrt=(0, 1), method="richardson")
+        assert got == pytest.approx(want, rel=1e-7, abs=1e-9)
+    assert "log" not in s2s_ad.grad(powers_until, wrt=(0, 1)).source

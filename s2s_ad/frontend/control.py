@@ -231,13 +231,29 @@ class ControlFlow:
             with self.e.at(self.source.loc(node.iter)):
                 bounds = (self.e.const(0), self.e.const(len(items)), self.e.const(1))
             return self.loop(node, env, "for_range", bounds, None,
-                             lambda i: self.read_item(built, i))
+                             lambda i: self.unrolled_item(built, items, i))
         for item in items:
             self.assign(node.target, item, env)
             _, after = self.block(node.body, env)
             if after is not env:  # an if joined: the iteration ends in a new environment
                 env.clear()
                 env.update(after)
+
+    def unrolled_item(self, built: Value, items: list[Any], i: Value) -> Any:
+        """Item ``i`` of ``items`` (``built``: them as a run-time tuple). Of pairs that
+        ``enumerate`` made, the count is the loop's index, an int: read from the tuple, it
+        would be an item of a differentiated value (and its adjoint computed)."""
+        item = self.read_item(built, i)
+        if not items or not all(isinstance(x, tuple) and len(x) == len(items[0])
+                                for x in items):
+            return item
+        parts: list[Any] = []
+        for j in range(len(items[0])):
+            column = [x[j] for x in items]
+            counts = all(self.is_static(c) and type(c.obj) is int and c.obj == k
+                         for k, c in enumerate(column))
+            parts.append(i if counts else self.read_item(item, self.e.const(j)))
+        return tuple(parts)
 
     def runtime_items(self, items: Any, node: ast.For, leave: ast.AST) -> Value:
         """``items`` (a tuple or list built here, nested ones too) as a run-time tuple, for
