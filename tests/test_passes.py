@@ -270,3 +270,25 @@ def test_carried_rows_carries_the_adjoint_of_a_fill_loop_a_row_at_a_time():
     # seeded at two rows: row T - 1 holds more than what its step adds; left as it is
     two = _fill_loop_adjoint(seed_rows=2)
     assert carried_rows(two) is two
+
+
+def test_simplify_drops_an_adjoint_of_zeros_nothing_went_into():
+    """``g + np.zeros(shape)`` (an adjoint made for a path that added nothing) is ``g`` in a
+    derivative, where ``g`` has that shape; a value kept exact, or another shape (the add
+    broadcasts), keeps it."""
+    from s2s_ad.ir.avals import Array
+    from s2s_ad.ir.core import Function, Value
+
+    def built(shape):
+        g = Value("g", aval=Array(shape))
+        e = Emitter(Region([g]))
+        z = e.emit("zeros_array", e.const((3,)), hint="dz")[0]
+        out = e.add(g, z)
+        return Function("f", [g], [0], Region([g], e.region.ops, [out]), 0)
+
+    assert ir_text(dce(simplify(built((3,)), exact_results=0))) == expect("""
+        fn f(g):
+          return g
+    """)
+    assert "add g dz" in ir_text(simplify(built((3,)), exact_results=1))
+    assert "add g dz" in ir_text(simplify(built((1,)), exact_results=0))

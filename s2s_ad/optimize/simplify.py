@@ -13,12 +13,13 @@ from dataclasses import replace
 from typing import Any
 
 from ..analysis.kinds import prove
-from ..ir.avals import Number
+from ..ir.avals import Array, Number
 from ..ir.core import Function, Op, Value, const_value
 from .rewrite import ancestors, rewrite, use_counts
 
 _MISSING = object()
-_ASKED = frozenset({"neg", "mul", "sub", "tuple", "T", "np.eye"})  # what rules ask about
+# what rules ask about
+_ASKED = frozenset({"neg", "mul", "sub", "tuple", "T", "np.eye", "zeros_array", "np.zeros"})
 
 
 class _Facts:
@@ -109,6 +110,9 @@ def _add(op: Op, f: _Facts) -> Value | Op | None:
             return _as(op, "sub", y, f.negated(x, op))  # -c + y -> y - c
         if f.is_negative(y):
             return _as(op, "sub", x, f.negated(y, op))  # x + -c -> x - c
+    for a, b in ((x, y), (y, x)):  # x + zeros (an adjoint nothing went into) -> x
+        if f.loose and f.uses.get(b) == 1 and _zeros_shaped_like(b, a, f):
+            return a
     if (n := f.defined_by(y, "neg")) is not None:
         return _as(op, "sub", x, n.args[0])  # x + -y -> x - y
     if (n := f.defined_by(x, "neg")) is not None:
@@ -121,6 +125,16 @@ def _add(op: Op, f: _Facts) -> Value | Op | None:
                                      outs=(product,)))
             return _as(op, "sub", a, product)
     return None
+
+
+def _zeros_shaped_like(z: Value, x: Value, f: _Facts) -> bool:
+    """Is ``z`` a fresh array of float zeros (``np.zeros(shape)``) of ``x``'s shape, so that
+    ``x + z`` is ``x`` (but for the sign of a zero, and an int ``x``'s type)?"""
+    made = f.defined_by(z, "zeros_array") or f.defined_by(z, "np.zeros")
+    if made is None or len(made.args) != 1 or made.attrs:
+        return False
+    aval = x.aval  # (an int array would become floats: not in a derivative, f.loose)
+    return isinstance(aval, Array) and f.const(made.args[0]) == aval.shape
 
 
 def _sub(op: Op, f: _Facts) -> Value | Op | None:
