@@ -165,7 +165,7 @@ def _setitem(x, i, v):
     return y
 
 
-def _index_add(x, i, v):
+def _index_add(x, i, v, basic=False):  # (basic: i selects each entry once, see reverse.py)
     y = x.copy()
     np.add.at(y, i, v)
     return y

@@ -21,8 +21,9 @@ input itself only makes the pattern larger.
 
 from __future__ import annotations
 
+import inspect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -79,9 +80,12 @@ def coloring(batched: Function, example: list[Any], shape: tuple[int, ...], dtyp
     if size > MAX_SIZE or size < 4 or not _linear(batched, batched.params[-1]):
         return None
     probe = np.diag(np.full(size, np.nan, dtype)).reshape((size, *shape))
+    # (every parameter positional: the direction comes after any with a default)
+    plain = replace(batched, kinds=[inspect.Parameter.POSITIONAL_OR_KEYWORD] * len(
+        batched.params), defaults=None, kwdefaults=None)
     try:
         with np.errstate(all="ignore"):
-            results = compile_fn(batched)(*example, probe)
+            results = compile_fn(plain)(*example, probe)
     except Exception:  # noqa: BLE001 -- no pattern: the dense basis
         return None
     results = results if isinstance(results, tuple) else (results,)
