@@ -2055,7 +2055,8 @@ class _ArrayWriter:
 
     def _fill_loop(self, sc: _ArrayScope, ind: str) -> list[str]:
         """A preallocated array filled step by step from the one before:
-        ``z = np.zeros((p, q))``, ``z[0] = e``, ``for t in range(p - 1): z[t + 1] = g(z[t])``."""
+        ``z = np.zeros((p, q))``, ``z[0] = e``, ``for t in range(p - 1): z[t + 1] = g(z[t])``;
+        then ``z`` is used on, or only its last row (``zl = z[p - 1]``)."""
         r = self.rng
         shape = r.choice(sorted((s for s in self.universe(sc) if len(s) in (1, 2) and s[0] >= 2),
                                 key=repr))
@@ -2074,6 +2075,12 @@ class _ArrayWriter:
         step = r.choice(_NP_DAMPED).format(v=previous, e=e)
         lines += [f"{ind}for {t} in range({shape[0] - 1}):", f"{ind}    {h}[{t} + 1] = {step}"]
         sc.merge(body)
+        if r.random() < 0.4:  # only the last row read on (an RNN's last state): the adjoint
+            last = self.fresh_name("zl")  # of z is then carried a row at a time
+            lines.append(f"{ind}{last} = {h}[{shape[0] - 1}]")
+            sc.shapes[last] = row
+            sc.local.add(last)
+            return lines
         sc.shapes[h] = shape
         sc.mutable.append(h)
         sc.fresh.add(h)

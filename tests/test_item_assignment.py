@@ -490,6 +490,14 @@ def rnn_from_two(W, U, xs):  # row 2, where the loop starts, read after it: an a
     return np.sum(h[xs.shape[0]] ** 2)
 
 
+def rnn_fixed(W, U, xs):  # constant bounds, row 0 set before the loop and read back
+    h = np.zeros((6, U.shape[0]))
+    h[0] = np.sin(xs[0] @ W)
+    for t in range(5):
+        h[t + 1] = np.tanh(xs[t] @ W + h[t] @ U)
+    return np.sum(h[5] ** 2)
+
+
 def number_rows(W, U, xs):  # rows that are numbers
     T = xs.shape[0]
     s = np.zeros(T + 1)
@@ -500,7 +508,7 @@ def number_rows(W, U, xs):  # rows that are numbers
 
 @pytest.mark.parametrize("f, carried", [(rnn_last, True), (rnn_last_two, False),
                                         (rnn_every_row, False), (rnn_from_two, False),
-                                        (number_rows, True)])
+                                        (number_rows, True), (rnn_fixed, True)])
 def test_the_adjoint_of_a_fill_loop_is_carried_a_row_at_a_time(f, carried):
     """Where the adjoint of h is seeded at its last row only and each backward step reads
     row t + 1 and adds into row t, it is carried as one row (hand-written BPTT's vector):

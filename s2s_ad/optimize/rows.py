@@ -44,7 +44,7 @@ def carried_rows(fn: Function) -> Function:
             users.setdefault(a, []).append(op)
     for op in list(ops):
         if op.prim == "zeros_array":
-            plan = _plan(op, users.get(op.out, []), reads, constants)
+            plan = _plan(op, users, reads, constants)
             if plan is not None:
                 ops = _rewritten(ops, *plan)
     return fn if ops is fn.body.ops else replace(
@@ -65,26 +65,40 @@ def _reads(region: Region) -> dict[Value, int]:
     return count
 
 
-def _plan(zeros: Op, users: list[Op], reads: dict[Value, int],
-          constants: dict[Value, object]) -> tuple[Op, ...] | None:
-    """(zeros, seed add, loop, read, clear, add) where ``zeros`` starts the pattern."""
+def _plan(zeros: Op, users: dict[Value, list[Op]], reads: dict[Value, int],
+          constants: dict[Value, object]) -> tuple[Op | None, ...] | None:
+    """(zeros, seed add, loop, read, clear, add, final read) where ``zeros`` starts the
+    pattern; the final read (None if there is none) is ``dh[s]`` after the loop, where the
+    loop runs over ``range(s, T)``, both constants with ``s <= T``: the row the last step
+    adds into, which the loop then passes on."""
     dh = zeros.out
     shape = constants.get(zeros.args[0])  # (np.zeros(shape): the shape a constant)
     if (not isinstance(shape, tuple) or len(shape) < 1 or reads.get(dh, 0) != 2
-            or len(users) != 2 or zeros.attrs):
+            or len(users.get(dh, ())) != 2 or zeros.attrs):
         return None
     row = with_shape(shape[1:], np.dtype(float))
-    seed, loop = users
+    seed, loop = users[dh]
     if (seed.prim != "add_item" or seed.args[0] is not dh or dh in seed.args[1:]
             or loop.prim != "for_range" or not loop.attr("reverse")):
         return None
-    _, stop, step = loop.bounds
-    if constants.get(step) != 1 or seed.args[1] is not stop or not _exactly(seed.args[2], row):
+    start, stop, step = loop.bounds
+    if (constants.get(step) != 1 or not _same_index(seed.args[1], stop, constants)
+            or not _exactly(seed.args[2], row)):
         return None
     slots = [j for j, init in enumerate(loop.inits) if init is dh]
-    if len(slots) != 1 or dh in loop.bounds or reads.get(loop.outs[slots[0]], 0) != 0:
+    if len(slots) != 1 or dh in loop.bounds:
         return None
     slot = slots[0]
+    final = None
+    if reads.get(loop.outs[slot], 0) != 0:
+        after = users.get(loop.outs[slot], [])
+        first, last = constants.get(start), constants.get(stop)
+        if (reads.get(loop.outs[slot]) != 1 or len(after) != 1 or after[0].prim != "getitem"
+                or after[0].args[0] is not loop.outs[slot] or type(first) is not int
+                or type(last) is not int or not 0 <= first <= last
+                or constants.get(after[0].args[1]) != first):
+            return None
+        final = after[0]
     body, t = loop.body, loop.index
     param = loop.carried()[slot]
     made = {out: op for op in body.ops for out in op.outs}
@@ -106,13 +120,18 @@ def _plan(zeros: Op, users: list[Op], reads: dict[Value, int],
             or not _exactly(add.args[2], row) or reads.get(add.out, 0) != 1
             or body.results[slot] is not add.out):
         return None
-    return zeros, seed, loop, read, clear, add
+    return zeros, seed, loop, read, clear, add, final
+
+
+def _same_index(a: Value, b: Value, constants: dict[Value, object]) -> bool:
+    """Are ``a`` and ``b`` the same index (one value, or equal int constants)?"""
+    return a is b or (type(constants.get(a)) is int and constants.get(a) == constants.get(b))
 
 
 def _rewritten(ops: list[Op], zeros: Op, seed: Op, loop: Op, read: Op, clear: Op,
-               add: Op) -> list[Op]:
+               add: Op, final: Op | None) -> list[Op]:
     """``ops`` with the loop carrying the row: it starts as the seed, the step reads it
-    where it read the row, and passes on what it added."""
+    where it read the row, and passes on what it added (what ``final`` read after it)."""
     slot = list(loop.inits).index(zeros.out)
     old = loop.carried()[slot]
     row = read.out
@@ -126,7 +145,15 @@ def _rewritten(ops: list[Op], zeros: Op, seed: Op, loop: Op, read: Op, clear: Op
     n = len(loop.args) - len(loop.outs) + slot
     args = loop.args[:n] + (seed.args[2],) + loop.args[n + 1:]
     new_loop = replace(loop, args=args, outs=outs, regions=(*loop.regions[:-1], renamed))
-    return [new_loop if op is loop else op for op in ops if op is not zeros and op is not seed]
+    out: list[Op] = []
+    for op in ops:
+        if op is loop:
+            out.append(new_loop)
+        elif op is final:  # (copy propagation then reads the loop's row there)
+            out.append(Op("copy", (outs[slot],), op.outs, (), (), op.loc))
+        elif op is not zeros and op is not seed:
+            out.append(op)
+    return out
 
 
 def _renamed(region: Region, by: dict[Value, Value]) -> Region:
