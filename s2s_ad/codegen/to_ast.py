@@ -242,6 +242,10 @@ class _Codegen:
             if op.prim == "const":
                 self.constant(op)
                 continue
+            if op.prim in _LITERAL_OPS and all(a in self.literals for a in op.args):
+                # a slice or tuple of literals is one too: `x[2:]` at each use, not a name
+                self.literals[op.out] = _LITERAL_OPS[op.prim](self.literals[a] for a in op.args)
+                continue
             if op.regions:
                 self.write_volatile(stmts)
                 stmts.extend(self.structured(op))
@@ -641,6 +645,9 @@ def _is_literal(value: Any) -> bool:
         return all(_is_literal(v) for v in (value.start, value.stop, value.step))
     return (isinstance(value, _LITERALS) or value is Ellipsis) and not (
         isinstance(value, float) and not math.isfinite(value))
+
+
+_LITERAL_OPS = {"slice": lambda items: slice(*items), "tuple": tuple}
 
 
 def _index(node: ast.expr) -> ast.expr:
