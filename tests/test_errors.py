@@ -127,6 +127,9 @@ def comprehension_in_lambda(x):
     return g(x)
 
 
+lambda_of_a_comprehension = lambda x: sum(x * k for k in (1.0, 2.0))  # noqa: E731
+
+
 def sums_a_set_of_floats(x):
     s = {x * k for k in (1.0, 2.0, 2.0)}
     return sum(s)
@@ -216,6 +219,8 @@ CASES = [
      "map(lambda t: t * x, ys)", "comprehension"),
     (comprehension_in_lambda, UnsupportedSyntaxError, "a comprehension inside a lambda",
      "t * k for k in", "nested def"),
+    (lambda_of_a_comprehension, UnsupportedSyntaxError, "a generator expression in a lambda",
+     "x * k for k in", "with def"),
     (sums_a_set_of_floats, UnsupportedSyntaxError, "through a set of numbers that depend on "
      "the inputs", "sum(s)", "use a list"),
     (run_time_key_in_a_dict_built_here, UnsupportedSyntaxError, "`in` of a key computed at "

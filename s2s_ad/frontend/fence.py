@@ -38,6 +38,9 @@ UNSUPPORTED: dict[type, tuple[str, str]] = {
 }
 
 
+_COMPREHENSIONS = (ast.ListComp, ast.GeneratorExp, ast.SetComp, ast.DictComp)
+
+
 def fence(source: Source, allowed: frozenset[type] = frozenset()) -> None:
     """Raise ``UnsupportedSyntaxError`` at the first construct outside the subset.
 
@@ -52,6 +55,9 @@ def fence(source: Source, allowed: frozenset[type] = frozenset()) -> None:
         entry = UNSUPPORTED.get(type(node))
         if entry is not None and type(node) not in allowed:
             what, hint = entry
+            if isinstance(fn, ast.Lambda) and type(node) in _COMPREHENSIONS:
+                what = what.replace(" here", " in a lambda")
+                hint = "write the function with def: its comprehensions become loops"
             raise UnsupportedSyntaxError(f"cannot differentiate {what}", loc=source.loc(node),
                                          hint=hint, stage=_stage(source))
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
