@@ -295,13 +295,17 @@ def _on_basis(e: Emitter, sweep: Function, params: list[Value], shape: tuple[int
     size = math.prod(shape)
     direction = np.zeros(shape, dtype) if shape else dtype.type(0.0)
     axes = (None,) * len(params) + (0,)
-    batched = batch(sweep, axes, 0, [*example, direction], sweep.name, size)
+
+    def batched_over(k: int) -> Function:
+        return batch(sweep, axes, 0, [*example, direction], sweep.name, k)
+
     # unit vectors that never meet in a result share a direction (transforms/sparsity.py)
-    colors = (coloring(batched, example, shape, dtype, lambda fn: load(fn, sweep.name)[0])
+    colors = (coloring(batched_over, example, shape, dtype,
+                       lambda fn: load(fn, sweep.name)[0])
               if shape and not any(isinstance(a, Unknown) for a in example) else None)
+    batched = batched_over(size if colors is None else colors.count)
     if colors is not None:
         basis = e.const(colors.seeds(dtype).reshape((colors.count, *shape)), hint=hint)
-        batched = batch(sweep, axes, 0, [*example, direction], sweep.name, colors.count)
     else:
         attrs: dict[str, Any] = {} if dtype == np.float64 else {"dtype": dtype.type}
         basis = e.emit("np.eye", e.const(size), hint="basis", **attrs)[0]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -47,7 +48,8 @@ _SHAPES = frozenset({".shape", "np.shape", "len", ".ndim", "np.ndim", ".size", "
 _INDEXED = frozenset({"getitem", "setitem", "index_add", "add_item", "add_at"})
 _WRITES = frozenset({"setitem", "index_add", "add_item", "add_at"})
 _FRESH = frozenset({"zeros_array", "np.zeros"})
-MAX_SIZE = 4096  # the pattern's run is a dense sweep: up to MAX_SIZE ** 2 entries a result
+MAX_SIZE = 20_000  # directions; reading the pattern costs a dense sweep's work (size ** 2)
+PROBE = 1 << 22  # entries of a result in one run of the probe: its chunk of directions
 WORTH = 0.5  # colors at most this share of the directions, else the dense basis
 
 
@@ -70,31 +72,43 @@ class Coloring:
         return seeds
 
 
-def coloring(batched: Function, example: list[Any], shape: tuple[int, ...], dtype: np.dtype,
-             compile_fn: Any) -> Coloring | None:
-    """The groups of the unit vectors of ``shape`` that ``batched`` (its last parameter a
-    direction of ``shape``, batched on axis 0; ``example`` the other arguments) may share,
-    or None where they cannot be found or save too little. ``compile_fn(fn)`` makes a
-    Python function of ``fn``."""
+def coloring(make: Callable[[int], Function], example: list[Any], shape: tuple[int, ...],
+             dtype: np.dtype, compile_fn: Callable[[Function], Any]) -> Coloring | None:
+    """The groups of the unit vectors of ``shape`` that the sweep may share, or None where
+    they cannot be found or save too little. ``make(k)`` is the sweep batched over ``k``
+    directions (its last parameter, of ``shape``, batched on axis 0; ``example`` the other
+    arguments); ``compile_fn(fn)`` makes a Python function of ``fn``. The pattern is read
+    a chunk of unit vectors at a time (``PROBE`` entries a result at most)."""
     size = math.prod(shape)
-    if size > MAX_SIZE or size < 4 or not _linear(batched, batched.params[-1]):
+    if size > MAX_SIZE or size < 4:
         return None
-    probe = np.diag(np.full(size, np.nan, dtype)).reshape((size, *shape))
+    chunk = max(1, min(size, PROBE // size))
+    batched = make(chunk)
+    if not _linear(batched, batched.params[-1]):
+        return None
     # (every parameter positional: the direction comes after any with a default)
-    plain = replace(batched, kinds=[inspect.Parameter.POSITIONAL_OR_KEYWORD] * len(
-        batched.params), defaults=None, kwdefaults=None)
-    try:
-        with np.errstate(all="ignore"):
-            results = compile_fn(plain)(*example, probe)
-    except Exception:  # noqa: BLE001 -- no pattern: the dense basis
-        return None
-    results = results if isinstance(results, tuple) else (results,)
-    patterns = []
-    for r in results:
-        r = np.asarray(r)
-        if r.ndim == 0 or r.shape[0] != size or r.dtype.kind not in "fc":
+    run = compile_fn(replace(batched, kinds=[inspect.Parameter.POSITIONAL_OR_KEYWORD] * len(
+        batched.params), defaults=None, kwdefaults=None))
+    parts: list[list[np.ndarray]] = []
+    results: tuple[Any, ...] = ()
+    for first in range(0, size, chunk):
+        count = min(chunk, size - first)
+        probe = np.zeros((chunk, size), dtype)
+        probe[np.arange(count), first + np.arange(count)] = np.nan
+        try:
+            with np.errstate(all="ignore"):
+                out = run(*example, probe.reshape((chunk, *shape)))
+        except Exception:  # noqa: BLE001 -- no pattern: the dense basis
             return None
-        patterns.append(r.reshape(size, -1) != 0)  # (NaN != 0: reached)
+        results = out if isinstance(out, tuple) else (out,)
+        reached = []
+        for r in results:
+            r = np.asarray(r)
+            if r.ndim == 0 or r.shape[0] != chunk or r.dtype.kind not in "fc":
+                return None
+            reached.append(r.reshape(chunk, -1)[:count] != 0)  # (NaN != 0: reached)
+        parts.append(reached)
+    patterns = [np.concatenate([part[k] for part in parts]) for k in range(len(results))]
     colors = _greedy(patterns, size)
     count = int(colors.max()) + 1
     if count > WORTH * size:
