@@ -142,3 +142,16 @@ def test_what_a_scientist_writes_is_batched_and_sparse():
     assert "for " not in HU.specialize(U).source
     np.testing.assert_allclose(HU(U), _hessian_by_differences(grid_energy, U), rtol=1e-6,
                                atol=1e-6)
+
+
+def test_the_pattern_read_in_chunks_is_the_same(monkeypatch):
+    """The probe runs a chunk of unit vectors at a time (for large blocks): with chunks of
+    2 directions the pattern, the colors and the Hessian are what one run gives."""
+    import s2s_ad.transforms.sparsity as sparsity
+
+    x = np.linspace(-1.0, 1.0, 13)
+    whole = hessian(chain).specialize(x)
+    monkeypatch.setattr(sparsity, "PROBE", 2 * 13)
+    chunked = hessian(lambda x: chain(x)).specialize(x)  # (a new function: built again)
+    assert "of shape (5, 13)" in chunked.source
+    np.testing.assert_array_equal(chunked(x), whole(x))
