@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir.avals import NUMBER, Array, Aval, Number, Tuple, aval_of
+from ..ir.avals import NUMBER, Array, Aval, Number, Tuple, aval_of, numbers_of
 from ..ir.core import LOOPS, Function, Op, Region, Value, const_value, walk
 from ..primitives import get
 from ..primitives.registry import PRIMITIVES, Primitive
@@ -352,6 +352,10 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
             elif isinstance(x, tuple) and v not in moving and all(
                     isinstance(i, (*_NUMBER_TYPES, np.generic, np.ndarray)) for i in x):
                 avals[v] = Tuple(tuple(map(aval_of, x)))  # its length: the arguments' kinds'
+        for p in fn.params:  # a list or tuple of numbers, of any length (staging's key)
+            seq = numbers_of(env.get(p))
+            if seq is not None:
+                avals[p] = seq
     facts = prove(fn, numbers=[v for v, a in avals.items() if isinstance(a, Number)],
                   numeric=[v for v, a in avals.items() if isinstance(a, Array)], floats=floats)
     for v in facts.numbers:
