@@ -519,11 +519,11 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         if ("optimized", values) not in memo:
             memo["optimized", values] = run_optimizer(primal, exact_results=values)
         raw = derive(memo["optimized", values], kind, indices, single, mode, name, polish,
-                      example, axes=axes)
+                      example, axes=axes, backend=backend)
         final = run_optimizer(raw, exact_results=values)
     else:
         raw = final = derive(primal, kind, indices, single, mode, name, lambda fn: fn,
-                              example, axes=axes)
+                              example, axes=axes, backend=backend)
     gradients = len(final.body.results) - values  # one leaf per wrt argument: `dx`
     names = ([""] * values + ["d" + primal.params[i].hint for i in indices]
              if kind in _GRADIENTS and gradients == len(indices) else None)

@@ -337,6 +337,8 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
     """
     avals: dict[Value, Aval] = {}
     if example is not None:
+        items = {op.out: get(op.prim).container_result for op in walk(fn.body)
+                 if len(op.outs) == 1 and get(op.prim).container_result}
         env: dict[Value, Any] = {}
         for p, arg in zip(fn.params, example):
             if arg is not UNKNOWN and (isinstance(arg, (*_STAND_INS, list, tuple, dict))
@@ -352,10 +354,13 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
             elif isinstance(x, tuple) and v not in moving and all(
                     isinstance(i, (*_NUMBER_TYPES, np.generic, np.ndarray)) for i in x):
                 avals[v] = Tuple(tuple(map(aval_of, x)))  # its length: the arguments' kinds'
-        for p in fn.params:  # a list or tuple of numbers, of any length (staging's key)
-            seq = numbers_of(env.get(p))
+        # a list or tuple of numbers, of any length: an argument (staging's key), or the
+        # floats of an array (`x.tolist()`)
+        lists = [*fn.params, *(v for v, c in items.items() if c == "floats")]
+        for v in lists:
+            seq = numbers_of(env.get(v))
             if seq is not None:
-                avals[p] = seq
+                avals[v] = seq
     facts = prove(fn, numbers=[v for v, a in avals.items() if isinstance(a, Number)],
                   numeric=[v for v, a in avals.items() if isinstance(a, Array)], floats=floats)
     for v in facts.numbers:

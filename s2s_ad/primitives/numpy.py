@@ -795,7 +795,15 @@ def _jvp_slogdet(e, da, a):
 
 
 defjvp("np.linalg.slogdet", _jvp_slogdet)
+# x.tolist() of a 1-d float64 array: its items as Python floats, which the code specialized
+# to such an x reads in its loops instead of x[i] (transforms/items.py); the adjoint, a list
+# of floats, becomes x's gradient as an array
+defprim("tolist", Method("tolist"), lambda x: x.tolist(),
+        doc="x.tolist(): the items of a 1-d float array as a list of floats")
+defvjp("tolist", lambda e, g, x: _np(e, "array", g))
+defjvp("tolist", lambda e, dx, x: e.emit("tolist", dx)[0])
 declare("np.split", container_result="arrays")
+declare("tolist", container_result="floats")
 declare(".shape", "np.shape", container_result="ints")
 declare("np.linalg.slogdet", container_result="floats")
 

@@ -77,7 +77,8 @@ defprim("as_tuple", Call(builtins.tuple, "tuple"), builtins.tuple,
 defprim("field", Call(runtime.field, "field"), runtime.field,
         doc="field(c, key): c[key] of a dict, c.key of a dataclass or a named tuple (the "
             "cotangent of a gradient, read where its adjoint was filled by key)")
-views("getitem", "getitem_mut", "getattr", "field", "like")  # (like: acc itself, for an array)
+views("getitem", "getitem_mut", "getattr", "field", "like", "as_tuple")  # (like: acc itself,
+# for an array; as_tuple: its rows)
 declare("len", "len_mut", int_result=True, kind="number")
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
