@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import warnings
 import weakref
 from collections.abc import Callable, Sequence
@@ -347,12 +348,12 @@ def _signature(arg: Any) -> Any:
     if kind is np.ndarray:
         return arg.shape, arg.dtype
     if kind is list or kind is tuple:
-        types = list(map(type, arg))  # at C speed: a list of floats costs ~11 ns an item
-        if types.count(float) == len(types):
+        # at C speed, and the common case first: a list of floats costs ~10 ns an item
+        if arg and operator.countOf(map(type, arg), float) == len(arg):
             return kind, float
-        distinct = set(types)
-        if len(distinct) == 1 and distinct <= _NUMBER_TYPES:
-            return kind, distinct.pop()
+        types = set(map(type, arg))
+        if len(types) == 1 and types <= _NUMBER_TYPES:
+            return kind, types.pop()
         return kind, frozenset(map(_signature, arg))
     if kind is dict:
         return kind, tuple(arg), frozenset(map(_signature, arg.values()))

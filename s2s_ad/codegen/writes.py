@@ -97,8 +97,9 @@ def first_writes(fn: Function) -> Function:
     ``for i in range(a, n, s)`` (``a >= 0``, ``s > 0``, either direction: each ``i`` once,
     none negative) that adds ``g`` at its own ``i`` once a step, in its body's top level,
     and nothing else writes into ``dx``. The sum ``0.0 + g`` is ``g`` but for the sign of a
-    zero; so that the slot's type is too, a list's ``g`` must be a float (a number, proven
-    inexact), where an array's store converts it. Saves an item read and an add a step."""
+    zero; so that the slot's type is too, a list's ``g`` must be a float (a number, by its
+    aval or proven, and proven inexact), where an array's store converts it. Saves an item
+    read and an add a step."""
     adds: dict[Value, list[Op]] = {}  # adjoint -> the ops that may change it
     made: dict[Value, Op] = {}
     consts: dict[Value, Any] = {}
@@ -111,6 +112,7 @@ def first_writes(fn: Function) -> Function:
             for a in op.args:
                 adds.setdefault(a, []).append(op)
     once: set[int] = set()  # ids of the add_item ops to write as stores
+    numbers: set[Value] = set()
     floats: set[Value] | None = None
     for region in _regions(fn.body):
         here = {out for op in region.ops for out in op.outs if out in made}
@@ -127,8 +129,9 @@ def first_writes(fn: Function) -> Function:
                 g = op.args[2]
                 if made[op.args[0]].prim == "zeros_list":
                     if floats is None:
-                        floats = prove(fn).inexact
-                    if not isinstance(g.aval, Number) or g not in floats:
+                        facts = prove(fn)
+                        numbers, floats = facts.numbers, facts.inexact
+                    if g not in floats or not (g in numbers or isinstance(g.aval, Number)):
                         continue
                 once.add(id(op))
     if not once:

@@ -6,8 +6,8 @@ a loop (``p = p * theta[i]``) spends most of its time there, in both sweeps, and
 ``dtheta[i] += g`` on an array. Where a ``grad`` is specialized to a 1-d ``float64`` array
 ``theta`` (``wrt``) that the function reads only by integer items, in a loop, and by its
 shape, ``as_lists`` gives it ``xs = theta.tolist()`` (the ``tolist`` primitive) and has
-the items read from ``xs``: the adjoint is a list of floats, ``[0.0] * len(xs)``, made an
-array once at the end (``tolist``'s VJP: ``np.array(dxs)``).
+the items, and the length, read from ``xs``: the adjoint is a list of floats,
+``[0.0] * len(xs)``, made an array once at the end (``tolist``'s VJP: ``np.array(dxs)``).
 
 The items have the same values, and ``+``, ``-``, ``*``, comparisons, ``math`` and NumPy's
 functions give the same IEEE results on Python floats as on ``np.float64`` -- but not the
@@ -40,7 +40,7 @@ _KIND_READS = frozenset({".shape", ".ndim", ".size", ".dtype", "np.shape", "np.n
 _SAME = frozenset({"add", "sub", "mul", "neg", "pos", "abs", "max", "min", "select", "copy",
                    "lt", "le", "gt", "ge", "eq", "ne", "not_", "float", "int", "round",
                    "getitem", "getitem_mut", "push", "pop", "append", "appended", "add_item",
-                   "store_item", "tape_new", "list_new", "len", "len_mut", "zeros_list",
+                   "store_item", "tape_new", "list_new", "zeros_list",
                    "np.array", "for_range", "while", "if", "tolist"})
 # ops that change their first operand in place: what they put in it is made from the items
 _INTO = frozenset({"push", "append", "appended", "add_item", "store_item"})
@@ -76,6 +76,15 @@ def as_lists(fn: Function, example: list[Any], wrt: tuple[int, ...]) -> Function
         for op in region.ops:
             if op.prim == "getitem" and op.args[0] in lists:
                 op = replace(op, args=(lists[op.args[0]], *op.args[1:]))
+            elif op.prim in ("len", ".shape") and op.args[0] in lists:
+                # (the length of a vector is its list's: `for x in xs` where a loop counts
+                # over it only to read xs[i]; `theta.shape` is `(len(xs),)`)
+                n = op.out if op.prim == "len" else Value("")
+                ops.append(replace(op, prim="len", args=(lists[op.args[0]],), outs=(n,),
+                                   attrs=()))
+                if op.prim == "len":
+                    continue
+                op = replace(op, prim="tuple", args=(n,), attrs=())
             elif op.regions:
                 op = replace(op, regions=tuple(redirect(r) for r in op.regions))
             ops.append(op)
@@ -124,7 +133,9 @@ def tainted_values(fn: Function) -> set[Value] | None:
 
 def _same_type(op: Op) -> bool:
     """Is ``op`` a call of NumPy or ``math`` that gives a NumPy or a Python float whether
-    it gets Python floats or NumPy's (``np.sin``, ``math.exp``)?"""
+    it gets Python floats or NumPy's (``np.sin``, ``math.exp``), or a length?"""
+    if op.prim in ("len", "len_mut"):
+        return True  # an int
     spec = get(op.prim).emission
     return (isinstance(spec, Call) and spec.module is not None
             and spec.module.__name__ in ("math", "numpy") and not get(op.prim).container_result)
