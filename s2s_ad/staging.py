@@ -413,10 +413,12 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
         return fn
 
     def call(*args: Any, **kwargs: Any) -> Any:
-        fn = None if kwargs else table.get(tuple(map(_signature, args)))
-        if fn is None:
-            fn = specialize(*args, **kwargs)
-        return fn(*args, **kwargs)
+        if not kwargs:  # (the common case, in as few steps as can be: it runs every call)
+            fn = table.get((_signature(args[0]),) if len(args) == 1 else
+                           tuple(map(_signature, args)))
+            if fn is not None:
+                return fn(*args)
+        return specialize(*args, **kwargs)(*args, **kwargs)
 
     dispatcher = cast(Dispatcher, call)  # (given its attributes here)
     dispatcher.specialize = specialize
