@@ -210,3 +210,10 @@ def test_numba_reads_the_array():
     g = s2s_ad.grad(product_indexed, backend="numba")
     assert g(np.array([1.0, 2.0, 3.0])).tolist() == [6.0, 3.0, 2.0]
     assert "tolist" not in g.source
+
+
+@pytest.mark.skipif(not jit.available(), reason="needs numba")
+def test_numba_says_why_it_cannot_take_a_tuple_read_by_items():
+    with pytest.raises(s2s_ad.BackendError, match=r"tuple argument read item by item") as info:
+        s2s_ad.grad(product, backend="numba")((1.0, 2.0))
+    assert "for x in xs" in str(info.value)  # the user's line

@@ -356,8 +356,9 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
                 avals[v] = Tuple(tuple(map(aval_of, x)))  # its length: the arguments' kinds'
         # a list or tuple of numbers, of any length: an argument (staging's key), or the
         # floats of an array (`x.tolist()`)
+        grown = {op.args[0] for op in walk(fn.body) if op.prim == "append"}
         lists = [*fn.params, *(v for v, c in items.items() if c == "floats")]
-        for v in lists:
+        for v in (v for v in lists if v not in grown):  # (one appended to may get anything)
             seq = numbers_of(env.get(v))
             if seq is not None:
                 avals[v] = seq
