@@ -205,6 +205,20 @@ def test_second_derivatives_through_the_list():
     assert np.allclose(hv, hessian[0], rtol=1e-12, atol=1e-12)
 
 
+def test_transforms_of_the_gradient_take_it_reading_the_array():
+    """A transform of the gradient differentiates code that reads the vector as it is (its
+    tangent's items are the items' tangents): per-example gradients, their JVP."""
+    thetas = np.array([[0.3, 1.2, -0.7], [1.1, -0.4, 0.9]])
+    gradient = s2s_ad.grad(sine_weighted)
+    assert "tolist" in gradient.specialize(thetas[0]).source
+    per_example = s2s_ad.vmap(gradient)(thetas)
+    assert np.allclose(per_example, [gradient(t) for t in thetas], rtol=1e-14, atol=0)
+    direction = np.array([0.5, -1.0, 2.0])
+    _, tangent = s2s_ad.jvp(gradient)(thetas[0], direction)
+    assert np.allclose(tangent, central_difference(
+        lambda t: gradient(thetas[0] + t * direction), 0.0), rtol=1e-6, atol=1e-7)
+
+
 @pytest.mark.skipif(not jit.available(), reason="needs numba")
 def test_numba_reads_the_array():
     g = s2s_ad.grad(product_indexed, backend="numba")
