@@ -337,8 +337,6 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
     """
     avals: dict[Value, Aval] = {}
     if example is not None:
-        items = {op.out: get(op.prim).container_result for op in walk(fn.body)
-                 if len(op.outs) == 1 and get(op.prim).container_result}
         env: dict[Value, Any] = {}
         for p, arg in zip(fn.params, example):
             if arg is not UNKNOWN and (isinstance(arg, (*_STAND_INS, list, tuple, dict))
@@ -355,11 +353,15 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
                     isinstance(i, (*_NUMBER_TYPES, np.generic, np.ndarray)) for i in x):
                 avals[v] = Tuple(tuple(map(aval_of, x)))  # its length: the arguments' kinds'
         # a list or tuple of numbers, of any length: an argument (staging's key), or the
-        # floats of an array (`x.tolist()`)
-        grown = {op.args[0] for op in walk(fn.body) if op.prim == "append"}
-        lists = [*fn.params, *(v for v, c in items.items() if c == "floats")]
-        for v in (v for v in lists if v not in grown):  # (one appended to may get anything)
-            seq = numbers_of(env.get(v))
+        # floats of an array (`x.tolist()`); not one appended to (it may get anything)
+        lists, grown = list(fn.params), set()
+        for op in walk(fn.body):
+            if op.prim == "append":
+                grown.add(op.args[0])
+            elif len(op.outs) == 1 and PRIMITIVES[op.prim].container_result == "floats":
+                lists.append(op.out)
+        for v in lists:
+            seq = None if v in grown else numbers_of(env.get(v))
             if seq is not None:
                 avals[v] = seq
     facts = prove(fn, numbers=[v for v, a in avals.items() if isinstance(a, Number)],
