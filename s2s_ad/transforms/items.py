@@ -25,20 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.kinds import analyze
+from ..analysis.kinds import _KIND_READS, analyze  # (reads of an array's kind: its shape)
 from ..ir.avals import Number
 from ..ir.core import LOOPS, Function, Op, Region, Value, walk
 from ..primitives import get
 from ..primitives.registry import Call
 
-# reads of an array's kind (its shape, length), which the array itself still serves
-_KIND_READS = frozenset({".shape", ".ndim", ".size", ".dtype", "np.shape", "np.ndim", "np.size",
-                         "len"})
 # ops that give the same results and raise the same errors on Python floats as on NumPy's
 # (their results are made from the items too); anything else that takes one must give a
-# result of one type whatever it gets (_same_type), or the derivative keeps the array
+# result of one type whatever it gets (_same_type), or the derivative keeps the array.
+# (Not `round`: NumPy rounds to digits by scaling, Python exactly.)
 _SAME = frozenset({"add", "sub", "mul", "neg", "pos", "abs", "max", "min", "select", "copy",
-                   "lt", "le", "gt", "ge", "eq", "ne", "not_", "float", "int", "round",
+                   "lt", "le", "gt", "ge", "eq", "ne", "not_", "float", "int",
                    "getitem", "getitem_mut", "push", "pop", "append", "appended", "add_item",
                    "store_item", "tape_new", "list_new", "zeros_list",
                    "np.array", "for_range", "while", "if", "tolist"})
