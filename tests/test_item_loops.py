@@ -175,6 +175,13 @@ def test_other_arrays_are_read_as_they_are(f, theta):
                        if np.ndim(theta) == 1 else np.cos(theta))
 
 
+def squares(theta):
+    s = 0.0
+    for i in range(len(theta)):
+        s = s + theta[i] ** 2.5
+    return s
+
+
 def test_a_division_keeps_numpy_s_inf():
     """``p / theta[i]`` at 0: NumPy's inf, as the function gives, not Python's error."""
     g = s2s_ad.grad(ratio)
@@ -182,6 +189,16 @@ def test_a_division_keeps_numpy_s_inf():
     assert "tolist" not in g.specialize(theta).source
     with np.errstate(all="ignore"):
         assert np.isinf(g(theta)).all()
+
+
+def test_a_power_keeps_the_array():
+    """``x ** 1.5`` (the derivative's) overflows with an error on a Python float, gives a
+    complex number of a negative one (inf, nan on NumPy's): such items are read as they
+    are. (``x ** 2`` in a derivative is ``x * x``, which reads the list.)"""
+    theta = np.array([0.5, 1.5, 2.0])
+    g = s2s_ad.grad(squares)
+    assert "tolist" not in g.specialize(theta).source
+    assert np.allclose(g(theta), _expected(squares, theta), rtol=1e-6, atol=1e-7)
 
 
 def test_the_value_keeps_its_type():
