@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..ir.avals import NUMBER, Array, Aval, Number, Tuple, aval_of
+from ..ir.avals import NUMBER, Array, Aval, Number, Tuple, aval_of, numbers_of
 from ..ir.core import LOOPS, Function, Op, Region, Value, const_value, walk
 from ..primitives import get
 from ..primitives.registry import PRIMITIVES, Primitive
@@ -352,6 +352,18 @@ def analyze(fn: Function, example: Sequence[Any] | None = None,
             elif isinstance(x, tuple) and v not in moving and all(
                     isinstance(i, (*_NUMBER_TYPES, np.generic, np.ndarray)) for i in x):
                 avals[v] = Tuple(tuple(map(aval_of, x)))  # its length: the arguments' kinds'
+        # a list or tuple of numbers, of any length: an argument (staging's key), or the
+        # floats of an array (`x.tolist()`); not one appended to (it may get anything)
+        lists, grown = list(fn.params), set()
+        for op in walk(fn.body):
+            if op.prim == "append":
+                grown.add(op.args[0])
+            elif len(op.outs) == 1 and PRIMITIVES[op.prim].container_result == "floats":
+                lists.append(op.out)
+        for v in lists:
+            seq = None if v in grown else numbers_of(env.get(v))
+            if seq is not None:
+                avals[v] = seq
     facts = prove(fn, numbers=[v for v, a in avals.items() if isinstance(a, Number)],
                   numeric=[v for v, a in avals.items() if isinstance(a, Array)], floats=floats)
     for v in facts.numbers:

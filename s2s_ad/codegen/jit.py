@@ -90,6 +90,9 @@ def _refusal(op: Op) -> tuple[str, str] | None:
         return "a field of a dataclass or named tuple", _HINT
     if op.prim == "keys":
         return "a dict", _HINT
+    if op.prim in ("zeros_list", "as_tuple"):  # ([0.0] * n, tuple(dxs): a tuple's gradient)
+        return ("the gradient of a tuple argument read item by item (a list of its items' "
+                "adjoints)", "pass a NumPy array instead of the tuple, or " + _HINT)
     if not isinstance(spec, Call) or spec.module is not None:
         return None
     if (op.prim == "zero_gradient" and numba_zero(op.args[0]) is not None) or (

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import runtime
 from ..ir import verify
-from ..ir.avals import Array, Number
+from ..ir.avals import Array, Number, Numbers
 from ..ir.core import Function, Op, Region, Value, const_value, walk
 from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
@@ -43,6 +43,7 @@ from ..primitives.registry import (
     StoreItem,
     Subscript,
     TupleDisplay,
+    Zeros,
 )
 from .located import Locator, may_divide_by_zero
 from .tapes import ArrayTape, array_tapes
@@ -119,6 +120,10 @@ class _Codegen:
         self.params = set(fn.params)
         self.origins: list[tuple[ast.expr, Op]] = []  # each op's expression
         self.scopes: list[tuple[set[Value], bool]] = []  # see region()
+        # `for x in xs` where a loop counts over range(len(xs)) only to read xs[i] (items_loop)
+        self.lengths = {op.out: op.args[0] for op in walk(fn.body) if op.prim == "len"}
+        self.appended = {op.args[0] for op in walk(fn.body) if op.prim in ("append", "appended")}
+        self.loop_items: set[int] = set()  # ids of the reads written as a loop's target
 
     # --- names, resolved at the end --------------------------------------------------------
     def local(self, v: Value) -> ast.Name:
@@ -246,6 +251,8 @@ class _Codegen:
                 # a slice or tuple of literals is one too: `x[2:]` at each use, not a name
                 self.literals[op.out] = _LITERAL_OPS[op.prim](self.literals[a] for a in op.args)
                 continue
+            if id(op) in self.loop_items:
+                continue  # (the target of `for x in xs`)
             if op.regions:
                 self.write_volatile(stmts)
                 stmts.extend(self.structured(op))
@@ -415,11 +422,30 @@ class _Codegen:
         if op.attr("reverse") and self.backend == "python":
             iterable = ast.Call(func=self.global_ref(builtins.reversed, "reversed"),
                                 args=[iterable], keywords=[])
-        index = self.store(op.index)
+        read = self.items_loop(op, bounds)
+        if read is not None:  # for x in xs
+            self.loop_items.add(id(read))
+            iterable, index = self.ref(read.args[0]), self.store(read.out)
+        else:
+            index = self.store(op.index)
         inner = self.region(body, loop=True) + self.next_values(op, body, params)
         stmts.append(ast.For(target=index, iter=iterable, body=inner or [ast.Pass()],
                              orelse=[], type_comment=None))
         return stmts
+
+    def items_loop(self, op: Op, bounds: list[Value]) -> Op | None:
+        """The read ``x = xs[i]`` of a loop ``for i in range(len(xs))`` (counting up from 0)
+        that uses ``i`` only there, where ``xs`` is a list or tuple argument of numbers that
+        nothing appends to: the loop is ``for x in xs``, which reads the same items, faster
+        (the user's ``for x in xs``, lowered to an index). None for any other loop."""
+        if self.backend != "python" or op.attr("reverse") or len(bounds) != 1:
+            return None
+        xs = self.lengths.get(bounds[0])
+        if xs is None or not isinstance(xs.aval, Numbers) or xs in self.appended or (
+                self.uses.get(op.index, 0) != 1):
+            return None
+        return next((inner for inner in op.body.ops if inner.prim == "getitem"
+                     and inner.args == (xs, op.index)), None)
 
     def countdown(self, start: Value, stop: Value, step: Value, bounds: list[Value],
                   stmts: list[ast.stmt]) -> ast.expr:
@@ -549,6 +575,9 @@ class _Codegen:
                             keywords=[])
         if isinstance(spec, TupleDisplay):
             return ast.Tuple(elts=args, ctx=ast.Load())
+        if isinstance(spec, Zeros):  # [0.0] * n
+            return ast.BinOp(left=ast.List(elts=[ast.Constant(0.0)], ctx=ast.Load()),
+                             op=ast.Mult(), right=args[0])
         if isinstance(spec, Into):  # np.add(u, v, out=np.empty_like(u))
             like = ast.Call(func=ast.Attribute(value=self.global_ref(np, "np"), attr="empty_like",
                                                ctx=ast.Load()), args=[args[2]], keywords=[])

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 from ..analysis.aliasing import (
     _after,
@@ -35,16 +36,17 @@ from ..analysis.aliasing import (
     _Place,
     _result_reads,
 )
+from ..analysis.kinds import prove
 from ..ir.avals import Array, Number
-from ..ir.core import LOOPS, Function, Op, Value, walk
+from ..ir.core import LOOPS, Function, Op, Region, Value, const_value, walk
 from ..optimize.rewrite import rewrite
 from ..primitives import get
 
 _ANYWHERE = _Place(-1)
 WRITES = frozenset({"setitem", "index_add"})
 # ops whose result never shares an operand's memory though their facts alone do not say
-_FRESH = frozenset({"zeros_array", "zeros_like", "np.copy", "copy_of", "setitem", "index_add",
-                    "zero_adjoint", "zero_gradient"})
+_FRESH = frozenset({"zeros_array", "zeros_like", "zeros_list", "np.copy", "copy_of", "setitem",
+                    "index_add", "zero_adjoint", "zero_gradient"})
 _SHARING = frozenset({"select", "max", "min", "np.add.at"})  # one of the operands itself
 # never written into: a constant of the code, a read-only broadcast, what a tape gives back
 _BORROWED = frozenset({"const", "np.broadcast_to", "pop", "repop"})
@@ -59,7 +61,9 @@ _SHAPE_ONLY: dict[str, object] = {
 
 def settle_writes(fn: Function) -> Function:
     """``fn`` with its ``setitem``/``index_add`` ops written as the code that runs them:
-    in place where that cannot be seen, into a copy elsewhere (see the module docstring)."""
+    in place where that cannot be seen, into a copy elsewhere (see the module docstring);
+    and an adjoint's ``dx[i] += g`` into a slot still zero as ``dx[i] = g`` (``first_writes``)."""
+    fn = first_writes(fn)
     if not any(op.prim in WRITES for op in walk(fn.body)):
         return fn
     graph = _Graph(fn)
@@ -84,6 +88,68 @@ def settle_writes(fn: Function) -> Function:
             # after this write, so a later write into op.out need not look at them)
     settled = _rewrite(fn, in_place, copies, graph.starts)
     return replace(settled, pinned=frozenset(pinned))
+
+
+def first_writes(fn: Function) -> Function:
+    """``dx[i] += g`` as ``dx[i] = g`` where the slot is still zero: ``dx`` is a fresh
+    adjoint of zeros (``zeros_list``, ``zeros_array``) made in the region of a loop
+    ``for i in range(a, n, s)`` (``a >= 0``, ``s > 0``, either direction: each ``i`` once,
+    none negative) that adds ``g`` at its own ``i`` once a step, in its body's top level,
+    and nothing else writes into ``dx``. The sum ``0.0 + g`` is ``g`` but for the sign of a
+    zero; so that the slot's type is too, a list's ``g`` must be a float (a number, by its
+    aval or proven, and proven inexact), where an array's store converts it. Saves an item
+    read and an add a step."""
+    adds: dict[Value, list[Op]] = {}  # adjoint -> the ops that may change it
+    made: dict[Value, Op] = {}
+    consts: dict[Value, Any] = {}
+    for op in walk(fn.body):
+        if op.prim in ("zeros_list", "zeros_array"):
+            made[op.out] = op
+        elif op.prim == "const":
+            consts[op.out] = const_value(op)
+        elif not get(op.prim).pure:
+            for a in op.args:
+                adds.setdefault(a, []).append(op)
+    once: set[int] = set()  # ids of the add_item ops to write as stores
+    numbers: set[Value] = set()
+    floats: set[Value] | None = None
+    for region in _regions(fn.body):
+        here = {out for op in region.ops for out in op.outs if out in made}
+        for loop in region.ops:
+            if loop.prim != "for_range" or not here:
+                continue
+            start, _, step = loop.bounds
+            if not (_count(consts.get(start), 0) and _count(consts.get(step), 1)):
+                continue
+            for op in loop.body.ops:
+                if (op.prim != "add_item" or op.args[0] not in here or op.args[1] is not loop.index
+                        or adds.get(op.args[0]) != [op]):
+                    continue
+                g = op.args[2]
+                if made[op.args[0]].prim == "zeros_list":
+                    if floats is None:
+                        facts = prove(fn)
+                        numbers, floats = facts.numbers, facts.inexact
+                    if g not in floats or not (g in numbers or isinstance(g.aval, Number)):
+                        continue
+                once.add(id(op))
+    if not once:
+        return fn
+    return rewrite(fn, lambda op, subst: replace(op, prim="store_item") if id(op) in once
+                   else op)
+
+
+def _count(value: Any, least: int) -> bool:
+    """Is ``value`` an int constant of at least ``least``?"""
+    return type(value) is int and value >= least
+
+
+def _regions(region: Region) -> Iterator[Region]:
+    stack = [region]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(r for op in current.ops for r in op.regions)
 
 
 def _rewrite(fn: Function, in_place: set[Value], copies: set[Value],

@@ -4,9 +4,11 @@ Every ``Value`` carries one (``v.aval``). ``UNKNOWN`` says nothing; ``Number(dty
 Python or NumPy number (a 0-d array counts as one); ``Array(shape, dtype)`` an array of at
 least one axis. A ``dtype`` of ``None`` means the dtype is not known (only that it is a
 number, or the shape). JAX's avals are the model: rules ask the value, not a side table.
-A ``Tuple(items)`` is a tuple whose length the arguments' kinds decide (``x.shape``). Other
-containers are ``UNKNOWN``: a list's length can change from one loop step to the next, and
-code specialized to a tuple or list argument serves every length.
+A ``Tuple(items)`` is a tuple whose length the arguments' kinds decide (``x.shape``).
+``Numbers(kind)`` is a list or tuple argument of Python numbers, of any length: code
+specialized to it makes its adjoint ``[0.0] * len(xs)``, with no run-time look at its items.
+Other containers are ``UNKNOWN``: a list's length can change from one loop step to the next,
+and code specialized to a tuple or list argument serves every length.
 
 The lifted IR's values know what holds for every call (a numeric constant is a number); a
 transform's copy of it is given the avals of the call it is specialized to
@@ -63,7 +65,19 @@ class Tuple:
         return "(" + ", ".join(map(repr, self.items)) + ("," if len(self.items) == 1 else "") + ")"
 
 
-Aval = Unknown | Number | Array | Tuple
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """A list or tuple argument (``kind``: ``list`` or ``tuple``, never a named tuple) whose
+    items are all Python numbers (``float``, ``int``, ``bool``), of any length: what code
+    specialized to a list of floats knows of it (``staging._signature``'s key)."""
+
+    kind: type
+
+    def __repr__(self) -> str:
+        return f"{self.kind.__name__}[num]"
+
+
+Aval = Unknown | Number | Array | Tuple | Numbers
 UNKNOWN = Unknown()
 NUMBER = Number()  # a number of unknown dtype
 
@@ -75,6 +89,18 @@ def aval_of(x: Any) -> Aval:
     if isinstance(x, (bool, int, float, complex, np.generic)):
         return Number(np.dtype(type(x)) if not isinstance(x, np.generic) else x.dtype)
     return UNKNOWN
+
+
+def numbers_of(x: Any) -> Numbers | None:
+    """``Numbers(list)`` or ``Numbers(tuple)`` for a list or tuple whose items are all Python
+    numbers (an example argument); None for anything else."""
+    kind = type(x)
+    if kind is not list and kind is not tuple:
+        return None
+    return Numbers(kind) if set(map(type, x)) <= _PYTHON_NUMBERS else None
+
+
+_PYTHON_NUMBERS = frozenset({float, int, bool})
 
 
 def shape_of(aval: Aval) -> tuple[int, ...] | None:

@@ -466,7 +466,7 @@ def _install() -> None:
     defbatch("np.take", _take)
     for name in ("setitem", "index_add", "add_item", "add_at", "store_item"):
         defbatch(name, _write)
-    for name in ("zeros_like", "zeros_array"):
+    for name in ("zeros_like", "zeros_array", "zeros_list"):
         defbatch(name, _fresh)
     for name in ("np.zeros_like", "np.ones_like", "np.copy", "np.asarray", "np.array",
                  "copy", "astype"):

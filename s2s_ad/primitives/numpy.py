@@ -795,7 +795,21 @@ def _jvp_slogdet(e, da, a):
 
 
 defjvp("np.linalg.slogdet", _jvp_slogdet)
+# x.tolist() of a 1-d float64 array: its items as Python floats, which the Python code of a
+# gradient specialized to such an x reads in its loops instead of x[i] (transforms/items.py);
+# the adjoint, a list of floats, becomes x's gradient as an array of x's shape. (No JVP:
+# transforms of such a gradient take it built without tolist, staging._inner_specialized.)
+def _vjp_tolist(e, g, x):
+    dx = _np(e, "array", g)
+    e.share_kind(dx, x)
+    return dx
+
+
+defprim("tolist", Method("tolist"), lambda x: x.tolist(),
+        doc="x.tolist(): the items of a 1-d float array as a list of floats")
+defvjp("tolist", _vjp_tolist)
 declare("np.split", container_result="arrays")
+declare("tolist", container_result="floats")
 declare(".shape", "np.shape", container_result="ints")
 declare("np.linalg.slogdet", container_result="floats")
 

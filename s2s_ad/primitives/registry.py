@@ -117,6 +117,11 @@ class EmptyList:
 
 
 @dataclass(frozen=True, slots=True)
+class Zeros:
+    """``[0.0] * args[0]``: a fresh list of float zeros."""
+
+
+@dataclass(frozen=True, slots=True)
 class Into:
     """``np.<ufunc>(args[0], args[1], out=np.empty_like(args[2]))``: the value of
     ``args[0] op= args[1]`` on an array, in its layout and dtype, without writing it."""
@@ -130,7 +135,8 @@ class Structured:
 
 
 Emission = (Infix | Prefix | Compare | Call | Select | Identity | Method | Attribute | Field
-            | EmptyList | Subscript | AddItem | StoreItem | TupleDisplay | Into | Structured)
+            | EmptyList | Subscript | AddItem | StoreItem | TupleDisplay | Zeros | Into
+            | Structured)
 
 
 @dataclass(slots=True)

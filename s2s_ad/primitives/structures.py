@@ -30,6 +30,7 @@ from .registry import (
     StoreItem,
     Subscript,
     TupleDisplay,
+    Zeros,
     declare,
     defjvp,
     defprim,
@@ -61,17 +62,23 @@ defprim("zeros_like", Call(runtime.zeros_like, "zeros_like"), pure=False,
         doc="a fresh, mutable container of zeros shaped like c")
 defprim("zeros_array", Call(np.zeros, "zeros", np), pure=False, mergeable=False,
         doc="np.zeros(shape): the adjoint of an array of known shape, filled in place")
+defprim("zeros_list", Zeros(), lambda n: [0.0] * n, pure=False, mergeable=False,
+        doc="[0.0] * n: the adjoint of a list or tuple of n numbers (an aval Numbers), "
+            "filled in place")
 # a container adjoint made fresh, then filled in place: impure only for that (its shape is
 # known when it is made; nothing else read, it goes with the adds into it)
-FRESH_ADJOINTS = frozenset({"zeros_like", "zeros_array"})
+FRESH_ADJOINTS = frozenset({"zeros_like", "zeros_array", "zeros_list"})
 defprim("add_item", AddItem(), pure=False, doc="acc[i] += g for a number g, in place")
 defprim("add_at", Call(runtime.add_at, "add_at"), pure=False,
         doc="acc[i] += g for a container of cotangents g, in place")
 defprim("like", Call(runtime.like, "like"), doc="acc with c's structure (tuples kept)")
+defprim("as_tuple", Call(builtins.tuple, "tuple"), builtins.tuple,
+        doc="tuple(acc): like(acc, c) of a tuple c of numbers (an aval Numbers)")
 defprim("field", Call(runtime.field, "field"), runtime.field,
         doc="field(c, key): c[key] of a dict, c.key of a dataclass or a named tuple (the "
             "cotangent of a gradient, read where its adjoint was filled by key)")
-views("getitem", "getitem_mut", "getattr", "field", "like")  # (like: acc itself, for an array)
+views("getitem", "getitem_mut", "getattr", "field", "like", "as_tuple")  # (like: acc itself,
+# for an array; as_tuple: its rows)
 declare("len", "len_mut", int_result=True, kind="number")
 defprim("zero_gradient", Call(runtime.zero_gradient, "zero_gradient"),
         doc="zeros in c's structure: the gradient for an argument nothing reads")
@@ -96,7 +103,7 @@ defprim("tuple", TupleDisplay(), lambda *items: items,
         doc="(a, b, ...): a tuple built here but indexed or zipped at run time")
 declare("getitem", "getitem_mut", "getattr", "field", "len", "len_mut", "keys", "tuple",
         structural=True)
-nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradient",
+nondifferentiable("len", "keys", "zeros_like", "zeros_list", "add_item", "add_at", "zero_gradient",
                   "list_new", "zero_adjoint", "unshared", "unpacks", "zeros_array",
                   "len_mut", "appended", "reread", "pushed", "repop", "added", "exactly")
 # Reverse mode over a gradient (forward mode handles these ops itself: forward.ADJOINT_OPS;
@@ -110,6 +117,7 @@ nondifferentiable("len", "keys", "zeros_like", "add_item", "add_at", "zero_gradi
 # array (or a number) over its items, so its part of a cotangent in c's structure is that
 # cotangent as an array, summed to g's shape
 defvjp("like", lambda e, ct, acc, c: ct, None)
+defvjp("as_tuple", lambda e, ct, acc: ct)
 defvjp("merge_adjoints",
        lambda e, ct, g, acc, c: ct if c in e.numeric else e.unbroadcast(ct, g),
        lambda e, ct, g, acc, c: ct, None)

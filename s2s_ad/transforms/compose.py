@@ -37,6 +37,7 @@ from ..optimize.dce import dce
 from ..primitives import get
 from .batch import batch
 from .forward import jvp as forward_jvp
+from .items import as_lists, reads_alike
 from .reverse import ONES
 from .reverse import vjp as reverse_vjp
 from .sparsity import coloring, decompressed
@@ -75,9 +76,19 @@ class _Request:
 
 def derive(primal: Function, kind: str, indices: tuple[int, ...], single: bool, mode: str,
             name: str, polish: Callable[[Function], Function],
-            example: list[Any] | None = None, axes: Axes | None = None) -> Function:
+            example: list[Any] | None = None, axes: Axes | None = None,
+            backend: str = "python") -> Function:
     """The raw (unoptimized) IR of derivative ``kind`` of ``primal`` (specialized to
-    arguments like ``example``, when given). ``axes``: vmap's batch axes (see ``Axes``)."""
+    arguments like ``example``, when given). ``axes``: vmap's batch axes (see ``Axes``).
+    A Python ``grad`` reads a float vector that a loop reads item by item as a list of
+    floats, where that is exact (``transforms/items.py``)."""
+    if kind == "grad" and example is not None and backend == "python":
+        listed = as_lists(primal, example, indices)
+        if listed is not None:
+            raw = derive(listed, kind, indices, single, mode, name, polish, example, axes,
+                         backend="")
+            if reads_alike(raw, 0):
+                return raw
     arrays: list[str] = []
     array_outputs = False
     facts = None

@@ -97,8 +97,8 @@ def jvp(fn: Function, wrt: Sequence[int], *, seeds: Sequence[Any] | None = None,
 # what reverse mode builds the adjoint of a container or an indexed array with: a fresh
 # container of zeros, filled in place (``dc[i] += g``), then read whole. Each is linear in
 # what it adds, so its tangent is the same op on the tangents (see ``_Forward.adjoint_op``)
-ADJOINT_OPS = frozenset({"zeros_like", "zeros_array", "add_item", "add_at", "like",
-                         "merge_adjoints", "full_like"})
+ADJOINT_OPS = frozenset({"zeros_like", "zeros_array", "zeros_list", "add_item", "add_at",
+                         "like", "as_tuple", "merge_adjoints", "full_like"})
 
 
 class _Forward:
@@ -229,7 +229,7 @@ class _Forward:
         beside it, filled in the same places: ``dc[i] += g`` gains ``tdc[i] += tg``."""
         e, tangent = self.e, self.tangent
         with e.at(op.loc):
-            if op.prim in ("zeros_like", "zeros_array"):
+            if op.prim in ("zeros_like", "zeros_array", "zeros_list"):
                 if op.out in self.varied:
                     tangent[op.out] = e.emit(op.prim, *op.args, hint=self.name(op.out),
                                              **dict(op.attrs))[0]
@@ -237,9 +237,9 @@ class _Forward:
                 acc, key, g = op.args
                 if acc in tangent and g in tangent:
                     e.emit(op.prim, tangent[acc], key, tangent[g], nouts=0)
-            elif op.prim in ("like", "full_like"):  # like(acc, c), full_like(t, x)
+            elif op.prim in ("like", "full_like", "as_tuple"):  # like(acc, c), full_like(t, x)
                 if op.args[0] in tangent:
-                    tangent[op.out] = e.emit(op.prim, tangent[op.args[0]], op.args[1],
+                    tangent[op.out] = e.emit(op.prim, tangent[op.args[0]], *op.args[1:],
                                              hint=self.name(op.out))[0]
             elif op.args[0] in tangent or op.args[1] in tangent:  # merge_adjoints(g, acc, c)
                 g, acc, c = op.args

@@ -21,6 +21,7 @@ from ..analysis.aliasing import drop_checks
 from ..analysis.kinds import Facts, analyze, arrays, assign, known, mapped, track_numbers
 from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir import verify
+from ..ir.avals import Numbers
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import LOOPS, Function, Op, Region, Value, walk
@@ -205,7 +206,7 @@ class _Final:
                 return e.const(0.0, hint)
             return e.emit("zero_gradient", p, hint=hint)[0]  # unread, or read as a container
         if g in self.sweep.structured and p not in e.numeric:  # a list or dict written into
-            return e.emit("like", g, p, hint=hint)[0]  # (p's keys: none `p[k] = v` added)
+            return like(e, g, p, hint)  # (p's keys: none `p[k] = v` added)
         shape = e.array_shape(p)
         if not e.scalar(p) and (shape is None or e.array_shape(g) != shape) and _maybe_number(
                 g, self.defs, shape is not None):  # an array's zero (a branch's): in shape
@@ -222,7 +223,7 @@ class _Final:
         e, hint, numeric = self.e, "d" + p.hint, p in self.e.numeric
         dc = self.sweep.containers.get(p) or self.sweep.container(p)
         if not numeric:  # tuples stay tuples
-            dc = e.emit("like", dc, p, hint=hint)[0]
+            dc = like(e, dc, p, hint)
         if g is None:
             return dc
         return e.emit("add" if numeric else "merge_adjoints", g, dc, *(() if numeric else (p,)),
@@ -241,6 +242,15 @@ class _Final:
             # (the gradient may be another argument: d(X * w)/dw is X, of X's dtype)
             return e.emit("np.asarray", g, dtype=dtype.type, hint=hint)[0]
         return g
+
+
+def like(e: Emitter, acc: Value, c: Value, hint: str = "") -> Value:
+    """``acc``, the adjoint of the container ``c`` filled item by item, in ``c``'s structure:
+    ``runtime.like`` at run time, unless ``c``'s aval says what that is (a list of numbers:
+    ``acc`` itself; a tuple of numbers: ``tuple(acc)``)."""
+    if isinstance(c.aval, Numbers):
+        return acc if c.aval.kind is list else e.emit("as_tuple", acc, hint=hint)[0]
+    return e.emit("like", acc, c, hint=hint)[0]
 
 
 def _is_integer(arg: Any) -> bool:
@@ -324,7 +334,7 @@ class Reverse:
         if v in self.e.numeric:  # never a list: `like` would return dc as it is
             return dc if g is None else self.e.add(g, dc)
         if array:
-            dc = self.e.emit("like", dc, v)[0]
+            dc = like(self.e, dc, v)
             return dc if g is None else self.e.add(g, dc)
         if g is None and not whole:
             return None
@@ -363,6 +373,9 @@ class Reverse:
                 with self.e.into(owner.region):
                     dc = self.e.emit("zeros_array", self.e.const(self.e.array_shape(c)), hint=hint,
                                      **({} if dtype == np.float64 else {"dtype": dtype.type}))[0]
+            elif isinstance(c.aval, Numbers):  # a list or tuple of numbers: float zeros
+                with self.e.into(owner.region):
+                    dc = self.e.emit("zeros_list", self.e.emit("len", c)[0], hint=hint)[0]
             else:
                 dc = Value(hint)
                 owner.region.ops.append(Op("zeros_like", (c,), (dc,), (), (), self.e.loc))

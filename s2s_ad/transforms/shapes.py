@@ -98,7 +98,8 @@ def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
         out = e.append(prim, args, attrs, hint)
         _record(e, out, full)
         return out
-    if get(prim).like_first and args and args[0].aval is not avals.UNKNOWN:  # x[i] = v
+    written = args[0].aval if args else avals.UNKNOWN  # x[i] = v (a list's items: any kind)
+    if get(prim).like_first and not isinstance(written, (avals.Unknown, avals.Numbers)):
         out = e.append(prim, args, attrs, hint)
         out.aval = args[0].aval
         return out

@@ -23,7 +23,7 @@ def line_fit_grad(w, xs, ys):
         total_2 = total_tape.pop()
         ditems[i_3] += unbroadcast(dtotal, items[i_3])
         dtotal = unbroadcast(dtotal, total_2)
-    dw = zeros_like(w)
+    dw = [0.0] * len(w)
     for i_4 in reversed(range(_t1)):
         x_2 = xs[i_4]
         y_2 = ys[i_4]
@@ -32,5 +32,5 @@ def line_fit_grad(w, xs, ys):
         _t6 = _t5 + _t5
         dw[1] += _t6
         dw[0] += _t6 * x_2
-    dw_2 = like(dw, w)
+    dw_2 = tuple(dw)
     return dw_2

@@ -7,16 +7,14 @@ def horner_grad(coeffs, x):
     _t1 = len(coeffs)
     acc_tape = []
     acc = 0.0
-    for i in range(_t1):
+    for c in coeffs:
         acc_tape.append(acc)
-        c = coeffs[i]
         acc = acc * x + c
-    dcoeffs = zeros_like(coeffs)
+    dcoeffs = [0.0] * _t1
     dacc = 1.0
     dx = 0.0
-    for i_2 in reversed(range(_t1)):
+    for i in reversed(range(_t1)):
         acc_2 = acc_tape.pop()
-        dcoeffs[i_2] += dacc
+        dcoeffs[i] = dacc
         dacc, dx = dacc * x, dx + dacc * acc_2
-    dcoeffs_2 = like(dcoeffs, coeffs)
-    return dcoeffs_2, dx
+    return dcoeffs, dx
