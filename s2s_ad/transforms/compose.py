@@ -496,17 +496,18 @@ def _structured_results(r: _Request) -> str:
     """What a result of ``r.primal`` is where it is a tuple, list or dict (a value, not a
     display the out_tree rebuilds) or may be one ("" where every result is a number or an
     array for these arguments). Known only in code specialized to arguments."""
-    if r.facts is None or r.example is None:
+    facts = r.facts
+    if facts is None or r.example is None:
         return ""
     made = {out: op for op in walk(r.primal.body) for out in op.outs}
     given = {p for p, x in zip(r.primal.params, r.example)
              if isinstance(x, (list, tuple, dict)) or is_record(x)}
 
     def structure(v: Value, depth: int = 0) -> bool:
-        if v in r.facts.containers or v in given:
+        if v in facts.containers or v in given:
             return True
         op = made.get(v)
-        if op is None or depth > 50 or isinstance(r.facts.avals.get(v), (Number, Array)):
+        if op is None or depth > 50 or isinstance(facts.avals.get(v), (Number, Array)):
             return False
         if op.prim in _STRUCTURES:
             return True
