@@ -244,6 +244,8 @@ def exactly(obj: Any, cls: type) -> None:
 def full_like(t: Any, x: Any) -> Any:
     """The tangent ``t`` of ``x = a + b`` when only a smaller operand moves (``b - t``):
     spread over ``x``'s shape when ``x`` is an array and ``t`` is not already that shape."""
+    if isinstance(x, list) and getattr(t, "ndim", 0):  # an array over the items (the
+        return list(t)  # adjoint of np.stack(xs)): by item
     if isinstance(x, (list, dict)) and not isinstance(t, (list, dict)):  # a zero, by item
         return {k: t for k in x} if isinstance(x, dict) else [t] * len(x)
     shape = getattr(x, "shape", ())
@@ -491,6 +493,32 @@ def copy_of(x: Any) -> Any:
     """A copy of ``x`` to write into: an array's, a list's or a dict's (``x.copy()``); a
     number as it is."""
     return x.copy() if isinstance(x, (list, dict)) or hasattr(x, "shape") else x
+
+
+def copied_adjoint(g: Any, c: Any) -> Any:
+    """The adjoint ``g`` of ``list(c)`` or ``tuple(c)`` (a list of its items' adjoints, an
+    array over them, or a zero) as ``c``'s: an array for an array's rows, zeros for a
+    dict's or a string's (their copy holds keys, characters)."""
+    if isinstance(c, (set, frozenset)):
+        raise TypeError("cannot differentiate list() or tuple() of a set: its order is the "
+                        "items' hashes; use a list")
+    if isinstance(c, (list, tuple)):
+        return g
+    if hasattr(c, "shape") and hasattr(c, "dtype"):
+        import numpy as np
+
+        if not hasattr(g, "__len__"):  # a zero
+            return g
+        return np.asarray(g, dtype=np.result_type(c.dtype, 0.0)).reshape(c.shape)
+    return zero_gradient(c)
+
+
+def copied_tangent(t: Any, as_tuple: bool = False) -> Any:
+    """The tangent of ``list(c)`` (``tuple(c)``) from ``c``'s tangent ``t``: the same copy
+    of its items, or ``t`` itself where it is a number (a zero, a seed)."""
+    if isinstance(t, (list, tuple)) or getattr(t, "ndim", 0):
+        return tuple(t) if as_tuple else list(t)
+    return t
 
 
 def not_a_list(x: Any, at: str) -> None:

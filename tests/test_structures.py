@@ -871,3 +871,115 @@ def test_writing_into_a_list_or_dict_argument(what, f, points, data):
                       rtol=1e-5, atol=1e-7), what
     with pytest.raises(TypeError, match="reverse mode over a gradient that writes into a"):
         s2s_ad.grad(gradient, wrt=1)(copy.deepcopy(original), w)
+
+
+# --- list(xs), tuple(xs) of a value known only at run time (issue 18) ----------------------
+def copy_written(xs, w):
+    ys = list(xs)
+    ys[0] = ys[0] * w
+    return sum(ys) * xs[0]  # (xs keeps its first item: the write went into the copy)
+
+
+def copy_in_a_loop(xs, w):
+    ys = list(xs)
+    for i in range(1, len(ys)):
+        ys[i] = ys[i - 1] * w + math.sin(xs[i])
+    return ys[-1] * ys[0]
+
+
+def copy_appended(xs, w):
+    ys = list(xs)
+    ys.append(w * w)
+    return sum(ys) * ys[-1] + math.cos(ys[1] * w)
+
+
+def tuple_copy(xs, w):
+    t = tuple(xs)
+    return t[0] * math.sin(w * t[1]) + t[-1] ** 2
+
+
+def copy_of_a_tuple(xs, w):
+    ys = list(tuple(xs))  # (list of a tuple made at run time)
+    ys[1] = ys[0] * w
+    return ys[0] * ys[1] + w * ys[2]
+
+
+_seq3 = st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=5)
+COPIES = [  # (what, f, does it write into the copy)
+    ("list(xs), then a write into it", copy_written, True),
+    ("list(xs), written in a loop", copy_in_a_loop, True),
+    ("list(xs), appended to", copy_appended, False),
+    ("tuple(xs)", tuple_copy, False),
+    ("list(tuple(xs))", copy_of_a_tuple, True),
+]
+
+
+@pytest.mark.parametrize("what, f, writes", COPIES, ids=[c[0] for c in COPIES])
+@settings(max_examples=8, deadline=None)
+@given(xs=_seq3, w=st.floats(-2.0, 2.0), as_tuple=st.booleans())
+def test_a_copy_of_a_run_time_list(what, f, writes, xs, w, as_tuple):
+    """``list(xs)`` and ``tuple(xs)`` of a list or tuple argument: a copy whose adjoint goes
+    back to ``xs`` item by item. Reverse mode against Richardson differences in every
+    coordinate, forward mode, and the second derivative in ``w`` (forward over reverse, and
+    reverse over reverse where nothing is written into a list)."""
+    c = tuple(xs) if as_tuple else list(xs)
+    flat = [*c, w]
+
+    def of_flat(*v):
+        return f(type(c)(v[:-1]), v[-1])
+
+    g = s2s_ad.grad(f, wrt=(0, 1))(c, w)
+    assert list(c) == xs  # (never changed)
+    expected = numerical_grad(of_flat, flat, wrt=tuple(range(len(flat))), method="richardson")
+    assert type(g[0]) is type(c) and len(g[0]) == len(c)
+    assert np.allclose([*g[0], g[1]], expected, rtol=1e-6, atol=1e-8), what
+    assert s2s_ad.value_and_grad(f, wrt=1)(c, w)[0] == f(c, w)
+    u = [0.5 - k % 2 for k in range(len(c))]
+    _, tangent = s2s_ad.jvp(f, wrt=(0, 1))(c, w, type(c)(u), 0.3)
+    assert np.isclose(tangent, np.dot([*u, 0.3], expected), rtol=1e-6, atol=1e-7), what
+    gradient = s2s_ad.grad(f, wrt=1)
+    moved = richardson(lambda t: gradient(c, w + t), 0.0)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(c, w), moved, rtol=1e-5, atol=1e-7), what
+    if not writes:
+        assert np.isclose(s2s_ad.grad(gradient, wrt=1)(c, w), moved, rtol=1e-5, atol=1e-7)
+
+
+def rows_copied(x, w):
+    rows = list(x)  # the rows of a 2-d array
+    rows[0] = rows[0] * w
+    return np.sum(np.stack(rows) ** 2) + np.sum(rows[1] * x[0])
+
+
+def arrays_copied(xs, w):
+    ys = list(xs)  # a list of arrays
+    ys[1] = np.tanh(ys[0] * w) + ys[1]
+    return np.sum(ys[0] * ys[1]) + np.sum(xs[1] ** 2) * w
+
+
+@pytest.mark.parametrize("f, as_list", [(rows_copied, False), (arrays_copied, True)])
+def test_a_copy_of_arrays(f, as_list):
+    """``list(x)`` of an array's rows and of a list of arrays: the adjoint of the copy
+    goes back as an array (a list of arrays); against Richardson differences."""
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=(3, 4)), 0.7
+    arg = list(x) if as_list else x
+    g = s2s_ad.grad(f, wrt=(0, 1))(arg, w)
+    dx = np.array([richardson(lambda t, k=k, j=j: f(
+        [*(r + t * (i == k) * np.eye(4)[j] for i, r in enumerate(x))] if as_list else
+        x + t * np.outer(np.eye(3)[k], np.eye(4)[j]), w), 0.0)
+        for k in range(3) for j in range(4)]).reshape(3, 4)
+    assert (type(g[0]) is list) == as_list
+    assert np.allclose(np.asarray(g[0]), dx, rtol=1e-6, atol=1e-8)
+    assert np.isclose(g[1], richardson(lambda t: f(arg, w + t), 0.0), rtol=1e-6)
+    _, tangent = s2s_ad.jvp(f, wrt=1)(arg, w, 1.0)
+    assert np.isclose(tangent, g[1], rtol=1e-9)
+    gradient = s2s_ad.grad(f, wrt=1)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(arg, w),
+                      richardson(lambda t: gradient(arg, w + t), 0.0), rtol=1e-5, atol=1e-7)
+
+
+def test_a_copy_reads_as_list_in_the_generated_code():
+    """``ys = list(xs)`` stays that line, and the write goes into the copy in place."""
+    source = s2s_ad.grad(copy_written).source
+    assert "ys = list(xs)" in source and "ys[0] = " in source
+    assert "copy_of(ys)" not in source

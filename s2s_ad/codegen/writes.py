@@ -44,7 +44,7 @@ _ANYWHERE = _Place(-1)
 WRITES = frozenset({"setitem", "index_add"})
 # ops whose result never shares an operand's memory though their facts alone do not say
 _FRESH = frozenset({"zeros_array", "zeros_like", "np.copy", "copy_of", "setitem", "index_add",
-                    "zero_adjoint", "zero_gradient"})
+                    "zero_adjoint", "zero_gradient", "list"})
 _SHARING = frozenset({"select", "max", "min", "np.add.at"})  # one of the operands itself
 # never written into: a constant of the code, a read-only broadcast, what a tape gives back
 _BORROWED = frozenset({"const", "np.broadcast_to", "pop", "repop"})

@@ -871,6 +871,15 @@ class _Lowerer(ControlFlow, Arrays):
         if obj is builtins.sum and len(args) == 1 and (isinstance(args[0], Value) or (
                 isinstance(args[0], Static) and isinstance(args[0].obj, DictView))):
             return self.runtime_sum(args[0], node)  # (sum(d.values()) too)
+        if obj in (builtins.list, builtins.tuple) and len(args) == 1 and isinstance(
+                args[0], Value):  # a copy made at run time: a write into it leaves xs
+            if obj is builtins.list and args[0] in self.sets:
+                return self.in_order(args[0])
+            if obj is builtins.tuple:
+                return self.e.emit("tuple_of", args[0])[0]
+            copy = self.e.emit("list", args[0])[0]
+            self.mutable.add(copy)  # (it may grow: `ys.append(v)`)
+            return copy
         if not all(isinstance(a, (tuple, list)) for a in args):
             raise self.error(node, f"cannot differentiate {obj.__name__}() of a value computed "
                              "at run time yet", hint="apply it to a tuple or list built in "

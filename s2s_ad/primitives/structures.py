@@ -309,6 +309,41 @@ defprim("not_a_list", Call(runtime.not_a_list, "not_a_list"), pure=False,
             "into a list or a dict (not supported yet)")
 declare("not_a_list", check=True)
 nondifferentiable("not_a_list")
+
+
+# list(xs) and tuple(xs) of a value known only at run time (a list or tuple argument, an
+# array's rows): a new container of the same items, so a write into it leaves xs as it
+# is. Its adjoint is the copy's, passed back whole in xs's structure (copied_adjoint: an
+# array for an array's rows, zeros for a dict's keys); its tangent is the same copy of
+# xs's tangent.
+defprim("list", Call(builtins.list, "list"), builtins.list, mergeable=False,
+        doc="list(xs): a new list of the items of xs (a value known only at run time)")
+defprim("tuple_of", Call(builtins.tuple, "tuple"), builtins.tuple,
+        doc="tuple(xs): a tuple of the items of xs (a value known only at run time)")
+declare("list", "tuple_of", copies_items=True, structural=True)
+defprim("copied_adjoint", Call(runtime.copied_adjoint, "copied_adjoint"),
+        runtime.copied_adjoint, doc="copied_adjoint(g, xs): the adjoint g of list(xs) as "
+        "xs's (an array for an array's rows)")
+defprim("copied_tangent", Call(runtime.copied_tangent, "copied_tangent"),
+        runtime.copied_tangent, doc="copied_tangent(t, as_tuple=): the tangent of list(xs) "
+        "(tuple(xs)) from xs's tangent t")
+
+
+def _copy_tangent(e, dxs, xs, as_tuple=False):
+    if e.constants.get(dxs, None) == 0 or e.scalar(dxs):  # a zero, or a seed: every item's
+        return dxs
+    return e.emit("copied_tangent", dxs, **({"as_tuple": True} if as_tuple else {}))[0]
+
+
+defvjp("list", lambda e, g, xs: e.emit("copied_adjoint", g, xs)[0])
+defvjp("tuple_of", lambda e, g, xs: e.emit("copied_adjoint", g, xs)[0])
+defjvp("list", _copy_tangent)
+defjvp("tuple_of", lambda e, dxs, xs: _copy_tangent(e, dxs, xs, as_tuple=True))
+# (linear in the adjoint or tangent, which passes through: the structures add up alike)
+defvjp("copied_adjoint", lambda e, ct, g, xs: ct, None)
+defjvp("copied_adjoint", lambda e, dg, g, xs: e.emit("copied_adjoint", dg, xs)[0], None)
+defvjp("copied_tangent", lambda e, ct, t, **attrs: ct)
+defjvp("copied_tangent", lambda e, dt, t, **attrs: e.emit("copied_tangent", dt, **attrs)[0])
 defprim("range", Call(builtins.range, "range"), builtins.range,
         doc="range(start, stop, step): the items of reversed(range(...)) in a loop that may "
             "break (read from the last)")

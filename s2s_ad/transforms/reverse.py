@@ -578,12 +578,15 @@ class Reverse:
                                         loc=op.loc, hint=no_rule_hint(op.prim, "defvjp"),
                                         stage="while differentiating (reverse mode)")
         # `x[i] = v` into a value that may be a list or a dict (an argument of code for any
-        # type): its adjoints are in its structure, and add up as such (merge_adjoints)
-        listed = prim.like_first and op.out not in self.e.numeric and (
+        # type), or `list(x)`: its adjoints are in its structure, and add up as such
+        # (merge_adjoints)
+        listed = (prim.like_first or prim.copies_items) and op.out not in self.e.numeric and (
             self.e.array_dtype(op.out) is None)
         with self.e.at(op.loc):
             # an array may also be read item by item
             g = self.merged(op.out, array=not listed, whole=listed)
+            if prim.copies_items and op.out not in self.adjoint:  # (its items' adjoints only:
+                g = self.container_adjoint(op.out) or g  # as they are, xs's structure next)
             attrs = dict(op.attrs)
             pairs = list(zip(op.args, rules_for(prim.vjp, len(op.args))))
             if prim.like_first:  # `x[i] = v`: v's part of g is read before x's is written
