@@ -956,10 +956,17 @@ def arrays_copied(xs, w):
     return np.sum(ys[0] * ys[1]) + np.sum(xs[1] ** 2) * w
 
 
-@pytest.mark.parametrize("f, as_list", [(rows_copied, False), (arrays_copied, True)])
+def written_then_stacked(xs, w):
+    xs[0] = xs[0] * w  # (np.stack's adjoint, an array over the items, reaches the write)
+    return np.sum(np.stack(xs) ** 2)
+
+
+@pytest.mark.parametrize("f, as_list", [(rows_copied, False), (arrays_copied, True),
+                                        (written_then_stacked, True)])
 def test_a_copy_of_arrays(f, as_list):
     """``list(x)`` of an array's rows and of a list of arrays: the adjoint of the copy
-    goes back as an array (a list of arrays); against Richardson differences."""
+    goes back as an array (a list of arrays); a write into a list of arrays that np.stack
+    reads afterwards (its adjoint was each item's whole); against Richardson differences."""
     rng = np.random.default_rng(3)
     x, w = rng.normal(size=(3, 4)), 0.7
     arg = list(x) if as_list else x
@@ -970,12 +977,12 @@ def test_a_copy_of_arrays(f, as_list):
         for k in range(3) for j in range(4)]).reshape(3, 4)
     assert (type(g[0]) is list) == as_list
     assert np.allclose(np.asarray(g[0]), dx, rtol=1e-6, atol=1e-8)
-    assert np.isclose(g[1], richardson(lambda t: f(arg, w + t), 0.0), rtol=1e-6)
+    assert np.isclose(g[1], richardson(lambda t: f(arg[:], w + t), 0.0), rtol=1e-6)
     _, tangent = s2s_ad.jvp(f, wrt=1)(arg, w, 1.0)
     assert np.isclose(tangent, g[1], rtol=1e-9)
     gradient = s2s_ad.grad(f, wrt=1)
     assert np.isclose(s2s_ad.hessian(f, wrt=1)(arg, w),
-                      richardson(lambda t: gradient(arg, w + t), 0.0), rtol=1e-5, atol=1e-7)
+                      richardson(lambda t: gradient(arg[:], w + t), 0.0), rtol=1e-5, atol=1e-7)
 
 
 def test_a_copy_reads_as_list_in_the_generated_code():
