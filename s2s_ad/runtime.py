@@ -224,7 +224,10 @@ def unpacks(c: Any, n: int | None = None, at_least: int | None = None) -> None:
 
 def field(c: Any, key: Any) -> Any:
     """``c[key]`` of a dict or a list, ``c.key`` of a dataclass or a named tuple: a field
-    of a gradient's cotangent, read by the key its adjoint was filled by."""
+    of a gradient's cotangent, read by the key its adjoint was filled by; a number (a zero
+    from a path that did not read it) is every item's."""
+    if not hasattr(c, "__getitem__") and not hasattr(type(c), "__dataclass_fields__"):
+        return c
     if type(key) is str and not isinstance(c, (dict, list)):
         return getattr(c, key)
     return c[key]
@@ -519,14 +522,3 @@ def copied_tangent(t: Any, as_tuple: bool = False) -> Any:
     if isinstance(t, (list, tuple)) or getattr(t, "ndim", 0):
         return tuple(t) if as_tuple else list(t)
     return t
-
-
-def not_a_list(x: Any, at: str) -> None:
-    """Stop where reverse mode over a gradient reaches ``x[i] = v`` (at ``at``) into a list
-    or a dict: its adjoints are lists and dicts that this composition would add as
-    numbers."""
-    if isinstance(x, (list, dict)):
-        raise TypeError(f"{at}: reverse mode over a gradient that writes into a "
-                        f"{type(x).__name__} (`x[i] = v`) is not supported yet: use "
-                        "s2s_ad.hessian, s2s_ad.hvp or s2s_ad.jvp of the gradient (forward "
-                        "over reverse)")

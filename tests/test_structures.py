@@ -845,8 +845,8 @@ def test_writing_into_a_list_or_dict_argument(what, f, points, data):
     """``xs[i] = v`` into a list or dict argument: the derivative writes into a copy (the
     caller's stays as it is) and reads the new items after the write, as the function does.
     Reverse mode against Richardson differences in every coordinate, forward mode, and the
-    Hessian (forward over reverse) against differences of the gradient; reverse over
-    reverse is a located error."""
+    Hessian (forward over reverse) and reverse over reverse (in w, and in the container's
+    items) against differences of the gradient."""
     import copy
 
     c, w = data.draw(points)
@@ -869,8 +869,20 @@ def test_writing_into_a_list_or_dict_argument(what, f, points, data):
     moved = richardson(lambda t: gradient(copy.deepcopy(original), w + t), 0.0)
     assert np.isclose(s2s_ad.hessian(f, wrt=1)(copy.deepcopy(original), w), moved,
                       rtol=1e-5, atol=1e-7), what
-    with pytest.raises(TypeError, match="reverse mode over a gradient that writes into a"):
-        s2s_ad.grad(gradient, wrt=1)(copy.deepcopy(original), w)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(copy.deepcopy(original), w), moved,
+                      rtol=1e-5, atol=1e-7), what
+    # reverse over reverse in the container: d/dc of the gradient in w, item by item
+    mixed = s2s_ad.grad(gradient, wrt=0)(copy.deepcopy(original), w)
+    assert type(mixed) is type(c)
+    for k, key in enumerate(original):
+        key = key if isinstance(original, dict) else k
+
+        def shifted(t, key=key):
+            moved_c = copy.deepcopy(original)
+            moved_c[key] += t
+            return gradient(moved_c, w)
+
+        assert np.isclose(mixed[key], richardson(shifted, 0.0), rtol=1e-5, atol=1e-7), what
 
 
 # --- list(xs), tuple(xs) of a value known only at run time (issue 18) ----------------------
@@ -905,23 +917,23 @@ def copy_of_a_tuple(xs, w):
 
 
 _seq3 = st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=5)
-COPIES = [  # (what, f, does it write into the copy)
-    ("list(xs), then a write into it", copy_written, True),
-    ("list(xs), written in a loop", copy_in_a_loop, True),
-    ("list(xs), appended to", copy_appended, False),
-    ("tuple(xs)", tuple_copy, False),
-    ("list(tuple(xs))", copy_of_a_tuple, True),
+COPIES = [
+    ("list(xs), then a write into it", copy_written),
+    ("list(xs), written in a loop", copy_in_a_loop),
+    ("list(xs), appended to", copy_appended),
+    ("tuple(xs)", tuple_copy),
+    ("list(tuple(xs))", copy_of_a_tuple),
 ]
 
 
-@pytest.mark.parametrize("what, f, writes", COPIES, ids=[c[0] for c in COPIES])
+@pytest.mark.parametrize("what, f", COPIES, ids=[c[0] for c in COPIES])
 @settings(max_examples=8, deadline=None)
 @given(xs=_seq3, w=st.floats(-2.0, 2.0), as_tuple=st.booleans())
-def test_a_copy_of_a_run_time_list(what, f, writes, xs, w, as_tuple):
+def test_a_copy_of_a_run_time_list(what, f, xs, w, as_tuple):
     """``list(xs)`` and ``tuple(xs)`` of a list or tuple argument: a copy whose adjoint goes
     back to ``xs`` item by item. Reverse mode against Richardson differences in every
     coordinate, forward mode, and the second derivative in ``w`` (forward over reverse, and
-    reverse over reverse where nothing is written into a list)."""
+    reverse over reverse)."""
     c = tuple(xs) if as_tuple else list(xs)
     flat = [*c, w]
 
@@ -940,8 +952,7 @@ def test_a_copy_of_a_run_time_list(what, f, writes, xs, w, as_tuple):
     gradient = s2s_ad.grad(f, wrt=1)
     moved = richardson(lambda t: gradient(c, w + t), 0.0)
     assert np.isclose(s2s_ad.hessian(f, wrt=1)(c, w), moved, rtol=1e-5, atol=1e-7), what
-    if not writes:
-        assert np.isclose(s2s_ad.grad(gradient, wrt=1)(c, w), moved, rtol=1e-5, atol=1e-7)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(c, w), moved, rtol=1e-5, atol=1e-7), what
 
 
 def rows_copied(x, w):
@@ -981,8 +992,9 @@ def test_a_copy_of_arrays(f, as_list):
     _, tangent = s2s_ad.jvp(f, wrt=1)(arg, w, 1.0)
     assert np.isclose(tangent, g[1], rtol=1e-9)
     gradient = s2s_ad.grad(f, wrt=1)
-    assert np.isclose(s2s_ad.hessian(f, wrt=1)(arg, w),
-                      richardson(lambda t: gradient(arg[:], w + t), 0.0), rtol=1e-5, atol=1e-7)
+    moved = richardson(lambda t: gradient(arg[:], w + t), 0.0)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(arg, w), moved, rtol=1e-5, atol=1e-7)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(arg[:], w), moved, rtol=1e-5, atol=1e-7)
 
 
 def test_a_copy_reads_as_list_in_the_generated_code():
@@ -990,3 +1002,42 @@ def test_a_copy_reads_as_list_in_the_generated_code():
     source = s2s_ad.grad(copy_written).source
     assert "ys = list(xs)" in source and "ys[0] = " in source
     assert "copy_of(ys)" not in source
+
+
+def written_in_nested_loops(xs, w, n):
+    for _ in range(n):
+        for i in range(len(xs)):
+            xs[i] = math.sin(xs[i] * w) + xs[i - 1] * 0.5
+    return sum(xs)
+
+
+def written_in_a_while_that_breaks(xs, w):
+    i = 0
+    while i < len(xs):
+        xs[i] = xs[i] * w + 1.0
+        if xs[i] > 2.0:
+            break
+        i += 1
+    return xs[0] * xs[-1]
+
+
+@pytest.mark.parametrize("f, extra", [(written_in_nested_loops, (2,)),
+                                      (written_in_a_while_that_breaks, ())])
+@settings(max_examples=10, deadline=None)
+@given(xs=st.lists(st.floats(-1.5, 1.5), min_size=2, max_size=4), w=st.floats(-1.5, 1.5))
+def test_reverse_over_reverse_of_list_writes_in_loops(f, extra, xs, w):
+    """``grad(grad(f))`` through writes into a list argument in nested loops and in a
+    ``while`` loop that breaks: against Richardson differences of the gradient (points
+    where the break's test is within reach of the step are skipped)."""
+    gradient = s2s_ad.grad(f, wrt=1)
+    if f is written_in_a_while_that_breaks:
+        values = []
+        for y in xs:  # each item's value where the loop tests it
+            values.append(y * w + 1.0)
+        if any(abs(v - 2.0) < 1e-2 for v in values):
+            return
+    moved = richardson(lambda t: gradient(list(xs), w + t, *extra), 0.0)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(list(xs), w, *extra), moved,
+                      rtol=1e-5, atol=1e-7)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(list(xs), w, *extra), moved,
+                      rtol=1e-5, atol=1e-7)

@@ -293,8 +293,7 @@ def drop_checks(region: Region, known: set[Value]) -> None:
 def _settled(op: Op, known: set[Value]) -> bool:
     if op.prim == "unshared":
         return op.args[0] in known
-    if op.prim in ("writable", "not_a_list"):  # `x[i] = v`: an array (of ints, it carries
-        # no derivative)
+    if op.prim == "writable":  # `x[i] = v`: an array (of ints, it carries no derivative)
         return isinstance(op.args[0].aval, Array)
     if op.prim == "unpacks":
         aval = op.args[0].aval

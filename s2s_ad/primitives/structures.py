@@ -304,11 +304,6 @@ defprim("copy_of", Call(runtime.copy_of, "copy_of"), pure=False, mergeable=False
         doc="x.copy() of an array, a list or a dict (a number as it is): what a write into "
             "a value of a type known only at run time writes into")
 nondifferentiable("copy_of")
-defprim("not_a_list", Call(runtime.not_a_list, "not_a_list"), pure=False,
-        doc="not_a_list(x, at=): stop where reverse mode over a gradient reaches a write "
-            "into a list or a dict (not supported yet)")
-declare("not_a_list", check=True)
-nondifferentiable("not_a_list")
 
 
 # list(xs) and tuple(xs) of a value known only at run time (a list or tuple argument, an
@@ -320,7 +315,7 @@ defprim("list", Call(builtins.list, "list"), builtins.list, mergeable=False,
         doc="list(xs): a new list of the items of xs (a value known only at run time)")
 defprim("tuple_of", Call(builtins.tuple, "tuple"), builtins.tuple,
         doc="tuple(xs): a tuple of the items of xs (a value known only at run time)")
-declare("list", "tuple_of", copies_items=True, structural=True)
+declare("list", "tuple_of", structural=True)
 defprim("copied_adjoint", Call(runtime.copied_adjoint, "copied_adjoint"),
         runtime.copied_adjoint, doc="copied_adjoint(g, xs): the adjoint g of list(xs) as "
         "xs's (an array for an array's rows)")
@@ -343,6 +338,8 @@ defjvp("tuple_of", lambda e, dxs, xs: _copy_tangent(e, dxs, xs, as_tuple=True))
 defvjp("copied_adjoint", lambda e, ct, g, xs: ct, None)
 defjvp("copied_adjoint", lambda e, dg, g, xs: e.emit("copied_adjoint", dg, xs)[0], None)
 defvjp("copied_tangent", lambda e, ct, t, **attrs: ct)
+declare("list", "tuple_of", "copied_adjoint", "copied_tangent", "like", "merge_adjoints",
+        "full_like", container_like=True)
 defjvp("copied_tangent", lambda e, dt, t, **attrs: e.emit("copied_tangent", dt, **attrs)[0])
 defprim("range", Call(builtins.range, "range"), builtins.range,
         doc="range(start, stop, step): the items of reversed(range(...)) in a loop that may "

@@ -108,41 +108,11 @@ def _specialized_copy(fn: Function, example: Sequence[Any] | None,
     if example is not None:
         drop_checks(clone.body, known(avals))
     e.basic, e.numeric = facts.basic, facts.numeric
-    _guard_list_writes(clone.body, e)
     if arrays(avals):  # arrays: follow their shapes through the rules
         track(e)
     else:
         track_numbers(e)
     return clone, e
-
-
-def _guard_list_writes(region: Region, e: Emitter) -> None:
-    """Reverse mode over a gradient of ``x[i] = v`` into a value that may be a list or a
-    dict (code for any type) is not supported yet: its adjoints would add up as numbers.
-    Where each ``x`` of a ``full_like(g, x)`` (the adjoint of such a write) that may be one
-    is defined, a run-time check stops there first (``not_a_list``; arrays pass), on every
-    path the write may be on."""
-    guarded: dict[Value, Any] = {}  # x -> where it is written into (the user's line)
-    for op in walk(region):
-        x = op.args[1] if op.prim == "full_like" else None
-        if x is not None and x not in e.numeric and e.array_dtype(x) is None and (
-                not e.scalar(x)):
-            guarded.setdefault(x, op.loc)
-    if not guarded:
-        return
-
-    def check(x: Value) -> Op:
-        return Op("not_a_list", (x,), (), (("at", str(guarded[x] or "")),), (), guarded[x])
-
-    stack = [region]
-    while stack:
-        current = stack.pop()
-        ops = [check(p) for p in current.params if p in guarded]
-        for op in current.ops:
-            ops.append(op)
-            stack.extend(op.regions)
-            ops += [check(out) for out in op.outs if out in guarded]
-        current.ops[:] = ops
 
 
 def _seed(sweep: Reverse, fn: Function, results: list[Value], seed: Any) -> list[Value]:
@@ -421,8 +391,11 @@ class Reverse:
                     continue
                 # (a field's adjoint, `dp["w"] += g`: the cotangent of the gradient is an
                 # object of the argument's class, read by field)
-                item = (self.e.emit("field", d_acc, key)[0] if key in self.e.names
-                        else self.e.getitem(d_acc, key))
+                # (one that may be a list or a dict, or a zero from a path that did not read
+                # it: field reads either)
+                item = (self.e.emit("field", d_acc, key)[0] if key in self.e.names or (
+                    self.e.array_dtype(d_acc) is None and d_acc not in self.e.numeric)
+                    else self.e.getitem(d_acc, key))
                 # `dc[1:] += g` broadcasts a number g over the slice: its part sums
                 self.accumulate(g, item if op.attr("of", op.prim) == "add_at" or (
                     self.e.scalar(g, item)) else sum_to(self.e, item, g))
@@ -578,15 +551,16 @@ class Reverse:
                                         loc=op.loc, hint=no_rule_hint(op.prim, "defvjp"),
                                         stage="while differentiating (reverse mode)")
         # `x[i] = v` into a value that may be a list or a dict (an argument of code for any
-        # type), or `list(x)`: its adjoints are in its structure, and add up as such
-        # (merge_adjoints)
-        listed = (prim.like_first or prim.copies_items) and op.out not in self.e.numeric and (
+        # type), `list(x)`, an adjoint of a container (a gradient differentiated again): its
+        # adjoints are in its structure, and add up as such (merge_adjoints)
+        listed = (prim.like_first or prim.container_like) and op.out not in self.e.numeric and (
             self.e.array_dtype(op.out) is None)
         with self.e.at(op.loc):
             # an array may also be read item by item
             g = self.merged(op.out, array=not listed, whole=listed)
-            if prim.copies_items and op.out not in self.adjoint:  # (its items' adjoints only:
-                g = self.container_adjoint(op.out) or g  # as they are, xs's structure next)
+            if prim.structural and prim.container_like and op.out not in self.adjoint:
+                # list(xs) read item by item only: its items' adjoints, as they are
+                g = self.container_adjoint(op.out) or g
             attrs = dict(op.attrs)
             pairs = list(zip(op.args, rules_for(prim.vjp, len(op.args))))
             if prim.like_first:  # `x[i] = v`: v's part of g is read before x's is written
@@ -598,7 +572,7 @@ class Reverse:
                         continue
                     if prim.broadcasts and self.may_broadcast(op, x):
                         contribution = sum_to(self.e, contribution, x)
-                    if listed and x is op.args[0]:
+                    if listed and (x is op.args[0] or prim.container_like):
                         self.structured.add(contribution)
                     self.accumulate(x, contribution)
 
