@@ -33,7 +33,7 @@ from ..errors import DifferentiationError, NoDerivativeRuleError, UnsupportedSyn
 from ..ir import verify
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Op, Region, Update, Value
+from ..ir.core import Function, Op, RecordTree, Region, Update, Value
 from ..primitives import get, primitive_for
 from . import closures, records
 from .arrays import _UNKNOWN, Arrays
@@ -677,9 +677,8 @@ class _Lowerer(ControlFlow, Arrays):
             return self.e.const(obj, "" if isinstance(obj, _NUMBERS) else entry.name)
         if isinstance(entry, records.Record):
             raise self.error(node, f"cannot use the {entry.cls.__name__} built in the function "
-                             "as a value here", hint="read its fields (`p.x`); to return "
-                             "it, return a tuple or a dict of its fields and build the "
-                             f"{entry.cls.__name__} outside")
+                             "as a value here", hint="read its fields (`p.x`), pass it to "
+                             "your own functions, or return it; here, pass its fields")
         raise self.error(node, "cannot use a tuple or list as a number",
                          hint="index it or unpack it first")
 
@@ -1018,11 +1017,9 @@ class _Lowerer(ControlFlow, Arrays):
         """Leaves of a returned entry, and the tree that rebuilds it."""
         if isinstance(entry, (tuple, list)):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
-        if isinstance(entry, records.Record):
-            raise self.error(self.returned_record or node, "cannot differentiate returning "
-                             f"the {entry.cls.__name__} "
-                             "built in the function yet", hint="return a tuple or a dict of "
-                             f"its fields, and build the {entry.cls.__name__} from it outside")
+        if isinstance(entry, records.Record):  # built by its class where the code returns
+            return RecordTree(entry.cls, {name: self.flatten(item, leaves, node)
+                                          for name, item in entry.fields.items()})
         leaves.append(self.operand(entry, node))
         return len(leaves) - 1
 
@@ -1128,6 +1125,8 @@ def _annotated_numbers(fn: types.FunctionType) -> frozenset[str]:
 def _unflatten(tree: Any, leaves: list[Value]) -> Entry:
     if isinstance(tree, int):
         return leaves[tree]
+    if isinstance(tree, RecordTree):
+        return records.Record(tree.cls, {k: _unflatten(v, leaves) for k, v in tree.items()})
     if isinstance(tree, dict):
         return {k: _unflatten(v, leaves) for k, v in tree.items()}  # type: ignore[return-value]
     return type(tree)(_unflatten(t, leaves) for t in tree)

@@ -29,7 +29,7 @@ from ..primitives import get
 from ..primitives.registry import no_rule_hint, pure_op, rules_for
 from .shapes import sum_to, track
 from .tape import backward_loop
-from .trees import trailing_kind, tree_paths
+from .trees import FieldKey, trailing_kind, tree_paths
 
 # what changes a container or a stack in place, with the markers a body run again backward
 # leaves in their place (`Reverse.recompute`): a branch or loop holding one has a backward
@@ -130,8 +130,9 @@ def _seed(sweep: Reverse, fn: Function, results: list[Value], seed: Any) -> list
         cotangents.append(whole)
         for path, k in tree_paths(fn.out_tree):
             ct = whole
-            for key in path:
-                ct = e.emit("getitem", ct, e.const(key))[0]
+            for key in path:  # (a record's field: `dout.a`)
+                ct = e.emit("getattr" if isinstance(key, FieldKey) else "getitem", ct,
+                            e.const(str(key) if isinstance(key, FieldKey) else key))[0]
             ct.hint = namer.fresh("d" + labels[k])
             e.share_kind(ct, results[k])  # a cotangent is shaped like its result
             sweep.seed(results[k], ct)
