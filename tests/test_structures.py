@@ -1041,3 +1041,33 @@ def test_reverse_over_reverse_of_list_writes_in_loops(f, extra, xs, w):
                       rtol=1e-5, atol=1e-7)
     assert np.isclose(s2s_ad.hessian(f, wrt=1)(list(xs), w, *extra), moved,
                       rtol=1e-5, atol=1e-7)
+
+
+def returns_a_dict(x, y):
+    out = {"a": x * 2.0, "b": x * y}
+    out["c"] = math.sin(y) * x
+    return out
+
+
+@pytest.mark.parametrize("point", [(1.5, 0.5), (-0.7, 2.0)])
+def test_returning_a_dict_built_in_the_function(point):
+    """``return {...}`` of a dict built here (it was 'cannot use a tuple or list as a
+    number', pointing at the def): jacobian in both modes, jvp and vjp take and return
+    dicts; against Richardson differences."""
+    x, y = point
+    keys = ("a", "b", "c")
+    columns = [[richardson(lambda t, k=k: returns_a_dict(*(
+        v + t * (i == j) for i, v in enumerate(point)))[k], 0.0) for k in keys]
+        for j in range(2)]
+    for mode in ("fwd", "rev"):
+        jac = s2s_ad.jacobian(returns_a_dict, wrt=(0, 1), mode=mode)(x, y)
+        assert list(jac) == list(keys)
+        assert np.allclose([jac[k] for k in keys], np.transpose(columns), rtol=1e-8), mode
+    value, tangent = s2s_ad.jvp(returns_a_dict, wrt=(0, 1))(x, y, 0.3, -1.1)
+    assert value == returns_a_dict(x, y)
+    assert np.allclose([tangent[k] for k in keys],
+                       0.3 * np.array(columns[0]) - 1.1 * np.array(columns[1]), rtol=1e-8)
+    cotangent = {"a": 0.5, "b": -2.0, "c": 1.5}
+    dx, dy = s2s_ad.vjp(returns_a_dict, wrt=(0, 1))(x, y, cotangent)
+    assert np.allclose([dx, dy], [np.dot([cotangent[k] for k in keys], c) for c in columns],
+                       rtol=1e-8)

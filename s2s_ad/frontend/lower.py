@@ -1017,6 +1017,8 @@ class _Lowerer(ControlFlow, Arrays):
         """Leaves of a returned entry, and the tree that rebuilds it."""
         if isinstance(entry, (tuple, list)):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
+        if isinstance(entry, dict):  # a dict built here: its keys are known
+            return {key: self.flatten(item, leaves, node) for key, item in entry.items()}
         if isinstance(entry, records.Record):  # built by its class where the code returns
             return RecordTree(entry.cls, {name: self.flatten(item, leaves, node)
                                           for name, item in entry.fields.items()})
