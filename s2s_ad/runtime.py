@@ -415,10 +415,18 @@ def setitem(x: Any, key: Any, v: Any) -> Any:
 
 
 def index_add(x: Any, key: Any, v: Any) -> Any:
-    """A copy of the array ``x`` with ``v`` added at ``x[key]`` (repeated indices add up)."""
+    """A copy of the array ``x`` with ``v`` added at ``x[key]`` (repeated indices add up);
+    of a list or a dict (an adjoint), with ``v`` added to its item (``add_at``)."""
+    y = x.copy()
+    if isinstance(x, (list, dict)):
+        if isinstance(y[key], (list, dict)):  # (added into in place: a copy of its own)
+            import copy
+
+            y[key] = copy.deepcopy(y[key])
+        add_at(y, key, v)
+        return y
     import numpy as np
 
-    y = x.copy()
     np.add.at(y, key, v)
     return y
 

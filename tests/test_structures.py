@@ -1056,7 +1056,7 @@ def test_returning_a_dict_built_in_the_function(point):
     dicts; against Richardson differences."""
     x, y = point
     keys = ("a", "b", "c")
-    columns = [[richardson(lambda t, k=k: returns_a_dict(*(
+    columns = [[richardson(lambda t, k=k, j=j: returns_a_dict(*(
         v + t * (i == j) for i, v in enumerate(point)))[k], 0.0) for k in keys]
         for j in range(2)]
     for mode in ("fwd", "rev"):
@@ -1071,3 +1071,16 @@ def test_returning_a_dict_built_in_the_function(point):
     dx, dy = s2s_ad.vjp(returns_a_dict, wrt=(0, 1))(x, y, cotangent)
     assert np.allclose([dx, dy], [np.dot([cotangent[k] for k in keys], c) for c in columns],
                        rtol=1e-8)
+
+
+def test_a_write_into_a_list_in_a_loop_costs_no_copy_of_the_list():
+    """Shape-generic code of ``ys[i] = g(ys[i - 1]) + ys[i]`` in a loop: the forward loop
+    writes in place and tapes no version of the list; the backward loop adds into one
+    list of adjoints in place (no zeros_like, merge or copy of a list per step), so the
+    gradient is linear in the length (it was quadratic: bench/list_writes.py)."""
+    source = s2s_ad.grad(copy_in_a_loop, wrt=(0, 1)).source
+    in_loops = "\n".join(line for line in source.splitlines() if line.startswith(" " * 8))
+    assert "ys_2[i] = " in in_loops and "for " in source, source
+    for made in ("zeros_like(", "merge_adjoints(", "copy_of(ys_2)", "copy_of(_t8)"):
+        assert made not in in_loops, source
+    assert "append((ys" not in source and "append(ys" not in source, source

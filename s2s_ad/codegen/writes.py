@@ -98,8 +98,11 @@ def _rewrite(fn: Function, in_place: set[Value], copies: set[Value],
                 target = Value(op.out.hint or x.hint)
                 out.append(Op(_copy(x), (x,), (target,), (), (), op.loc))
                 x = target
+            # (into a value that may be a list: add_at, which never adds into an item in
+            # place, an array another list may hold too)
             prim = ("store_item" if op.prim == "setitem" else
-                    "add_item" if op.attr("basic") or _basic(index) else "add_at")
+                    "add_item" if (op.attr("basic") or _basic(index)) and isinstance(
+                        x.aval, (Array, Number)) else "add_at")
             out.append(Op(prim, (x, index, v), (), (), (), op.loc))
             subst[op.out] = x
             return out
@@ -259,4 +262,5 @@ def _sharing(op: Op, place: _Place, starts: dict[Value, set[Value]]
     elif not _makes_fresh(op) and op.prim not in WRITES:
         shape_only = _SHAPE_ONLY.get(op.prim, ())
         yield from ((a, out, place) for k, a in enumerate(op.args) if shape_only != "all"
-                    and k not in shape_only for out in op.outs)
+                    and k not in shape_only and not isinstance(a.aval, Number)
+                    for out in op.outs)  # (a number shares no memory)

@@ -35,6 +35,10 @@ class Emitter:
         # fresh lists a rule made, one adjoint per item of a list (dict_values): a list's
         # appends are undone by popping them as they are
         self.fresh_lists: set[Value] = set()
+        # a value a loop writes items into (`xs[i] = v`) -> the loop's result, which has its
+        # structure (a list's length, a dict's keys and more): what an adjoint spread over
+        # it reads, so that the loop never tapes the value (transforms/reverse.py)
+        self.shape_like: dict[Value, Value] = {}
 
     def note_constants(self, region: Region) -> None:
         """Know the number and tuple constants of ``region`` (the function being

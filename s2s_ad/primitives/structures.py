@@ -166,9 +166,7 @@ def _setitem(x, i, v):
 
 
 def _index_add(x, i, v):
-    y = x.copy()
-    np.add.at(y, i, v)
-    return y
+    return runtime.index_add(x, i, v)
 
 
 defprim("setitem", Call(runtime.setitem, "setitem"), _setitem,
@@ -199,7 +197,9 @@ def dense(e, g, x):
         return g
     if shape is not None and e.scalar(g):
         return e.emit("np.broadcast_to", g, e.const(shape))[0]
-    return e.emit("full_like", g, x)[0]  # (g itself when it is an array)
+    # (g itself when it is an array, or a list: x's structure is read only where g is a
+    # number, from the result of the loop that writes into x, if one does)
+    return e.emit("full_like", g, e.shape_like.get(x, x))[0]
 
 
 def _repeats(index) -> bool:

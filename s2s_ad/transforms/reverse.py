@@ -27,6 +27,7 @@ from ..ir.core import LOOPS, Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import no_rule_hint, pure_op, rules_for
+from ..primitives.structures import dense
 from .shapes import sum_to, track
 from .tape import backward_loop
 from .trees import FieldKey, trailing_kind, tree_paths
@@ -60,6 +61,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     clone, e = _specialized_copy(fn, example, facts)
     params, results = clone.params, clone.body.results
     wrt_params = [params[i] for i in wrt]
+    e.shape_like = _written_in_loops(clone.body, e)
     sweep = Reverse(e, active_values(clone, wrt_params))
     cotangents = _seed(sweep, fn, results, seed)
     sweep.backward(e.region.ops, len(e.region.ops))
@@ -113,6 +115,47 @@ def _specialized_copy(fn: Function, example: Sequence[Any] | None,
     else:
         track_numbers(e)
     return clone, e
+
+
+def _written_in_loops(region: Region, e: Emitter) -> dict[Value, Value]:
+    """Each value that may be a list or a dict and that a loop writes items into, inside
+    that loop (the versions a write makes, the loop's carried value, a branch's), mapped to
+    the loop's result: a list's length and a dict's keys there are the version's (or a
+    dict's keys more). Reverse mode reads the structure of an adjoint from that result,
+    which the loop need not tape, and adds an item's adjoint into the list's whole adjoint
+    in place (``Reverse.accumulate_item``): a write costs O(1), not a copy of the list.
+    Not for a list appended to in the loop (its length changes)."""
+    out: dict[Value, Value] = {}
+    for loop in walk(region):  # (outer loops first: their result wins)
+        if loop.prim not in LOOPS or not loop.outs:
+            continue
+        inner = list(walk(loop.body))
+        grown = {op.args[0] for op in inner if op.prim in ("append", "appended")}
+        for k, carried in enumerate(loop.carried()):
+            if carried in e.numeric or e.array_dtype(carried) is not None or e.scalar(carried):
+                continue
+            family, changed = {carried}, True
+            while changed:  # the versions: writes into it, branches and loops that pass it on
+                changed = False
+                for op in inner:
+                    new: list[Value] = []
+                    if op.prim in ("setitem", "index_add") and op.args[0] in family:
+                        new = [op.out]
+                    elif op.prim in LOOPS:
+                        new = [o for a, c, o in zip(op.inits, op.carried(), op.outs)
+                               if a in family for o in (c, o)]
+                    elif op.prim == "if":
+                        new = [o for r in op.regions for v, o in zip(r.results, op.outs)
+                               if v in family]
+                    if any(v not in family for v in new):
+                        family.update(new)
+                        changed = True
+            written = any(op.prim in ("setitem", "index_add") and op.args[0] in family
+                          for op in inner)
+            if written and loop.body.results[k] in family and not family & grown:
+                for v in family:
+                    out.setdefault(v, loop.outs[k])
+    return out
 
 
 def _seed(sweep: Reverse, fn: Function, results: list[Value], seed: Any) -> list[Value]:
@@ -354,6 +397,15 @@ class Reverse:
             self.adjoint[c] = self.e.emit("index_add", whole, index, g, hint=whole.hint,
                                           basic=index in self.e.basic)[0]
             return
+        if not nested and c in self.e.shape_like and whole is not None:
+            # an item of a list a loop writes into, which has a whole adjoint (the write's):
+            # added into that, in place in the code that runs (no adjoint of its own, which
+            # would be a list made, and merged, per step)
+            with_item = self.e.emit("index_add", dense(self.e, whole, c), index, g,
+                                    hint=whole.hint, basic=index in self.e.basic)[0]
+            self.structured.add(with_item)
+            self.adjoint[c] = with_item
+            return
         simple = not nested and index in self.e.basic
         self.e.emit("add_item" if simple else "add_at", self.container(c), index, g, nouts=0)
 
@@ -484,6 +536,9 @@ class Reverse:
         for old, new in list(mapping.items()):
             if old in self.active:
                 self.active.add(new)
+            if old in self.e.shape_like:  # (its loop's result, run again here too)
+                standin = self.e.shape_like[old]
+                self.e.shape_like[new] = mapping.get(standin, standin)
             self.e.share_kind(new, old)
             if old in self.e.basic:
                 self.e.basic.add(new)
