@@ -1084,3 +1084,19 @@ def test_a_write_into_a_list_in_a_loop_costs_no_copy_of_the_list():
     for made in ("zeros_like(", "merge_adjoints(", "copy_of(ys_2)", "copy_of(_t8)"):
         assert made not in in_loops, source
     assert "append((ys" not in source and "append(ys" not in source, source
+
+
+def rows_then_updated(X, w):
+    rows = list(X)  # (views of X's rows: X += 1.0 changes them too)
+    X += 1.0
+    return np.sum(rows[0] * w)
+
+
+def test_a_copy_of_an_arrays_rows_sees_an_update_of_the_array():
+    """``list(X)`` holds views of X's rows, so ``X += 1.0`` afterwards is the located error
+    of an update another name still reads (never the old rows' derivative), while a write
+    into the copy itself, ``ys[0] = v``, leaves ``xs`` as it is (no check)."""
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="`rows` still reads the old") as info:
+        s2s_ad.grad(rows_then_updated, wrt=1)(np.ones((2, 3)), 0.5)
+    assert "X += 1.0" in str(info.value)
+    assert "unshared(" not in s2s_ad.grad(copy_written).source

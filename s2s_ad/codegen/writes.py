@@ -36,7 +36,7 @@ from ..analysis.aliasing import (
     _result_reads,
 )
 from ..ir.avals import Array, Number
-from ..ir.core import LOOPS, Function, Op, Value, walk
+from ..ir.core import LOOPS, Function, Op, Value, const_value, walk
 from ..optimize.rewrite import rewrite
 from ..primitives import get
 
@@ -44,7 +44,10 @@ _ANYWHERE = _Place(-1)
 WRITES = frozenset({"setitem", "index_add"})
 # ops whose result never shares an operand's memory though their facts alone do not say
 _FRESH = frozenset({"zeros_array", "zeros_like", "np.copy", "copy_of", "setitem", "index_add",
-                    "zero_adjoint", "zero_gradient", "list"})
+                    "zero_adjoint", "zero_gradient"})
+# a new list of its operand's items (list(xs)): a write into it replaces an item, and never
+# writes into the memory the items share with the operand's
+_NEW_LIST = frozenset({"list"})
 _SHARING = frozenset({"select", "max", "min", "np.add.at"})  # one of the operands itself
 # never written into: a constant of the code, a read-only broadcast, what a tape gives back
 _BORROWED = frozenset({"const", "np.broadcast_to", "pop", "repop"})
@@ -150,6 +153,8 @@ class _Graph:
         # a read-only broadcast (a seed of ones), what a tape gives back
         self.starts: dict[Value, set[Value]] = {}
         borrowed = {v for op in walk(fn.body) if op.prim in _BORROWED for v in op.outs}
+        self.numbers = {op.out for op in walk(fn.body) if op.prim == "const"
+                        and type(const_value(op)) in (int, float, bool, complex)}
         for op, _, _ in self.order:
             if op.prim in LOOPS and op.outs:
                 written = {w.args[0] for w in walk(op.body) if w.prim in WRITES}
@@ -177,6 +182,8 @@ class _Graph:
         _carry_sharing(self.order, self.edges)
 
     def link(self, a: Value, b: Value, where: _Place = _ANYWHERE) -> None:
+        if a in self.numbers or b in self.numbers:  # (a Python number shares no memory)
+            return
         self.edges.setdefault(a, []).append((b, where))
         self.edges.setdefault(b, []).append((a, where))
 
@@ -233,7 +240,7 @@ class _Graph:
 
 def _makes_fresh(op: Op) -> bool:
     prim = get(op.prim)
-    if op.prim in _FRESH:
+    if op.prim in _FRESH or op.prim in _NEW_LIST:
         return True
     if prim.view or op.prim in _SHARING or not op.outs:
         return False
@@ -256,11 +263,12 @@ def _sharing(op: Op, place: _Place, starts: dict[Value, set[Value]]
         for k, region in enumerate(op.regions):
             branch = _inside(op, k, place)
             yield from ((a, b, branch) for a, b in zip(region.results, op.outs))
+    elif op.prim in _NEW_LIST:
+        return
     elif get(op.prim).view and op.args:  # (its first operand's memory, the registry says)
         yield from ((op.args[0], out, place) for out in op.outs
                     if not isinstance(out.aval, Number))  # (an item that is a number: a copy)
     elif not _makes_fresh(op) and op.prim not in WRITES:
         shape_only = _SHAPE_ONLY.get(op.prim, ())
         yield from ((a, out, place) for k, a in enumerate(op.args) if shape_only != "all"
-                    and k not in shape_only and not isinstance(a.aval, Number)
-                    for out in op.outs)  # (a number shares no memory)
+                    and k not in shape_only for out in op.outs)

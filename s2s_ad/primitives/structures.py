@@ -340,6 +340,10 @@ defjvp("copied_adjoint", lambda e, dg, g, xs: e.emit("copied_adjoint", dg, xs)[0
 defvjp("copied_tangent", lambda e, ct, t, **attrs: ct)
 declare("list", "tuple_of", "copied_adjoint", "copied_tangent", "like", "merge_adjoints",
         "full_like", container_like=True)
+# (a copy holds xs's items: an array's rows are views of it; the adjoint of those rows, an
+# array made from them, may be one; codegen/writes.py knows a new list is written into
+# without touching its items)
+views("list", "tuple_of", "copied_adjoint", "copied_tangent")
 defjvp("copied_tangent", lambda e, dt, t, **attrs: e.emit("copied_tangent", dt, **attrs)[0])
 defprim("range", Call(builtins.range, "range"), builtins.range,
         doc="range(start, stop, step): the items of reversed(range(...)) in a loop that may "
