@@ -1100,3 +1100,72 @@ def test_a_copy_of_an_arrays_rows_sees_an_update_of_the_array():
         s2s_ad.grad(rows_then_updated, wrt=1)(np.ones((2, 3)), 0.5)
     assert "X += 1.0" in str(info.value)
     assert "unshared(" not in s2s_ad.grad(copy_written).source
+
+
+def dict_written_in_nested_loops(d, w):
+    for k in d:
+        for j in range(3):
+            d[k] = math.tanh(d[k] * w + j)
+    return sum(d.values())
+
+
+@pytest.mark.parametrize("w", [0.7, -1.3])
+def test_reverse_over_reverse_of_dict_writes_in_nested_loops(w):
+    """The outer loop tapes the dict, so the second sweep pops its adjoint (a dict) from a
+    stack: it adds up as a dict (it was dict + dict, a TypeError)."""
+    d = {"a": 0.2, "b": -0.4, "c": 1.1}
+    gradient = s2s_ad.grad(dict_written_in_nested_loops, wrt=1)
+    moved = richardson(lambda t: gradient(dict(d), w + t), 0.0)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(dict(d), w), moved, rtol=1e-6)
+    mixed = s2s_ad.grad(gradient, wrt=0)(dict(d), w)
+    for key in d:
+        shifted = richardson(lambda t, key=key: gradient({**d, key: d[key] + t}, w), 0.0)
+        assert np.isclose(mixed[key], shifted, rtol=1e-6, atol=1e-9)
+
+
+def list_of_reversed(xs, w):
+    ys = list(reversed(xs))
+    ys[0] = ys[0] * w
+    return ys[0] * xs[0] + ys[-1] * w
+
+
+def list_of_zip(xs, w):
+    ps = list(zip(xs, range(len(xs))))
+    return sum(a * i * w for a, i in ps) + ps[0][0] ** 2
+
+
+def of_dict_views(d, w):
+    items = list(d.items())
+    values = tuple(d.values())
+    return items[0][1] * w + values[-1] ** 2 * w
+
+
+def list_of_enumerate(xs, w):
+    pairs = list(enumerate(xs))
+    r = list(range(len(xs)))
+    return pairs[1][1] * pairs[1][0] * w + r[-1] * xs[0]
+
+
+@pytest.mark.parametrize("f, c", [(list_of_reversed, [0.3, -1.2, 0.8]),
+                                  (list_of_zip, [0.3, -1.2, 0.8]),
+                                  (of_dict_views, {"a": 0.5, "b": 1.5}),
+                                  (list_of_enumerate, [0.3, -1.2, 0.8])],
+                         ids=["reversed", "zip with a range", "dict views", "enumerate, range"])
+def test_list_of_an_iterator_over_a_run_time_value(f, c):
+    """``list(reversed(xs))``, ``list(zip(...))``, ``list(d.items())``, ``tuple(d.values())``,
+    ``list(enumerate(xs))``, ``list(range(n))``: a list made by a loop, as a comprehension;
+    reverse mode against Richardson in every coordinate, and second order in w."""
+    flat = list(c.values()) if isinstance(c, dict) else list(c)
+
+    def rebuilt(v):
+        return dict(zip(c, v)) if isinstance(c, dict) else list(v)
+
+    g = s2s_ad.grad(f, wrt=(0, 1))(c, 0.7)
+    expected = numerical_grad(lambda *v: f(rebuilt(v[:-1]), v[-1]), [*flat, 0.7],
+                              wrt=tuple(range(len(flat) + 1)), method="richardson")
+    got = [*(g[0].values() if isinstance(g[0], dict) else g[0]), g[1]]
+    assert np.allclose(got, expected, rtol=1e-7, atol=1e-9)
+    gradient = s2s_ad.grad(f, wrt=1)
+    second = richardson(lambda t: gradient(c, 0.7 + t), 0.0)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(c, 0.7), second, rtol=1e-6, atol=1e-8)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(c, 0.7), second, rtol=1e-6, atol=1e-8)

@@ -218,6 +218,9 @@ class ControlFlow:
             for other, _ in parts[1:]:
                 count = e.min(count, other)
             return count, lambda i: tuple(item(i) for _, item in parts)
+        if isinstance(obj, Range):  # (zipped with a run-time sequence: its ints)
+            numbers = e.emit("range", *obj.bounds)[0]
+            return e.len(numbers), lambda i: e.getitem(numbers, i)
         return None
 
     def unrolled(self, node: ast.For, items: list[Any], env: dict) -> None:

@@ -879,6 +879,10 @@ class _Lowerer(ControlFlow, Arrays):
             copy = self.e.emit("list", args[0])[0]
             self.mutable.add(copy)  # (it may grow: `ys.append(v)`)
             return copy
+        if obj in (builtins.list, builtins.tuple) and len(args) == 1 and isinstance(
+                args[0], Static) and isinstance(args[0].obj, (Reversed, Zip, Enumerate,
+                                                              DictView, Range)):
+            return self.runtime_items_of(obj, args[0], node)
         if not all(isinstance(a, (tuple, list)) for a in args):
             raise self.error(node, f"cannot differentiate {obj.__name__}() of a value computed "
                              "at run time yet", hint="apply it to a tuple or list built in "
@@ -932,6 +936,34 @@ class _Lowerer(ControlFlow, Arrays):
 
     def length(self, c: Value) -> Value:
         return self.e.emit("len_mut" if c in self.mutable else "len", c)[0]
+
+    def runtime_items_of(self, kind: type, iterable: Static, node: ast.Call) -> Value:
+        """``list(it)`` (``tuple(it)``) of ``reversed``, ``zip``, ``enumerate``, a dict view
+        or a range over values known only at run time: a list made by a loop that appends
+        the items (a pair as a run-time tuple), as a comprehension would."""
+        e = self.e
+        if isinstance(iterable.obj, Range):
+            out = e.emit("list", e.emit("range", *iterable.obj.bounds)[0])[0]
+        else:
+            found = self.iteration(node, iterable)
+            if found is None:
+                raise self.error(node, f"cannot differentiate {kind.__name__}() of this "
+                                 "iterator yet", hint="build the list with a comprehension")
+            count, item = found
+            out = e.emit("list_new")[0]
+            i = Value("i")
+            body = Region([i])
+            with e.into(body):
+                value = item(i)
+                if isinstance(value, tuple):
+                    value = self.runtime_tuple(value, node)
+                e.emit("append", out, self.operand(value, node), nouts=0)
+            e.region.ops.append(Op("for_range", (e.const(0), count, e.const(1)), (),
+                                   (("breaks", False),), (body,), e.loc))
+        if kind is builtins.tuple:
+            return e.emit("tuple_of", out)[0]
+        self.mutable.add(out)
+        return out
 
     def runtime_sum(self, c: Value | Static, node: ast.AST) -> Value:
         """``sum(c)`` of a run-time sequence or dict view: a loop adding its items."""

@@ -56,6 +56,10 @@ class Emitter:
         if shape is not None:
             new.aval = with_shape(shape)
 
+    def may_be_container(self, v: Value) -> bool:
+        """Might ``v`` be a list or a dict (not known to be a number or an array)?"""
+        return v not in self.numeric and not isinstance(v.aval, (Number, Array))
+
     def scalar(self, *values: Value) -> bool:
         """Are all ``values`` known to be numbers (Python or NumPy scalars)?"""
         return all(isinstance(v.aval, Number) for v in values)

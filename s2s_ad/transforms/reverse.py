@@ -497,6 +497,8 @@ class Reverse:
             adjoints = self.e.emit("pop", d_stack, nouts=len(values))
             for v, g in zip(values, adjoints):
                 if v in self.active:
+                    if self.e.may_be_container(v):  # (a list's or a dict's, taped)
+                        self.structured.add(g)
                     self.accumulate(v, g)
 
     def backward_append(self, op: Op) -> None:
@@ -685,4 +687,6 @@ class Reverse:
         self.e.region.ops.append(Op("if", op.args, outs, (), tuple(r for r, _ in branches),
                                     op.loc))
         for v, out in zip(targets, outs):
+            if any(outer.get(v) in self.structured for _, outer in branches):
+                self.structured.add(out)  # (a list's or a dict's, on some path)
             self.accumulate(v, out)
