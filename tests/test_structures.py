@@ -1169,3 +1169,19 @@ def test_list_of_an_iterator_over_a_run_time_value(f, c):
     second = richardson(lambda t: gradient(c, 0.7 + t), 0.0)
     assert np.isclose(s2s_ad.hessian(f, wrt=1)(c, 0.7), second, rtol=1e-6, atol=1e-8)
     assert np.isclose(s2s_ad.grad(gradient, wrt=1)(c, 0.7), second, rtol=1e-6, atol=1e-8)
+
+
+_WEIGHTS = [1.0, 2.0, 3.0]
+
+
+def copy_of_a_global(x):
+    ys = list(_WEIGHTS)  # (a constant: its items, known when the derivative is built)
+    ys[0] = x * ys[1]
+    return sum(ys) * x + len(tuple("abc")) * x
+
+
+def test_list_of_a_constant():
+    """``list(GLOBAL)`` and ``tuple("abc")`` were 'list() of a value computed at run time'."""
+    g = s2s_ad.grad(copy_of_a_global)(1.5)
+    assert g == pytest.approx(richardson(copy_of_a_global, 1.5), rel=1e-9)
+    assert _WEIGHTS == [1.0, 2.0, 3.0]

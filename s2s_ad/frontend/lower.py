@@ -883,6 +883,10 @@ class _Lowerer(ControlFlow, Arrays):
                 args[0], Static) and isinstance(args[0].obj, (Reversed, Zip, Enumerate,
                                                               DictView, Range)):
             return self.runtime_items_of(obj, args[0], node)
+        if obj in (builtins.list, builtins.tuple) and len(args) == 1 and isinstance(
+                args[0], Static) and isinstance(args[0].obj, (list, tuple, str, dict, range)):
+            # a constant (a global list, "abc", range(3)): its items, known now
+            return obj(Static(item) for item in args[0].obj)
         if not all(isinstance(a, (tuple, list)) for a in args):
             raise self.error(node, f"cannot differentiate {obj.__name__}() of a value computed "
                              "at run time yet", hint="apply it to a tuple or list built in "
