@@ -2,6 +2,7 @@
 
 import inspect
 import math
+import re
 
 import numpy as np
 import pytest
@@ -1084,6 +1085,13 @@ def test_a_write_into_a_list_in_a_loop_costs_no_copy_of_the_list():
     for made in ("zeros_like(", "merge_adjoints(", "copy_of(ys_2)", "copy_of(_t8)"):
         assert made not in in_loops, source
     assert "append((ys" not in source and "append(ys" not in source, source
+    # in a loop nested in another, the list is copied once a pass of the outer loop (its
+    # tape keeps the version the pass started from), never once a write
+    nested = s2s_ad.grad(written_in_nested_loops, wrt=(0, 1)).source
+    inner = "\n".join(line for line in nested.splitlines() if line.startswith(" " * 12))
+    assert not re.search(r"= copy_of\(xs(_\d+)?\)$", inner, re.MULTILINE), nested
+    for made in ("zeros_like(", "merge_adjoints("):
+        assert made not in inner, nested
 
 
 def rows_then_updated(X, w):

@@ -155,11 +155,14 @@ class _Graph:
         borrowed = {v for op in walk(fn.body) if op.prim in _BORROWED for v in op.outs}
         self.numbers = {op.out for op in walk(fn.body) if op.prim == "const"
                         and type(const_value(op)) in (int, float, bool, complex)}
+        # (and a start that a tape or a list keeps: one copy before the loop, not one per
+        # write in it, as for the value a loop nested in another loop starts from)
+        kept = {a for op in walk(fn.body) if op.prim in _ESCAPES for a in op.args[1:]}
         for op, _, _ in self.order:
             if op.prim in LOOPS and op.outs:
                 written = {w.args[0] for w in walk(op.body) if w.prim in WRITES}
-                copied = {a for a, c in zip(op.inits, op.carried())
-                          if c in written and (a in self.params or a in borrowed)}
+                copied = {a for a, c in zip(op.inits, op.carried()) if c in written and (
+                    a in self.params or a in borrowed or a in kept)}
                 if copied:
                     self.starts[op.outs[0]] = copied
         for op, _, place in self.order:
