@@ -741,3 +741,18 @@ def test_what_a_record_built_here_cannot_do_is_a_located_error(f, message, where
         s2s_ad.grad(f)
     assert str(info.value).splitlines()[1].strip() == where
     assert "hint: " in str(info.value)
+
+
+@pytest.mark.parametrize("x", [0.6, -0.6])
+def test_a_returned_record_differentiated_twice(x):
+    """The Jacobian of a function returning a record returns one; its own Jacobian, JVP and
+    VJP (forward and reverse over it) too, against Richardson differences of it."""
+    jac = s2s_ad.jacobian(pair_of, wrt=0)
+    moved = richardson(lambda t: np.array(jac(x + t, -1.3)), 0.0)
+    for mode in ("fwd", "rev"):
+        second = s2s_ad.jacobian(jac, wrt=0, mode=mode)(x, -1.3)
+        assert type(second) is Duo and np.allclose(second, moved, rtol=1e-6, atol=1e-9)
+    _, tangent = s2s_ad.jvp(jac, wrt=0)(x, -1.3, 1.0)
+    assert np.allclose(tangent, moved, rtol=1e-6, atol=1e-9)
+    assert s2s_ad.vjp(jac, wrt=0)(x, -1.3, Duo(1.0, 2.0)) == pytest.approx(
+        moved[0] + 2.0 * moved[1], rel=1e-6, abs=1e-9)
