@@ -79,6 +79,8 @@ CONSTRUCTS = {  # what the entry functions contain, counted in their source
     "break in a loop over a tuple":
         r"^( +)for \w+ in \(.*\):\n(?:\1 .*\n)*?\1    if .*:\n\1        break$",
     "nested *rest": r"def fn\d+\(\*|lambda \*q", "record built here": r"_rec = (Box|Pair)\(",
+    "record returned by a helper": r"_rec = (s2s_ad\.jvp\()?make_(box|pair)\b",
+    "list(xs)/tuple(xs) copy": r"^\s+c\w+ = (list|tuple)\(",
     "break in reversed(range)": r"^( +)for \w+ in reversed\(range\(.*\n(?:\1 .*\n)*?\1 +break$",
     "nested def/lambda": r"^\s+def fn\d+\(|\bfn\d+ = lambda ",
     "record field read": r"\bp\.[abc]\b",  # a dataclass's or a named tuple's field

@@ -224,7 +224,10 @@ def unpacks(c: Any, n: int | None = None, at_least: int | None = None) -> None:
 
 def field(c: Any, key: Any) -> Any:
     """``c[key]`` of a dict or a list, ``c.key`` of a dataclass or a named tuple: a field
-    of a gradient's cotangent, read by the key its adjoint was filled by."""
+    of a gradient's cotangent, read by the key its adjoint was filled by; a number (a zero
+    from a path that did not read it) is every item's."""
+    if not hasattr(c, "__getitem__") and not hasattr(type(c), "__dataclass_fields__"):
+        return c
     if type(key) is str and not isinstance(c, (dict, list)):
         return getattr(c, key)
     return c[key]
@@ -244,6 +247,8 @@ def exactly(obj: Any, cls: type) -> None:
 def full_like(t: Any, x: Any) -> Any:
     """The tangent ``t`` of ``x = a + b`` when only a smaller operand moves (``b - t``):
     spread over ``x``'s shape when ``x`` is an array and ``t`` is not already that shape."""
+    if isinstance(x, list) and getattr(t, "ndim", 0):  # an array over the items (the
+        return list(t)  # adjoint of np.stack(xs)): by item
     if isinstance(x, (list, dict)) and not isinstance(t, (list, dict)):  # a zero, by item
         return {k: t for k in x} if isinstance(x, dict) else [t] * len(x)
     shape = getattr(x, "shape", ())
@@ -410,10 +415,18 @@ def setitem(x: Any, key: Any, v: Any) -> Any:
 
 
 def index_add(x: Any, key: Any, v: Any) -> Any:
-    """A copy of the array ``x`` with ``v`` added at ``x[key]`` (repeated indices add up)."""
+    """A copy of the array ``x`` with ``v`` added at ``x[key]`` (repeated indices add up);
+    of a list or a dict (an adjoint), with ``v`` added to its item (``add_at``)."""
+    y = x.copy()
+    if isinstance(x, (list, dict)):
+        if isinstance(y[key], (list, dict)):  # (added into in place: a copy of its own)
+            import copy
+
+            y[key] = copy.deepcopy(y[key])
+        add_at(y, key, v)
+        return y
     import numpy as np
 
-    y = x.copy()
     np.add.at(y, key, v)
     return y
 
@@ -493,15 +506,30 @@ def copy_of(x: Any) -> Any:
     return x.copy() if isinstance(x, (list, dict)) or hasattr(x, "shape") else x
 
 
-def not_a_list(x: Any, at: str) -> None:
-    """Stop where reverse mode over a gradient reaches ``x[i] = v`` (at ``at``) into a list
-    or a dict: its adjoints are lists and dicts that this composition would add as
-    numbers."""
-    if isinstance(x, (list, dict)):
-        raise TypeError(f"{at}: reverse mode over a gradient that writes into a "
-                        f"{type(x).__name__} (`x[i] = v`) is not supported yet: use "
-                        "s2s_ad.hessian, s2s_ad.hvp or s2s_ad.jvp of the gradient (forward "
-                        "over reverse)")
+def copied_adjoint(g: Any, c: Any) -> Any:
+    """The adjoint ``g`` of ``list(c)`` or ``tuple(c)`` (a list of its items' adjoints, an
+    array over them, or a zero) as ``c``'s: an array for an array's rows, zeros for a
+    dict's or a string's (their copy holds keys, characters)."""
+    if isinstance(c, (set, frozenset)):
+        raise TypeError("cannot differentiate list() or tuple() of a set: its order is the "
+                        "items' hashes; use a list")
+    if isinstance(c, (list, tuple)):
+        return g
+    if hasattr(c, "shape") and hasattr(c, "dtype"):
+        import numpy as np
+
+        if not hasattr(g, "__len__"):  # a zero
+            return g
+        return np.asarray(g, dtype=np.result_type(c.dtype, 0.0)).reshape(c.shape)
+    return zero_gradient(c)
+
+
+def copied_tangent(t: Any, as_tuple: bool = False) -> Any:
+    """The tangent of ``list(c)`` (``tuple(c)``) from ``c``'s tangent ``t``: the same copy
+    of its items, or ``t`` itself where it is a number (a zero, a seed)."""
+    if isinstance(t, (list, tuple)) or getattr(t, "ndim", 0):
+        return tuple(t) if as_tuple else list(t)
+    return t
 
 
 # --- vmap over tuples, lists, dicts and records: each item carries the batch on axis 0 ---

@@ -146,6 +146,16 @@ COLLECTED = 0.3
 #: the share of new names, in programs that take a record, assigned through a record of
 #: its class built in ``f`` (``_Writer._record_built``), from a stream of its own
 RECORD_BUILT = 0.3
+#: the share of unpackings of a tuple or list argument that unpack a copy of it made where
+#: the code runs, ``c1 = list(xs)`` (``tuple(xs)``), half of the lists written into first
+#: (``c1[0] = c1[0] * v``: the argument is read as it was), from a stream of its own
+#: (``_Writer.copy_rng``)
+COPIED = 0.5
+#: the share of records built in ``f`` that a helper of the module builds and returns
+#: (``make_box(a, b)``: inlined, its fields read), half of them through ``s2s_ad.jvp`` of
+#: it (``s2s_ad.jvp(make_box, wrt=0)(u, v, 1.0)``: a record and its tangent record), from a
+#: stream of its own (``_Writer.record_return_rng``)
+RECORD_RETURNED = 0.3
 #: the share of assignments whose right side is written as the call of a nested function
 #: or lambda that closes over the names it reads (issue 18: ``_Writer._closure``), drawn
 #: from the writer's second random stream, so the programs are otherwise the same
@@ -379,6 +389,11 @@ _RECORD_SOURCE = {  # (the import, the class)
              "class Pair(NamedTuple):\n    a: float\n    b: float"),
 }
 _RECORDS = {"Box": Box, "Pair": Pair}
+# a helper of the program returning a record of its class built there (issue 18)
+_RECORD_MAKERS = {
+    "Box": ("make_box", "def make_box(a, b):\n    return Box(a * b, math.sin(b), c=0.5)"),
+    "Pair": ("make_pair", "def make_pair(a, b):\n    return Pair(b=a * b, a=math.cos(a))"),
+}
 
 
 def _weighted(rng: random.Random, options: list[tuple[float, Any]]) -> Any:
@@ -458,6 +473,9 @@ class _Writer:
         self.record_rng = random.Random(f"record:{state[:4]}:{state[-1]}")
         self.record: str | None = None
         self.record_build_rng = random.Random(f"records built:{state[:4]}:{state[-1]}")
+        self.record_return_rng = random.Random(f"records returned:{state[:4]}:{state[-1]}")
+        self.copy_rng = random.Random(f"copies:{state[:4]}:{state[-1]}")  # list(xs)
+        self.record_maker = False  # make_box/make_pair was called: the module defines it
         # dict comprehensions (issue 18): a stream of their own, seeded the same way
         self.dict_rng = random.Random(f"dicts:{state[:4]}:{state[-1]}")
         self.extreme_rng = random.Random(f"extremes:{state[:4]}:{state[-1]}")  # max(xs)
@@ -732,6 +750,17 @@ class _Writer:
             return [f"{ind}{name} = {rhs}"]
         other = r.choice(sc.floats) if sc.floats else "0.5"
         k = f"{name}_rec"
+        returned = self.record_return_rng.random() < RECORD_RETURNED
+        if returned:  # a helper returns the record (issue 18)
+            self.record_maker = True
+            maker = _RECORD_MAKERS[self.record][0]
+            if self.record_return_rng.random() < 0.5:
+                return [f"{ind}{k} = {maker}({rhs}, {other})",
+                        f"{ind}{name} = {k}.a * {k}.b + {k}[1] * 0.25" if self.record == "Pair"
+                        else f"{ind}{name} = {k}.a * {k}.c + {k}.b * 0.25"]
+            self.nested_grad = True  # (import s2s_ad)
+            return [f"{ind}{k} = s2s_ad.jvp({maker}, wrt=0)({rhs}, {other}, 1.0)",
+                    f"{ind}{name} = {k}[0].a * {k}[1].b + {k}[1].a * 0.25 + {k}[0].b * 0.1"]
         if self.record == "Box":
             return [f"{ind}{k} = Box({rhs}, {other}, c=0.5)",
                     f"{ind}{name} = {k}.a * {k}.c + {k}.b * 0.25"]
@@ -782,7 +811,20 @@ class _Writer:
         return sorted(n for n in sc.seqs if n not in sc.built and n not in sc.growing)
 
     def _unpack_argument(self, sc: _Scope, ind: str) -> list[str]:
-        return self._unpack(sc, ind, {n: sc.seqs[n] for n in self._unpackable(sc)})
+        lines = self._unpack(sc, ind, {n: sc.seqs[n] for n in self._unpackable(sc)})
+        r = self.copy_rng
+        if r.random() >= COPIED:
+            return lines
+        # (issue 18) unpack a copy made at run time, perhaps written into first
+        targets, source = lines[0].rsplit(" = ", 1)
+        copy = f"c{targets.strip().split(',')[0].lstrip('*u')}"
+        kind = r.choice(("list", "list", "tuple"))
+        made = [f"{ind}{copy} = {kind}({source})"]
+        if kind == "list" and r.random() < 0.5:
+            with self.aside(r):
+                factor = self.leaf(sc)
+            made.append(f"{ind}{copy}[0] = {copy}[0] * {factor}")
+        return [*made, f"{targets} = {copy}", *lines[1:]]
 
     def _unpack(self, sc: _Scope, ind: str, lengths: dict[str, int]) -> list[str]:
         """``u1, u2 = source``: one of ``lengths``' sequences into as many new floats."""
@@ -1128,6 +1170,8 @@ class _Writer:
         if self.record is not None:
             imported, defined = _RECORD_SOURCE[self.record]
             chunks[0] += "\n" + imported
+            if self.record_maker:
+                chunks.insert(1, _RECORD_MAKERS[self.record][1])
             chunks.insert(1, defined)
         if self.nested_grad:
             chunks[0] += "\nimport s2s_ad"
@@ -2657,13 +2701,16 @@ class _Probe:
 class _HelpersAsWritten:
     """``s2s_ad`` in the probe: ``grad(h, wrt=...)`` of the helper of the same name as the
     program wrote it (its derivative is smooth: only helpers without a kink are so called,
-    ``_Writer.smooth``)."""
+    ``_Writer.smooth``), and ``jvp(make_box, wrt=...)`` (a record returned)."""
 
     def __init__(self, namespace: dict[str, Any]) -> None:
         self.namespace = namespace
 
     def grad(self, helper: Any, wrt: Any = None) -> Any:
         return s2s_ad.grad(self.namespace[helper.__name__], wrt=wrt)
+
+    def jvp(self, helper: Any, wrt: Any = None) -> Any:  # (of make_box: smooth)
+        return s2s_ad.jvp(self.namespace[helper.__name__], wrt=wrt)
 
 
 def _point_kind(probe: _Probe, program: Program) -> str | None:

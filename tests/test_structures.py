@@ -2,6 +2,7 @@
 
 import inspect
 import math
+import re
 
 import numpy as np
 import pytest
@@ -845,8 +846,8 @@ def test_writing_into_a_list_or_dict_argument(what, f, points, data):
     """``xs[i] = v`` into a list or dict argument: the derivative writes into a copy (the
     caller's stays as it is) and reads the new items after the write, as the function does.
     Reverse mode against Richardson differences in every coordinate, forward mode, and the
-    Hessian (forward over reverse) against differences of the gradient; reverse over
-    reverse is a located error."""
+    Hessian (forward over reverse) and reverse over reverse (in w, and in the container's
+    items) against differences of the gradient."""
     import copy
 
     c, w = data.draw(points)
@@ -869,8 +870,330 @@ def test_writing_into_a_list_or_dict_argument(what, f, points, data):
     moved = richardson(lambda t: gradient(copy.deepcopy(original), w + t), 0.0)
     assert np.isclose(s2s_ad.hessian(f, wrt=1)(copy.deepcopy(original), w), moved,
                       rtol=1e-5, atol=1e-7), what
-    with pytest.raises(TypeError, match="reverse mode over a gradient that writes into a"):
-        s2s_ad.grad(gradient, wrt=1)(copy.deepcopy(original), w)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(copy.deepcopy(original), w), moved,
+                      rtol=1e-5, atol=1e-7), what
+    # reverse over reverse in the container: d/dc of the gradient in w, item by item
+    mixed = s2s_ad.grad(gradient, wrt=0)(copy.deepcopy(original), w)
+    assert type(mixed) is type(c)
+    for k, key in enumerate(original):
+        key = key if isinstance(original, dict) else k
+
+        def shifted(t, key=key):
+            moved_c = copy.deepcopy(original)
+            moved_c[key] += t
+            return gradient(moved_c, w)
+
+        assert np.isclose(mixed[key], richardson(shifted, 0.0), rtol=1e-5, atol=1e-7), what
+
+
+# --- list(xs), tuple(xs) of a value known only at run time (issue 18) ----------------------
+def copy_written(xs, w):
+    ys = list(xs)
+    ys[0] = ys[0] * w
+    return sum(ys) * xs[0]  # (xs keeps its first item: the write went into the copy)
+
+
+def copy_in_a_loop(xs, w):
+    ys = list(xs)
+    for i in range(1, len(ys)):
+        ys[i] = ys[i - 1] * w + math.sin(xs[i])
+    return ys[-1] * ys[0]
+
+
+def copy_appended(xs, w):
+    ys = list(xs)
+    ys.append(w * w)
+    return sum(ys) * ys[-1] + math.cos(ys[1] * w)
+
+
+def tuple_copy(xs, w):
+    t = tuple(xs)
+    return t[0] * math.sin(w * t[1]) + t[-1] ** 2
+
+
+def copy_of_a_tuple(xs, w):
+    ys = list(tuple(xs))  # (list of a tuple made at run time)
+    ys[1] = ys[0] * w
+    return ys[0] * ys[1] + w * ys[2]
+
+
+_seq3 = st.lists(st.floats(-2.0, 2.0), min_size=3, max_size=5)
+COPIES = [
+    ("list(xs), then a write into it", copy_written),
+    ("list(xs), written in a loop", copy_in_a_loop),
+    ("list(xs), appended to", copy_appended),
+    ("tuple(xs)", tuple_copy),
+    ("list(tuple(xs))", copy_of_a_tuple),
+]
+
+
+@pytest.mark.parametrize("what, f", COPIES, ids=[c[0] for c in COPIES])
+@settings(max_examples=8, deadline=None)
+@given(xs=_seq3, w=st.floats(-2.0, 2.0), as_tuple=st.booleans())
+def test_a_copy_of_a_run_time_list(what, f, xs, w, as_tuple):
+    """``list(xs)`` and ``tuple(xs)`` of a list or tuple argument: a copy whose adjoint goes
+    back to ``xs`` item by item. Reverse mode against Richardson differences in every
+    coordinate, forward mode, and the second derivative in ``w`` (forward over reverse, and
+    reverse over reverse)."""
+    c = tuple(xs) if as_tuple else list(xs)
+    flat = [*c, w]
+
+    def of_flat(*v):
+        return f(type(c)(v[:-1]), v[-1])
+
+    g = s2s_ad.grad(f, wrt=(0, 1))(c, w)
+    assert list(c) == xs  # (never changed)
+    expected = numerical_grad(of_flat, flat, wrt=tuple(range(len(flat))), method="richardson")
+    assert type(g[0]) is type(c) and len(g[0]) == len(c)
+    assert np.allclose([*g[0], g[1]], expected, rtol=1e-6, atol=1e-8), what
+    assert s2s_ad.value_and_grad(f, wrt=1)(c, w)[0] == f(c, w)
+    u = [0.5 - k % 2 for k in range(len(c))]
+    _, tangent = s2s_ad.jvp(f, wrt=(0, 1))(c, w, type(c)(u), 0.3)
+    assert np.isclose(tangent, np.dot([*u, 0.3], expected), rtol=1e-6, atol=1e-7), what
+    gradient = s2s_ad.grad(f, wrt=1)
+    moved = richardson(lambda t: gradient(c, w + t), 0.0)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(c, w), moved, rtol=1e-5, atol=1e-7), what
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(c, w), moved, rtol=1e-5, atol=1e-7), what
+
+
+def rows_copied(x, w):
+    rows = list(x)  # the rows of a 2-d array
+    rows[0] = rows[0] * w
+    return np.sum(np.stack(rows) ** 2) + np.sum(rows[1] * x[0])
+
+
+def arrays_copied(xs, w):
+    ys = list(xs)  # a list of arrays
+    ys[1] = np.tanh(ys[0] * w) + ys[1]
+    return np.sum(ys[0] * ys[1]) + np.sum(xs[1] ** 2) * w
+
+
+def written_then_stacked(xs, w):
+    xs[0] = xs[0] * w  # (np.stack's adjoint, an array over the items, reaches the write)
+    return np.sum(np.stack(xs) ** 2)
+
+
+@pytest.mark.parametrize("f, as_list", [(rows_copied, False), (arrays_copied, True),
+                                        (written_then_stacked, True)])
+def test_a_copy_of_arrays(f, as_list):
+    """``list(x)`` of an array's rows and of a list of arrays: the adjoint of the copy
+    goes back as an array (a list of arrays); a write into a list of arrays that np.stack
+    reads afterwards (its adjoint was each item's whole); against Richardson differences."""
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=(3, 4)), 0.7
+    arg = list(x) if as_list else x
+    g = s2s_ad.grad(f, wrt=(0, 1))(arg, w)
+    dx = np.array([richardson(lambda t, k=k, j=j: f(
+        [*(r + t * (i == k) * np.eye(4)[j] for i, r in enumerate(x))] if as_list else
+        x + t * np.outer(np.eye(3)[k], np.eye(4)[j]), w), 0.0)
+        for k in range(3) for j in range(4)]).reshape(3, 4)
+    assert (type(g[0]) is list) == as_list
+    assert np.allclose(np.asarray(g[0]), dx, rtol=1e-6, atol=1e-8)
+    assert np.isclose(g[1], richardson(lambda t: f(arg[:], w + t), 0.0), rtol=1e-6)
+    _, tangent = s2s_ad.jvp(f, wrt=1)(arg, w, 1.0)
+    assert np.isclose(tangent, g[1], rtol=1e-9)
+    gradient = s2s_ad.grad(f, wrt=1)
+    moved = richardson(lambda t: gradient(arg[:], w + t), 0.0)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(arg, w), moved, rtol=1e-5, atol=1e-7)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(arg[:], w), moved, rtol=1e-5, atol=1e-7)
+
+
+def test_a_copy_reads_as_list_in_the_generated_code():
+    """``ys = list(xs)`` stays that line, and the write goes into the copy in place."""
+    source = s2s_ad.grad(copy_written).source
+    assert "ys = list(xs)" in source and "ys[0] = " in source
+    assert "copy_of(ys)" not in source
+
+
+def written_in_nested_loops(xs, w, n):
+    for _ in range(n):
+        for i in range(len(xs)):
+            xs[i] = math.sin(xs[i] * w) + xs[i - 1] * 0.5
+    return sum(xs)
+
+
+def written_in_a_while_that_breaks(xs, w):
+    i = 0
+    while i < len(xs):
+        xs[i] = xs[i] * w + 1.0
+        if xs[i] > 2.0:
+            break
+        i += 1
+    return xs[0] * xs[-1]
+
+
+@pytest.mark.parametrize("f, extra", [(written_in_nested_loops, (2,)),
+                                      (written_in_a_while_that_breaks, ())])
+@settings(max_examples=10, deadline=None)
+@given(xs=st.lists(st.floats(-1.5, 1.5), min_size=2, max_size=4), w=st.floats(-1.5, 1.5))
+def test_reverse_over_reverse_of_list_writes_in_loops(f, extra, xs, w):
+    """``grad(grad(f))`` through writes into a list argument in nested loops and in a
+    ``while`` loop that breaks: against Richardson differences of the gradient (points
+    where the break's test is within reach of the step are skipped)."""
+    gradient = s2s_ad.grad(f, wrt=1)
+    if f is written_in_a_while_that_breaks:
+        values = []
+        for y in xs:  # each item's value where the loop tests it
+            values.append(y * w + 1.0)
+        if any(abs(v - 2.0) < 1e-2 for v in values):
+            return
+    moved = richardson(lambda t: gradient(list(xs), w + t, *extra), 0.0)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(list(xs), w, *extra), moved,
+                      rtol=1e-5, atol=1e-7)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(list(xs), w, *extra), moved,
+                      rtol=1e-5, atol=1e-7)
+
+
+def returns_a_dict(x, y):
+    out = {"a": x * 2.0, "b": x * y}
+    out["c"] = math.sin(y) * x
+    return out
+
+
+@pytest.mark.parametrize("point", [(1.5, 0.5), (-0.7, 2.0)])
+def test_returning_a_dict_built_in_the_function(point):
+    """``return {...}`` of a dict built here (it was 'cannot use a tuple or list as a
+    number', pointing at the def): jacobian in both modes, jvp and vjp take and return
+    dicts; against Richardson differences."""
+    x, y = point
+    keys = ("a", "b", "c")
+    columns = [[richardson(lambda t, k=k, j=j: returns_a_dict(*(
+        v + t * (i == j) for i, v in enumerate(point)))[k], 0.0) for k in keys]
+        for j in range(2)]
+    for mode in ("fwd", "rev"):
+        jac = s2s_ad.jacobian(returns_a_dict, wrt=(0, 1), mode=mode)(x, y)
+        assert list(jac) == list(keys)
+        assert np.allclose([jac[k] for k in keys], np.transpose(columns), rtol=1e-8), mode
+    value, tangent = s2s_ad.jvp(returns_a_dict, wrt=(0, 1))(x, y, 0.3, -1.1)
+    assert value == returns_a_dict(x, y)
+    assert np.allclose([tangent[k] for k in keys],
+                       0.3 * np.array(columns[0]) - 1.1 * np.array(columns[1]), rtol=1e-8)
+    cotangent = {"a": 0.5, "b": -2.0, "c": 1.5}
+    dx, dy = s2s_ad.vjp(returns_a_dict, wrt=(0, 1))(x, y, cotangent)
+    assert np.allclose([dx, dy], [np.dot([cotangent[k] for k in keys], c) for c in columns],
+                       rtol=1e-8)
+
+
+def test_a_write_into_a_list_in_a_loop_costs_no_copy_of_the_list():
+    """Shape-generic code of ``ys[i] = g(ys[i - 1]) + ys[i]`` in a loop: the forward loop
+    writes in place and tapes no version of the list; the backward loop adds into one
+    list of adjoints in place (no zeros_like, merge or copy of a list per step), so the
+    gradient is linear in the length (it was quadratic: bench/list_writes.py)."""
+    source = s2s_ad.grad(copy_in_a_loop, wrt=(0, 1)).source
+    in_loops = "\n".join(line for line in source.splitlines() if line.startswith(" " * 8))
+    assert "ys_2[i] = " in in_loops and "for " in source, source
+    for made in ("zeros_like(", "merge_adjoints(", "copy_of(ys_2)", "copy_of(_t8)"):
+        assert made not in in_loops, source
+    assert "append((ys" not in source and "append(ys" not in source, source
+    # in a loop nested in another, the list is copied once a pass of the outer loop (its
+    # tape keeps the version the pass started from), never once a write
+    nested = s2s_ad.grad(written_in_nested_loops, wrt=(0, 1)).source
+    inner = "\n".join(line for line in nested.splitlines() if line.startswith(" " * 12))
+    assert not re.search(r"= copy_of\(xs(_\d+)?\)$", inner, re.MULTILINE), nested
+    for made in ("zeros_like(", "merge_adjoints("):
+        assert made not in inner, nested
+
+
+def rows_then_updated(X, w):
+    rows = list(X)  # (views of X's rows: X += 1.0 changes them too)
+    X += 1.0
+    return np.sum(rows[0] * w)
+
+
+def test_a_copy_of_an_arrays_rows_sees_an_update_of_the_array():
+    """``list(X)`` holds views of X's rows, so ``X += 1.0`` afterwards is the located error
+    of an update another name still reads (never the old rows' derivative), while a write
+    into the copy itself, ``ys[0] = v``, leaves ``xs`` as it is (no check)."""
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError, match="`rows` still reads the old") as info:
+        s2s_ad.grad(rows_then_updated, wrt=1)(np.ones((2, 3)), 0.5)
+    assert "X += 1.0" in str(info.value)
+    assert "unshared(" not in s2s_ad.grad(copy_written).source
+
+
+def dict_written_in_nested_loops(d, w):
+    for k in d:
+        for j in range(3):
+            d[k] = math.tanh(d[k] * w + j)
+    return sum(d.values())
+
+
+@pytest.mark.parametrize("w", [0.7, -1.3])
+def test_reverse_over_reverse_of_dict_writes_in_nested_loops(w):
+    """The outer loop tapes the dict, so the second sweep pops its adjoint (a dict) from a
+    stack: it adds up as a dict (it was dict + dict, a TypeError)."""
+    d = {"a": 0.2, "b": -0.4, "c": 1.1}
+    gradient = s2s_ad.grad(dict_written_in_nested_loops, wrt=1)
+    moved = richardson(lambda t: gradient(dict(d), w + t), 0.0)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(dict(d), w), moved, rtol=1e-6)
+    mixed = s2s_ad.grad(gradient, wrt=0)(dict(d), w)
+    for key in d:
+        shifted = richardson(lambda t, key=key: gradient({**d, key: d[key] + t}, w), 0.0)
+        assert np.isclose(mixed[key], shifted, rtol=1e-6, atol=1e-9)
+
+
+def list_of_reversed(xs, w):
+    ys = list(reversed(xs))
+    ys[0] = ys[0] * w
+    return ys[0] * xs[0] + ys[-1] * w
+
+
+def list_of_zip(xs, w):
+    ps = list(zip(xs, range(len(xs))))
+    return sum(a * i * w for a, i in ps) + ps[0][0] ** 2
+
+
+def of_dict_views(d, w):
+    items = list(d.items())
+    values = tuple(d.values())
+    return items[0][1] * w + values[-1] ** 2 * w
+
+
+def list_of_enumerate(xs, w):
+    pairs = list(enumerate(xs))
+    r = list(range(len(xs)))
+    return pairs[1][1] * pairs[1][0] * w + r[-1] * xs[0]
+
+
+@pytest.mark.parametrize("f, c", [(list_of_reversed, [0.3, -1.2, 0.8]),
+                                  (list_of_zip, [0.3, -1.2, 0.8]),
+                                  (of_dict_views, {"a": 0.5, "b": 1.5}),
+                                  (list_of_enumerate, [0.3, -1.2, 0.8])],
+                         ids=["reversed", "zip with a range", "dict views", "enumerate, range"])
+def test_list_of_an_iterator_over_a_run_time_value(f, c):
+    """``list(reversed(xs))``, ``list(zip(...))``, ``list(d.items())``, ``tuple(d.values())``,
+    ``list(enumerate(xs))``, ``list(range(n))``: a list made by a loop, as a comprehension;
+    reverse mode against Richardson in every coordinate, and second order in w."""
+    flat = list(c.values()) if isinstance(c, dict) else list(c)
+
+    def rebuilt(v):
+        return dict(zip(c, v)) if isinstance(c, dict) else list(v)
+
+    g = s2s_ad.grad(f, wrt=(0, 1))(c, 0.7)
+    expected = numerical_grad(lambda *v: f(rebuilt(v[:-1]), v[-1]), [*flat, 0.7],
+                              wrt=tuple(range(len(flat) + 1)), method="richardson")
+    got = [*(g[0].values() if isinstance(g[0], dict) else g[0]), g[1]]
+    assert np.allclose(got, expected, rtol=1e-7, atol=1e-9)
+    gradient = s2s_ad.grad(f, wrt=1)
+    second = richardson(lambda t: gradient(c, 0.7 + t), 0.0)
+    assert np.isclose(s2s_ad.hessian(f, wrt=1)(c, 0.7), second, rtol=1e-6, atol=1e-8)
+    assert np.isclose(s2s_ad.grad(gradient, wrt=1)(c, 0.7), second, rtol=1e-6, atol=1e-8)
+
+
+_WEIGHTS = [1.0, 2.0, 3.0]
+
+
+def copy_of_a_global(x):
+    ys = list(_WEIGHTS)  # (a constant: its items, known when the derivative is built)
+    ys[0] = x * ys[1]
+    return sum(ys) * x + len(tuple("abc")) * x
+
+
+def test_list_of_a_constant():
+    """``list(GLOBAL)`` and ``tuple("abc")`` were 'list() of a value computed at run time'."""
+    g = s2s_ad.grad(copy_of_a_global)(1.5)
+    assert g == pytest.approx(richardson(copy_of_a_global, 1.5), rel=1e-9)
+    assert _WEIGHTS == [1.0, 2.0, 3.0]
+
 
 
 def squares_of(xs):

@@ -88,6 +88,9 @@ def mark_shared_updates(fn: Function, updates: list[Update],
     _carry_sharing(order, sharing)
     for v, where in _result_reads(fn.body, order):
         reads.setdefault(v, []).append(where)
+    # list(xs) shares xs's items, not the list: `ys[i] = v` into it leaves xs as it is
+    items_only = {pair for op, _, _ in order if op.prim == "list"
+                  for pair in ((op.out, op.args[0]), (op.args[0], op.out))}
     shared = []
     for update in updates:
         if update.old in numbers or update.new not in defined:
@@ -98,7 +101,10 @@ def mark_shared_updates(fn: Function, updates: list[Update],
         # from one run to the next)
         aliases, stack = {update.old: None}, [update.old]
         while stack:
-            for other, where in sharing.get(stack.pop(), ()):
+            current = stack.pop()
+            for other, where in sharing.get(current, ()):
+                if update.op == "[]" and (current, other) in items_only:
+                    continue
                 if other not in aliases and not where.exclusive(here):
                     aliases[other] = None
                     stack.append(other)
@@ -293,8 +299,7 @@ def drop_checks(region: Region, known: set[Value]) -> None:
 def _settled(op: Op, known: set[Value]) -> bool:
     if op.prim == "unshared":
         return op.args[0] in known
-    if op.prim in ("writable", "not_a_list"):  # `x[i] = v`: an array (of ints, it carries
-        # no derivative)
+    if op.prim == "writable":  # `x[i] = v`: an array (of ints, it carries no derivative)
         return isinstance(op.args[0].aval, Array)
     if op.prim == "unpacks":
         aval = op.args[0].aval

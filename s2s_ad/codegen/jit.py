@@ -73,7 +73,8 @@ def check(fn: Function, where: str) -> None:
     """Refuse, naming the construct and the user's line, what the Numba backend cannot
     compile in ``fn`` (``where``: the stage, for the message)."""
     if _has_dict(fn.out_tree):
-        raise BackendError("the Numba backend cannot return a dict", hint=_HINT, stage=where)
+        raise BackendError("the Numba backend cannot return a dict or a record (a dataclass, a "
+                           "named tuple)", hint=_HINT, stage=where)
     for op in walk(fn.body):
         refused = _refusal(op)
         if refused is not None:

@@ -21,7 +21,7 @@ import numpy as np
 from .. import runtime
 from ..ir import verify
 from ..ir.avals import Array, Number, Numbers
-from ..ir.core import Function, Op, Region, Value, const_value, walk
+from ..ir.core import Function, Op, RecordTree, Region, Value, const_value, walk
 from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
 from ..primitives import get
@@ -178,7 +178,7 @@ class _Codegen:
         fn = self.fn
         body = self.region(fn.body, top=True)
         leaves = [self.ref(v) for v in fn.body.results]
-        ret = ast.Return(value=_tree(fn.out_tree, leaves))
+        ret = ast.Return(value=_tree(fn.out_tree, leaves, self.global_ref))
         locator = (Locator(name) if self.backend == "python" and may_divide_by_zero(fn)
                    else None)
         caught = None
@@ -712,13 +712,18 @@ def _literal(value: Any, gen: _Codegen) -> ast.expr:
     return ast.Constant(value)
 
 
-def _tree(tree: Any, leaves: list[ast.expr]) -> ast.expr:
+def _tree(tree: Any, leaves: list[ast.expr], global_ref: Any) -> ast.expr:
+    """The returned structure; a record is built by its class, its fields by name
+    (``global_ref(cls, hint)`` names the class)."""
     if isinstance(tree, int):
         return leaves[tree]
+    if isinstance(tree, RecordTree):
+        return ast.Call(func=global_ref(tree.cls, tree.cls.__name__), args=[], keywords=[
+            ast.keyword(arg=k, value=_tree(t, leaves, global_ref)) for k, t in tree.items()])
     if isinstance(tree, dict):
         return ast.Dict(keys=[ast.Constant(k) for k in tree],
-                        values=[_tree(t, leaves) for t in tree.values()])
-    elts = [_tree(t, leaves) for t in tree]
+                        values=[_tree(t, leaves, global_ref) for t in tree.values()])
+    elts = [_tree(t, leaves, global_ref) for t in tree]
     if isinstance(tree, list):
         return ast.List(elts=elts, ctx=ast.Load())
     return ast.Tuple(elts=elts, ctx=ast.Load())

@@ -47,6 +47,9 @@ WRITES = frozenset({"setitem", "index_add"})
 # ops whose result never shares an operand's memory though their facts alone do not say
 _FRESH = frozenset({"zeros_array", "zeros_like", "zeros_list", "np.copy", "copy_of", "setitem",
                     "index_add", "zero_adjoint", "zero_gradient"})
+# a new list of its operand's items (list(xs)): a write into it replaces an item, and never
+# writes into the memory the items share with the operand's
+_NEW_LIST = frozenset({"list"})
 _SHARING = frozenset({"select", "max", "min", "np.add.at"})  # one of the operands itself
 # never written into: a constant of the code, a read-only broadcast, what a tape gives back
 _BORROWED = frozenset({"const", "np.broadcast_to", "pop", "repop"})
@@ -164,8 +167,11 @@ def _rewrite(fn: Function, in_place: set[Value], copies: set[Value],
                 target = Value(op.out.hint or x.hint)
                 out.append(Op(_copy(x), (x,), (target,), (), (), op.loc))
                 x = target
+            # (into a value that may be a list: add_at, which never adds into an item in
+            # place, an array another list may hold too)
             prim = ("store_item" if op.prim == "setitem" else
-                    "add_item" if op.attr("basic") or _basic(index) else "add_at")
+                    "add_item" if (op.attr("basic") or _basic(index)) and isinstance(
+                        x.aval, (Array, Number)) else "add_at")
             out.append(Op(prim, (x, index, v), (), (), (), op.loc))
             subst[op.out] = x
             return out
@@ -213,11 +219,16 @@ class _Graph:
         # a read-only broadcast (a seed of ones), what a tape gives back
         self.starts: dict[Value, set[Value]] = {}
         borrowed = {v for op in walk(fn.body) if op.prim in _BORROWED for v in op.outs}
+        self.numbers = {op.out for op in walk(fn.body) if op.prim == "const"
+                        and type(const_value(op)) in (int, float, bool, complex)}
+        # (and a start that a tape or a list keeps: one copy before the loop, not one per
+        # write in it, as for the value a loop nested in another loop starts from)
+        kept = {a for op in walk(fn.body) if op.prim in _ESCAPES for a in op.args[1:]}
         for op, _, _ in self.order:
             if op.prim in LOOPS and op.outs:
                 written = {w.args[0] for w in walk(op.body) if w.prim in WRITES}
-                copied = {a for a, c in zip(op.inits, op.carried())
-                          if c in written and (a in self.params or a in borrowed)}
+                copied = {a for a, c in zip(op.inits, op.carried()) if c in written and (
+                    a in self.params or a in borrowed or a in kept)}
                 if copied:
                     self.starts[op.outs[0]] = copied
         for op, _, place in self.order:
@@ -240,6 +251,8 @@ class _Graph:
         _carry_sharing(self.order, self.edges)
 
     def link(self, a: Value, b: Value, where: _Place = _ANYWHERE) -> None:
+        if a in self.numbers or b in self.numbers:  # (a Python number shares no memory)
+            return
         self.edges.setdefault(a, []).append((b, where))
         self.edges.setdefault(b, []).append((a, where))
 
@@ -296,7 +309,7 @@ class _Graph:
 
 def _makes_fresh(op: Op) -> bool:
     prim = get(op.prim)
-    if op.prim in _FRESH:
+    if op.prim in _FRESH or op.prim in _NEW_LIST:
         return True
     if prim.view or op.prim in _SHARING or not op.outs:
         return False
@@ -319,6 +332,8 @@ def _sharing(op: Op, place: _Place, starts: dict[Value, set[Value]]
         for k, region in enumerate(op.regions):
             branch = _inside(op, k, place)
             yield from ((a, b, branch) for a, b in zip(region.results, op.outs))
+    elif op.prim in _NEW_LIST:
+        return
     elif get(op.prim).view and op.args:  # (its first operand's memory, the registry says)
         yield from ((op.args[0], out, place) for out in op.outs
                     if not isinstance(out.aval, Number))  # (an item that is a number: a copy)

@@ -15,7 +15,6 @@ import ast
 from typing import Any
 
 from ..ir.core import Op, Region, Value
-from . import records
 from .closures import TRANSFORM_TIME, stored_names
 from .exits import is_exit
 from .records import STRUCTURES, parts, rebuilt, same_shape
@@ -30,7 +29,6 @@ class ControlFlow:
     ``partly_bound``, ``exits``."""
 
     runtime_loops = 0  # run-time loops around the statement being lowered (not unrolled)
-    returned_record: ast.Return | None = None  # the first `return` of a record built here
     first_bound: tuple = ()  # per run-time loop around it: its _FirstBound, or None
 
     # --- blocks ---------------------------------------------------------------------------
@@ -40,8 +38,6 @@ class ControlFlow:
                 with self.e.at(self.source.loc(node)):
                     value = self.static(None) if node.value is None else self.expr(
                         node.value, env)
-                if self.returned_record is None and isinstance(value, records.Record):
-                    self.returned_record = node  # (where an error about it points)
                 return RETURNS, value
             if isinstance(node, ast.Break):
                 env[BREAK] = self.static(True)
@@ -222,6 +218,9 @@ class ControlFlow:
             for other, _ in parts[1:]:
                 count = e.min(count, other)
             return count, lambda i: tuple(item(i) for _, item in parts)
+        if isinstance(obj, Range):  # (zipped with a run-time sequence: its ints)
+            numbers = e.emit("range", *obj.bounds)[0]
+            return e.len(numbers), lambda i: e.getitem(numbers, i)
         return None
 
     def unrolled(self, node: ast.For, items: list[Any], env: dict) -> None:

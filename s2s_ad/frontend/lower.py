@@ -33,7 +33,7 @@ from ..errors import DifferentiationError, NoDerivativeRuleError, UnsupportedSyn
 from ..ir import verify
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Op, Region, Update, Value
+from ..ir.core import Function, Op, RecordTree, Region, Update, Value
 from ..primitives import get, primitive_for
 from . import closures, records
 from .arrays import _UNKNOWN, Arrays
@@ -677,9 +677,8 @@ class _Lowerer(ControlFlow, Arrays):
             return self.e.const(obj, "" if isinstance(obj, _NUMBERS) else entry.name)
         if isinstance(entry, records.Record):
             raise self.error(node, f"cannot use the {entry.cls.__name__} built in the function "
-                             "as a value here", hint="read its fields (`p.x`); to return "
-                             "it, return a tuple or a dict of its fields and build the "
-                             f"{entry.cls.__name__} outside")
+                             "as a value here", hint="read its fields (`p.x`), pass it to "
+                             "your own functions, or return it; here, pass its fields")
         raise self.error(node, "cannot use a tuple or list as a number",
                          hint="index it or unpack it first")
 
@@ -871,6 +870,23 @@ class _Lowerer(ControlFlow, Arrays):
         if obj is builtins.sum and len(args) == 1 and (isinstance(args[0], Value) or (
                 isinstance(args[0], Static) and isinstance(args[0].obj, DictView))):
             return self.runtime_sum(args[0], node)  # (sum(d.values()) too)
+        if obj in (builtins.list, builtins.tuple) and len(args) == 1 and isinstance(
+                args[0], Value):  # a copy made at run time: a write into it leaves xs
+            if obj is builtins.list and args[0] in self.sets:
+                return self.in_order(args[0])
+            if obj is builtins.tuple:
+                return self.e.emit("tuple_of", args[0])[0]
+            copy = self.e.emit("list", args[0])[0]
+            self.mutable.add(copy)  # (it may grow: `ys.append(v)`)
+            return copy
+        if obj in (builtins.list, builtins.tuple) and len(args) == 1 and isinstance(
+                args[0], Static) and isinstance(args[0].obj, (Reversed, Zip, Enumerate,
+                                                              DictView, Range)):
+            return self.runtime_items_of(obj, args[0], node)
+        if obj in (builtins.list, builtins.tuple) and len(args) == 1 and isinstance(
+                args[0], Static) and isinstance(args[0].obj, (list, tuple, str, dict, range)):
+            # a constant (a global list, "abc", range(3)): its items, known now
+            return obj(Static(item) for item in args[0].obj)
         if not all(isinstance(a, (tuple, list)) for a in args):
             raise self.error(node, f"cannot differentiate {obj.__name__}() of a value computed "
                              "at run time yet", hint="apply it to a tuple or list built in "
@@ -924,6 +940,34 @@ class _Lowerer(ControlFlow, Arrays):
 
     def length(self, c: Value) -> Value:
         return self.e.emit("len_mut" if c in self.mutable else "len", c)[0]
+
+    def runtime_items_of(self, kind: type, iterable: Static, node: ast.Call) -> Value:
+        """``list(it)`` (``tuple(it)``) of ``reversed``, ``zip``, ``enumerate``, a dict view
+        or a range over values known only at run time: a list made by a loop that appends
+        the items (a pair as a run-time tuple), as a comprehension would."""
+        e = self.e
+        if isinstance(iterable.obj, Range):
+            out = e.emit("list", e.emit("range", *iterable.obj.bounds)[0])[0]
+        else:
+            found = self.iteration(node, iterable)
+            if found is None:
+                raise self.error(node, f"cannot differentiate {kind.__name__}() of this "
+                                 "iterator yet", hint="build the list with a comprehension")
+            count, item = found
+            out = e.emit("list_new")[0]
+            i = Value("i")
+            body = Region([i])
+            with e.into(body):
+                value = item(i)
+                if isinstance(value, tuple):
+                    value = self.runtime_tuple(value, node)
+                e.emit("append", out, self.operand(value, node), nouts=0)
+            e.region.ops.append(Op("for_range", (e.const(0), count, e.const(1)), (),
+                                   (("breaks", False),), (body,), e.loc))
+        if kind is builtins.tuple:
+            return e.emit("tuple_of", out)[0]
+        self.mutable.add(out)
+        return out
 
     def runtime_sum(self, c: Value | Static, node: ast.AST) -> Value:
         """``sum(c)`` of a run-time sequence or dict view: a loop adding its items."""
@@ -1009,13 +1053,11 @@ class _Lowerer(ControlFlow, Arrays):
         """Leaves of a returned entry, and the tree that rebuilds it."""
         if isinstance(entry, (tuple, list)):
             return type(entry)(self.flatten(item, leaves, node) for item in entry)
-        if isinstance(entry, dict):  # a dict display: its keys are known here
+        if isinstance(entry, dict):  # a dict built here: its keys are known
             return {key: self.flatten(item, leaves, node) for key, item in entry.items()}
-        if isinstance(entry, records.Record):
-            raise self.error(self.returned_record or node, "cannot differentiate returning "
-                             f"the {entry.cls.__name__} "
-                             "built in the function yet", hint="return a tuple or a dict of "
-                             f"its fields, and build the {entry.cls.__name__} from it outside")
+        if isinstance(entry, records.Record):  # built by its class where the code returns
+            return RecordTree(entry.cls, {name: self.flatten(item, leaves, node)
+                                          for name, item in entry.fields.items()})
         leaves.append(self.operand(entry, node))
         return len(leaves) - 1
 
@@ -1121,6 +1163,8 @@ def _annotated_numbers(fn: types.FunctionType) -> frozenset[str]:
 def _unflatten(tree: Any, leaves: list[Value]) -> Entry:
     if isinstance(tree, int):
         return leaves[tree]
+    if isinstance(tree, RecordTree):
+        return records.Record(tree.cls, {k: _unflatten(v, leaves) for k, v in tree.items()})
     if isinstance(tree, dict):
         return {k: _unflatten(v, leaves) for k, v in tree.items()}  # type: ignore[return-value]
     return type(tree)(_unflatten(t, leaves) for t in tree)

@@ -8,8 +8,8 @@ The class's methods and properties written in Python are inlined, ``self`` the r
 What would run code of the class that the derivative cannot see -- a dataclass with its
 own ``__init__`` or a ``__post_init__``, a field without an ``__init__`` parameter or with
 a ``default_factory``, a method not written in Python (``Span(x).count(x)``) -- is a
-located error, and so is returning a record built here (return a tuple or a dict of its
-fields).
+located error. A record returned is a ``RecordTree`` in the function's ``out_tree``: one
+output per field, built by its class where the generated code returns.
 """
 
 from __future__ import annotations

@@ -35,6 +35,10 @@ class Emitter:
         # fresh lists a rule made, one adjoint per item of a list (dict_values): a list's
         # appends are undone by popping them as they are
         self.fresh_lists: set[Value] = set()
+        # a value a loop writes items into (`xs[i] = v`) -> the loop's result, which has its
+        # structure (a list's length, a dict's keys and more): what an adjoint spread over
+        # it reads, so that the loop never tapes the value (transforms/reverse.py)
+        self.shape_like: dict[Value, Value] = {}
 
     def note_constants(self, region: Region) -> None:
         """Know the number and tuple constants of ``region`` (the function being
@@ -51,6 +55,10 @@ class Emitter:
         shape = shape_of(old.aval)
         if shape is not None:
             new.aval = with_shape(shape)
+
+    def may_be_container(self, v: Value) -> bool:
+        """Might ``v`` be a list or a dict (not known to be a number or an array)?"""
+        return v not in self.numeric and not isinstance(v.aval, (Number, Array))
 
     def scalar(self, *values: Value) -> bool:
         """Are all ``values`` known to be numbers (Python or NumPy scalars)?"""

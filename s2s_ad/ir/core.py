@@ -118,7 +118,8 @@ class Function:
     ``params`` are the Python parameters in order (``kinds`` says positional or
     keyword-only); ``body.results`` are the returned leaves and ``out_tree`` nests them
     back into the Python structure that is returned: an ``int`` is a leaf index, and
-    tuples, lists and dicts of trees are themselves.
+    tuples, lists and dicts of trees are themselves (a :class:`RecordTree`, a dict of its
+    fields' trees, is a dataclass or a named tuple built in the function).
     """
 
     name: str
@@ -173,6 +174,29 @@ def walk(region: Region) -> Iterator[Op]:
                 break
         else:
             stack.pop()
+
+
+class RecordTree(dict):
+    """A dataclass or a named tuple in an ``out_tree``: a dict of its fields' trees (read,
+    walked and mapped as a dict is) that is returned as an object of ``cls``, built with
+    the fields by name (``P(a=dx_a, b=dx_b)``: a Jacobian, a tangent, a cotangent of it)."""
+
+    __slots__ = ("cls",)
+
+    def __init__(self, cls: type, fields: Any = ()) -> None:
+        super().__init__(fields)
+        self.cls = cls
+
+    def __reduce__(self) -> Any:
+        return RecordTree, (self.cls, dict(self))
+
+    def __repr__(self) -> str:
+        return f"{self.cls.__name__}({', '.join(f'{k}={v!r}' for k, v in self.items())})"
+
+
+def like_tree(tree: dict, items: Any) -> dict:
+    """A dict of ``items`` as ``tree`` is one: a record of its class for a :class:`RecordTree`."""
+    return RecordTree(tree.cls, items) if isinstance(tree, RecordTree) else dict(items)
 
 
 def tree_leaves(tree: Any) -> list[int]:

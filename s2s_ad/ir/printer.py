@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .avals import Array, Number
-from .core import Function, Op, Region, Value, const_value
+from .core import Function, Op, RecordTree, Region, Value, const_value
 from .names import Namer
 
 _LITERALS = (bool, int, float, complex, str, type(None))
@@ -87,6 +87,9 @@ def _short(value: Any) -> str:
 def _format_tree(tree: Any, leaves: list[str]) -> str:
     if isinstance(tree, int):
         return leaves[tree]
+    if isinstance(tree, RecordTree):
+        return f"{tree.cls.__name__}(" + ", ".join(
+            f"{k}={_format_tree(v, leaves)}" for k, v in tree.items()) + ")"
     if isinstance(tree, dict):
         return "{" + ", ".join(f"{k!r}: {_format_tree(v, leaves)}" for k, v in tree.items()) + "}"
     inner = ", ".join(_format_tree(t, leaves) for t in tree)

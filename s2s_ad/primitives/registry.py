@@ -193,6 +193,10 @@ class Primitive:
     methods: tuple[str, ...] = ()  # array methods that are this function (x.sum, x.flatten)
     keeps_ints: bool = False  # an int for ints (+, -, *, abs, max; not /)
     like_first: bool = False  # the result has the first operand's aval (x[i] = v's value)
+    # its result may be a list or a dict in its operands' structure (``list(xs)``, and the
+    # adjoints of containers: ``full_like(g, xs)``, ``merge_adjoints``): reverse mode takes
+    # its whole adjoint and passes it back in that structure, where parts add up as such
+    container_like: bool = False
     # its result is its operands laid side by side (np.stack, np.concatenate): its tangent
     # is the same op on the operands' tangents, one op however many of them move
     joins: bool = False

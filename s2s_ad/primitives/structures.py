@@ -174,9 +174,7 @@ def _setitem(x, i, v):
 
 
 def _index_add(x, i, v, basic=False):  # (basic: i selects each entry once, see reverse.py)
-    y = x.copy()
-    np.add.at(y, i, v)
-    return y
+    return runtime.index_add(x, i, v)
 
 
 defprim("setitem", Call(runtime.setitem, "setitem"), _setitem,
@@ -207,7 +205,9 @@ def dense(e, g, x):
         return g
     if shape is not None and e.scalar(g):
         return e.emit("np.broadcast_to", g, e.const(shape))[0]
-    return e.emit("full_like", g, x)[0]  # (g itself when it is an array)
+    # (g itself when it is an array, or a list: x's structure is read only where g is a
+    # number, from the result of the loop that writes into x, if one does)
+    return e.emit("full_like", g, e.shape_like.get(x, x))[0]
 
 
 def _repeats(index) -> bool:
@@ -312,11 +312,47 @@ defprim("copy_of", Call(runtime.copy_of, "copy_of"), pure=False, mergeable=False
         doc="x.copy() of an array, a list or a dict (a number as it is): what a write into "
             "a value of a type known only at run time writes into")
 nondifferentiable("copy_of")
-defprim("not_a_list", Call(runtime.not_a_list, "not_a_list"), pure=False,
-        doc="not_a_list(x, at=): stop where reverse mode over a gradient reaches a write "
-            "into a list or a dict (not supported yet)")
-declare("not_a_list", check=True)
-nondifferentiable("not_a_list")
+
+
+# list(xs) and tuple(xs) of a value known only at run time (a list or tuple argument, an
+# array's rows): a new container of the same items, so a write into it leaves xs as it
+# is. Its adjoint is the copy's, passed back whole in xs's structure (copied_adjoint: an
+# array for an array's rows, zeros for a dict's keys); its tangent is the same copy of
+# xs's tangent.
+defprim("list", Call(builtins.list, "list"), builtins.list, mergeable=False,
+        doc="list(xs): a new list of the items of xs (a value known only at run time)")
+defprim("tuple_of", Call(builtins.tuple, "tuple"), builtins.tuple,
+        doc="tuple(xs): a tuple of the items of xs (a value known only at run time)")
+declare("list", "tuple_of", structural=True)
+defprim("copied_adjoint", Call(runtime.copied_adjoint, "copied_adjoint"),
+        runtime.copied_adjoint, doc="copied_adjoint(g, xs): the adjoint g of list(xs) as "
+        "xs's (an array for an array's rows)")
+defprim("copied_tangent", Call(runtime.copied_tangent, "copied_tangent"),
+        runtime.copied_tangent, doc="copied_tangent(t, as_tuple=): the tangent of list(xs) "
+        "(tuple(xs)) from xs's tangent t")
+
+
+def _copy_tangent(e, dxs, xs, as_tuple=False):
+    if e.constants.get(dxs, None) == 0 or e.scalar(dxs):  # a zero, or a seed: every item's
+        return dxs
+    return e.emit("copied_tangent", dxs, **({"as_tuple": True} if as_tuple else {}))[0]
+
+
+defvjp("list", lambda e, g, xs: e.emit("copied_adjoint", g, xs)[0])
+defvjp("tuple_of", lambda e, g, xs: e.emit("copied_adjoint", g, xs)[0])
+defjvp("list", _copy_tangent)
+defjvp("tuple_of", lambda e, dxs, xs: _copy_tangent(e, dxs, xs, as_tuple=True))
+# (linear in the adjoint or tangent, which passes through: the structures add up alike)
+defvjp("copied_adjoint", lambda e, ct, g, xs: ct, None)
+defjvp("copied_adjoint", lambda e, dg, g, xs: e.emit("copied_adjoint", dg, xs)[0], None)
+defvjp("copied_tangent", lambda e, ct, t, **attrs: ct)
+declare("list", "tuple_of", "copied_adjoint", "copied_tangent", "like", "merge_adjoints",
+        "full_like", container_like=True)
+# (a copy holds xs's items: an array's rows are views of it; the adjoint of those rows, an
+# array made from them, may be one; codegen/writes.py knows a new list is written into
+# without touching its items)
+views("list", "tuple_of", "copied_adjoint", "copied_tangent")
+defjvp("copied_tangent", lambda e, dt, t, **attrs: e.emit("copied_tangent", dt, **attrs)[0])
 # vmap (transforms/batch.py) of a function whose argument or result is a tuple, list, dict
 # or record: each of its numbers and arrays carries the batch on axis 0
 defprim("batch_of_zeros", Call(runtime.batch_of_zeros, "batch_of_zeros"), pure=False,

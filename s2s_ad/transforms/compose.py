@@ -403,7 +403,10 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
                 uses.setdefault(a, []).append(op)
     converted = {}
     for p, ops in uses.items():
+        # (an adjoint in a container's structure reads the container's structure only:
+        # full_like(g, xs) in a gradient differentiated again)
         as_array = [op for op in ops if not get(op.prim).structural and not op.regions
+                    and not get(op.prim).container_like
                     and (is_array_op(op.prim) or any(o in shapes for o in op.outs)
                          or any(a in inexact for a in op.args if a is not p))]
         if not as_array:

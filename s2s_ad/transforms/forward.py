@@ -142,7 +142,7 @@ class _Forward:
             elif op.prim in ("setitem", "index_add"):
                 self.e.region.ops.append(op)
                 self.write_op(op)
-            elif op.prim in ("list_new", "append"):
+            elif op.prim in ("list_new", "append", "list"):
                 self.e.region.ops.append(op)
                 self.list_op(op)
             elif op.prim in ADJOINT_OPS:
@@ -252,6 +252,13 @@ class _Forward:
         if op.prim == "list_new":
             if op.out in self.varied:
                 self.tangent[op.out] = self.e.emit("list_new", hint=self.name(op.out))[0]
+            return
+        if op.prim == "list":  # list(xs): its tangent, or zeros to append tangents to
+            if op.args[0] in self.tangent:
+                self.op_tangent(op)
+            elif op.out in self.varied:
+                self.tangent[op.out] = self.e.emit("zeros_like", op.out,
+                                                   hint=self.name(op.out))[0]
             return
         xs, v = op.args
         if xs in self.tangent:

@@ -28,9 +28,10 @@ from ..ir.core import LOOPS, Function, Op, Region, Value, walk
 from ..ir.names import Namer
 from ..primitives import get
 from ..primitives.registry import no_rule_hint, pure_op, rules_for
+from ..primitives.structures import dense
 from .shapes import sum_to, track
 from .tape import backward_loop
-from .trees import trailing_kind, tree_paths
+from .trees import FieldKey, trailing_kind, tree_paths
 
 # what changes a container or a stack in place, with the markers a body run again backward
 # leaves in their place (`Reverse.recompute`): a branch or loop holding one has a backward
@@ -61,6 +62,7 @@ def vjp(fn: Function, wrt: Sequence[int], *, seed: Any = None, keep_value: bool 
     clone, e = _specialized_copy(fn, example, facts)
     params, results = clone.params, clone.body.results
     wrt_params = [params[i] for i in wrt]
+    e.shape_like = _written_in_loops(clone.body, e)
     sweep = Reverse(e, active_values(clone, wrt_params))
     cotangents = _seed(sweep, fn, results, seed)
     sweep.backward(e.region.ops, len(e.region.ops))
@@ -109,7 +111,6 @@ def _specialized_copy(fn: Function, example: Sequence[Any] | None,
     if example is not None:
         drop_checks(clone.body, known(avals))
     e.basic, e.numeric = facts.basic, facts.numeric
-    _guard_list_writes(clone.body, e)
     if arrays(avals):  # arrays: follow their shapes through the rules
         track(e)
     else:
@@ -117,33 +118,45 @@ def _specialized_copy(fn: Function, example: Sequence[Any] | None,
     return clone, e
 
 
-def _guard_list_writes(region: Region, e: Emitter) -> None:
-    """Reverse mode over a gradient of ``x[i] = v`` into a value that may be a list or a
-    dict (code for any type) is not supported yet: its adjoints would add up as numbers.
-    Where each ``x`` of a ``full_like(g, x)`` (the adjoint of such a write) that may be one
-    is defined, a run-time check stops there first (``not_a_list``; arrays pass), on every
-    path the write may be on."""
-    guarded: dict[Value, Any] = {}  # x -> where it is written into (the user's line)
-    for op in walk(region):
-        x = op.args[1] if op.prim == "full_like" else None
-        if x is not None and x not in e.numeric and e.array_dtype(x) is None and (
-                not e.scalar(x)):
-            guarded.setdefault(x, op.loc)
-    if not guarded:
-        return
-
-    def check(x: Value) -> Op:
-        return Op("not_a_list", (x,), (), (("at", str(guarded[x] or "")),), (), guarded[x])
-
-    stack = [region]
-    while stack:
-        current = stack.pop()
-        ops = [check(p) for p in current.params if p in guarded]
-        for op in current.ops:
-            ops.append(op)
-            stack.extend(op.regions)
-            ops += [check(out) for out in op.outs if out in guarded]
-        current.ops[:] = ops
+def _written_in_loops(region: Region, e: Emitter) -> dict[Value, Value]:
+    """Each value that may be a list or a dict and that a loop writes items into, inside
+    that loop (the versions a write makes, the loop's carried value, a branch's), mapped to
+    the loop's result: a list's length and a dict's keys there are the version's (or a
+    dict's keys more). Reverse mode reads the structure of an adjoint from that result,
+    which the loop need not tape, and adds an item's adjoint into the list's whole adjoint
+    in place (``Reverse.accumulate_item``): a write costs O(1), not a copy of the list.
+    Not for a list appended to in the loop (its length changes)."""
+    out: dict[Value, Value] = {}
+    for loop in walk(region):  # (outer loops first: their result wins)
+        if loop.prim not in LOOPS or not loop.outs:
+            continue
+        inner = list(walk(loop.body))
+        grown = {op.args[0] for op in inner if op.prim in ("append", "appended")}
+        for k, carried in enumerate(loop.carried()):
+            if carried in e.numeric or e.array_dtype(carried) is not None or e.scalar(carried):
+                continue
+            family, changed = {carried}, True
+            while changed:  # the versions: writes into it, branches and loops that pass it on
+                changed = False
+                for op in inner:
+                    new: list[Value] = []
+                    if op.prim in ("setitem", "index_add") and op.args[0] in family:
+                        new = [op.out]
+                    elif op.prim in LOOPS:
+                        new = [o for a, c, o in zip(op.inits, op.carried(), op.outs)
+                               if a in family for o in (c, o)]
+                    elif op.prim == "if":
+                        new = [o for r in op.regions for v, o in zip(r.results, op.outs)
+                               if v in family]
+                    if any(v not in family for v in new):
+                        family.update(new)
+                        changed = True
+            written = any(op.prim in ("setitem", "index_add") and op.args[0] in family
+                          for op in inner)
+            if written and loop.body.results[k] in family and not family & grown:
+                for v in family:
+                    out.setdefault(v, loop.outs[k])
+    return out
 
 
 def _seed(sweep: Reverse, fn: Function, results: list[Value], seed: Any) -> list[Value]:
@@ -161,8 +174,9 @@ def _seed(sweep: Reverse, fn: Function, results: list[Value], seed: Any) -> list
         cotangents.append(whole)
         for path, k in tree_paths(fn.out_tree):
             ct = whole
-            for key in path:
-                ct = e.emit("getitem", ct, e.const(key))[0]
+            for key in path:  # (a record's field: `dout.a`)
+                ct = e.emit("getattr" if isinstance(key, FieldKey) else "getitem", ct,
+                            e.const(str(key) if isinstance(key, FieldKey) else key))[0]
             ct.hint = namer.fresh("d" + labels[k])
             e.share_kind(ct, results[k])  # a cotangent is shaped like its result
             sweep.seed(results[k], ct)
@@ -396,6 +410,15 @@ class Reverse:
             self.adjoint[c] = self.e.emit("index_add", whole, index, g, hint=whole.hint,
                                           basic=index in self.e.basic)[0]
             return
+        if not nested and c in self.e.shape_like and whole is not None:
+            # an item of a list a loop writes into, which has a whole adjoint (the write's):
+            # added into that, in place in the code that runs (no adjoint of its own, which
+            # would be a list made, and merged, per step)
+            with_item = self.e.emit("index_add", dense(self.e, whole, c), index, g,
+                                    hint=whole.hint, basic=index in self.e.basic)[0]
+            self.structured.add(with_item)
+            self.adjoint[c] = with_item
+            return
         simple = not nested and index in self.e.basic
         self.e.emit("add_item" if simple else "add_at", self.container(c), index, g, nouts=0)
 
@@ -434,8 +457,11 @@ class Reverse:
                     continue
                 # (a field's adjoint, `dp["w"] += g`: the cotangent of the gradient is an
                 # object of the argument's class, read by field)
-                item = (self.e.emit("field", d_acc, key)[0] if key in self.e.names
-                        else self.e.getitem(d_acc, key))
+                # (one that may be a list or a dict, or a zero from a path that did not read
+                # it: field reads either)
+                item = (self.e.emit("field", d_acc, key)[0] if key in self.e.names or (
+                    self.e.array_dtype(d_acc) is None and d_acc not in self.e.numeric)
+                    else self.e.getitem(d_acc, key))
                 # `dc[1:] += g` broadcasts a number g over the slice: its part sums
                 self.accumulate(g, item if op.attr("of", op.prim) == "add_at" or (
                     self.e.scalar(g, item)) else sum_to(self.e, item, g))
@@ -484,6 +510,8 @@ class Reverse:
             adjoints = self.e.emit("pop", d_stack, nouts=len(values))
             for v, g in zip(values, adjoints):
                 if v in self.active:
+                    if self.e.may_be_container(v):  # (a list's or a dict's, taped)
+                        self.structured.add(g)
                     self.accumulate(v, g)
 
     def backward_append(self, op: Op) -> None:
@@ -523,6 +551,9 @@ class Reverse:
         for old, new in list(mapping.items()):
             if old in self.active:
                 self.active.add(new)
+            if old in self.e.shape_like:  # (its loop's result, run again here too)
+                standin = self.e.shape_like[old]
+                self.e.shape_like[new] = mapping.get(standin, standin)
             self.e.share_kind(new, old)
             if old in self.e.basic:
                 self.e.basic.add(new)
@@ -591,12 +622,16 @@ class Reverse:
                                         loc=op.loc, hint=no_rule_hint(op.prim, "defvjp"),
                                         stage="while differentiating (reverse mode)")
         # `x[i] = v` into a value that may be a list or a dict (an argument of code for any
-        # type): its adjoints are in its structure, and add up as such (merge_adjoints)
-        listed = prim.like_first and op.out not in self.e.numeric and (
+        # type), `list(x)`, an adjoint of a container (a gradient differentiated again): its
+        # adjoints are in its structure, and add up as such (merge_adjoints)
+        listed = (prim.like_first or prim.container_like) and op.out not in self.e.numeric and (
             self.e.array_dtype(op.out) is None)
         with self.e.at(op.loc):
             # an array may also be read item by item
             g = self.merged(op.out, array=not listed, whole=listed)
+            if prim.structural and prim.container_like and op.out not in self.adjoint:
+                # list(xs) read item by item only: its items' adjoints, as they are
+                g = self.container_adjoint(op.out) or g
             attrs = dict(op.attrs)
             pairs = list(zip(op.args, rules_for(prim.vjp, len(op.args))))
             if prim.like_first:  # `x[i] = v`: v's part of g is read before x's is written
@@ -608,7 +643,7 @@ class Reverse:
                         continue
                     if prim.broadcasts and self.may_broadcast(op, x):
                         contribution = sum_to(self.e, contribution, x)
-                    if listed and x is op.args[0]:
+                    if listed and (x is op.args[0] or prim.container_like):
                         self.structured.add(contribution)
                     self.accumulate(x, contribution)
 
@@ -665,4 +700,6 @@ class Reverse:
         self.e.region.ops.append(Op("if", op.args, outs, (), tuple(r for r, _ in branches),
                                     op.loc))
         for v, out in zip(targets, outs):
+            if any(outer.get(v) in self.structured for _, outer in branches):
+                self.structured.add(out)  # (a list's or a dict's, on some path)
             self.accumulate(v, out)

@@ -99,8 +99,11 @@ def _reverse_body(sweep: Reverse, loop: Op) -> _Reversed:
         outer = [(v, g) for v, g in inner.adjoint.items() if v not in local]
         accumulators = [Value("d" + v.hint if v.hint else "") for v, _ in outer]
         reversed_body.params.extend(accumulators)
-        reversed_body.results = next_d + [e.add(acc, g) for acc, (_, g) in
-                                          zip(accumulators, outer)]
+        # (an adjoint that may be a list or a dict adds up in its structure)
+        reversed_body.results = next_d + [
+            _structured(inner, e.emit("merge_adjoints", g, acc, v)[0])
+            if g in inner.structured else e.add(acc, g)
+            for acc, (v, g) in zip(accumulators, outer)]
     return _Reversed(reversed_body, pop, saved, popped, slots, d_carried, outer, accumulators)
 
 
@@ -153,11 +156,18 @@ def _reversed_loop(sweep: Reverse, reversed_: _Reversed, loop: Op, ops: list[Op]
     e.region.ops.append(Op("for_range", (*bounds, *d_inits, *acc_inits), finals,
                            () if loop.attr("reverse") else (("reverse", True),),
                            (reversed_.body,), loop.loc))  # (a reversed loop runs forward)
-    for (v, _), final in zip(outer, finals[len(slots):]):
+    for (v, g), final in zip(outer, finals[len(slots):]):
         sweep.adjoint[v] = final  # it started from v's adjoint so far
+        if g in sweep.structured:
+            sweep.structured.add(final)
     for k, final in zip(slots, finals):  # after: an initial value may be an outer value too
         if inits[k] in sweep.active:
             sweep.accumulate(inits[k], final)
+
+
+def _structured(sweep: Reverse, v: Value) -> Value:
+    sweep.structured.add(v)
+    return v
 
 
 class _FinalRows:

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import DifferentiationError
 from ..ir.clone import clone_ops
-from ..ir.core import Function, Region, Value, tree_leaves
+from ..ir.core import Function, RecordTree, Region, Value, like_tree, tree_leaves
 
 _P = inspect.Parameter
 
@@ -31,7 +31,7 @@ def shift_tree(tree: Any, offset: int) -> Any:
     if isinstance(tree, int):
         return tree + offset
     if isinstance(tree, dict):
-        return {k: shift_tree(v, offset) for k, v in tree.items()}
+        return like_tree(tree, {k: shift_tree(v, offset) for k, v in tree.items()})
     return type(tree)(shift_tree(t, offset) for t in tree)
 
 
@@ -67,7 +67,7 @@ def project(fn: Function, tree: Any) -> Function:
         if isinstance(node, int):
             return renumber[node]
         if isinstance(node, dict):
-            return {k: remap(v) for k, v in node.items()}
+            return like_tree(node, {k: remap(v) for k, v in node.items()})
         return type(node)(remap(t) for t in node)
 
     body = Region(fn.body.params, fn.body.ops, results)
@@ -76,11 +76,20 @@ def project(fn: Function, tree: Any) -> Function:
 
 
 def tree_paths(tree: Any, path: tuple = ()) -> list[tuple[tuple, int]]:
-    """``(keys, i)`` for each leaf ``i`` of ``tree``: ``value[keys[0]][keys[1]]...`` is it."""
+    """``(keys, i)`` for each leaf ``i`` of ``tree``: ``value[keys[0]][keys[1]]...`` is it
+    (a key of a record is a :class:`FieldKey`: ``value.name``)."""
     if isinstance(tree, int):
         return [(path, tree)]
     items = tree.items() if isinstance(tree, dict) else enumerate(tree)
-    return [found for key, node in items for found in tree_paths(node, (*path, key))]
+    record = isinstance(tree, RecordTree)
+    return [found for key, node in items
+            for found in tree_paths(node, (*path, FieldKey(key) if record else key))]
+
+
+class FieldKey(str):
+    """A key of a :class:`RecordTree` in a path: read as an attribute."""
+
+    __slots__ = ()
 
 
 def map_leaves(tree: Any, leaf: Any) -> Any:
@@ -88,5 +97,5 @@ def map_leaves(tree: Any, leaf: Any) -> Any:
     if isinstance(tree, int):
         return leaf(tree)
     if isinstance(tree, dict):
-        return {k: map_leaves(v, leaf) for k, v in tree.items()}
+        return like_tree(tree, {k: map_leaves(v, leaf) for k, v in tree.items()})
     return type(tree)(map_leaves(t, leaf) for t in tree)
