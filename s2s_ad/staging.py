@@ -218,6 +218,9 @@ def _floats_first(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     return _guarded(f, kind, wrt, optimize, mode, dispatcher, memo, proven=proven)
 
 
+_BLOCKS = frozenset({"jacobian", "hessian"})  # kinds whose result is shaped by wrt's
+
+
 @functools.lru_cache(maxsize=8)  # (the functions one transform asks about: a few)
 def _proven(primal: Function) -> frozenset[Value]:
     """``prove(primal).numbers``, once per function: the transforms of one function ask it
@@ -238,6 +241,9 @@ def _guarded(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str, dispatcher:
     if any(is_array_op(op.prim) for op in walk(primal.body)):
         return None
     read_as_container = {op.args[0] for op in walk(primal.body) if get(op.prim).structural}
+    if kind in _BLOCKS and any(primal.params[i] in read_as_container
+                               for i in resolve_wrt(primal, wrt)[0]):
+        return None  # (an array read by items: its block's shape is the array's, not 0.0's)
     if proven is None:  # no need to check what only a number can be
         proven = _proven(primal)
     numbers = [p for p in primal.params if p not in read_as_container and p not in proven]
@@ -473,6 +479,14 @@ def _short_repr(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _for_floats(f: Any) -> bool:
+    """Is ``f`` a derivative s2s_ad generated as code for floats (checking its arguments
+    and calling its ``general`` code for others)? Its IR holds only for floats."""
+    general = getattr(f, "general", None)
+    return (general is not None and hasattr(f, "__s2s__")
+            and getattr(general, "__s2s__", None) is not f.__s2s__)
+
+
 def _inner_specialized(f: Any, args: Sequence[Any] | None) -> Function | None:
     """When ``f`` is a derivative s2s_ad generated for arguments of any shape: its IR
     specialized to ``args``, as transforms take it: where the code that runs reads a float
@@ -518,6 +532,9 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     inner = _inner_specialized(f, None if args is None else args[:len(primal.params)])
     if inner is not None:  # f is a derivative: its IR for these arguments, not the generic
         primal = inner  # one (which assumes vectors where ranks are unknown)
+        memo = {"primal": primal, "shared": ()}
+    elif example is None and _for_floats(f):  # f is code for floats: the code for any
+        primal = lift(f.general)  # arguments derives from f's for any arguments
         memo = {"primal": primal, "shared": ()}
     if example is not None and memo["shared"]:
         avals = infer(primal, example)

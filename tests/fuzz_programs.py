@@ -811,6 +811,7 @@ class _Writer:
         return sorted(n for n in sc.seqs if n not in sc.built and n not in sc.growing)
 
     def _unpack_argument(self, sc: _Scope, ind: str) -> list[str]:
+        floats = list(sc.floats)  # (the names bound before: the copy's write reads one)
         lines = self._unpack(sc, ind, {n: sc.seqs[n] for n in self._unpackable(sc)})
         r = self.copy_rng
         if r.random() >= COPIED:
@@ -821,8 +822,10 @@ class _Writer:
         kind = r.choice(("list", "list", "tuple"))
         made = [f"{ind}{copy} = {kind}({source})"]
         if kind == "list" and r.random() < 0.5:
+            unpacked, sc.floats = sc.floats, floats  # (not the names the unpack binds after)
             with self.aside(r):
                 factor = self.leaf(sc)
+            sc.floats = unpacked
             made.append(f"{ind}{copy}[0] = {copy}[0] * {factor}")
         return [*made, f"{targets} = {copy}", *lines[1:]]
 
@@ -1219,6 +1222,33 @@ def _draw_args(rng: random.Random, writer: _Writer, params: list[tuple[str, str]
         else:
             args.append([(real(), real()) for _ in range(shape)])
     return tuple(args)
+
+
+# of the programs that read their list argument `xs` only by items (no slices), its length,
+# loops over it (zip too) and unpacking: `xs` is a float64 vector instead, which a gradient
+# reads through `xs.tolist()` (s2s_ad/transforms/items.py) where that is exact
+VECTOR_SHARE = 0.4
+_VECTOR_READS = re.compile(r"\bxs\[[^\]\[:]*\](?!\s*(?:[-+*/%]|\*\*|//)?=(?!=))|\blen\(xs\)"
+                           r"|\bin xs:|\b(?:enumerate|reversed)\(xs\)|\bzip\([^()]*\bxs\b[^()]*\)"
+                           r"|^\s*\w+(?:, \w+)+ = xs$|^def .*$", re.MULTILINE)
+
+
+def _vectors_drawn(draw: Callable[..., tuple], source: str, params: list[tuple[str, str]],
+                   seed: int) -> Callable[..., tuple]:
+    """``draw``, giving the list argument ``xs`` as a float vector in a share of the programs
+    that only read it by items (:data:`VECTOR_SHARE`; its own stream, so the programs and
+    points stay those of the seed)."""
+    if ("xs", "list") not in params or re.search(r"\bxs\b", _VECTOR_READS.sub("", source)) or (
+            random.Random(f"vector:{seed}").random() >= VECTOR_SHARE):
+        return draw
+    k = params.index(("xs", "list"))
+
+    def vectors(*args: Any, **kwargs: Any) -> tuple:
+        drawn = list(draw(*args, **kwargs))
+        drawn[k] = np.array(drawn[k], dtype=np.float64)
+        return tuple(drawn)
+
+    return vectors
 
 
 def _record_fields(cls: type) -> tuple[str, ...]:
@@ -2471,7 +2501,7 @@ def generate(seed: int, family: str = "mixed", avoid: frozenset[str] = KNOWN_BUG
         else:
             writer = _Writer(rng, family, avoid)
             source, params = writer.module()
-            draw = _draw_args
+            draw = _vectors_drawn(_draw_args, source, params, seed)
         names = [n for n, _ in params]
         wrt = tuple(n for n, k in params if k not in ("int", "data"))
         scalar = tuple(n for n, k in params if k == "float")
@@ -3264,7 +3294,7 @@ def _check(f: Callable[..., Any], program: Program, oracle: _Differences) -> Fai
             return Failure(f"value: {label} differs from f(*args)",
                            f"{label} value {got!r} ({type(got).__name__}), f(*args) = "
                            f"{expected!r} ({type(expected).__name__})\n" + sources, program)
-    if args != snapshot:
+    if not all(map(_identical, args, snapshot)):
         return Failure("mutation: arguments modified",
                        f"before {snapshot!r}\nafter  {args!r}", program)
     if problems:
@@ -3874,6 +3904,9 @@ def _identical(a: Any, b: Any) -> bool:
 def _random_like(value: Any, rng: random.Random) -> Any:
     if isinstance(value, float):
         return rng.uniform(-1.0, 1.0)
+    if isinstance(value, np.ndarray):  # (a list argument given as a vector)
+        return np.array([rng.uniform(-1.0, 1.0) for _ in range(value.size)]).reshape(
+            value.shape)
     if isinstance(value, dict):
         return {k: _random_like(v, rng) for k, v in value.items()}
     if _is_record(value) and not isinstance(value, tuple):  # a dataclass: one of its class

@@ -1267,3 +1267,48 @@ def test_enumerate_over_a_tuple_with_a_break_counts_with_the_loop_index():
         want = numerical_grad(powers_until, (a, b), wrt=(0, 1), method="richardson")
         assert got == pytest.approx(want, rel=1e-7, abs=1e-9)
     assert "log" not in s2s_ad.grad(powers_until, wrt=(0, 1)).source
+
+
+def reads_row_one(x, y, xs, n):
+    x = xs[1]
+    return x
+
+
+def zips_its_items(x, xs, p):
+    for _a, _b in zip(xs, p):
+        pass
+    return 1.0
+
+
+def reads_an_item_in_a_loop(x, z, xs, d, t):
+    z, x = (1.0, d["a"])  # noqa: F841  (the program as the fuzzer wrote it)
+    for _j, _e in enumerate(t):
+        _v = xs[1]
+    return 1.0
+
+
+def returns_its_first(x, y, xs, t):
+    return x
+
+
+def test_an_array_where_the_code_reads_items_gets_blocks_of_its_shape():
+    """A fuzz variant passing a float vector where the program reads a list by items
+    found four failures (on a2425ee): the code for floats checked only the arguments it
+    does not index, so a Jacobian's block for the vector was 0.0; a Hessian's blocks were
+    0.0 and (3,) for (3,) and (3, 3); a forward-mode Jacobian was refused when the code
+    was built, before any call; a JVP of a gradient derived from the gradient's code for
+    floats called float() of the vector's zero gradient (TypeError)."""
+    xs = np.array([1.2, 1.7, 1.1])
+    block = s2s_ad.jacobian(zips_its_items, wrt=("x", "xs"), mode="fwd")(0.5, xs[:2], (0.1, 0.2))
+    assert block[0] == 0.0 and isinstance(block[1], np.ndarray) and block[1].shape == (2,)
+    H = s2s_ad.hessian(reads_an_item_in_a_loop, wrt=("x", "z", "xs"))(
+        2.0, 2.0, xs, {"a": 1.0}, (2.0, 1.0))
+    assert np.shape(H[2][2]) == (3, 3) and np.shape(H[0][2]) == (3,) and not H[2][2].any()
+    J = s2s_ad.jacobian(reads_row_one, wrt=("x", "y", "xs"), mode="fwd")(0.2, -0.2, xs, 0)
+    np.testing.assert_array_equal(J[2], [0.0, 1.0, 0.0])
+    with pytest.raises(s2s_ad.DifferentiationError, match="argument 'xs' is not supported"):
+        s2s_ad.jacobian(reads_row_one, wrt=("x", "y", "xs"), mode="fwd")(0.2, -0.2, [1.0, 2.0],
+                                                                          0)
+    g = s2s_ad.grad(returns_its_first, wrt=("x", "y", "xs", "t"))
+    value, tangent = s2s_ad.jvp(g, wrt=("x", "xs"))(0.0, 0.0, xs, (0.0, -1.0), 1.0, np.ones(3))
+    assert np.shape(value[2]) == (3,) and not value[2].any() and np.shape(tangent[2]) == (3,)

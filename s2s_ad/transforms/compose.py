@@ -21,7 +21,6 @@ from ..analysis.kinds import (
     Facts,
     analyze,
     annotated,
-    could_take_arrays,
     infer,
     is_array_op,
     prove,
@@ -156,9 +155,10 @@ def _derive_jacobian(r: _Request, kind: str) -> Function:
         raise DifferentiationError(
             f"a reverse-mode jacobian of {r.primal.name!r}, which returns an array, is not "
             "supported", hint="use mode='fwd' (one column per argument)")
-    if (mode == "fwd" and containers and r.example is None
-            and could_take_arrays(r.primal, prove(r.primal).numbers)):
-        mode = "rev"  # shape-generic code, specialized per call: an array or a list
+    if mode == "fwd" and containers and r.example is None:
+        # shape-generic code, which every call with such an argument replaces by the code
+        # specialized to it (staging._wrt_numbers): an array, or a list (refused there)
+        mode = "rev"
     if mode == "fwd" and containers:
         raise DifferentiationError(
             f"forward-mode jacobian with respect to the tuple/list/dict argument "
