@@ -144,9 +144,11 @@ def second_process(folder: Path, name: str, namespace: Any, args_code: str,
     code = SECOND.format(folder=str(folder), name=name, path=str(path),
                          namespace="np" if namespace is np else "math", args=args_code,
                          wrt=wrt)
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=True,
-                         capture_output=True, text=True, env=os.environ).stdout
-    a, b, c = map(float, out.split()[-3:])
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=False,
+                          capture_output=True, text=True, env=os.environ)
+    if done.returncode:  # (say why: the second process's own traceback)
+        raise RuntimeError(f"the second process for {name} failed:\n{done.stderr}")
+    a, b, c = map(float, done.stdout.split()[-3:])
     return a, b, c
 
 
