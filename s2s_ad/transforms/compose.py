@@ -290,7 +290,8 @@ def _basis_sweeps(fn: Function, indices: tuple[int, ...], single: bool, mode: st
                          for j, row in enumerate(rows)]
     leaves = [block for row in blocks for block in row]
     for leaf in leaves:
-        leaf.hint = leaf.hint or ("hess" if gradient else "jac")
+        if not leaf.hint or gradient and leaf.hint == "jac":  # (a Hessian's block: hess)
+            leaf.hint = "hess" if gradient else "jac"
     n = len(indices)
     tree = map_leaves(fn.out_tree, lambda k: k * n if single
                       else tuple(range(k * n, k * n + n)))
