@@ -54,7 +54,10 @@ class Emitter:
 
     def scalar(self, *values: Value) -> bool:
         """Are all ``values`` known to be numbers (Python or NumPy scalars)?"""
-        return all(isinstance(v.aval, Number) for v in values)
+        for v in values:  # (asked once or twice per op of a sweep: no generator)
+            if not isinstance(v.aval, Number):
+                return False
+        return True
 
     @staticmethod
     def array_shape(v: Value) -> tuple[int, ...] | None:
