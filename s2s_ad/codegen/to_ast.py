@@ -21,7 +21,7 @@ import numpy as np
 from .. import runtime
 from ..ir import verify
 from ..ir.avals import Array, Number
-from ..ir.core import Function, Op, Region, Value, const_value, walk
+from ..ir.core import Function, Op, Region, Value, const_value
 from ..ir.names import Namer
 from ..optimize.rewrite import use_counts
 from ..primitives import get
@@ -104,9 +104,8 @@ class _Codegen:
         self.planned = array_tapes(fn) if backend == "numba" else {}
         self.array_tapes: dict[Value, ArrayTape] = {}
         self.uses = use_counts(fn)
-        self.use_region = _use_regions(fn)
+        self.use_region, self.yielded = _use_regions(fn)
         self.returned = set(fn.body.results)  # returned values keep a name: `return dx, dy`
-        self.yielded = {v for op in walk(fn.body) for r in op.regions for v in r.results}
         self.literals: dict[Value, Any] = {}
         self.objects: dict[Value, tuple[Any, str]] = {}  # non-literal constants
         self.inline: dict[Value, tuple[ast.expr, int]] = {}
@@ -709,9 +708,10 @@ def _tree(tree: Any, leaves: list[ast.expr]) -> ast.expr:
     return ast.Tuple(elts=elts, ctx=ast.Load())
 
 
-def _use_regions(fn: Function) -> dict[Value, Region]:
-    """For each value, the region of (one of) its uses."""
+def _use_regions(fn: Function) -> tuple[dict[Value, Region], set[Value]]:
+    """For each value, the region of (one of) its uses; and the values regions yield."""
     where: dict[Value, Region] = {}
+    yielded: set[Value] = set()
     stack = [fn.body]
     while stack:
         region = stack.pop()
@@ -721,10 +721,11 @@ def _use_regions(fn: Function) -> dict[Value, Region]:
             for inner in op.regions:
                 for v in inner.results:
                     where[v] = inner
+                yielded.update(inner.results)
                 stack.append(inner)
     for v in fn.body.results:
         where[v] = fn.body
-    return where
+    return where, yielded
 
 
 def _object_hint(value: Any) -> str:
