@@ -89,7 +89,7 @@ def _number_result(op: Op, prim: Primitive, known: set[Value]) -> bool:
         return op.attr("axis") is None and not op.attr("keepdims", False)
     if op.prim == "select":
         return op.args[1] in known and op.args[2] in known
-    return (prim.broadcasts or kind == "elementwise") and all(a in known for a in op.args)
+    return (prim.broadcasts or kind == "elementwise") and known.issuperset(op.args)
 
 
 @dataclass(slots=True)
@@ -276,7 +276,7 @@ def _is_numeric(op: Op, prim: Primitive, numeric: set[Value], inexact: set[Value
     if op.prim == "const":
         return isinstance(const_value(op), (*_NUMBER_TYPES, np.generic, np.ndarray))
     if prim.keeps_containers:  # numeric operands, or one a list could not take
-        return all(a in numeric for a in op.args) or any(a in inexact for a in op.args)
+        return numeric.issuperset(op.args) or not inexact.isdisjoint(op.args)
     if op.prim in ("getitem", "getitem_mut"):  # an item of a number, an array, np.split's
         return op.args[0] in numeric or op.args[0] in items
     if prim.like_first:  # x[i] = v: x's kind
@@ -298,7 +298,7 @@ def _is_inexact(op: Op, prim: Primitive, inexact: set[Value], items: dict[Value,
     if prim.int_result:
         return False
     if op.prim in ("max", "min", "copy", "updated"):  # one of the operands
-        return all(a in inexact for a in op.args)
+        return inexact.issuperset(op.args)
     if op.prim == "unbroadcast" or prim.like_first:  # g summed to x's shape, x[i] = v: g's,
         return op.args[0] in inexact  # x's dtype
     if op.prim == "select":
@@ -306,7 +306,7 @@ def _is_inexact(op: Op, prim: Primitive, inexact: set[Value], items: dict[Value,
     if op.prim in ("getitem", "getitem_mut") and op.args[0] in items:
         return items[op.args[0]] != "ints"  # a piece of np.split, a float of slogdet
     if prim.kind == "elementwise":
-        return op.prim == "truediv" or any(a in inexact for a in op.args)
+        return op.prim == "truediv" or not inexact.isdisjoint(op.args)
     return prim.float_result
 
 
@@ -481,7 +481,7 @@ def _run(region: Region, env: dict[Value, Any], tainted: set[Value],
             env[op.out] = const_value(op)
             continue
         prim = get(op.prim)
-        if op.prim not in _KIND_READS and any(a in moving for a in op.args):
+        if op.prim not in _KIND_READS and not moving.isdisjoint(op.args):
             moving.update(op.outs)
         if op.prim in ("tape_new", "push", "pop"):
             moving.update(op.outs)
@@ -490,7 +490,7 @@ def _run(region: Region, env: dict[Value, Any], tainted: set[Value],
         if op.regions:
             _run_structured(op, env, tainted, moving)
             continue
-        if any(a in tainted for a in op.args) or any(a not in env for a in op.args) or any(
+        if not tainted.isdisjoint(op.args) or any(a not in env for a in op.args) or any(
                 op.args[i] in moving for i in prim.sized_by if i < len(op.args)):
             tainted.update(op.outs)
             continue
