@@ -82,7 +82,7 @@ class Emitter:
             out = self.hook(self, prim, operands, attrs, hint)
             if out is not None:
                 return (out,)
-        outs = tuple([Value(hint) for _ in range(nouts)])
+        outs = (Value(hint),) if nouts == 1 else tuple([Value(hint) for _ in range(nouts)])
         self.region.ops.append(Op(prim, operands, outs, tuple(attrs.items()), regions, self.loc))
         return outs
 
