@@ -73,6 +73,7 @@ def _key(op: Op) -> Hashable | None:
     if not prim.mergeable:
         return None
     args = op.args  # (a key of plain ints: see the module docstring)
+    operands: tuple[int, ...]
     if len(args) == 2:  # (most ops: in order without a sort)
         i, j = id(args[0]), id(args[1])
         operands = (j, i) if j < i and prim.commutative else (i, j)
