@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Loc:
-    """A span of user source: ``file:line:col`` plus the line's text for the caret."""
+    """A span of user source: ``file:line:col`` plus the line's text for the caret. Treated
+    as immutable (and hashed by its fields); not declared ``frozen``, whose ``__init__``
+    sets each field through ``object.__setattr__``: lowering makes one per expression, and
+    that took three times as long."""
 
     file: str
     line: int

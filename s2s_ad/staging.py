@@ -37,6 +37,7 @@ from .analysis.kinds import (
     infer,
     is_array_op,
     prove,
+    prove_inexact,
 )
 from .analysis.kinds import arrays as arrays_in
 from .codegen.load import cycle_collection_paused, load
@@ -340,12 +341,16 @@ def _may_give_ints(generated: Generated, floats: Sequence[Value] = ()) -> bool:
     makes the derivative a float."""
     fn = generated.ir
     values = len(generated.primal.body.results) if generated.kind in _KEEPS_VALUE else 0
-    facts = prove(fn, floats=[*floats, *annotated(fn)])
-    numeric, inexact = facts.numeric, facts.inexact
+    # (a result proven inexact is never an int: where one pass forward proves them all,
+    # no fixpoint is needed)
+    facts = prove_inexact(fn, fn.body.results[values:], floats=[*floats, *annotated(fn)])
+    numeric = facts.numeric
+    left = [v for v in fn.body.results[values:] if v not in facts.inexact]
+    if not left:
+        return False
     made_by = {out: op.prim for op in walk(fn.body) for out in op.outs}
-    return any(v not in inexact and (v in fn.params or v in numeric
-                                     or (v in made_by and get(made_by[v]).keeps_ints))
-               for v in fn.body.results[values:])
+    return any(v in fn.params or v in numeric or (v in made_by and get(made_by[v]).keeps_ints)
+               for v in left)
 
 
 _KEEPS_VALUE = frozenset({"value_and_grad", "jvp"})

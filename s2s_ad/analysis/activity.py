@@ -31,7 +31,7 @@ def active_values(fn: Function, wrt: Iterable[Value]) -> set[Value]:
         if op.regions:  # conservatively: everything a useful region op reads is useful
             appends = {inner.args[0] for inner in walk(Region(ops=[op]))
                        if inner.prim in MUTATIONS}
-            if any(o in useful for o in op.outs) or appends & useful:
+            if not useful.isdisjoint(op.outs) or appends & useful:
                 useful.update(op.args)
                 for inner in walk(Region(ops=[op])):
                     useful.update(inner.args)
@@ -39,7 +39,7 @@ def active_values(fn: Function, wrt: Iterable[Value]) -> set[Value]:
                 for region in _regions(op):
                     useful.update(region.params)
                     useful.update(region.results)
-        elif any(o in useful for o in op.outs) or (op.prim in MUTATIONS
+        elif not useful.isdisjoint(op.outs) or (op.prim in MUTATIONS
                                                    and op.args[0] in useful):
             useful.update(op.args)
     return varied & useful
@@ -73,7 +73,7 @@ def vary(region: Region, varied: set[Value]) -> None:
             if op.args[2] in varied:
                 varied.add(op.args[0])
         elif op.prim in _ADJOINT_READS:  # linear in the adjoints they read
-            if any(a in varied for a in op.args[:_ADJOINT_READS[op.prim]]):
+            if not varied.isdisjoint(op.args[:_ADJOINT_READS[op.prim]]):
                 varied.update(op.outs)
         elif op.prim == "push":  # a tape of the forward sweep: what it pops varies too,
             stack = op.args[0]  # entry by entry (`(stack, k)`: its k-th entry varies)
@@ -85,7 +85,7 @@ def vary(region: Region, varied: set[Value]) -> None:
             if stack in varied:  # (a loop counter taped beside x has no derivative)
                 slots = [(stack, k) in varied for k in range(len(op.outs))]
                 varied.update(out for out, slot in zip(op.outs, slots) if slot or not any(slots))
-        elif get(op.prim).differentiable and any(a in varied for a in op.args):
+        elif get(op.prim).differentiable and not varied.isdisjoint(op.args):
             varied.update(op.outs)
 
 

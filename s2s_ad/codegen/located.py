@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import DifferentiationError, InfiniteDerivativeError, Loc
 from ..ir.core import Function, Op, Value, const_value, walk
 from ..primitives import get
-from ..primitives.registry import Infix
+from ..primitives.registry import PRIMITIVES, Infix
 
 # Python's operators that raise ZeroDivisionError on numbers (NumPy's return inf or nan)
 _DIVIDING = (ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
@@ -42,7 +42,8 @@ def may_divide_by_zero(fn: Function) -> bool:
     them, are NumPy's: they give inf or nan. ``1 + math.exp(x)`` is at least 1.) A power
     divides when its exponent may be negative and its base may be 0. A parameter in
     ``fn.nonzero`` is not 0 (the function it derives from takes its log, or divides by it)."""
-    if not any(_dividing(op) for op in walk(fn.body)):
+    dividing = {name for name, prim in PRIMITIVES.items() if _divides(prim.emission)}
+    if not any(op.prim in dividing for op in walk(fn.body)):
         return False  # (most code: no sign to follow)
     facts: dict[Value, int] = {p: _NONZERO for p in fn.params if p.hint in fn.nonzero}
     numpy_values: set[Value] = set()
@@ -104,7 +105,10 @@ def _sign(op: Op, facts: dict[Value, int]) -> int:
 
 
 def _dividing(op: Op) -> bool:
-    spec = get(op.prim).emission
+    return _divides(get(op.prim).emission)
+
+
+def _divides(spec: Any) -> bool:
     return isinstance(spec, Infix) and spec.op in _DIVIDING
 
 

@@ -98,7 +98,9 @@ def _line(depth: int) -> str:
 
 
 def _assign(node: ast.Assign, depth: int, out: list[str]) -> None:
-    targets = "".join(_expr(t, _ASSIGN) + " = " for t in node.targets)
+    nodes = node.targets
+    targets = (_expr(nodes[0], _ASSIGN) + " = " if len(nodes) == 1  # (most)
+               else "".join(_expr(t, _ASSIGN) + " = " for t in nodes))
     out.append(f"{_line(depth)}{targets}{_expr(node.value, _ASSIGN)}")
 
 
@@ -231,6 +233,8 @@ def _constant(node: ast.Constant, pp: int) -> str:
 
 def _number(value: int | float | complex) -> str:
     """astor's ``_handle_numeric_constant``."""
+    if type(value) is int or (type(value) is float and math.isfinite(value)):  # (most)
+        return repr(value)  # (what part() gives them)
 
     def part(p: float, imaginary: bool) -> str:
         s = "j" if imaginary else ""

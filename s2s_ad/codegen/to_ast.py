@@ -105,16 +105,17 @@ class _Codegen:
         self.planned = array_tapes(fn) if backend == "numba" else {}
         self.array_tapes: dict[Value, ArrayTape] = {}
         self.uses = use_counts(fn)
-        self.use_region = _use_regions(fn)
+        self.use_region, self.yielded = _use_regions(fn)
         self.returned = set(fn.body.results)  # returned values keep a name: `return dx, dy`
-        self.yielded = {v for op in walk(fn.body) for r in op.regions for v in r.results}
         self.literals: dict[Value, Any] = {}
         self.objects: dict[Value, tuple[Any, str]] = {}  # non-literal constants
         self.inline: dict[Value, tuple[ast.expr, int]] = {}
         # inlined values that read a list being appended to (len_mut, getitem_mut), or hold
         # one: written out before the next op with an effect, so the read is not moved past it
         self.volatile: dict[Value, frozenset[Value]] = {}  # -> the lists it reads
-        self.names: list[tuple[ast.Name | ast.arg, tuple]] = []
+        # the name nodes, filled in by assign_names: of values, and of globals (by id)
+        self.value_names: list[tuple[ast.Name, Value]] = []
+        self.global_names: list[tuple[ast.Name, int]] = []
         self.global_objs: dict[int, tuple[Any, str]] = {}
         self.alias: dict[Value, Value] = {}
         self.params = set(fn.params)
@@ -127,8 +128,8 @@ class _Codegen:
 
     # --- names, resolved at the end --------------------------------------------------------
     def local(self, v: Value) -> ast.Name:
-        node = ast.Name(id="", ctx=_LOAD)
-        self.names.append((node, ("v", v)))
+        node = ast.Name("", _LOAD)  # (by position: half the cost of keywords)
+        self.value_names.append((node, v))
         return node
 
     def variable(self, v: Value) -> Value:
@@ -147,21 +148,24 @@ class _Codegen:
         self.alias[b] = a
 
     def global_ref(self, obj: Any, preferred: str) -> ast.Name:
-        node = ast.Name(id="", ctx=_LOAD)
+        node = ast.Name("", _LOAD)
         self.global_objs.setdefault(id(obj), (obj, preferred))
-        self.names.append((node, ("g", id(obj))))
+        self.global_names.append((node, id(obj)))
         return node
 
     def ref(self, v: Value) -> ast.expr:
         """An expression that reads ``v`` at a use."""
+        held = self.inline.pop(v, None)  # (a constant is never inlined: the order of the
+        if held is not None:  # three questions does not matter)
+            return held[0]  # (a volatile one: its user holds it now)
         if v in self.literals:
             return _literal(self.literals[v], self)
         if v in self.objects:
             obj, hint = self.objects[v]
             return self.global_ref(obj, hint)
-        if v in self.inline:
-            return self.inline.pop(v)[0]  # (a volatile one: its user holds it now)
-        return self.local(v)
+        node = ast.Name("", _LOAD)  # (local(v), without the call)
+        self.value_names.append((node, v))
+        return node
 
     def write_volatile(self, stmts: list[ast.stmt], changed: Value | None = None,
                        operands: tuple[Value, ...] = ()) -> None:
@@ -216,10 +220,8 @@ class _Codegen:
 
     def guard(self, guard: Guard) -> ast.stmt:
         params = {p.hint: p for p in self.fn.params}
-        checks = [ast.Compare(left=ast.Attribute(value=self.ref(params[name]), attr="__class__",
-                                                 ctx=ast.Load()),
-                              ops=[ast.IsNot()], comparators=[ast.Name(id="float",
-                                                                       ctx=ast.Load())])
+        checks = [ast.Compare(ast.Attribute(self.ref(params[name]), "__class__", _LOAD),
+                              [ast.IsNot()], [ast.Name("float", _LOAD)])
                   for name in guard.params]
         test = checks[0] if len(checks) == 1 else ast.BoolOp(op=ast.Or(), values=checks)
         args, keywords = [], []
@@ -243,13 +245,15 @@ class _Codegen:
 
     def region_statements(self, region: Region) -> list[ast.stmt]:
         stmts: list[ast.stmt] = []
+        inline, origins = self.inline, self.origins  # (read once per op: locals)
         for op in region.ops:
-            if op.prim == "const":
+            name = op.prim
+            if name == "const":
                 self.constant(op)
                 continue
-            if op.prim in _LITERAL_OPS and all(a in self.literals for a in op.args):
+            if name in _LITERAL_OPS and all(a in self.literals for a in op.args):
                 # a slice or tuple of literals is one too: `x[2:]` at each use, not a name
-                self.literals[op.out] = _LITERAL_OPS[op.prim](self.literals[a] for a in op.args)
+                self.literals[op.out] = _LITERAL_OPS[name](self.literals[a] for a in op.args)
                 continue
             if id(op) in self.loop_items:
                 continue  # (the target of `for x in xs`)
@@ -257,30 +261,31 @@ class _Codegen:
                 self.write_volatile(stmts)
                 stmts.extend(self.structured(op))
                 continue
-            prim = get(op.prim)
+            prim = get(name)
             if not prim.pure:  # (an append or `+=` changes only its first operand, after
                 #                   reading its operands)
                 self.write_volatile(stmts, op.args[0] if op.prim in _CHANGES_FIRST else None,
                                     op.args)
-            if op.args and op.args[0] in self.array_tapes or op.prim == "tape_new" and (
-                    op.out in self.planned):
+            if self.planned and (op.args and op.args[0] in self.array_tapes
+                                 or op.prim == "tape_new" and op.out in self.planned):
                 written = self.array_tape(op)
                 if written is not None:
                     stmts.append(written)
                     continue
-            if not op.outs and prim.emission is None:
+            emission = prim.emission
+            if not op.outs and emission is None:
                 continue  # a marker for the transforms (e.g. `appended`): no code
             size = 1
             for a in op.args:
-                held = self.inline.get(a)
+                held = inline.get(a)
                 if held is not None:
                     size += held[1]
-            adds_item = isinstance(prim.emission, (AddItem, StoreItem))
-            expr = None if adds_item else self.expression(op, prim.emission)
+            adds_item = isinstance(emission, (AddItem, StoreItem))
+            expr = None if adds_item else self.expression(op, emission)
             if expr is not None:
-                self.origins.append((expr, op))
-            if self.inlinable(op, prim, region) and size <= INLINE_LIMIT:
-                self.inline[op.out] = (expr, size)
+                origins.append((expr, op))
+            if size <= INLINE_LIMIT and self.inlinable(op, prim, region):
+                inline[op.outs[0]] = (expr, size)
                 reads = frozenset().union(*(self.volatile[a] for a in op.args
                                             if a in self.volatile)) if self.volatile else (
                     frozenset())
@@ -502,8 +507,10 @@ class _Codegen:
             self.objects[op.out] = (value, op.out.hint or _object_hint(value))
 
     def inlinable(self, op: Op, prim: Primitive, region: Region) -> bool:
-        v = op.out if len(op.outs) == 1 else None
-        return (v is not None and self.uses.get(v, 0) == 1 and prim.pure
+        if len(op.outs) != 1:
+            return False
+        v = op.outs[0]
+        return (self.uses.get(v, 0) == 1 and prim.pure
                 and v not in self.fn.pinned
                 and self.use_region.get(v) is region and v not in self.returned
                 # a value the user named keeps its line, unless it is the next value of a
@@ -511,8 +518,8 @@ class _Codegen:
                 and (not v.user or v in self.yielded))
 
     def store(self, v: Value) -> ast.Name:
-        node = ast.Name(id="", ctx=_STORE)
-        self.names.append((node, ("v", v)))
+        node = ast.Name("", _STORE)
+        self.value_names.append((node, v))
         return node
 
     def expression(self, op: Op, spec: Emission | None) -> ast.expr:
@@ -527,18 +534,19 @@ class _Codegen:
                     func=ast.Attribute(value=self.global_ref(np, "np"), attr="zeros",
                                        ctx=_LOAD), args=[_literal(shape, self)], keywords=[]))
         args = [self.ref(a) for a in op.args]
+        # (nodes made with positional fields: half the cost of keywords)
         if isinstance(spec, Infix):
-            return ast.BinOp(left=args[0], op=spec.op(), right=args[1])
+            return ast.BinOp(args[0], spec.op(), args[1])
         if isinstance(spec, Prefix):
-            return ast.UnaryOp(op=spec.op(), operand=args[0])
+            return ast.UnaryOp(spec.op(), args[0])
         if isinstance(spec, Compare):
-            return ast.Compare(left=args[0], ops=[spec.op()], comparators=[args[1]])
+            return ast.Compare(args[0], [spec.op()], [args[1]])
         if isinstance(spec, Call):
             if spec.module is not None:
                 alias = _MODULE_ALIASES.get(spec.module.__name__, spec.module.__name__)
                 func: ast.expr = self.global_ref(spec.module, alias)
                 for part in spec.attr.split("."):  # np.linalg.norm
-                    func = ast.Attribute(value=func, attr=part, ctx=ast.Load())
+                    func = ast.Attribute(func, part, _LOAD)
             else:
                 func = self.global_ref(spec.obj, spec.attr)
             if spec.pack:
@@ -546,7 +554,7 @@ class _Codegen:
             attrs = dict(op.attrs)
             leading = [_literal(attrs.pop(name), self) for name in spec.leading]
             keywords = [ast.keyword(arg=k, value=_literal(v, self)) for k, v in attrs.items()]
-            call = ast.Call(func=func, args=leading + args, keywords=keywords)
+            call = ast.Call(func, leading + args, keywords)
             if spec.obj is slice:
                 call.s2s_slice = True  # read as `a:b` where it is an index (see _index)
             return call
@@ -591,7 +599,7 @@ class _Codegen:
         posonly, positional, kwonly, kw_defaults = [], [], [], []
         var: dict[inspect._ParameterKind, ast.arg] = {}  # *args, **kwargs
         for p, kind in zip(fn.params, fn.kinds):
-            arg = ast.arg(arg=p.hint, annotation=None, type_comment=None)
+            arg = ast.arg(p.hint, None, None)
             if kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
                 var[kind] = arg
             elif kind is inspect.Parameter.POSITIONAL_ONLY:
@@ -621,18 +629,27 @@ class _Codegen:
         for p in self.fn.params:
             namer.reserve(p.hint)
         fname = namer.fresh(fname)
-        chosen: dict[tuple, str] = {}
+        global_names: dict[int, str] = {}
         for key, (obj, preferred) in self.global_objs.items():
             name = namer.fresh(preferred)
-            chosen[("g", key)] = name
+            global_names[key] = name
             module.globals[name] = obj
-        for node, key in self.names:
-            if key[0] == "v":
-                key = ("v", self.variable(key[1]))
-            if key not in chosen:
-                v = key[1]
-                chosen[key] = v.hint if v in self.params else namer.fresh(v.hint)
-            node.id = chosen[key]
+        for node, key in self.global_names:
+            node.id = global_names[key]
+        # a variable's name is its first use's (in the order the code reads); a value's,
+        # its variable's
+        chosen: dict[Value, str] = {}  # variable -> name
+        named: dict[Value, str] = {}  # value -> name
+        params = self.params
+        for node, v in self.value_names:
+            name = named.get(v)
+            if name is None:
+                var = self.variable(v)
+                name = chosen.get(var)
+                if name is None:
+                    name = chosen[var] = var.hint if var in params else namer.fresh(var.hint)
+                named[v] = name
+            node.id = name
         return fname
 
 
@@ -662,8 +679,8 @@ def _only_names(ret: ast.Return) -> bool:
 
 
 def _assign(targets: list[ast.expr], value: ast.expr) -> ast.Assign:
-    target = targets[0] if len(targets) == 1 else ast.Tuple(elts=targets, ctx=ast.Store())
-    return ast.Assign(targets=[target], value=value, type_comment=None)
+    target = targets[0] if len(targets) == 1 else ast.Tuple(targets, _STORE)
+    return ast.Assign([target], value, None)
 
 
 def _is_literal(value: Any) -> bool:
@@ -691,6 +708,9 @@ def _index(node: ast.expr) -> ast.expr:
 
 
 def _literal(value: Any, gen: _Codegen) -> ast.expr:
+    kind = type(value)
+    if (kind is float or kind is int) and 0 < value < math.inf:  # (most literals)
+        return ast.Constant(value)
     if isinstance(value, tuple):
         return ast.Tuple(elts=[_literal(v, gen) for v in value], ctx=ast.Load())
     if isinstance(value, slice) and _is_literal(value):  # `1:` where it is an index
@@ -729,9 +749,10 @@ def _tree(tree: Any, leaves: list[ast.expr], global_ref: Any) -> ast.expr:
     return ast.Tuple(elts=elts, ctx=ast.Load())
 
 
-def _use_regions(fn: Function) -> dict[Value, Region]:
-    """For each value, the region of (one of) its uses."""
+def _use_regions(fn: Function) -> tuple[dict[Value, Region], set[Value]]:
+    """For each value, the region of (one of) its uses; and the values regions yield."""
     where: dict[Value, Region] = {}
+    yielded: set[Value] = set()
     stack = [fn.body]
     while stack:
         region = stack.pop()
@@ -741,10 +762,11 @@ def _use_regions(fn: Function) -> dict[Value, Region]:
             for inner in op.regions:
                 for v in inner.results:
                     where[v] = inner
+                yielded.update(inner.results)
                 stack.append(inner)
     for v in fn.body.results:
         where[v] = fn.body
-    return where
+    return where, yielded
 
 
 def _object_hint(value: Any) -> str:

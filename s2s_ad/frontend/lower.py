@@ -54,9 +54,11 @@ _CMPOPS = {ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge", ast.Eq: "eq
 _NUMBERS = (bool, int, float, complex)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Static:
-    """A Python object known at transform time: a module, a function, a global number."""
+    """A Python object known at transform time: a module, a function, a global number.
+    Never changed (not declared ``frozen``, which makes building one, once per constant
+    and name read, three times as slow: see ``errors.Loc``)."""
 
     obj: Any
     name: str = ""

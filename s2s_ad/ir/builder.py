@@ -62,7 +62,10 @@ class Emitter:
 
     def scalar(self, *values: Value) -> bool:
         """Are all ``values`` known to be numbers (Python or NumPy scalars)?"""
-        return all(isinstance(v.aval, Number) for v in values)
+        for v in values:  # (asked once or twice per op of a sweep: no generator)
+            if not isinstance(v.aval, Number):
+                return False
+        return True
 
     @staticmethod
     def array_shape(v: Value) -> tuple[int, ...] | None:
@@ -87,7 +90,7 @@ class Emitter:
             out = self.hook(self, prim, operands, attrs, hint)
             if out is not None:
                 return (out,)
-        outs = tuple([Value(hint) for _ in range(nouts)])
+        outs = (Value(hint),) if nouts == 1 else tuple([Value(hint) for _ in range(nouts)])
         self.region.ops.append(Op(prim, operands, outs, tuple(attrs.items()), regions, self.loc))
         return outs
 

@@ -72,9 +72,15 @@ def _key(op: Op) -> Hashable | None:
     prim = get(op.prim)
     if not prim.mergeable:
         return None
-    operands = tuple(map(id, op.args))  # (a key of plain ints: see the module docstring)
-    if prim.commutative:
-        operands = tuple(sorted(operands))
+    args = op.args  # (a key of plain ints: see the module docstring)
+    operands: tuple[int, ...]
+    if len(args) == 2:  # (most ops: in order without a sort)
+        i, j = id(args[0]), id(args[1])
+        operands = (j, i) if j < i and prim.commutative else (i, j)
+    else:
+        operands = tuple(map(id, args))
+        if prim.commutative:
+            operands = tuple(sorted(operands))
     return (op.prim, operands, _freeze(op.attrs) if op.attrs else ())
 
 

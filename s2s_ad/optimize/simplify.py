@@ -29,6 +29,7 @@ class _Facts:
         self.fn = fn
         self.numbers: set[Value] | None = None  # known numbers, found when first asked
         self.consts: dict[Value, Any] = {}
+        self.units: set[Value] = set()  # constants that are 1 or -1 (an int or a float)
         self.defs: dict[Value, Op] = {}
         self.uses = uses
         self.exact = exact  # values that must keep their exact value and type
@@ -38,7 +39,9 @@ class _Facts:
     def note(self, op: Op) -> None:
         """``op`` is emitted: later rules may ask for its results' definition (and value)."""
         if op.prim == "const":
-            self.consts[op.out] = const_value(op)
+            value = self.consts[op.out] = const_value(op)
+            if type(value) in (int, float) and (value == 1 or value == -1):
+                self.units.add(op.out)
         elif op.prim in _ASKED:  # (the others' definitions no rule asks for)
             for out in op.outs:
                 self.defs[out] = op
@@ -150,7 +153,7 @@ def _sub(op: Op, f: _Facts) -> Value | Op | None:
 
 def _mul(op: Op, f: _Facts) -> Value | Op | None:
     x, y = op.args
-    if x in f.consts or y in f.consts:  # (the next rows ask about constants)
+    if x in f.units or y in f.units:  # (the next rows ask about 1 and -1)
         if f.is_unit(y, 1) and f.same(x):
             return x  # x * 1 -> x
         if f.is_unit(x, 1) and f.same(y):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..analysis.aliasing import views_of
-from ..analysis.kinds import annotated, infer, prove
+from ..analysis.kinds import annotated, infer, prove_inexact
 from ..analysis.kinds import arrays as arrays_in
 from ..ir.avals import Array
 from ..ir.core import Function, Op, Region, Value, const_value, walk
@@ -80,7 +80,8 @@ def float_gradients(fn: Function, example: list[Any], values: int,
                    example[i], (bool, np.bool_, complex, np.complexfloating))]
     if numbers:
         floats = [p for p, a in zip(fn.params, example) if isinstance(a, (float, np.floating))]
-        inexact = prove(fn, floats=[*floats, *annotated(fn)]).inexact
+        inexact = prove_inexact(fn, [results[k] for k in numbers],
+                                floats=[*floats, *annotated(fn)]).inexact
         for k in numbers:
             v = results[k]
             if v in inexact:

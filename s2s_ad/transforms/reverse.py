@@ -11,6 +11,7 @@ sweep; results are the adjoints of the outer values the branch read.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -206,10 +207,20 @@ class _Final:
         self.sweep, self.e, self.results = sweep, sweep.e, clone.body.results
         body = clone.body
         self.containers = {op.args[0] for op in walk(body) if op.prim in _ITEM_READS}
-        # used as a number somewhere: a number, so a missing gradient is the literal 0.0
-        self.read_as_number = {a for op in walk(body) if not get(op.prim).structural
-                               for a in op.args}
-        self.defs = {o: op for op in self.e.region.ops for o in op.outs}  # (all by now)
+        # the function and its sweep, without the ops the gradients add
+        self.swept = Region(ops=body.ops[:])
+        self.emitted = self.e.region.ops[:]  # (the same ops: the emitter extends the body)
+
+    # (the next two walk the whole function: only where a gradient asks)
+    @functools.cached_property
+    def read_as_number(self) -> set[Value]:
+        """Values used as a number somewhere: numbers, so a missing gradient is 0.0."""
+        return {a for op in walk(self.swept) if not get(op.prim).structural for a in op.args}
+
+    @functools.cached_property
+    def defs(self) -> dict[Value, Op]:
+        """The op that defines each value."""
+        return {o: op for op in self.emitted for o in op.outs}
 
     def gradient(self, p: Value) -> Value:
         e, g, hint = self.e, self.sweep.adjoint.get(p), "d" + p.hint
