@@ -127,7 +127,12 @@ def _task(job: tuple[int, int, str, bool, tuple[str, ...]]) -> tuple:
     index, seed, family, known, compositions = job
     avoid = frozenset() if known else fp.KNOWN_BUGS
     start = time.perf_counter()
-    program = fp.generate(seed, family, avoid)
+    try:
+        program = fp.generate(seed, family, avoid)
+    except Exception as err:  # noqa: BLE001 -- the grammar wrote a program it cannot run:
+        # a failure of the fuzzer itself, reported with its seed; the campaign goes on
+        return index, None, f"generate({seed}, {family!r}): {type(err).__name__}: {err}", (
+            time.perf_counter() - start), 0.0
     generated = time.perf_counter()
     try:
         found = fp.examine(program, compositions=compositions)
@@ -206,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     statuses: dict[str, collections.Counter[str]] = {
         name: collections.Counter() for name in ("first order", *args.compositions)}
     kinks = 0
+    unwritten: list[str] = []  # programs the grammar could not write (its own errors)
     gen_time = check_time = 0.0
     done = 0
     warnings.simplefilter("ignore", SyntaxWarning)
@@ -215,6 +221,10 @@ def main(argv: list[str] | None = None) -> int:
             done += 1
             gen_time += t_gen
             check_time += t_check
+            if program is None:  # (found: what generate raised)
+                unwritten.append(found)
+                print(f"  [{done}] grammar error: {found}", flush=True)
+                continue
             families[program.family] += 1
             kinks += program.kink
             statuses["first order"][found.first_order.status if found.first_order else "pass"] += 1
@@ -259,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
                                      "refusals, no failure)" if group == "unsupported" else ""))
     for kind, found in sorted(failures.items()):
         print(f"  {len(found):5d}  {kind}")
+    if unwritten:
+        print(f"grammar errors (programs generate() could not write): {len(unwritten)}")
+        for line in unwritten[:args.reports]:
+            print(f"  {line}")
     print("per composition (programs that exercised it: pass, mismatch, crash, unsupported; "
           "n/a where it does not apply):")
     for name, counts in statuses.items():
@@ -297,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"minimized in {time.perf_counter() - t0:.1f} s "
                   f"({len(failure.program.source)} -> {len(small.source)} characters)")
             print(again.report())
-    return 1 if failures else 0
+    return 1 if failures or unwritten else 0
 
 
 if __name__ == "__main__":

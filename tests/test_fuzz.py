@@ -96,6 +96,18 @@ def test_random_array_programs(data):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("family", FAMILIES)
+def test_the_grammar_writes_programs_that_run(family):
+    """Every seed gives a program its probe can run: the `list(xs)` grammar once wrote a
+    copy's write that read a name its unpack binds after (generate(9, 'container') raised
+    UnboundLocalError, and a campaign stopped at its first program)."""
+    from fuzz_programs import generate
+
+    for seed in range(120):
+        generate(seed, family)
+
+
+@pytest.mark.slow
 def test_a_known_program_passes_and_the_check_sees_a_wrong_gradient(monkeypatch):
     """The harness itself: a correct program passes; a corrupted gradient is reported."""
     from fuzz_programs import generate
