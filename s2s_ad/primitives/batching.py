@@ -403,8 +403,8 @@ def _full_like(b: Any, op: Op) -> Outs:
     shape, have = b.shape(x), b.rank(t)
     if shape is None or have is None:
         return None
-    if not shape:
-        return (b.bcast(t),)
+    if not shape or b.is_batched(t) and b.shape(t) == shape:
+        return (b.bcast(t),)  # (t has x's shape already: itself, copied where written)
     size = b.e.emit("tuple", b.size, *[b.e.const(n) for n in shape])[0]
     spread = b.expand(t, len(shape)) if b.is_batched(t) else b.arg(t)
     return b.e.emit("np.broadcast_to", spread, size)
