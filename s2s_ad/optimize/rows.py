@@ -13,9 +13,11 @@ and clears row ``t + 1`` and adds into row ``t``::
 
 Row ``t`` holds nothing before step ``t`` adds into it (the seed is in row ``T``, and each
 step adds into a row of its own), so ``dh[t] += x`` sets it to ``x``, which the next step
-reads. Where nothing else reads ``dh`` (the loop's final ``dh`` is dead), the loop carries
-that row instead: ``r`` starts as ``g`` and becomes ``x``, as hand-written backpropagation
-through time keeps one vector. Memory: a row instead of ``(T + 1) · n`` floats.
+reads. Where nothing else reads ``dh`` (the loop's final ``dh`` is dead, or read only at
+row ``s``, with ``0 <= s <= T`` constants: the row the last step adds into), the loop
+carries that row instead: ``r`` starts as ``g`` and becomes ``x``, as hand-written
+backpropagation through time keeps one vector. Memory: a row instead of ``(T + 1) · n``
+floats.
 
 Shapes must be known (code specialized to its arguments): the seed and ``x`` must each
 have the row's shape, so that the row is exactly them.

@@ -33,7 +33,7 @@ from ..ir.builder import Emitter
 from ..ir.core import Function, Op, Value, walk
 
 # a direction-dependent operand may go into these: their pattern of dependence is the
-# same for every value of the other operands (indices must be constants: see _indices)
+# same for every value of the other operands (indices must be constants: see _linear)
 LINEAR = frozenset({
     "add", "sub", "mul", "truediv", "neg", "pos", "matmul", "np.dot", "np.matmul",
     "np.outer", "np.einsum", "np.tensordot", "np.sum", ".sum", "np.mean", "getitem", "T",
