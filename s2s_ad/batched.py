@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .analysis.fields import fields_of, is_record
+from .analysis.fields import fields_of, is_record, is_structure
 from .analysis.kinds import _STAND_INS
 from .codegen.load import cycle_collection_paused
 from .errors import DifferentiationError
@@ -163,7 +163,7 @@ def _example(arg: Any, axis: int | None, k: int) -> Any:
     or named tuple, the first of each item, which carries the batch on axis 0)."""
     if axis is None:
         return arg
-    if _is_structure(arg):
+    if is_structure(arg):
         if axis != 0:
             raise ValueError(f"vmap: argument {k} is a {type(arg).__name__}: its in_axes must "
                              "be 0 (the batch on axis 0 of each item) or None")
@@ -180,10 +180,6 @@ def _first(arg: Any, axis: int, what: str) -> Any:
     if array.shape[axis] == 0:
         raise ValueError(f"vmap: {what} has an empty batch (axis {axis})")
     return np.take(array, 0, axis=axis)
-
-
-def _is_structure(x: Any) -> bool:
-    return isinstance(x, (tuple, list, dict)) or is_record(x)
 
 
 def _map_items(fn: Any, x: Any, where: str = "") -> Any:
@@ -205,7 +201,7 @@ def _check_sizes(args: Sequence[Any], axes: Sequence[int | None]) -> None:
     for k, (arg, axis) in enumerate(zip(args, axes)):
         if axis is None:
             continue
-        if _is_structure(arg):
+        if is_structure(arg):
             _map_items(lambda item, where, k=k: sizes.setdefault(f"argument {k}{where}",
                                                                  np.shape(item)[0]), arg)
         else:

@@ -3679,14 +3679,7 @@ class _Composer:
         g, _, _ = self.inner()
         rng = np.random.default_rng(self.program.seed + 1)  # (not the program's draws)
         batched = [k for k, n in enumerate(self.params) if n in self.names]
-        points = []
-        for step in (0.0, 1e-3, -1e-3):
-            args = list(self.args)
-            for k in batched:
-                args[k] = args[k] + step * rng.uniform(-1.0, 1.0, np.shape(args[k]))
-                if not np.shape(args[k]):
-                    args[k] = float(args[k])
-            points.append(args)
+        points = self._batch_points(batched, rng)
         self.stage = "grad(f) at each point"
         try:
             wants = [_flat_tree(g(*args), self.shapes, self.single, "grad(f)") for args in points]
@@ -3713,6 +3706,20 @@ class _Composer:
                 return failure
         return self._vmap_grad_of_structures(rng)
 
+    def _batch_points(self, moved: list[int], rng: np.random.Generator) -> list[list[Any]]:
+        """The program's arguments, and twice more with every number and array in the
+        arguments at ``moved`` (structures too) moved by +-1e-3 along a random direction:
+        a batch of three points."""
+        points = []
+        for step in (0.0, 1e-3, -1e-3):
+            args = list(self.args)
+            for k in moved:
+                args[k] = _map_leaves(args[k], lambda x, step=step: x + step * rng.uniform(
+                    -1.0, 1.0, np.shape(x)) if np.shape(x) else float(
+                        x + step * rng.uniform(-1.0, 1.0)))
+            points.append(args)
+        return points
+
     def _vmap_grad_of_structures(self, rng: np.random.Generator) -> Failure | None:
         """Where the program takes tuples, lists, dicts or records: ``vmap(grad(f))`` with
         respect to every parameter (structures too) over a batch of three points, every
@@ -3725,14 +3732,7 @@ class _Composer:
             return None
         self.stage = "grad(f) over every parameter"
         g = s2s_ad.grad(self.f, wrt=names)
-        points = [list(self.args)]
-        for step in (1e-3, -1e-3):
-            args = list(self.args)
-            for k in indices:
-                args[k] = _map_leaves(args[k], lambda x, step=step: x + step * rng.uniform(
-                    -1.0, 1.0, np.shape(x)) if np.shape(x) else float(
-                        x + step * rng.uniform(-1.0, 1.0)))
-            points.append(args)
+        points = self._batch_points(indices, rng)
         paths = _paths(self.program, names)
         problems: list[str] = []
         self.stage = "grad(f) at each point"

@@ -30,6 +30,17 @@ def is_record(x: Any) -> bool:
                                                      and hasattr(kind, "_fields"))
 
 
+def is_structure(x: Any) -> bool:
+    """Is ``x`` a tuple, list, dict, dataclass instance or named tuple?"""
+    return isinstance(x, (tuple, list, dict)) or is_record(x)
+
+
+def read_constant(prim: str, base: Any, key: Any) -> Any:
+    """``base.key`` (``prim`` "getattr") or ``base[key]``: what a read by a constant key
+    gives for an example ``base`` (it raises what the read would)."""
+    return getattr(base, key) if prim == "getattr" else base[key]
+
+
 def fields_of(record: Any) -> tuple[str, ...]:
     """The field names of a dataclass instance or a named tuple."""
     kind = type(record)
@@ -46,7 +57,7 @@ def check_fields(fn: Function, args: Sequence[Any], wrt: Sequence[int] = ()) -> 
     argument in ``wrt`` (positions), an attribute of one that is not a field (a property:
     its derivative would have nowhere to go)."""
     known: dict[Any, Any] = {p: a for p, a in zip(fn.params, args)}
-    if not any(isinstance(a, (tuple, list, dict)) or is_record(a) for a in args):
+    if not any(map(is_structure, args)):
         return
     active = {fn.params[i] for i in wrt}
     constants: dict[Any, Any] = {}
@@ -68,7 +79,7 @@ def check_fields(fn: Function, args: Sequence[Any], wrt: Sequence[int] = ()) -> 
                          "function, or leave the argument out of wrt",
                     stage="while specializing to the arguments")
             try:
-                known[op.out] = getattr(base, key) if op.prim == "getattr" else base[key]
+                known[op.out] = read_constant(op.prim, base, key)
             except Exception:  # noqa: BLE001 -- the call would raise it; nothing to follow
                 continue
             if op.args[0] in active:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.fields import fields_of, is_record
+from ..analysis.fields import fields_of, is_record, is_structure, read_constant
 from ..analysis.kinds import infer
 from ..errors import DifferentiationError
 from ..ir import verify
@@ -64,7 +64,7 @@ def batch(fn: Function, axes: Sequence[int | None], out_axes: int | None,
                 b.env[p] = new
                 continue
             # (a tuple, list, dict or record carries the batch on axis 0 of each item)
-            structure = isinstance(one, (tuple, list, dict)) or is_record(one)
+            structure = is_structure(one)
             moved = new if axis == 0 or structure else b.e.emit(
                 "np.moveaxis", new, source=axis, destination=0, hint=new.hint)[0]
             b.env[p] = moved
@@ -121,7 +121,7 @@ def batch(fn: Function, axes: Sequence[int | None], out_axes: int | None,
 
 def _first_item(e: Emitter, x: Value, example: Any) -> Value:
     """The first array inside the structure ``x`` (``example``: one example of it)."""
-    while isinstance(example, (tuple, list, dict)) or is_record(example):
+    while is_structure(example):
         if isinstance(example, dict):
             key, example = next(iter(example.items()))
             x = e.getitem(x, e.const(key))
@@ -133,15 +133,11 @@ def _first_item(e: Emitter, x: Value, example: Any) -> Value:
     return x
 
 
-def _is_structure(x: Any) -> bool:
-    return isinstance(x, (tuple, list, dict)) or is_record(x)
-
-
 def _structures(fn: Function, example: Sequence[Any]) -> dict[Value, Any]:
     """The values of ``fn`` known to be tuples, lists, dicts or records (each with one
     example of it): the arguments that are, their items read by a constant key, and the
     adjoints and copies made like them."""
-    known = {p: one for p, one in zip(fn.params, example) if _is_structure(one)}
+    known = {p: one for p, one in zip(fn.params, example) if is_structure(one)}
     if not known:
         return known
     constants: dict[Value, Any] = {}
@@ -153,10 +149,10 @@ def _structures(fn: Function, example: Sequence[Any]) -> dict[Value, Any]:
             try:
                 key = constants[op.args[1]]
                 base = known[op.args[0]]
-                item = getattr(base, key) if op.prim == "getattr" else base[key]
+                item = read_constant(op.prim, base, key)
             except Exception:  # noqa: BLE001 -- not read this way at run time: nothing known
                 continue
-            if _is_structure(item):
+            if is_structure(item):
                 known[op.out] = item
         elif op.prim in ("zeros_like", "like", "copy_of") and op.args[-1] in known:
             known[op.out] = known[op.args[-1]]  # (like(acc, c): c's structure)

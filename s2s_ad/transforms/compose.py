@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.fields import is_record
+from ..analysis.fields import is_structure
 from ..analysis.kinds import (
     Facts,
     analyze,
@@ -292,7 +292,7 @@ def _structured_results(r: _Request) -> str:
         return ""
     made = {out: op for op in walk(r.primal.body) for out in op.outs}
     given = {p for p, x in zip(r.primal.params, r.example)
-             if isinstance(x, (list, tuple, dict)) or is_record(x)}
+             if is_structure(x)}
 
     def structure(v: Value, depth: int = 0) -> bool:
         if v in facts.containers or v in given:
@@ -325,8 +325,7 @@ def _container_params(fn: Function, indices: tuple[int, ...],
     indexed = {op.args[0] for op in walk(fn.body) if op.prim in ("getitem", "getattr")}
     return [fn.params[i].hint for i in indices if fn.params[i] in indexed
             and not (example is not None and isinstance(example[i], np.ndarray))
-            or example is not None and (isinstance(example[i], (list, tuple, dict))
-                                        or is_record(example[i]))]
+            or example is not None and is_structure(example[i])]
 
 
 def resolve_wrt(fn: Function, wrt: Wrt) -> tuple[tuple[int, ...], bool]:
