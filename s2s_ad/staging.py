@@ -40,6 +40,7 @@ from .analysis.kinds import (
     prove_inexact,
 )
 from .analysis.kinds import arrays as arrays_in
+from .codegen import dispatch
 from .codegen.load import cycle_collection_paused, load
 from .codegen.to_ast import Guard
 from .codegen.updates import settle_updates
@@ -403,11 +404,13 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     signature (``signature_of``): ``generic`` is built on first use, not here.
     """
     table: dict[tuple[Any, ...], GeneratedFunction] = {}
+    loose: set[tuple[Any, ...]] = set()  # keys whose code takes ints in a list of floats
     signatures: list[inspect.Signature] = []  # of the generated code
 
     def signature_of(fn: Any) -> None:
         if not signatures:
             signatures.append(inspect.signature(fn, follow_wrapped=False))
+            dispatch.refresh(call, signatures[0], table, loose)
 
     def specialize(*args: Any, **kwargs: Any) -> GeneratedFunction:
         signature = signatures[0]
@@ -426,18 +429,22 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
                 with cycle_collection_paused():
                     fn = table[key] = _build(f, kind, wrt, optimize, mode, example, memo=memo,
                                              args=args)
+                if _ints_allowed(fn.__s2s__, key, args):
+                    loose.add(key)
+                dispatch.refresh(call, signature, table, loose)  # (a test for it inline)
             except DifferentiationError as err:
                 raise err.with_traceback(None) from None
         return fn
 
-    def call(*args: Any, **kwargs: Any) -> Any:
-        if not kwargs:  # (the common case, in as few steps as can be: it runs every call)
+    def fallback(*args: Any, **kwargs: Any) -> Any:  # (what the tests inline do not send)
+        if not kwargs:
             fn = table.get((_signature(args[0]),) if len(args) == 1 else
                            tuple(map(_signature, args)))
             if fn is not None:
                 return fn(*args)
         return specialize(*args, **kwargs)(*args, **kwargs)
 
+    call = dispatch.dispatcher(f"{_lifted(f, memo).name.strip('<>')}_{kind}", fallback)
     dispatcher = cast(Dispatcher, call)  # (given its attributes here)
     dispatcher.specialize = specialize
     dispatcher.specializations = table
@@ -452,6 +459,33 @@ def _specializing(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
     call.__signature__ = signatures[0]  # type: ignore[attr-defined]  # inspect.signature reads it
     attach(dispatcher)  # (wraps copied generic's display, which shows generic alone)
     return dispatcher
+
+
+def _ints_allowed(generated: Generated, key: tuple[Any, ...], args: Sequence[Any]) -> bool:
+    """May a list or tuple of floats among ``args`` (the arguments ``generated`` was built
+    for, with signatures ``key``) hold ints and bools too (``dispatch.py``'s ``loose``)?
+    The code is the same (the aval of both is ``Numbers``) and gives the same values; what
+    could differ is a derivative's type, an int where an item is one (``dxs[i] = xs[i] +
+    xs[i]``). So: where every derivative is proven a float with the items not known to be
+    floats, each derivative of a list being ``[0.0] * n`` that only such floats are added
+    into."""
+    if (list, float) not in key and (tuple, float) not in key:
+        return False
+    fn = generated.ir
+    values = len(generated.primal.body.results) if generated.kind in _KEEPS_VALUE else 0
+    results = fn.body.results[values:]
+    made_by = {op.out: op.prim for op in walk(fn.body) if len(op.outs) == 1}
+    lists = {v for v in results if made_by.get(v) == "zeros_list"}
+    asked = [v for v in results if v not in lists]
+    for op in walk(fn.body):
+        for k, a in enumerate(op.args):
+            if a in lists:
+                if op.prim != "add_item" or k != 0:
+                    return False  # (written some other way, or read: not proven)
+                asked.append(op.args[2])
+    floats = [p for p, a in zip(fn.params, args) if type(a) is float]
+    facts = prove_inexact(fn, asked, floats=[*floats, *annotated(fn)])
+    return all(v in facts.inexact for v in asked)
 
 
 _REAL_TYPES = (bool, int, float, np.integer, np.floating, np.bool_, list, tuple, dict)

@@ -3300,7 +3300,53 @@ def _check(f: Callable[..., Any], program: Program, oracle: _Differences) -> Fai
     if problems:
         return Failure("structure: scalar 0.0 for a container", "\n".join(
             dict.fromkeys(problems)), program)
+    return _int_item(generated[0][1], program, sources)
+
+
+def _int_item(g: Callable[..., Any], program: Program, sources: str) -> Failure | None:
+    """The gradient at a point where a list or tuple of floats holds an int as its last item
+    (rounded: both calls take the same point), against the one where that item is a float:
+    the same values, and no int partial that the floats do not give (the dispatcher may send
+    such a list to the code built for floats: s2s_ad/codegen/dispatch.py)."""
+    args = list(program.args)
+    at = next((k for k, a in enumerate(args) if type(a) in (list, tuple) and len(a) >= 2
+               and all(type(item) is float for item in a)), None)
+    if at is None:
+        return None
+    items = args[at]
+    number = round(items[-1])
+    floats, ints = list(args), list(args)
+    floats[at] = type(items)([*items[:-1], float(number)])
+    ints[at] = type(items)([*items[:-1], number])
+    try:
+        want = g(*floats)
+    except Exception:  # noqa: BLE001 -- outside the domain there: nothing to compare
+        return None
+    try:
+        got = g(*ints)
+    except Exception as err:  # noqa: BLE001 -- every exception is a finding
+        return _crash("grad with an int in a list of floats", err, program)
+    if not _same_partials(got, want):
+        return Failure("mismatch: an int in a list of floats",
+                       f"with {ints[at]!r}: {got!r}\nwith {floats[at]!r}: {want!r}\n"
+                       + sources, program)
     return None
+
+
+def _same_partials(got: Any, want: Any) -> bool:
+    """Equal structure and values (NaN equal to NaN); an int only where ``want`` has one."""
+    if isinstance(want, (list, tuple)):
+        return (type(got) is type(want) and len(got) == len(want)
+                and all(map(_same_partials, got, want)))
+    if isinstance(want, dict):
+        return (type(got) is dict and got.keys() == want.keys()
+                and all(_same_partials(got[k], want[k]) for k in want))
+    if isinstance(want, np.ndarray) or isinstance(got, np.ndarray):
+        return (isinstance(got, np.ndarray) and isinstance(want, np.ndarray)
+                and got.dtype == want.dtype and bool(np.array_equal(got, want, equal_nan=True)))
+    if isinstance(got, (int, np.integer)) and not isinstance(want, (int, np.integer)):
+        return False
+    return bool(got == want or (got != got and want != want))
 
 
 def _check_array(f: Callable[..., Any], program: Program,

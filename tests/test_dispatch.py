@@ -244,6 +244,98 @@ def test_lists_of_floats_and_lists_of_arrays_get_their_own_specializations():
     assert source.count("unbroadcast(") < g.source.count("unbroadcast(")
 
 
+def product(xs):
+    p = 1.0
+    for x in xs:
+        p = p * x
+    return p
+
+
+def product_gradient(xs):
+    """d/dx_k of x_0 ⋯ x_(n-1), for items away from 0."""
+    return np.array([math.prod(xs) / x for x in xs])
+
+
+def first_two(xs):
+    return xs[0] * xs[1]
+
+
+def test_the_dispatcher_sends_each_kind_of_argument_without_computing_its_key(monkeypatch):
+    g = grad(fresh(product))
+    kinds = [[1.5, 2.0, 3.0], np.array([1.5, 2.0, 3.0]), np.array([1.5, 2.0]), (1.5, 2.0)]
+    expected = [[g(k) for k in kinds]]  # (builds one specialization each)
+    assert len(g.specializations) == 4
+    keys = []
+    monkeypatch.setattr(s2s_ad.staging, "_signature",
+                        lambda arg: keys.append(arg) or pytest.fail("a key computed"))
+    expected.append([g(k) for k in kinds])  # every kind tested inline: no key computed
+    assert keys == []
+    for got, before, xs in zip(expected[1], expected[0], kinds):
+        assert_close(np.asarray(got), product_gradient(xs), rtol=1e-14)
+        assert type(got) is type(before)
+    assert [type(got) for got in expected[1]] == [list, np.ndarray, np.ndarray, tuple]
+
+
+def test_a_list_of_floats_may_hold_ints_where_its_code_gives_floats_for_them():
+    g = grad(fresh(product))
+    assert g([2.0, 3.0, 4.0]) == [12.0, 8.0, 6.0]
+    got = g([2.0, 3, True])  # the same code: each derivative a float times items
+    assert got == [3.0, 2.0, 6.0] and all(type(d) is float for d in got)
+    assert len(g.specializations) == 1
+    h = grad(fresh(first_two))  # dxs[1] += xs[0]: the code is not proven to give floats
+    assert h([2.0, 3.0]) == [3.0, 2.0]
+    got = h([2.0, 3])
+    assert got == [3.0, 2.0] and all(type(d) is float for d in got)
+    assert len(h.specializations) == 2  # so a list with an int gets its own
+
+
+def test_a_list_a_float_cannot_be_added_to_goes_to_the_table():
+    g = grad(fresh(weighted_total), wrt=("xs", "w"))
+    w = np.array([1.0, 2.0])
+    g([1.0, 2.0], w)
+    xs = [1.0, np.array([2.0, 5.0])]  # summed to an array: not a list of floats
+    dxs, dw = g(xs, w)
+    assert np.ndim(dxs[0]) == 0 and dxs[1].shape == (2,)
+    assert_close(dw, np.array([3.0, 6.0]))  # 1.0 + [2.0, 5.0]
+    with pytest.raises(TypeError):
+        g([1.0, "a"], w)  # (the function's own error, not the dispatcher's)
+
+
+def weighted(xs, /, w=2.0, *, scale=1.0):
+    s = 0.0
+    for x in xs:
+        s = s + w * x * scale
+    return s
+
+
+def uses_builtin_names(xs, len):
+    s = 0.0
+    for x in xs:
+        s = s + x * len
+    return s
+
+
+def test_the_dispatcher_has_the_function_s_parameters():
+    g = grad(fresh(weighted), wrt=("xs", "w"))
+    assert str(inspect.signature(g)) == str(inspect.signature(weighted))
+    assert g([1.0, 2.0]) == ([2.0, 2.0], 3.0)
+    assert g([1.0, 2.0], 3.0, scale=2.0) == ([6.0, 6.0], 6.0)
+    assert g([1.0, 2.0], scale=2.0) == ([4.0, 4.0], 6.0)
+    with pytest.raises(TypeError):
+        g(xs=[1.0, 2.0])  # positional only, as in weighted
+    h = grad(fresh(uses_builtin_names))  # a parameter named `len`: the table, every call
+    assert h([1.0, 2.0], 3.0) == [3.0, 3.0] and h((1.0,), 2.0) == (2.0,)
+
+
+def test_more_kinds_than_are_tested_inline():
+    g = grad(fresh(product))
+    for n in range(1, 8):
+        theta = np.linspace(1.0, 2.0, n)
+        assert_close(g(theta), product_gradient(theta), rtol=1e-14)
+        assert_close(g(theta), product_gradient(theta), rtol=1e-14)
+    assert len(g.specializations) == 7
+
+
 # --- 4. errors instead of wrong shapes ---------------------------------------------------------
 def elementwise(x):
     return np.sin(x) * 2.0

@@ -103,6 +103,9 @@ class _Codegen:
         # the Numba backend's tapes written as arrays (codegen/tapes.py), once their length
         # is known to be readable where the tape is made
         self.planned = array_tapes(fn) if backend == "numba" else {}
+        # the Python backend's tapes of floats that the reversed loop reads back by its index
+        # (`x_2 = x_tape[i_2]`, where a `pop()` is a method call: 7-12% of the product loop)
+        self.read_back = array_tapes(fn) if backend == "python" else {}
         self.array_tapes: dict[Value, ArrayTape] = {}
         self.uses = use_counts(fn)
         self.use_region, self.yielded = _use_regions(fn)
@@ -272,6 +275,12 @@ class _Codegen:
                 if written is not None:
                     stmts.append(written)
                     continue
+            if self.read_back and op.prim == "pop" and op.args[0] in self.read_back:
+                plan = self.read_back[op.args[0]]
+                read = ast.Subscript(value=self.local(op.args[0]),
+                                     slice=self.local(plan.backward), ctx=_LOAD)
+                stmts.append(_assign([self.store(v) for v in op.outs], read))
+                continue
             emission = prim.emission
             if not op.outs and emission is None:
                 continue  # a marker for the transforms (e.g. `appended`): no code

@@ -14,7 +14,7 @@ def horner_grad(coeffs, x):
     dacc = 1.0
     dx = 0.0
     for i in reversed(range(_t1)):
-        acc_2 = acc_tape.pop()
+        acc_2 = acc_tape[i]
         dcoeffs[i] = dacc
         dacc, dx = dacc * x, dx + dacc * acc_2
     return dcoeffs, dx

@@ -13,7 +13,7 @@ def simulate_grad(x, w, n):
     dx = 1.0
     dw = 0.0
     for i_2 in reversed(range(n)):
-        x_2 = x_tape.pop()
+        x_2 = x_tape[i_2]
         _t1 = dx * 0.1 * math.cos(w * x_2)
         dx, dw = _t1 * w + dx, dw + _t1 * x_2
     return dx, dw
