@@ -155,6 +155,33 @@ def test_tape_of_two_values_is_an_array_of_two_columns():
         oscillator, wrt=("k", "c", "x0"))(2.0, 0.1, 1.0, 0.0, 0.01, -3)
 
 
+def settle(k, c, x0, v0, dt):
+    """A damped pendulum run until it settles: a `while` loop, its trip count known only
+    when it ends, that tapes two values a step (x and v), inside a `for` over two phases."""
+    x, v = x0, v0
+    for phase in range(2):
+        steps = 0
+        while steps < 30 + 10 * phase or v * v > 1e-4:
+            a = -k * math.sin(x) - c * v
+            v = v + dt * a
+            x = x + dt * v
+            steps = steps + 1
+    return x * x + v
+
+
+def test_while_loop_tapes_are_growable_arrays():
+    df = s2s_ad.grad(settle, wrt=("k", "c", "x0"), backend="numba")
+    args = (2.0, 0.8, 1.0, 0.0, 0.05)
+    compiled = df(*args)
+    source = df.source
+    assert "np.empty((16, 2))" in source and ".shape[0]" in source  # (16, doubled when full)
+    assert "np.concatenate(" in source and ".append(" not in source and ".pop()" not in source
+    python = s2s_ad.grad(settle, wrt=("k", "c", "x0"))(*args)
+    assert compiled == pytest.approx(python, rel=1e-12)
+    expected = numeric.numerical_grad(settle, args, wrt=("k", "c", "x0"))
+    assert all(close(a, b, 1e-5) for a, b in zip(compiled, expected))
+
+
 def test_reversed_loop_with_a_step():
     d = s2s_ad.grad(strided, backend="numba")(0.7, 11)
     assert "range(1, n, 3)" in s2s_ad.grad(strided, backend="numba").source

@@ -40,7 +40,7 @@ import linecache
 import operator
 from collections.abc import Callable, Container, Mapping
 from types import FunctionType
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -78,8 +78,8 @@ def refresh(fn: FunctionType, signature: inspect.Signature,
     whose code allows ints in a list or tuple of floats. Left as it is for a signature that
     collects arguments (``*args``, ``**kwargs``): their keys are made after binding."""
     params = list(signature.parameters.values())
-    if any(p.kind not in _KINDS or p.name.startswith(_PREFIX) or p.name in _BUILTINS
-           for p in params):
+    if not params or any(p.kind not in _KINDS or p.name.startswith(_PREFIX)
+                         or p.name in _BUILTINS for p in params):
         return
     namespace = fn.__globals__
     names = _Names(namespace)
@@ -93,11 +93,13 @@ def refresh(fn: FunctionType, signature: inspect.Signature,
             break
         if len(key) != len(params):
             continue
-        tests = [_test(p.name, part, names, key in loose, preludes)
+        needs: dict[str, list[str]] = {}
+        tests = [_test(p.name, part, names, key in loose, needs)
                  for p, part in zip(params, key)]
-        if None in tests:
+        if any(t is None for t in tests):
             continue
-        body.append(f"    if {' and '.join(t for t in tests if t)}:")
+        preludes.update(needs)
+        body.append(f"    if {' and '.join(cast(list[str], tests))}:")
         body.append(f"        return {names.of(code, name)}({passed})")
     lines = [f"def {name}({_header(params, names)}):",
              *(line for prelude in preludes.values() for line in prelude), *body,

@@ -11,7 +11,11 @@ writes ``x_tape = np.empty(n)``, ``x_tape[i] = x`` and ``x_2 = x_tape[i_2]`` for
   reversed (``range(n - 1, -1, -1)``: it reads them back at the same index);
 - of float64 numbers (one column per value pushed together).
 
-Any other tape stays a list, which Numba types from its ``append``.
+Any other tape of float64 numbers (a ``while`` loop's: its trip count is known only after
+it ends) is a growable array (``growable_tapes``): ``x_tape = np.empty(16)`` and a count
+``x_tape_top = 0``; a push doubles the array when it is full, then writes
+``x_tape[x_tape_top] = x`` and counts up; a pop counts down and reads
+``x_tape[x_tape_top]``. Any other tape stays a list, which Numba types from its ``append``.
 """
 
 from __future__ import annotations
@@ -84,3 +88,35 @@ def _counts_from_zero(loop: Op, consts: dict[Value, object]) -> bool:
 
 def _float(v: Value) -> bool:
     return isinstance(v.aval, Number) and v.aval.dtype == np.dtype(np.float64)
+
+
+GROWABLE_START = 16  # a growable tape's first length (doubled when full)
+
+
+def growable_tapes(fn: Function, planned: dict[Value, ArrayTape]) -> dict[Value, int]:
+    """The tapes of ``fn`` not in ``planned`` that can be growable arrays, and their width
+    (values pushed together): used by ``push`` and ``pop`` alone, each pushing or popping
+    the same number of float64 numbers."""
+    widths: dict[Value, int] = {}
+    made = {op.out for op in walk(fn.body) if op.prim == "tape_new" and op.out not in planned}
+    refused: set[Value] = set()
+    for op in walk(fn.body):
+        if op.prim == "tape_new":
+            continue
+        for k, a in enumerate(op.args):
+            if a not in made:
+                continue
+            values = (op.args[1:] if op.prim == "push" else op.outs if op.prim == "pop"
+                      else None)
+            if k != 0 or values is None or not values or (
+                    op.prim == "push" and not all(_float(v) for v in values)
+                    or widths.setdefault(a, len(values)) != len(values)):
+                refused.add(a)
+    for region_results in _yielded(fn):  # (a tape a region yields: a loop carries it)
+        refused.update(v for v in region_results if v in made)
+    return {tape: width for tape, width in widths.items() if tape not in refused}
+
+
+def _yielded(fn: Function) -> list[tuple[Value, ...]]:
+    return [tuple(fn.body.results)] + [tuple(region.results) for op in walk(fn.body)
+                                       for region in op.regions]

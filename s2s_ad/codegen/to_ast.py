@@ -46,7 +46,7 @@ from ..primitives.registry import (
     Zeros,
 )
 from .located import Locator, may_divide_by_zero
-from .tapes import ArrayTape, array_tapes
+from .tapes import GROWABLE_START, ArrayTape, array_tapes, growable_tapes
 
 _CHANGES_FIRST = frozenset({"append", "add_item", "add_at"})
 INLINE_LIMIT = 8  # ops in one inlined expression, at most
@@ -107,6 +107,9 @@ class _Codegen:
         # (`x_2 = x_tape[i_2]`, where a `pop()` is a method call: 7-12% of the product loop)
         self.read_back = array_tapes(fn) if backend == "python" else {}
         self.array_tapes: dict[Value, ArrayTape] = {}
+        # (the Numba backend's other tapes of floats: growable arrays, each with its count)
+        self.growable = growable_tapes(fn, self.planned) if backend == "numba" else {}
+        self.tops: dict[Value, Value] = {}
         self.uses = use_counts(fn)
         self.use_region, self.yielded = _use_regions(fn)
         self.returned = set(fn.body.results)  # returned values keep a name: `return dx, dy`
@@ -275,6 +278,10 @@ class _Codegen:
                 if written is not None:
                     stmts.append(written)
                     continue
+            if self.growable and (op.out in self.growable if op.prim == "tape_new" else
+                                  op.prim in ("push", "pop") and op.args[0] in self.growable):
+                stmts.extend(self.growable_tape(op))
+                continue
             if self.read_back and op.prim == "pop" and op.args[0] in self.read_back:
                 plan = self.read_back[op.args[0]]
                 read = ast.Subscript(value=self.local(op.args[0]),
@@ -348,6 +355,50 @@ class _Codegen:
         reads = [item(plan.backward, k, _LOAD) for k in range(plan.width)]
         return _assign([self.store(v) for v in op.outs],
                        reads[0] if len(reads) == 1 else ast.Tuple(elts=reads, ctx=_LOAD))
+
+    def growable_tape(self, op: Op) -> list[ast.stmt]:
+        """``op`` on a tape written as a growable array (Numba backend, see tapes.py):
+        ``x_tape = np.empty(16)`` and its count ``x_tape_top = 0``; a push doubles a full
+        array, writes ``x_tape[x_tape_top] = x`` and counts up; a pop counts down and reads
+        ``x_tape[x_tape_top]`` (``[top, k]`` for the k-th of several values)."""
+        tape = op.out if op.prim == "tape_new" else op.args[0]
+        width = self.growable[tape]
+        top = self.tops.setdefault(tape, Value(f"{tape.hint or 'tape'}_top"))
+        np_ = self.global_ref(np, "np")
+
+        def numpy(name: str, *args: ast.expr) -> ast.Call:
+            return ast.Call(func=ast.Attribute(value=np_, attr=name, ctx=_LOAD),
+                            args=list(args), keywords=[])
+
+        def count(step: ast.operator) -> ast.stmt:
+            return ast.AugAssign(target=self.store(top), op=step, value=ast.Constant(1))
+
+        def items(ctx: ast.expr_context) -> list[ast.expr]:
+            return [ast.Subscript(value=self.local(tape), slice=self.local(top) if width == 1
+                                  else ast.Tuple(elts=[self.local(top), ast.Constant(k)],
+                                                 ctx=_LOAD), ctx=ctx) for k in range(width)]
+
+        def one(exprs: list[ast.expr]) -> ast.expr:
+            return exprs[0] if len(exprs) == 1 else ast.Tuple(elts=exprs, ctx=_LOAD)
+
+        if op.prim == "tape_new":
+            start = ast.Constant(GROWABLE_START)
+            shape = start if width == 1 else ast.Tuple(elts=[start, ast.Constant(width)],
+                                                        ctx=_LOAD)
+            return [_assign([self.store(tape)], numpy("empty", shape)),
+                    _assign([self.store(top)], ast.Constant(0))]
+        if op.prim == "push":
+            full = ast.Compare(left=self.local(top), ops=[ast.Eq()], comparators=[
+                ast.Subscript(value=ast.Attribute(value=self.local(tape), attr="shape",
+                                                  ctx=_LOAD), slice=ast.Constant(0),
+                              ctx=_LOAD)])
+            doubled = numpy("concatenate", ast.Tuple(elts=[
+                self.local(tape), numpy("empty_like", self.local(tape))], ctx=_LOAD))
+            return [ast.If(test=full, body=[_assign([self.store(tape)], doubled)], orelse=[]),
+                    _assign(items(_STORE), one([self.ref(v) for v in op.args[1:]])),
+                    count(ast.Add())]
+        assert op.prim == "pop", op
+        return [count(ast.Sub()), _assign([self.store(v) for v in op.outs], one(items(_LOAD)))]
 
     # --- control flow ---------------------------------------------------------------------
     def structured(self, op: Op) -> list[ast.stmt]:
