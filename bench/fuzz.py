@@ -24,7 +24,9 @@ one-sided differences), ``jacobian(mode="fwd")`` and ``jvp`` against reverse,
 ``.source`` compiled, the arguments unmodified; then every composition of
 ``fuzz_programs.COMPOSITIONS`` (or those ``--compositions`` names): ``grad(grad)``,
 ``jacobian(grad)``, ``vjp(grad)``, ``jvp(grad)``, ``hessian``, ``hvp``, ``jacobian(fwd)``,
-``jacobian(rev)``, each against Richardson differences of its inner result.
+``jacobian(rev)``, each against Richardson differences of its inner result; and, asked
+for by name, ``grad(numba)`` (``fuzz_programs.OPTIONAL_COMPOSITIONS``): ``grad(f,
+backend="numba")`` against ``grad(f)``, a Numba compile per program.
 
 Printed: programs tried (per family, and how many contain each construct), failures by
 kind -- mismatches (a wrong number or structure), crashes (an exception that is not a
@@ -167,10 +169,11 @@ def _families(text: str) -> list[str]:
 
 def _compositions(text: str) -> tuple[str, ...]:
     names = [name.strip() for name in text.split(",") if name.strip() and name != "none"]
-    unknown = [name for name in names if name not in fp.COMPOSITIONS]
+    known = fp.COMPOSITIONS + fp.OPTIONAL_COMPOSITIONS
+    unknown = [name for name in names if name not in known]
     if unknown:
         raise argparse.ArgumentTypeError(
-            f"unknown composition {', '.join(unknown)} (choose from {', '.join(fp.COMPOSITIONS)})")
+            f"unknown composition {', '.join(unknown)} (choose from {', '.join(known)})")
     return tuple(names)
 
 
@@ -191,7 +194,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="candidate programs the minimizer may check per failure")
     parser.add_argument("--compositions", type=_compositions, default=fp.COMPOSITIONS,
                         help=f"comma-separated compositions to check (default: all of "
-                             f"{','.join(fp.COMPOSITIONS)}; 'none' for first order only)")
+                             f"{','.join(fp.COMPOSITIONS)}; 'none' for first order only; "
+                             f"also {','.join(fp.OPTIONAL_COMPOSITIONS)}, a Numba compile "
+                             "per program)")
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)

@@ -98,12 +98,12 @@ import numpy as np
 from hypothesis import strategies as st
 
 import s2s_ad
-from s2s_ad.errors import DifferentiationError
+from s2s_ad.errors import BackendError, DifferentiationError
 from s2s_ad.numeric import relative_error, richardson
 
-__all__ = ["COMPOSITIONS", "FAMILIES", "KNOWN_BUGS", "Examination", "Failure", "Program",
-           "Timeout", "check", "examine", "generate", "load", "minimize", "point_kind",
-           "point_ok", "programs", "time_limit"]
+__all__ = ["COMPOSITIONS", "FAMILIES", "KNOWN_BUGS", "OPTIONAL_COMPOSITIONS", "Examination",
+           "Failure", "Program", "Timeout", "check", "examine", "generate", "load", "minimize",
+           "point_kind", "point_ok", "programs", "time_limit"]
 
 #: Program families; each test function in ``test_fuzz.py`` covers one.
 FAMILIES = ("expr", "branch", "loop", "container", "mixed", "array")
@@ -188,6 +188,9 @@ JVP_TANGENTS = 2  # random tangents per array program
 COMPOSITIONS = ("grad(grad)", "jacobian(grad)", "vjp(grad)", "jvp(grad)", "hessian", "hvp",
                 "jacobian(fwd)", "jacobian(rev)", "elementwise_grad(grad)", "vmap(grad)")
 SECOND_ORDER = frozenset(COMPOSITIONS[:6] + COMPOSITIONS[8:])
+#: Checked only when asked for (``bench/fuzz.py --compositions grad(numba)``): ``grad(f,
+#: backend="numba")``, a Numba compile per program (0.2-1 s), against ``grad(f)``.
+OPTIONAL_COMPOSITIONS = ("grad(numba)",)
 TIE_SHARE = 0.3  # programs whose points are first drawn from TIES
 TIES = (-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0)  # floats where max, abs, ... may tie
 TIE_MARGIN = 1e-7  # a point with a branch margin below this sits on a tie
@@ -3804,6 +3807,31 @@ class _Composer:
                                    "grad(f) there", source, MODE_RTOL)
             if failure is not None:
                 return failure
+        return None
+
+    def _grad_numba(self) -> Failure | None:
+        """``grad(f, backend="numba")``, the Python backend's code compiled by Numba, against
+        ``grad(f)`` to ``MODE_RTOL`` (the same arithmetic, compiled). What Numba is refused
+        (a list argument, a call outside its subset: a ``BackendError``) is not applicable;
+        any other error, a Numba traceback above all, is a crash."""
+        try:
+            import numba  # noqa: F401
+        except ImportError:
+            raise _NotApplicable("Numba is not installed") from None
+        _, want, _ = self.inner()
+        self.stage = "grad(f, backend='numba')"
+        compiled = s2s_ad.grad(self.f, wrt=self.wrt, backend="numba")
+        try:
+            out = compiled(*self.args)
+        except BackendError as err:
+            raise _NotApplicable(f"Numba refuses it: {str(err).splitlines()[0]}") from None
+        got = _flat_tree(out, self.shapes, self.single, "grad(f, backend='numba')")
+        if any(relative_error(float(a), float(b)) > MODE_RTOL for a, b in zip(got, want)):
+            return Failure("mismatch: grad(numba) vs grad", _table(
+                self.paths, self.params, {"numba": list(map(float, got)),
+                                          "python": list(map(float, want))})
+                + f"\n--- compiled by Numba ---\n{compiled.source.rstrip()}", self.program,
+                "grad(numba)")
         return None
 
     def _jacobian_fwd(self) -> Failure | None:

@@ -228,6 +228,27 @@ def test_the_check_sees_a_wrong_vmap(monkeypatch):
 
 
 @pytest.mark.slow
+def test_the_check_sees_a_wrong_numba_gradient(monkeypatch):
+    """grad(numba), asked for by name, passes on a smooth program, and is reported as a
+    mismatch when the code Numba compiled is off by 1e-3 (the Python backend's is right)."""
+    pytest.importorskip("numba")
+    program = Program(SMOOTH, (0.7, -0.4), ("x", "y"), ("x", "y"), ("x", "y"), family="expr")
+    assert examine(program, compositions=("grad(numba)",), first_order=False).outcomes == {
+        "grad(numba)": "pass"}
+    real = s2s_ad.grad
+
+    def numba_off(f, wrt=None, **options):
+        if options.get("backend") == "numba":
+            return _off_by_a_bit(real)(f, wrt=wrt, **options)
+        return real(f, wrt=wrt, **options)
+
+    monkeypatch.setattr(s2s_ad, "grad", numba_off)
+    failure = examine(program, compositions=("grad(numba)",), first_order=False).failure
+    assert failure is not None and failure.kind == "mismatch: grad(numba) vs grad", (
+        failure and failure.report())
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("composition", [c for c in COMPOSITIONS
                                          if c not in ("hessian", "hvp", "vmap(grad)")])
 def test_the_check_sees_a_wrong_composition(composition, monkeypatch):
