@@ -167,6 +167,12 @@ def _families(text: str) -> list[str]:
     return names
 
 
+def _reason(outcome: str) -> str:
+    """An n/a outcome's reason, its location and names left out (one line per kind)."""
+    reason = re.sub(r"^n/a: |\S*:\d+:\d+: ", "", outcome)
+    return re.sub(r"'[\w.]+'", "…", reason)[:110]
+
+
 def _compositions(text: str) -> tuple[str, ...]:
     names = [name.strip() for name in text.split(",") if name.strip() and name != "none"]
     known = fp.COMPOSITIONS + fp.OPTIONAL_COMPOSITIONS
@@ -216,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     statuses: dict[str, collections.Counter[str]] = {
         name: collections.Counter() for name in ("first order", *args.compositions)}
     kinks = 0
+    # why the compositions asked for by name did not apply (grad(numba): what Numba refuses)
+    reasons: collections.Counter[tuple[str, str]] = collections.Counter()
     unwritten: list[str] = []  # programs the grammar could not write (its own errors)
     gen_time = check_time = 0.0
     done = 0
@@ -235,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
             statuses["first order"][found.first_order.status if found.first_order else "pass"] += 1
             for name in args.compositions:
                 statuses[name][found.status(name)] += 1
+                outcome = found.outcomes[name]
+                if name in fp.OPTIONAL_COMPOSITIONS and isinstance(outcome, str) and (
+                        outcome.startswith("n/a")):
+                    reasons[name, _reason(outcome)] += 1
             arrays = program.family == "array"
             for name, pattern in (ARRAY_CONSTRUCTS if arrays else CONSTRUCTS).items():
                 (array_constructs if arrays else constructs)[name] += _contains(program.source,
@@ -287,6 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<15} {exercised:5d} exercised: {counts['pass']} pass, "
               f"{counts['mismatch']} mismatches, {counts['crash']} crashes, "
               f"{refused} unsupported{known}; n/a {counts['n/a']}")
+    if reasons:
+        print("not applicable, by composition and reason:")
+        for (name, reason), count in reasons.most_common():
+            print(f"  {count:5d}  {name}: {reason}")
     cases: collections.Counter[tuple[str, str, bool]] = collections.Counter()
     example: dict[tuple[str, str, bool], fp.Failure] = {}
     for found in [*failures.values(), *documented.values()]:

@@ -3812,8 +3812,8 @@ class _Composer:
     def _grad_numba(self) -> Failure | None:
         """``grad(f, backend="numba")``, the Python backend's code compiled by Numba, against
         ``grad(f)`` to ``MODE_RTOL`` (the same arithmetic, compiled). What Numba is refused
-        (a list argument, a call outside its subset: a ``BackendError``) is not applicable;
-        any other error, a Numba traceback above all, is a crash."""
+        (a list argument, a call outside its subset: a ``BackendError`` at the user's line)
+        is not applicable; any other error, a Numba traceback above all, is a crash."""
         try:
             import numba  # noqa: F401
         except ImportError:
@@ -3824,6 +3824,9 @@ class _Composer:
         try:
             out = compiled(*self.args)
         except BackendError as err:
+            if err.loc is None and not err.message.startswith("the Numba backend cannot take"):
+                return Failure("crash: grad(numba) refused without the user's line",
+                               str(err), self.program, "grad(numba)")
             raise _NotApplicable(f"Numba refuses it: {str(err).splitlines()[0]}") from None
         got = _flat_tree(out, self.shapes, self.single, "grad(f, backend='numba')")
         if any(relative_error(float(a), float(b)) > MODE_RTOL for a, b in zip(got, want)):
