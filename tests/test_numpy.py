@@ -1298,3 +1298,25 @@ def test_the_power_rule_at_a_zero_base_with_a_run_time_exponent(n):
     assert jvp(power_of_an_array, wrt="x")(x, n, np.ones(2))[1] == np.sum(slope)
     curvature = n * (n - 1) * np.array([0.0 ** (n - 2) if n > 2 else float(n == 2), 1.5 ** (n - 2)])
     np.testing.assert_allclose(hvp(power_of_an_array, wrt="x")(x, n, np.ones(2)), curvature)
+
+
+def stable_softmax_loss(W, b, X, Y):
+    z = X @ W + b
+    z = z - np.max(z, axis=1, keepdims=True)
+    logp = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * logp, axis=1))
+
+
+def test_a_max_subtracted_for_stability_keeps_the_shapes_known():
+    """np.max's derivative compares in the operand's dtype (`.astype(z.dtype)`): its shape
+    is z's, so the bias's adjoint is `.sum(axis=0)`, not a run-time `unbroadcast`."""
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(5, 3)), rng.normal(size=3)
+    X, Y = rng.normal(size=(7, 5)), np.eye(3)[rng.integers(0, 3, 7)]
+    g = s2s_ad.grad(stable_softmax_loss, wrt=("W", "b"))
+    source = g.specialize(W, b, X, Y).source
+    assert "unbroadcast" not in source and "broadcast_to" not in source, source
+    dW, db = g(W, b, X, Y)
+    expected = numerical_grad(stable_softmax_loss, (W, b, X, Y), wrt=(0, 1))
+    np.testing.assert_allclose(dW, expected[0], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(db, expected[1], rtol=1e-6, atol=1e-9)

@@ -154,6 +154,9 @@ def main_f(x, y):
 
 square = lambda x: x * x
 
+def main_np(w, X):
+    return np.sum((X @ w) ** 2)
+
 for g, args, by_value in [(s2s_ad.grad(main_f), (2.0, 3.0), True),
                           (s2s_ad.grad(square), (3.0,), True),
                           (s2s_ad.grad(s2s_ad.grad(main_f)), (2.0, 3.0), True),
@@ -161,6 +164,18 @@ for g, args, by_value in [(s2s_ad.grad(main_f), (2.0, 3.0), True),
     copy = pickle.loads(cloudpickle.dumps(g))
     assert (copy is not g) == by_value, g
     np.testing.assert_array_equal(copy(*args), g(*args))
+# a dispatcher saved before and after it has code for an argument's shape: the copy adds its
+# own tests (codegen/dispatch.py), reading the names they need
+args = (np.ones(3), np.arange(6.0).reshape(2, 3))
+for calls in range(2):
+    g = s2s_ad.grad(main_np)
+    for _ in range(calls):
+        g(*args)
+    copy = pickle.loads(cloudpickle.dumps(g))
+    assert copy is not g
+    for _ in range(2):
+        np.testing.assert_array_equal(copy(*args), g(*args))
+    assert copy.__code__.co_argcount == 2
 print("ok")
 """
 

@@ -59,14 +59,14 @@ _BUILTINS = frozenset({"type", "sum", "len", "map", "float", "int", "bool", "lis
                        "Exception"})
 
 Key = tuple[Any, ...]  # the signatures of the arguments, in the parameters' order
+_FIXED = {"_d_ndarray": np.ndarray, "_d_count": operator.countOf}  # what every test may read
 
 
 def dispatcher(name: str, fallback: Callable[..., Any]) -> FunctionType:
     """A function named ``name`` that calls ``fallback`` with its arguments until
     ``refresh`` gives it its parameters and tests."""
     namespace = {"__builtins__": builtins, "__name__": "s2s_ad.generated",
-                 "_d_fallback": fallback, "_d_ndarray": np.ndarray,
-                 "_d_count": operator.countOf}
+                 "_d_fallback": fallback, **_FIXED}
     source = f"def {name}(*args, **kwargs):\n    return _d_fallback(*args, **kwargs)\n"
     return _compiled(name, source, namespace)
 
@@ -82,6 +82,7 @@ def refresh(fn: FunctionType, signature: inspect.Signature,
                          or p.name in _BUILTINS for p in params):
         return
     namespace = fn.__globals__
+    namespace.update(_FIXED)  # (a copy that cloudpickle made holds the names its code read)
     names = _Names(namespace)
     name = fn.__code__.co_name  # (what it was made as: `__name__` may be set since)
     passed = ", ".join(p.name if p.kind is not p.KEYWORD_ONLY else f"{p.name}={p.name}"

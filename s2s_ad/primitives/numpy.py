@@ -96,6 +96,7 @@ for _name in ("zeros ones full eye identity arange linspace zeros_like ones_like
 _defnp("add.at", obj=np.add.at)
 defprim("T", Attribute("T"), lambda x: x.T, doc="x.T")
 defprim("astype", Method("astype"), lambda x, dtype: x.astype(dtype), doc="x.astype(dtype)")
+declare("astype", shaped_like_first=True)
 # x.sum(axis=...) of an array known to be one: NumPy's method, cheaper than np.sum's wrapper
 defprim(".sum", Method("sum"), lambda x, **attrs: x.sum(**attrs), kind="reduction",
         doc="x.sum(axis=..., keepdims=...) of an ndarray")

@@ -166,6 +166,9 @@ class Primitive:
     # its result's shape depends on its operands' shapes only: running it on stand-ins
     # (ones) finds it, while a derivative is built for known shapes (transforms/shapes.py)
     shape_by_example: bool = False
+    # its result has its first operand's shape, whatever the others are (``x.astype(d)``
+    # of a dtype read at run time)
+    shaped_like_first: bool = False
     int_result: bool = False  # may be an int or a bool, whatever the operands (floor, <, //)
     # a float (or float array), whatever the operands (math.sin, float(), a zero adjoint)
     float_result: bool = False
@@ -345,6 +348,8 @@ def abstract_eval(name: str, operands: Sequence[Aval], attrs: dict[str, Any],
     if prim.like_first:
         return operands[0] if operands else UNKNOWN
     shapes = [shape_of(a) for a in operands]
+    if prim.shaped_like_first:
+        return UNKNOWN if not shapes or shapes[0] is None else with_shape(shapes[0])
     if prim.broadcasts or prim.kind == "elementwise":
         if None in shapes or not shapes:
             return UNKNOWN
