@@ -43,6 +43,8 @@ class ArrayTape:
 
 def array_tapes(fn: Function) -> dict[Value, ArrayTape]:
     """The tapes of ``fn`` that can be arrays (see the module docstring)."""
+    if not any(op.prim == "tape_new" for op in walk(fn.body)):
+        return {}  # (straight-line code: no pass over its uses)
     consts = {op.out: const_value(op) for op in walk(fn.body) if op.prim == "const"}
     uses = use_counts(fn)
     plans: dict[Value, ArrayTape] = {}
