@@ -336,6 +336,20 @@ def test_more_kinds_than_are_tested_inline():
     assert len(g.specializations) == 7
 
 
+def test_threads_adding_kinds_at_once_each_get_their_own_code():
+    """Eight threads call one new dispatcher with eight shapes at once: each test added
+    (under dispatch.py's lock) sends its shape to its own code."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    g = grad(fresh(product))
+    thetas = [np.linspace(1.0, 2.0, n) for n in range(2, 10)]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(g, thetas))
+    for theta, d in zip(thetas, got):
+        assert_close(d, product_gradient(theta), rtol=1e-14)
+        assert_close(g(theta), product_gradient(theta), rtol=1e-14)
+
+
 # --- 4. errors instead of wrong shapes ---------------------------------------------------------
 def elementwise(x):
     return np.sin(x) * 2.0

@@ -38,6 +38,7 @@ import builtins
 import inspect
 import linecache
 import operator
+import threading
 from collections.abc import Callable, Container, Mapping
 from types import FunctionType
 from typing import Any, cast
@@ -77,6 +78,15 @@ def refresh(fn: FunctionType, signature: inspect.Signature,
     of the first ``INLINE`` entries of ``table`` whose keys it can test; ``loose``: keys
     whose code allows ints in a list or tuple of floats. Left as it is for a signature that
     collects arguments (``*args``, ``**kwargs``): their keys are made after binding."""
+    with _LOCK:  # (two threads adding kinds at once: one name per object, one code)
+        _refresh(fn, signature, list(table.items()), loose)
+
+
+_LOCK = threading.Lock()
+
+
+def _refresh(fn: FunctionType, signature: inspect.Signature,
+             entries: list[tuple[Key, Callable[..., Any]]], loose: Container[Key]) -> None:
     params = list(signature.parameters.values())
     if not params or any(p.kind not in _KINDS or p.name.startswith(_PREFIX)
                          or p.name in _BUILTINS for p in params):
@@ -89,7 +99,7 @@ def refresh(fn: FunctionType, signature: inspect.Signature,
                        for p in params)
     preludes: dict[str, list[str]] = {}
     body: list[str] = []
-    for key, code in table.items():
+    for key, code in entries:
         if len(body) == 2 * INLINE:
             break
         if len(key) != len(params):
