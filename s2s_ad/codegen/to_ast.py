@@ -285,7 +285,9 @@ class _Codegen:
                 stmts.extend(self.growable_tape(op))
                 continue
             if self.backend == "numba" and numpy_kernel(op):
-                stmts.append(self.in_numpy(op, self.expression(op, prim.emission)))
+                expr = self.expression(op, prim.emission)
+                origins.append((expr, op))  # (a Numba error there names the user's line)
+                stmts.append(self.in_numpy(op, expr))
                 continue
             if self.read_back and op.prim == "pop" and op.args[0] in self.read_back:
                 plan = self.read_back[op.args[0]]
