@@ -416,3 +416,49 @@ def test_reversed_of_a_dict_view_and_of_a_tuple_argument():
     # s = ((2 w + 1) w + 0.25) w + 2.25 (b, then a, then t[1], then t[0])
     assert dd == pytest.approx({"a": 0.7 * 0.7, "b": 0.7 ** 3})
     assert dt == pytest.approx((2 * 0.5, 0.7 * 2 * -1.5))
+
+
+def reused_temporary(x):
+    """`t` a tuple on one path, a number on the other, each read only in its branch."""
+    if x > 0:
+        t = (x, 2.0 * x)
+        s = t[0] * t[1]
+    else:
+        t = x
+        s = t * t
+    return s * x
+
+
+def reused_then_read(x):
+    if x > 0:
+        t = (x, x)
+    else:
+        t = x
+    return t
+
+
+def rebound_with_another_structure(x):
+    t = x
+    for _ in range(3):
+        if x > 0:
+            t = (x, x)
+        else:
+            t = x  # noqa: F841 -- the user's dead store, as written
+        x = x * 1.1
+    return x
+
+
+def test_a_temporary_bound_with_two_structures_is_fine_until_read_after_the_if():
+    """(Found by campaign 2434: a record in one branch, a tuple of records in the other.)"""
+    for x in (1.5, -0.5):
+        assert relative_error(s2s_ad.grad(reused_temporary)(x),
+                              numerical_grad(reused_temporary, (x,))) < 1e-7
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError,
+                       match=r"'t' has a different structure in the two branches of the if on "
+                             r"line \d+") as read:
+        s2s_ad.grad(reused_then_read)
+    assert "return t" in str(read.value)  # (located at the read)
+    # bound before the if, so a loop may carry it: refused at the if, as before
+    with pytest.raises(s2s_ad.UnsupportedSyntaxError,
+                       match="'t' has a different structure in the two branches\n"):
+        s2s_ad.grad(rebound_with_another_structure)

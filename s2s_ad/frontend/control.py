@@ -12,6 +12,7 @@ except one: a loop whose body can ``break`` yields a ``broke`` flag that ends th
 from __future__ import annotations
 
 import ast
+from collections.abc import Container
 from typing import Any
 
 from ..ir.core import Op, Region, Value
@@ -26,7 +27,7 @@ BREAK = "<break>"  # pseudo-variable of a loop body: has this iteration executed
 
 class ControlFlow:
     """Mixin of the lowerer: needs ``e``, ``expr``, ``stmt``, ``operand``, ``error``,
-    ``partly_bound``, ``exits``."""
+    ``partly_bound``, ``unjoined``, ``exits``."""
 
     runtime_loops = 0  # run-time loops around the statement being lowered (not unrolled)
     first_bound: tuple = ()  # per run-time loop around it: its _FirstBound, or None
@@ -72,16 +73,17 @@ class ControlFlow:
             other = self.block(else_stmts, dict(env))
         with self.e.at(self.source.loc(node)):
             kind, joined = self.join(node, cond, (then_region, then), (else_region, other),
-                                     exits)
+                                     exits, bound=env)
         if kind == RETURNS or exits:
             return kind, joined
         return self.block(rest, joined)
 
     def join(self, node: ast.AST, cond: Value, then: tuple[Region, tuple[str, Any]],
-             other: tuple[Region, tuple[str, Any]], exits: bool = False) -> tuple[str, Any]:
+             other: tuple[Region, tuple[str, Any]], exits: bool = False,
+             bound: Container[str] = ()) -> tuple[str, Any]:
         """An ``if`` op whose results are what differs between the two outcomes. ``exits``:
         the iteration ends at this join (a branch breaks or continues; the rest of the
-        block is in both branches)."""
+        block is in both branches); ``bound``: the names bound before the if."""
         (r1, (kind1, out1)), (r2, (kind2, out2)) = then, other
         if kind1 != kind2:
             raise self.error(node, "cannot differentiate an if where one branch returns and "
@@ -97,6 +99,12 @@ class ControlFlow:
             out1 = {**out1, **{n: self.stand_in(out2[n]) for n in lone if n not in out1}}
             out2 = {**out2, **{n: self.stand_in(out1[n]) for n in lone if n not in out2}}
             names += lone
+        # a name first bound in the branches, with a different structure in each (a
+        # temporary reused), is unbound after the if: reading it there says why (lower.py's
+        # `name`). (One bound before stays an error here: a loop may carry it.)
+        for n in [n for n in names if n not in bound and not _joinable(out1[n], out2[n])]:
+            self.unjoined[n] = self.source.loc(node).line
+            names.remove(n)
         merged = [self.merge_entries(node, n, out1[n], out2[n], r1, r2) for n in names]
         return ENDS, dict(zip(names, self.emit_if(cond, r1, r2, merged)))
 
@@ -613,3 +621,13 @@ def make_range(lowerer: Any, node: ast.Call, args: list[Value]) -> Range:
     if len(args) == 2:
         return Range((args[0], args[1], e.const(1)))
     return Range(tuple(args))  # type: ignore[arg-type]
+
+
+def _joinable(a: Any, b: Any) -> bool:
+    """Do two branches' entries for a name hold their parts the same way (so one ``if`` can
+    yield it)?"""
+    if a is b:
+        return True
+    if isinstance(a, STRUCTURES) or isinstance(b, STRUCTURES):
+        return same_shape(a, b) and all(map(_joinable, parts(a), parts(b)))
+    return True

@@ -135,6 +135,8 @@ class _Lowerer(ControlFlow, Arrays):
         self.writable: set[Value] = set()  # arrays of floats: `x[i] = v` needs no check
         # names a `while True:` loop binds on some paths to a break only -> the loop's line
         self.partly_bound: dict[str, int] = {}
+        # names two branches of an `if` bound with different structures -> the if's line
+        self.unjoined: dict[str, int] = {}
         self.enclosing: closures.Closure | None = None  # a nested function's frame: its own
         self.active_env: dict | None = None  # the environment of the call being lowered
         # a helper's or nested function's frame: the ids of the arrays, lists and dicts
@@ -636,6 +638,10 @@ class _Lowerer(ControlFlow, Arrays):
         name = node.id
         if name in self.locals:
             if name not in env:
+                if name in self.unjoined:
+                    raise self.error(node, f"{name!r} has a different structure in the two "
+                                     f"branches of the if on line {self.unjoined[name]}",
+                                     hint="give it the same shape on every path")
                 line = self.partly_bound.get(name)
                 hint = None if line is None else (
                     f"the `while True:` loop on line {line} assigns it on some paths to a "
