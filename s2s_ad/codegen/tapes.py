@@ -108,12 +108,10 @@ def growable_tapes(fn: Function, planned: dict[Value, ArrayTape]) -> dict[Value,
         for k, a in enumerate(op.args):
             if a not in made:
                 continue
-            values = (op.args[1:] if op.prim == "push" else op.outs if op.prim == "pop"
-                      else None)
-            if k != 0 or values is None or not values or (
-                    op.prim == "push" and not all(_float(v) for v in values)
-                    or widths.setdefault(a, len(values)) != len(values)):
-                refused.add(a)
+            values = {"push": op.args[1:], "pop": op.outs}.get(op.prim, ()) if k == 0 else ()
+            floats = op.prim == "pop" or all(_float(v) for v in values)
+            if not values or not floats or widths.setdefault(a, len(values)) != len(values):
+                refused.add(a)  # (read some other way, or not floats of one width)
     for region_results in _yielded(fn):  # (a tape a region yields: a loop carries it)
         refused.update(v for v in region_results if v in made)
     return {tape: width for tape, width in widths.items() if tape not in refused}
