@@ -49,7 +49,7 @@ from .errors import BackendError, BackendWarning, DifferentiationError
 from .frontend.lower import lift
 from .generated import Deferred, name_as_call
 from .ir.avals import Number
-from .ir.core import Function, Value, tree_leaves, walk
+from .ir.core import Function, Value, const_value, tree_leaves, walk
 from .methods import bind, is_bound_method, method_wrt, unbound
 from .optimize import OpCounts, count_ops
 from .optimize import optimize as run_optimizer
@@ -586,6 +586,10 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
             f"{len(tree_leaves(primal.out_tree))} values",
             hint="use s2s_ad.vjp, s2s_ad.jvp or s2s_ad.jacobian for functions with several "
                  "outputs")
+    if kind in SCALAR_ONLY and (returned := _constant_result(primal)) is not None:
+        raise DifferentiationError(  # (its derivative would be a guess: 0.0)
+            f"{kind} needs a function that returns one number; {primal.name!r} returns "
+            f"{returned}", hint="return the number to differentiate")
     name = f"{primal.name.strip('<>')}_{kind}"  # "<lambda>" -> "lambda_grad"
     # The values of f that are returned stay exact (value and type); derivatives may be
     # simplified more loosely (see simplify).
@@ -632,6 +636,19 @@ def _build(f: Any, kind: str, wrt: Wrt, optimize: bool, mode: str,
 
 
 _GRADIENTS = frozenset({"grad", "value_and_grad", "elementwise_grad"})
+
+
+def _constant_result(primal: Function) -> str | None:
+    """What ``primal`` returns where that is a constant other than a number (``None``, of a
+    function that returns nothing; a string), shown; else None."""
+    made = {op.out: op for op in primal.body.ops if op.prim == "const"}
+    op = made.get(primal.body.results[0]) if primal.body.results else None
+    if op is None:
+        return None
+    value = const_value(op)
+    if isinstance(value, (bool, int, float, np.number, np.ndarray)):
+        return None
+    return "None" if value is None else f"{type(value).__name__} {value!r:.40}"
 
 
 def _arrays_of(fn: Function, example: list[Any]) -> set[Value]:

@@ -350,6 +350,21 @@ def test_threads_adding_kinds_at_once_each_get_their_own_code():
         assert_close(g(theta), product_gradient(theta), rtol=1e-14)
 
 
+def returns_nothing(a, b):
+    a = a * b  # noqa: F841 -- computed, never returned
+
+
+def calls_a_gradient_of_nothing(x):
+    return x * grad(returns_nothing, wrt="a")(x, 1.0)
+
+
+def test_grad_of_a_function_that_returns_none_raises():
+    """Its derivative would be a guess (it was 0.0; found by the fuzzer's minimizer)."""
+    for fn in (returns_nothing, calls_a_gradient_of_nothing):
+        with pytest.raises(DifferentiationError, match="returns_nothing' returns None"):
+            grad(fn, wrt=0)(2.0, 1.0) if fn is returns_nothing else grad(fn)(2.0)
+
+
 # --- 4. errors instead of wrong shapes ---------------------------------------------------------
 def elementwise(x):
     return np.sin(x) * 2.0

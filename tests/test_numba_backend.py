@@ -440,3 +440,24 @@ def test_numba_source_matches_golden(name):
         path.write_text(text)
         return
     assert text == path.read_text(), f"{path.relative_to(ROOT)} differs"
+
+
+
+
+def test_a_refused_step_that_a_derivative_made_names_a_line_near_it():
+    """A step a derivative made has no line of its own (found by the fuzzer's grad(numba)
+    check: `zero_gradient` of a number whose dtype the code does not follow): the refusal
+    names the user's line before it."""
+    from dataclasses import replace
+
+    from s2s_ad.codegen import jit
+    from s2s_ad.ir.core import Op, Region, Value
+
+    fn = s2s_ad.grad(scalar).ir
+    made = Op("zeros_like", (fn.params[0],), (Value("dx"),), ())  # (no loc)
+    assert made.loc is None
+    body = Region(fn.body.params, [*fn.body.ops, made], fn.body.results)
+    with pytest.raises(s2s_ad.BackendError, match="zeros_like") as refused:
+        jit.check(replace(fn, body=body), "while testing")
+    last = next(op.loc for op in reversed(fn.body.ops) if op.loc is not None)
+    assert refused.value.loc == last

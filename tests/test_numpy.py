@@ -1320,3 +1320,25 @@ def test_a_max_subtracted_for_stability_keeps_the_shapes_known():
     expected = numerical_grad(stable_softmax_loss, (W, b, X, Y), wrt=(0, 1))
     np.testing.assert_allclose(dW, expected[0], rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(db, expected[1], rtol=1e-6, atol=1e-9)
+
+
+def unused_on_one_path(W, b, c):
+    h = W + b
+    if c > 0:
+        y = np.sum(h * h)
+    else:
+        y = 0.0 * c
+    return y
+
+
+def test_a_branch_that_leaves_an_adjoint_zero_keeps_its_shape_known():
+    """The adjoint of h is `h + h` on one path and `np.zeros((3, 4))` on the other: the
+    join has that shape, so b's adjoint is `dh.sum(axis=0)`, not a run-time unbroadcast."""
+    W, b = np.ones((3, 4)), np.arange(4.0)
+    g = s2s_ad.grad(unused_on_one_path, wrt=("W", "b"))
+    source = g.specialize(W, b, 1.0).source
+    assert "unbroadcast" not in source and "dh.sum(axis=0)" in source, source
+    for c in (1.0, -1.0):
+        expected = numerical_grad(unused_on_one_path, (W, b, c), wrt=(0, 1))
+        for got, want in zip(g(W, b, c), expected):
+            np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)

@@ -75,11 +75,14 @@ def check(fn: Function, where: str) -> None:
     if _has_dict(fn.out_tree):
         raise BackendError("the Numba backend cannot return a dict or a record (a dataclass, a "
                            "named tuple)", hint=_HINT, stage=where)
+    near = None  # (an op a derivative made has no line: the last one before it that has)
     for op in walk(fn.body):
+        near = op.loc or near
         refused = _refusal(op)
         if refused is not None:
             message, hint = refused
-            raise BackendError(f"the Numba backend cannot compile {message}", loc=op.loc,
+            loc = near or next((o.loc for o in walk(fn.body) if o.loc is not None), None)
+            raise BackendError(f"the Numba backend cannot compile {message}", loc=loc,
                                hint=hint, stage=where)
 
 
