@@ -1463,3 +1463,57 @@ def test_regression_a_list_times_what_is_computed_from_a_numpy_result_is_element
     program = Program(LIST_TIMES_A_NUMPY_DIFFERENCE, (x, b, L), ("x", "b", "L"), ("x", "b"),
                       (), family="array")
     assert check(program) is None
+
+
+def call_with(fn, v):
+    return fn(v)
+
+
+def negated_twice(a):
+    def same(q):
+        return q
+    call_with(same, a)
+    return -(a + a)
+
+
+def higher_order_again(x, y):
+    def outer(q):
+        return math.sin(q) * negated_twice(x)
+    return call_with(outer, y) + x
+
+
+def test_regression_a_helper_given_another_function_inside_itself():
+    """Found (campaign 2435): call_with(outer, y), where outer calls negated_twice, which
+    calls call_with(same, a), was refused as a recursive call to call_with."""
+    got = s2s_ad.grad(higher_order_again, wrt=("x", "y"))(0.7, 0.4)
+    want = numerical_grad(higher_order_again, (0.7, 0.4), wrt=(0, 1))
+    assert all(relative_error(a, b) < 1e-7 for a, b in zip(got, want))
+
+
+def carries_an_array_past_a_list(x, b, s, L):
+    """Campaign 2435's program (generate(2791988300, "array")), as the grammar wrote it."""
+    if np.mean(b[-3:2]) >= np.linalg.slogdet(np.eye(3) + x[None, :].T @ x[None, :])[1]:
+        vals1 = []
+        for _ in range(3):
+            vals1.append(np.stack([b]) @ L)
+        u2 = np.hstack(vals1)
+        for e4 in x:  # noqa: B007 -- the grammar's loop, as written
+            for e5 in x:
+                b = np.sin(b + np.concatenate([(b + L)[:2], (e5 + u2)[2:]]))
+                u2 += np.exp(-(x * x))
+    else:
+        s += np.max(x[3:0:-1])
+    return s + np.mean(np.sin(x)) + np.sum(b)
+
+
+def test_regression_a_list_added_to_an_array_a_loop_carries():
+    """Found (campaign 2435): `b + L` with `b` an array that the loop carries was read as a
+    list's `+`, and L refused as "used as an array (by matmul) and as a list (by add)"."""
+    x, b = np.array([0.05, -0.05, 0.05]), np.array([0.3, 0.2, 0.5])  # (the loop runs)
+    L = [0.1, 0.2, -0.4]
+    args = (x, b, 0.5, L)
+    got = s2s_ad.grad(carries_an_array_past_a_list, wrt=("x", "b", "L"))(*args)
+    want = numerical_grad(carries_an_array_past_a_list, (x, b, 0.5, np.array(L)),
+                          wrt=(0, 1, 3))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-9)

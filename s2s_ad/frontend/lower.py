@@ -108,6 +108,16 @@ def lift(fn: Any) -> Function:
     return lifted
 
 
+_REENTRIES = 4  # frames of one helper on the stack, given other functions each time
+
+
+def _functions_passed(args: list[Any], kwargs: dict[str, Any]) -> tuple[int, ...]:
+    """The identities of the functions among a call's arguments (known when lowering)."""
+    return tuple(id(a.obj) for a in (*args, *kwargs.values())
+                 if isinstance(a, Static) and (callable(a.obj) or isinstance(
+                     a.obj, (closures.Closure, closures.Partial))))
+
+
 class _Lowerer(ControlFlow, Arrays):
     """Lowers one function body (the top-level one, or a helper being inlined)."""
 
@@ -119,6 +129,7 @@ class _Lowerer(ControlFlow, Arrays):
         self.source = source
         self.e = e
         self.inlining = inlining
+        self.passed: tuple[tuple[int, ...], ...] = ((),) * len(inlining)  # (see inline)
         # names assigned in the function (local to it), and lists that grow in loops
         self.locals, self.growing = _assigned_and_growing(source.node, source.children)
         code = fn.__code__
@@ -1010,12 +1021,17 @@ class _Lowerer(ControlFlow, Arrays):
         generated = getattr(fn, "__s2s__", None)
         if generated is not None:
             return self.inline_ir(generated.ir, fn, args, kwargs, node)
-        if fn in self.inlining:
+        passed = _functions_passed(args, kwargs)
+        frames = [k for f, k in zip(self.inlining, self.passed) if f is fn]
+        # a helper called again inside itself: recursion, unless it was given other functions
+        # (`call_with(fn2, y)`, where fn2 calls `call_with(fn1, a)`), a few levels deep
+        if frames and (not passed or passed in frames or len(frames) >= _REENTRIES):
             raise self.error(node, f"cannot differentiate the recursive call to "
                              f"{fn.__name__!r}", hint="write the recursion as a loop")
         arguments = self.bind_call(fn, args, kwargs, node)
         source, exits = _prepared(fn)
         inner = _Lowerer(fn, source, self.e, (*self.inlining, fn), exits)
+        inner.passed = (*self.passed, passed)
         inner.updates = self.updates
         inner.mutable = self.mutable  # (a list that grows here is read as one in helpers too)
         inner.sets = self.sets

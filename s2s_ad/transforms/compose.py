@@ -237,6 +237,8 @@ def _lists_as_arrays(fn: Function, example: list[Any]) -> tuple[Function, list[A
     # computed from them (`b - w[:, None]`)
     numpy = {op.out for op in walk(fn.body) if len(op.outs) == 1 and get(op.prim).array_op
              and not get(op.prim).container_result and get(op.prim).kind != "number"}
+    # and the array arguments (a loop that carries one: `b = np.sin(b + L)`)
+    numpy.update(p for p, a in zip(fn.params, example) if isinstance(a, np.ndarray))
     for op in walk(fn.body):  # (in program order) an item or a slice of one is NumPy's too
         if op.prim in ("getitem", "getitem_mut") and op.args[0] in numpy:
             numpy.add(op.out)
