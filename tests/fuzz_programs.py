@@ -570,7 +570,10 @@ class _Writer:
     def _kink(self, sc: _Scope, depth: int) -> str:
         if self.rng.random() < 0.4:  # of leaves: ties at points drawn from TIES
             template = self.rng.choice(_LEAF_KINK)
-            return template.format(v=self.leaf(sc), w=self.leaf(sc),
+            # (the ternary reads v in an arm: a branch, where a list its loop grows is not
+            # read, as the README documents)
+            arm = self._branchy(sc) if " if " in template else sc
+            return template.format(v=self.leaf(arm), w=self.leaf(sc),
                                    k=self.rng.choice(_TIE_CONSTS))
         template = self.rng.choice(_KINK)
         if "{cond}" not in template:
@@ -762,6 +765,8 @@ class _Writer:
                         f"{ind}{name} = {k}.a * {k}.b + {k}[1] * 0.25" if self.record == "Pair"
                         else f"{ind}{name} = {k}.a * {k}.c + {k}.b * 0.25"]
             self.nested_grad = True  # (import s2s_ad)
+            k = f"{name}_jvp"  # (a tuple of records: a name of its own, so that a loop that
+            #                    carries `{name}_rec` carries one structure, as documented)
             return [f"{ind}{k} = s2s_ad.jvp({maker}, wrt=0)({rhs}, {other}, 1.0)",
                     f"{ind}{name} = {k}[0].a * {k}[1].b + {k}[1].a * 0.25 + {k}[0].b * 0.1"]
         if self.record == "Box":
