@@ -11,13 +11,13 @@ starts with one test per specialization built so far, written for the kind of ar
 was built for, before it falls back to the table (``_d_fallback``)::
 
     def f_grad(theta, x):
-        _d_theta = False
+        _d_theta_list = False
         if type(theta) is list and theta and type(theta[0]) is float:
             try:
-                _d_theta = sum(theta, 0.0).__class__ is float
+                _d_theta_list = sum(theta, 0.0).__class__ is float
             except Exception:
                 pass
-        if _d_theta and type(x) is _d_ndarray and x.shape == (3,) and x.dtype is _d_float64:
+        if _d_theta_list and type(x) is _d_ndarray and x.shape == (3,) and x.dtype is _d_float64:
             return _d_f_grad(theta, x)
         return _d_fallback(theta, x)
 
