@@ -342,7 +342,8 @@ def abstract_eval(name: str, operands: Sequence[Aval], attrs: dict[str, Any],
     per operand, its value where it is a constant, else ``NOT_CONSTANT``), from the facts
     on its entry: an elementwise primitive broadcasts its operands' shapes, and one whose
     result's shape depends on its operands' shapes alone (``shape_by_example``) is run on
-    stand-ins of them. ``UNKNOWN`` for anything else, or where an operand's shape is not
+    stand-ins of them, as is a constructor whose sizes (``sized_by``) are constants.
+    ``UNKNOWN`` for anything else, or where an operand's shape is not
     known. The dtype is not followed (``None``)."""
     prim = PRIMITIVES[name]
     if prim.like_first:
@@ -357,9 +358,12 @@ def abstract_eval(name: str, operands: Sequence[Aval], attrs: dict[str, Any],
             return with_shape(np.broadcast_shapes(*shapes))
         except ValueError:
             return UNKNOWN  # NumPy will say so when the code runs
-    if not prim.shape_by_example or prim.evaluate is None:
-        return UNKNOWN
     constants = list(constants) + [NOT_CONSTANT] * (len(operands) - len(constants))
+    # a constructor whose sizes are constants (np.zeros((3, 4))) is one too
+    sized = bool(prim.sized_by) and all(
+        constants[i] is not NOT_CONSTANT for i in prim.sized_by if i < len(operands))
+    if not (prim.shape_by_example or sized) or prim.evaluate is None:
+        return UNKNOWN
     stand_ins = []
     for shape, value in zip(shapes, constants):
         if value is not NOT_CONSTANT:

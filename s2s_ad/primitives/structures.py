@@ -60,8 +60,9 @@ defprim("len", Call(builtins.len, "len"), builtins.len, doc="len(c)")
 defprim("keys", Call(builtins.list, "list"), lambda d: list(d), doc="list(d): a dict's keys")
 defprim("zeros_like", Call(runtime.zeros_like, "zeros_like"), pure=False,
         doc="a fresh, mutable container of zeros shaped like c")
-defprim("zeros_array", Call(np.zeros, "zeros", np), pure=False, mergeable=False,
+defprim("zeros_array", Call(np.zeros, "zeros", np), np.zeros, pure=False, mergeable=False,
         doc="np.zeros(shape): the adjoint of an array of known shape, filled in place")
+declare("zeros_array", sized_by=(0,))  # (its shape, a constant: a known aval)
 defprim("zeros_list", Zeros(), lambda n: [0.0] * n, pure=False, mergeable=False,
         doc="[0.0] * n: the adjoint of a list or tuple of n numbers (an aval Numbers), "
             "filled in place")

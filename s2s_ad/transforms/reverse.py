@@ -22,7 +22,7 @@ from ..analysis.aliasing import drop_checks
 from ..analysis.kinds import Facts, analyze, arrays, assign, known, mapped, track_numbers
 from ..errors import NoDerivativeRuleError, UnsupportedSyntaxError
 from ..ir import verify
-from ..ir.avals import Array, Numbers, shape_of, with_shape
+from ..ir.avals import Numbers, shape_of, with_shape
 from ..ir.builder import Emitter
 from ..ir.clone import clone_ops
 from ..ir.core import LOOPS, Function, Op, Region, Value, walk
@@ -339,9 +339,7 @@ class Reverse:
         ``v`` may be an array of a shape not known yet."""
         shape = self.e.array_shape(v)
         if shape is not None:
-            zeros = self.e.emit("np.zeros", self.e.const(shape))[0]
-            zeros.aval = Array(shape, np.dtype(np.float64))  # (a join keeps it known)
-            return zeros
+            return self.e.emit("np.zeros", self.e.const(shape))[0]
         if self.e.scalar(v):
             return self.e.const(0.0)
         return self.e.emit("zero_adjoint", v)[0]
@@ -398,10 +396,8 @@ class Reverse:
             if self.e.array_dtype(c) is not None:  # an array: zeros, float
                 dtype = np.result_type(self.e.array_dtype(c), 0.0)
                 with self.e.into(owner.region):
-                    shape = self.e.array_shape(c)
-                    dc = self.e.emit("zeros_array", self.e.const(shape), hint=hint,
+                    dc = self.e.emit("zeros_array", self.e.const(self.e.array_shape(c)), hint=hint,
                                      **({} if dtype == np.float64 else {"dtype": dtype.type}))[0]
-                    dc.aval = Array(shape, dtype)  # (a join with it keeps the shape known)
             elif isinstance(c.aval, Numbers):  # a list or tuple of numbers: float zeros
                 with self.e.into(owner.region):
                     dc = self.e.emit("zeros_list", self.e.emit("len", c)[0], hint=hint)[0]

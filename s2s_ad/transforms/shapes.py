@@ -103,8 +103,8 @@ def _emit(e: Emitter, prim: str, args: tuple[Value, ...], attrs: dict[str, Any],
         out = e.append(prim, args, attrs, hint)
         out.aval = args[0].aval
         return out
-    # (np.reshape's shape is a constant operand; x.astype(d) has x's shape)
-    if get(prim).shape_by_example or get(prim).shaped_like_first:
+    # (np.reshape's shape is a constant operand, as np.zeros' is; x.astype(d) has x's shape)
+    if get(prim).shape_by_example or get(prim).shaped_like_first or get(prim).sized_by:
         constants = [e.constants.get(a, NOT_CONSTANT) for a in args]
         aval = abstract_eval(prim, [a.aval for a in args], attrs, constants)
         if aval is avals.UNKNOWN:
