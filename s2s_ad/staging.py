@@ -473,16 +473,18 @@ def _ints_allowed(generated: Generated, key: tuple[Any, ...], args: Sequence[Any
         return False
     fn = generated.ir
     values = len(generated.primal.body.results) if generated.kind in _KEEPS_VALUE else 0
-    results = fn.body.results[values:]
-    made_by = {op.out: op.prim for op in walk(fn.body) if len(op.outs) == 1}
-    lists = {v for v in results if made_by.get(v) == "zeros_list"}
-    asked = [v for v in results if v not in lists]
+    results = set(fn.body.results[values:])
+    lists: set[Value] = set()  # (made before they are used: one pass in program order)
+    asked = []
     for op in walk(fn.body):
         for k, a in enumerate(op.args):
             if a in lists:
                 if op.prim != "add_item" or k != 0:
                     return False  # (written some other way, or read: not proven)
                 asked.append(op.args[2])
+        if op.prim == "zeros_list" and op.out in results:
+            lists.add(op.out)
+    asked += [v for v in fn.body.results[values:] if v not in lists]
     floats = [p for p, a in zip(fn.params, args) if type(a) is float]
     facts = prove_inexact(fn, asked, floats=[*floats, *annotated(fn)])
     return all(v in facts.inexact for v in asked)
